@@ -1,0 +1,235 @@
+//! Settings: built-in defaults (the example file), then the config file, then `SAIDNO_` variables.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use config::{Environment, File, FileFormat};
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+
+use crate::domain::{PhoneNumber, RefusalMode, Region};
+
+/// The example file doubles as the defaults, so the documented values are the real ones.
+pub const EXAMPLE: &str = include_str!("../config/saidno.example.toml");
+
+/// The file read when `--config` is not given, if it exists.
+pub const DEFAULT_PATH: &str = "config/saidno.toml";
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub public_url: String,
+    #[serde(deserialize_with = "region")]
+    pub region: Region,
+    #[serde(rename = "timezone", deserialize_with = "time_zone")]
+    pub time_zone: TimeZone,
+    pub business_name: String,
+    pub declined_by: String,
+    pub forward: Forward,
+    pub refusal: Refusal,
+    pub twilio: Twilio,
+    pub admin: Admin,
+    pub store: Store,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Forward {
+    pub to: Vec<PhoneNumber>,
+    pub ring_timeout_secs: u32,
+    pub voicemail: bool,
+    pub voicemail_max_secs: u32,
+    pub voicemail_greeting: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Refusal {
+    pub mode: RefusalMode,
+    pub message: String,
+    pub voice: String,
+    pub language: String,
+}
+
+#[derive(Clone, Deserialize)]
+pub struct Twilio {
+    pub auth_token: String,
+    pub signing_keys: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Deserialize)]
+pub struct Admin {
+    pub token: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Store {
+    pub cache_mb: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {0} does not exist")]
+    Missing(PathBuf),
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Loads the settings. `path` is the `--config` argument: it must exist when given; without it
+    /// `config/saidno.toml` is read if present.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut builder =
+            config::Config::builder().add_source(File::from_str(EXAMPLE, FileFormat::Toml));
+        match path {
+            Some(path) if !path.exists() => return Err(ConfigError::Missing(path.to_owned())),
+            Some(path) => builder = builder.add_source(File::from(path).format(FileFormat::Toml)),
+            None => {
+                builder =
+                    builder.add_source(File::new(DEFAULT_PATH, FileFormat::Toml).required(false))
+            }
+        }
+        let environment = Environment::with_prefix("SAIDNO")
+            .prefix_separator("_")
+            .separator("__")
+            .list_separator(",")
+            .with_list_parse_key("forward.to")
+            .try_parsing(true);
+        let settings: Settings = builder
+            .add_source(environment)
+            .build()
+            .and_then(config::Config::try_deserialize)
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// The defaults alone, as a fresh install has them.
+    pub fn defaults() -> Self {
+        let settings: Settings = config::Config::builder()
+            .add_source(File::from_str(EXAMPLE, FileFormat::Toml))
+            .build()
+            .and_then(config::Config::try_deserialize)
+            .expect("the embedded example configuration is valid");
+        settings
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let invalid = |message: &str| Err(ConfigError::Invalid(message.to_owned()));
+        if !(5..=600).contains(&self.forward.ring_timeout_secs) {
+            return invalid("forward.ring_timeout_secs must be between 5 and 600");
+        }
+        if !(1..=3600).contains(&self.forward.voicemail_max_secs) {
+            return invalid("forward.voicemail_max_secs must be between 1 and 3600");
+        }
+        let url = self.public_url.trim_end_matches('/');
+        if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
+            return invalid("public_url must start with https:// or http://");
+        }
+        Ok(())
+    }
+
+    /// The public address without a trailing slash, or `None` when it is to be taken from requests.
+    pub fn public_url(&self) -> Option<&str> {
+        let url = self.public_url.trim().trim_end_matches('/');
+        (!url.is_empty()).then_some(url)
+    }
+
+    /// The business name, never blank, for the words callers hear.
+    pub fn business_name(&self) -> &str {
+        match self.business_name.trim() {
+            "" => "our business",
+            name => name,
+        }
+    }
+
+    pub fn declined_by(&self) -> Option<&str> {
+        match self.declined_by.trim() {
+            "" => None,
+            name => Some(name),
+        }
+    }
+
+    pub fn auth_token(&self) -> Option<&str> {
+        match self.twilio.auth_token.trim() {
+            "" => None,
+            token => Some(token),
+        }
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("db")
+    }
+}
+
+// Secrets stay out of debug output, and so out of logs and error messages.
+impl std::fmt::Debug for Twilio {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Twilio")
+            .field("auth_token", &redacted(&self.auth_token))
+            .field(
+                "signing_keys",
+                &self.signing_keys.keys().collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Admin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Admin")
+            .field("token", &redacted(&self.token))
+            .finish()
+    }
+}
+
+fn redacted(secret: &str) -> &'static str {
+    if secret.is_empty() {
+        "(not set)"
+    } else {
+        "(set)"
+    }
+}
+
+fn region<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Region, D::Error> {
+    String::deserialize(deserializer)?
+        .parse()
+        .map_err(serde::de::Error::custom)
+}
+
+fn time_zone<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<TimeZone, D::Error> {
+    let name = String::deserialize(deserializer)?;
+    if name.trim().is_empty() {
+        return Ok(TimeZone::try_system().unwrap_or(TimeZone::UTC));
+    }
+    TimeZone::get(name.trim())
+        .map_err(|e| serde::de::Error::custom(format!("timezone {name:?}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_is_a_complete_configuration() {
+        let settings = Settings::defaults();
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(settings.refusal.mode, RefusalMode::Message);
+        assert!(settings.forward.to.is_empty());
+        assert!(settings.auth_token().is_none());
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let mut settings = Settings::defaults();
+        settings.twilio.auth_token = "tok-very-secret".into();
+        settings.admin.token = "adm-very-secret".into();
+        settings
+            .twilio
+            .signing_keys
+            .insert("KS1".into(), "key-very-secret".into());
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("very-secret"), "{shown}");
+        assert!(shown.contains("KS1"));
+    }
+}

@@ -1,0 +1,82 @@
+//! A call as it arrives (`IncomingCall`) and as it is kept in the log (`CallRecord`).
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::{CallerId, DecisionKind};
+
+/// The facts about an incoming call that a decision may use, whatever the provider.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IncomingCall {
+    pub call_sid: String,
+    pub from: CallerId,
+    pub to: String,
+    pub caller_name: Option<String>,
+    /// The STIR/SHAKEN verification result, when the provider sent one.
+    pub verstat: Option<String>,
+}
+
+/// One call in the log: what came in, what saidno decided and why, and how the forward went.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallRecord {
+    pub call_sid: String,
+    /// E.164, `withheld`, or what the provider sent when it is not a number.
+    pub from: String,
+    pub to: String,
+    pub at: Timestamp,
+    pub decision: DecisionKind,
+    pub reason: String,
+    #[serde(default)]
+    pub company: Option<String>,
+    #[serde(default)]
+    pub caller_name: Option<String>,
+    #[serde(default)]
+    pub verstat: Option<String>,
+    #[serde(default)]
+    pub outcome: Option<ForwardOutcome>,
+}
+
+/// How a forwarded call ended, as the provider reported it afterwards.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForwardOutcome {
+    /// `answered`, `no-answer`, `busy`, `failed` or `canceled`.
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub duration_secs: Option<u32>,
+    #[serde(default)]
+    pub recording_url: Option<String>,
+    #[serde(default)]
+    pub recording_secs: Option<u32>,
+}
+
+impl ForwardOutcome {
+    /// Folds a later report into this one: a voicemail arrives after the dial status.
+    pub fn merge(&mut self, later: ForwardOutcome) {
+        self.status = later.status.or(self.status.take());
+        self.duration_secs = later.duration_secs.or(self.duration_secs);
+        self.recording_url = later.recording_url.or(self.recording_url.take());
+        self.recording_secs = later.recording_secs.or(self.recording_secs);
+    }
+}
+
+impl CallRecord {
+    pub fn new(call: &IncomingCall, at: Timestamp, decision: &super::Decision) -> Self {
+        Self {
+            call_sid: call.call_sid.clone(),
+            from: call.from.to_string(),
+            to: call.to.clone(),
+            at,
+            decision: decision.kind(),
+            reason: decision.reason.clone(),
+            company: decision.company().map(str::to_owned),
+            caller_name: call.caller_name.clone(),
+            verstat: call.verstat.clone(),
+            outcome: None,
+        }
+    }
+
+    pub fn is_refusal(&self) -> bool {
+        self.decision == DecisionKind::Decline
+    }
+}

@@ -1,0 +1,68 @@
+//! A decline: "we told this company no", with when, by whom, and how the next call is refused.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::PhoneNumber;
+
+/// How a refused caller is answered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalMode {
+    /// Answer, say who declined them and when, ask to be removed, hang up.
+    #[default]
+    Message,
+    /// Reject unanswered with a busy signal: not answered, so not billed.
+    Reject,
+}
+
+/// Where the owner said no.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    #[default]
+    CommandLine,
+    Api,
+    Web,
+    Phone,
+    Text,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decline {
+    pub number: PhoneNumber,
+    #[serde(default)]
+    pub company: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+    pub declined_at: Timestamp,
+    #[serde(default)]
+    pub declined_by: Option<String>,
+    #[serde(default)]
+    pub channel: Channel,
+    /// `None` follows the configured default, so changing the default changes every such decline.
+    #[serde(default)]
+    pub mode: Option<RefusalMode>,
+}
+
+impl std::fmt::Display for RefusalMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Message => "message",
+            Self::Reject => "reject",
+        })
+    }
+}
+
+impl std::str::FromStr for RefusalMode {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "message" => Ok(Self::Message),
+            "reject" | "busy" | "silent" => Ok(Self::Reject),
+            other => Err(format!(
+                "{other:?} is not a refusal mode (message or reject)"
+            )),
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! The things saidno reasons about: numbers, declines, allows, calls and decisions.
+
+pub mod allow;
+pub mod call;
+pub mod decision;
+pub mod decline;
+pub mod phone;
+pub mod text;
+
+pub use allow::Allow;
+pub use call::{CallRecord, ForwardOutcome, IncomingCall};
+pub use decision::{Action, Decision, DecisionKind};
+pub use decline::{Channel, Decline, RefusalMode};
+pub use phone::{CallerId, NumberError, PhoneNumber, Region};

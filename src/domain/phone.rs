@@ -1,0 +1,319 @@
+//! Phone numbers as saidno knows them: one E.164 type for every number that enters, and the caller's identity.
+
+use std::fmt;
+use std::str::FromStr;
+
+use phonenumber::Mode;
+use serde::{Deserialize, Serialize};
+
+/// A phone number in E.164 form (`+442079460123`). The only way to get one is through a parser,
+/// so every number the rest of the code sees has already been checked.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PhoneNumber(String);
+
+/// The country a number written without `+` belongs to (ISO 3166 alpha-2, e.g. `GB`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region(phonenumber::country::Id);
+
+/// Why text a person typed is not a phone number saidno will take.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NumberError {
+    #[error("no number given")]
+    Empty,
+    #[error("{0:?} contains letters; type the digits of the number")]
+    Letters(String),
+    #[error("{0:?} is not a phone number")]
+    NotANumber(String),
+    #[error(
+        "{input:?} ({e164}) is not a number in use according to the numbering plan; \
+         check it, or pass --force if the range is new"
+    )]
+    NotValid { input: String, e164: String },
+}
+
+const MAX_E164_DIGITS: usize = 15;
+const MIN_E164_DIGITS: usize = 7;
+
+impl PhoneNumber {
+    /// Parses a number a person typed: national form for `region`, or international with `+` or `00`.
+    /// It must be valid per the numbering plan unless `force` is set, in which case a number of a
+    /// plausible length for a known country code is enough.
+    pub fn parse_typed(input: &str, region: Region, force: bool) -> Result<Self, NumberError> {
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err(NumberError::Empty);
+        }
+        // The parser reads letters as keypad digits ("0800 FLOWERS"); a typo must not become a number.
+        if trimmed.chars().any(char::is_alphabetic) {
+            return Err(NumberError::Letters(trimmed.to_owned()));
+        }
+        if !trimmed
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-.()/\u{a0}".contains(c))
+        {
+            return Err(NumberError::NotANumber(trimmed.to_owned()));
+        }
+        // With a default region, an international number can be re-read as national: give none.
+        let country = (!trimmed.starts_with('+')).then_some(region.0);
+        let parsed = phonenumber::parse(country, trimmed)
+            .map_err(|_| NumberError::NotANumber(trimmed.to_owned()))?;
+        let e164 = parsed.format().mode(Mode::E164).to_string();
+        let number =
+            Self::from_e164(&e164).ok_or_else(|| NumberError::NotANumber(trimmed.to_owned()))?;
+        if parsed.is_valid() || (force && is_possible(&parsed)) {
+            Ok(number)
+        } else if force {
+            Err(NumberError::NotANumber(trimmed.to_owned()))
+        } else {
+            Err(NumberError::NotValid {
+                input: trimmed.to_owned(),
+                e164,
+            })
+        }
+    }
+
+    /// Takes a number in E.164 form as a provider sends it. Numbering metadata lags new ranges,
+    /// so only the shape is checked: a call must never fail because a range is newer than saidno.
+    pub fn from_e164(text: &str) -> Option<Self> {
+        let digits = text.strip_prefix('+')?;
+        let shape_ok = (MIN_E164_DIGITS..=MAX_E164_DIGITS).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0');
+        shape_ok.then(|| Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for PhoneNumber {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Self::from_e164(&text)
+            .ok_or_else(|| format!("{text:?} is not an E.164 number (+ and 7 to 15 digits)"))
+    }
+}
+
+impl From<PhoneNumber> for String {
+    fn from(number: PhoneNumber) -> Self {
+        number.0
+    }
+}
+
+impl FromStr for Region {
+    type Err = String;
+    fn from_str(code: &str) -> Result<Self, Self::Err> {
+        phonenumber::country::Id::from_str(&code.trim().to_ascii_uppercase())
+            .map(Region)
+            .map_err(|_| {
+                format!(
+                    "{code:?} is not a country code saidno knows (use ISO codes such as GB or US)"
+                )
+            })
+    }
+}
+
+/// "Possible": a known country code and a national number of a length that country uses. Weak on
+/// purpose (in GB, 12345 is possible), which is why it is only enough when the user insists.
+fn is_possible(parsed: &phonenumber::PhoneNumber) -> bool {
+    use phonenumber::Type;
+    const DIALLABLE: [Type; 9] = [
+        Type::FixedLine,
+        Type::Mobile,
+        Type::TollFree,
+        Type::PremiumRate,
+        Type::SharedCost,
+        Type::PersonalNumber,
+        Type::Voip,
+        Type::Pager,
+        Type::Uan,
+    ];
+    let length = parsed.national().to_string().len();
+    let regions = phonenumber::metadata::DATABASE
+        .by_code(&parsed.code().value())
+        .unwrap_or_default();
+    regions.iter().any(|region| {
+        DIALLABLE
+            .iter()
+            .filter_map(|&kind| region.descriptors().get(kind))
+            .any(|descriptor| {
+                descriptor
+                    .possible_length()
+                    .iter()
+                    .any(|&l| usize::from(l) == length)
+            })
+    })
+}
+
+/// Loads the numbering metadata now: the first parse takes tens of milliseconds, and that
+/// should be paid at start-up rather than by the first caller or command.
+pub fn warm_up() {
+    let _ = phonenumber::parse(None, "+442079460123");
+}
+
+/// Who is calling, as far as the provider tells us.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum CallerId {
+    Number(PhoneNumber),
+    /// The caller withheld their number (or the network did not pass it on).
+    Withheld,
+    /// Something that is not a phone number, such as a SIP address or a browser client.
+    Other(String),
+}
+
+/// The values providers send in `From` when the caller's number is not available.
+const WITHHELD: [&str; 6] = [
+    "anonymous",
+    "+266696687",
+    "restricted",
+    "unknown",
+    "unavailable",
+    "private",
+];
+
+impl CallerId {
+    pub fn from_provider(from: &str) -> Self {
+        let from = from.trim();
+        if from.is_empty() || WITHHELD.iter().any(|w| w.eq_ignore_ascii_case(from)) {
+            return Self::Withheld;
+        }
+        match PhoneNumber::from_e164(from) {
+            Some(number) => Self::Number(number),
+            None => Self::Other(from.to_owned()),
+        }
+    }
+
+    pub fn number(&self) -> Option<&PhoneNumber> {
+        match self {
+            Self::Number(number) => Some(number),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for CallerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Number(number) => number.fmt(f),
+            Self::Withheld => f.write_str("withheld"),
+            Self::Other(text) => f.write_str(text),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gb() -> Region {
+        "GB".parse().unwrap()
+    }
+
+    #[test]
+    fn a_national_number_becomes_e164_for_its_region() {
+        let number = PhoneNumber::parse_typed("020 7946 0123", gb(), false).unwrap();
+        assert_eq!(number.as_str(), "+442079460123");
+    }
+
+    #[test]
+    fn an_international_number_keeps_its_own_country_whatever_the_region() {
+        let us: Region = "US".parse().unwrap();
+        let number = PhoneNumber::parse_typed("+33 1 42 76 49 78", us, false).unwrap();
+        assert_eq!(number.as_str(), "+33142764978");
+    }
+
+    #[test]
+    fn the_international_prefix_00_is_understood() {
+        let number = PhoneNumber::parse_typed("0033 1 42 76 49 78", gb(), false).unwrap();
+        assert_eq!(number.as_str(), "+33142764978");
+    }
+
+    #[test]
+    fn letters_are_refused_rather_than_read_as_keypad_digits() {
+        let err = PhoneNumber::parse_typed("0800 FLOWERS", gb(), false).unwrap_err();
+        assert!(matches!(err, NumberError::Letters(_)));
+    }
+
+    #[test]
+    fn a_number_outside_the_numbering_plan_needs_force() {
+        // 01632 960xxx is reserved for drama: possible in length, but not a number in use.
+        let err = PhoneNumber::parse_typed("01632 960123", gb(), false).unwrap_err();
+        assert!(matches!(err, NumberError::NotValid { .. }), "{err:?}");
+        let forced = PhoneNumber::parse_typed("01632 960123", gb(), true).unwrap();
+        assert_eq!(forced.as_str(), "+441632960123");
+    }
+
+    #[test]
+    fn a_short_code_is_not_a_number_even_with_force() {
+        assert!(PhoneNumber::parse_typed("12345", gb(), false).is_err());
+        assert!(PhoneNumber::parse_typed("123", gb(), true).is_err());
+    }
+
+    #[test]
+    fn empty_and_symbol_input_is_refused() {
+        assert_eq!(
+            PhoneNumber::parse_typed("  ", gb(), false),
+            Err(NumberError::Empty)
+        );
+        assert!(matches!(
+            PhoneNumber::parse_typed("+44 20 7946 0123; drop", gb(), false),
+            Err(NumberError::Letters(_))
+        ));
+        assert!(matches!(
+            PhoneNumber::parse_typed("+44#2079460123", gb(), false),
+            Err(NumberError::NotANumber(_))
+        ));
+    }
+
+    #[test]
+    fn provider_numbers_are_taken_by_shape_only() {
+        assert!(PhoneNumber::from_e164("+441632960123").is_some());
+        assert!(PhoneNumber::from_e164("441632960123").is_none());
+        assert!(PhoneNumber::from_e164("+44 1632").is_none());
+        assert!(PhoneNumber::from_e164("+0123456789").is_none());
+        assert!(PhoneNumber::from_e164("+1234567890123456").is_none());
+    }
+
+    #[test]
+    fn withheld_callers_are_recognised_in_every_spelling_twilio_uses() {
+        for from in [
+            "anonymous",
+            "Anonymous",
+            "+266696687",
+            "restricted",
+            "unknown",
+            "unavailable",
+            "",
+            "  ",
+        ] {
+            assert_eq!(
+                CallerId::from_provider(from),
+                CallerId::Withheld,
+                "{from:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_sip_caller_is_neither_a_number_nor_withheld() {
+        assert_eq!(
+            CallerId::from_provider("sip:alice@example.com"),
+            CallerId::Other("sip:alice@example.com".into())
+        );
+    }
+
+    #[test]
+    fn unknown_regions_are_refused() {
+        assert!("ZZ".parse::<Region>().is_err());
+        assert!("gb".parse::<Region>().is_ok());
+    }
+}

@@ -1,0 +1,47 @@
+//! The HTTP edge: the provider's webhooks, the admin API and health, over one shared state.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod router;
+pub mod webhook;
+
+use std::sync::Arc;
+
+use crate::call_log::CallLog;
+use crate::config::Settings;
+use crate::provider::twilio::signature::Verifier;
+use crate::service::Service;
+use crate::store::Store;
+
+pub use router::router;
+
+/// Everything a request handler may need, built once at start-up.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
+    pub settings: Arc<Settings>,
+    pub store: Arc<dyn Store>,
+    pub service: Service,
+    pub call_log: CallLog,
+    /// `None` only when no auth token is set, which start-up allows on loopback alone.
+    pub verifier: Option<Verifier>,
+    /// The answer that forwards a call when anything inside fails, rendered in advance so that
+    /// giving it cannot fail too.
+    pub fallback_twiml: String,
+    pub admin_token: auth::AdminToken,
+}
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}

@@ -1,0 +1,43 @@
+//! Every route saidno serves, in one place.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{delete, get, post};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use super::{AppState, api, auth, webhook};
+
+/// Admin requests carry a record or a query, never more than this.
+const MAX_API_BODY: usize = 64 * 1024;
+/// Twilio waits 15 seconds for a webhook; answer (or give up) well before.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/declines", get(api::list_declines).post(api::add_decline))
+        .route("/declines/{number}", delete(api::remove_decline))
+        .route("/allows", get(api::list_allows).post(api::add_allow))
+        .route("/allows/{number}", delete(api::remove_allow))
+        .route("/calls", get(api::list_calls))
+        .route("/check", get(api::check))
+        .route_layer(from_fn_with_state(state.clone(), auth::require_token))
+        .layer(DefaultBodyLimit::max(MAX_API_BODY));
+
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/twilio/voice", post(webhook::voice))
+        .route("/twilio/dial-status", post(webhook::dial_status))
+        .route("/twilio/voicemail", post(webhook::voicemail))
+        .nest("/api/v1", api)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,192 @@
+//! The provider's webhooks: verify, parse, decide, answer. The answer never waits for the log.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+
+use super::AppState;
+use crate::domain::{Action, CallRecord, Decision, IncomingCall};
+use crate::policy::{self, Records};
+use crate::provider::twilio::form::Params;
+use crate::provider::twilio::signature::Signed;
+use crate::provider::twilio::{request, twiml};
+
+/// Twilio's webhook bodies are a few kilobytes; anything near this is not Twilio.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// Form parameters from a request whose signature checked out.
+pub struct SignedForm(pub Params);
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    #[error("the request body is over {MAX_BODY} bytes")]
+    TooLarge,
+    #[error("the request body must be application/x-www-form-urlencoded")]
+    NotAForm,
+    #[error(transparent)]
+    Malformed(#[from] crate::provider::twilio::form::FormError),
+    #[error("the request is not signed by Twilio: {0}")]
+    Signature(#[from] crate::provider::twilio::signature::SignatureError),
+    #[error(transparent)]
+    Request(#[from] request::RequestError),
+}
+
+impl IntoResponse for WebhookError {
+    fn into_response(self) -> Response {
+        let status = match self {
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::NotAForm => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Malformed(_) | Self::Request(_) => StatusCode::BAD_REQUEST,
+            Self::Signature(_) => StatusCode::FORBIDDEN,
+        };
+        tracing::warn!(%status, error = %self, "webhook request refused");
+        (status, self.to_string()).into_response()
+    }
+}
+
+impl FromRequest<AppState> for SignedForm {
+    type Rejection = WebhookError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        let is_form = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| {
+                value
+                    .trim_start()
+                    .starts_with("application/x-www-form-urlencoded")
+            });
+        if !is_form {
+            return Err(WebhookError::NotAForm);
+        }
+        let body = axum::body::to_bytes(body, MAX_BODY)
+            .await
+            .map_err(|_| WebhookError::TooLarge)?;
+        let params = Params::decode(&body)?;
+        if let Some(verifier) = &state.verifier {
+            let path = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+            let url = format!("{}{path}", public_base(state, &parts.headers));
+            verifier.verify(&Signed {
+                url: &url,
+                params: &params,
+                body: &body,
+                signature: header_text(&parts.headers, "x-twilio-signature"),
+                settings: header_text(&parts.headers, "x-twilio-webhooks-signature-settings"),
+            })?;
+        }
+        Ok(Self(params))
+    }
+}
+
+/// The address Twilio was given: `public_url`, or this request's own host when none is set.
+fn public_base(state: &AppState, headers: &HeaderMap) -> String {
+    match state.settings.public_url() {
+        Some(url) => url.to_owned(),
+        None => format!(
+            "http://{}",
+            header_text(headers, "host").unwrap_or("localhost")
+        ),
+    }
+}
+
+fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+fn twiml_response(xml: String) -> Response {
+    ([(header::CONTENT_TYPE, "text/xml")], xml).into_response()
+}
+
+/// `POST /twilio/voice`: an incoming call.
+pub async fn voice(
+    State(state): State<AppState>,
+    SignedForm(params): SignedForm,
+) -> Result<Response, WebhookError> {
+    let call = request::incoming_call(&params)?;
+    let now = Timestamp::now();
+    let (xml, record) = answer_or_forward(&state, &call, now);
+    state.call_log.record(record);
+    Ok(twiml_response(xml))
+}
+
+/// Whatever goes wrong inside (a store error, markup that cannot be rendered, a panic), the call
+/// is forwarded: a business must never lose a call because of saidno.
+fn answer_or_forward(
+    state: &AppState,
+    call: &IncomingCall,
+    now: Timestamp,
+) -> (String, CallRecord) {
+    let failure = match catch_unwind(AssertUnwindSafe(|| answer(state, call, now))) {
+        Ok(Ok(answered)) => return answered,
+        Ok(Err(error)) => error,
+        Err(panic) => panic
+            .downcast_ref::<&str>()
+            .map(|message| format!("panic: {message}"))
+            .or_else(|| {
+                panic
+                    .downcast_ref::<String>()
+                    .map(|message| format!("panic: {message}"))
+            })
+            .unwrap_or_else(|| "panic".to_owned()),
+    };
+    tracing::error!(call_sid = %call.call_sid, error = %failure, "could not decide; forwarding the call");
+    let decision = Decision {
+        action: Action::Forward,
+        reason: format!("forwarded: saidno could not decide ({failure})"),
+    };
+    (
+        state.fallback_twiml.clone(),
+        CallRecord::new(call, now, &decision),
+    )
+}
+
+fn answer(
+    state: &AppState,
+    call: &IncomingCall,
+    now: Timestamp,
+) -> Result<(String, CallRecord), String> {
+    let records = match call.from.number() {
+        Some(number) => state.store.records_for(number).map_err(|e| e.to_string())?,
+        None => Records::default(),
+    };
+    let decision = policy::decide(call, &records, now, &state.settings);
+    let xml = twiml::answer(&decision, call, &state.settings).map_err(|e| e.to_string())?;
+    tracing::info!(
+        call_sid = %call.call_sid, from = %call.from, decision = %decision.kind(), reason = %decision.reason,
+        "call answered"
+    );
+    Ok((xml, CallRecord::new(call, now, &decision)))
+}
+
+/// `POST /twilio/dial-status`: the forward ended. Offer voicemail unless someone answered or the
+/// caller hung up.
+pub async fn dial_status(
+    State(state): State<AppState>,
+    SignedForm(params): SignedForm,
+) -> Result<Response, WebhookError> {
+    let call_sid = request::call_sid(&params)?;
+    let outcome = request::dial_outcome(&params)?;
+    let answered_or_gone = matches!(outcome.status.as_deref(), Some("answered" | "canceled"));
+    state.call_log.attach(call_sid, outcome);
+    Ok(twiml_response(twiml::after_dial(
+        answered_or_gone,
+        &state.settings,
+    )))
+}
+
+/// `POST /twilio/voicemail`: the caller left a message (or hung up during the greeting).
+pub async fn voicemail(
+    State(state): State<AppState>,
+    SignedForm(params): SignedForm,
+) -> Result<Response, WebhookError> {
+    let call_sid = request::call_sid(&params)?;
+    state
+        .call_log
+        .attach(call_sid, request::voicemail(&params)?);
+    Ok(twiml_response(twiml::hangup()))
+}

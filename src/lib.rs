@@ -1,0 +1,15 @@
+#![forbid(unsafe_code)]
+
+pub mod call_log;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod policy;
+pub mod provider;
+pub mod runtime;
+pub mod service;
+pub mod speech;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,6 @@
+//! Twilio: webhook signatures, form parameters, and TwiML.
+
+pub mod form;
+pub mod request;
+pub mod signature;
+pub mod twiml;

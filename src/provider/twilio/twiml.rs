@@ -1,0 +1,160 @@
+//! TwiML: a decision rendered as the markup Twilio acts on. Every value is escaped.
+
+use crate::config::Settings;
+use crate::domain::{Action, Decision, IncomingCall, RefusalMode};
+use crate::speech::refusal_message;
+
+/// Twilio refuses larger documents.
+pub const MAX_BYTES: usize = 64 * 1024;
+
+/// Where Twilio reports how a forward ended, and where a voicemail is handed over.
+pub const DIAL_STATUS_PATH: &str = "/twilio/dial-status";
+pub const VOICEMAIL_PATH: &str = "/twilio/voicemail";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    #[error("the TwiML would be {0} bytes, over Twilio's limit of {MAX_BYTES}")]
+    TooLarge(usize),
+}
+
+/// The answer to an incoming call.
+pub fn answer(
+    decision: &Decision,
+    call: &IncomingCall,
+    settings: &Settings,
+) -> Result<String, RenderError> {
+    match &decision.action {
+        Action::Forward => forward(call.from.number().map(|n| n.as_str()), settings),
+        Action::Refuse {
+            mode: RefusalMode::Reject,
+            ..
+        } => document(element("Reject", &[("reason", "busy")], None)),
+        Action::Refuse {
+            mode: RefusalMode::Message,
+            decline,
+        } => document(
+            say(&refusal_message(decline, settings), settings) + &element("Hangup", &[], None),
+        ),
+    }
+}
+
+/// Rings the business's phones, showing the caller's number; with no phones, straight to voicemail.
+pub fn forward(caller: Option<&str>, settings: &Settings) -> Result<String, RenderError> {
+    if settings.forward.to.is_empty() {
+        return document(voicemail_verbs(settings));
+    }
+    let numbers: String = settings
+        .forward
+        .to
+        .iter()
+        .map(|n| element("Number", &[], Some(&text(n.as_str()))))
+        .collect();
+    let timeout = settings.forward.ring_timeout_secs.to_string();
+    let mut attributes = vec![
+        ("timeout", timeout.as_str()),
+        ("answerOnBridge", "true"),
+        ("action", DIAL_STATUS_PATH),
+        ("method", "POST"),
+    ];
+    if let Some(caller) = caller {
+        attributes.insert(0, ("callerId", caller));
+    }
+    document(element("Dial", &attributes, Some(&numbers)))
+}
+
+/// After the forward: hang up if it was answered, else offer voicemail.
+pub fn after_dial(answered_or_gone: bool, settings: &Settings) -> String {
+    let verbs = if answered_or_gone || !settings.forward.voicemail {
+        element("Hangup", &[], None)
+    } else {
+        voicemail_verbs(settings)
+    };
+    // The voicemail greeting is bounded by the config's size; fall back to hanging up if not.
+    document(verbs).unwrap_or_else(|_| hangup())
+}
+
+pub fn hangup() -> String {
+    document(element("Hangup", &[], None)).expect("a hangup is small")
+}
+
+fn voicemail_verbs(settings: &Settings) -> String {
+    let max = settings.forward.voicemail_max_secs.to_string();
+    say(&settings.forward.voicemail_greeting, settings)
+        + &element(
+            "Record",
+            &[
+                ("maxLength", &max),
+                ("playBeep", "true"),
+                ("action", VOICEMAIL_PATH),
+                ("method", "POST"),
+            ],
+            None,
+        )
+        + &element("Hangup", &[], None)
+}
+
+fn say(words: &str, settings: &Settings) -> String {
+    element(
+        "Say",
+        &[
+            ("voice", &settings.refusal.voice),
+            ("language", &settings.refusal.language),
+        ],
+        Some(&text(words)),
+    )
+}
+
+fn document(verbs: String) -> Result<String, RenderError> {
+    let xml = format!(r#"<?xml version="1.0" encoding="UTF-8"?><Response>{verbs}</Response>"#);
+    if xml.len() > MAX_BYTES {
+        Err(RenderError::TooLarge(xml.len()))
+    } else {
+        Ok(xml)
+    }
+}
+
+/// `inner` is markup already escaped; attribute values are escaped here.
+fn element(name: &str, attributes: &[(&str, &str)], inner: Option<&str>) -> String {
+    let mut out = format!("<{name}");
+    for (key, value) in attributes.iter().filter(|(_, value)| !value.is_empty()) {
+        out.push_str(&format!(" {key}=\"{}\"", text(value)));
+    }
+    match inner {
+        Some(inner) => out.push_str(&format!(">{inner}</{name}>")),
+        None => out.push_str("/>"),
+    }
+    out
+}
+
+/// Escapes markup and drops the characters XML 1.0 cannot carry at all (NUL and most controls).
+fn text(value: &str) -> String {
+    let allowed = |c: &char| {
+        matches!(*c, '\t' | '\n' | '\r') || (*c >= ' ' && !matches!(*c, '\u{FFFE}' | '\u{FFFF}'))
+    };
+    let clean: String = value.chars().filter(allowed).collect();
+    quick_xml::escape::escape(clean.as_str()).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_text_is_escaped_and_control_characters_dropped() {
+        assert_eq!(text("<b>&\"'\0\u{7}"), "&lt;b&gt;&amp;&quot;&apos;");
+    }
+
+    #[test]
+    fn oversized_documents_are_refused() {
+        let huge = "x".repeat(MAX_BYTES);
+        assert!(matches!(document(huge), Err(RenderError::TooLarge(_))));
+    }
+
+    #[test]
+    fn empty_attributes_are_left_out() {
+        assert_eq!(
+            element("Say", &[("voice", "")], Some("hi")),
+            "<Say>hi</Say>"
+        );
+    }
+}

@@ -1,0 +1,91 @@
+//! The words saidno says to callers, whatever provider carries them.
+
+use crate::config::Settings;
+use crate::domain::Decline;
+use crate::policy::spoken_date;
+
+/// The refusal message for a decline: the configured template with the business, the company and
+/// the date filled in. Filled in one pass, so a company called "{date}" stays "{date}".
+pub fn refusal_message(decline: &Decline, settings: &Settings) -> String {
+    let company = decline.company.as_deref().unwrap_or("your company");
+    let date = spoken_date(decline.declined_at, &settings.time_zone);
+    fill(
+        &settings.refusal.message,
+        &[
+            ("business", settings.business_name()),
+            ("company", company),
+            ("date", &date),
+        ],
+    )
+}
+
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let filled = after.find('}').and_then(|close| {
+            let value = values.iter().find(|(name, _)| *name == &after[..close])?.1;
+            Some((value, close))
+        });
+        match filled {
+            Some((value, close)) => {
+                out.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Channel, PhoneNumber};
+
+    fn decline(company: Option<&str>) -> Decline {
+        Decline {
+            number: PhoneNumber::from_e164("+442079460123").unwrap(),
+            company: company.map(str::to_owned),
+            note: None,
+            declined_at: "2026-11-03T10:00:00Z".parse().unwrap(),
+            declined_by: None,
+            channel: Channel::Web,
+            mode: None,
+        }
+    }
+
+    #[test]
+    fn the_message_names_business_company_and_date() {
+        let mut settings = Settings::defaults();
+        settings.business_name = "Acme Plumbing".into();
+        settings.time_zone = jiff::tz::TimeZone::UTC;
+        let message = refusal_message(&decline(Some("Everest Windows")), &settings);
+        assert!(message.contains("this is Acme Plumbing"), "{message}");
+        assert!(
+            message.contains("On 3 November 2026 we asked Everest Windows"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn an_unnamed_company_is_addressed_as_your_company() {
+        let message = refusal_message(&decline(None), &Settings::defaults());
+        assert!(message.contains("we asked your company"), "{message}");
+    }
+
+    #[test]
+    fn placeholders_inside_values_are_not_filled_again() {
+        assert_eq!(
+            fill("{a} and {b}", &[("a", "{b}"), ("b", "x")]),
+            "{b} and x"
+        );
+        assert_eq!(fill("{unknown} {a", &[("a", "x")]), "{unknown} {a");
+    }
+}

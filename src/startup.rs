@@ -1,0 +1,150 @@
+//! Building the application: open the store, bind the listener, serve until told to stop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::call_log::CallLog;
+use crate::config::Settings;
+use crate::domain::phone;
+use crate::http::auth::AdminToken;
+use crate::http::{AppState, Shared, router};
+use crate::provider::twilio::signature::Verifier;
+use crate::provider::twilio::twiml;
+use crate::runtime;
+use crate::service::Service;
+use crate::store::{SledStore, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(
+        "refusing to listen on {0}: without [twilio] auth_token anyone could post fake calls; \
+         set the auth token, or listen on 127.0.0.1 to try saidno locally"
+    )]
+    UnsignedBeyondLoopback(SocketAddr),
+    #[error("cannot listen on {address}: {error}")]
+    Bind {
+        address: SocketAddr,
+        error: std::io::Error,
+    },
+    #[error("data folder {path}: {error}")]
+    DataDir { path: String, error: std::io::Error },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// The application on its sled database under `data_dir`.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        check_listen(&settings)?;
+        let data_dir_error = |error| StartupError::DataDir {
+            path: settings.data_dir.display().to_string(),
+            error,
+        };
+        std::fs::create_dir_all(&settings.data_dir).map_err(data_dir_error)?;
+        let token = runtime::admin_token(&settings).map_err(data_dir_error)?;
+        let store = SledStore::open(&settings.database_path(), settings.store.cache_mb)?;
+        Self::build_with_store(settings, Arc::new(store), &token).await
+    }
+
+    /// The application on any store: tests use this to put a failing store behind a real server.
+    pub async fn build_with_store(
+        settings: Settings,
+        store: Arc<dyn Store>,
+        admin_token: &str,
+    ) -> Result<Self, StartupError> {
+        check_listen(&settings)?;
+        phone::warm_up();
+        let fallback_twiml =
+            twiml::forward(None, &settings).map_err(|e| StartupError::Config(e.to_string()))?;
+        let listener =
+            TcpListener::bind(settings.listen)
+                .await
+                .map_err(|error| StartupError::Bind {
+                    address: settings.listen,
+                    error,
+                })?;
+        let settings = Arc::new(settings);
+        let verifier = settings
+            .auth_token()
+            .map(|token| Verifier::new(token, settings.twilio.signing_keys.clone()));
+        if verifier.is_none() {
+            tracing::warn!(
+                "no Twilio auth token set: webhook signatures are not checked (loopback only)"
+            );
+        }
+        let state = AppState::new(Shared {
+            service: Service::new(store.clone(), settings.clone()),
+            call_log: CallLog::start(store.clone()),
+            store,
+            verifier,
+            fallback_twiml,
+            admin_token: AdminToken::new(admin_token),
+            settings,
+        });
+        Ok(Self { listener, state })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes, lets requests in flight finish, then writes the call log
+    /// and flushes the store.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let state = self.state.clone();
+        axum::serve(self.listener, router(self.state))
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        state.call_log.flush().await;
+        state.store.flush().map_err(std::io::Error::other)
+    }
+
+    /// Serves until SIGINT or SIGTERM, telling the command line where to find the server meanwhile.
+    pub async fn run(self) -> std::io::Result<()> {
+        let settings = self.state.settings.clone();
+        runtime::write_server_file(&settings, self.address())?;
+        tracing::info!(address = %self.address(), "saidno is listening");
+        let result = self.run_until(shutdown_signal()).await;
+        runtime::remove_server_file(&settings);
+        tracing::info!("saidno stopped");
+        result
+    }
+}
+
+fn check_listen(settings: &Settings) -> Result<(), StartupError> {
+    if settings.auth_token().is_none() && !settings.listen.ip().is_loopback() {
+        return Err(StartupError::UnsignedBeyondLoopback(settings.listen));
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("SIGTERM can be handled");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}

@@ -1,0 +1,257 @@
+//! The storage boundary: everything saidno keeps goes through `Store`. Only `sled.rs` knows sled.
+
+mod memory;
+mod sled;
+
+pub use self::memory::MemoryStore;
+pub use self::sled::SledStore;
+
+use jiff::Timestamp;
+
+use crate::domain::{Allow, CallRecord, Decline, ForwardOutcome, PhoneNumber};
+use crate::policy::Records;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another process (usually the running server) has the database open.
+    #[error("the database at {0} is in use by another process")]
+    Locked(String),
+    #[error("database error: {0}")]
+    Backend(String),
+    #[error("a stored record could not be read: {0}")]
+    Corrupt(String),
+}
+
+/// Which calls to list, newest first.
+#[derive(Clone, Debug, Default)]
+pub struct CallQuery {
+    pub declined_only: bool,
+    pub since: Option<Timestamp>,
+    pub limit: usize,
+}
+
+/// Changes to declines and allows are on disk when the call returns; call-log writes are batched
+/// and reach the disk within the store's flush interval or at `flush`.
+pub trait Store: Send + Sync + 'static {
+    /// Everything on record for one number, in one look.
+    fn records_for(&self, number: &PhoneNumber) -> Result<Records, StoreError>;
+
+    fn save_decline(&self, decline: &Decline) -> Result<(), StoreError>;
+    fn remove_decline(&self, number: &PhoneNumber) -> Result<Option<Decline>, StoreError>;
+    fn declines(&self) -> Result<Vec<Decline>, StoreError>;
+
+    fn save_allow(&self, allow: &Allow) -> Result<(), StoreError>;
+    fn remove_allow(&self, number: &PhoneNumber) -> Result<Option<Allow>, StoreError>;
+    fn allows(&self) -> Result<Vec<Allow>, StoreError>;
+
+    fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError>;
+    /// Adds what the provider reported after the call to the call's entry; false if there is none.
+    fn attach_outcome(&self, call_sid: &str, outcome: ForwardOutcome) -> Result<bool, StoreError>;
+    fn calls(&self, query: &CallQuery) -> Result<Vec<CallRecord>, StoreError>;
+
+    fn flush(&self) -> Result<(), StoreError>;
+}
+
+#[cfg(test)]
+mod contract {
+    //! One set of behaviours every store must show, run against each implementation.
+
+    use super::*;
+    use crate::domain::{Channel, DecisionKind};
+
+    fn number(text: &str) -> PhoneNumber {
+        PhoneNumber::from_e164(text).unwrap()
+    }
+
+    fn decline(text: &str, company: &str) -> Decline {
+        Decline {
+            number: number(text),
+            company: Some(company.into()),
+            note: None,
+            declined_at: "2026-11-03T10:00:00Z".parse().unwrap(),
+            declined_by: None,
+            channel: Channel::CommandLine,
+            mode: None,
+        }
+    }
+
+    fn call(sid: &str, at: &str, decision: DecisionKind) -> CallRecord {
+        CallRecord {
+            call_sid: sid.into(),
+            from: "+442079460123".into(),
+            to: "+442079460999".into(),
+            at: at.parse().unwrap(),
+            decision,
+            reason: "because".into(),
+            company: None,
+            caller_name: None,
+            verstat: None,
+            outcome: None,
+        }
+    }
+
+    pub fn declines_and_allows_are_kept_by_number(store: &dyn Store) {
+        store
+            .save_decline(&decline("+442079460123", "Everest Windows"))
+            .unwrap();
+        store
+            .save_decline(&decline("+442079460124", "Everest Windows"))
+            .unwrap();
+        store
+            .save_allow(&Allow {
+                number: number("+442079460124"),
+                name: None,
+                added_at: Timestamp::UNIX_EPOCH,
+            })
+            .unwrap();
+
+        let records = store.records_for(&number("+442079460123")).unwrap();
+        assert_eq!(
+            records.decline.unwrap().company.as_deref(),
+            Some("Everest Windows")
+        );
+        assert!(records.allow.is_none());
+        let both = store.records_for(&number("+442079460124")).unwrap();
+        assert!(both.decline.is_some() && both.allow.is_some());
+        assert_eq!(
+            store.records_for(&number("+442079460125")).unwrap(),
+            Records::default()
+        );
+        assert_eq!(store.declines().unwrap().len(), 2);
+
+        let removed = store.remove_decline(&number("+442079460123")).unwrap();
+        assert_eq!(removed.unwrap().number.as_str(), "+442079460123");
+        assert!(
+            store
+                .remove_decline(&number("+442079460123"))
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(store.declines().unwrap().len(), 1);
+        assert!(
+            store
+                .remove_allow(&number("+442079460124"))
+                .unwrap()
+                .is_some()
+        );
+        assert!(store.allows().unwrap().is_empty());
+    }
+
+    pub fn calls_come_back_newest_first_and_filtered(store: &dyn Store) {
+        store
+            .append_calls(&[
+                call("CA1", "2026-11-01T10:00:00Z", DecisionKind::Forward),
+                call("CA2", "2026-11-02T10:00:00Z", DecisionKind::Decline),
+                call("CA3", "2026-11-03T10:00:00Z", DecisionKind::Forward),
+                call("CA4", "2026-11-03T10:00:00Z", DecisionKind::Decline),
+            ])
+            .unwrap();
+        let sids = |query: CallQuery| -> Vec<String> {
+            store
+                .calls(&query)
+                .unwrap()
+                .into_iter()
+                .map(|c| c.call_sid)
+                .collect()
+        };
+        assert_eq!(
+            sids(CallQuery {
+                limit: 10,
+                ..Default::default()
+            }),
+            ["CA4", "CA3", "CA2", "CA1"]
+        );
+        assert_eq!(
+            sids(CallQuery {
+                limit: 2,
+                ..Default::default()
+            }),
+            ["CA4", "CA3"]
+        );
+        assert_eq!(
+            sids(CallQuery {
+                limit: 10,
+                declined_only: true,
+                ..Default::default()
+            }),
+            ["CA4", "CA2"]
+        );
+        let since = Some("2026-11-02T00:00:00Z".parse().unwrap());
+        assert_eq!(
+            sids(CallQuery {
+                limit: 10,
+                since,
+                ..Default::default()
+            }),
+            ["CA4", "CA3", "CA2"]
+        );
+    }
+
+    pub fn outcomes_attach_to_their_call_and_merge(store: &dyn Store) {
+        store
+            .append_calls(&[call("CA9", "2026-11-01T10:00:00Z", DecisionKind::Forward)])
+            .unwrap();
+        let dialled = ForwardOutcome {
+            status: Some("no-answer".into()),
+            duration_secs: Some(0),
+            ..Default::default()
+        };
+        assert!(store.attach_outcome("CA9", dialled).unwrap());
+        let voicemail = ForwardOutcome {
+            recording_url: Some("https://api.twilio.com/rec/RE1".into()),
+            recording_secs: Some(12),
+            ..Default::default()
+        };
+        assert!(store.attach_outcome("CA9", voicemail).unwrap());
+        assert!(
+            !store
+                .attach_outcome("CA-unknown", ForwardOutcome::default())
+                .unwrap()
+        );
+
+        let outcome = store
+            .calls(&CallQuery {
+                limit: 1,
+                ..Default::default()
+            })
+            .unwrap()[0]
+            .outcome
+            .clone()
+            .unwrap();
+        assert_eq!(outcome.status.as_deref(), Some("no-answer"));
+        assert_eq!(
+            outcome.recording_url.as_deref(),
+            Some("https://api.twilio.com/rec/RE1")
+        );
+        assert_eq!(outcome.recording_secs, Some(12));
+    }
+
+    macro_rules! for_store {
+        ($name:ident, $make:expr) => {
+            mod $name {
+                #[test]
+                fn declines_and_allows_are_kept_by_number() {
+                    let (_dir, store) = $make;
+                    super::declines_and_allows_are_kept_by_number(&store);
+                }
+                #[test]
+                fn calls_come_back_newest_first_and_filtered() {
+                    let (_dir, store) = $make;
+                    super::calls_come_back_newest_first_and_filtered(&store);
+                }
+                #[test]
+                fn outcomes_attach_to_their_call_and_merge() {
+                    let (_dir, store) = $make;
+                    super::outcomes_attach_to_their_call_and_merge(&store);
+                }
+            }
+        };
+    }
+
+    for_store!(memory, ((), crate::store::MemoryStore::default()));
+    for_store!(sled, {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::SledStore::open(&dir.path().join("db"), 8).unwrap();
+        (dir, store)
+    });
+}

@@ -1,0 +1,244 @@
+//! The command line, against the store directly and against a running server.
+
+use serde_json::Value;
+
+use crate::helpers::*;
+
+fn numbers(declines: &Value) -> Vec<&str> {
+    declines
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["number"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn offline_the_command_line_declines_lists_checks_and_removes() {
+    let saidno = Binary::new("");
+    let added = saidno.ok(&[
+        "decline",
+        "add",
+        "020 7946 0123",
+        "--company",
+        "Everest Windows",
+        "--note",
+        "kitchen upsell",
+        "--by",
+        "Sam",
+    ]);
+    assert!(
+        added.contains("Declined +442079460123 (Everest Windows)"),
+        "{added}"
+    );
+
+    let declines = saidno.json(&["decline", "list", "--json"]);
+    assert_eq!(numbers(&declines), ["+442079460123"]);
+    assert_eq!(declines[0]["company"], "Everest Windows");
+    assert_eq!(declines[0]["declined_by"], "Sam");
+    assert_eq!(declines[0]["channel"], "command_line");
+
+    let table = saidno.ok(&["decline", "list"]);
+    assert!(
+        table.contains("Everest Windows") && table.contains("kitchen upsell"),
+        "{table}"
+    );
+
+    let check = saidno.ok(&["check", "+442079460123"]);
+    assert!(
+        check.contains("decline") && check.contains("Everest Windows"),
+        "{check}"
+    );
+    assert!(
+        check.contains("Acme Plumbing"),
+        "the preview says what the caller hears: {check}"
+    );
+    let other = saidno.ok(&["check", "020 7946 0555"]);
+    assert!(other.contains("forward"), "{other}");
+
+    saidno.ok(&["decline", "remove", "02079460123"]);
+    assert_eq!(
+        saidno.json(&["decline", "list", "--json"]),
+        Value::Array(vec![])
+    );
+}
+
+#[test]
+fn offline_allows_are_added_listed_and_removed() {
+    let saidno = Binary::new("");
+    saidno.ok(&["allow", "add", "020 7946 0555", "--name", "Mum"]);
+    let allows = saidno.json(&["allow", "list", "--json"]);
+    assert_eq!(allows[0]["number"], "+442079460555");
+    assert_eq!(allows[0]["name"], "Mum");
+    saidno.ok(&["decline", "add", "020 7946 0555"]);
+    assert!(saidno.ok(&["check", "020 7946 0555"]).contains("forward"));
+    saidno.ok(&["allow", "remove", "+442079460555"]);
+    assert!(saidno.ok(&["check", "020 7946 0555"]).contains("decline"));
+}
+
+#[test]
+fn bad_input_exits_non_zero_with_a_one_line_reason_and_changes_nothing() {
+    let saidno = Binary::new("");
+    for args in [
+        vec!["decline", "add", "0800 FLOWERS"],
+        vec!["decline", "add", "not-a-number"],
+        vec!["decline", "add", "01632 960123"],
+        vec!["decline", "add", "020 7946 0123", "--mode", "shout"],
+        vec!["decline", "add", "020 7946 0123", "--colour", "red"],
+        vec!["log", "--since", "last tuesday"],
+        vec!["log", "--limit", "0"],
+    ] {
+        let output = saidno.run(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.trim().is_empty(), "{args:?} gave no reason");
+    }
+    let output = saidno.run(&["decline", "add", "0800 FLOWERS"]);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("letters"), "{stderr}");
+    assert_eq!(
+        saidno.json(&["decline", "list", "--json"]),
+        Value::Array(vec![])
+    );
+}
+
+#[test]
+fn removing_a_number_that_is_not_declined_fails() {
+    let saidno = Binary::new("");
+    let output = saidno.run(&["decline", "remove", "020 7946 0123"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not declined"));
+}
+
+#[test]
+fn a_missing_config_file_is_an_error() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_saidno"))
+        .args(["--config", "/nonexistent/saidno.toml", "decline", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("does not exist"));
+}
+
+#[test]
+fn environment_variables_override_the_config_file() {
+    let saidno = Binary::new("");
+    let elsewhere = saidno.dir.path().join("elsewhere");
+    let output = saidno
+        .command()
+        .env("SAIDNO_DATA_DIR", &elsewhere)
+        .env("SAIDNO_REGION", "US")
+        .args(["decline", "add", "(212) 555-0100", "--force"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        elsewhere.join("db").exists(),
+        "the store was opened in SAIDNO_DATA_DIR"
+    );
+    let listed = saidno
+        .command()
+        .env("SAIDNO_DATA_DIR", &elsewhere)
+        .args(["decline", "list", "--json"])
+        .output()
+        .unwrap();
+    let declines: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(numbers(&declines), ["+12125550100"]);
+}
+
+#[test]
+fn while_the_server_runs_the_command_line_goes_through_its_api() {
+    let saidno = Binary::new("");
+    let server = saidno.serve();
+
+    let added = saidno.ok(&[
+        "decline",
+        "add",
+        "020 7946 0123",
+        "--company",
+        "Everest Windows",
+    ]);
+    assert!(added.contains("Declined +442079460123"), "{added}");
+    // The running server sees it at once: the next call is refused.
+    let twiml = server.call("CA1000", "+442079460123");
+    assert!(
+        twiml.contains("<Say") && twiml.contains("Everest Windows"),
+        "{twiml}"
+    );
+    server.call("CA1001", "+442079460555");
+
+    let declines = saidno.json(&["decline", "list", "--json"]);
+    assert_eq!(numbers(&declines), ["+442079460123"]);
+    assert_eq!(declines[0]["channel"], "command_line");
+
+    let log = saidno.json(&["log", "--json"]);
+    let sids: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["call_sid"].as_str().unwrap())
+        .collect();
+    assert_eq!(sids, ["CA1001", "CA1000"]);
+    for field in ["call_sid", "from", "to", "at", "decision", "reason"] {
+        assert!(!log[0][field].is_null(), "log --json has {field}");
+    }
+    let refused = saidno.json(&["log", "--json", "--declined"]);
+    assert_eq!(refused.as_array().unwrap().len(), 1);
+    assert_eq!(refused[0]["decision"], "decline");
+    assert_eq!(
+        saidno
+            .json(&["log", "--json", "--limit", "1"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        saidno.json(&["log", "--json", "--since", "2099-01-01"]),
+        Value::Array(vec![])
+    );
+    assert_eq!(
+        saidno
+            .json(&["log", "--json", "--since", "1h"])
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    let table = saidno.ok(&["log"]);
+    assert!(table.contains("refused: Everest Windows"), "{table}");
+
+    assert!(saidno.ok(&["check", "+442079460123"]).contains("decline"));
+    saidno.ok(&["allow", "add", "+442079460123", "--name", "Service desk"]);
+    assert!(saidno.ok(&["check", "+442079460123"]).contains("forward"));
+    saidno.ok(&["allow", "remove", "+442079460123"]);
+    saidno.ok(&["decline", "remove", "+442079460123"]);
+    assert!(server.call("CA1002", "+442079460123").contains("<Dial"));
+
+    let bad = saidno.run(&["decline", "add", "0800 FLOWERS"]);
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "bad input through the server is still bad input"
+    );
+}
+
+#[test]
+fn a_server_that_refuses_the_token_fails_the_command() {
+    let saidno = Binary::new("");
+    let _server = saidno.serve();
+    let output = saidno
+        .command()
+        .env("SAIDNO_ADMIN__TOKEN", "not-the-servers-token")
+        .args(["decline", "add", "020 7946 0123"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("refused the admin token"));
+}

@@ -1,0 +1,144 @@
+//! On any internal failure the call is forwarded, never dropped.
+
+use std::sync::Arc;
+
+use saidno::domain::{Allow, CallRecord, Decline, ForwardOutcome, PhoneNumber};
+use saidno::policy::Records;
+use saidno::store::{CallQuery, MemoryStore, Store, StoreError};
+use serde_json::json;
+
+use crate::helpers::*;
+
+/// A store whose look-ups fail (or panic) while the call log still works, so the test can see
+/// what was recorded.
+struct BrokenLookups {
+    log: MemoryStore,
+    panic: bool,
+}
+
+impl Store for BrokenLookups {
+    fn records_for(&self, _: &PhoneNumber) -> Result<Records, StoreError> {
+        if self.panic {
+            panic!("look-up exploded");
+        }
+        Err(StoreError::Backend("disk on fire".into()))
+    }
+    fn save_decline(&self, _: &Decline) -> Result<(), StoreError> {
+        Err(StoreError::Backend("disk on fire".into()))
+    }
+    fn remove_decline(&self, _: &PhoneNumber) -> Result<Option<Decline>, StoreError> {
+        Err(StoreError::Backend("disk on fire".into()))
+    }
+    fn declines(&self) -> Result<Vec<Decline>, StoreError> {
+        Err(StoreError::Backend("disk on fire".into()))
+    }
+    fn save_allow(&self, _: &Allow) -> Result<(), StoreError> {
+        Err(StoreError::Backend("disk on fire".into()))
+    }
+    fn remove_allow(&self, _: &PhoneNumber) -> Result<Option<Allow>, StoreError> {
+        Err(StoreError::Backend("disk on fire".into()))
+    }
+    fn allows(&self) -> Result<Vec<Allow>, StoreError> {
+        Err(StoreError::Backend("disk on fire".into()))
+    }
+    fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError> {
+        self.log.append_calls(calls)
+    }
+    fn attach_outcome(&self, call_sid: &str, outcome: ForwardOutcome) -> Result<bool, StoreError> {
+        self.log.attach_outcome(call_sid, outcome)
+    }
+    fn calls(&self, query: &CallQuery) -> Result<Vec<CallRecord>, StoreError> {
+        self.log.calls(query)
+    }
+    fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+fn assert_forwarded(twiml: &Twiml) {
+    assert_eq!(twiml.verbs(), ["Dial"], "{}", twiml.xml);
+    assert_eq!(twiml.text_of("Number"), [OWNER_PHONE]);
+}
+
+#[tokio::test]
+async fn a_store_error_forwards_the_call_and_logs_why() {
+    let app = spawn_app_on(
+        Arc::new(BrokenLookups {
+            log: MemoryStore::default(),
+            panic: false,
+        }),
+        |_| {},
+    )
+    .await;
+    assert_forwarded(&app.call("CA800", PUSHY).await);
+    let calls = app.calls().await;
+    assert_eq!(calls[0]["decision"], "forward");
+    let reason = calls[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("could not decide") && reason.contains("disk on fire"),
+        "{reason}"
+    );
+}
+
+#[tokio::test]
+async fn a_panic_while_deciding_forwards_the_call_and_the_server_goes_on() {
+    let app = spawn_app_on(
+        Arc::new(BrokenLookups {
+            log: MemoryStore::default(),
+            panic: true,
+        }),
+        |_| {},
+    )
+    .await;
+    assert_forwarded(&app.call("CA801", PUSHY).await);
+    assert_forwarded(&app.call("CA802", PUSHY).await);
+    let calls = app.calls().await;
+    assert!(
+        calls[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("look-up exploded")
+    );
+}
+
+#[tokio::test]
+async fn an_answer_that_cannot_be_rendered_forwards_the_call() {
+    // A business name so long that the refusal message would break Twilio's size limit.
+    let app = spawn_app_on(memory_store(), |s| s.business_name = "Acme ".repeat(14_000)).await;
+    app.decline(json!({"number": PUSHY, "company": "Everest Windows"}))
+        .await;
+    assert_forwarded(&app.call("CA803", PUSHY).await);
+    let calls = app.calls().await;
+    assert!(
+        calls[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("over Twilio's limit"),
+        "{}",
+        calls[0]
+    );
+}
+
+#[tokio::test]
+async fn a_failing_store_is_reported_to_the_admin_as_unavailable_not_as_success() {
+    let app = spawn_app_on(
+        Arc::new(BrokenLookups {
+            log: MemoryStore::default(),
+            panic: false,
+        }),
+        |_| {},
+    )
+    .await;
+    let (status, body) = app
+        .api(
+            reqwest::Method::POST,
+            "/declines",
+            Some(json!({"number": PUSHY})),
+        )
+        .await;
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        !body["error"].as_str().unwrap().contains("fire"),
+        "internals stay in the server's log: {body}"
+    );
+}

@@ -1,0 +1,376 @@
+//! Spawning saidno for a test: in-process on port 0, or as the real binary in its own data folder.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use saidno::config::Settings;
+use saidno::domain::PhoneNumber;
+use saidno::provider::twilio::form::Params;
+use saidno::provider::twilio::signature::sign;
+use saidno::startup::Application;
+use saidno::store::{MemoryStore, SledStore, Store};
+use serde_json::Value;
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+pub const AUTH_TOKEN: &str = "test-auth-token-3f9a";
+pub const ADMIN_TOKEN: &str = "test-admin-token-77c1";
+pub const PUBLIC_URL: &str = "https://saidno.example.com";
+pub const OWNER_PHONE: &str = "+442079460999";
+pub const BUSINESS_NUMBER: &str = "+442079460000";
+pub const PUSHY: &str = "+442079460123";
+
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub http: reqwest::Client,
+    _dir: TempDir,
+    _stop: oneshot::Sender<()>,
+}
+
+pub fn test_settings(data_dir: &Path) -> Settings {
+    let mut settings = Settings::defaults();
+    settings.listen = "127.0.0.1:0".parse().unwrap();
+    settings.data_dir = data_dir.to_owned();
+    settings.public_url = PUBLIC_URL.into();
+    settings.business_name = "Acme Plumbing".into();
+    settings.time_zone = jiff::tz::TimeZone::UTC;
+    settings.forward.to = vec![PhoneNumber::from_e164(OWNER_PHONE).unwrap()];
+    settings.twilio.auth_token = AUTH_TOKEN.into();
+    settings.admin.token = ADMIN_TOKEN.into();
+    settings
+}
+
+/// saidno on its real sled store.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(dir.path());
+    configure(&mut settings);
+    let store: Arc<dyn Store> = Arc::new(SledStore::open(&settings.database_path(), 8).unwrap());
+    spawn_on(dir, settings, store).await
+}
+
+/// saidno on a store of the test's choosing (one that fails, say).
+pub async fn spawn_app_on(store: Arc<dyn Store>, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(dir.path());
+    configure(&mut settings);
+    spawn_on(dir, settings, store).await
+}
+
+pub fn memory_store() -> Arc<dyn Store> {
+    Arc::new(MemoryStore::default())
+}
+
+async fn spawn_on(dir: TempDir, settings: Settings, store: Arc<dyn Store>) -> TestApp {
+    let application = Application::build_with_store(settings, store, ADMIN_TOKEN)
+        .await
+        .unwrap();
+    let address = application.address();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(application.run_until(async move {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        address,
+        http: reqwest::Client::new(),
+        _dir: dir,
+        _stop: stop,
+    }
+}
+
+pub fn params(pairs: &[(&str, &str)]) -> Params {
+    Params::from_pairs(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
+
+/// A form body, percent-encoded the way Twilio sends it.
+pub fn form_body(pairs: &[(&str, &str)]) -> String {
+    let mut serializer = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in pairs {
+        serializer.append_pair(name, value);
+    }
+    serializer.finish()
+}
+
+/// The parameters Twilio sends with every incoming call.
+pub fn incoming(call_sid: &str, from: &str) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "AccountSid",
+            "AC0123456789abcdef0123456789abcdef".to_owned(),
+        ),
+        ("ApiVersion", "2010-04-01".to_owned()),
+        ("CallSid", call_sid.to_owned()),
+        ("CallStatus", "ringing".to_owned()),
+        ("Direction", "inbound".to_owned()),
+        ("From", from.to_owned()),
+        ("To", BUSINESS_NUMBER.to_owned()),
+        ("Caller", from.to_owned()),
+        ("Called", BUSINESS_NUMBER.to_owned()),
+    ]
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    /// Posts a form to a webhook, signed as Twilio signs it.
+    pub async fn post_signed(&self, path: &str, pairs: &[(&str, &str)]) -> reqwest::Response {
+        let signature = sign(AUTH_TOKEN, &format!("{PUBLIC_URL}{path}"), &params(pairs));
+        self.post_form(path, form_body(pairs), Some(&signature))
+            .await
+    }
+
+    pub async fn post_form(
+        &self,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+        signature: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .http
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(signature) = signature {
+            request = request.header("x-twilio-signature", signature);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// An incoming call from `from`, signed; returns the TwiML answer.
+    pub async fn call(&self, call_sid: &str, from: &str) -> Twiml {
+        let pairs = incoming(call_sid, from);
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let response = self.post_signed("/twilio/voice", &pairs).await;
+        assert_eq!(response.status(), 200);
+        Twiml::from_response(response).await
+    }
+
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .http
+            .request(method, self.url(&format!("/api/v1{path}")))
+            .bearer_auth(ADMIN_TOKEN);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn decline(&self, body: Value) -> Value {
+        let (status, saved) = self
+            .api(reqwest::Method::POST, "/declines", Some(body))
+            .await;
+        assert!(status == 201 || status == 200, "{status}: {saved}");
+        saved
+    }
+
+    /// The call log through the admin API, newest first.
+    pub async fn calls(&self) -> Vec<Value> {
+        let (status, calls) = self
+            .api(reqwest::Method::GET, "/calls?limit=100", None)
+            .await;
+        assert_eq!(status, 200, "{calls}");
+        calls.as_array().unwrap().clone()
+    }
+}
+
+/// A TwiML answer, parsed: tests look at elements and attributes, never at the exact text.
+pub struct Twiml {
+    pub xml: String,
+    pub content_type: String,
+}
+
+impl Twiml {
+    pub async fn from_response(response: reqwest::Response) -> Self {
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        Self {
+            xml: response.text().await.unwrap(),
+            content_type,
+        }
+    }
+
+    pub fn document(&self) -> roxmltree::Document<'_> {
+        roxmltree::Document::parse(&self.xml)
+            .unwrap_or_else(|e| panic!("not XML ({e}): {}", self.xml))
+    }
+
+    /// The verbs directly under `<Response>`, in order.
+    pub fn verbs(&self) -> Vec<String> {
+        let document = self.document();
+        let root = document.root_element();
+        assert_eq!(root.tag_name().name(), "Response");
+        root.children()
+            .filter(|n| n.is_element())
+            .map(|n| n.tag_name().name().to_owned())
+            .collect()
+    }
+
+    pub fn attribute(&self, element: &str, name: &str) -> Option<String> {
+        let document = self.document();
+        let node = document.descendants().find(|n| n.has_tag_name(element))?;
+        node.attribute(name).map(str::to_owned)
+    }
+
+    pub fn text_of(&self, element: &str) -> Vec<String> {
+        self.document()
+            .descendants()
+            .filter(|n| n.has_tag_name(element))
+            .map(|n| n.text().unwrap_or_default().to_owned())
+            .collect()
+    }
+}
+
+/// The real binary with its own data folder and config file.
+pub struct Binary {
+    pub dir: TempDir,
+}
+
+impl Binary {
+    pub fn new(extra_config: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let config = format!(
+            "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nbusiness_name = \"Acme Plumbing\"\ntimezone = \"UTC\"\n\
+             public_url = \"{PUBLIC_URL}\"\n{extra_config}\n[forward]\nto = [\"{OWNER_PHONE}\"]\n\
+             [twilio]\nauth_token = \"{AUTH_TOKEN}\"\n",
+            dir.path().join("data").display()
+        );
+        std::fs::write(dir.path().join("saidno.toml"), config).unwrap();
+        Self { dir }
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("saidno.toml")
+    }
+
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_saidno"));
+        command
+            .arg("--config")
+            .arg(self.config_path())
+            .current_dir(self.dir.path())
+            .env_remove("RUST_LOG");
+        command
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().unwrap()
+    }
+
+    /// Runs a command that must succeed and returns what it printed.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(
+            output.status.success(),
+            "saidno {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    pub fn json(&self, args: &[&str]) -> Value {
+        serde_json::from_str(&self.ok(args)).unwrap()
+    }
+
+    /// Starts `saidno serve` and waits until it says where it listens.
+    pub fn serve(&self) -> Server {
+        let child = self
+            .command()
+            .arg("serve")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let server_file = self.dir.path().join("data/server.json");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !server_file.exists() {
+            assert!(Instant::now() < deadline, "saidno serve did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let file: Value = serde_json::from_slice(&std::fs::read(&server_file).unwrap()).unwrap();
+        Server {
+            child,
+            url: file["url"].as_str().unwrap().to_owned(),
+        }
+    }
+}
+
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Server {
+    /// Sends SIGTERM and waits for the process to end.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        self.child.wait().unwrap()
+    }
+
+    /// Ends the process at once, as a crash or power cut would.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// A signed incoming call, from a thread that is not async.
+    pub fn call(&self, call_sid: &str, from: &str) -> String {
+        let pairs = incoming(call_sid, from);
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let signature = sign(
+            AUTH_TOKEN,
+            &format!("{PUBLIC_URL}/twilio/voice"),
+            &params(&pairs),
+        );
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let response = reqwest::Client::new()
+                .post(format!("{}/twilio/voice", self.url))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("x-twilio-signature", signature)
+                .body(form_body(&pairs))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            response.text().await.unwrap()
+        })
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
