@@ -64,12 +64,7 @@ impl CallLog {
 
     async fn barrier(&self, durable: bool) {
         let (done, reached) = oneshot::channel();
-        if self
-            .queue
-            .send(Entry::Barrier { durable, done })
-            .await
-            .is_ok()
-        {
+        if self.queue.send(Entry::Barrier { durable, done }).await.is_ok() {
             let _ = reached.await;
         }
     }

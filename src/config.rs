@@ -79,15 +79,11 @@ impl Settings {
     /// Loads the settings. `path` is the `--config` argument: it must exist when given; without it
     /// `config/saidno.toml` is read if present.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
-        let mut builder =
-            config::Config::builder().add_source(File::from_str(EXAMPLE, FileFormat::Toml));
+        let mut builder = config::Config::builder().add_source(File::from_str(EXAMPLE, FileFormat::Toml));
         match path {
             Some(path) if !path.exists() => return Err(ConfigError::Missing(path.to_owned())),
             Some(path) => builder = builder.add_source(File::from(path).format(FileFormat::Toml)),
-            None => {
-                builder =
-                    builder.add_source(File::new(DEFAULT_PATH, FileFormat::Toml).required(false))
-            }
+            None => builder = builder.add_source(File::new(DEFAULT_PATH, FileFormat::Toml).required(false)),
         }
         let environment = Environment::with_prefix("SAIDNO")
             .prefix_separator("_")
@@ -167,34 +163,23 @@ impl std::fmt::Debug for Twilio {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Twilio")
             .field("auth_token", &redacted(&self.auth_token))
-            .field(
-                "signing_keys",
-                &self.signing_keys.keys().collect::<Vec<_>>(),
-            )
+            .field("signing_keys", &self.signing_keys.keys().collect::<Vec<_>>())
             .finish()
     }
 }
 
 impl std::fmt::Debug for Admin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Admin")
-            .field("token", &redacted(&self.token))
-            .finish()
+        f.debug_struct("Admin").field("token", &redacted(&self.token)).finish()
     }
 }
 
 fn redacted(secret: &str) -> &'static str {
-    if secret.is_empty() {
-        "(not set)"
-    } else {
-        "(set)"
-    }
+    if secret.is_empty() { "(not set)" } else { "(set)" }
 }
 
 fn region<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Region, D::Error> {
-    String::deserialize(deserializer)?
-        .parse()
-        .map_err(serde::de::Error::custom)
+    String::deserialize(deserializer)?.parse().map_err(serde::de::Error::custom)
 }
 
 fn time_zone<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<TimeZone, D::Error> {
@@ -202,8 +187,7 @@ fn time_zone<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<TimeZo
     if name.trim().is_empty() {
         return Ok(TimeZone::try_system().unwrap_or(TimeZone::UTC));
     }
-    TimeZone::get(name.trim())
-        .map_err(|e| serde::de::Error::custom(format!("timezone {name:?}: {e}")))
+    TimeZone::get(name.trim()).map_err(|e| serde::de::Error::custom(format!("timezone {name:?}: {e}")))
 }
 
 #[cfg(test)]
@@ -224,10 +208,7 @@ mod tests {
         let mut settings = Settings::defaults();
         settings.twilio.auth_token = "tok-very-secret".into();
         settings.admin.token = "adm-very-secret".into();
-        settings
-            .twilio
-            .signing_keys
-            .insert("KS1".into(), "key-very-secret".into());
+        settings.twilio.signing_keys.insert("KS1".into(), "key-very-secret".into());
         let shown = format!("{settings:?}");
         assert!(!shown.contains("very-secret"), "{shown}");
         assert!(shown.contains("KS1"));

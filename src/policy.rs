@@ -5,21 +5,18 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use crate::config::Settings;
-use crate::domain::{Action, Allow, CallerId, Decision, Decline, IncomingCall};
+use crate::domain::{Action, Allow, CallerId, Decision, Decline, FollowUps, IncomingCall};
 
 /// What the records say about the caller's number.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Records {
     pub decline: Option<Decline>,
     pub allow: Option<Allow>,
+    /// The declined party's calls since the decline, before this one.
+    pub follow_ups: FollowUps,
 }
 
-pub fn decide(
-    call: &IncomingCall,
-    records: &Records,
-    _now: Timestamp,
-    settings: &Settings,
-) -> Decision {
+pub fn decide(call: &IncomingCall, records: &Records, _now: Timestamp, settings: &Settings) -> Decision {
     let number = match &call.from {
         CallerId::Number(number) => number,
         CallerId::Withheld => return forward("caller withheld their number".into()),
@@ -34,26 +31,33 @@ pub fn decide(
             named(allow.name.as_deref()),
             describe(decline, &settings.time_zone)
         )),
-        (Some(allow), None) => forward(format!(
-            "{number} is allowed{}",
-            named(allow.name.as_deref())
-        )),
+        (Some(allow), None) => forward(format!("{number} is allowed{}", named(allow.name.as_deref()))),
         (None, Some(decline)) => Decision {
-            reason: format!("refused: {}", describe(decline, &settings.time_zone)),
-            action: Action::Refuse {
-                mode: decline.mode.unwrap_or(settings.refusal.mode),
-                decline: decline.clone(),
-            },
+            reason: format!(
+                "refused: {}; {} call since",
+                describe(decline, &settings.time_zone),
+                ordinal(records.follow_ups.count + 1)
+            ),
+            action: Action::Refuse { mode: decline.mode.unwrap_or(settings.refusal.mode), decline: decline.clone() },
         },
         (None, None) => forward(format!("no decline on record for {number}")),
     }
 }
 
+/// "1st", "2nd", "3rd", "4th", "11th", "21st".
+pub fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (1, 11) | (2, 12) | (3, 13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
 fn forward(why: String) -> Decision {
-    Decision {
-        action: Action::Forward,
-        reason: format!("forwarded: {why}"),
-    }
+    Decision { action: Action::Forward, reason: format!("forwarded: {why}") }
 }
 
 fn named(name: Option<&str>) -> String {
@@ -78,16 +82,12 @@ fn describe(decline: &Decline, time_zone: &TimeZone) -> String {
 
 /// "3 Nov 2026", in the business's time zone.
 pub fn short_date(at: Timestamp, time_zone: &TimeZone) -> String {
-    at.to_zoned_datetime(time_zone.clone())
-        .strftime("%-d %b %Y")
-        .to_string()
+    at.to_zoned_datetime(time_zone.clone()).strftime("%-d %b %Y").to_string()
 }
 
 /// "3 November 2026", for words that are spoken.
 pub fn spoken_date(at: Timestamp, time_zone: &TimeZone) -> String {
-    at.to_zoned_datetime(time_zone.clone())
-        .strftime("%-d %B %Y")
-        .to_string()
+    at.to_zoned_datetime(time_zone.clone()).strftime("%-d %B %Y").to_string()
 }
 
 #[cfg(test)]
@@ -139,21 +139,12 @@ mod tests {
 
     #[test]
     fn a_declined_number_is_refused_with_a_reason_naming_company_date_and_person() {
-        let records = Records {
-            decline: Some(decline(None)),
-            allow: None,
-        };
+        let records = Records { decline: Some(decline(None)), ..Default::default() };
         let decision = decide_with(CALLER, records, &settings());
-        assert!(matches!(
-            decision.action,
-            Action::Refuse {
-                mode: RefusalMode::Message,
-                ..
-            }
-        ));
+        assert!(matches!(decision.action, Action::Refuse { mode: RefusalMode::Message, .. }));
         assert_eq!(
             decision.reason,
-            "refused: Everest Windows, declined 3 Nov 2026 by Sam (kitchen upsell)"
+            "refused: Everest Windows, declined 3 Nov 2026 by Sam (kitchen upsell); 1st call since"
         );
     }
 
@@ -161,64 +152,32 @@ mod tests {
     fn a_decline_without_its_own_mode_follows_the_configured_default() {
         let mut settings = settings();
         settings.refusal.mode = RefusalMode::Reject;
-        let records = Records {
-            decline: Some(decline(None)),
-            allow: None,
-        };
+        let records = Records { decline: Some(decline(None)), ..Default::default() };
         let decision = decide_with(CALLER, records, &settings);
-        assert!(matches!(
-            decision.action,
-            Action::Refuse {
-                mode: RefusalMode::Reject,
-                ..
-            }
-        ));
+        assert!(matches!(decision.action, Action::Refuse { mode: RefusalMode::Reject, .. }));
     }
 
     #[test]
     fn a_decline_with_its_own_mode_overrides_the_default() {
-        let records = Records {
-            decline: Some(decline(Some(RefusalMode::Reject))),
-            allow: None,
-        };
+        let records = Records { decline: Some(decline(Some(RefusalMode::Reject))), ..Default::default() };
         let decision = decide_with(CALLER, records, &settings());
-        assert!(matches!(
-            decision.action,
-            Action::Refuse {
-                mode: RefusalMode::Reject,
-                ..
-            }
-        ));
+        assert!(matches!(decision.action, Action::Refuse { mode: RefusalMode::Reject, .. }));
     }
 
     #[test]
     fn an_allow_beats_a_decline_and_says_so() {
-        let records = Records {
-            decline: Some(decline(None)),
-            allow: Some(allow()),
-        };
+        let records = Records { decline: Some(decline(None)), allow: Some(allow()), ..Default::default() };
         let decision = decide_with(CALLER, records, &settings());
         assert_eq!(decision.action, Action::Forward);
-        assert!(
-            decision.reason.contains("allowed (Mum)"),
-            "{}",
-            decision.reason
-        );
-        assert!(
-            decision
-                .reason
-                .contains("overrides the decline of Everest Windows")
-        );
+        assert!(decision.reason.contains("allowed (Mum)"), "{}", decision.reason);
+        assert!(decision.reason.contains("overrides the decline of Everest Windows"));
     }
 
     #[test]
     fn an_unknown_number_is_forwarded() {
         let decision = decide_with(CALLER, Records::default(), &settings());
         assert_eq!(decision.action, Action::Forward);
-        assert_eq!(
-            decision.reason,
-            format!("forwarded: no decline on record for {CALLER}")
-        );
+        assert_eq!(decision.reason, format!("forwarded: no decline on record for {CALLER}"));
     }
 
     #[test]
@@ -231,13 +190,27 @@ mod tests {
     }
 
     #[test]
+    fn the_reason_counts_this_call_among_the_follow_ups() {
+        let mut follow_ups = FollowUps::default();
+        for _ in 0..3 {
+            follow_ups.record(Timestamp::UNIX_EPOCH);
+        }
+        let records = Records { decline: Some(decline(None)), follow_ups, ..Default::default() };
+        let decision = decide_with(CALLER, records, &settings());
+        assert!(decision.reason.ends_with("; 4th call since"), "{}", decision.reason);
+    }
+
+    #[test]
+    fn ordinals_read_as_english() {
+        let read: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111].into_iter().map(ordinal).collect();
+        assert_eq!(read, ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th"]);
+    }
+
+    #[test]
     fn dates_are_given_in_the_business_time_zone() {
         // 23:30 UTC on 3 Nov is already 4 Nov in Auckland.
         let at: Timestamp = "2026-11-03T23:30:00Z".parse().unwrap();
-        assert_eq!(
-            short_date(at, &TimeZone::get("Pacific/Auckland").unwrap()),
-            "4 Nov 2026"
-        );
+        assert_eq!(short_date(at, &TimeZone::get("Pacific/Auckland").unwrap()), "4 Nov 2026");
         assert_eq!(spoken_date(at, &TimeZone::UTC), "3 November 2026");
     }
 }

@@ -46,14 +46,8 @@ pub fn read_admin_token(settings: &Settings) -> Option<String> {
 }
 
 pub fn write_server_file(settings: &Settings, address: SocketAddr) -> io::Result<()> {
-    let file = ServerFile {
-        url: format!("http://{}", reachable(address)),
-        pid: std::process::id(),
-    };
-    write_private(
-        &server_file_path(settings),
-        &serde_json::to_vec(&file).map_err(io::Error::other)?,
-    )
+    let file = ServerFile { url: format!("http://{}", reachable(address)), pid: std::process::id() };
+    write_private(&server_file_path(settings), &serde_json::to_vec(&file).map_err(io::Error::other)?)
 }
 
 pub fn read_server_file(settings: &Settings) -> Option<ServerFile> {
@@ -71,12 +65,8 @@ fn server_file_path(settings: &Settings) -> PathBuf {
 /// A server listening on every address is reached on loopback.
 fn reachable(address: SocketAddr) -> SocketAddr {
     match address.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => {
-            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), address.port())
-        }
-        IpAddr::V6(ip) if ip.is_unspecified() => {
-            SocketAddr::new(Ipv6Addr::LOCALHOST.into(), address.port())
-        }
+        IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::new(Ipv4Addr::LOCALHOST.into(), address.port()),
+        IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::new(Ipv6Addr::LOCALHOST.into(), address.port()),
         _ => address,
     }
 }

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::config::Settings;
 use crate::domain::text::{TextTooLong, tidy};
 use crate::domain::{
-    Action, Allow, CallRecord, CallerId, Channel, DecisionKind, Decline, IncomingCall, NumberError,
-    PhoneNumber, RefusalMode,
+    Action, Allow, CallRecord, CallerId, Channel, DecisionKind, Decline, IncomingCall, NumberError, PhoneNumber,
+    RefusalMode, company_key,
 };
 use crate::policy;
 use crate::speech::refusal_message;
@@ -25,10 +25,7 @@ pub const MAX_LIMIT: usize = 1000;
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error("{field}: {message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
+    Invalid { field: &'static str, message: String },
     #[error("{0}")]
     NotFound(String),
     #[error(transparent)]
@@ -37,10 +34,7 @@ pub enum ServiceError {
 
 impl From<TextTooLong> for ServiceError {
     fn from(error: TextTooLong) -> Self {
-        Self::Invalid {
-            field: error.field,
-            message: error.to_string(),
-        }
+        Self::Invalid { field: error.field, message: error.to_string() }
     }
 }
 
@@ -102,7 +96,11 @@ impl Service {
 
     pub fn decline(&self, new: NewDecline, now: Timestamp) -> Result<Saved<Decline>, ServiceError> {
         let number = self.typed_number(&new.number, new.force)?;
-        let company = tidy("company", new.company.as_deref(), MAX_COMPANY)?;
+        let company = match tidy("company", new.company.as_deref(), MAX_COMPANY)? {
+            // An existing company is joined under the name it was first given.
+            Some(name) => Some(self.store.company_name(&company_key(&name))?.unwrap_or(name)),
+            None => None,
+        };
         let note = tidy("note", new.note.as_deref(), MAX_NOTE)?;
         let declined_by = tidy("declined_by", new.declined_by.as_deref(), MAX_NAME)?
             .or_else(|| self.settings.declined_by().map(str::to_owned));
@@ -128,17 +126,12 @@ impl Service {
             },
         };
         self.store.save_decline(&decline)?;
-        Ok(Saved {
-            record: decline,
-            created,
-        })
+        Ok(Saved { record: decline, created })
     }
 
     pub fn remove_decline(&self, number: &str) -> Result<Decline, ServiceError> {
         let number = self.typed_number(number, true)?;
-        self.store
-            .remove_decline(&number)?
-            .ok_or_else(|| ServiceError::NotFound(format!("{number} is not declined")))
+        self.store.remove_decline(&number)?.ok_or_else(|| ServiceError::NotFound(format!("{number} is not declined")))
     }
 
     pub fn declines(&self) -> Result<Vec<Decline>, ServiceError> {
@@ -151,21 +144,11 @@ impl Service {
         let existing = self.store.records_for(&number)?.allow;
         let created = existing.is_none();
         let allow = match existing {
-            Some(old) => Allow {
-                name: name.or(old.name),
-                ..old
-            },
-            None => Allow {
-                number,
-                name,
-                added_at: now,
-            },
+            Some(old) => Allow { name: name.or(old.name), ..old },
+            None => Allow { number, name, added_at: now },
         };
         self.store.save_allow(&allow)?;
-        Ok(Saved {
-            record: allow,
-            created,
-        })
+        Ok(Saved { record: allow, created })
     }
 
     pub fn remove_allow(&self, number: &str) -> Result<Allow, ServiceError> {
@@ -203,34 +186,17 @@ impl Service {
         };
         let decision = policy::decide(&call, &records, now, &self.settings);
         let caller_hears = match &decision.action {
-            Action::Forward if self.settings.forward.to.is_empty() => {
-                "the voicemail greeting".to_owned()
-            }
+            Action::Forward if self.settings.forward.to.is_empty() => "the voicemail greeting".to_owned(),
             Action::Forward => "your phones ringing".to_owned(),
-            Action::Refuse {
-                mode: RefusalMode::Reject,
-                ..
-            } => "a busy signal (the call is not answered)".to_owned(),
-            Action::Refuse {
-                mode: RefusalMode::Message,
-                decline,
-            } => refusal_message(decline, &self.settings),
+            Action::Refuse { mode: RefusalMode::Reject, .. } => "a busy signal (the call is not answered)".to_owned(),
+            Action::Refuse { mode: RefusalMode::Message, decline } => refusal_message(decline, &self.settings),
         };
-        Ok(Preview {
-            number: number.to_string(),
-            decision: decision.kind(),
-            reason: decision.reason,
-            caller_hears,
-        })
+        Ok(Preview { number: number.to_string(), decision: decision.kind(), reason: decision.reason, caller_hears })
     }
 
     fn typed_number(&self, text: &str, force: bool) -> Result<PhoneNumber, ServiceError> {
-        PhoneNumber::parse_typed(text, self.settings.region, force).map_err(|error: NumberError| {
-            ServiceError::Invalid {
-                field: "number",
-                message: error.to_string(),
-            }
-        })
+        PhoneNumber::parse_typed(text, self.settings.region, force)
+            .map_err(|error: NumberError| ServiceError::Invalid { field: "number", message: error.to_string() })
     }
 }
 
@@ -240,18 +206,11 @@ mod tests {
     use crate::store::MemoryStore;
 
     fn service() -> Service {
-        Service::new(
-            Arc::new(MemoryStore::default()),
-            Arc::new(Settings::defaults()),
-        )
+        Service::new(Arc::new(MemoryStore::default()), Arc::new(Settings::defaults()))
     }
 
     fn new_decline(number: &str, company: Option<&str>) -> NewDecline {
-        NewDecline {
-            number: number.into(),
-            company: company.map(str::to_owned),
-            ..Default::default()
-        }
+        NewDecline { number: number.into(), company: company.map(str::to_owned), ..Default::default() }
     }
 
     #[test]
@@ -259,13 +218,9 @@ mod tests {
         let service = service();
         let first: Timestamp = "2026-11-03T10:00:00Z".parse().unwrap();
         let later: Timestamp = "2026-11-20T10:00:00Z".parse().unwrap();
-        let saved = service
-            .decline(new_decline("020 7946 0123", None), first)
-            .unwrap();
+        let saved = service.decline(new_decline("020 7946 0123", None), first).unwrap();
         assert!(saved.created);
-        let again = service
-            .decline(new_decline("+442079460123", Some("Everest")), later)
-            .unwrap();
+        let again = service.decline(new_decline("+442079460123", Some("Everest")), later).unwrap();
         assert!(!again.created);
         assert_eq!(again.record.declined_at, first);
         assert_eq!(again.record.company.as_deref(), Some("Everest"));
@@ -273,21 +228,18 @@ mod tests {
     }
 
     #[test]
+    fn a_company_written_differently_joins_the_existing_company() {
+        let service = service();
+        service.decline(new_decline("020 7946 0123", Some("Everest Windows")), Timestamp::UNIX_EPOCH).unwrap();
+        let second = service.decline(new_decline("020 7946 0124", Some(" everest   WINDOWS")), Timestamp::UNIX_EPOCH);
+        assert_eq!(second.unwrap().record.company.as_deref(), Some("Everest Windows"));
+    }
+
+    #[test]
     fn a_bad_number_names_the_field_and_stores_nothing() {
         let service = service();
-        let err = service
-            .decline(new_decline("not a number", None), Timestamp::UNIX_EPOCH)
-            .unwrap_err();
-        assert!(
-            matches!(
-                err,
-                ServiceError::Invalid {
-                    field: "number",
-                    ..
-                }
-            ),
-            "{err}"
-        );
+        let err = service.decline(new_decline("not a number", None), Timestamp::UNIX_EPOCH).unwrap_err();
+        assert!(matches!(err, ServiceError::Invalid { field: "number", .. }), "{err}");
         assert!(service.declines().unwrap().is_empty());
     }
 
@@ -295,69 +247,31 @@ mod tests {
     fn an_overlong_company_names_the_field_and_stores_nothing() {
         let service = service();
         let long = "x".repeat(MAX_COMPANY + 1);
-        let err = service
-            .decline(
-                new_decline("02079460123", Some(&long)),
-                Timestamp::UNIX_EPOCH,
-            )
-            .unwrap_err();
-        assert!(
-            matches!(
-                err,
-                ServiceError::Invalid {
-                    field: "company",
-                    ..
-                }
-            ),
-            "{err}"
-        );
+        let err = service.decline(new_decline("02079460123", Some(&long)), Timestamp::UNIX_EPOCH).unwrap_err();
+        assert!(matches!(err, ServiceError::Invalid { field: "company", .. }), "{err}");
         assert!(service.declines().unwrap().is_empty());
     }
 
     #[test]
     fn removing_what_is_not_there_is_not_found() {
-        assert!(matches!(
-            service().remove_decline("02079460123"),
-            Err(ServiceError::NotFound(_))
-        ));
-        assert!(matches!(
-            service().remove_allow("02079460123"),
-            Err(ServiceError::NotFound(_))
-        ));
+        assert!(matches!(service().remove_decline("02079460123"), Err(ServiceError::NotFound(_))));
+        assert!(matches!(service().remove_allow("02079460123"), Err(ServiceError::NotFound(_))));
     }
 
     #[test]
     fn check_previews_the_refusal_the_caller_would_hear() {
         let service = service();
-        service
-            .decline(
-                new_decline("02079460123", Some("Everest Windows")),
-                Timestamp::UNIX_EPOCH,
-            )
-            .unwrap();
-        let preview = service
-            .check("020 7946 0123", Timestamp::UNIX_EPOCH)
-            .unwrap();
+        service.decline(new_decline("02079460123", Some("Everest Windows")), Timestamp::UNIX_EPOCH).unwrap();
+        let preview = service.check("020 7946 0123", Timestamp::UNIX_EPOCH).unwrap();
         assert_eq!(preview.decision, DecisionKind::Decline);
-        assert!(
-            preview.caller_hears.contains("Everest Windows"),
-            "{}",
-            preview.caller_hears
-        );
-        let other = service
-            .check("020 7946 0999", Timestamp::UNIX_EPOCH)
-            .unwrap();
+        assert!(preview.caller_hears.contains("Everest Windows"), "{}", preview.caller_hears);
+        let other = service.check("020 7946 0999", Timestamp::UNIX_EPOCH).unwrap();
         assert_eq!(other.decision, DecisionKind::Forward);
     }
 
     #[test]
     fn a_listing_limit_out_of_range_is_refused() {
-        let err = service()
-            .calls(CallQuery {
-                limit: 0,
-                ..Default::default()
-            })
-            .unwrap_err();
+        let err = service().calls(CallQuery { limit: 0, ..Default::default() }).unwrap_err();
         assert!(matches!(err, ServiceError::Invalid { field: "limit", .. }));
     }
 }

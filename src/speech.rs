@@ -9,14 +9,7 @@ use crate::policy::spoken_date;
 pub fn refusal_message(decline: &Decline, settings: &Settings) -> String {
     let company = decline.company.as_deref().unwrap_or("your company");
     let date = spoken_date(decline.declined_at, &settings.time_zone);
-    fill(
-        &settings.refusal.message,
-        &[
-            ("business", settings.business_name()),
-            ("company", company),
-            ("date", &date),
-        ],
-    )
+    fill(&settings.refusal.message, &[("business", settings.business_name()), ("company", company), ("date", &date)])
 }
 
 fn fill(template: &str, values: &[(&str, &str)]) -> String {
@@ -68,10 +61,7 @@ mod tests {
         settings.time_zone = jiff::tz::TimeZone::UTC;
         let message = refusal_message(&decline(Some("Everest Windows")), &settings);
         assert!(message.contains("this is Acme Plumbing"), "{message}");
-        assert!(
-            message.contains("On 3 November 2026 we asked Everest Windows"),
-            "{message}"
-        );
+        assert!(message.contains("On 3 November 2026 we asked Everest Windows"), "{message}");
     }
 
     #[test]
@@ -82,10 +72,7 @@ mod tests {
 
     #[test]
     fn placeholders_inside_values_are_not_filled_again() {
-        assert_eq!(
-            fill("{a} and {b}", &[("a", "{b}"), ("b", "x")]),
-            "{b} and x"
-        );
+        assert_eq!(fill("{a} and {b}", &[("a", "{b}"), ("b", "x")]), "{b} and x");
         assert_eq!(fill("{unknown} {a", &[("a", "x")]), "{unknown} {a");
     }
 }

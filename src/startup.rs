@@ -25,10 +25,7 @@ pub enum StartupError {
     )]
     UnsignedBeyondLoopback(SocketAddr),
     #[error("cannot listen on {address}: {error}")]
-    Bind {
-        address: SocketAddr,
-        error: std::io::Error,
-    },
+    Bind { address: SocketAddr, error: std::io::Error },
     #[error("data folder {path}: {error}")]
     DataDir { path: String, error: std::io::Error },
     #[error(transparent)]
@@ -46,10 +43,7 @@ impl Application {
     /// The application on its sled database under `data_dir`.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         check_listen(&settings)?;
-        let data_dir_error = |error| StartupError::DataDir {
-            path: settings.data_dir.display().to_string(),
-            error,
-        };
+        let data_dir_error = |error| StartupError::DataDir { path: settings.data_dir.display().to_string(), error };
         std::fs::create_dir_all(&settings.data_dir).map_err(data_dir_error)?;
         let token = runtime::admin_token(&settings).map_err(data_dir_error)?;
         let store = SledStore::open(&settings.database_path(), settings.store.cache_mb)?;
@@ -64,23 +58,14 @@ impl Application {
     ) -> Result<Self, StartupError> {
         check_listen(&settings)?;
         phone::warm_up();
-        let fallback_twiml =
-            twiml::forward(None, &settings).map_err(|e| StartupError::Config(e.to_string()))?;
-        let listener =
-            TcpListener::bind(settings.listen)
-                .await
-                .map_err(|error| StartupError::Bind {
-                    address: settings.listen,
-                    error,
-                })?;
+        let fallback_twiml = twiml::forward(None, &settings).map_err(|e| StartupError::Config(e.to_string()))?;
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .map_err(|error| StartupError::Bind { address: settings.listen, error })?;
         let settings = Arc::new(settings);
-        let verifier = settings
-            .auth_token()
-            .map(|token| Verifier::new(token, settings.twilio.signing_keys.clone()));
+        let verifier = settings.auth_token().map(|token| Verifier::new(token, settings.twilio.signing_keys.clone()));
         if verifier.is_none() {
-            tracing::warn!(
-                "no Twilio auth token set: webhook signatures are not checked (loopback only)"
-            );
+            tracing::warn!("no Twilio auth token set: webhook signatures are not checked (loopback only)");
         }
         let state = AppState::new(Shared {
             service: Service::new(store.clone(), settings.clone()),
@@ -95,21 +80,14 @@ impl Application {
     }
 
     pub fn address(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.listener.local_addr().expect("a bound listener has an address")
     }
 
     /// Serves until `shutdown` completes, lets requests in flight finish, then writes the call log
     /// and flushes the store.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let state = self.state.clone();
-        axum::serve(self.listener, router(self.state))
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        axum::serve(self.listener, router(self.state)).with_graceful_shutdown(shutdown).await?;
         state.call_log.flush().await;
         state.store.flush().map_err(std::io::Error::other)
     }
@@ -138,8 +116,7 @@ async fn shutdown_signal() {
     #[cfg(unix)]
     {
         let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .expect("SIGTERM can be handled");
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM can be handled");
         tokio::select! {
             _ = interrupt => {}
             _ = terminate.recv() => {}

@@ -30,9 +30,7 @@ impl Backend {
                     ))
                 })?;
                 let token = runtime::read_admin_token(&settings).ok_or_else(|| {
-                    CliError::Unavailable(
-                        "no admin token: set [admin] token or run saidno serve once".into(),
-                    )
+                    CliError::Unavailable("no admin token: set [admin] token or run saidno serve once".into())
                 })?;
                 Client::new(server.url, token).map(Self::Remote)
             }
@@ -88,10 +86,7 @@ impl Backend {
             Self::Remote(client) => {
                 let limit = query.limit.to_string();
                 let since = query.since.map(|since| since.to_string());
-                let mut params = vec![
-                    ("limit", limit.as_str()),
-                    ("declined", bool_text(query.declined_only)),
-                ];
+                let mut params = vec![("limit", limit.as_str()), ("declined", bool_text(query.declined_only))];
                 if let Some(since) = &since {
                     params.push(("since", since));
                 }

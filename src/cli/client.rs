@@ -26,64 +26,41 @@ impl Client {
             .timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| CliError::Unavailable(e.to_string()))?;
-        Ok(Self {
-            http,
-            base: format!("{}/api/v1", server_url.trim_end_matches('/')),
-            token,
-        })
+        Ok(Self { http, base: format!("{}/api/v1", server_url.trim_end_matches('/')), token })
     }
 
-    pub async fn get<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        params: &[(&str, &str)],
-    ) -> Result<T, CliError> {
-        let query: Vec<String> = params
-            .iter()
-            .map(|(name, value)| format!("{name}={}", encode(value)))
-            .collect();
+    pub async fn get<T: DeserializeOwned>(&self, path: &str, params: &[(&str, &str)]) -> Result<T, CliError> {
+        let query: Vec<String> = params.iter().map(|(name, value)| format!("{name}={}", encode(value))).collect();
         let url = format!("{}/{path}?{}", self.base, query.join("&"));
         self.send(self.http.get(url)).await
     }
 
-    pub async fn post<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        body: &impl Serialize,
-    ) -> Result<T, CliError> {
-        self.send(self.http.post(format!("{}/{path}", self.base)).json(body))
-            .await
+    pub async fn post<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T, CliError> {
+        self.send(self.http.post(format!("{}/{path}", self.base)).json(body)).await
     }
 
     pub async fn delete<T: DeserializeOwned>(&self, path: &str, item: &str) -> Result<T, CliError> {
-        self.send(
-            self.http
-                .delete(format!("{}/{path}/{}", self.base, encode(item))),
-        )
-        .await
+        self.send(self.http.delete(format!("{}/{path}/{}", self.base, encode(item)))).await
     }
 
     async fn send<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, CliError> {
-        let response = request.bearer_auth(&self.token).send().await.map_err(|e| {
-            CliError::Unavailable(format!(
-                "the saidno server at {} did not answer: {e}",
-                self.base
-            ))
-        })?;
+        let response =
+            request.bearer_auth(&self.token).send().await.map_err(|e| {
+                CliError::Unavailable(format!("the saidno server at {} did not answer: {e}", self.base))
+            })?;
         let status = response.status();
         if status.is_success() {
-            return response.json().await.map_err(|e| {
-                CliError::Unavailable(format!("the server's answer could not be read: {e}"))
-            });
+            return response
+                .json()
+                .await
+                .map_err(|e| CliError::Unavailable(format!("the server's answer could not be read: {e}")));
         }
         let message = match response.json::<ErrorBody>().await {
             Ok(body) => body.error,
             Err(_) => format!("the server answered {status}"),
         };
         Err(match status {
-            StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => {
-                CliError::Invalid(message)
-            }
+            StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => CliError::Invalid(message),
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => CliError::Unauthorized(message),
             StatusCode::NOT_FOUND => CliError::NotFound(message),
             _ => CliError::Unavailable(message),

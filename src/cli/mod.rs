@@ -20,11 +20,7 @@ use crate::store::CallQuery;
 use backend::Backend;
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "saidno",
-    version,
-    about = "Answers the calls you already said no to, and rings you for the rest."
-)]
+#[command(name = "saidno", version, about = "Answers the calls you already said no to, and rings you for the rest.")]
 pub struct Cli {
     /// Configuration file [default: config/saidno.toml when it exists]
     #[arg(long, global = true, value_name = "FILE")]
@@ -151,33 +147,16 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     if let Command::Serve = cli.command {
         crate::telemetry::init("info");
         let application = Application::build(settings).await?;
-        return application
-            .run()
-            .await
-            .map_err(|e| CliError::Unavailable(e.to_string()));
+        return application.run().await.map_err(|e| CliError::Unavailable(e.to_string()));
     }
     crate::telemetry::init("warn");
     let settings = Arc::new(settings);
     let backend = Backend::connect(settings.clone())?;
     match cli.command {
         Command::Serve => unreachable!("handled above"),
-        Command::Decline(DeclineCommand::Add {
-            number,
-            company,
-            note,
-            mode,
-            by,
-            force,
-        }) => {
-            let new = NewDecline {
-                number,
-                company,
-                note,
-                mode,
-                declined_by: by,
-                force,
-                channel: Some(Channel::CommandLine),
-            };
+        Command::Decline(DeclineCommand::Add { number, company, note, mode, by, force }) => {
+            let new =
+                NewDecline { number, company, note, mode, declined_by: by, force, channel: Some(Channel::CommandLine) };
             output::declined(&backend.decline(new).await?, &settings);
         }
         Command::Decline(DeclineCommand::Remove { number }) => {
@@ -186,25 +165,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Decline(DeclineCommand::List { json }) => {
             output::declines(&backend.declines().await?, json, &settings)
         }
-        Command::Allow(AllowCommand::Add {
-            number,
-            name,
-            force,
-        }) => output::allowed(
-            &backend
-                .allow(NewAllow {
-                    number,
-                    name,
-                    force,
-                })
-                .await?,
-        ),
-        Command::Allow(AllowCommand::Remove { number }) => {
-            output::allow_removed(&backend.remove_allow(&number).await?)
+        Command::Allow(AllowCommand::Add { number, name, force }) => {
+            output::allowed(&backend.allow(NewAllow { number, name, force }).await?)
         }
-        Command::Allow(AllowCommand::List { json }) => {
-            output::allows(&backend.allows().await?, json, &settings)
-        }
+        Command::Allow(AllowCommand::Remove { number }) => output::allow_removed(&backend.remove_allow(&number).await?),
+        Command::Allow(AllowCommand::List { json }) => output::allows(&backend.allows().await?, json, &settings),
         Command::Log(args) => {
             let since = args
                 .since
@@ -212,11 +177,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 .map(|text| since::parse(text, Timestamp::now(), &settings.time_zone))
                 .transpose()
                 .map_err(CliError::Invalid)?;
-            let query = CallQuery {
-                declined_only: args.declined,
-                since,
-                limit: args.limit,
-            };
+            let query = CallQuery { declined_only: args.declined, since, limit: args.limit };
             output::calls(&backend.calls(query).await?, args.json, &settings);
         }
         Command::Check { number } => output::preview(&backend.check(&number).await?),

@@ -9,44 +9,24 @@ use crate::service::{Preview, Saved};
 
 pub fn declined(saved: &Saved<Decline>, settings: &Settings) {
     let decline = &saved.record;
-    let who = decline
-        .company
-        .as_deref()
-        .map(|c| format!(" ({c})"))
-        .unwrap_or_default();
+    let who = decline.company.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
     let date = short_date(decline.declined_at, &settings.time_zone);
     if saved.created {
-        println!(
-            "Declined {}{who} on {date}. Their next call will be refused.",
-            decline.number
-        );
+        println!("Declined {}{who} on {date}. Their next call will be refused.", decline.number);
     } else {
-        println!(
-            "Updated the decline of {}{who}, first declined on {date}.",
-            decline.number
-        );
+        println!("Updated the decline of {}{who}, first declined on {date}.", decline.number);
     }
 }
 
 pub fn decline_removed(decline: &Decline) {
-    println!(
-        "Removed the decline of {}. Calls from it will ring through.",
-        decline.number
-    );
+    println!("Removed the decline of {}. Calls from it will ring through.", decline.number);
 }
 
 pub fn allowed(saved: &Saved<Allow>) {
     let allow = &saved.record;
-    let who = allow
-        .name
-        .as_deref()
-        .map(|n| format!(" ({n})"))
-        .unwrap_or_default();
+    let who = allow.name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
     let verb = if saved.created { "Allowed" } else { "Updated" };
-    println!(
-        "{verb} {}{who}: calls from it always ring through.",
-        allow.number
-    );
+    println!("{verb} {}{who}: calls from it always ring through.", allow.number);
 }
 
 pub fn allow_removed(allow: &Allow) {
@@ -66,17 +46,11 @@ pub fn declines(declines: &[Decline], json: bool, settings: &Settings) {
             text(&d.company),
             short_date(d.declined_at, &settings.time_zone),
             text(&d.declined_by),
-            d.mode.map_or_else(
-                || format!("{} (default)", settings.refusal.mode),
-                |m| m.to_string(),
-            ),
+            d.mode.map_or_else(|| format!("{} (default)", settings.refusal.mode), |m| m.to_string()),
             text(&d.note),
         ]
     });
-    print_table(
-        &["NUMBER", "COMPANY", "DECLINED", "BY", "REFUSAL", "NOTE"],
-        rows,
-    );
+    print_table(&["NUMBER", "COMPANY", "DECLINED", "BY", "REFUSAL", "NOTE"], rows);
 }
 
 pub fn allows(allows: &[Allow], json: bool, settings: &Settings) {
@@ -86,13 +60,8 @@ pub fn allows(allows: &[Allow], json: bool, settings: &Settings) {
     if allows.is_empty() {
         return println!("No allowed numbers. Add one with: saidno allow add NUMBER --name NAME");
     }
-    let rows = allows.iter().map(|a| {
-        vec![
-            a.number.to_string(),
-            text(&a.name),
-            short_date(a.added_at, &settings.time_zone),
-        ]
-    });
+    let rows =
+        allows.iter().map(|a| vec![a.number.to_string(), text(&a.name), short_date(a.added_at, &settings.time_zone)]);
     print_table(&["NUMBER", "NAME", "ADDED"], rows);
 }
 
@@ -104,11 +73,7 @@ pub fn calls(calls: &[CallRecord], json: bool, settings: &Settings) {
         return println!("No calls logged.");
     }
     let rows = calls.iter().map(|call| {
-        let at = call
-            .at
-            .to_zoned_datetime(settings.time_zone.clone())
-            .strftime("%Y-%m-%d %H:%M")
-            .to_string();
+        let at = call.at.to_zoned_datetime(settings.time_zone.clone()).strftime("%Y-%m-%d %H:%M").to_string();
         let outcome = call.outcome.as_ref().map(|o| {
             let mut parts: Vec<String> = o.status.iter().cloned().collect();
             if o.recording_url.is_some() {
@@ -116,19 +81,9 @@ pub fn calls(calls: &[CallRecord], json: bool, settings: &Settings) {
             }
             parts.join(", ")
         });
-        vec![
-            at,
-            call.from.clone(),
-            text(&call.company),
-            call.decision.to_string(),
-            call.reason.clone(),
-            text(&outcome),
-        ]
+        vec![at, call.from.clone(), text(&call.company), call.decision.to_string(), call.reason.clone(), text(&outcome)]
     });
-    print_table(
-        &["TIME", "FROM", "COMPANY", "DECISION", "WHY", "OUTCOME"],
-        rows,
-    );
+    print_table(&["TIME", "FROM", "COMPANY", "DECISION", "WHY", "OUTCOME"], rows);
 }
 
 pub fn preview(preview: &Preview) {
@@ -142,10 +97,7 @@ fn text(value: &Option<String>) -> String {
 }
 
 fn print_json<T: Serialize + ?Sized>(value: &T) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).expect("records serialise")
-    );
+    println!("{}", serde_json::to_string_pretty(value).expect("records serialise"));
 }
 
 fn print_table(headers: &[&str], rows: impl Iterator<Item = Vec<String>>) {
@@ -157,11 +109,7 @@ fn print_table(headers: &[&str], rows: impl Iterator<Item = Vec<String>>) {
         }
     }
     let line = |cells: Vec<&str>| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect();
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
         println!("{}", padded.join("  ").trim_end());
     };
     line(headers.to_vec());

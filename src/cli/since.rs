@@ -34,37 +34,20 @@ mod tests {
 
     #[test]
     fn a_span_counts_back_from_now() {
-        assert_eq!(
-            parse("7d", now(), &TimeZone::UTC).unwrap().to_string(),
-            "2026-11-18T12:00:00Z"
-        );
-        assert_eq!(
-            parse("12h", now(), &TimeZone::UTC).unwrap().to_string(),
-            "2026-11-25T00:00:00Z"
-        );
-        assert_eq!(
-            parse("2 days", now(), &TimeZone::UTC).unwrap().to_string(),
-            "2026-11-23T12:00:00Z"
-        );
+        assert_eq!(parse("7d", now(), &TimeZone::UTC).unwrap().to_string(), "2026-11-18T12:00:00Z");
+        assert_eq!(parse("12h", now(), &TimeZone::UTC).unwrap().to_string(), "2026-11-25T00:00:00Z");
+        assert_eq!(parse("2 days", now(), &TimeZone::UTC).unwrap().to_string(), "2026-11-23T12:00:00Z");
     }
 
     #[test]
     fn a_day_starts_at_midnight_in_the_business_time_zone() {
         let paris = TimeZone::get("Europe/Paris").unwrap();
-        assert_eq!(
-            parse("2026-11-03", now(), &paris).unwrap().to_string(),
-            "2026-11-02T23:00:00Z"
-        );
+        assert_eq!(parse("2026-11-03", now(), &paris).unwrap().to_string(), "2026-11-02T23:00:00Z");
     }
 
     #[test]
     fn a_moment_is_taken_as_it_is() {
-        assert_eq!(
-            parse("2026-11-03T09:00:00Z", now(), &TimeZone::UTC)
-                .unwrap()
-                .to_string(),
-            "2026-11-03T09:00:00Z"
-        );
+        assert_eq!(parse("2026-11-03T09:00:00Z", now(), &TimeZone::UTC).unwrap().to_string(), "2026-11-03T09:00:00Z");
     }
 
     #[test]

@@ -34,6 +34,9 @@ pub struct CallRecord {
     pub verstat: Option<String>,
     #[serde(default)]
     pub outcome: Option<ForwardOutcome>,
+    /// For a refused call: which call this is since the decline (1 for the first).
+    #[serde(default)]
+    pub follow_up: Option<u32>,
 }
 
 /// How a forwarded call ended, as the provider reported it afterwards.
@@ -73,10 +76,16 @@ impl CallRecord {
             caller_name: call.caller_name.clone(),
             verstat: call.verstat.clone(),
             outcome: None,
+            follow_up: None,
         }
     }
 
     pub fn is_refusal(&self) -> bool {
         self.decision == DecisionKind::Decline
+    }
+
+    /// The party whose follow-ups this call counts toward, if it was refused.
+    pub fn party(&self) -> Option<String> {
+        self.is_refusal().then(|| super::party_key(self.company.as_deref(), &self.from))
     }
 }

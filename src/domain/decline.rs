@@ -45,6 +45,44 @@ pub struct Decline {
     pub mode: Option<RefusalMode>,
 }
 
+/// How often a declined party has called since it was told no.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUps {
+    pub count: u32,
+    #[serde(default)]
+    pub first_at: Option<Timestamp>,
+    #[serde(default)]
+    pub last_at: Option<Timestamp>,
+}
+
+impl FollowUps {
+    pub fn record(&mut self, at: Timestamp) {
+        self.count += 1;
+        self.first_at.get_or_insert(at);
+        self.last_at = Some(self.last_at.map_or(at, |last| last.max(at)));
+    }
+}
+
+/// A company's identity: case and spacing do not make a new company.
+pub fn company_key(name: &str) -> String {
+    name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+/// Who was told no, for counting follow-ups: the company when the decline names one (all its
+/// numbers count together), else the number itself.
+pub fn party_key(company: Option<&str>, number: &str) -> String {
+    match company {
+        Some(company) => format!("company:{}", company_key(company)),
+        None => format!("number:{number}"),
+    }
+}
+
+impl Decline {
+    pub fn party(&self) -> String {
+        party_key(self.company.as_deref(), self.number.as_str())
+    }
+}
+
 impl std::fmt::Display for RefusalMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
@@ -60,9 +98,7 @@ impl std::str::FromStr for RefusalMode {
         match text.trim().to_ascii_lowercase().as_str() {
             "message" => Ok(Self::Message),
             "reject" | "busy" | "silent" => Ok(Self::Reject),
-            other => Err(format!(
-                "{other:?} is not a refusal mode (message or reject)"
-            )),
+            other => Err(format!("{other:?} is not a refusal mode (message or reject)")),
         }
     }
 }

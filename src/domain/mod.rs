@@ -10,5 +10,5 @@ pub mod text;
 pub use allow::Allow;
 pub use call::{CallRecord, ForwardOutcome, IncomingCall};
 pub use decision::{Action, Decision, DecisionKind};
-pub use decline::{Channel, Decline, RefusalMode};
+pub use decline::{Channel, Decline, FollowUps, RefusalMode, company_key, party_key};
 pub use phone::{CallerId, NumberError, PhoneNumber, Region};

@@ -48,28 +48,20 @@ impl PhoneNumber {
         if trimmed.chars().any(char::is_alphabetic) {
             return Err(NumberError::Letters(trimmed.to_owned()));
         }
-        if !trimmed
-            .chars()
-            .all(|c| c.is_ascii_digit() || " +-.()/\u{a0}".contains(c))
-        {
+        if !trimmed.chars().all(|c| c.is_ascii_digit() || " +-.()/\u{a0}".contains(c)) {
             return Err(NumberError::NotANumber(trimmed.to_owned()));
         }
         // With a default region, an international number can be re-read as national: give none.
         let country = (!trimmed.starts_with('+')).then_some(region.0);
-        let parsed = phonenumber::parse(country, trimmed)
-            .map_err(|_| NumberError::NotANumber(trimmed.to_owned()))?;
+        let parsed = phonenumber::parse(country, trimmed).map_err(|_| NumberError::NotANumber(trimmed.to_owned()))?;
         let e164 = parsed.format().mode(Mode::E164).to_string();
-        let number =
-            Self::from_e164(&e164).ok_or_else(|| NumberError::NotANumber(trimmed.to_owned()))?;
+        let number = Self::from_e164(&e164).ok_or_else(|| NumberError::NotANumber(trimmed.to_owned()))?;
         if parsed.is_valid() || (force && is_possible(&parsed)) {
             Ok(number)
         } else if force {
             Err(NumberError::NotANumber(trimmed.to_owned()))
         } else {
-            Err(NumberError::NotValid {
-                input: trimmed.to_owned(),
-                e164,
-            })
+            Err(NumberError::NotValid { input: trimmed.to_owned(), e164 })
         }
     }
 
@@ -97,8 +89,7 @@ impl fmt::Display for PhoneNumber {
 impl TryFrom<String> for PhoneNumber {
     type Error = String;
     fn try_from(text: String) -> Result<Self, Self::Error> {
-        Self::from_e164(&text)
-            .ok_or_else(|| format!("{text:?} is not an E.164 number (+ and 7 to 15 digits)"))
+        Self::from_e164(&text).ok_or_else(|| format!("{text:?} is not an E.164 number (+ and 7 to 15 digits)"))
     }
 }
 
@@ -113,11 +104,7 @@ impl FromStr for Region {
     fn from_str(code: &str) -> Result<Self, Self::Err> {
         phonenumber::country::Id::from_str(&code.trim().to_ascii_uppercase())
             .map(Region)
-            .map_err(|_| {
-                format!(
-                    "{code:?} is not a country code saidno knows (use ISO codes such as GB or US)"
-                )
-            })
+            .map_err(|_| format!("{code:?} is not a country code saidno knows (use ISO codes such as GB or US)"))
     }
 }
 
@@ -137,19 +124,12 @@ fn is_possible(parsed: &phonenumber::PhoneNumber) -> bool {
         Type::Uan,
     ];
     let length = parsed.national().to_string().len();
-    let regions = phonenumber::metadata::DATABASE
-        .by_code(&parsed.code().value())
-        .unwrap_or_default();
+    let regions = phonenumber::metadata::DATABASE.by_code(&parsed.code().value()).unwrap_or_default();
     regions.iter().any(|region| {
         DIALLABLE
             .iter()
             .filter_map(|&kind| region.descriptors().get(kind))
-            .any(|descriptor| {
-                descriptor
-                    .possible_length()
-                    .iter()
-                    .any(|&l| usize::from(l) == length)
-            })
+            .any(|descriptor| descriptor.possible_length().iter().any(|&l| usize::from(l) == length))
     })
 }
 
@@ -171,14 +151,7 @@ pub enum CallerId {
 }
 
 /// The values providers send in `From` when the caller's number is not available.
-const WITHHELD: [&str; 6] = [
-    "anonymous",
-    "+266696687",
-    "restricted",
-    "unknown",
-    "unavailable",
-    "private",
-];
+const WITHHELD: [&str; 6] = ["anonymous", "+266696687", "restricted", "unknown", "unavailable", "private"];
 
 impl CallerId {
     pub fn from_provider(from: &str) -> Self {
@@ -260,18 +233,12 @@ mod tests {
 
     #[test]
     fn empty_and_symbol_input_is_refused() {
-        assert_eq!(
-            PhoneNumber::parse_typed("  ", gb(), false),
-            Err(NumberError::Empty)
-        );
+        assert_eq!(PhoneNumber::parse_typed("  ", gb(), false), Err(NumberError::Empty));
         assert!(matches!(
             PhoneNumber::parse_typed("+44 20 7946 0123; drop", gb(), false),
             Err(NumberError::Letters(_))
         ));
-        assert!(matches!(
-            PhoneNumber::parse_typed("+44#2079460123", gb(), false),
-            Err(NumberError::NotANumber(_))
-        ));
+        assert!(matches!(PhoneNumber::parse_typed("+44#2079460123", gb(), false), Err(NumberError::NotANumber(_))));
     }
 
     #[test]
@@ -285,30 +252,14 @@ mod tests {
 
     #[test]
     fn withheld_callers_are_recognised_in_every_spelling_twilio_uses() {
-        for from in [
-            "anonymous",
-            "Anonymous",
-            "+266696687",
-            "restricted",
-            "unknown",
-            "unavailable",
-            "",
-            "  ",
-        ] {
-            assert_eq!(
-                CallerId::from_provider(from),
-                CallerId::Withheld,
-                "{from:?}"
-            );
+        for from in ["anonymous", "Anonymous", "+266696687", "restricted", "unknown", "unavailable", "", "  "] {
+            assert_eq!(CallerId::from_provider(from), CallerId::Withheld, "{from:?}");
         }
     }
 
     #[test]
     fn a_sip_caller_is_neither_a_number_nor_withheld() {
-        assert_eq!(
-            CallerId::from_provider("sip:alice@example.com"),
-            CallerId::Other("sip:alice@example.com".into())
-        );
+        assert_eq!(CallerId::from_provider("sip:alice@example.com"), CallerId::Other("sip:alice@example.com".into()));
     }
 
     #[test]

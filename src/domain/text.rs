@@ -11,11 +11,7 @@ pub struct TextTooLong {
 
 /// Trims, folds runs of white space (and control characters) into one space, and turns an
 /// empty result into `None`, so "Everest  Windows " and "Everest Windows" are the same name.
-pub fn tidy(
-    field: &'static str,
-    text: Option<&str>,
-    max: usize,
-) -> Result<Option<String>, TextTooLong> {
+pub fn tidy(field: &'static str, text: Option<&str>, max: usize) -> Result<Option<String>, TextTooLong> {
     let Some(text) = text else { return Ok(None) };
     let folded = text
         .split(|c: char| c.is_whitespace() || c.is_control())
@@ -35,12 +31,7 @@ mod tests {
 
     #[test]
     fn spacing_and_control_characters_are_folded() {
-        assert_eq!(
-            tidy("company", Some("  Everest \t Windows\n\0"), 50)
-                .unwrap()
-                .as_deref(),
-            Some("Everest Windows")
-        );
+        assert_eq!(tidy("company", Some("  Everest \t Windows\n\0"), 50).unwrap().as_deref(), Some("Everest Windows"));
     }
 
     #[test]

@@ -19,29 +19,18 @@ type ApiResult<T> = Result<Json<T>, ApiError>;
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|_| ApiError::Internal)?
-        .map_err(ApiError::from)
+    tokio::task::spawn_blocking(work).await.map_err(|_| ApiError::Internal)?.map_err(ApiError::from)
 }
 
 fn body<T>(json: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    json.map(|Json(value)| value)
-        .map_err(|rejection| match rejection.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
-            _ => ApiError::Invalid {
-                field: None,
-                message: rejection.body_text(),
-            },
-        })
+    json.map(|Json(value)| value).map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
+        _ => ApiError::Invalid { field: None, message: rejection.body_text() },
+    })
 }
 
 fn saved<T>(saved: Saved<T>) -> (StatusCode, Json<Saved<T>>) {
-    let status = if saved.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    let status = if saved.created { StatusCode::CREATED } else { StatusCode::OK };
     (status, Json(saved))
 }
 
@@ -51,19 +40,12 @@ pub async fn add_decline(
 ) -> Result<(StatusCode, Json<Saved<Decline>>), ApiError> {
     let new = body(json)?;
     let service = state.service.clone();
-    blocking(move || service.decline(new, Timestamp::now()))
-        .await
-        .map(saved)
+    blocking(move || service.decline(new, Timestamp::now())).await.map(saved)
 }
 
-pub async fn remove_decline(
-    State(state): State<AppState>,
-    Path(number): Path<String>,
-) -> ApiResult<Decline> {
+pub async fn remove_decline(State(state): State<AppState>, Path(number): Path<String>) -> ApiResult<Decline> {
     let service = state.service.clone();
-    blocking(move || service.remove_decline(&number))
-        .await
-        .map(Json)
+    blocking(move || service.remove_decline(&number)).await.map(Json)
 }
 
 pub async fn list_declines(State(state): State<AppState>) -> ApiResult<Vec<Decline>> {
@@ -77,19 +59,12 @@ pub async fn add_allow(
 ) -> Result<(StatusCode, Json<Saved<Allow>>), ApiError> {
     let new = body(json)?;
     let service = state.service.clone();
-    blocking(move || service.allow(new, Timestamp::now()))
-        .await
-        .map(saved)
+    blocking(move || service.allow(new, Timestamp::now())).await.map(saved)
 }
 
-pub async fn remove_allow(
-    State(state): State<AppState>,
-    Path(number): Path<String>,
-) -> ApiResult<Allow> {
+pub async fn remove_allow(State(state): State<AppState>, Path(number): Path<String>) -> ApiResult<Allow> {
     let service = state.service.clone();
-    blocking(move || service.remove_allow(&number))
-        .await
-        .map(Json)
+    blocking(move || service.remove_allow(&number)).await.map(Json)
 }
 
 pub async fn list_allows(State(state): State<AppState>) -> ApiResult<Vec<Allow>> {
@@ -109,15 +84,9 @@ pub async fn list_calls(
     State(state): State<AppState>,
     params: Result<Query<CallsParams>, QueryRejection>,
 ) -> ApiResult<Vec<CallRecord>> {
-    let Query(params) = params.map_err(|rejection| ApiError::Invalid {
-        field: None,
-        message: rejection.body_text(),
-    })?;
-    let query = CallQuery {
-        declined_only: params.declined,
-        since: params.since,
-        limit: params.limit.unwrap_or(50),
-    };
+    let Query(params) =
+        params.map_err(|rejection| ApiError::Invalid { field: None, message: rejection.body_text() })?;
+    let query = CallQuery { declined_only: params.declined, since: params.since, limit: params.limit.unwrap_or(50) };
     // Calls are logged off the call path; a listing must still show the call that just ended.
     state.call_log.written().await;
     let service = state.service.clone();
@@ -133,12 +102,8 @@ pub async fn check(
     State(state): State<AppState>,
     params: Result<Query<CheckParams>, QueryRejection>,
 ) -> ApiResult<Preview> {
-    let Query(params) = params.map_err(|rejection| ApiError::Invalid {
-        field: Some("number"),
-        message: rejection.body_text(),
-    })?;
+    let Query(params) =
+        params.map_err(|rejection| ApiError::Invalid { field: Some("number"), message: rejection.body_text() })?;
     let service = state.service.clone();
-    blocking(move || service.check(&params.number, Timestamp::now()))
-        .await
-        .map(Json)
+    blocking(move || service.check(&params.number, Timestamp::now())).await.map(Json)
 }

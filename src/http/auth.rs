@@ -24,11 +24,7 @@ impl AdminToken {
     }
 }
 
-pub async fn require_token(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let presented = request
         .headers()
         .get(AUTHORIZATION)
@@ -36,9 +32,7 @@ pub async fn require_token(
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim);
     match presented {
-        Some(token) if !token.is_empty() && state.admin_token.matches(token) => {
-            next.run(request).await
-        }
+        Some(token) if !token.is_empty() && state.admin_token.matches(token) => next.run(request).await,
         _ => ApiError::Unauthorized.into_response(),
     }
 }

@@ -13,10 +13,7 @@ pub enum ApiError {
     #[error("a valid admin token is required (Authorization: Bearer ...)")]
     Unauthorized,
     #[error("{message}")]
-    Invalid {
-        field: Option<&'static str>,
-        message: String,
-    },
+    Invalid { field: Option<&'static str>, message: String },
     #[error("{0}")]
     NotFound(String),
     #[error("the request body is too large")]
@@ -47,18 +44,9 @@ impl IntoResponse for ApiError {
             }
             Self::Internal => (StatusCode::INTERNAL_SERVER_ERROR, None),
         };
-        let mut response = (
-            status,
-            Json(Body {
-                error: self.to_string(),
-                field,
-            }),
-        )
-            .into_response();
+        let mut response = (status, Json(Body { error: self.to_string(), field })).into_response();
         if status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }
@@ -67,10 +55,7 @@ impl IntoResponse for ApiError {
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
         match error {
-            ServiceError::Invalid { field, message } => Self::Invalid {
-                field: Some(field),
-                message,
-            },
+            ServiceError::Invalid { field, message } => Self::Invalid { field: Some(field), message },
             ServiceError::NotFound(message) => Self::NotFound(message),
             ServiceError::Store(error) => Self::Store(error),
         }

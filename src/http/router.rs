@@ -34,10 +34,7 @@ pub fn router(state: AppState) -> Router {
         .route("/twilio/dial-status", post(webhook::dial_status))
         .route("/twilio/voicemail", post(webhook::voicemail))
         .nest("/api/v1", api)
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -56,17 +56,11 @@ impl FromRequest<AppState> for SignedForm {
             .headers
             .get(header::CONTENT_TYPE)
             .and_then(|value| value.to_str().ok())
-            .is_some_and(|value| {
-                value
-                    .trim_start()
-                    .starts_with("application/x-www-form-urlencoded")
-            });
+            .is_some_and(|value| value.trim_start().starts_with("application/x-www-form-urlencoded"));
         if !is_form {
             return Err(WebhookError::NotAForm);
         }
-        let body = axum::body::to_bytes(body, MAX_BODY)
-            .await
-            .map_err(|_| WebhookError::TooLarge)?;
+        let body = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| WebhookError::TooLarge)?;
         let params = Params::decode(&body)?;
         if let Some(verifier) = &state.verifier {
             let path = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
@@ -87,10 +81,7 @@ impl FromRequest<AppState> for SignedForm {
 fn public_base(state: &AppState, headers: &HeaderMap) -> String {
     match state.settings.public_url() {
         Some(url) => url.to_owned(),
-        None => format!(
-            "http://{}",
-            header_text(headers, "host").unwrap_or("localhost")
-        ),
+        None => format!("http://{}", header_text(headers, "host").unwrap_or("localhost")),
     }
 }
 
@@ -103,10 +94,7 @@ fn twiml_response(xml: String) -> Response {
 }
 
 /// `POST /twilio/voice`: an incoming call.
-pub async fn voice(
-    State(state): State<AppState>,
-    SignedForm(params): SignedForm,
-) -> Result<Response, WebhookError> {
+pub async fn voice(State(state): State<AppState>, SignedForm(params): SignedForm) -> Result<Response, WebhookError> {
     let call = request::incoming_call(&params)?;
     let now = Timestamp::now();
     let (xml, record) = answer_or_forward(&state, &call, now);
@@ -116,40 +104,23 @@ pub async fn voice(
 
 /// Whatever goes wrong inside (a store error, markup that cannot be rendered, a panic), the call
 /// is forwarded: a business must never lose a call because of saidno.
-fn answer_or_forward(
-    state: &AppState,
-    call: &IncomingCall,
-    now: Timestamp,
-) -> (String, CallRecord) {
+fn answer_or_forward(state: &AppState, call: &IncomingCall, now: Timestamp) -> (String, CallRecord) {
     let failure = match catch_unwind(AssertUnwindSafe(|| answer(state, call, now))) {
         Ok(Ok(answered)) => return answered,
         Ok(Err(error)) => error,
         Err(panic) => panic
             .downcast_ref::<&str>()
             .map(|message| format!("panic: {message}"))
-            .or_else(|| {
-                panic
-                    .downcast_ref::<String>()
-                    .map(|message| format!("panic: {message}"))
-            })
+            .or_else(|| panic.downcast_ref::<String>().map(|message| format!("panic: {message}")))
             .unwrap_or_else(|| "panic".to_owned()),
     };
     tracing::error!(call_sid = %call.call_sid, error = %failure, "could not decide; forwarding the call");
-    let decision = Decision {
-        action: Action::Forward,
-        reason: format!("forwarded: saidno could not decide ({failure})"),
-    };
-    (
-        state.fallback_twiml.clone(),
-        CallRecord::new(call, now, &decision),
-    )
+    let decision =
+        Decision { action: Action::Forward, reason: format!("forwarded: saidno could not decide ({failure})") };
+    (state.fallback_twiml.clone(), CallRecord::new(call, now, &decision))
 }
 
-fn answer(
-    state: &AppState,
-    call: &IncomingCall,
-    now: Timestamp,
-) -> Result<(String, CallRecord), String> {
+fn answer(state: &AppState, call: &IncomingCall, now: Timestamp) -> Result<(String, CallRecord), String> {
     let records = match call.from.number() {
         Some(number) => state.store.records_for(number).map_err(|e| e.to_string())?,
         None => Records::default(),
@@ -173,10 +144,7 @@ pub async fn dial_status(
     let outcome = request::dial_outcome(&params)?;
     let answered_or_gone = matches!(outcome.status.as_deref(), Some("answered" | "canceled"));
     state.call_log.attach(call_sid, outcome);
-    Ok(twiml_response(twiml::after_dial(
-        answered_or_gone,
-        &state.settings,
-    )))
+    Ok(twiml_response(twiml::after_dial(answered_or_gone, &state.settings)))
 }
 
 /// `POST /twilio/voicemail`: the caller left a message (or hung up during the greeting).
@@ -185,8 +153,6 @@ pub async fn voicemail(
     SignedForm(params): SignedForm,
 ) -> Result<Response, WebhookError> {
     let call_sid = request::call_sid(&params)?;
-    state
-        .call_log
-        .attach(call_sid, request::voicemail(&params)?);
+    state.call_log.attach(call_sid, request::voicemail(&params)?);
     Ok(twiml_response(twiml::hangup()))
 }

@@ -1,10 +1,10 @@
 //! An in-memory store for unit tests and for the fail-open path's tests: same contract, no disk.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::RwLock;
 
 use super::{CallQuery, Store, StoreError};
-use crate::domain::{Allow, CallRecord, Decline, ForwardOutcome, PhoneNumber};
+use crate::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, company_key};
 use crate::policy::Records;
 
 #[derive(Default)]
@@ -16,6 +16,8 @@ pub struct MemoryStore {
 struct Inner {
     declines: BTreeMap<PhoneNumber, Decline>,
     allows: BTreeMap<PhoneNumber, Allow>,
+    companies: BTreeMap<String, String>,
+    follow_ups: HashMap<String, FollowUps>,
     /// Keyed like the real store: time, then arrival order.
     calls: BTreeMap<(i64, u64), CallRecord>,
     next_call: u64,
@@ -23,31 +25,28 @@ struct Inner {
 
 impl MemoryStore {
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
-        self.inner
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
-        self.inner
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.write().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 impl Store for MemoryStore {
     fn records_for(&self, number: &PhoneNumber) -> Result<Records, StoreError> {
         let inner = self.read();
-        Ok(Records {
-            decline: inner.declines.get(number).cloned(),
-            allow: inner.allows.get(number).cloned(),
-        })
+        let decline = inner.declines.get(number).cloned();
+        let follow_ups = decline.as_ref().and_then(|d| inner.follow_ups.get(&d.party())).cloned().unwrap_or_default();
+        Ok(Records { decline, allow: inner.allows.get(number).cloned(), follow_ups })
     }
 
     fn save_decline(&self, decline: &Decline) -> Result<(), StoreError> {
-        self.write()
-            .declines
-            .insert(decline.number.clone(), decline.clone());
+        let mut inner = self.write();
+        if let Some(company) = &decline.company {
+            inner.companies.entry(company_key(company)).or_insert_with(|| company.clone());
+        }
+        inner.declines.insert(decline.number.clone(), decline.clone());
         Ok(())
     }
 
@@ -59,10 +58,16 @@ impl Store for MemoryStore {
         Ok(self.read().declines.values().cloned().collect())
     }
 
+    fn company_name(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.read().companies.get(key).cloned())
+    }
+
+    fn follow_ups(&self, party: &str) -> Result<FollowUps, StoreError> {
+        Ok(self.read().follow_ups.get(party).cloned().unwrap_or_default())
+    }
+
     fn save_allow(&self, allow: &Allow) -> Result<(), StoreError> {
-        self.write()
-            .allows
-            .insert(allow.number.clone(), allow.clone());
+        self.write().allows.insert(allow.number.clone(), allow.clone());
         Ok(())
     }
 
@@ -77,26 +82,25 @@ impl Store for MemoryStore {
     fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError> {
         let mut inner = self.write();
         for call in calls {
+            let mut call = call.clone();
+            if let Some(party) = call.party() {
+                let follow_ups = inner.follow_ups.entry(party).or_default();
+                follow_ups.record(call.at);
+                call.follow_up = Some(follow_ups.count);
+            }
             inner.next_call += 1;
             let key = (call.at.as_microsecond(), inner.next_call);
-            inner.calls.insert(key, call.clone());
+            inner.calls.insert(key, call);
         }
         Ok(())
     }
 
     fn attach_outcome(&self, call_sid: &str, outcome: ForwardOutcome) -> Result<bool, StoreError> {
         let mut inner = self.write();
-        let Some(call) = inner
-            .calls
-            .values_mut()
-            .rev()
-            .find(|call| call.call_sid == call_sid)
-        else {
+        let Some(call) = inner.calls.values_mut().rev().find(|call| call.call_sid == call_sid) else {
             return Ok(false);
         };
-        call.outcome
-            .get_or_insert_with(ForwardOutcome::default)
-            .merge(outcome);
+        call.outcome.get_or_insert_with(ForwardOutcome::default).merge(outcome);
         Ok(true)
     }
 

@@ -8,7 +8,7 @@ pub use self::sled::SledStore;
 
 use jiff::Timestamp;
 
-use crate::domain::{Allow, CallRecord, Decline, ForwardOutcome, PhoneNumber};
+use crate::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber};
 use crate::policy::Records;
 
 #[derive(Debug, thiserror::Error)]
@@ -36,14 +36,20 @@ pub trait Store: Send + Sync + 'static {
     /// Everything on record for one number, in one look.
     fn records_for(&self, number: &PhoneNumber) -> Result<Records, StoreError>;
 
+    /// Saves a decline, and its company's name if the company is new.
     fn save_decline(&self, decline: &Decline) -> Result<(), StoreError>;
     fn remove_decline(&self, number: &PhoneNumber) -> Result<Option<Decline>, StoreError>;
     fn declines(&self) -> Result<Vec<Decline>, StoreError>;
+    /// The company's name as first written, by its key (see `domain::company_key`).
+    fn company_name(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// The calls refused since the party (see `domain::party_key`) was told no.
+    fn follow_ups(&self, party: &str) -> Result<FollowUps, StoreError>;
 
     fn save_allow(&self, allow: &Allow) -> Result<(), StoreError>;
     fn remove_allow(&self, number: &PhoneNumber) -> Result<Option<Allow>, StoreError>;
     fn allows(&self) -> Result<Vec<Allow>, StoreError>;
 
+    /// Logs calls; each refusal counts as a follow-up for its party and is numbered as such.
     fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError>;
     /// Adds what the provider reported after the call to the call's entry; false if there is none.
     fn attach_outcome(&self, call_sid: &str, outcome: ForwardOutcome) -> Result<bool, StoreError>;
@@ -87,53 +93,32 @@ mod contract {
             caller_name: None,
             verstat: None,
             outcome: None,
+            follow_up: None,
         }
     }
 
     pub fn declines_and_allows_are_kept_by_number(store: &dyn Store) {
+        store.save_decline(&decline("+442079460123", "Everest Windows")).unwrap();
+        store.save_decline(&decline("+442079460124", "Everest Windows")).unwrap();
         store
-            .save_decline(&decline("+442079460123", "Everest Windows"))
-            .unwrap();
-        store
-            .save_decline(&decline("+442079460124", "Everest Windows"))
-            .unwrap();
-        store
-            .save_allow(&Allow {
-                number: number("+442079460124"),
-                name: None,
-                added_at: Timestamp::UNIX_EPOCH,
-            })
+            .save_allow(&Allow { number: number("+442079460124"), name: None, added_at: Timestamp::UNIX_EPOCH })
             .unwrap();
 
         let records = store.records_for(&number("+442079460123")).unwrap();
-        assert_eq!(
-            records.decline.unwrap().company.as_deref(),
-            Some("Everest Windows")
-        );
+        assert_eq!(records.decline.unwrap().company.as_deref(), Some("Everest Windows"));
         assert!(records.allow.is_none());
         let both = store.records_for(&number("+442079460124")).unwrap();
         assert!(both.decline.is_some() && both.allow.is_some());
-        assert_eq!(
-            store.records_for(&number("+442079460125")).unwrap(),
-            Records::default()
-        );
+        assert_eq!(store.records_for(&number("+442079460125")).unwrap(), Records::default());
+        assert_eq!(store.company_name("everest windows").unwrap().as_deref(), Some("Everest Windows"));
+        assert_eq!(store.company_name("everest").unwrap(), None);
         assert_eq!(store.declines().unwrap().len(), 2);
 
         let removed = store.remove_decline(&number("+442079460123")).unwrap();
         assert_eq!(removed.unwrap().number.as_str(), "+442079460123");
-        assert!(
-            store
-                .remove_decline(&number("+442079460123"))
-                .unwrap()
-                .is_none()
-        );
+        assert!(store.remove_decline(&number("+442079460123")).unwrap().is_none());
         assert_eq!(store.declines().unwrap().len(), 1);
-        assert!(
-            store
-                .remove_allow(&number("+442079460124"))
-                .unwrap()
-                .is_some()
-        );
+        assert!(store.remove_allow(&number("+442079460124")).unwrap().is_some());
         assert!(store.allows().unwrap().is_empty());
     }
 
@@ -147,55 +132,38 @@ mod contract {
             ])
             .unwrap();
         let sids = |query: CallQuery| -> Vec<String> {
-            store
-                .calls(&query)
-                .unwrap()
-                .into_iter()
-                .map(|c| c.call_sid)
-                .collect()
+            store.calls(&query).unwrap().into_iter().map(|c| c.call_sid).collect()
         };
-        assert_eq!(
-            sids(CallQuery {
-                limit: 10,
-                ..Default::default()
-            }),
-            ["CA4", "CA3", "CA2", "CA1"]
-        );
-        assert_eq!(
-            sids(CallQuery {
-                limit: 2,
-                ..Default::default()
-            }),
-            ["CA4", "CA3"]
-        );
-        assert_eq!(
-            sids(CallQuery {
-                limit: 10,
-                declined_only: true,
-                ..Default::default()
-            }),
-            ["CA4", "CA2"]
-        );
+        assert_eq!(sids(CallQuery { limit: 10, ..Default::default() }), ["CA4", "CA3", "CA2", "CA1"]);
+        assert_eq!(sids(CallQuery { limit: 2, ..Default::default() }), ["CA4", "CA3"]);
+        assert_eq!(sids(CallQuery { limit: 10, declined_only: true, ..Default::default() }), ["CA4", "CA2"]);
         let since = Some("2026-11-02T00:00:00Z".parse().unwrap());
-        assert_eq!(
-            sids(CallQuery {
-                limit: 10,
-                since,
-                ..Default::default()
-            }),
-            ["CA4", "CA3", "CA2"]
-        );
+        assert_eq!(sids(CallQuery { limit: 10, since, ..Default::default() }), ["CA4", "CA3", "CA2"]);
+    }
+
+    pub fn refusals_count_as_follow_ups_of_their_company(store: &dyn Store) {
+        store.save_decline(&decline("+442079460123", "Everest Windows")).unwrap();
+        let mut refused = call("CA1", "2026-11-04T10:00:00Z", DecisionKind::Decline);
+        refused.company = Some("Everest Windows".into());
+        let mut from_other_number = call("CA2", "2026-11-05T10:00:00Z", DecisionKind::Decline);
+        from_other_number.company = Some("everest  WINDOWS".into());
+        from_other_number.from = "+442079460124".into();
+        store.append_calls(&[refused, call("CA3", "2026-11-06T10:00:00Z", DecisionKind::Forward)]).unwrap();
+        store.append_calls(&[from_other_number]).unwrap();
+
+        let follow_ups = store.records_for(&number("+442079460123")).unwrap().follow_ups;
+        assert_eq!(follow_ups.count, 2);
+        assert_eq!(follow_ups.first_at, Some("2026-11-04T10:00:00Z".parse().unwrap()));
+        assert_eq!(follow_ups.last_at, Some("2026-11-05T10:00:00Z".parse().unwrap()));
+        let numbered: Vec<Option<u32>> =
+            store.calls(&CallQuery { limit: 10, ..Default::default() }).unwrap().iter().map(|c| c.follow_up).collect();
+        assert_eq!(numbered, [None, Some(2), Some(1)]);
+        assert_eq!(store.follow_ups("company:nobody").unwrap(), FollowUps::default());
     }
 
     pub fn outcomes_attach_to_their_call_and_merge(store: &dyn Store) {
-        store
-            .append_calls(&[call("CA9", "2026-11-01T10:00:00Z", DecisionKind::Forward)])
-            .unwrap();
-        let dialled = ForwardOutcome {
-            status: Some("no-answer".into()),
-            duration_secs: Some(0),
-            ..Default::default()
-        };
+        store.append_calls(&[call("CA9", "2026-11-01T10:00:00Z", DecisionKind::Forward)]).unwrap();
+        let dialled = ForwardOutcome { status: Some("no-answer".into()), duration_secs: Some(0), ..Default::default() };
         assert!(store.attach_outcome("CA9", dialled).unwrap());
         let voicemail = ForwardOutcome {
             recording_url: Some("https://api.twilio.com/rec/RE1".into()),
@@ -203,26 +171,11 @@ mod contract {
             ..Default::default()
         };
         assert!(store.attach_outcome("CA9", voicemail).unwrap());
-        assert!(
-            !store
-                .attach_outcome("CA-unknown", ForwardOutcome::default())
-                .unwrap()
-        );
+        assert!(!store.attach_outcome("CA-unknown", ForwardOutcome::default()).unwrap());
 
-        let outcome = store
-            .calls(&CallQuery {
-                limit: 1,
-                ..Default::default()
-            })
-            .unwrap()[0]
-            .outcome
-            .clone()
-            .unwrap();
+        let outcome = store.calls(&CallQuery { limit: 1, ..Default::default() }).unwrap()[0].outcome.clone().unwrap();
         assert_eq!(outcome.status.as_deref(), Some("no-answer"));
-        assert_eq!(
-            outcome.recording_url.as_deref(),
-            Some("https://api.twilio.com/rec/RE1")
-        );
+        assert_eq!(outcome.recording_url.as_deref(), Some("https://api.twilio.com/rec/RE1"));
         assert_eq!(outcome.recording_secs, Some(12));
     }
 
@@ -238,6 +191,11 @@ mod contract {
                 fn calls_come_back_newest_first_and_filtered() {
                     let (_dir, store) = $make;
                     super::calls_come_back_newest_first_and_filtered(&store);
+                }
+                #[test]
+                fn refusals_count_as_follow_ups_of_their_company() {
+                    let (_dir, store) = $make;
+                    super::refusals_count_as_follow_ups_of_their_company(&store);
                 }
                 #[test]
                 fn outcomes_attach_to_their_call_and_merge() {

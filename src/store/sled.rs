@@ -3,15 +3,18 @@
 //! Key layout (the time-ordered keys sort by time, then by a counter for calls in the same microsecond):
 //! `decline:<e164>` and `allow:<e164>` hold the records; `call:<time><id>` holds one call;
 //! `call-sid:<sid>` points at that call's key; `refused:<time><id>` marks a refused call, so the
-//! list of refusals is read without walking past forwarded calls.
+//! list of refusals is read without walking past forwarded calls. `company:<key>` keeps a company's
+//! name as first written; `follow-ups:<party>` counts a declined party's calls since the decline.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::path::Path;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::{CallQuery, Store, StoreError};
-use crate::domain::{Allow, CallRecord, Decline, ForwardOutcome, PhoneNumber};
+use crate::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, company_key};
 use crate::policy::Records;
 
 const DECLINE: &[u8] = b"decline:";
@@ -19,6 +22,8 @@ const ALLOW: &[u8] = b"allow:";
 const CALL: &[u8] = b"call:";
 const CALL_SID: &[u8] = b"call-sid:";
 const REFUSED: &[u8] = b"refused:";
+const COMPANY: &[u8] = b"company:";
+const FOLLOW_UPS: &[u8] = b"follow-ups:";
 
 pub struct SledStore {
     db: sled::Db,
@@ -26,26 +31,21 @@ pub struct SledStore {
 
 impl SledStore {
     pub fn open(path: &Path, cache_mb: u64) -> Result<Self, StoreError> {
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(cache_mb.max(1) * 1024 * 1024)
-            .open()
-            .map_err(|e| match e {
-                // sled reports a held lock only as text; it is the one error the command line acts on.
-                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
-                    StoreError::Locked(path.display().to_string())
-                }
-                other => backend(other),
-            })?;
+        let db =
+            sled::Config::new().path(path).cache_capacity(cache_mb.max(1) * 1024 * 1024).open().map_err(
+                |e| match e {
+                    // sled reports a held lock only as text; it is the one error the command line acts on.
+                    sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+                        StoreError::Locked(path.display().to_string())
+                    }
+                    other => backend(other),
+                },
+            )?;
         Ok(Self { db })
     }
 
     fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
-        self.db
-            .get(key)
-            .map_err(backend)?
-            .map(|bytes| decode(&bytes))
-            .transpose()
+        self.db.get(key).map_err(backend)?.map(|bytes| decode(&bytes)).transpose()
     }
 
     fn put_durably<T: Serialize>(&self, key: Vec<u8>, value: &T) -> Result<(), StoreError> {
@@ -60,11 +60,7 @@ impl SledStore {
     }
 
     fn all<T: DeserializeOwned>(&self, prefix: &[u8]) -> Result<Vec<T>, StoreError> {
-        self.db
-            .scan_prefix(prefix)
-            .values()
-            .map(|value| decode(&value.map_err(backend)?))
-            .collect()
+        self.db.scan_prefix(prefix).values().map(|value| decode(&value.map_err(backend)?)).collect()
     }
 
     fn call_key(&self, call: &CallRecord) -> Result<[u8; 16], StoreError> {
@@ -95,14 +91,25 @@ fn backend(error: sled::Error) -> StoreError {
 
 impl Store for SledStore {
     fn records_for(&self, number: &PhoneNumber) -> Result<Records, StoreError> {
-        Ok(Records {
-            decline: self.get(&key(DECLINE, number.as_str().as_bytes()))?,
-            allow: self.get(&key(ALLOW, number.as_str().as_bytes()))?,
-        })
+        let decline: Option<Decline> = self.get(&key(DECLINE, number.as_str().as_bytes()))?;
+        let follow_ups = match &decline {
+            Some(decline) => self.follow_ups(&decline.party())?,
+            None => FollowUps::default(),
+        };
+        Ok(Records { decline, allow: self.get(&key(ALLOW, number.as_str().as_bytes()))?, follow_ups })
     }
 
     fn save_decline(&self, decline: &Decline) -> Result<(), StoreError> {
-        self.put_durably(key(DECLINE, decline.number.as_str().as_bytes()), decline)
+        let mut batch = sled::Batch::default();
+        if let Some(company) = &decline.company {
+            let company_key = key(COMPANY, company_key(company).as_bytes());
+            if !self.db.contains_key(&company_key).map_err(backend)? {
+                batch.insert(company_key, encode(company)?);
+            }
+        }
+        batch.insert(key(DECLINE, decline.number.as_str().as_bytes()), encode(decline)?);
+        self.db.apply_batch(batch).map_err(backend)?;
+        self.flush()
     }
 
     fn remove_decline(&self, number: &PhoneNumber) -> Result<Option<Decline>, StoreError> {
@@ -111,6 +118,14 @@ impl Store for SledStore {
 
     fn declines(&self) -> Result<Vec<Decline>, StoreError> {
         self.all(DECLINE)
+    }
+
+    fn company_name(&self, company: &str) -> Result<Option<String>, StoreError> {
+        self.get(&key(COMPANY, company.as_bytes()))
+    }
+
+    fn follow_ups(&self, party: &str) -> Result<FollowUps, StoreError> {
+        Ok(self.get(&key(FOLLOW_UPS, party.as_bytes()))?.unwrap_or_default())
     }
 
     fn save_allow(&self, allow: &Allow) -> Result<(), StoreError> {
@@ -127,32 +142,43 @@ impl Store for SledStore {
 
     fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
+        // Counters touched by this batch, so that two refusals in one batch both count.
+        let mut counted: HashMap<String, FollowUps> = HashMap::new();
         for call in calls {
-            let call_key = self.call_key(call)?;
-            batch.insert(key(CALL, &call_key), encode(call)?);
+            let mut call = call.clone();
+            if let Some(party) = call.party() {
+                let follow_ups = match counted.entry(party) {
+                    Entry::Occupied(entry) => entry.into_mut(),
+                    Entry::Vacant(entry) => {
+                        let current = self.follow_ups(entry.key())?;
+                        entry.insert(current)
+                    }
+                };
+                follow_ups.record(call.at);
+                call.follow_up = Some(follow_ups.count);
+            }
+            let call_key = self.call_key(&call)?;
+            batch.insert(key(CALL, &call_key), encode(&call)?);
             batch.insert(key(CALL_SID, call.call_sid.as_bytes()), &call_key[..]);
             if call.is_refusal() {
                 batch.insert(key(REFUSED, &call_key), &[][..]);
             }
         }
+        for (party, follow_ups) in counted {
+            batch.insert(key(FOLLOW_UPS, party.as_bytes()), encode(&follow_ups)?);
+        }
         self.db.apply_batch(batch).map_err(backend)
     }
 
     fn attach_outcome(&self, call_sid: &str, outcome: ForwardOutcome) -> Result<bool, StoreError> {
-        let Some(call_key) = self
-            .db
-            .get(key(CALL_SID, call_sid.as_bytes()))
-            .map_err(backend)?
-        else {
+        let Some(call_key) = self.db.get(key(CALL_SID, call_sid.as_bytes())).map_err(backend)? else {
             return Ok(false);
         };
         let call_key = key(CALL, &call_key);
         let Some(mut call) = self.get::<CallRecord>(&call_key)? else {
             return Ok(false);
         };
-        call.outcome
-            .get_or_insert_with(ForwardOutcome::default)
-            .merge(outcome);
+        call.outcome.get_or_insert_with(ForwardOutcome::default).merge(outcome);
         self.db.insert(call_key, encode(&call)?).map_err(backend)?;
         Ok(true)
     }

@@ -23,10 +23,7 @@ async fn every_api_route_refuses_a_request_without_the_right_token() {
     for (method, path) in ROUTES {
         let method: Method = method.parse().unwrap();
         for token in [None, Some("wrong-token"), Some("")] {
-            let mut request = app
-                .http
-                .request(method.clone(), app.url(path))
-                .json(&json!({"number": PUSHY}));
+            let mut request = app.http.request(method.clone(), app.url(path)).json(&json!({"number": PUSHY}));
             if let Some(token) = token {
                 request = request.bearer_auth(token);
             }
@@ -44,30 +41,18 @@ async fn every_api_route_refuses_a_request_without_the_right_token() {
 async fn a_new_decline_is_created_then_updated_keeping_its_date() {
     let app = spawn_app().await;
     let (status, first) = app
-        .api(
-            Method::POST,
-            "/declines",
-            Some(json!({"number": "020 7946 0123", "company": "Everest Windows"})),
-        )
+        .api(Method::POST, "/declines", Some(json!({"number": "020 7946 0123", "company": "Everest Windows"})))
         .await;
     assert_eq!(status, 201);
     assert_eq!(first["created"], true);
     assert_eq!(first["record"]["number"], PUSHY);
     assert_eq!(first["record"]["channel"], "api");
 
-    let (status, second) = app
-        .api(
-            Method::POST,
-            "/declines",
-            Some(json!({"number": PUSHY, "note": "called at supper"})),
-        )
-        .await;
+    let (status, second) =
+        app.api(Method::POST, "/declines", Some(json!({"number": PUSHY, "note": "called at supper"}))).await;
     assert_eq!(status, 200);
     assert_eq!(second["created"], false);
-    assert_eq!(
-        second["record"]["declined_at"],
-        first["record"]["declined_at"]
-    );
+    assert_eq!(second["record"]["declined_at"], first["record"]["declined_at"]);
     assert_eq!(second["record"]["company"], "Everest Windows");
     assert_eq!(second["record"]["note"], "called at supper");
 }
@@ -79,20 +64,14 @@ async fn bad_input_names_the_field_and_changes_nothing() {
         (json!({"number": "not a number"}), Some("number")),
         (json!({"number": "0800 FLOWERS"}), Some("number")),
         (json!({"number": "01632 960123"}), Some("number")),
-        (
-            json!({"number": PUSHY, "company": "x".repeat(500)}),
-            Some("company"),
-        ),
+        (json!({"number": PUSHY, "company": "x".repeat(500)}), Some("company")),
         (json!({"number": PUSHY, "mode": "shout"}), None),
         (json!({"company": "no number"}), None),
     ];
     for (body, field) in cases {
         let (status, error) = app.api(Method::POST, "/declines", Some(body.clone())).await;
         assert_eq!(status, 400, "{body}");
-        assert!(
-            error["error"].as_str().is_some_and(|e| !e.is_empty()),
-            "{error}"
-        );
+        assert!(error["error"].as_str().is_some_and(|e| !e.is_empty()), "{error}");
         if let Some(field) = field {
             assert_eq!(error["field"], field, "{body}: {error}");
         }
@@ -106,13 +85,8 @@ async fn bad_input_names_the_field_and_changes_nothing() {
 #[tokio::test]
 async fn a_number_outside_the_numbering_plan_is_taken_when_forced() {
     let app = spawn_app().await;
-    let (status, saved) = app
-        .api(
-            Method::POST,
-            "/declines",
-            Some(json!({"number": "01632 960123", "force": true})),
-        )
-        .await;
+    let (status, saved) =
+        app.api(Method::POST, "/declines", Some(json!({"number": "01632 960123", "force": true}))).await;
     assert_eq!(status, 201, "{saved}");
     assert_eq!(saved["record"]["number"], "+441632960123");
 }
@@ -120,60 +94,37 @@ async fn a_number_outside_the_numbering_plan_is_taken_when_forced() {
 #[tokio::test]
 async fn removing_a_decline_lets_the_number_ring_through_again() {
     let app = spawn_app().await;
-    app.decline(json!({"number": PUSHY, "company": "Everest Windows"}))
-        .await;
-    let (status, removed) = app
-        .api(Method::DELETE, "/declines/020%207946%200123", None)
-        .await;
+    app.decline(json!({"number": PUSHY, "company": "Everest Windows"})).await;
+    let (status, removed) = app.api(Method::DELETE, "/declines/020%207946%200123", None).await;
     assert_eq!(status, 200, "{removed}");
     assert_eq!(removed["company"], "Everest Windows");
     assert_eq!(app.call("CA900", PUSHY).await.verbs(), ["Dial"]);
-    let (status, error) = app
-        .api(Method::DELETE, "/declines/%2B442079460123", None)
-        .await;
+    let (status, error) = app.api(Method::DELETE, "/declines/%2B442079460123", None).await;
     assert_eq!(status, 404, "{error}");
 }
 
 #[tokio::test]
 async fn allows_are_added_listed_and_removed() {
     let app = spawn_app().await;
-    let (status, _) = app
-        .api(
-            Method::POST,
-            "/allows",
-            Some(json!({"number": "020 7946 0555", "name": "Mum"})),
-        )
-        .await;
+    let (status, _) = app.api(Method::POST, "/allows", Some(json!({"number": "020 7946 0555", "name": "Mum"}))).await;
     assert_eq!(status, 201);
     let (_, allows) = app.api(Method::GET, "/allows", None).await;
     assert_eq!(allows[0]["number"], "+442079460555");
     assert_eq!(allows[0]["name"], "Mum");
-    let (status, _) = app
-        .api(Method::DELETE, "/allows/%2B442079460555", None)
-        .await;
+    let (status, _) = app.api(Method::DELETE, "/allows/%2B442079460555", None).await;
     assert_eq!(status, 200);
-    let (status, _) = app
-        .api(Method::DELETE, "/allows/%2B442079460555", None)
-        .await;
+    let (status, _) = app.api(Method::DELETE, "/allows/%2B442079460555", None).await;
     assert_eq!(status, 404);
 }
 
 #[tokio::test]
 async fn check_gives_the_decision_the_webhook_would_give() {
     let app = spawn_app().await;
-    app.decline(json!({"number": PUSHY, "company": "Everest Windows", "mode": "reject"}))
-        .await;
-    let (status, preview) = app
-        .api(Method::GET, "/check?number=020%207946%200123", None)
-        .await;
+    app.decline(json!({"number": PUSHY, "company": "Everest Windows", "mode": "reject"})).await;
+    let (status, preview) = app.api(Method::GET, "/check?number=020%207946%200123", None).await;
     assert_eq!(status, 200);
     assert_eq!(preview["decision"], "decline");
-    assert!(
-        preview["reason"]
-            .as_str()
-            .unwrap()
-            .contains("Everest Windows")
-    );
+    assert!(preview["reason"].as_str().unwrap().contains("Everest Windows"));
     assert!(preview["caller_hears"].as_str().unwrap().contains("busy"));
     assert_eq!(app.call("CA901", PUSHY).await.verbs(), ["Reject"]);
 
@@ -191,27 +142,15 @@ async fn the_call_listing_filters_by_refusal_time_and_count() {
     app.call("CA912", "+442079460556").await;
 
     let (_, declined) = app.api(Method::GET, "/calls?declined=true", None).await;
-    let sids: Vec<_> = declined
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["call_sid"].clone())
-        .collect();
+    let sids: Vec<_> = declined.as_array().unwrap().iter().map(|c| c["call_sid"].clone()).collect();
     assert_eq!(sids, [json!("CA911")]);
     let (_, limited) = app.api(Method::GET, "/calls?limit=2", None).await;
     assert_eq!(limited.as_array().unwrap().len(), 2);
     assert_eq!(limited[0]["call_sid"], "CA912");
-    let (_, future) = app
-        .api(Method::GET, "/calls?since=2099-01-01T00:00:00Z", None)
-        .await;
+    let (_, future) = app.api(Method::GET, "/calls?since=2099-01-01T00:00:00Z", None).await;
     assert_eq!(future, json!([]));
 
-    for bad in [
-        "/calls?limit=0",
-        "/calls?limit=many",
-        "/calls?since=yesterday",
-        "/calls?limit=100000",
-    ] {
+    for bad in ["/calls?limit=0", "/calls?limit=many", "/calls?since=yesterday", "/calls?limit=100000"] {
         let (status, error) = app.api(Method::GET, bad, None).await;
         assert_eq!(status, 400, "{bad}: {error}");
     }
@@ -220,13 +159,8 @@ async fn the_call_listing_filters_by_refusal_time_and_count() {
 #[tokio::test]
 async fn an_oversized_admin_body_is_refused() {
     let app = spawn_app().await;
-    let (status, _) = app
-        .api(
-            Method::POST,
-            "/declines",
-            Some(json!({"number": PUSHY, "note": "x".repeat(100 * 1024)})),
-        )
-        .await;
+    let (status, _) =
+        app.api(Method::POST, "/declines", Some(json!({"number": PUSHY, "note": "x".repeat(100 * 1024)}))).await;
     assert_eq!(status, 413);
     let (_, declines) = app.api(Method::GET, "/declines", None).await;
     assert_eq!(declines, json!([]));

@@ -5,12 +5,7 @@ use serde_json::Value;
 use crate::helpers::*;
 
 fn numbers(declines: &Value) -> Vec<&str> {
-    declines
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["number"].as_str().unwrap())
-        .collect()
+    declines.as_array().unwrap().iter().map(|d| d["number"].as_str().unwrap()).collect()
 }
 
 #[test]
@@ -27,10 +22,7 @@ fn offline_the_command_line_declines_lists_checks_and_removes() {
         "--by",
         "Sam",
     ]);
-    assert!(
-        added.contains("Declined +442079460123 (Everest Windows)"),
-        "{added}"
-    );
+    assert!(added.contains("Declined +442079460123 (Everest Windows)"), "{added}");
 
     let declines = saidno.json(&["decline", "list", "--json"]);
     assert_eq!(numbers(&declines), ["+442079460123"]);
@@ -39,28 +31,16 @@ fn offline_the_command_line_declines_lists_checks_and_removes() {
     assert_eq!(declines[0]["channel"], "command_line");
 
     let table = saidno.ok(&["decline", "list"]);
-    assert!(
-        table.contains("Everest Windows") && table.contains("kitchen upsell"),
-        "{table}"
-    );
+    assert!(table.contains("Everest Windows") && table.contains("kitchen upsell"), "{table}");
 
     let check = saidno.ok(&["check", "+442079460123"]);
-    assert!(
-        check.contains("decline") && check.contains("Everest Windows"),
-        "{check}"
-    );
-    assert!(
-        check.contains("Acme Plumbing"),
-        "the preview says what the caller hears: {check}"
-    );
+    assert!(check.contains("decline") && check.contains("Everest Windows"), "{check}");
+    assert!(check.contains("Acme Plumbing"), "the preview says what the caller hears: {check}");
     let other = saidno.ok(&["check", "020 7946 0555"]);
     assert!(other.contains("forward"), "{other}");
 
     saidno.ok(&["decline", "remove", "02079460123"]);
-    assert_eq!(
-        saidno.json(&["decline", "list", "--json"]),
-        Value::Array(vec![])
-    );
+    assert_eq!(saidno.json(&["decline", "list", "--json"]), Value::Array(vec![]));
 }
 
 #[test]
@@ -97,10 +77,7 @@ fn bad_input_exits_non_zero_with_a_one_line_reason_and_changes_nothing() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("letters"), "{stderr}");
-    assert_eq!(
-        saidno.json(&["decline", "list", "--json"]),
-        Value::Array(vec![])
-    );
+    assert_eq!(saidno.json(&["decline", "list", "--json"]), Value::Array(vec![]));
 }
 
 #[test]
@@ -132,21 +109,10 @@ fn environment_variables_override_the_config_file() {
         .args(["decline", "add", "(212) 555-0100", "--force"])
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        elsewhere.join("db").exists(),
-        "the store was opened in SAIDNO_DATA_DIR"
-    );
-    let listed = saidno
-        .command()
-        .env("SAIDNO_DATA_DIR", &elsewhere)
-        .args(["decline", "list", "--json"])
-        .output()
-        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(elsewhere.join("db").exists(), "the store was opened in SAIDNO_DATA_DIR");
+    let listed =
+        saidno.command().env("SAIDNO_DATA_DIR", &elsewhere).args(["decline", "list", "--json"]).output().unwrap();
     let declines: Value = serde_json::from_slice(&listed.stdout).unwrap();
     assert_eq!(numbers(&declines), ["+12125550100"]);
 }
@@ -156,20 +122,11 @@ fn while_the_server_runs_the_command_line_goes_through_its_api() {
     let saidno = Binary::new("");
     let server = saidno.serve();
 
-    let added = saidno.ok(&[
-        "decline",
-        "add",
-        "020 7946 0123",
-        "--company",
-        "Everest Windows",
-    ]);
+    let added = saidno.ok(&["decline", "add", "020 7946 0123", "--company", "Everest Windows"]);
     assert!(added.contains("Declined +442079460123"), "{added}");
     // The running server sees it at once: the next call is refused.
     let twiml = server.call("CA1000", "+442079460123");
-    assert!(
-        twiml.contains("<Say") && twiml.contains("Everest Windows"),
-        "{twiml}"
-    );
+    assert!(twiml.contains("<Say") && twiml.contains("Everest Windows"), "{twiml}");
     server.call("CA1001", "+442079460555");
 
     let declines = saidno.json(&["decline", "list", "--json"]);
@@ -177,12 +134,7 @@ fn while_the_server_runs_the_command_line_goes_through_its_api() {
     assert_eq!(declines[0]["channel"], "command_line");
 
     let log = saidno.json(&["log", "--json"]);
-    let sids: Vec<&str> = log
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["call_sid"].as_str().unwrap())
-        .collect();
+    let sids: Vec<&str> = log.as_array().unwrap().iter().map(|c| c["call_sid"].as_str().unwrap()).collect();
     assert_eq!(sids, ["CA1001", "CA1000"]);
     for field in ["call_sid", "from", "to", "at", "decision", "reason"] {
         assert!(!log[0][field].is_null(), "log --json has {field}");
@@ -190,26 +142,9 @@ fn while_the_server_runs_the_command_line_goes_through_its_api() {
     let refused = saidno.json(&["log", "--json", "--declined"]);
     assert_eq!(refused.as_array().unwrap().len(), 1);
     assert_eq!(refused[0]["decision"], "decline");
-    assert_eq!(
-        saidno
-            .json(&["log", "--json", "--limit", "1"])
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        saidno.json(&["log", "--json", "--since", "2099-01-01"]),
-        Value::Array(vec![])
-    );
-    assert_eq!(
-        saidno
-            .json(&["log", "--json", "--since", "1h"])
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(saidno.json(&["log", "--json", "--limit", "1"]).as_array().unwrap().len(), 1);
+    assert_eq!(saidno.json(&["log", "--json", "--since", "2099-01-01"]), Value::Array(vec![]));
+    assert_eq!(saidno.json(&["log", "--json", "--since", "1h"]).as_array().unwrap().len(), 2);
 
     let table = saidno.ok(&["log"]);
     assert!(table.contains("refused: Everest Windows"), "{table}");
@@ -222,11 +157,7 @@ fn while_the_server_runs_the_command_line_goes_through_its_api() {
     assert!(server.call("CA1002", "+442079460123").contains("<Dial"));
 
     let bad = saidno.run(&["decline", "add", "0800 FLOWERS"]);
-    assert_eq!(
-        bad.status.code(),
-        Some(2),
-        "bad input through the server is still bad input"
-    );
+    assert_eq!(bad.status.code(), Some(2), "bad input through the server is still bad input");
 }
 
 #[test]

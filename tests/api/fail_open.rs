@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use saidno::domain::{Allow, CallRecord, Decline, ForwardOutcome, PhoneNumber};
+use saidno::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber};
 use saidno::policy::Records;
 use saidno::store::{CallQuery, MemoryStore, Store, StoreError};
 use serde_json::json;
@@ -30,6 +30,12 @@ impl Store for BrokenLookups {
         Err(StoreError::Backend("disk on fire".into()))
     }
     fn declines(&self) -> Result<Vec<Decline>, StoreError> {
+        Err(StoreError::Backend("disk on fire".into()))
+    }
+    fn company_name(&self, _: &str) -> Result<Option<String>, StoreError> {
+        Err(StoreError::Backend("disk on fire".into()))
+    }
+    fn follow_ups(&self, _: &str) -> Result<FollowUps, StoreError> {
         Err(StoreError::Backend("disk on fire".into()))
     }
     fn save_allow(&self, _: &Allow) -> Result<(), StoreError> {
@@ -62,83 +68,37 @@ fn assert_forwarded(twiml: &Twiml) {
 
 #[tokio::test]
 async fn a_store_error_forwards_the_call_and_logs_why() {
-    let app = spawn_app_on(
-        Arc::new(BrokenLookups {
-            log: MemoryStore::default(),
-            panic: false,
-        }),
-        |_| {},
-    )
-    .await;
+    let app = spawn_app_on(Arc::new(BrokenLookups { log: MemoryStore::default(), panic: false }), |_| {}).await;
     assert_forwarded(&app.call("CA800", PUSHY).await);
     let calls = app.calls().await;
     assert_eq!(calls[0]["decision"], "forward");
     let reason = calls[0]["reason"].as_str().unwrap();
-    assert!(
-        reason.contains("could not decide") && reason.contains("disk on fire"),
-        "{reason}"
-    );
+    assert!(reason.contains("could not decide") && reason.contains("disk on fire"), "{reason}");
 }
 
 #[tokio::test]
 async fn a_panic_while_deciding_forwards_the_call_and_the_server_goes_on() {
-    let app = spawn_app_on(
-        Arc::new(BrokenLookups {
-            log: MemoryStore::default(),
-            panic: true,
-        }),
-        |_| {},
-    )
-    .await;
+    let app = spawn_app_on(Arc::new(BrokenLookups { log: MemoryStore::default(), panic: true }), |_| {}).await;
     assert_forwarded(&app.call("CA801", PUSHY).await);
     assert_forwarded(&app.call("CA802", PUSHY).await);
     let calls = app.calls().await;
-    assert!(
-        calls[0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("look-up exploded")
-    );
+    assert!(calls[0]["reason"].as_str().unwrap().contains("look-up exploded"));
 }
 
 #[tokio::test]
 async fn an_answer_that_cannot_be_rendered_forwards_the_call() {
     // A business name so long that the refusal message would break Twilio's size limit.
     let app = spawn_app_on(memory_store(), |s| s.business_name = "Acme ".repeat(14_000)).await;
-    app.decline(json!({"number": PUSHY, "company": "Everest Windows"}))
-        .await;
+    app.decline(json!({"number": PUSHY, "company": "Everest Windows"})).await;
     assert_forwarded(&app.call("CA803", PUSHY).await);
     let calls = app.calls().await;
-    assert!(
-        calls[0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("over Twilio's limit"),
-        "{}",
-        calls[0]
-    );
+    assert!(calls[0]["reason"].as_str().unwrap().contains("over Twilio's limit"), "{}", calls[0]);
 }
 
 #[tokio::test]
 async fn a_failing_store_is_reported_to_the_admin_as_unavailable_not_as_success() {
-    let app = spawn_app_on(
-        Arc::new(BrokenLookups {
-            log: MemoryStore::default(),
-            panic: false,
-        }),
-        |_| {},
-    )
-    .await;
-    let (status, body) = app
-        .api(
-            reqwest::Method::POST,
-            "/declines",
-            Some(json!({"number": PUSHY})),
-        )
-        .await;
+    let app = spawn_app_on(Arc::new(BrokenLookups { log: MemoryStore::default(), panic: false }), |_| {}).await;
+    let (status, body) = app.api(reqwest::Method::POST, "/declines", Some(json!({"number": PUSHY}))).await;
     assert_eq!(status, 503, "{body}");
-    assert!(
-        !body["error"].as_str().unwrap().contains("fire"),
-        "internals stay in the server's log: {body}"
-    );
+    assert!(!body["error"].as_str().unwrap().contains("fire"), "internals stay in the server's log: {body}");
 }

@@ -69,29 +69,17 @@ pub fn memory_store() -> Arc<dyn Store> {
 }
 
 async fn spawn_on(dir: TempDir, settings: Settings, store: Arc<dyn Store>) -> TestApp {
-    let application = Application::build_with_store(settings, store, ADMIN_TOKEN)
-        .await
-        .unwrap();
+    let application = Application::build_with_store(settings, store, ADMIN_TOKEN).await.unwrap();
     let address = application.address();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(application.run_until(async move {
         let _ = stopped.await;
     }));
-    TestApp {
-        address,
-        http: reqwest::Client::new(),
-        _dir: dir,
-        _stop: stop,
-    }
+    TestApp { address, http: reqwest::Client::new(), _dir: dir, _stop: stop }
 }
 
 pub fn params(pairs: &[(&str, &str)]) -> Params {
-    Params::from_pairs(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    )
+    Params::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
 }
 
 /// A form body, percent-encoded the way Twilio sends it.
@@ -106,10 +94,7 @@ pub fn form_body(pairs: &[(&str, &str)]) -> String {
 /// The parameters Twilio sends with every incoming call.
 pub fn incoming(call_sid: &str, from: &str) -> Vec<(&'static str, String)> {
     vec![
-        (
-            "AccountSid",
-            "AC0123456789abcdef0123456789abcdef".to_owned(),
-        ),
+        ("AccountSid", "AC0123456789abcdef0123456789abcdef".to_owned()),
         ("ApiVersion", "2010-04-01".to_owned()),
         ("CallSid", call_sid.to_owned()),
         ("CallStatus", "ringing".to_owned()),
@@ -129,8 +114,7 @@ impl TestApp {
     /// Posts a form to a webhook, signed as Twilio signs it.
     pub async fn post_signed(&self, path: &str, pairs: &[(&str, &str)]) -> reqwest::Response {
         let signature = sign(AUTH_TOKEN, &format!("{PUBLIC_URL}{path}"), &params(pairs));
-        self.post_form(path, form_body(pairs), Some(&signature))
-            .await
+        self.post_form(path, form_body(pairs), Some(&signature)).await
     }
 
     pub async fn post_form(
@@ -139,11 +123,8 @@ impl TestApp {
         body: impl Into<reqwest::Body>,
         signature: Option<&str>,
     ) -> reqwest::Response {
-        let mut request = self
-            .http
-            .post(self.url(path))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body);
+        let mut request =
+            self.http.post(self.url(path)).header("content-type", "application/x-www-form-urlencoded").body(body);
         if let Some(signature) = signature {
             request = request.header("x-twilio-signature", signature);
         }
@@ -159,16 +140,8 @@ impl TestApp {
         Twiml::from_response(response).await
     }
 
-    pub async fn api(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let mut request = self
-            .http
-            .request(method, self.url(&format!("/api/v1{path}")))
-            .bearer_auth(ADMIN_TOKEN);
+    pub async fn api(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut request = self.http.request(method, self.url(&format!("/api/v1{path}"))).bearer_auth(ADMIN_TOKEN);
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -178,18 +151,14 @@ impl TestApp {
     }
 
     pub async fn decline(&self, body: Value) -> Value {
-        let (status, saved) = self
-            .api(reqwest::Method::POST, "/declines", Some(body))
-            .await;
+        let (status, saved) = self.api(reqwest::Method::POST, "/declines", Some(body)).await;
         assert!(status == 201 || status == 200, "{status}: {saved}");
         saved
     }
 
     /// The call log through the admin API, newest first.
     pub async fn calls(&self) -> Vec<Value> {
-        let (status, calls) = self
-            .api(reqwest::Method::GET, "/calls?limit=100", None)
-            .await;
+        let (status, calls) = self.api(reqwest::Method::GET, "/calls?limit=100", None).await;
         assert_eq!(status, 200, "{calls}");
         calls.as_array().unwrap().clone()
     }
@@ -203,19 +172,12 @@ pub struct Twiml {
 
 impl Twiml {
     pub async fn from_response(response: reqwest::Response) -> Self {
-        let content_type = response.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .to_owned();
-        Self {
-            xml: response.text().await.unwrap(),
-            content_type,
-        }
+        let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+        Self { xml: response.text().await.unwrap(), content_type }
     }
 
     pub fn document(&self) -> roxmltree::Document<'_> {
-        roxmltree::Document::parse(&self.xml)
-            .unwrap_or_else(|e| panic!("not XML ({e}): {}", self.xml))
+        roxmltree::Document::parse(&self.xml).unwrap_or_else(|e| panic!("not XML ({e}): {}", self.xml))
     }
 
     /// The verbs directly under `<Response>`, in order.
@@ -223,10 +185,7 @@ impl Twiml {
         let document = self.document();
         let root = document.root_element();
         assert_eq!(root.tag_name().name(), "Response");
-        root.children()
-            .filter(|n| n.is_element())
-            .map(|n| n.tag_name().name().to_owned())
-            .collect()
+        root.children().filter(|n| n.is_element()).map(|n| n.tag_name().name().to_owned()).collect()
     }
 
     pub fn attribute(&self, element: &str, name: &str) -> Option<String> {
@@ -268,11 +227,7 @@ impl Binary {
 
     pub fn command(&self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_saidno"));
-        command
-            .arg("--config")
-            .arg(self.config_path())
-            .current_dir(self.dir.path())
-            .env_remove("RUST_LOG");
+        command.arg("--config").arg(self.config_path()).current_dir(self.dir.path()).env_remove("RUST_LOG");
         command
     }
 
@@ -283,11 +238,7 @@ impl Binary {
     /// Runs a command that must succeed and returns what it printed.
     pub fn ok(&self, args: &[&str]) -> String {
         let output = self.run(args);
-        assert!(
-            output.status.success(),
-            "saidno {args:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert!(output.status.success(), "saidno {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
         String::from_utf8(output.stdout).unwrap()
     }
 
@@ -297,13 +248,7 @@ impl Binary {
 
     /// Starts `saidno serve` and waits until it says where it listens.
     pub fn serve(&self) -> Server {
-        let child = self
-            .command()
-            .arg("serve")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let child = self.command().arg("serve").stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
         let server_file = self.dir.path().join("data/server.json");
         let deadline = Instant::now() + Duration::from_secs(30);
         while !server_file.exists() {
@@ -311,10 +256,7 @@ impl Binary {
             std::thread::sleep(Duration::from_millis(20));
         }
         let file: Value = serde_json::from_slice(&std::fs::read(&server_file).unwrap()).unwrap();
-        Server {
-            child,
-            url: file["url"].as_str().unwrap().to_owned(),
-        }
+        Server { child, url: file["url"].as_str().unwrap().to_owned() }
     }
 }
 
@@ -326,11 +268,7 @@ pub struct Server {
 impl Server {
     /// Sends SIGTERM and waits for the process to end.
     pub fn terminate(mut self) -> std::process::ExitStatus {
-        Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status()
-            .unwrap();
+        Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().unwrap();
         self.child.wait().unwrap()
     }
 
@@ -344,15 +282,8 @@ impl Server {
     pub fn call(&self, call_sid: &str, from: &str) -> String {
         let pairs = incoming(call_sid, from);
         let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let signature = sign(
-            AUTH_TOKEN,
-            &format!("{PUBLIC_URL}/twilio/voice"),
-            &params(&pairs),
-        );
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let signature = sign(AUTH_TOKEN, &format!("{PUBLIC_URL}/twilio/voice"), &params(&pairs));
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
             let response = reqwest::Client::new()
                 .post(format!("{}/twilio/voice", self.url))

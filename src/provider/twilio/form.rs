@@ -16,10 +16,7 @@ impl Params {
     /// verified and stored is exactly what was sent.
     pub fn decode(body: &[u8]) -> Result<Self, FormError> {
         let mut pairs = Vec::new();
-        for segment in body
-            .split(|&b| b == b'&')
-            .filter(|segment| !segment.is_empty())
-        {
+        for segment in body.split(|&b| b == b'&').filter(|segment| !segment.is_empty()) {
             let (name, value) = match segment.iter().position(|&b| b == b'=') {
                 Some(at) => (&segment[..at], &segment[at + 1..]),
                 None => (segment, &[][..]),
@@ -39,10 +36,7 @@ impl Params {
 
     /// The first value of a parameter.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
+        self.0.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
     }
 
     pub fn pairs(&self) -> &[(String, String)] {
@@ -51,10 +45,7 @@ impl Params {
 }
 
 fn decode_component(raw: &[u8]) -> Result<String, FormError> {
-    let spaced: Vec<u8> = raw
-        .iter()
-        .map(|&b| if b == b'+' { b' ' } else { b })
-        .collect();
+    let spaced: Vec<u8> = raw.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
     let bytes: Vec<u8> = percent_decode(&spaced).collect();
     String::from_utf8(bytes).map_err(|_| FormError("a parameter is not valid UTF-8".into()))
 }
@@ -65,9 +56,7 @@ mod tests {
 
     #[test]
     fn pairs_are_decoded_in_order_with_repeats_and_empty_values() {
-        let params =
-            Params::decode(b"From=%2B442079460123&Digits=1&Digits=2&Empty=&Flag&CallerName=A+B")
-                .unwrap();
+        let params = Params::decode(b"From=%2B442079460123&Digits=1&Digits=2&Empty=&Flag&CallerName=A+B").unwrap();
         assert_eq!(params.get("From"), Some("+442079460123"));
         assert_eq!(params.get("Digits"), Some("1"));
         assert_eq!(params.get("Empty"), Some(""));

@@ -19,9 +19,7 @@ const MAX_TEXT: usize = 512;
 pub fn incoming_call(params: &Params) -> Result<IncomingCall, RequestError> {
     Ok(IncomingCall {
         call_sid: call_sid(params)?,
-        from: CallerId::from_provider(
-            bounded(params, "From")?.ok_or(RequestError::Missing("From"))?,
-        ),
+        from: CallerId::from_provider(bounded(params, "From")?.ok_or(RequestError::Missing("From"))?),
         to: bounded(params, "To")?.unwrap_or_default().to_owned(),
         caller_name: optional_text(params, "CallerName")?,
         verstat: optional_text(params, "StirVerstat")?,
@@ -29,23 +27,14 @@ pub fn incoming_call(params: &Params) -> Result<IncomingCall, RequestError> {
 }
 
 pub fn call_sid(params: &Params) -> Result<String, RequestError> {
-    let sid = params
-        .get("CallSid")
-        .ok_or(RequestError::Missing("CallSid"))?;
-    let well_formed =
-        !sid.is_empty() && sid.len() <= MAX_SID && sid.bytes().all(|b| b.is_ascii_alphanumeric());
-    if well_formed {
-        Ok(sid.to_owned())
-    } else {
-        Err(RequestError::Invalid("CallSid"))
-    }
+    let sid = params.get("CallSid").ok_or(RequestError::Missing("CallSid"))?;
+    let well_formed = !sid.is_empty() && sid.len() <= MAX_SID && sid.bytes().all(|b| b.is_ascii_alphanumeric());
+    if well_formed { Ok(sid.to_owned()) } else { Err(RequestError::Invalid("CallSid")) }
 }
 
 /// The `<Dial action>` callback: how the forward ended.
 pub fn dial_outcome(params: &Params) -> Result<ForwardOutcome, RequestError> {
-    let status = params
-        .get("DialCallStatus")
-        .ok_or(RequestError::Missing("DialCallStatus"))?;
+    let status = params.get("DialCallStatus").ok_or(RequestError::Missing("DialCallStatus"))?;
     let status = match status {
         "completed" | "answered" => "answered",
         "busy" | "no-answer" | "failed" | "canceled" => status,
@@ -61,10 +50,7 @@ pub fn dial_outcome(params: &Params) -> Result<ForwardOutcome, RequestError> {
 /// The `<Record action>` callback: the voicemail left.
 pub fn voicemail(params: &Params) -> Result<ForwardOutcome, RequestError> {
     let url = optional_text(params, "RecordingUrl")?;
-    if url
-        .as_deref()
-        .is_some_and(|url| !url.starts_with("https://") && !url.starts_with("http://"))
-    {
+    if url.as_deref().is_some_and(|url| !url.starts_with("https://") && !url.starts_with("http://")) {
         return Err(RequestError::Invalid("RecordingUrl"));
     }
     Ok(ForwardOutcome {
@@ -82,19 +68,13 @@ fn bounded<'p>(params: &'p Params, name: &'static str) -> Result<Option<&'p str>
 }
 
 fn optional_text(params: &Params, name: &'static str) -> Result<Option<String>, RequestError> {
-    Ok(bounded(params, name)?
-        .map(str::trim)
-        .filter(|value| !value.is_empty())
-        .map(str::to_owned))
+    Ok(bounded(params, name)?.map(str::trim).filter(|value| !value.is_empty()).map(str::to_owned))
 }
 
 fn seconds(params: &Params, name: &'static str) -> Result<Option<u32>, RequestError> {
     match params.get(name).map(str::trim) {
         None | Some("") => Ok(None),
-        Some(value) => value
-            .parse()
-            .map(Some)
-            .map_err(|_| RequestError::Invalid(name)),
+        Some(value) => value.parse().map(Some).map_err(|_| RequestError::Invalid(name)),
     }
 }
 
@@ -103,24 +83,13 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> Params {
-        Params::from_pairs(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        )
+        Params::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
     }
 
     #[test]
     fn a_call_needs_a_sid_and_a_from() {
-        assert_eq!(
-            incoming_call(&params(&[("From", "+442079460123")])),
-            Err(RequestError::Missing("CallSid"))
-        );
-        assert_eq!(
-            incoming_call(&params(&[("CallSid", "CA1")])),
-            Err(RequestError::Missing("From"))
-        );
+        assert_eq!(incoming_call(&params(&[("From", "+442079460123")])), Err(RequestError::Missing("CallSid")));
+        assert_eq!(incoming_call(&params(&[("CallSid", "CA1")])), Err(RequestError::Missing("From")));
         assert_eq!(
             incoming_call(&params(&[("CallSid", "CA<1>"), ("From", "+44")])),
             Err(RequestError::Invalid("CallSid"))
@@ -135,31 +104,18 @@ mod tests {
 
     #[test]
     fn dial_statuses_are_read_and_checked() {
-        let outcome = dial_outcome(&params(&[
-            ("DialCallStatus", "completed"),
-            ("DialCallDuration", "42"),
-        ]))
-        .unwrap();
+        let outcome = dial_outcome(&params(&[("DialCallStatus", "completed"), ("DialCallDuration", "42")])).unwrap();
         assert_eq!(outcome.status.as_deref(), Some("answered"));
         assert_eq!(outcome.duration_secs, Some(42));
         assert!(dial_outcome(&params(&[("DialCallStatus", "exploded")])).is_err());
-        assert!(
-            dial_outcome(&params(&[
-                ("DialCallStatus", "busy"),
-                ("DialCallDuration", "-1")
-            ]))
-            .is_err()
-        );
+        assert!(dial_outcome(&params(&[("DialCallStatus", "busy"), ("DialCallDuration", "-1")])).is_err());
     }
 
     #[test]
     fn a_recording_url_must_be_a_web_address() {
         assert!(voicemail(&params(&[("RecordingUrl", "javascript:alert(1)")])).is_err());
-        let outcome = voicemail(&params(&[
-            ("RecordingUrl", "https://api.twilio.com/RE1"),
-            ("RecordingDuration", "9"),
-        ]))
-        .unwrap();
+        let outcome =
+            voicemail(&params(&[("RecordingUrl", "https://api.twilio.com/RE1"), ("RecordingDuration", "9")])).unwrap();
         assert_eq!(outcome.recording_secs, Some(9));
     }
 }

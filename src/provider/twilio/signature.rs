@@ -50,17 +50,12 @@ pub struct Signed<'a> {
 
 impl Verifier {
     pub fn new(auth_token: &str, signing_keys: BTreeMap<String, String>) -> Self {
-        Self {
-            auth_token: auth_token.to_owned(),
-            signing_keys,
-        }
+        Self { auth_token: auth_token.to_owned(), signing_keys }
     }
 
     pub fn verify(&self, request: &Signed<'_>) -> Result<(), SignatureError> {
         let expected = request.signature.ok_or(SignatureError::Missing)?;
-        let expected = BASE64
-            .decode(expected.trim())
-            .map_err(|_| SignatureError::Mismatch)?;
+        let expected = BASE64.decode(expected.trim()).map_err(|_| SignatureError::Mismatch)?;
         let (algorithm, key) = self.key_for(request.settings)?;
 
         // A JSON body is not signed as parameters: its hash travels in the URL, which is signed.
@@ -80,11 +75,7 @@ impl Verifier {
             payload.extend_from_slice(&payload_tail);
             verify_mac(algorithm, key.as_bytes(), &payload, &expected)
         });
-        if matches {
-            Ok(())
-        } else {
-            Err(SignatureError::Mismatch)
-        }
+        if matches { Ok(()) } else { Err(SignatureError::Mismatch) }
     }
 
     fn key_for(&self, settings: Option<&str>) -> Result<(Algorithm, &str), SignatureError> {
@@ -99,10 +90,7 @@ impl Verifier {
         match field("algorithm") {
             Some(algorithm) if algorithm.eq_ignore_ascii_case("HMAC_SHA256") => {
                 let id = field("key").ok_or(SignatureError::UnknownKey)?;
-                let key = self
-                    .signing_keys
-                    .get(id)
-                    .ok_or(SignatureError::UnknownKey)?;
+                let key = self.signing_keys.get(id).ok_or(SignatureError::UnknownKey)?;
                 Ok((Algorithm::Sha256, key))
             }
             _ => Ok((Algorithm::Sha1, &self.auth_token)),
@@ -112,31 +100,21 @@ impl Verifier {
 
 /// Computes the signature Twilio would send; used by tests and by anything that signs requests.
 pub fn sign(key: &str, url: &str, params: &Params) -> String {
-    let mac = keyed::<Hmac<Sha1>>(
-        key.as_bytes(),
-        &[url.as_bytes(), &sorted_concatenation(params)],
-    );
+    let mac = keyed::<Hmac<Sha1>>(key.as_bytes(), &[url.as_bytes(), &sorted_concatenation(params)]);
     BASE64.encode(mac.finalize().into_bytes())
 }
 
 /// Signs with HMAC-SHA256 under a shared key.
 pub fn sign_sha256(key: &str, url: &str, params: &Params) -> String {
-    let mac = keyed::<Hmac<Sha256>>(
-        key.as_bytes(),
-        &[url.as_bytes(), &sorted_concatenation(params)],
-    );
+    let mac = keyed::<Hmac<Sha256>>(key.as_bytes(), &[url.as_bytes(), &sorted_concatenation(params)]);
     BASE64.encode(mac.finalize().into_bytes())
 }
 
 // `verify_slice` compares in constant time.
 fn verify_mac(algorithm: Algorithm, key: &[u8], payload: &[u8], expected: &[u8]) -> bool {
     match algorithm {
-        Algorithm::Sha1 => keyed::<Hmac<Sha1>>(key, &[payload])
-            .verify_slice(expected)
-            .is_ok(),
-        Algorithm::Sha256 => keyed::<Hmac<Sha256>>(key, &[payload])
-            .verify_slice(expected)
-            .is_ok(),
+        Algorithm::Sha1 => keyed::<Hmac<Sha1>>(key, &[payload]).verify_slice(expected).is_ok(),
+        Algorithm::Sha256 => keyed::<Hmac<Sha256>>(key, &[payload]).verify_slice(expected).is_ok(),
     }
 }
 
@@ -180,23 +158,16 @@ fn url_variants(url: &str) -> Vec<String> {
         None => ("", authority),
     };
     // A port follows the last colon, unless that colon is inside an IPv6 literal.
-    let port_start = host_port
-        .rfind(':')
-        .filter(|&colon| !host_port[colon..].contains(']'));
+    let port_start = host_port.rfind(':').filter(|&colon| !host_port[colon..].contains(']'));
     match port_start {
-        Some(colon) => variants.push(format!(
-            "{scheme}://{userinfo}{}{tail}",
-            &host_port[..colon]
-        )),
+        Some(colon) => variants.push(format!("{scheme}://{userinfo}{}{tail}", &host_port[..colon])),
         None => {
             let default_port = match scheme.to_ascii_lowercase().as_str() {
                 "https" => "443",
                 "http" => "80",
                 _ => return variants,
             };
-            variants.push(format!(
-                "{scheme}://{userinfo}{host_port}:{default_port}{tail}"
-            ));
+            variants.push(format!("{scheme}://{userinfo}{host_port}:{default_port}{tail}"));
         }
     }
     variants
@@ -204,11 +175,7 @@ fn url_variants(url: &str) -> Vec<String> {
 
 fn query_value<'u>(url: &'u str, name: &str) -> Option<&'u str> {
     let query = url.split_once('?')?.1.split('#').next()?;
-    query
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value)
+    query.split('&').filter_map(|pair| pair.split_once('=')).find(|(key, _)| *key == name).map(|(_, value)| value)
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -222,10 +189,7 @@ mod tests {
 
     /// The official vectors, kept beside the project rather than copied into it.
     fn vectors() -> Value {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/vectors/twilio-signature.json"
-        );
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/vectors/twilio-signature.json");
         let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
         serde_json::from_str(&text).unwrap()
     }
@@ -234,11 +198,9 @@ mod tests {
         let mut pairs = Vec::new();
         for (name, value) in value.as_object().unwrap() {
             match value {
-                Value::Array(values) => pairs.extend(
-                    values
-                        .iter()
-                        .map(|v| (name.clone(), v.as_str().unwrap().to_owned())),
-                ),
+                Value::Array(values) => {
+                    pairs.extend(values.iter().map(|v| (name.clone(), v.as_str().unwrap().to_owned())))
+                }
                 other => pairs.push((name.clone(), other.as_str().unwrap().to_owned())),
             }
         }
@@ -252,13 +214,7 @@ mod tests {
         body: &[u8],
         signature: &str,
     ) -> Result<(), SignatureError> {
-        verifier.verify(&Signed {
-            url,
-            params,
-            body,
-            signature: Some(signature),
-            settings: None,
-        })
+        verifier.verify(&Signed { url, params, body, signature: Some(signature), settings: None })
     }
 
     #[test]
@@ -275,22 +231,13 @@ mod tests {
             let body = vector["body"].as_str().unwrap_or("").as_bytes();
             let url = vector["url"].as_str().unwrap();
             let signature = vector["signature"].as_str().unwrap();
-            assert_eq!(
-                check(&verifier, url, &params, body, signature),
-                Ok(()),
-                "{vector}"
-            );
+            assert_eq!(check(&verifier, url, &params, body, signature), Ok(()), "{vector}");
         }
         let go = &vectors["go_vectors"];
         let go_params = params_from(&go["params"]);
         for case in go["cases"].as_array().unwrap() {
-            let result = check(
-                &verifier,
-                case["url"].as_str().unwrap(),
-                &go_params,
-                b"",
-                case["signature"].as_str().unwrap(),
-            );
+            let result =
+                check(&verifier, case["url"].as_str().unwrap(), &go_params, b"", case["signature"].as_str().unwrap());
             let must_reject = case["must_reject"].as_bool().unwrap_or(false);
             assert_eq!(result.is_err(), must_reject, "{case}");
         }
@@ -317,34 +264,13 @@ mod tests {
         assert_eq!(check(&verifier, url, &params, b"", &signature), Ok(()));
 
         let tampered = Params::from_pairs(vec![("From".into(), "+442079460124".into())]);
-        assert_eq!(
-            check(&verifier, url, &tampered, b"", &signature),
-            Err(SignatureError::Mismatch)
-        );
-        let added = Params::from_pairs(vec![
-            ("From".into(), "+442079460123".into()),
-            ("X".into(), "".into()),
-        ]);
-        assert_eq!(
-            check(&verifier, url, &added, b"", &signature),
-            Err(SignatureError::Mismatch)
-        );
+        assert_eq!(check(&verifier, url, &tampered, b"", &signature), Err(SignatureError::Mismatch));
+        let added = Params::from_pairs(vec![("From".into(), "+442079460123".into()), ("X".into(), "".into())]);
+        assert_eq!(check(&verifier, url, &added, b"", &signature), Err(SignatureError::Mismatch));
         let other = Verifier::new("other", BTreeMap::new());
-        assert_eq!(
-            check(&other, url, &params, b"", &signature),
-            Err(SignatureError::Mismatch)
-        );
-        assert_eq!(
-            check(&verifier, url, &params, b"", "not base64!"),
-            Err(SignatureError::Mismatch)
-        );
-        let unsigned = Signed {
-            url,
-            params: &params,
-            body: b"",
-            signature: None,
-            settings: None,
-        };
+        assert_eq!(check(&other, url, &params, b"", &signature), Err(SignatureError::Mismatch));
+        assert_eq!(check(&verifier, url, &params, b"", "not base64!"), Err(SignatureError::Mismatch));
+        let unsigned = Signed { url, params: &params, body: b"", signature: None, settings: None };
         assert_eq!(verifier.verify(&unsigned), Err(SignatureError::Missing));
     }
 
@@ -355,13 +281,7 @@ mod tests {
         let verifier = Verifier::new(vectors["auth_token"].as_str().unwrap(), BTreeMap::new());
         let url = vector["url"].as_str().unwrap();
         let signature = vector["signature"].as_str().unwrap();
-        let result = check(
-            &verifier,
-            url,
-            &Params::default(),
-            b"{\"property\": \"other\"}",
-            signature,
-        );
+        let result = check(&verifier, url, &Params::default(), b"{\"property\": \"other\"}", signature);
         assert_eq!(result, Err(SignatureError::BodyHash));
     }
 
@@ -372,45 +292,18 @@ mod tests {
         let keys = BTreeMap::from([("KS1".to_owned(), "shared-secret".to_owned())]);
         let verifier = Verifier::new("token", keys);
         let signature = sign_sha256("shared-secret", url, &params);
-        let signed = |settings| Signed {
-            url,
-            params: &params,
-            body: b"",
-            signature: Some(&signature),
-            settings,
-        };
-        assert_eq!(
-            verifier.verify(&signed(Some("key=KS1,algorithm=HMAC_SHA256"))),
-            Ok(())
-        );
-        assert_eq!(
-            verifier.verify(&signed(Some("key=KS2,algorithm=HMAC_SHA256"))),
-            Err(SignatureError::UnknownKey)
-        );
+        let signed = |settings| Signed { url, params: &params, body: b"", signature: Some(&signature), settings };
+        assert_eq!(verifier.verify(&signed(Some("key=KS1,algorithm=HMAC_SHA256"))), Ok(()));
+        assert_eq!(verifier.verify(&signed(Some("key=KS2,algorithm=HMAC_SHA256"))), Err(SignatureError::UnknownKey));
         // Without the header the auth token and SHA-1 apply, and this signature is not one of those.
-        assert_eq!(
-            verifier.verify(&signed(None)),
-            Err(SignatureError::Mismatch)
-        );
+        assert_eq!(verifier.verify(&signed(None)), Err(SignatureError::Mismatch));
     }
 
     #[test]
     fn url_variants_add_or_remove_the_port() {
-        assert_eq!(
-            url_variants("https://a.example/x?y=1"),
-            ["https://a.example/x?y=1", "https://a.example:443/x?y=1"]
-        );
-        assert_eq!(
-            url_variants("http://a.example:8080/x"),
-            ["http://a.example:8080/x", "http://a.example/x"]
-        );
-        assert_eq!(
-            url_variants("http://[::1]/x"),
-            ["http://[::1]/x", "http://[::1]:80/x"]
-        );
-        assert_eq!(
-            url_variants("http://[::1]:81/x"),
-            ["http://[::1]:81/x", "http://[::1]/x"]
-        );
+        assert_eq!(url_variants("https://a.example/x?y=1"), ["https://a.example/x?y=1", "https://a.example:443/x?y=1"]);
+        assert_eq!(url_variants("http://a.example:8080/x"), ["http://a.example:8080/x", "http://a.example/x"]);
+        assert_eq!(url_variants("http://[::1]/x"), ["http://[::1]/x", "http://[::1]:80/x"]);
+        assert_eq!(url_variants("http://[::1]:81/x"), ["http://[::1]:81/x", "http://[::1]/x"]);
     }
 }

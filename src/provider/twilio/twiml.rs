@@ -18,23 +18,13 @@ pub enum RenderError {
 }
 
 /// The answer to an incoming call.
-pub fn answer(
-    decision: &Decision,
-    call: &IncomingCall,
-    settings: &Settings,
-) -> Result<String, RenderError> {
+pub fn answer(decision: &Decision, call: &IncomingCall, settings: &Settings) -> Result<String, RenderError> {
     match &decision.action {
         Action::Forward => forward(call.from.number().map(|n| n.as_str()), settings),
-        Action::Refuse {
-            mode: RefusalMode::Reject,
-            ..
-        } => document(element("Reject", &[("reason", "busy")], None)),
-        Action::Refuse {
-            mode: RefusalMode::Message,
-            decline,
-        } => document(
-            say(&refusal_message(decline, settings), settings) + &element("Hangup", &[], None),
-        ),
+        Action::Refuse { mode: RefusalMode::Reject, .. } => document(element("Reject", &[("reason", "busy")], None)),
+        Action::Refuse { mode: RefusalMode::Message, decline } => {
+            document(say(&refusal_message(decline, settings), settings) + &element("Hangup", &[], None))
+        }
     }
 }
 
@@ -43,12 +33,7 @@ pub fn forward(caller: Option<&str>, settings: &Settings) -> Result<String, Rend
     if settings.forward.to.is_empty() {
         return document(voicemail_verbs(settings));
     }
-    let numbers: String = settings
-        .forward
-        .to
-        .iter()
-        .map(|n| element("Number", &[], Some(&text(n.as_str()))))
-        .collect();
+    let numbers: String = settings.forward.to.iter().map(|n| element("Number", &[], Some(&text(n.as_str())))).collect();
     let timeout = settings.forward.ring_timeout_secs.to_string();
     let mut attributes = vec![
         ("timeout", timeout.as_str()),
@@ -82,35 +67,19 @@ fn voicemail_verbs(settings: &Settings) -> String {
     say(&settings.forward.voicemail_greeting, settings)
         + &element(
             "Record",
-            &[
-                ("maxLength", &max),
-                ("playBeep", "true"),
-                ("action", VOICEMAIL_PATH),
-                ("method", "POST"),
-            ],
+            &[("maxLength", &max), ("playBeep", "true"), ("action", VOICEMAIL_PATH), ("method", "POST")],
             None,
         )
         + &element("Hangup", &[], None)
 }
 
 fn say(words: &str, settings: &Settings) -> String {
-    element(
-        "Say",
-        &[
-            ("voice", &settings.refusal.voice),
-            ("language", &settings.refusal.language),
-        ],
-        Some(&text(words)),
-    )
+    element("Say", &[("voice", &settings.refusal.voice), ("language", &settings.refusal.language)], Some(&text(words)))
 }
 
 fn document(verbs: String) -> Result<String, RenderError> {
     let xml = format!(r#"<?xml version="1.0" encoding="UTF-8"?><Response>{verbs}</Response>"#);
-    if xml.len() > MAX_BYTES {
-        Err(RenderError::TooLarge(xml.len()))
-    } else {
-        Ok(xml)
-    }
+    if xml.len() > MAX_BYTES { Err(RenderError::TooLarge(xml.len())) } else { Ok(xml) }
 }
 
 /// `inner` is markup already escaped; attribute values are escaped here.
@@ -128,9 +97,7 @@ fn element(name: &str, attributes: &[(&str, &str)], inner: Option<&str>) -> Stri
 
 /// Escapes markup and drops the characters XML 1.0 cannot carry at all (NUL and most controls).
 fn text(value: &str) -> String {
-    let allowed = |c: &char| {
-        matches!(*c, '\t' | '\n' | '\r') || (*c >= ' ' && !matches!(*c, '\u{FFFE}' | '\u{FFFF}'))
-    };
+    let allowed = |c: &char| matches!(*c, '\t' | '\n' | '\r') || (*c >= ' ' && !matches!(*c, '\u{FFFE}' | '\u{FFFF}'));
     let clean: String = value.chars().filter(allowed).collect();
     quick_xml::escape::escape(clean.as_str()).into_owned()
 }
@@ -152,9 +119,6 @@ mod tests {
 
     #[test]
     fn empty_attributes_are_left_out() {
-        assert_eq!(
-            element("Say", &[("voice", "")], Some("hi")),
-            "<Say>hi</Say>"
-        );
+        assert_eq!(element("Say", &[("voice", "")], Some("hi")), "<Say>hi</Say>");
     }
 }
