@@ -126,11 +126,11 @@ mod tests {
     }
 
     fn allow() -> Allow {
-        Allow {
-            number: PhoneNumber::from_e164(CALLER).unwrap(),
-            name: Some("Mum".into()),
-            added_at: "2026-11-01T10:00:00Z".parse().unwrap(),
-        }
+        Allow::always(
+            PhoneNumber::from_e164(CALLER).unwrap(),
+            Some("Mum".into()),
+            "2026-11-01T10:00:00Z".parse().unwrap(),
+        )
     }
 
     fn decide_with(from: &str, records: Records, settings: &Settings) -> Decision {

@@ -64,6 +64,15 @@ pub struct NewAllow {
     pub name: Option<String>,
     #[serde(default)]
     pub force: bool,
+    /// Ring through only from this moment...
+    #[serde(default)]
+    pub from: Option<Timestamp>,
+    /// ...and up to this one.
+    #[serde(default)]
+    pub until: Option<Timestamp>,
+    /// Ring through once, then lapse.
+    #[serde(default)]
+    pub once: bool,
 }
 
 /// A record and whether it is new or an update of one already kept.
@@ -144,8 +153,15 @@ impl Service {
         let existing = self.store.records_for(&number)?.allow;
         let created = existing.is_none();
         let allow = match existing {
-            Some(old) => Allow { name: name.or(old.name), ..old },
-            None => Allow { number, name, added_at: now },
+            Some(old) => Allow {
+                name: name.or(old.name),
+                from: new.from,
+                until: new.until,
+                once: new.once,
+                used_at: None,
+                ..old
+            },
+            None => Allow { from: new.from, until: new.until, once: new.once, ..Allow::always(number, name, now) },
         };
         self.store.save_allow(&allow)?;
         Ok(Saved { record: allow, created })

@@ -166,7 +166,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             output::declines(&backend.declines().await?, json, &settings)
         }
         Command::Allow(AllowCommand::Add { number, name, force }) => {
-            output::allowed(&backend.allow(NewAllow { number, name, force }).await?)
+            output::allowed(&backend.allow(NewAllow { number, name, force, ..Default::default() }).await?)
         }
         Command::Allow(AllowCommand::Remove { number }) => output::allow_removed(&backend.remove_allow(&number).await?),
         Command::Allow(AllowCommand::List { json }) => output::allows(&backend.allows().await?, json, &settings),

@@ -100,9 +100,7 @@ mod contract {
     pub fn declines_and_allows_are_kept_by_number(store: &dyn Store) {
         store.save_decline(&decline("+442079460123", "Everest Windows")).unwrap();
         store.save_decline(&decline("+442079460124", "Everest Windows")).unwrap();
-        store
-            .save_allow(&Allow { number: number("+442079460124"), name: None, added_at: Timestamp::UNIX_EPOCH })
-            .unwrap();
+        store.save_allow(&Allow::always(number("+442079460124"), None, Timestamp::UNIX_EPOCH)).unwrap();
 
         let records = store.records_for(&number("+442079460123")).unwrap();
         assert_eq!(records.decline.unwrap().company.as_deref(), Some("Everest Windows"));
