@@ -1,6 +1,15 @@
 //! What the owner can do to the records, in one place: the admin API and the command line's
 //! offline mode both call these, so the rules are the same whichever way a change arrives.
 
+mod companies;
+mod dashboard;
+mod password;
+mod transfer;
+
+pub use companies::{Attempt, CompanySummary, CompanyTimeline};
+pub use dashboard::{Dashboard, DayTotals, Totals};
+pub use transfer::{Format, ImportReport, RowProblem};
+
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -9,12 +18,12 @@ use serde::{Deserialize, Serialize};
 use crate::config::Settings;
 use crate::domain::text::{TextTooLong, tidy};
 use crate::domain::{
-    Action, Allow, CallRecord, CallerId, Channel, DecisionKind, Decline, IncomingCall, NumberError, PhoneNumber,
+    Allow, CallRecord, CallerId, Channel, DecisionKind, Decline, FollowUps, IncomingCall, NumberError, PhoneNumber,
     RefusalMode, company_key,
 };
 use crate::policy;
-use crate::speech::refusal_message;
-use crate::store::{CallQuery, Store, StoreError};
+use crate::speech::caller_hears;
+use crate::store::{CallPage, CallQuery, Store, StoreError};
 
 const MAX_COMPANY: usize = 120;
 const MAX_NOTE: usize = 1000;
@@ -28,6 +37,8 @@ pub enum ServiceError {
     Invalid { field: &'static str, message: String },
     #[error("{0}")]
     NotFound(String),
+    #[error("{} row(s) are not valid declines; nothing was imported", .0.len())]
+    Rejected(Vec<RowProblem>),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -38,7 +49,7 @@ impl From<TextTooLong> for ServiceError {
     }
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewDecline {
     pub number: String,
     #[serde(default)]
@@ -57,7 +68,7 @@ pub struct NewDecline {
     pub channel: Option<Channel>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewAllow {
     pub number: String,
     #[serde(default)]
@@ -66,24 +77,34 @@ pub struct NewAllow {
     pub force: bool,
     /// Ring through only from this moment...
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub from: Option<Timestamp>,
     /// ...and up to this one.
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub until: Option<Timestamp>,
     /// Ring through once, then lapse.
     #[serde(default)]
     pub once: bool,
 }
 
+/// A decline and the calls its company (or number) made after it.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DeclineEntry {
+    #[serde(flatten)]
+    pub decline: Decline,
+    pub follow_ups: FollowUps,
+}
+
 /// A record and whether it is new or an update of one already kept.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Saved<T> {
     pub record: T,
     pub created: bool,
 }
 
 /// What would happen to a call, without a call.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Preview {
     pub number: String,
     pub decision: DecisionKind,
@@ -147,6 +168,16 @@ impl Service {
         Ok(self.store.declines()?)
     }
 
+    /// The declines with how often their company (or number) has called since, by company then number.
+    pub fn decline_list(&self) -> Result<Vec<DeclineEntry>, ServiceError> {
+        let mut declines = self.store.declines()?;
+        declines.sort_by_key(|decline| (decline.party(), decline.number.clone()));
+        declines
+            .into_iter()
+            .map(|decline| Ok(DeclineEntry { follow_ups: self.store.follow_ups(&decline.party())?, decline }))
+            .collect()
+    }
+
     pub fn allow(&self, new: NewAllow, now: Timestamp) -> Result<Saved<Allow>, ServiceError> {
         let number = self.typed_number(&new.number, new.force)?;
         let name = tidy("name", new.name.as_deref(), MAX_NAME)?;
@@ -178,15 +209,53 @@ impl Service {
         Ok(self.store.allows()?)
     }
 
-    pub fn calls(&self, mut query: CallQuery) -> Result<Vec<CallRecord>, ServiceError> {
+    pub fn calls(&self, query: CallQuery) -> Result<Vec<CallRecord>, ServiceError> {
+        Ok(self.call_page(query)?.calls)
+    }
+
+    /// One page of the log, newest first, with the cursor of the next page if there is more.
+    pub fn call_page(&self, mut query: CallQuery) -> Result<CallPage, ServiceError> {
         if query.limit == 0 || query.limit > MAX_LIMIT {
             return Err(ServiceError::Invalid {
                 field: "limit",
                 message: format!("must be between 1 and {MAX_LIMIT}"),
             });
         }
-        query.limit = query.limit.min(MAX_LIMIT);
-        Ok(self.store.calls(&query)?)
+        if let (Some(since), Some(until)) = (query.since, query.until)
+            && since > until
+        {
+            return Err(ServiceError::Invalid { field: "until", message: "must not be before since".into() });
+        }
+        // A number filter takes the number as typed, like every other command.
+        if let Some(number) = query.number.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            query.number = Some(match number {
+                "withheld" => number.to_owned(),
+                _ => self.typed_number(number, true)?.to_string(),
+            });
+        } else {
+            query.number = None;
+        }
+        query.search = query.search.filter(|words| !words.trim().is_empty());
+        query.company = query.company.filter(|company| !company.trim().is_empty());
+        Ok(self.store.call_page(&query)?)
+    }
+
+    /// Every call that matches, page after page: for exports, which want the whole range.
+    pub fn all_calls(&self, mut query: CallQuery) -> Result<Vec<CallRecord>, ServiceError> {
+        query.limit = MAX_LIMIT;
+        let mut calls = Vec::new();
+        loop {
+            let page = self.call_page(query.clone())?;
+            calls.extend(page.calls);
+            match page.next {
+                Some(next) => query.before = Some(next),
+                None => return Ok(calls),
+            }
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     /// Runs the webhook's own decision for a call from `number` at `now`.
@@ -201,12 +270,7 @@ impl Service {
             verstat: None,
         };
         let decision = policy::decide(&call, &records, now, &self.settings);
-        let caller_hears = match &decision.action {
-            Action::Forward if self.settings.forward.to.is_empty() => "the voicemail greeting".to_owned(),
-            Action::Forward => "your phones ringing".to_owned(),
-            Action::Refuse { mode: RefusalMode::Reject, .. } => "a busy signal (the call is not answered)".to_owned(),
-            Action::Refuse { mode: RefusalMode::Message, decline } => refusal_message(decline, &self.settings),
-        };
+        let caller_hears = caller_hears(&decision, &self.settings);
         Ok(Preview { number: number.to_string(), decision: decision.kind(), reason: decision.reason, caller_hears })
     }
 

@@ -1,8 +1,18 @@
 //! The words saidno says to callers, whatever provider carries them.
 
 use crate::config::Settings;
-use crate::domain::Decline;
+use crate::domain::{Action, Decision, Decline, RefusalMode};
 use crate::policy::spoken_date;
+
+/// What a caller hears for a decision, in words for the owner: the preview, the log, the evidence.
+pub fn caller_hears(decision: &Decision, settings: &Settings) -> String {
+    match &decision.action {
+        Action::Forward if settings.forward.to.is_empty() => "the voicemail greeting".to_owned(),
+        Action::Forward => "your phones ringing".to_owned(),
+        Action::Refuse { mode: RefusalMode::Reject, .. } => "a busy signal (the call is not answered)".to_owned(),
+        Action::Refuse { mode: RefusalMode::Message, decline } => refusal_message(decline, settings),
+    }
+}
 
 /// The refusal message for a decline: the configured template with the business, the company and
 /// the date filled in. Filled in one pass, so a company called "{date}" stays "{date}".

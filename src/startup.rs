@@ -74,6 +74,7 @@ impl Application {
             verifier,
             fallback_twiml,
             admin_token: AdminToken::new(admin_token),
+            sessions: Default::default(),
             settings,
         });
         Ok(Self { listener, state })
@@ -87,7 +88,9 @@ impl Application {
     /// and flushes the store.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let state = self.state.clone();
-        axum::serve(self.listener, router(self.state)).with_graceful_shutdown(shutdown).await?;
+        // The peer's address rate-limits sign-ins.
+        let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await?;
         state.call_log.flush().await;
         state.store.flush().map_err(std::io::Error::other)
     }

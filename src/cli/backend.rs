@@ -5,10 +5,11 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use super::CliError;
-use super::client::Client;
+use super::client::{self, Client};
 use crate::config::Settings;
 use crate::domain::{Allow, CallRecord, Decline};
 use crate::runtime;
+use crate::service::{DeclineEntry, Format, ImportReport, RowProblem};
 use crate::service::{NewAllow, NewDecline, Preview, Saved, Service, ServiceError};
 use crate::store::{CallQuery, SledStore, StoreError};
 
@@ -52,10 +53,81 @@ impl Backend {
         }
     }
 
-    pub async fn declines(&self) -> Result<Vec<Decline>, CliError> {
+    pub async fn declines(&self) -> Result<Vec<DeclineEntry>, CliError> {
         match self {
-            Self::Local(service) => local(service.declines()),
+            Self::Local(service) => local(service.decline_list()),
             Self::Remote(client) => client.get("declines", &[]).await,
+        }
+    }
+
+    pub async fn export_declines(&self, format: Format) -> Result<String, CliError> {
+        match self {
+            Self::Local(service) => local(service.export_declines(format)),
+            Self::Remote(client) => client.get_text("declines/export", &[("format", format_name(format))]).await,
+        }
+    }
+
+    pub async fn import_declines(
+        &self,
+        text: String,
+        format: Format,
+        skip_bad_rows: bool,
+    ) -> Result<ImportReport, CliError> {
+        match self {
+            Self::Local(service) => local(service.import_declines(&text, format, skip_bad_rows)),
+            Self::Remote(client) => {
+                let params = [("format", format_name(format)), ("skip_bad_rows", bool_text(skip_bad_rows))];
+                client.post_text("declines/import", &params, text).await
+            }
+        }
+    }
+
+    pub async fn export_calls(&self, since: Option<Timestamp>, until: Option<Timestamp>) -> Result<String, CliError> {
+        match self {
+            Self::Local(service) => local(service.export_calls(since, until)),
+            Self::Remote(client) => {
+                let since = since.map(|at| at.to_string());
+                let until = until.map(|at| at.to_string());
+                let mut params = Vec::new();
+                if let Some(since) = &since {
+                    params.push(("since", since.as_str()));
+                }
+                if let Some(until) = &until {
+                    params.push(("until", until.as_str()));
+                }
+                client.get_text("calls/export", &params).await
+            }
+        }
+    }
+
+    /// A company's evidence as CSV, by its name or one of its numbers.
+    pub async fn evidence(&self, company_or_number: &str) -> Result<String, CliError> {
+        match self {
+            Self::Local(service) => {
+                local(service.party_for(company_or_number).and_then(|party| service.evidence_csv(&party)))
+            }
+            Self::Remote(client) => {
+                let companies: Vec<crate::service::CompanySummary> = client.get("companies", &[]).await?;
+                let wanted = crate::domain::company_key(company_or_number);
+                let party = companies
+                    .iter()
+                    .find(|c| {
+                        crate::domain::company_key(&c.name) == wanted
+                            || c.numbers.iter().any(|n| n == company_or_number)
+                    })
+                    .map(|c| c.key.clone())
+                    .ok_or_else(|| CliError::NotFound(format!("no declined company called {company_or_number:?}")))?;
+                client.get_text(&format!("companies/{}/evidence", client::encode(&party)), &[]).await
+            }
+        }
+    }
+
+    pub async fn set_password(&self, password: String) -> Result<(), CliError> {
+        match self {
+            Self::Local(service) => local(service.set_password(&password)),
+            Self::Remote(client) => {
+                client.put_empty("admin/password", &serde_json::json!({ "password": password })).await
+            }
         }
     }
 
@@ -84,6 +156,7 @@ impl Backend {
         match self {
             Self::Local(service) => local(service.calls(query)),
             Self::Remote(client) => {
+                // The command line asks for the newest calls, optionally refused only, since a time.
                 let limit = query.limit.to_string();
                 let since = query.since.map(|since| since.to_string());
                 let mut params = vec![("limit", limit.as_str()), ("declined", bool_text(query.declined_only))];
@@ -103,6 +176,24 @@ impl Backend {
     }
 }
 
+fn format_name(format: Format) -> &'static str {
+    match format {
+        Format::Csv => "csv",
+        Format::Json => "json",
+    }
+}
+
+/// Every bad row of an import, one a line.
+pub fn rejected_rows(rows: &[RowProblem]) -> String {
+    let mut text = format!("{} row(s) are not valid declines; nothing was imported:", rows.len());
+    for row in rows {
+        let place = row.line.map_or_else(|| format!("record {}", row.record), |line| format!("line {line}"));
+        let field = row.field.as_deref().map(|f| format!("{f}: ")).unwrap_or_default();
+        text.push_str(&format!("\n  {place}: {field}{}", row.message));
+    }
+    text
+}
+
 fn bool_text(value: bool) -> &'static str {
     if value { "true" } else { "false" }
 }
@@ -110,6 +201,7 @@ fn bool_text(value: bool) -> &'static str {
 fn local<T>(result: Result<T, ServiceError>) -> Result<T, CliError> {
     result.map_err(|error| match error {
         ServiceError::Invalid { .. } => CliError::Invalid(error.to_string()),
+        ServiceError::Rejected(rows) => CliError::Invalid(rejected_rows(&rows)),
         ServiceError::NotFound(message) => CliError::NotFound(message),
         ServiceError::Store(error) => CliError::Unavailable(error.to_string()),
     })

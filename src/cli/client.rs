@@ -18,6 +18,8 @@ pub struct Client {
 #[derive(serde::Deserialize)]
 struct ErrorBody {
     error: String,
+    #[serde(default)]
+    rows: Vec<crate::service::RowProblem>,
 }
 
 impl Client {
@@ -43,19 +45,47 @@ impl Client {
         self.send(self.http.delete(format!("{}/{path}/{}", self.base, encode(item)))).await
     }
 
+    pub async fn get_text(&self, path: &str, params: &[(&str, &str)]) -> Result<String, CliError> {
+        let query: Vec<String> = params.iter().map(|(name, value)| format!("{name}={}", encode(value))).collect();
+        let response = self.checked(self.http.get(format!("{}/{path}?{}", self.base, query.join("&")))).await?;
+        response.text().await.map_err(|e| CliError::Unavailable(format!("the server's answer could not be read: {e}")))
+    }
+
+    pub async fn post_text<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        params: &[(&str, &str)],
+        body: String,
+    ) -> Result<T, CliError> {
+        let query: Vec<String> = params.iter().map(|(name, value)| format!("{name}={}", encode(value))).collect();
+        let request = self.http.post(format!("{}/{path}?{}", self.base, query.join("&"))).body(body);
+        self.send(request).await
+    }
+
+    pub async fn put_empty(&self, path: &str, body: &impl Serialize) -> Result<(), CliError> {
+        self.checked(self.http.put(format!("{}/{path}", self.base)).json(body)).await.map(drop)
+    }
+
     async fn send<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, CliError> {
+        self.checked(request)
+            .await?
+            .json()
+            .await
+            .map_err(|e| CliError::Unavailable(format!("the server's answer could not be read: {e}")))
+    }
+
+    /// Sends the request; a refusal becomes the error the server gave.
+    async fn checked(&self, request: RequestBuilder) -> Result<reqwest::Response, CliError> {
         let response =
             request.bearer_auth(&self.token).send().await.map_err(|e| {
                 CliError::Unavailable(format!("the saidno server at {} did not answer: {e}", self.base))
             })?;
         let status = response.status();
         if status.is_success() {
-            return response
-                .json()
-                .await
-                .map_err(|e| CliError::Unavailable(format!("the server's answer could not be read: {e}")));
+            return Ok(response);
         }
         let message = match response.json::<ErrorBody>().await {
+            Ok(body) if !body.rows.is_empty() => super::backend::rejected_rows(&body.rows),
             Ok(body) => body.error,
             Err(_) => format!("the server answered {status}"),
         };
@@ -68,6 +98,6 @@ impl Client {
     }
 }
 
-fn encode(value: &str) -> String {
+pub fn encode(value: &str) -> String {
     utf8_percent_encode(value, NON_ALPHANUMERIC).to_string()
 }

@@ -14,7 +14,7 @@ use jiff::Timestamp;
 
 use crate::config::{ConfigError, Settings};
 use crate::domain::{Channel, RefusalMode};
-use crate::service::{NewAllow, NewDecline};
+use crate::service::{Format, NewAllow, NewDecline};
 use crate::startup::{Application, StartupError};
 use crate::store::CallQuery;
 use backend::Backend;
@@ -46,6 +46,64 @@ pub enum Command {
         /// The number, as you would type it (national or international form)
         number: String,
     },
+    /// Write declines, the call log or a company's evidence to standard output (or --output).
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Read declines from a CSV or JSON file made by `saidno export declines`.
+    Import(ImportArgs),
+    /// The web page's sign-in.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportCommand {
+    /// Every decline, in a form `saidno import` reads back unchanged.
+    Declines {
+        #[arg(long, default_value = "csv")]
+        format: Format,
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// The call log between two moments, oldest first, as CSV.
+    Calls {
+        /// From then: 2026-11-03, 2026-11-03T09:00:00Z, or a span back from now such as 30d
+        #[arg(long)]
+        since: Option<String>,
+        /// Up to (not including) then, in the same forms
+        #[arg(long)]
+        until: Option<String>,
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// A company's decline and every call from it since, as CSV, for a complaint.
+    Evidence {
+        /// The company's name, or one of its declined numbers
+        company: String,
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// `declines` (the only kind that can be imported)
+    #[arg(value_parser = ["declines"])]
+    what: String,
+    /// The file; `-` for standard input
+    file: PathBuf,
+    /// csv or json [default: from the file's extension, else csv]
+    #[arg(long)]
+    format: Option<Format>,
+    /// Import the good rows and list the bad ones, instead of refusing the whole file
+    #[arg(long)]
+    skip_bad_rows: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Set the web page's password, read from standard input (one line).
+    SetPassword,
 }
 
 #[derive(Subcommand, Debug)]
@@ -177,10 +235,56 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 .map(|text| since::parse(text, Timestamp::now(), &settings.time_zone))
                 .transpose()
                 .map_err(CliError::Invalid)?;
-            let query = CallQuery { declined_only: args.declined, since, limit: args.limit };
+            let query = CallQuery { declined_only: args.declined, since, limit: args.limit, ..Default::default() };
             output::calls(&backend.calls(query).await?, args.json, &settings);
         }
         Command::Check { number } => output::preview(&backend.check(&number).await?),
+        Command::Export(ExportCommand::Declines { format, output }) => {
+            write_out(output, &backend.export_declines(format).await?)?
+        }
+        Command::Export(ExportCommand::Calls { since, until, output }) => {
+            let when = |text: Option<String>| {
+                text.map(|text| since::parse(&text, Timestamp::now(), &settings.time_zone))
+                    .transpose()
+                    .map_err(CliError::Invalid)
+            };
+            write_out(output, &backend.export_calls(when(since)?, when(until)?).await?)?
+        }
+        Command::Export(ExportCommand::Evidence { company, output }) => {
+            write_out(output, &backend.evidence(&company).await?)?
+        }
+        Command::Import(args) => {
+            let is_json = args.file.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
+            let format = args.format.unwrap_or(if is_json { Format::Json } else { Format::Csv });
+            let text = read_input(&args.file)?;
+            output::imported(&backend.import_declines(text, format, args.skip_bad_rows).await?);
+        }
+        Command::Admin(AdminCommand::SetPassword) => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .map_err(|e| CliError::Invalid(format!("could not read the password: {e}")))?;
+            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            backend.set_password(password).await?;
+            println!("The web page's password is set.");
+        }
     }
     Ok(())
+}
+
+fn write_out(path: Option<PathBuf>, text: &str) -> Result<(), CliError> {
+    match path {
+        Some(path) => std::fs::write(&path, text)
+            .map_err(|e| CliError::Unavailable(format!("cannot write {}: {e}", path.display()))),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+fn read_input(path: &std::path::Path) -> Result<String, CliError> {
+    let read =
+        if path.as_os_str() == "-" { std::io::read_to_string(std::io::stdin()) } else { std::fs::read_to_string(path) };
+    read.map_err(|e| CliError::Invalid(format!("cannot read {}: {e}", path.display())))
 }

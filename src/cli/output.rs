@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::config::Settings;
 use crate::domain::{Allow, CallRecord, Decline};
 use crate::policy::short_date;
-use crate::service::{Preview, Saved};
+use crate::service::{DeclineEntry, ImportReport, Preview, Saved};
 
 pub fn declined(saved: &Saved<Decline>, settings: &Settings) {
     let decline = &saved.record;
@@ -33,24 +33,43 @@ pub fn allow_removed(allow: &Allow) {
     println!("Removed {} from the allow list.", allow.number);
 }
 
-pub fn declines(declines: &[Decline], json: bool, settings: &Settings) {
+pub fn imported(report: &ImportReport) {
+    println!("Imported {} decline(s).", report.imported);
+    for row in &report.skipped {
+        let place = row.line.map_or_else(|| format!("record {}", row.record), |line| format!("line {line}"));
+        let field = row.field.as_deref().map(|f| format!("{f}: ")).unwrap_or_default();
+        println!("Skipped {place}: {field}{}", row.message);
+    }
+}
+
+pub fn declines(declines: &[DeclineEntry], json: bool, settings: &Settings) {
     if json {
         return print_json(declines);
     }
     if declines.is_empty() {
         return println!("No declines yet. Add one with: saidno decline add NUMBER --company NAME");
     }
-    let rows = declines.iter().map(|d| {
+    let when = |at: Option<jiff::Timestamp>| {
+        at.map_or_else(
+            || "-".to_owned(),
+            |at| at.to_zoned_datetime(settings.time_zone.clone()).strftime("%Y-%m-%d %H:%M").to_string(),
+        )
+    };
+    let rows = declines.iter().map(|entry| {
+        let d = &entry.decline;
         vec![
             d.number.to_string(),
             text(&d.company),
             short_date(d.declined_at, &settings.time_zone),
             text(&d.declined_by),
             d.mode.map_or_else(|| format!("{} (default)", settings.refusal.mode), |m| m.to_string()),
+            entry.follow_ups.count.to_string(),
+            when(entry.follow_ups.first_at),
+            when(entry.follow_ups.last_at),
             text(&d.note),
         ]
     });
-    print_table(&["NUMBER", "COMPANY", "DECLINED", "BY", "REFUSAL", "NOTE"], rows);
+    print_table(&["NUMBER", "COMPANY", "DECLINED", "BY", "REFUSAL", "CALLS SINCE", "FIRST", "LAST", "NOTE"], rows);
 }
 
 pub fn allows(allows: &[Allow], json: bool, settings: &Settings) {
@@ -81,9 +100,18 @@ pub fn calls(calls: &[CallRecord], json: bool, settings: &Settings) {
             }
             parts.join(", ")
         });
-        vec![at, call.from.clone(), text(&call.company), call.decision.to_string(), call.reason.clone(), text(&outcome)]
+        let follow_up = call.follow_up.map(|n| format!("#{n}"));
+        vec![
+            at,
+            call.from.clone(),
+            text(&call.company),
+            text(&follow_up),
+            call.decision.to_string(),
+            call.reason.clone(),
+            text(&outcome),
+        ]
     });
-    print_table(&["TIME", "FROM", "COMPANY", "DECISION", "WHY", "OUTCOME"], rows);
+    print_table(&["TIME", "FROM", "COMPANY", "SINCE NO", "DECISION", "WHY", "OUTCOME"], rows);
 }
 
 pub fn preview(preview: &Preview) {

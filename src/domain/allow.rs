@@ -6,22 +6,27 @@ use serde::{Deserialize, Serialize};
 
 use super::PhoneNumber;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Allow {
+    #[schema(value_type = String)]
     pub number: PhoneNumber,
     #[serde(default)]
     pub name: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
     pub added_at: Timestamp,
     /// The window in which the allow holds; open-ended on a side that is `None`.
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub from: Option<Timestamp>,
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub until: Option<Timestamp>,
     /// Lapses after the first call that rings through in the window.
     #[serde(default)]
     pub once: bool,
     /// When a `once` allow was used.
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub used_at: Option<Timestamp>,
 }
 

@@ -17,12 +17,13 @@ pub struct IncomingCall {
 }
 
 /// One call in the log: what came in, what saidno decided and why, and how the forward went.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CallRecord {
     pub call_sid: String,
     /// E.164, `withheld`, or what the provider sent when it is not a number.
     pub from: String,
     pub to: String,
+    #[schema(value_type = String, format = DateTime)]
     pub at: Timestamp,
     pub decision: DecisionKind,
     pub reason: String,
@@ -37,10 +38,13 @@ pub struct CallRecord {
     /// For a refused call: which call this is since the decline (1 for the first).
     #[serde(default)]
     pub follow_up: Option<u32>,
+    /// What the caller heard: the refusal message, a busy signal, the phones ringing.
+    #[serde(default)]
+    pub heard: Option<String>,
 }
 
 /// How a forwarded call ended, as the provider reported it afterwards.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ForwardOutcome {
     /// `answered`, `no-answer`, `busy`, `failed` or `canceled`.
     #[serde(default)]
@@ -77,6 +81,7 @@ impl CallRecord {
             verstat: call.verstat.clone(),
             outcome: None,
             follow_up: None,
+            heard: None,
         }
     }
 

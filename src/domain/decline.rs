@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::PhoneNumber;
 
 /// How a refused caller is answered.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RefusalMode {
     /// Answer, say who declined them and when, ask to be removed, hang up.
@@ -17,7 +17,7 @@ pub enum RefusalMode {
 }
 
 /// Where the owner said no.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     #[default]
@@ -28,13 +28,15 @@ pub enum Channel {
     Text,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Decline {
+    #[schema(value_type = String)]
     pub number: PhoneNumber,
     #[serde(default)]
     pub company: Option<String>,
     #[serde(default)]
     pub note: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
     pub declined_at: Timestamp,
     #[serde(default)]
     pub declined_by: Option<String>,
@@ -46,12 +48,14 @@ pub struct Decline {
 }
 
 /// How often a declined party has called since it was told no.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FollowUps {
     pub count: u32,
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub first_at: Option<Timestamp>,
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_at: Option<Timestamp>,
 }
 

@@ -1,22 +1,31 @@
 //! The admin API (`/api/v1`): JSON over the same service functions the command line uses offline.
+//! Each handler's `#[utoipa::path]` is also what mounts it, so the OpenAPI description cannot
+//! drift from the routes.
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::Deserialize;
 
 use super::AppState;
-use super::error::ApiError;
-use crate::domain::{Allow, CallRecord, Decline};
-use crate::service::{NewAllow, NewDecline, Preview, Saved, ServiceError};
-use crate::store::CallQuery;
+use super::error::{ApiError, ErrorBody};
+use crate::domain::{Allow, CallRecord, DecisionKind, Decline};
+use crate::service::{
+    CompanySummary, CompanyTimeline, Dashboard, DeclineEntry, Format, ImportReport, NewAllow, NewDecline, Preview,
+    Saved, ServiceError,
+};
+use crate::store::{CallQuery, Cursor};
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
+/// The header that carries the cursor of the next page of calls.
+pub const NEXT_CURSOR: &str = "next-cursor";
+
 /// Changes flush to disk before they are acknowledged; that wait belongs off the async workers.
-async fn blocking<T: Send + 'static>(
+pub async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work).await.map_err(|_| ApiError::Internal)?.map_err(ApiError::from)
@@ -29,11 +38,43 @@ fn body<T>(json: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     })
 }
 
+fn query<T>(params: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    params.map(|Query(params)| params).map_err(|rejection| ApiError::Invalid {
+        field: field_named_in(&rejection.body_text()),
+        message: rejection.body_text(),
+    })
+}
+
+/// serde names the offending query parameter in its message; the error names it as the field.
+fn field_named_in(message: &str) -> Option<&'static str> {
+    const FIELDS: [&str; 12] = [
+        "limit",
+        "since",
+        "until",
+        "before",
+        "decision",
+        "number",
+        "company",
+        "q",
+        "format",
+        "skip_bad_rows",
+        "declined",
+        "key",
+    ];
+    FIELDS
+        .into_iter()
+        .find(|field| message.contains(&format!("`{field}`")) || message.starts_with(&format!("{field}:")))
+}
+
 fn saved<T>(saved: Saved<T>) -> (StatusCode, Json<Saved<T>>) {
     let status = if saved.created { StatusCode::CREATED } else { StatusCode::OK };
     (status, Json(saved))
 }
 
+/// Add a decline, or update the details of one (keeping its first date).
+#[utoipa::path(post, path = "/declines", tag = "declines", request_body = NewDecline,
+    responses((status = 201, body = Saved<Decline>), (status = 200, description = "updated", body = Saved<Decline>),
+              (status = 400, body = ErrorBody)))]
 pub async fn add_decline(
     State(state): State<AppState>,
     json: Result<Json<NewDecline>, JsonRejection>,
@@ -43,16 +84,69 @@ pub async fn add_decline(
     blocking(move || service.decline(new, Timestamp::now())).await.map(saved)
 }
 
+/// Remove a decline: calls from the number ring through again.
+#[utoipa::path(delete, path = "/declines/{number}", tag = "declines",
+    params(("number" = String, Path, description = "the number as typed or in E.164")),
+    responses((status = 200, body = Decline), (status = 404, body = ErrorBody)))]
 pub async fn remove_decline(State(state): State<AppState>, Path(number): Path<String>) -> ApiResult<Decline> {
     let service = state.service.clone();
     blocking(move || service.remove_decline(&number)).await.map(Json)
 }
 
-pub async fn list_declines(State(state): State<AppState>) -> ApiResult<Vec<Decline>> {
+/// The declines, with each one's follow-up count.
+#[utoipa::path(get, path = "/declines", tag = "declines", responses((status = 200, body = Vec<DeclineEntry>)))]
+pub async fn list_declines(State(state): State<AppState>) -> ApiResult<Vec<DeclineEntry>> {
     let service = state.service.clone();
-    blocking(move || service.declines()).await.map(Json)
+    blocking(move || service.decline_list()).await.map(Json)
 }
 
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct FormatParams {
+    /// `csv` or `json`
+    #[param(value_type = Option<String>)]
+    format: Option<Format>,
+    /// Import the good rows and report the bad ones, instead of refusing the whole file.
+    #[serde(default)]
+    skip_bad_rows: bool,
+}
+
+/// Every decline as CSV or JSON, in a form `POST /declines/import` takes back unchanged.
+#[utoipa::path(get, path = "/declines/export", tag = "declines", params(FormatParams),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 200, content_type = "application/json", body = Vec<Decline>)))]
+pub async fn export_declines(
+    State(state): State<AppState>,
+    params: Result<Query<FormatParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let format = query(params)?.format.unwrap_or(Format::Csv);
+    let service = state.service.clone();
+    let text = blocking(move || service.export_declines(format)).await?;
+    Ok(download(format, "declines", text))
+}
+
+/// Import declines from CSV or JSON: a file with any bad row changes nothing (unless `skip_bad_rows`).
+#[utoipa::path(post, path = "/declines/import", tag = "declines", params(FormatParams),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportReport), (status = 400, description = "bad rows, with their line numbers", body = ErrorBody)))]
+pub async fn import_declines(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<FormatParams>, QueryRejection>,
+    text: Result<String, axum::extract::rejection::StringRejection>,
+) -> ApiResult<ImportReport> {
+    let params = query(params)?;
+    let text = text.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
+        _ => ApiError::Invalid { field: Some("file"), message: rejection.body_text() },
+    })?;
+    let is_json = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("json"));
+    let format = params.format.unwrap_or(if is_json { Format::Json } else { Format::Csv });
+    let service = state.service.clone();
+    blocking(move || service.import_declines(&text, format, params.skip_bad_rows)).await.map(Json)
+}
+
+/// Add an allow: the number always rings through (or, with a window, rings through then).
+#[utoipa::path(post, path = "/allows", tag = "allows", request_body = NewAllow,
+    responses((status = 201, body = Saved<Allow>), (status = 200, body = Saved<Allow>), (status = 400, body = ErrorBody)))]
 pub async fn add_allow(
     State(state): State<AppState>,
     json: Result<Json<NewAllow>, JsonRejection>,
@@ -62,42 +156,160 @@ pub async fn add_allow(
     blocking(move || service.allow(new, Timestamp::now())).await.map(saved)
 }
 
+#[utoipa::path(delete, path = "/allows/{number}", tag = "allows",
+    params(("number" = String, Path, description = "the number as typed or in E.164")),
+    responses((status = 200, body = Allow), (status = 404, body = ErrorBody)))]
 pub async fn remove_allow(State(state): State<AppState>, Path(number): Path<String>) -> ApiResult<Allow> {
     let service = state.service.clone();
     blocking(move || service.remove_allow(&number)).await.map(Json)
 }
 
+#[utoipa::path(get, path = "/allows", tag = "allows", responses((status = 200, body = Vec<Allow>)))]
 pub async fn list_allows(State(state): State<AppState>) -> ApiResult<Vec<Allow>> {
     let service = state.service.clone();
     blocking(move || service.allows()).await.map(Json)
 }
 
-#[derive(Deserialize)]
+/// Filters for the call log; each one narrows the listing.
+#[derive(Deserialize, Default, utoipa::IntoParams)]
 pub struct CallsParams {
+    /// Only refused calls (the same as `decision=decline`).
     #[serde(default)]
-    declined: bool,
-    since: Option<Timestamp>,
-    limit: Option<usize>,
+    pub declined: bool,
+    pub decision: Option<DecisionKind>,
+    /// Calls from this number, as typed or in E.164.
+    pub number: Option<String>,
+    /// Calls refused for this company (case and spacing do not matter).
+    pub company: Option<String>,
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub since: Option<Timestamp>,
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub until: Option<Timestamp>,
+    /// Words to look for in the number, company, caller name, reason or call id.
+    pub q: Option<String>,
+    /// The `next-cursor` header of the previous page.
+    #[param(value_type = Option<String>)]
+    pub before: Option<String>,
+    /// At most this many calls (1 to 1000, default 50).
+    pub limit: Option<usize>,
 }
 
+impl CallsParams {
+    pub fn into_query(self) -> Result<CallQuery, ApiError> {
+        let before = match self.before.as_deref().filter(|text| !text.is_empty()) {
+            Some(text) => {
+                Some(text.parse::<Cursor>().map_err(|message| ApiError::Invalid { field: Some("before"), message })?)
+            }
+            None => None,
+        };
+        Ok(CallQuery {
+            declined_only: self.declined,
+            decision: self.decision,
+            number: self.number,
+            company: self.company,
+            since: self.since,
+            until: self.until,
+            search: self.q,
+            before,
+            limit: self.limit.unwrap_or(50),
+        })
+    }
+}
+
+/// The call log, newest first; the `next-cursor` header, when present, continues it (`before=`).
+#[utoipa::path(get, path = "/calls", tag = "calls", params(CallsParams),
+    responses((status = 200, body = Vec<CallRecord>,
+               headers(("next-cursor" = String, description = "pass as `before` for the next page"))),
+              (status = 400, body = ErrorBody)))]
 pub async fn list_calls(
     State(state): State<AppState>,
     params: Result<Query<CallsParams>, QueryRejection>,
-) -> ApiResult<Vec<CallRecord>> {
-    let Query(params) =
-        params.map_err(|rejection| ApiError::Invalid { field: None, message: rejection.body_text() })?;
-    let query = CallQuery { declined_only: params.declined, since: params.since, limit: params.limit.unwrap_or(50) };
+) -> Result<Response, ApiError> {
+    let query = query(params)?.into_query()?;
     // Calls are logged off the call path; a listing must still show the call that just ended.
     state.call_log.written().await;
     let service = state.service.clone();
-    blocking(move || service.calls(query)).await.map(Json)
+    let page = blocking(move || service.call_page(query)).await?;
+    let mut response = Json(page.calls).into_response();
+    if let Some(next) = page.next {
+        let value = HeaderValue::from_str(&next.to_string()).map_err(|_| ApiError::Internal)?;
+        response.headers_mut().insert(NEXT_CURSOR, value);
+    }
+    Ok(response)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct RangeParams {
+    #[param(value_type = Option<String>, format = DateTime)]
+    since: Option<Timestamp>,
+    #[param(value_type = Option<String>, format = DateTime)]
+    until: Option<Timestamp>,
+}
+
+/// The call log between two moments, oldest first, as CSV.
+#[utoipa::path(get, path = "/calls/export", tag = "calls", params(RangeParams),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 400, body = ErrorBody)))]
+pub async fn export_calls(
+    State(state): State<AppState>,
+    params: Result<Query<RangeParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let RangeParams { since, until } = query(params)?;
+    if let (Some(since), Some(until)) = (since, until)
+        && since > until
+    {
+        return Err(ApiError::Invalid { field: Some("until"), message: "must not be before since".into() });
+    }
+    state.call_log.written().await;
+    let service = state.service.clone();
+    let text = blocking(move || service.export_calls(since, until)).await?;
+    Ok(download(Format::Csv, "calls", text))
+}
+
+/// Every declined company (or unnamed number), with its numbers and follow-ups.
+#[utoipa::path(get, path = "/companies", tag = "companies", responses((status = 200, body = Vec<CompanySummary>)))]
+pub async fn list_companies(State(state): State<AppState>) -> ApiResult<Vec<CompanySummary>> {
+    let service = state.service.clone();
+    blocking(move || service.companies()).await.map(Json)
+}
+
+/// A company's declines and every call from it since, newest first.
+#[utoipa::path(get, path = "/companies/{key}", tag = "companies",
+    params(("key" = String, Path, description = "the company's key, e.g. `company:everest windows`")),
+    responses((status = 200, body = CompanyTimeline), (status = 404, body = ErrorBody)))]
+pub async fn company(State(state): State<AppState>, Path(key): Path<String>) -> ApiResult<CompanyTimeline> {
+    state.call_log.written().await;
+    let service = state.service.clone();
+    blocking(move || service.company(&key)).await.map(Json)
+}
+
+/// A company's evidence for a complaint: its declines, then every call since, as CSV.
+#[utoipa::path(get, path = "/companies/{key}/evidence", tag = "companies",
+    params(("key" = String, Path, description = "the company's key")),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 404, body = ErrorBody)))]
+pub async fn company_evidence(State(state): State<AppState>, Path(key): Path<String>) -> Result<Response, ApiError> {
+    state.call_log.written().await;
+    let service = state.service.clone();
+    let text = blocking(move || service.evidence_csv(&key)).await?;
+    Ok(download(Format::Csv, "evidence", text))
+}
+
+/// Calls today, in the last 7 and 30 days, per day, and the companies that call most after a no.
+#[utoipa::path(get, path = "/dashboard", tag = "calls", responses((status = 200, body = Dashboard)))]
+pub async fn dashboard(State(state): State<AppState>) -> ApiResult<Dashboard> {
+    state.call_log.written().await;
+    let service = state.service.clone();
+    blocking(move || service.dashboard(Timestamp::now())).await.map(Json)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
 pub struct CheckParams {
+    /// The number, as typed or in E.164.
     number: String,
 }
 
+/// What would happen to a call from a number, and why: the webhook's own decision.
+#[utoipa::path(get, path = "/check", tag = "calls", params(CheckParams),
+    responses((status = 200, body = Preview), (status = 400, body = ErrorBody)))]
 pub async fn check(
     State(state): State<AppState>,
     params: Result<Query<CheckParams>, QueryRejection>,
@@ -106,4 +318,32 @@ pub async fn check(
         params.map_err(|rejection| ApiError::Invalid { field: Some("number"), message: rejection.body_text() })?;
     let service = state.service.clone();
     blocking(move || service.check(&params.number, Timestamp::now())).await.map(Json)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct NewPassword {
+    pub password: String,
+}
+
+/// Set the web page's password (kept as an argon2 hash); signed-in browsers stay signed in.
+#[utoipa::path(put, path = "/admin/password", tag = "admin", request_body = NewPassword,
+    responses((status = 204), (status = 400, body = ErrorBody)))]
+pub async fn set_password(
+    State(state): State<AppState>,
+    json: Result<Json<NewPassword>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let new = body(json)?;
+    let service = state.service.clone();
+    blocking(move || service.set_password(&new.password)).await.map(|()| StatusCode::NO_CONTENT)
+}
+
+/// A file to save: CSV or JSON, named for what it holds.
+pub fn download(format: Format, name: &str, text: String) -> Response {
+    let (content_type, extension) = match format {
+        Format::Csv => ("text/csv; charset=utf-8", "csv"),
+        Format::Json => ("application/json", "json"),
+    };
+    let disposition = format!("attachment; filename=\"saidno-{name}.{extension}\"");
+    ([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], text)
+        .into_response()
 }

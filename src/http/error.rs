@@ -5,7 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::service::ServiceError;
+use crate::service::{RowProblem, ServiceError};
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -14,6 +14,8 @@ pub enum ApiError {
     Unauthorized,
     #[error("{message}")]
     Invalid { field: Option<&'static str>, message: String },
+    #[error("{} row(s) are not valid; nothing was imported", .0.len())]
+    Rejected(Vec<RowProblem>),
     #[error("{0}")]
     NotFound(String),
     #[error("the request body is too large")]
@@ -24,27 +26,48 @@ pub enum ApiError {
     Internal,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: String,
+/// Every error the API returns.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: String,
+    /// The input at fault, when one is.
     #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
+    pub field: Option<String>,
+    /// For an import: each bad row, with its line number.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<RowProblem>,
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Invalid { .. } | Self::Rejected(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, field) = match &self {
-            Self::Unauthorized => (StatusCode::UNAUTHORIZED, None),
-            Self::Invalid { field, .. } => (StatusCode::BAD_REQUEST, *field),
-            Self::NotFound(_) => (StatusCode::NOT_FOUND, None),
-            Self::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, None),
-            Self::Store(error) => {
-                tracing::error!(%error, "admin request failed in the store");
-                (StatusCode::SERVICE_UNAVAILABLE, None)
-            }
-            Self::Internal => (StatusCode::INTERNAL_SERVER_ERROR, None),
+        let status = self.status();
+        if let Self::Store(error) = &self {
+            tracing::error!(%error, "admin request failed in the store");
+        }
+        let field = match &self {
+            Self::Invalid { field, .. } => field.map(str::to_owned),
+            Self::Rejected(_) => Some("file".to_owned()),
+            _ => None,
         };
-        let mut response = (status, Json(Body { error: self.to_string(), field })).into_response();
+        let error = self.to_string();
+        let rows = match self {
+            Self::Rejected(rows) => rows,
+            _ => Vec::new(),
+        };
+        let mut response = (status, Json(ErrorBody { error, field, rows })).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
@@ -56,6 +79,7 @@ impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
         match error {
             ServiceError::Invalid { field, message } => Self::Invalid { field: Some(field), message },
+            ServiceError::Rejected(rows) => Self::Rejected(rows),
             ServiceError::NotFound(message) => Self::NotFound(message),
             ServiceError::Store(error) => Self::Store(error),
         }

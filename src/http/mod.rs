@@ -1,9 +1,12 @@
-//! The HTTP edge: the provider's webhooks, the admin API and health, over one shared state.
+//! The HTTP edge: the provider's webhooks, the admin API, the web page and health, over one shared state.
 
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod openapi;
+pub mod pages;
 pub mod router;
+pub mod session;
 pub mod webhook;
 
 use std::sync::Arc;
@@ -31,6 +34,7 @@ pub struct Shared {
     /// giving it cannot fail too.
     pub fallback_twiml: String,
     pub admin_token: auth::AdminToken,
+    pub sessions: session::Sessions,
 }
 
 impl AppState {

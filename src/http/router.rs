@@ -1,32 +1,100 @@
 //! Every route saidno serves, in one place.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::middleware::from_fn_with_state;
-use axum::routing::{delete, get, post};
+use axum::routing::{get, post};
+use tower_http::csrf::CsrfLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::{AppState, api, auth, webhook};
+use super::{AppState, api, auth, openapi, pages, session, webhook};
 
 /// Admin requests carry a record or a query, never more than this.
 const MAX_API_BODY: usize = 64 * 1024;
+/// An import file may hold many thousands of declines.
+const MAX_IMPORT_BODY: usize = 8 * 1024 * 1024;
 /// Twilio waits 15 seconds for a webhook; answer (or give up) well before.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The admin API, and its OpenAPI description built from the same routes.
+pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let imports =
+        OpenApiRouter::new().routes(routes!(api::import_declines)).layer(DefaultBodyLimit::max(MAX_IMPORT_BODY));
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(api::list_declines, api::add_decline))
+        .routes(routes!(api::remove_decline))
+        .routes(routes!(api::export_declines))
+        .routes(routes!(api::list_allows, api::add_allow))
+        .routes(routes!(api::remove_allow))
+        .routes(routes!(api::list_calls))
+        .routes(routes!(api::export_calls))
+        .routes(routes!(api::list_companies))
+        .routes(routes!(api::company))
+        .routes(routes!(api::company_evidence))
+        .routes(routes!(api::dashboard))
+        .routes(routes!(api::check))
+        .routes(routes!(api::set_password))
+        .layer(DefaultBodyLimit::max(MAX_API_BODY))
+        .merge(imports)
+        .split_for_parts()
+}
+
+fn page_router(state: &AppState) -> Router<AppState> {
+    let signed_in = Router::new()
+        .route("/", get(pages::dashboard))
+        .route("/calls", get(pages::calls))
+        .route("/calls/decline", post(pages::decline))
+        .route("/declines/undo", post(pages::undo_decline))
+        .route("/companies", get(pages::companies))
+        .route("/companies/{key}", get(pages::company))
+        .route("/companies/{key}/evidence", get(pages::evidence))
+        .route("/companies/{key}/evidence.csv", get(pages::evidence_csv))
+        .route("/allows", get(pages::allows).post(pages::add_allow))
+        .route("/allows/remove", post(pages::remove_allow))
+        .route("/check", get(pages::check))
+        .route("/transfer", get(pages::transfer))
+        .route("/transfer/declines.csv", get(pages::export_declines_csv))
+        .route("/transfer/declines.json", get(pages::export_declines_json))
+        .route("/transfer/calls.csv", get(pages::export_calls))
+        .route("/transfer/import", post(pages::import))
+        .route("/logout", post(session::sign_out))
+        .route_layer(from_fn_with_state(state.clone(), session::require_session))
+        .layer(DefaultBodyLimit::max(MAX_IMPORT_BODY));
+    let mut csrf = CsrfLayer::new();
+    if let Some(origin) = state.settings.public_url() {
+        match csrf.clone().add_trusted_origin(origin) {
+            Ok(with_origin) => csrf = with_origin,
+            Err(error) => tracing::warn!(?error, "public_url is not a usable origin for cross-site checks"),
+        }
+    }
+    Router::new()
+        .route("/login", get(session::sign_in_page).post(session::sign_in))
+        .route("/style.css", get(|| async { ([(header::CONTENT_TYPE, "text/css")], pages::STYLE) }))
+        .merge(signed_in)
+        .layer(DefaultBodyLimit::max(MAX_API_BODY))
+        .layer(csrf)
+}
+
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/declines", get(api::list_declines).post(api::add_decline))
-        .route("/declines/{number}", delete(api::remove_decline))
-        .route("/allows", get(api::list_allows).post(api::add_allow))
-        .route("/allows/{number}", delete(api::remove_allow))
-        .route("/calls", get(api::list_calls))
-        .route("/check", get(api::check))
-        .route_layer(from_fn_with_state(state.clone(), auth::require_token))
-        .layer(DefaultBodyLimit::max(MAX_API_BODY));
+    let (api, spec) = api_router();
+    let spec = Arc::new(spec.to_pretty_json().expect("the OpenAPI description serialises"));
+    let api = api
+        .route(
+            "/openapi.json",
+            get(move || {
+                let spec = spec.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], spec.as_str().to_owned()) }
+            }),
+        )
+        .route_layer(from_fn_with_state(state.clone(), auth::require_token));
 
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -34,6 +102,7 @@ pub fn router(state: AppState) -> Router {
         .route("/twilio/dial-status", post(webhook::dial_status))
         .route("/twilio/voicemail", post(webhook::voicemail))
         .nest("/api/v1", api)
+        .merge(page_router(&state))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -13,6 +13,7 @@ use crate::policy::{self, Records};
 use crate::provider::twilio::form::Params;
 use crate::provider::twilio::signature::Signed;
 use crate::provider::twilio::{request, twiml};
+use crate::speech::caller_hears;
 
 /// Twilio's webhook bodies are a few kilobytes; anything near this is not Twilio.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -131,7 +132,9 @@ fn answer(state: &AppState, call: &IncomingCall, now: Timestamp) -> Result<(Stri
         call_sid = %call.call_sid, from = %call.from, decision = %decision.kind(), reason = %decision.reason,
         "call answered"
     );
-    Ok((xml, CallRecord::new(call, now, &decision)))
+    let mut record = CallRecord::new(call, now, &decision);
+    record.heard = Some(caller_hears(&decision, &state.settings));
+    Ok((xml, record))
 }
 
 /// `POST /twilio/dial-status`: the forward ended. Offer voicemail unless someone answered or the

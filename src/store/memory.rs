@@ -3,8 +3,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::RwLock;
 
-use super::{CallQuery, Store, StoreError};
-use crate::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, company_key};
+use jiff::Timestamp;
+
+use super::{CallPage, CallQuery, Cursor, HourTally, SCAN_BUDGET, Store, StoreError};
+use crate::domain::{Allow, CallRecord, DecisionKind, Decline, FollowUps, ForwardOutcome, PhoneNumber, company_key};
 use crate::policy::Records;
 
 #[derive(Default)]
@@ -19,8 +21,9 @@ struct Inner {
     companies: BTreeMap<String, String>,
     follow_ups: HashMap<String, FollowUps>,
     /// Keyed like the real store: time, then arrival order.
-    calls: BTreeMap<(i64, u64), CallRecord>,
+    calls: BTreeMap<Cursor, CallRecord>,
     next_call: u64,
+    password_hash: Option<String>,
 }
 
 impl MemoryStore {
@@ -58,6 +61,10 @@ impl Store for MemoryStore {
         Ok(self.read().declines.values().cloned().collect())
     }
 
+    fn save_declines(&self, declines: &[Decline]) -> Result<(), StoreError> {
+        declines.iter().try_for_each(|decline| self.save_decline(decline))
+    }
+
     fn company_name(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(self.read().companies.get(key).cloned())
     }
@@ -89,7 +96,7 @@ impl Store for MemoryStore {
                 call.follow_up = Some(follow_ups.count);
             }
             inner.next_call += 1;
-            let key = (call.at.as_microsecond(), inner.next_call);
+            let key = Cursor::new(call.at, inner.next_call);
             inner.calls.insert(key, call);
         }
         Ok(())
@@ -104,19 +111,55 @@ impl Store for MemoryStore {
         Ok(true)
     }
 
-    fn calls(&self, query: &CallQuery) -> Result<Vec<CallRecord>, StoreError> {
-        let since = query.since.map_or(i64::MIN, |since| since.as_microsecond());
-        Ok(self
-            .read()
-            .calls
-            .iter()
-            .rev()
-            .take_while(|((at, _), _)| *at >= since)
-            .map(|(_, call)| call)
-            .filter(|call| !query.declined_only || call.is_refusal())
-            .take(query.limit)
-            .cloned()
+    fn call_page(&self, query: &CallQuery) -> Result<CallPage, StoreError> {
+        let lower = query.since.map_or(Cursor([0; 16]), Cursor::at);
+        let mut upper = query.until.map_or(Cursor([0xff; 16]), Cursor::at);
+        if let Some(before) = query.before {
+            upper = upper.min(before);
+        }
+        let mut page = CallPage::default();
+        if lower >= upper {
+            return Ok(page);
+        }
+        // No indexes here, so count every call looked at against the budget the same way.
+        for (looked_at, (position, call)) in self.read().calls.range(lower..upper).rev().enumerate() {
+            if query.matches(call) {
+                page.calls.push(call.clone());
+            }
+            if page.calls.len() >= query.limit || looked_at + 1 >= SCAN_BUDGET {
+                page.next = Some(*position);
+                break;
+            }
+        }
+        Ok(page)
+    }
+
+    fn call_tallies(&self, since: Timestamp, until: Timestamp) -> Result<Vec<HourTally>, StoreError> {
+        let mut hours: BTreeMap<i64, HourTally> = BTreeMap::new();
+        for call in self.read().calls.values() {
+            let hour = call.at.as_second().div_euclid(3600);
+            if hour < since.as_second().div_euclid(3600) || call.at >= until {
+                continue;
+            }
+            let tally = hours.entry(hour).or_default();
+            match call.decision {
+                DecisionKind::Forward => tally.forwarded += 1,
+                DecisionKind::Decline => tally.refused += 1,
+            }
+        }
+        Ok(hours
+            .into_iter()
+            .map(|(hour, tally)| HourTally { hour: Timestamp::from_second(hour * 3600).unwrap_or_default(), ..tally })
             .collect())
+    }
+
+    fn password_hash(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.read().password_hash.clone())
+    }
+
+    fn save_password_hash(&self, hash: &str) -> Result<(), StoreError> {
+        self.write().password_hash = Some(hash.to_owned());
+        Ok(())
     }
 
     fn flush(&self) -> Result<(), StoreError> {

@@ -1,9 +1,11 @@
 //! The storage boundary: everything saidno keeps goes through `Store`. Only `sled.rs` knows sled.
 
 mod memory;
+mod query;
 mod sled;
 
 pub use self::memory::MemoryStore;
+pub use self::query::{CallPage, CallQuery, Cursor, HourTally, SCAN_BUDGET};
 pub use self::sled::SledStore;
 
 use jiff::Timestamp;
@@ -22,14 +24,6 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-/// Which calls to list, newest first.
-#[derive(Clone, Debug, Default)]
-pub struct CallQuery {
-    pub declined_only: bool,
-    pub since: Option<Timestamp>,
-    pub limit: usize,
-}
-
 /// Changes to declines and allows are on disk when the call returns; call-log writes are batched
 /// and reach the disk within the store's flush interval or at `flush`.
 pub trait Store: Send + Sync + 'static {
@@ -40,6 +34,8 @@ pub trait Store: Send + Sync + 'static {
     fn save_decline(&self, decline: &Decline) -> Result<(), StoreError>;
     fn remove_decline(&self, number: &PhoneNumber) -> Result<Option<Decline>, StoreError>;
     fn declines(&self) -> Result<Vec<Decline>, StoreError>;
+    /// Saves many declines at once: all of them are on disk, or none is.
+    fn save_declines(&self, declines: &[Decline]) -> Result<(), StoreError>;
     /// The company's name as first written, by its key (see `domain::company_key`).
     fn company_name(&self, key: &str) -> Result<Option<String>, StoreError>;
     /// The calls refused since the party (see `domain::party_key`) was told no.
@@ -53,9 +49,20 @@ pub trait Store: Send + Sync + 'static {
     fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError>;
     /// Adds what the provider reported after the call to the call's entry; false if there is none.
     fn attach_outcome(&self, call_sid: &str, outcome: ForwardOutcome) -> Result<bool, StoreError>;
-    fn calls(&self, query: &CallQuery) -> Result<Vec<CallRecord>, StoreError>;
+    /// One page of the log, newest first, read along an index so that no page walks the whole log.
+    fn call_page(&self, query: &CallQuery) -> Result<CallPage, StoreError>;
+    /// Calls per hour (UTC) in `[since, until)`, for the dashboard; hours without calls are left out.
+    fn call_tallies(&self, since: Timestamp, until: Timestamp) -> Result<Vec<HourTally>, StoreError>;
+
+    /// The argon2 hash of the web page's password, if one was set.
+    fn password_hash(&self) -> Result<Option<String>, StoreError>;
+    fn save_password_hash(&self, hash: &str) -> Result<(), StoreError>;
 
     fn flush(&self) -> Result<(), StoreError>;
+
+    fn calls(&self, query: &CallQuery) -> Result<Vec<CallRecord>, StoreError> {
+        Ok(self.call_page(query)?.calls)
+    }
 }
 
 #[cfg(test)]
@@ -94,6 +101,7 @@ mod contract {
             verstat: None,
             outcome: None,
             follow_up: None,
+            heard: None,
         }
     }
 

@@ -3,8 +3,12 @@
 //! Key layout (the time-ordered keys sort by time, then by a counter for calls in the same microsecond):
 //! `decline:<e164>` and `allow:<e164>` hold the records; `call:<time><id>` holds one call;
 //! `call-sid:<sid>` points at that call's key; `refused:<time><id>` marks a refused call, so the
-//! list of refusals is read without walking past forwarded calls. `company:<key>` keeps a company's
-//! name as first written; `follow-ups:<party>` counts a declined party's calls since the decline.
+//! list of refusals is read without walking past forwarded calls; `forwarded:<time><id>`,
+//! `by-from:<number>\0<time><id>` and `by-company:<key>\0<time><id>` do the same for forwarded calls,
+//! one caller's calls and one company's calls, so every filtered page is read along its own index.
+//! `tally:<hour>` counts forwarded and refused calls per hour for the dashboard. `company:<key>`
+//! keeps a company's name as first written; `follow-ups:<party>` counts a declined party's calls
+//! since the decline; `secret:password` holds the web page's password hash.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -13,8 +17,10 @@ use std::path::Path;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{CallQuery, Store, StoreError};
-use crate::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, company_key};
+use jiff::Timestamp;
+
+use super::{CallPage, CallQuery, Cursor, HourTally, SCAN_BUDGET, Store, StoreError};
+use crate::domain::{Allow, CallRecord, DecisionKind, Decline, FollowUps, ForwardOutcome, PhoneNumber, company_key};
 use crate::policy::Records;
 
 const DECLINE: &[u8] = b"decline:";
@@ -24,6 +30,13 @@ const CALL_SID: &[u8] = b"call-sid:";
 const REFUSED: &[u8] = b"refused:";
 const COMPANY: &[u8] = b"company:";
 const FOLLOW_UPS: &[u8] = b"follow-ups:";
+const FORWARDED: &[u8] = b"forwarded:";
+const BY_FROM: &[u8] = b"by-from:";
+const BY_COMPANY: &[u8] = b"by-company:";
+const TALLY: &[u8] = b"tally:";
+const PASSWORD: &[u8] = b"secret:password";
+/// Set once the indexes cover every call, so a database from before they existed is indexed once.
+const INDEXED: &[u8] = b"meta:call-indexes-v1";
 
 pub struct SledStore {
     db: sled::Db,
@@ -41,7 +54,80 @@ impl SledStore {
                     other => backend(other),
                 },
             )?;
-        Ok(Self { db })
+        let store = Self { db };
+        store.index_old_calls()?;
+        Ok(store)
+    }
+
+    /// Builds the call indexes for calls logged before the indexes existed.
+    fn index_old_calls(&self) -> Result<(), StoreError> {
+        if self.db.contains_key(INDEXED).map_err(backend)? {
+            return Ok(());
+        }
+        let mut batch = sled::Batch::default();
+        let mut tallies: HashMap<u64, HourTally> = HashMap::new();
+        for (pending, entry) in self.db.scan_prefix(CALL).enumerate() {
+            let (entry_key, value) = entry.map_err(backend)?;
+            let call: CallRecord = decode(&value)?;
+            index_call(&mut batch, &entry_key[CALL.len()..], &call);
+            tally(&mut tallies, &call);
+            if pending % 10_000 == 9_999 {
+                self.db.apply_batch(std::mem::take(&mut batch)).map_err(backend)?;
+            }
+        }
+        self.write_tallies(&mut batch, tallies)?;
+        batch.insert(INDEXED, &[][..]);
+        self.db.apply_batch(batch).map_err(backend)?;
+        self.flush()
+    }
+
+    /// Adds this batch's counts to the stored ones.
+    fn write_tallies(&self, batch: &mut sled::Batch, tallies: HashMap<u64, HourTally>) -> Result<(), StoreError> {
+        for (hour, add) in tallies {
+            let tally_key = key(TALLY, &hour.to_be_bytes());
+            let mut stored: HourTally = self.get(&tally_key)?.unwrap_or_default();
+            stored.forwarded += add.forwarded;
+            stored.refused += add.refused;
+            batch.insert(tally_key, encode(&stored)?);
+        }
+        Ok(())
+    }
+
+    /// Walks one index newest first between the query's bounds, keeping the calls that match.
+    fn walk(&self, index: &[u8], query: &CallQuery) -> Result<CallPage, StoreError> {
+        let lower = key(index, &query.since.map_or([0u8; 16], |since| Cursor::at(since).0));
+        let mut upper = query.until.map_or([0xffu8; 16], |until| Cursor::at(until).0);
+        if let Some(before) = query.before {
+            upper = upper.min(before.0);
+        }
+        let upper = key(index, &upper);
+        if lower >= upper {
+            return Ok(CallPage::default());
+        }
+        let reads_records = index != CALL;
+        let mut page = CallPage::default();
+        let mut looked_at = 0;
+        for entry in self.db.range(lower..upper).rev() {
+            let (entry_key, value) = entry.map_err(backend)?;
+            let position: [u8; 16] = entry_key[index.len()..].try_into().map_err(|_| corrupt_key())?;
+            let call: CallRecord = if reads_records {
+                match self.get(&key(CALL, &position))? {
+                    Some(call) => call,
+                    None => continue,
+                }
+            } else {
+                decode(&value)?
+            };
+            looked_at += 1;
+            if query.matches(&call) {
+                page.calls.push(call);
+            }
+            if page.calls.len() >= query.limit || looked_at >= SCAN_BUDGET {
+                page.next = Some(Cursor(position));
+                break;
+            }
+        }
+        Ok(page)
     }
 
     fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
@@ -64,13 +150,34 @@ impl SledStore {
     }
 
     fn call_key(&self, call: &CallRecord) -> Result<[u8; 16], StoreError> {
-        let mut key = [0u8; 16];
-        // Offset so calls before 1970 (only in imported data) still sort first.
-        let at = (call.at.as_microsecond() as u64) ^ (1 << 63);
-        key[..8].copy_from_slice(&at.to_be_bytes());
-        key[8..].copy_from_slice(&self.db.generate_id().map_err(backend)?.to_be_bytes());
-        Ok(key)
+        Ok(Cursor::new(call.at, self.db.generate_id().map_err(backend)?).0)
     }
+}
+
+/// The index entries of one call, at its position in the log.
+fn index_call(batch: &mut sled::Batch, position: &[u8], call: &CallRecord) {
+    let decision_index = if call.is_refusal() { REFUSED } else { FORWARDED };
+    batch.insert(key(decision_index, position), &[][..]);
+    batch.insert([BY_FROM, call.from.as_bytes(), b"\0", position].concat(), &[][..]);
+    if let Some(company) = &call.company {
+        batch.insert([BY_COMPANY, company_key(company).as_bytes(), b"\0", position].concat(), &[][..]);
+    }
+}
+
+fn hour_of(at: Timestamp) -> u64 {
+    (at.as_second().max(0) / 3600) as u64
+}
+
+fn tally(tallies: &mut HashMap<u64, HourTally>, call: &CallRecord) {
+    let tally = tallies.entry(hour_of(call.at)).or_default();
+    match call.decision {
+        DecisionKind::Forward => tally.forwarded += 1,
+        DecisionKind::Decline => tally.refused += 1,
+    }
+}
+
+fn corrupt_key() -> StoreError {
+    StoreError::Corrupt("an index entry has a malformed key".into())
 }
 
 fn key(prefix: &[u8], rest: &[u8]) -> Vec<u8> {
@@ -120,6 +227,25 @@ impl Store for SledStore {
         self.all(DECLINE)
     }
 
+    fn save_declines(&self, declines: &[Decline]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        let mut new_companies = HashMap::new();
+        for decline in declines {
+            if let Some(company) = &decline.company {
+                let company_key = key(COMPANY, company_key(company).as_bytes());
+                if !self.db.contains_key(&company_key).map_err(backend)? {
+                    new_companies.entry(company_key).or_insert(company.clone());
+                }
+            }
+            batch.insert(key(DECLINE, decline.number.as_str().as_bytes()), encode(decline)?);
+        }
+        for (company_key, company) in new_companies {
+            batch.insert(company_key, encode(&company)?);
+        }
+        self.db.apply_batch(batch).map_err(backend)?;
+        self.flush()
+    }
+
     fn company_name(&self, company: &str) -> Result<Option<String>, StoreError> {
         self.get(&key(COMPANY, company.as_bytes()))
     }
@@ -144,6 +270,7 @@ impl Store for SledStore {
         let mut batch = sled::Batch::default();
         // Counters touched by this batch, so that two refusals in one batch both count.
         let mut counted: HashMap<String, FollowUps> = HashMap::new();
+        let mut tallies: HashMap<u64, HourTally> = HashMap::new();
         for call in calls {
             let mut call = call.clone();
             if let Some(party) = call.party() {
@@ -160,13 +287,13 @@ impl Store for SledStore {
             let call_key = self.call_key(&call)?;
             batch.insert(key(CALL, &call_key), encode(&call)?);
             batch.insert(key(CALL_SID, call.call_sid.as_bytes()), &call_key[..]);
-            if call.is_refusal() {
-                batch.insert(key(REFUSED, &call_key), &[][..]);
-            }
+            index_call(&mut batch, &call_key, &call);
+            tally(&mut tallies, &call);
         }
         for (party, follow_ups) in counted {
             batch.insert(key(FOLLOW_UPS, party.as_bytes()), encode(&follow_ups)?);
         }
+        self.write_tallies(&mut batch, tallies)?;
         self.db.apply_batch(batch).map_err(backend)
     }
 
@@ -183,28 +310,49 @@ impl Store for SledStore {
         Ok(true)
     }
 
-    fn calls(&self, query: &CallQuery) -> Result<Vec<CallRecord>, StoreError> {
-        let prefix = if query.declined_only { REFUSED } else { CALL };
-        let mut calls = Vec::with_capacity(query.limit.min(1000));
-        for entry in self.db.scan_prefix(prefix).rev() {
-            if calls.len() >= query.limit {
-                break;
+    fn call_page(&self, query: &CallQuery) -> Result<CallPage, StoreError> {
+        // The narrowest index that answers one of the filters; the rest are checked per call.
+        let index = if let Some(number) = &query.number {
+            [BY_FROM, number.as_bytes(), b"\0"].concat()
+        } else if let Some(company) = query.company_key() {
+            [BY_COMPANY, company.as_bytes(), b"\0"].concat()
+        } else {
+            match query.decision() {
+                Some(DecisionKind::Decline) => REFUSED.to_vec(),
+                Some(DecisionKind::Forward) => FORWARDED.to_vec(),
+                None => CALL.to_vec(),
             }
-            let (entry_key, value) = entry.map_err(backend)?;
-            let call: CallRecord = if query.declined_only {
-                match self.get(&key(CALL, &entry_key[prefix.len()..]))? {
-                    Some(call) => call,
-                    None => continue,
-                }
-            } else {
-                decode(&value)?
-            };
-            if query.since.is_some_and(|since| call.at < since) {
-                break;
-            }
-            calls.push(call);
+        };
+        self.walk(&index, query)
+    }
+
+    fn call_tallies(&self, since: Timestamp, until: Timestamp) -> Result<Vec<HourTally>, StoreError> {
+        // Every hour that begins before `until`.
+        let end = hour_of(until) + u64::from(until.as_second() % 3600 != 0 || until.subsec_nanosecond() != 0);
+        let start = hour_of(since);
+        if start >= end {
+            return Ok(Vec::new());
         }
-        Ok(calls)
+        let range = key(TALLY, &start.to_be_bytes())..key(TALLY, &end.to_be_bytes());
+        self.db
+            .range(range)
+            .map(|entry| {
+                let (entry_key, value) = entry.map_err(backend)?;
+                let hour = u64::from_be_bytes(entry_key[TALLY.len()..].try_into().map_err(|_| corrupt_key())?);
+                let tally: HourTally = decode(&value)?;
+                let hour =
+                    Timestamp::from_second(hour as i64 * 3600).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok(HourTally { hour, ..tally })
+            })
+            .collect()
+    }
+
+    fn password_hash(&self) -> Result<Option<String>, StoreError> {
+        self.get(PASSWORD)
+    }
+
+    fn save_password_hash(&self, hash: &str) -> Result<(), StoreError> {
+        self.put_durably(PASSWORD.to_vec(), &hash)
     }
 
     fn flush(&self) -> Result<(), StoreError> {

@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
+use jiff::Timestamp;
 use saidno::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber};
 use saidno::policy::Records;
-use saidno::store::{CallQuery, MemoryStore, Store, StoreError};
+use saidno::store::{CallPage, CallQuery, HourTally, MemoryStore, Store, StoreError};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -53,8 +54,20 @@ impl Store for BrokenLookups {
     fn attach_outcome(&self, call_sid: &str, outcome: ForwardOutcome) -> Result<bool, StoreError> {
         self.log.attach_outcome(call_sid, outcome)
     }
-    fn calls(&self, query: &CallQuery) -> Result<Vec<CallRecord>, StoreError> {
-        self.log.calls(query)
+    fn call_page(&self, query: &CallQuery) -> Result<CallPage, StoreError> {
+        self.log.call_page(query)
+    }
+    fn call_tallies(&self, since: Timestamp, until: Timestamp) -> Result<Vec<HourTally>, StoreError> {
+        self.log.call_tallies(since, until)
+    }
+    fn save_declines(&self, _: &[Decline]) -> Result<(), StoreError> {
+        Err(StoreError::Backend("disk on fire".into()))
+    }
+    fn password_hash(&self) -> Result<Option<String>, StoreError> {
+        Err(StoreError::Backend("disk on fire".into()))
+    }
+    fn save_password_hash(&self, _: &str) -> Result<(), StoreError> {
+        Err(StoreError::Backend("disk on fire".into()))
     }
     fn flush(&self) -> Result<(), StoreError> {
         Ok(())

@@ -1,0 +1,619 @@
+//! The web page: server-rendered HTML over the same service functions as the admin API.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Deserialize;
+
+use super::AppState;
+use super::api::{blocking, download};
+use super::error::ApiError;
+use crate::domain::{Allow, CallRecord, Channel, DecisionKind};
+use crate::policy::short_date;
+use crate::service::{
+    CompanySummary, CompanyTimeline, Dashboard, DeclineEntry, Format, ImportReport, NewAllow, NewDecline, Preview,
+    RowProblem,
+};
+use crate::store::{CallQuery, Cursor};
+
+pub const STYLE: &str = include_str!("../../templates/style.css");
+const PAGE_SIZE: usize = 50;
+
+/// Something went wrong: the page says what, with the status a program would expect.
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    message: String,
+    rows: Vec<RowProblem>,
+}
+
+pub struct PageError(ApiError);
+
+impl From<ApiError> for PageError {
+    fn from(error: ApiError) -> Self {
+        Self(error)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let status = self.0.status();
+        let field = match &self.0 {
+            ApiError::Invalid { field: Some(field), .. } => format!("{field}: "),
+            _ => String::new(),
+        };
+        let rows = match &self.0 {
+            ApiError::Rejected(rows) => rows.clone(),
+            _ => Vec::new(),
+        };
+        (status, ErrorPage { message: format!("{field}{}", self.0), rows }).into_response()
+    }
+}
+
+type PageResult = Result<Response, PageError>;
+
+fn bad(field: &'static str, message: impl Into<String>) -> PageError {
+    PageError(ApiError::Invalid { field: Some(field), message: message.into() })
+}
+
+fn local_time(at: Timestamp, time_zone: &TimeZone) -> String {
+    at.to_zoned_datetime(time_zone.clone()).strftime("%Y-%m-%d %H:%M").to_string()
+}
+
+fn encode(text: &str) -> String {
+    utf8_percent_encode(text, NON_ALPHANUMERIC).to_string()
+}
+
+/// A call as a row of the log.
+pub struct CallRow {
+    pub time: String,
+    pub call_sid: String,
+    pub from: String,
+    pub decision: String,
+    pub refused: bool,
+    pub company: String,
+    pub company_link: String,
+    pub follow_up: String,
+    pub reason: String,
+    pub outcome: String,
+    pub can_decline: bool,
+}
+
+impl CallRow {
+    fn of(call: &CallRecord, time_zone: &TimeZone) -> Self {
+        let outcome = call.outcome.as_ref().map_or_else(String::new, |o| {
+            let mut parts: Vec<String> = o.status.iter().cloned().collect();
+            if o.recording_url.is_some() {
+                parts.push("voicemail".into());
+            }
+            parts.join(", ")
+        });
+        Self {
+            time: local_time(call.at, time_zone),
+            call_sid: call.call_sid.clone(),
+            from: call.from.clone(),
+            decision: match call.decision {
+                DecisionKind::Forward => "forwarded".into(),
+                DecisionKind::Decline => "refused".into(),
+            },
+            refused: call.is_refusal(),
+            company: call.company.clone().unwrap_or_default(),
+            company_link: call.party().map(|party| format!("/companies/{}", encode(&party))).unwrap_or_default(),
+            follow_up: call.follow_up.map(|n| format!("#{n} since the no")).unwrap_or_default(),
+            reason: call.reason.clone(),
+            outcome,
+            can_decline: call.decision == DecisionKind::Forward && call.from.starts_with('+'),
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    dashboard: Dashboard,
+    bars: Vec<Bar>,
+    chart_max: u64,
+    top: Vec<CompanyRow>,
+}
+
+/// One day of the chart, in SVG units.
+struct Bar {
+    x: u32,
+    label: String,
+    forwarded: u64,
+    refused: u64,
+    forwarded_y: u32,
+    forwarded_height: u32,
+    refused_y: u32,
+    refused_height: u32,
+}
+
+const CHART_HEIGHT: u32 = 120;
+
+pub async fn dashboard(State(state): State<AppState>) -> PageResult {
+    state.call_log.written().await;
+    let service = state.service.clone();
+    let dashboard = blocking(move || service.dashboard(Timestamp::now())).await?;
+    let chart_max = dashboard.days.iter().map(|d| d.forwarded + d.refused).max().unwrap_or(0).max(1);
+    let scale = |n: u64| (n * u64::from(CHART_HEIGHT) / chart_max) as u32;
+    let bars = dashboard
+        .days
+        .iter()
+        .enumerate()
+        .map(|(i, day)| {
+            let (forwarded_height, refused_height) = (scale(day.forwarded), scale(day.refused));
+            Bar {
+                x: i as u32 * 10,
+                label: day.date.strftime("%-d %b").to_string(),
+                forwarded: day.forwarded,
+                refused: day.refused,
+                refused_y: CHART_HEIGHT - refused_height,
+                refused_height,
+                forwarded_y: CHART_HEIGHT - refused_height - forwarded_height,
+                forwarded_height,
+            }
+        })
+        .collect();
+    let top = dashboard.top_companies.iter().map(|c| CompanyRow::of(c, &state.settings.time_zone)).collect();
+    Ok(DashboardPage { dashboard, bars, chart_max, top }.into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct CallFilters {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    number: String,
+    #[serde(default)]
+    company: String,
+    /// A local date, `2026-11-25`.
+    #[serde(default)]
+    from_date: String,
+    /// A local date, included.
+    #[serde(default)]
+    to_date: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    before: String,
+    /// Set after a decline from this page, to offer an undo.
+    #[serde(default)]
+    declined: String,
+    #[serde(default)]
+    undone: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "calls.html")]
+struct CallsPage {
+    filters: CallFilters,
+    calls: Vec<CallRow>,
+    next_link: Option<String>,
+    companies: Vec<String>,
+    just_declined: Option<DeclineEntry>,
+    undone: String,
+}
+
+fn local_day(text: &str, field: &'static str, time_zone: &TimeZone) -> Result<Option<Timestamp>, PageError> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let date: Date = text.trim().parse().map_err(|_| bad(field, format!("{text:?} is not a date (2026-11-25)")))?;
+    date.to_zoned_datetime(time_zone.clone()).map(|z| Some(z.timestamp())).map_err(|e| bad(field, e.to_string()))
+}
+
+fn after_day(text: &str, field: &'static str, time_zone: &TimeZone) -> Result<Option<Timestamp>, PageError> {
+    let Some(start) = local_day(text, field, time_zone)? else { return Ok(None) };
+    let next = start.to_zoned_datetime(time_zone.clone()).tomorrow().map_err(|e| bad(field, e.to_string()))?;
+    Ok(Some(next.timestamp()))
+}
+
+pub async fn calls(State(state): State<AppState>, filters: Result<Query<CallFilters>, QueryRejection>) -> PageResult {
+    let Query(filters) = filters.map_err(|r| bad("filters", r.body_text()))?;
+    let time_zone = &state.settings.time_zone;
+    let decision = match filters.decision.as_str() {
+        "" => None,
+        "forward" => Some(DecisionKind::Forward),
+        "decline" => Some(DecisionKind::Decline),
+        other => return Err(bad("decision", format!("{other:?} is not forward or decline"))),
+    };
+    let before = match filters.before.trim() {
+        "" => None,
+        text => Some(text.parse::<Cursor>().map_err(|e| bad("before", e))?),
+    };
+    let query = CallQuery {
+        decision,
+        number: Some(filters.number.clone()),
+        company: Some(filters.company.clone()),
+        since: local_day(&filters.from_date, "from_date", time_zone)?,
+        until: after_day(&filters.to_date, "to_date", time_zone)?,
+        search: Some(filters.q.clone()),
+        before,
+        limit: PAGE_SIZE,
+        ..Default::default()
+    };
+    state.call_log.written().await;
+    let service = state.service.clone();
+    let declined = filters.declined.clone();
+    let (page, companies, just_declined) = blocking(move || {
+        let just_declined = match declined.as_str() {
+            "" => None,
+            number => service.decline_list()?.into_iter().find(|entry| entry.decline.number.as_str() == number),
+        };
+        Ok((service.call_page(query)?, service.company_names()?, just_declined))
+    })
+    .await?;
+    let next_link = page.next.map(|next| {
+        let keep = [
+            ("decision", &filters.decision),
+            ("number", &filters.number),
+            ("company", &filters.company),
+            ("from_date", &filters.from_date),
+            ("to_date", &filters.to_date),
+            ("q", &filters.q),
+        ];
+        let mut link = String::from("/calls?");
+        for (name, value) in keep.iter().filter(|(_, value)| !value.is_empty()) {
+            link.push_str(&format!("{name}={}&", encode(value)));
+        }
+        link + &format!("before={next}")
+    });
+    let calls = page.calls.iter().map(|call| CallRow::of(call, time_zone)).collect();
+    let undone = filters.undone.clone();
+    Ok(CallsPage { filters, calls, next_link, companies, just_declined, undone }.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DeclineForm {
+    number: String,
+    #[serde(default)]
+    company: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn decline(State(state): State<AppState>, form: Result<Form<DeclineForm>, FormRejection>) -> PageResult {
+    let Form(form) = form.map_err(|r| bad("number", r.body_text()))?;
+    let new = NewDecline {
+        number: form.number,
+        company: Some(form.company),
+        note: Some(form.note),
+        force: true,
+        channel: Some(Channel::Web),
+        ..Default::default()
+    };
+    let service = state.service.clone();
+    let saved = blocking(move || service.decline(new, Timestamp::now())).await?;
+    let mut target = format!("/calls?declined={}", encode(saved.record.number.as_str()));
+    if !saved.created {
+        target.push_str("&updated=1");
+    }
+    Ok(Redirect::to(&target).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct NumberForm {
+    number: String,
+}
+
+pub async fn undo_decline(State(state): State<AppState>, form: Result<Form<NumberForm>, FormRejection>) -> PageResult {
+    let Form(form) = form.map_err(|r| bad("number", r.body_text()))?;
+    let service = state.service.clone();
+    let removed = blocking(move || service.remove_decline(&form.number)).await?;
+    Ok(Redirect::to(&format!("/calls?undone={}", encode(removed.number.as_str()))).into_response())
+}
+
+/// A company as a row of the companies page.
+pub struct CompanyRow {
+    name: String,
+    link: String,
+    numbers: String,
+    declined: String,
+    declined_by: String,
+    follow_ups: u32,
+    first_attempt: String,
+    last_attempt: String,
+}
+
+impl CompanyRow {
+    fn of(company: &CompanySummary, time_zone: &TimeZone) -> Self {
+        let when = |at: Option<Timestamp>| at.map(|at| local_time(at, time_zone)).unwrap_or_default();
+        Self {
+            name: company.name.clone(),
+            link: format!("/companies/{}", encode(&company.key)),
+            numbers: company.numbers.join(", "),
+            declined: short_date(company.declined_at, time_zone),
+            declined_by: company.declined_by.clone().unwrap_or_default(),
+            follow_ups: company.follow_ups.count,
+            first_attempt: when(company.follow_ups.first_at),
+            last_attempt: when(company.follow_ups.last_at),
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "companies.html")]
+struct CompaniesPage {
+    companies: Vec<CompanyRow>,
+}
+
+pub async fn companies(State(state): State<AppState>) -> PageResult {
+    state.call_log.written().await;
+    let service = state.service.clone();
+    let companies = blocking(move || service.companies()).await?;
+    let companies = companies.iter().map(|c| CompanyRow::of(c, &state.settings.time_zone)).collect();
+    Ok(CompaniesPage { companies }.into_response())
+}
+
+/// A decline as the company page and the evidence show it.
+struct DeclineRow {
+    number: String,
+    declined: String,
+    declined_by: String,
+    channel: String,
+    note: String,
+    mode: String,
+}
+
+/// One call from the company after the no.
+struct AttemptRow {
+    time: String,
+    from: String,
+    to: String,
+    caller_name: String,
+    verstat: String,
+    call_sid: String,
+    follow_up: String,
+    heard: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "company.html")]
+struct CompanyPage {
+    company: CompanyRow,
+    key: String,
+    declines: Vec<DeclineRow>,
+    attempts: Vec<AttemptRow>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "evidence.html")]
+struct EvidencePage {
+    business: String,
+    company: CompanyRow,
+    declines: Vec<DeclineRow>,
+    attempts: Vec<AttemptRow>,
+    printed: String,
+}
+
+fn timeline_rows(timeline: &CompanyTimeline, time_zone: &TimeZone) -> (Vec<DeclineRow>, Vec<AttemptRow>) {
+    let declines = timeline
+        .declines
+        .iter()
+        .map(|d| DeclineRow {
+            number: d.number.to_string(),
+            declined: local_time(d.declined_at, time_zone),
+            declined_by: d.declined_by.clone().unwrap_or_default(),
+            channel: serde_json::to_value(d.channel)
+                .ok()
+                .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+                .unwrap_or_default(),
+            note: d.note.clone().unwrap_or_default(),
+            mode: d.mode.map(|m| m.to_string()).unwrap_or_else(|| "default".into()),
+        })
+        .collect();
+    let attempts = timeline
+        .attempts
+        .iter()
+        .map(|a| AttemptRow {
+            time: local_time(a.call.at, time_zone),
+            from: a.call.from.clone(),
+            to: a.call.to.clone(),
+            caller_name: a.call.caller_name.clone().unwrap_or_default(),
+            verstat: a.call.verstat.clone().unwrap_or_default(),
+            call_sid: a.call.call_sid.clone(),
+            follow_up: a.call.follow_up.map(|n| n.to_string()).unwrap_or_default(),
+            heard: a.heard.clone(),
+        })
+        .collect();
+    (declines, attempts)
+}
+
+async fn timeline(state: &AppState, key: String) -> Result<CompanyTimeline, PageError> {
+    state.call_log.written().await;
+    let service = state.service.clone();
+    Ok(blocking(move || service.company(&key)).await?)
+}
+
+pub async fn company(State(state): State<AppState>, Path(key): Path<String>) -> PageResult {
+    let timeline = timeline(&state, key.clone()).await?;
+    let time_zone = &state.settings.time_zone;
+    let (declines, attempts) = timeline_rows(&timeline, time_zone);
+    let company = CompanyRow::of(&timeline.company, time_zone);
+    Ok(CompanyPage { company, key: encode(&key), declines, attempts }.into_response())
+}
+
+pub async fn evidence(State(state): State<AppState>, Path(key): Path<String>) -> PageResult {
+    let timeline = timeline(&state, key).await?;
+    let time_zone = &state.settings.time_zone;
+    let (declines, mut attempts) = timeline_rows(&timeline, time_zone);
+    // Evidence reads as a story: the no first, then each call after it.
+    attempts.reverse();
+    Ok(EvidencePage {
+        business: state.settings.business_name().to_owned(),
+        company: CompanyRow::of(&timeline.company, time_zone),
+        declines,
+        attempts,
+        printed: local_time(Timestamp::now(), time_zone),
+    }
+    .into_response())
+}
+
+pub async fn evidence_csv(State(state): State<AppState>, Path(key): Path<String>) -> PageResult {
+    state.call_log.written().await;
+    let service = state.service.clone();
+    let text = blocking(move || service.evidence_csv(&key)).await?;
+    Ok(download(Format::Csv, "evidence", text))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "allows.html")]
+struct AllowsPage {
+    allows: Vec<AllowRow>,
+}
+
+struct AllowRow {
+    number: String,
+    name: String,
+    added: String,
+    window: String,
+}
+
+impl AllowRow {
+    fn of(allow: &Allow, time_zone: &TimeZone) -> Self {
+        let window = match (allow.from, allow.until) {
+            (None, None) => "always".to_owned(),
+            (from, until) => format!(
+                "{} to {}",
+                from.map(|at| local_time(at, time_zone)).unwrap_or_else(|| "now".into()),
+                until.map(|at| local_time(at, time_zone)).unwrap_or_else(|| "on".into())
+            ),
+        };
+        let window = if allow.once { format!("{window}, once") } else { window };
+        Self {
+            number: allow.number.to_string(),
+            name: allow.name.clone().unwrap_or_default(),
+            added: short_date(allow.added_at, time_zone),
+            window,
+        }
+    }
+}
+
+pub async fn allows(State(state): State<AppState>) -> PageResult {
+    let service = state.service.clone();
+    let allows = blocking(move || service.allows()).await?;
+    let allows = allows.iter().map(|a| AllowRow::of(a, &state.settings.time_zone)).collect();
+    Ok(AllowsPage { allows }.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct AllowForm {
+    number: String,
+    #[serde(default)]
+    name: String,
+}
+
+pub async fn add_allow(State(state): State<AppState>, form: Result<Form<AllowForm>, FormRejection>) -> PageResult {
+    let Form(form) = form.map_err(|r| bad("number", r.body_text()))?;
+    let new = NewAllow { number: form.number, name: Some(form.name), ..Default::default() };
+    let service = state.service.clone();
+    blocking(move || service.allow(new, Timestamp::now())).await?;
+    Ok(Redirect::to("/allows").into_response())
+}
+
+pub async fn remove_allow(State(state): State<AppState>, form: Result<Form<NumberForm>, FormRejection>) -> PageResult {
+    let Form(form) = form.map_err(|r| bad("number", r.body_text()))?;
+    let service = state.service.clone();
+    blocking(move || service.remove_allow(&form.number)).await?;
+    Ok(Redirect::to("/allows").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CheckForm {
+    #[serde(default)]
+    number: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "check.html")]
+struct CheckPage {
+    number: String,
+    preview: Option<Preview>,
+    error: Option<String>,
+}
+
+pub async fn check(State(state): State<AppState>, form: Result<Query<CheckForm>, QueryRejection>) -> PageResult {
+    let number = form.map(|Query(form)| form.number).unwrap_or_default();
+    if number.trim().is_empty() {
+        return Ok(CheckPage { number, preview: None, error: None }.into_response());
+    }
+    let service = state.service.clone();
+    let typed = number.clone();
+    match blocking(move || service.check(&typed, Timestamp::now())).await {
+        Ok(preview) => Ok(CheckPage { number, preview: Some(preview), error: None }.into_response()),
+        Err(ApiError::Invalid { message, .. }) => {
+            Ok((StatusCode::BAD_REQUEST, CheckPage { number, preview: None, error: Some(message) }).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "transfer.html")]
+struct TransferPage {
+    report: Option<ImportReport>,
+}
+
+pub async fn transfer() -> PageResult {
+    Ok(TransferPage { report: None }.into_response())
+}
+
+pub async fn export_declines_csv(State(state): State<AppState>) -> PageResult {
+    let service = state.service.clone();
+    Ok(download(Format::Csv, "declines", blocking(move || service.export_declines(Format::Csv)).await?))
+}
+
+pub async fn export_declines_json(State(state): State<AppState>) -> PageResult {
+    let service = state.service.clone();
+    Ok(download(Format::Json, "declines", blocking(move || service.export_declines(Format::Json)).await?))
+}
+
+pub async fn export_calls(
+    State(state): State<AppState>,
+    filters: Result<Query<CallFilters>, QueryRejection>,
+) -> PageResult {
+    let Query(filters) = filters.map_err(|r| bad("filters", r.body_text()))?;
+    let time_zone = &state.settings.time_zone;
+    let since = local_day(&filters.from_date, "from_date", time_zone)?;
+    let until = after_day(&filters.to_date, "to_date", time_zone)?;
+    if let (Some(since), Some(until)) = (since, until)
+        && since >= until
+    {
+        return Err(bad("to_date", "must not be before the first day"));
+    }
+    state.call_log.written().await;
+    let service = state.service.clone();
+    Ok(download(Format::Csv, "calls", blocking(move || service.export_calls(since, until)).await?))
+}
+
+/// An uploaded file of declines; `.json` files are read as JSON, anything else as CSV.
+pub async fn import(State(state): State<AppState>, mut multipart: Multipart) -> PageResult {
+    let mut text = None;
+    let mut format = Format::Csv;
+    let mut skip_bad_rows = false;
+    while let Some(field) = multipart.next_field().await.map_err(|e| bad("file", e.body_text()))? {
+        match field.name() {
+            Some("file") => {
+                if field.file_name().is_some_and(|name| name.to_ascii_lowercase().ends_with(".json")) {
+                    format = Format::Json;
+                }
+                let bytes = field.bytes().await.map_err(|e| bad("file", e.body_text()))?;
+                text = Some(String::from_utf8(bytes.to_vec()).map_err(|_| bad("file", "the file is not UTF-8 text"))?);
+            }
+            Some("skip_bad_rows") => skip_bad_rows = true,
+            _ => {}
+        }
+    }
+    let text = text.filter(|text| !text.trim().is_empty()).ok_or_else(|| bad("file", "choose a file to import"))?;
+    let service = state.service.clone();
+    let report = blocking(move || service.import_declines(&text, format, skip_bad_rows)).await?;
+    Ok(TransferPage { report: Some(report) }.into_response())
+}

@@ -1,0 +1,165 @@
+//! Signing in to the web page: the password check, rate-limited per address, and the session cookie
+//! (HttpOnly, SameSite=Strict, Secure when the public address is https).
+
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::AppState;
+use super::api::blocking;
+
+pub const COOKIE: &str = "saidno_session";
+/// A session lasts this long, however active.
+const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
+/// Failed sign-ins allowed from one address within `FAILURE_WINDOW` before it must wait.
+const MAX_FAILURES: usize = 5;
+const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// Signed-in browsers and recent failed sign-ins, kept in memory: a restart signs everyone out.
+#[derive(Default)]
+pub struct Sessions {
+    /// By the SHA-256 of the cookie's value, so the table never holds a usable token.
+    live: Mutex<HashMap<[u8; 32], Instant>>,
+    failures: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+}
+
+impl Sessions {
+    fn start(&self) -> Option<String> {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).ok()?;
+        let token = URL_SAFE_NO_PAD.encode(bytes);
+        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        live.retain(|_, expires| *expires > now);
+        live.insert(digest(&token), now + SESSION_LIFETIME);
+        Some(token)
+    }
+
+    fn is_live(&self, token: &str) -> bool {
+        let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        live.get(&digest(token)).is_some_and(|expires| *expires > Instant::now())
+    }
+
+    fn end(&self, token: &str) {
+        self.live.lock().unwrap_or_else(|p| p.into_inner()).remove(&digest(token));
+    }
+
+    /// Whether this address has used up its failed attempts for now.
+    fn is_limited(&self, address: IpAddr) -> bool {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let recent = failures.entry(address).or_default();
+        while recent.front().is_some_and(|at| at.elapsed() > FAILURE_WINDOW) {
+            recent.pop_front();
+        }
+        recent.len() >= MAX_FAILURES
+    }
+
+    fn failed(&self, address: IpAddr) {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner()).entry(address).or_default().push_back(Instant::now());
+    }
+}
+
+fn digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// The session token the browser sent, if any.
+fn presented(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value)
+}
+
+/// Lets a signed-in browser through; anyone else is sent to the sign-in page, and nothing changes.
+pub async fn require_session(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match presented(request.headers()) {
+        Some(token) if state.sessions.is_live(token) => next.run(request).await,
+        _ => Redirect::to("/login").into_response(),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+pub struct SignInPage {
+    pub error: Option<String>,
+    pub has_password: bool,
+}
+
+pub async fn sign_in_page(State(state): State<AppState>) -> Response {
+    let has_password = state.service.has_password().unwrap_or(true);
+    SignInPage { error: None, has_password }.into_response()
+}
+
+#[derive(Deserialize)]
+pub struct SignIn {
+    password: String,
+}
+
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    form: Result<Form<SignIn>, FormRejection>,
+) -> Response {
+    let refuse = |status: StatusCode, error: &str| {
+        (status, SignInPage { error: Some(error.to_owned()), has_password: true }).into_response()
+    };
+    if state.sessions.is_limited(peer.ip()) {
+        return refuse(StatusCode::TOO_MANY_REQUESTS, "Too many wrong passwords. Try again in 15 minutes.");
+    }
+    let Ok(Form(SignIn { password })) = form else {
+        return refuse(StatusCode::BAD_REQUEST, "Type the password.");
+    };
+    let service = state.service.clone();
+    match blocking(move || service.password_matches(&password)).await {
+        Ok(true) => {}
+        Ok(false) => {
+            state.sessions.failed(peer.ip());
+            tracing::warn!(address = %peer.ip(), "a sign-in with a wrong password");
+            return refuse(StatusCode::UNAUTHORIZED, "That is not the password.");
+        }
+        Err(_) => return refuse(StatusCode::SERVICE_UNAVAILABLE, "The database is not available."),
+    }
+    let Some(token) = state.sessions.start() else {
+        return refuse(StatusCode::INTERNAL_SERVER_ERROR, "Could not start a session.");
+    };
+    let secure =
+        if state.settings.public_url().is_some_and(|url| url.starts_with("https://")) { "; Secure" } else { "" };
+    let cookie =
+        format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}", SESSION_LIFETIME.as_secs());
+    let mut response = Redirect::to("/").into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = presented(&headers) {
+        state.sessions.end(token);
+    }
+    let mut response = Redirect::to("/login").into_response();
+    let expired = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    if let Ok(value) = HeaderValue::from_str(&expired) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}

@@ -1,0 +1,136 @@
+//! Companies as the owner thinks of them: every number declined under one name, what was said, and
+//! every call since.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::{Service, ServiceError};
+use crate::domain::{CallRecord, Decline, FollowUps, company_key, party_key};
+use crate::store::CallQuery;
+
+/// One declined party: a company with all its numbers, or a single number declined without a name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CompanySummary {
+    /// The party's key (`company:everest windows` or `number:+442079460123`), used in its address.
+    pub key: String,
+    /// The company's name as first written, or the number.
+    pub name: String,
+    pub numbers: Vec<String>,
+    /// When it was first told no.
+    #[schema(value_type = String, format = DateTime)]
+    pub declined_at: Timestamp,
+    pub declined_by: Option<String>,
+    pub follow_ups: FollowUps,
+}
+
+/// A company's page: its declines, then every call from it since it was first told no.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CompanyTimeline {
+    pub company: CompanySummary,
+    pub declines: Vec<Decline>,
+    /// Newest first.
+    pub attempts: Vec<Attempt>,
+}
+
+/// One call from a declined party after the decline, with what it heard.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Attempt {
+    pub call: CallRecord,
+    /// What the caller heard, in words.
+    pub heard: String,
+}
+
+impl Service {
+    /// Every declined party, the most recently active first.
+    pub fn companies(&self) -> Result<Vec<CompanySummary>, ServiceError> {
+        let mut declines = self.store.declines()?;
+        declines.sort_by_key(|decline| (decline.party(), decline.declined_at));
+        let mut companies: Vec<CompanySummary> = Vec::new();
+        for decline in declines {
+            let party = decline.party();
+            match companies.last_mut() {
+                Some(company) if company.key == party => company.numbers.push(decline.number.to_string()),
+                _ => companies.push(CompanySummary {
+                    name: decline.company.clone().unwrap_or_else(|| decline.number.to_string()),
+                    numbers: vec![decline.number.to_string()],
+                    declined_at: decline.declined_at,
+                    declined_by: decline.declined_by.clone(),
+                    follow_ups: self.store.follow_ups(&party)?,
+                    key: party,
+                }),
+            }
+        }
+        companies.sort_by(|a, b| {
+            (b.follow_ups.last_at, b.declined_at).cmp(&(a.follow_ups.last_at, a.declined_at)).then(a.name.cmp(&b.name))
+        });
+        Ok(companies)
+    }
+
+    /// Company names on record, for suggestions when declining.
+    pub fn company_names(&self) -> Result<Vec<String>, ServiceError> {
+        let mut names: Vec<String> = self.store.declines()?.into_iter().filter_map(|d| d.company).collect();
+        names.sort_by_key(|name| company_key(name));
+        names.dedup_by_key(|name| company_key(name));
+        Ok(names)
+    }
+
+    /// The party's declines and every call from it since, newest first.
+    pub fn company(&self, key: &str) -> Result<CompanyTimeline, ServiceError> {
+        let declines: Vec<Decline> = self.store.declines()?.into_iter().filter(|d| d.party() == key).collect();
+        let Some(first) = declines.iter().min_by_key(|d| d.declined_at) else {
+            return Err(ServiceError::NotFound(format!("no declined company or number {key:?}")));
+        };
+        let company = CompanySummary {
+            key: key.to_owned(),
+            name: first.company.clone().unwrap_or_else(|| first.number.to_string()),
+            numbers: declines.iter().map(|d| d.number.to_string()).collect(),
+            declined_at: first.declined_at,
+            declined_by: first.declined_by.clone(),
+            follow_ups: self.store.follow_ups(key)?,
+        };
+        // Refusals name the company; calls from its numbers after their decline count too (say,
+        // one that an allow let through), so both indexes are read and merged.
+        let mut calls = Vec::new();
+        if let Some(name) = &first.company {
+            let by_company =
+                CallQuery { company: Some(name.clone()), since: Some(first.declined_at), ..Default::default() };
+            calls.extend(self.all_calls(by_company)?);
+        }
+        for decline in &declines {
+            let by_number = CallQuery {
+                number: Some(decline.number.to_string()),
+                since: Some(decline.declined_at),
+                ..Default::default()
+            };
+            calls.extend(self.all_calls(by_number)?);
+        }
+        calls.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| b.call_sid.cmp(&a.call_sid)));
+        calls.dedup_by(|a, b| a.call_sid == b.call_sid);
+        let attempts = calls.into_iter().map(|call| Attempt { heard: heard(&call), call }).collect();
+        Ok(CompanyTimeline { company, declines, attempts })
+    }
+
+    /// The party key for a company name or a number, as the owner would type either.
+    pub fn party_for(&self, company_or_number: &str) -> Result<String, ServiceError> {
+        let key = party_key(Some(company_or_number), "");
+        let declines = self.store.declines()?;
+        if declines.iter().any(|d| d.party() == key) || declines.iter().any(|d| d.party() == company_or_number) {
+            return Ok(if declines.iter().any(|d| d.party() == key) { key } else { company_or_number.to_owned() });
+        }
+        match self.typed_number(company_or_number, true) {
+            Ok(number) => match declines.into_iter().find(|d| d.number == number) {
+                Some(decline) => Ok(decline.party()),
+                None => Err(ServiceError::NotFound(format!("{number} is not declined"))),
+            },
+            Err(_) => Err(ServiceError::NotFound(format!("no declined company called {company_or_number:?}"))),
+        }
+    }
+}
+
+/// What a logged call heard; calls logged before this was recorded are described from their decision.
+pub fn heard(call: &CallRecord) -> String {
+    call.heard.clone().unwrap_or_else(|| match call.is_refusal() {
+        true => "the refusal".to_owned(),
+        false => "forwarded to your phones".to_owned(),
+    })
+}

@@ -1,0 +1,76 @@
+//! The dashboard's figures: calls today, over 7 and 30 days, per day, and who calls most after a no.
+
+use jiff::civil::Date;
+use jiff::{Timestamp, ToSpan};
+use serde::{Deserialize, Serialize};
+
+use super::{CompanySummary, Service, ServiceError};
+
+/// How many days the per-day chart covers.
+pub const CHART_DAYS: i32 = 30;
+/// How many companies the dashboard names.
+const TOP_COMPANIES: usize = 5;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Totals {
+    pub forwarded: u64,
+    pub refused: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DayTotals {
+    /// The day in the business's time zone, `2026-11-25`.
+    #[schema(value_type = String, format = Date)]
+    pub date: Date,
+    pub forwarded: u64,
+    pub refused: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Dashboard {
+    pub today: Totals,
+    pub last_7_days: Totals,
+    pub last_30_days: Totals,
+    /// Oldest first, one entry per day, including days without calls.
+    pub days: Vec<DayTotals>,
+    /// The declined companies with the most calls since they were told no.
+    pub top_companies: Vec<CompanySummary>,
+}
+
+impl Service {
+    pub fn dashboard(&self, now: Timestamp) -> Result<Dashboard, ServiceError> {
+        let time_zone = self.settings.time_zone.clone();
+        let today = now.to_zoned_datetime(time_zone.clone()).date();
+        let first_day = today.checked_sub((CHART_DAYS - 1).days()).map_err(|e| internal(e.to_string()))?;
+        let since = first_day.to_zoned_datetime(time_zone.clone()).map_err(|e| internal(e.to_string()))?.timestamp();
+        let mut days: Vec<DayTotals> = first_day
+            .series(1.day())
+            .take(CHART_DAYS as usize)
+            .map(|date| DayTotals { date, forwarded: 0, refused: 0 })
+            .collect();
+        // Hours are counted in UTC; each is put on the local day it begins in.
+        for hour in self.store.call_tallies(since, now)? {
+            let date = hour.hour.to_zoned_datetime(time_zone.clone()).date();
+            if let Some(day) = days.iter_mut().find(|day| day.date == date) {
+                day.forwarded += hour.forwarded;
+                day.refused += hour.refused;
+            }
+        }
+        let sum = |last: usize| {
+            days.iter().rev().take(last).fold(Totals::default(), |totals, day| Totals {
+                forwarded: totals.forwarded + day.forwarded,
+                refused: totals.refused + day.refused,
+            })
+        };
+        let (today, last_7_days, last_30_days) = (sum(1), sum(7), sum(CHART_DAYS as usize));
+        let mut top_companies: Vec<CompanySummary> =
+            self.companies()?.into_iter().filter(|company| company.follow_ups.count > 0).collect();
+        top_companies.sort_by(|a, b| b.follow_ups.count.cmp(&a.follow_ups.count).then(a.name.cmp(&b.name)));
+        top_companies.truncate(TOP_COMPANIES);
+        Ok(Dashboard { today, last_7_days, last_30_days, days, top_companies })
+    }
+}
+
+fn internal(message: String) -> ServiceError {
+    ServiceError::Invalid { field: "timezone", message }
+}

@@ -1,0 +1,41 @@
+//! The web page's password: set from the command line, kept only as an argon2 hash.
+
+use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
+
+use super::{Service, ServiceError};
+
+pub const MIN_PASSWORD: usize = 10;
+const MAX_PASSWORD: usize = 1024;
+
+impl Service {
+    pub fn set_password(&self, password: &str) -> Result<(), ServiceError> {
+        let length = password.chars().count();
+        if length < MIN_PASSWORD || length > MAX_PASSWORD {
+            return Err(ServiceError::Invalid {
+                field: "password",
+                message: format!("must be between {MIN_PASSWORD} and {MAX_PASSWORD} characters"),
+            });
+        }
+        let hash: PasswordHash = Argon2::default()
+            .hash_password(password.as_bytes())
+            .map_err(|e| ServiceError::Invalid { field: "password", message: e.to_string() })?;
+        self.store.save_password_hash(&hash.to_string())?;
+        Ok(())
+    }
+
+    /// Whether `password` is the one set; false when none was set, so nobody can sign in until then.
+    pub fn password_matches(&self, password: &str) -> Result<bool, ServiceError> {
+        let Some(stored) = self.store.password_hash()? else {
+            return Ok(false);
+        };
+        if PasswordHash::new(&stored).is_err() {
+            tracing::error!("the stored password hash cannot be read; set the password again");
+            return Ok(false);
+        }
+        Ok(Argon2::default().verify_password(password.as_bytes(), stored.as_str()).is_ok())
+    }
+
+    pub fn has_password(&self) -> Result<bool, ServiceError> {
+        Ok(self.store.password_hash()?.is_some())
+    }
+}

@@ -1,0 +1,347 @@
+//! Declines in and out as CSV or JSON, the call log as CSV, and a company's evidence as CSV.
+//!
+//! An import is checked whole before anything is saved: a file with a bad row is refused with every
+//! bad row named, unless the owner asks for the good rows alone; either way the rows taken are
+//! saved in one batch, so a file is never half imported.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::{MAX_COMPANY, MAX_NAME, MAX_NOTE, Service, ServiceError};
+use crate::domain::text::tidy;
+use crate::domain::{CallRecord, Channel, Decline, PhoneNumber, RefusalMode, company_key};
+use crate::store::CallQuery;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Csv,
+    Json,
+}
+
+/// A row that could not be imported, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RowProblem {
+    /// The line in the file (CSV), counting the header as line 1.
+    pub line: Option<u64>,
+    /// The record's place among the file's records, from 1.
+    pub record: usize,
+    pub field: Option<String>,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    pub imported: usize,
+    /// Rows left out (only when importing the good rows alone was asked for).
+    pub skipped: Vec<RowProblem>,
+}
+
+/// A decline as a flat row: every field is text, empty when not set.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+struct DeclineRow {
+    number: String,
+    company: String,
+    note: String,
+    declined_at: String,
+    declined_by: String,
+    channel: String,
+    mode: String,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "csv" => Ok(Self::Csv),
+            "json" => Ok(Self::Json),
+            other => Err(format!("{other:?} is not a format (csv or json)")),
+        }
+    }
+}
+
+impl Service {
+    pub fn export_declines(&self, format: Format) -> Result<String, ServiceError> {
+        let mut declines = self.store.declines()?;
+        declines.sort_by(|a, b| a.declined_at.cmp(&b.declined_at).then_with(|| a.number.cmp(&b.number)));
+        match format {
+            Format::Json => Ok(serde_json::to_string_pretty(&declines).expect("declines serialise") + "\n"),
+            Format::Csv => csv_text(declines.iter().map(row_of)),
+        }
+    }
+
+    pub fn import_declines(
+        &self,
+        text: &str,
+        format: Format,
+        good_rows_only: bool,
+    ) -> Result<ImportReport, ServiceError> {
+        let rows = match format {
+            Format::Csv => csv_rows(text)?,
+            Format::Json => json_rows(text)?,
+        };
+        let mut declines = Vec::new();
+        let mut problems = Vec::new();
+        let mut seen: HashMap<PhoneNumber, usize> = HashMap::new();
+        for (record, line, row) in rows {
+            let problem = |field: Option<&str>, message: String| RowProblem {
+                line,
+                record,
+                field: field.map(str::to_owned),
+                message,
+            };
+            match self.decline_of(row) {
+                Ok(decline) => match seen.insert(decline.number.clone(), record) {
+                    Some(first) => problems.push(problem(
+                        Some("number"),
+                        format!("{} appears twice (record {first} and record {record})", decline.number),
+                    )),
+                    None => declines.push(decline),
+                },
+                Err((field, message)) => problems.push(problem(Some(field), message)),
+            }
+        }
+        if !problems.is_empty() && !good_rows_only {
+            return Err(ServiceError::Rejected(problems));
+        }
+        // Rows of a company already on record join it under its first-written name.
+        for decline in &mut declines {
+            if let Some(company) = &decline.company
+                && let Some(known) = self.store.company_name(&company_key(company))?
+            {
+                decline.company = Some(known);
+            }
+        }
+        self.store.save_declines(&declines)?;
+        Ok(ImportReport { imported: declines.len(), skipped: problems })
+    }
+
+    /// The call log between two moments (either open), oldest first, as CSV.
+    pub fn export_calls(&self, since: Option<Timestamp>, until: Option<Timestamp>) -> Result<String, ServiceError> {
+        let mut calls = self.all_calls(CallQuery { since, until, ..Default::default() })?;
+        calls.reverse();
+        csv_text(calls.iter().map(CallRow::of))
+    }
+
+    /// A declined party's evidence: its declines, then every call from it since, oldest first.
+    pub fn evidence_csv(&self, key: &str) -> Result<String, ServiceError> {
+        let timeline = self.company(key)?;
+        let mut rows: Vec<EvidenceRow> = timeline.declines.iter().map(EvidenceRow::decline).collect();
+        rows.extend(timeline.attempts.iter().rev().map(|attempt| EvidenceRow::attempt(&attempt.call, &attempt.heard)));
+        csv_text(rows.into_iter())
+    }
+
+    fn decline_of(&self, row: DeclineRow) -> Result<Decline, (&'static str, String)> {
+        let text = |field: &'static str, value: &str, max: usize| {
+            tidy(field, Some(value), max).map_err(|e| (field, e.to_string()))
+        };
+        let number =
+            PhoneNumber::parse_typed(&row.number, self.settings.region, true).map_err(|e| ("number", e.to_string()))?;
+        let declined_at = row
+            .declined_at
+            .trim()
+            .parse::<Timestamp>()
+            .map_err(|e| ("declined_at", format!("{:?} is not a time (RFC 3339): {e}", row.declined_at)))?;
+        let channel = match row.channel.trim() {
+            "" => Channel::default(),
+            name => serde_json::from_value(serde_json::Value::String(name.to_owned()))
+                .map_err(|_| ("channel", format!("{name:?} is not a channel (command_line, api, web, phone, text)")))?,
+        };
+        let mode = match row.mode.trim() {
+            "" => None,
+            mode => Some(mode.parse::<RefusalMode>().map_err(|e| ("mode", e))?),
+        };
+        Ok(Decline {
+            number,
+            company: text("company", &row.company, MAX_COMPANY)?,
+            note: text("note", &row.note, MAX_NOTE)?,
+            declined_at,
+            declined_by: text("declined_by", &row.declined_by, MAX_NAME)?,
+            channel,
+            mode,
+        })
+    }
+}
+
+fn row_of(decline: &Decline) -> DeclineRow {
+    DeclineRow {
+        number: decline.number.to_string(),
+        company: decline.company.clone().unwrap_or_default(),
+        note: decline.note.clone().unwrap_or_default(),
+        declined_at: decline.declined_at.to_string(),
+        declined_by: decline.declined_by.clone().unwrap_or_default(),
+        channel: serde_json::to_value(decline.channel)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        mode: decline.mode.map(|mode| mode.to_string()).unwrap_or_default(),
+    }
+}
+
+type Numbered = (usize, Option<u64>, DeclineRow);
+
+fn invalid_file(message: String) -> ServiceError {
+    ServiceError::Invalid { field: "file", message }
+}
+
+fn csv_rows(text: &str) -> Result<Vec<Numbered>, ServiceError> {
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::None).from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| invalid_file(format!("the header line cannot be read: {e}")))?.clone();
+    if !headers.iter().any(|header| header == "number") {
+        return Err(invalid_file("the header line must name a \"number\" column".into()));
+    }
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let line = record.as_ref().ok().and_then(|r| r.position()).map(|p| p.line());
+        match record.and_then(|record| record.deserialize::<DeclineRow>(Some(&headers))) {
+            Ok(row) => rows.push((index + 1, line, row)),
+            Err(error) => problems.push(RowProblem {
+                line: error.position().map(|p| p.line()).or(line),
+                record: index + 1,
+                field: None,
+                message: error.to_string(),
+            }),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ServiceError::Rejected(problems));
+    }
+    Ok(rows)
+}
+
+fn json_rows(text: &str) -> Result<Vec<Numbered>, ServiceError> {
+    let values: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|e| {
+        invalid_file(format!("not a JSON array of declines (line {}, column {}): {e}", e.line(), e.column()))
+    })?;
+    let mut rows = Vec::new();
+    for (index, value) in values.into_iter().enumerate() {
+        // JSON keeps absent fields as null and the mode as a name; the row takes text alone.
+        let mut row = DeclineRow::default();
+        let object = value.as_object().cloned().unwrap_or_default();
+        let field = |name: &str| object.get(name).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        row.number = field("number");
+        row.company = field("company");
+        row.note = field("note");
+        row.declined_at = field("declined_at");
+        row.declined_by = field("declined_by");
+        row.channel = field("channel");
+        row.mode = field("mode");
+        rows.push((index + 1, None, row));
+    }
+    Ok(rows)
+}
+
+fn csv_text<R: Serialize>(rows: impl Iterator<Item = R>) -> Result<String, ServiceError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut wrote = false;
+    for row in rows {
+        writer.serialize(row).map_err(|e| invalid_file(e.to_string()))?;
+        wrote = true;
+    }
+    if !wrote {
+        return Ok(String::new());
+    }
+    let bytes = writer.into_inner().map_err(|e| invalid_file(e.to_string()))?;
+    Ok(String::from_utf8(bytes).expect("CSV of strings is UTF-8"))
+}
+
+#[derive(Serialize)]
+struct CallRow<'a> {
+    time: String,
+    call_sid: &'a str,
+    from: &'a str,
+    to: &'a str,
+    decision: String,
+    company: &'a str,
+    follow_up: String,
+    caller_name: &'a str,
+    verstat: &'a str,
+    reason: &'a str,
+    heard: String,
+    outcome: &'a str,
+    duration_secs: String,
+    recording_url: &'a str,
+}
+
+impl<'a> CallRow<'a> {
+    fn of(call: &'a CallRecord) -> Self {
+        let outcome = call.outcome.as_ref();
+        Self {
+            time: call.at.to_string(),
+            call_sid: &call.call_sid,
+            from: &call.from,
+            to: &call.to,
+            decision: call.decision.to_string(),
+            company: call.company.as_deref().unwrap_or_default(),
+            follow_up: call.follow_up.map(|n| n.to_string()).unwrap_or_default(),
+            caller_name: call.caller_name.as_deref().unwrap_or_default(),
+            verstat: call.verstat.as_deref().unwrap_or_default(),
+            reason: &call.reason,
+            heard: super::companies::heard(call),
+            outcome: outcome.and_then(|o| o.status.as_deref()).unwrap_or_default(),
+            duration_secs: outcome.and_then(|o| o.duration_secs).map(|s| s.to_string()).unwrap_or_default(),
+            recording_url: outcome.and_then(|o| o.recording_url.as_deref()).unwrap_or_default(),
+        }
+    }
+}
+
+/// One line of a company's evidence: its decline, or one call after it.
+#[derive(Serialize)]
+struct EvidenceRow {
+    kind: &'static str,
+    time: String,
+    number: String,
+    called: String,
+    caller_name: String,
+    verstat: String,
+    call_sid: String,
+    follow_up: String,
+    heard: String,
+    company: String,
+    declined_by: String,
+    channel: String,
+    note: String,
+}
+
+impl EvidenceRow {
+    fn decline(decline: &Decline) -> Self {
+        let row = row_of(decline);
+        Self {
+            kind: "decline",
+            time: row.declined_at,
+            number: row.number,
+            called: String::new(),
+            caller_name: String::new(),
+            verstat: String::new(),
+            call_sid: String::new(),
+            follow_up: String::new(),
+            heard: String::new(),
+            company: row.company,
+            declined_by: row.declined_by,
+            channel: row.channel,
+            note: row.note,
+        }
+    }
+
+    fn attempt(call: &CallRecord, heard: &str) -> Self {
+        Self {
+            kind: "attempt",
+            time: call.at.to_string(),
+            number: call.from.clone(),
+            called: call.to.clone(),
+            caller_name: call.caller_name.clone().unwrap_or_default(),
+            verstat: call.verstat.clone().unwrap_or_default(),
+            call_sid: call.call_sid.clone(),
+            follow_up: call.follow_up.map(|n| n.to_string()).unwrap_or_default(),
+            heard: heard.to_owned(),
+            company: call.company.clone().unwrap_or_default(),
+            declined_by: String::new(),
+            channel: String::new(),
+            note: String::new(),
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Asking the call log for a page: the filters, the cursor that continues a listing, and the tallies.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{CallRecord, DecisionKind, company_key};
+
+/// The most log entries one page may look at when its filters cannot all be answered by an index
+/// (a search, or a number and a decision together). A page that runs out of budget ends early
+/// with a cursor, so a search over millions of calls stays as fast as any other page.
+pub const SCAN_BUDGET: usize = 20_000;
+
+/// Which calls to list, newest first.
+#[derive(Clone, Debug, Default)]
+pub struct CallQuery {
+    /// Only refused calls (the same as `decision: Some(Decline)`).
+    pub declined_only: bool,
+    pub decision: Option<DecisionKind>,
+    /// Calls from this number, as logged (E.164 or `withheld`).
+    pub number: Option<String>,
+    /// Calls refused on behalf of this company, by name or key (case and spacing do not matter).
+    pub company: Option<String>,
+    pub since: Option<Timestamp>,
+    /// Calls strictly before this moment.
+    pub until: Option<Timestamp>,
+    /// Words to look for in the number, company, caller name, reason or call id.
+    pub search: Option<String>,
+    /// Continue a listing: calls strictly older than this cursor.
+    pub before: Option<Cursor>,
+    pub limit: usize,
+}
+
+/// A position in the call log: the time and arrival order of one call, as 16 bytes that sort the
+/// way the log does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Cursor(pub [u8; 16]);
+
+/// One page, and where the next one starts if there is more.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CallPage {
+    pub calls: Vec<CallRecord>,
+    pub next: Option<Cursor>,
+}
+
+/// How many calls were forwarded and refused in one hour.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HourTally {
+    #[serde(skip)]
+    pub hour: Timestamp,
+    pub forwarded: u64,
+    pub refused: u64,
+}
+
+impl Cursor {
+    /// The position of a call logged at `at` with arrival number `id`.
+    pub fn new(at: Timestamp, id: u64) -> Self {
+        let mut bytes = [0u8; 16];
+        // Offset so calls before 1970 (only in imported data) still sort first.
+        let at = (at.as_microsecond() as u64) ^ (1 << 63);
+        bytes[..8].copy_from_slice(&at.to_be_bytes());
+        bytes[8..].copy_from_slice(&id.to_be_bytes());
+        Self(bytes)
+    }
+
+    /// The first position at `at`: a bound that takes in every call logged at that moment.
+    pub fn at(at: Timestamp) -> Self {
+        Self::new(at, 0)
+    }
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
+    }
+}
+
+impl std::str::FromStr for Cursor {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let invalid = || format!("{text:?} is not a cursor from a previous page");
+        if text.len() != 32 || !text.is_ascii() {
+            return Err(invalid());
+        }
+        let mut bytes = [0u8; 16];
+        for (i, byte) in bytes.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&text[i * 2..i * 2 + 2], 16).map_err(|_| invalid())?;
+        }
+        Ok(Self(bytes))
+    }
+}
+
+impl CallQuery {
+    pub fn decision(&self) -> Option<DecisionKind> {
+        self.decision.or(self.declined_only.then_some(DecisionKind::Decline))
+    }
+
+    /// The company filter as a key, so that "everest  WINDOWS" finds "Everest Windows".
+    pub fn company_key(&self) -> Option<String> {
+        self.company.as_deref().map(company_key).filter(|key| !key.is_empty())
+    }
+
+    /// Whether a call passes every filter; the index a store reads along may already ensure some.
+    pub fn matches(&self, call: &CallRecord) -> bool {
+        self.decision().is_none_or(|decision| call.decision == decision)
+            && self.number.as_deref().is_none_or(|number| call.from == number)
+            && self.company_key().is_none_or(|key| call.company.as_deref().map(company_key).as_deref() == Some(&key))
+            && self.since.is_none_or(|since| call.at >= since)
+            && self.until.is_none_or(|until| call.at < until)
+            && self.search.as_deref().is_none_or(|words| mentions(call, words))
+    }
+}
+
+/// Every word appears (case-insensitively) somewhere in the call's searchable text.
+fn mentions(call: &CallRecord, words: &str) -> bool {
+    let haystack = [
+        call.from.as_str(),
+        call.company.as_deref().unwrap_or_default(),
+        call.caller_name.as_deref().unwrap_or_default(),
+        call.reason.as_str(),
+        call.call_sid.as_str(),
+    ]
+    .join("\n")
+    .to_lowercase();
+    words.split_whitespace().all(|word| haystack.contains(&word.to_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_survives_its_text_form_and_sorts_by_time() {
+        let early = Cursor::new("2026-11-01T10:00:00Z".parse().unwrap(), 7);
+        let late = Cursor::new("2026-11-02T10:00:00Z".parse().unwrap(), 1);
+        assert!(early < late);
+        assert_eq!(early.to_string().parse::<Cursor>().unwrap(), early);
+        assert!("zz".parse::<Cursor>().is_err());
+        assert!("g".repeat(32).parse::<Cursor>().is_err());
+    }
+}
