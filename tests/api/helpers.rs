@@ -305,3 +305,129 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A browser's view of the web page: the session cookie, and requests sent from the page itself.
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    pub cookie: Option<String>,
+    http: reqwest::Client,
+}
+
+/// A page as a browser got it: the status, where it redirected, and the HTML.
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub html: scraper::Html,
+    pub text: String,
+}
+
+impl Page {
+    async fn from(response: reqwest::Response) -> Self {
+        let status = response.status().as_u16();
+        let location = response.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
+        let text = response.text().await.unwrap();
+        Self { status, location, html: scraper::Html::parse_document(&text), text }
+    }
+
+    /// The text of every element the selector finds, white space folded.
+    pub fn texts(&self, selector: &str) -> Vec<String> {
+        let selector = scraper::Selector::parse(selector).unwrap();
+        self.html
+            .select(&selector)
+            .map(|e| e.text().collect::<Vec<_>>().join(" ").split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect()
+    }
+
+    pub fn text_of(&self, selector: &str) -> String {
+        let texts = self.texts(selector);
+        assert!(!texts.is_empty(), "no {selector} on the page: {}", self.text);
+        texts.join(" ")
+    }
+
+    pub fn attributes(&self, selector: &str, name: &str) -> Vec<String> {
+        let selector = scraper::Selector::parse(selector).unwrap();
+        self.html.select(&selector).filter_map(|e| e.value().attr(name).map(str::to_owned)).collect()
+    }
+}
+
+impl TestApp {
+    /// Sets the web page's password through the admin API.
+    pub async fn set_password(&self) {
+        let (status, body) =
+            self.api(reqwest::Method::PUT, "/admin/password", Some(serde_json::json!({"password": PASSWORD}))).await;
+        assert_eq!(status, 204, "{body}");
+    }
+
+    pub fn browser(&self) -> Browser<'_> {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Browser { app: self, cookie: None, http }
+    }
+
+    /// A browser signed in with the password.
+    pub async fn signed_in(&self) -> Browser<'_> {
+        self.set_password().await;
+        let mut browser = self.browser();
+        let page = browser.sign_in(PASSWORD).await;
+        assert_eq!(page.status, 303, "{}", page.text);
+        browser
+    }
+}
+
+impl Browser<'_> {
+    fn origin(&self) -> String {
+        format!("http://{}", self.app.address)
+    }
+
+    pub async fn sign_in(&mut self, password: &str) -> Page {
+        let response = self
+            .http
+            .post(self.app.url("/login"))
+            .header("origin", self.origin())
+            .form(&[("password", password)])
+            .send()
+            .await
+            .unwrap();
+        if let Some(cookie) = response.headers().get("set-cookie") {
+            let cookie = cookie.to_str().unwrap().to_owned();
+            self.cookie = Some(cookie.split(';').next().unwrap().to_owned());
+        }
+        Page::from(response).await
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        let mut request = self.http.get(self.app.url(path));
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        Page::from(request.send().await.unwrap()).await
+    }
+
+    /// Posts a form from the page itself (same origin).
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        self.post_from(path, form, &self.origin()).await
+    }
+
+    pub async fn post_from(&self, path: &str, form: &[(&str, &str)], origin: &str) -> Page {
+        let mut request = self.http.post(self.app.url(path)).header("origin", origin).form(form);
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        Page::from(request.send().await.unwrap()).await
+    }
+
+    /// Uploads a file through a multipart form, as the import form does.
+    pub async fn upload(&self, path: &str, file_name: &str, contents: &str, skip_bad_rows: bool) -> Page {
+        let mut form = reqwest::multipart::Form::new()
+            .part("file", reqwest::multipart::Part::text(contents.to_owned()).file_name(file_name.to_owned()));
+        if skip_bad_rows {
+            form = form.text("skip_bad_rows", "1");
+        }
+        let mut request = self.http.post(self.app.url(path)).header("origin", self.origin()).multipart(form);
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        Page::from(request.send().await.unwrap()).await
+    }
+}

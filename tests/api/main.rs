@@ -7,3 +7,4 @@ mod fail_open;
 mod helpers;
 mod lifecycle;
 mod voice;
+mod web;

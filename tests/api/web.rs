@@ -1,0 +1,381 @@
+//! The web page, driven as a browser drives it: sign-in, each page, each action, and the refusals.
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+const PAGES: [&str; 9] = [
+    "/",
+    "/calls",
+    "/companies",
+    "/companies/company%3Aeverest%20windows",
+    "/companies/company%3Aeverest%20windows/evidence",
+    "/allows",
+    "/check?number=%2B442079460123",
+    "/transfer",
+    "/transfer/declines.csv",
+];
+
+#[tokio::test]
+async fn no_page_opens_without_signing_in() {
+    let app = spawn_app().await;
+    app.set_password().await;
+    let browser = app.browser();
+    for path in PAGES {
+        let page = browser.get(path).await;
+        assert_eq!(page.status, 303, "{path}");
+        assert_eq!(page.location.as_deref(), Some("/login"), "{path}");
+    }
+    let login = browser.get("/login").await;
+    assert_eq!(login.status, 200);
+    assert_eq!(login.attributes("input[name=password]", "type"), ["password"]);
+}
+
+#[tokio::test]
+async fn a_form_posted_without_a_session_changes_nothing() {
+    let app = spawn_app().await;
+    app.set_password().await;
+    let browser = app.browser();
+    let page = browser.post("/calls/decline", &[("number", PUSHY), ("company", "Everest Windows")]).await;
+    assert_eq!(page.location.as_deref(), Some("/login"));
+    let page = browser.post("/allows", &[("number", PUSHY), ("name", "Mum")]).await;
+    assert_eq!(page.location.as_deref(), Some("/login"));
+    let (_, declines) = app.api(reqwest::Method::GET, "/declines", None).await;
+    assert_eq!(declines, json!([]));
+    let (_, allows) = app.api(reqwest::Method::GET, "/allows", None).await;
+    assert_eq!(allows, json!([]));
+}
+
+#[tokio::test]
+async fn signing_in_sets_a_strict_http_only_secure_cookie() {
+    let app = spawn_app().await;
+    app.set_password().await;
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url("/login"))
+        .form(&[("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/");
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("saidno_session="), "{cookie}");
+    for flag in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
+        assert!(cookie.contains(flag), "{cookie} lacks {flag}");
+    }
+}
+
+#[tokio::test]
+async fn over_plain_http_the_cookie_is_not_marked_secure() {
+    let app = spawn_app_with(|s| s.public_url = String::new()).await;
+    app.set_password().await;
+    let mut browser = app.browser();
+    browser.sign_in(PASSWORD).await;
+    assert!(browser.cookie.is_some());
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url("/login"))
+        .form(&[("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert!(!response.headers()["set-cookie"].to_str().unwrap().contains("Secure"));
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_and_gives_no_session() {
+    let app = spawn_app().await;
+    app.set_password().await;
+    let mut browser = app.browser();
+    let page = browser.sign_in("not the password").await;
+    assert_eq!(page.status, 401);
+    assert!(page.text_of("#error").contains("not the password"));
+    assert!(browser.cookie.is_none());
+    assert_eq!(browser.get("/calls").await.location.as_deref(), Some("/login"));
+}
+
+#[tokio::test]
+async fn without_a_password_set_nobody_can_sign_in() {
+    let app = spawn_app().await;
+    let mut browser = app.browser();
+    assert!(browser.get("/login").await.text_of(".banner").contains("saidno admin set-password"));
+    assert_eq!(browser.sign_in("").await.status, 401);
+    assert_eq!(browser.sign_in("anything at all").await.status, 401);
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_the_address_out_for_a_while() {
+    let app = spawn_app().await;
+    app.set_password().await;
+    let mut browser = app.browser();
+    for _ in 0..5 {
+        assert_eq!(browser.sign_in("guess").await.status, 401);
+    }
+    let page = browser.sign_in(PASSWORD).await;
+    assert_eq!(page.status, 429);
+    assert!(browser.cookie.is_none());
+}
+
+#[tokio::test]
+async fn a_cross_site_form_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let browser = app.signed_in().await;
+    let page = browser
+        .post_from("/calls/decline", &[("number", PUSHY), ("company", "Everest Windows")], "https://evil.example")
+        .await;
+    assert_eq!(page.status, 403);
+    let (_, declines) = app.api(reqwest::Method::GET, "/declines", None).await;
+    assert_eq!(declines, json!([]));
+    // A forged sign-in is refused too.
+    let mut stranger = app.browser();
+    let response = reqwest::Client::new()
+        .post(app.url("/login"))
+        .header("origin", "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    stranger.cookie = None;
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session() {
+    let app = spawn_app().await;
+    let browser = app.signed_in().await;
+    assert_eq!(browser.get("/calls").await.status, 200);
+    assert_eq!(browser.post("/logout", &[]).await.location.as_deref(), Some("/login"));
+    assert_eq!(browser.get("/calls").await.location.as_deref(), Some("/login"));
+}
+
+#[tokio::test]
+async fn a_forwarded_call_is_declined_from_the_log_and_can_be_undone() {
+    let app = spawn_app().await;
+    app.decline(json!({"number": "+442079460124", "company": "Everest Windows"})).await;
+    app.call("CA300", PUSHY).await;
+    let browser = app.signed_in().await;
+
+    let calls = browser.get("/calls").await;
+    assert_eq!(calls.texts("tr.call .from"), [PUSHY]);
+    assert_eq!(calls.texts("tr.call .forwarded"), ["forwarded"]);
+    assert_eq!(calls.attributes("form.decline input[name=number]", "value"), [PUSHY]);
+    assert_eq!(calls.attributes("datalist#companies option", "value"), ["Everest Windows"]);
+
+    let done = browser
+        .post("/calls/decline", &[("number", PUSHY), ("company", "everest  windows"), ("note", "kitchen upsell")])
+        .await;
+    assert_eq!(done.status, 303);
+    let after = browser.get(done.location.as_deref().unwrap()).await;
+    assert!(after.text_of("#declined").contains("Declined +442079460123 (Everest Windows)"));
+    let (_, declines) = app.api(reqwest::Method::GET, "/declines", None).await;
+    let mine = declines.as_array().unwrap().iter().find(|d| d["number"] == PUSHY).unwrap().clone();
+    assert_eq!(mine["company"], "Everest Windows");
+    assert_eq!(mine["channel"], "web");
+    assert_eq!(mine["note"], "kitchen upsell");
+    assert_eq!(app.call("CA301", PUSHY).await.verbs(), ["Say", "Hangup"]);
+
+    let undone = browser.post("/declines/undo", &[("number", PUSHY)]).await;
+    assert_eq!(undone.status, 303);
+    assert!(browser.get(undone.location.as_deref().unwrap()).await.text_of("#undone").contains(PUSHY));
+    assert_eq!(app.call("CA302", PUSHY).await.verbs(), ["Dial"]);
+}
+
+#[tokio::test]
+async fn a_decline_with_bad_input_shows_the_field_and_changes_nothing() {
+    let app = spawn_app().await;
+    let browser = app.signed_in().await;
+    let page = browser.post("/calls/decline", &[("number", "banana")]).await;
+    assert_eq!(page.status, 400);
+    assert!(page.text_of("#error").starts_with("number:"), "{}", page.text_of("#error"));
+    let long = "x".repeat(500);
+    let page = browser.post("/calls/decline", &[("number", PUSHY), ("company", &long)]).await;
+    assert_eq!(page.status, 400);
+    assert!(page.text_of("#error").starts_with("company:"));
+    let (_, declines) = app.api(reqwest::Method::GET, "/declines", None).await;
+    assert_eq!(declines, json!([]));
+}
+
+#[tokio::test]
+async fn the_calls_page_filters_and_pages_by_cursor() {
+    let app = spawn_app().await;
+    app.decline(json!({"number": PUSHY, "company": "Everest Windows"})).await;
+    for i in 0..3 {
+        app.call(&format!("CA31{i}"), PUSHY).await;
+    }
+    for i in 0..60 {
+        app.call(&format!("CA4{i:02}"), "+442079460555").await;
+    }
+    let browser = app.signed_in().await;
+    let first = browser.get("/calls").await;
+    assert_eq!(first.texts("tr.call").len(), 50);
+    let older = first.attributes("a#older", "href");
+    assert_eq!(older.len(), 1);
+    let second = browser.get(&older[0]).await;
+    assert_eq!(second.texts("tr.call").len(), 13);
+    assert!(second.attributes("a#older", "href").is_empty());
+    let first_sids = first.attributes("tr.call", "data-sid");
+    assert!(second.attributes("tr.call", "data-sid").iter().all(|sid| !first_sids.contains(sid)));
+
+    let refused = browser.get("/calls?decision=decline").await;
+    assert_eq!(refused.attributes("tr.call", "data-sid"), ["CA312", "CA311", "CA310"]);
+    let by_company = browser.get("/calls?company=EVEREST+windows").await;
+    assert_eq!(by_company.texts("tr.call").len(), 3);
+    let by_number = browser.get("/calls?number=020+7946+0123").await;
+    assert_eq!(by_number.texts("tr.call").len(), 3);
+    let searched = browser.get("/calls?q=CA405").await;
+    assert_eq!(searched.attributes("tr.call", "data-sid"), ["CA405"]);
+    let future = browser.get("/calls?from_date=2099-01-01").await;
+    assert!(future.text_of("#no-calls").contains("No calls"));
+    assert_eq!(browser.get("/calls?from_date=yesterday").await.status, 400);
+    assert_eq!(browser.get("/calls?before=nonsense").await.status, 400);
+}
+
+#[tokio::test]
+async fn the_company_page_shows_the_decline_then_every_attempt_with_the_count() {
+    let app = spawn_app().await;
+    app.decline(json!({"number": PUSHY, "company": "Everest Windows", "declined_by": "Sam", "note": "kitchen"})).await;
+    app.decline(json!({"number": "+442079460124", "company": "everest windows"})).await;
+    app.call("CA500", PUSHY).await;
+    app.call("CA501", "+442079460124").await;
+    let browser = app.signed_in().await;
+
+    let companies = browser.get("/companies").await;
+    assert_eq!(companies.texts("tr.company td a"), ["Everest Windows"]);
+    assert_eq!(companies.texts("tr.company .follow-ups"), ["2"]);
+    assert!(companies.text_of("tr.company").contains("+442079460123, +442079460124"));
+
+    let link = companies.attributes("tr.company td a", "href")[0].clone();
+    let company = browser.get(&link).await;
+    assert_eq!(company.text_of("#company-name"), "Everest Windows");
+    assert_eq!(company.text_of("#follow-ups"), "2");
+    assert!(company.text_of("#summary").contains("by Sam"));
+    let attempts = company.texts("tr.attempt");
+    assert_eq!(attempts.len(), 2);
+    assert!(attempts[0].contains("+442079460124") && attempts[0].contains("#2"), "{attempts:?}");
+    assert!(attempts[1].contains("Acme Plumbing"), "what the caller heard: {attempts:?}");
+    assert_eq!(company.texts("tr.decline").len(), 2);
+
+    let evidence = browser.get(&format!("{link}/evidence")).await;
+    assert_eq!(evidence.texts("#attempts tr.attempt").len(), 2);
+    assert!(evidence.text_of("#attempts").contains("CA500"));
+    let csv = browser.get(&format!("{link}/evidence.csv")).await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.text.lines().next().unwrap().starts_with("kind,time,number,called"));
+    assert_eq!(csv.text.lines().filter(|l| l.starts_with("attempt,")).count(), 2);
+
+    assert_eq!(browser.get("/companies/company%3Anobody").await.status, 404);
+}
+
+#[tokio::test]
+async fn allows_are_added_and_removed_from_the_page() {
+    let app = spawn_app().await;
+    let browser = app.signed_in().await;
+    assert_eq!(browser.post("/allows", &[("number", "020 7946 0555"), ("name", "Mum")]).await.status, 303);
+    let page = browser.get("/allows").await;
+    assert_eq!(page.texts("tr.allow td:first-child"), ["+442079460555"]);
+    assert!(page.text_of("tr.allow").contains("Mum"));
+    let bad = browser.post("/allows", &[("number", "banana")]).await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(browser.post("/allows/remove", &[("number", "+442079460555")]).await.status, 303);
+    assert!(browser.get("/allows").await.text_of("#no-allows").contains("No allowed"));
+}
+
+#[tokio::test]
+async fn testing_a_number_gives_the_webhook_decision() {
+    let app = spawn_app().await;
+    app.decline(json!({"number": PUSHY, "company": "Everest Windows"})).await;
+    let browser = app.signed_in().await;
+    let page = browser.get("/check?number=020+7946+0123").await;
+    assert_eq!(page.text_of("#decision"), "decline");
+    assert!(page.text_of("#reason").contains("Everest Windows"));
+    assert!(page.text_of("#hears").contains("Acme Plumbing"));
+    let other = browser.get("/check?number=020+7946+0999").await;
+    assert_eq!(other.text_of("#decision"), "forward");
+    let bad = browser.get("/check?number=banana").await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.text_of("#error").contains("banana"));
+}
+
+#[tokio::test]
+async fn the_dashboard_counts_calls_and_names_who_calls_after_a_no() {
+    let app = spawn_app().await;
+    app.decline(json!({"number": PUSHY, "company": "Everest Windows"})).await;
+    app.call("CA600", PUSHY).await;
+    app.call("CA601", PUSHY).await;
+    app.call("CA602", "+442079460555").await;
+    let browser = app.signed_in().await;
+    let page = browser.get("/").await;
+    assert!(page.text_of("#today").contains("3 calls"), "{}", page.text_of("#today"));
+    assert!(page.text_of("#today").contains("1 forwarded"));
+    assert!(page.text_of("#today").contains("2 refused"));
+    assert!(page.text_of("#month").contains("3 calls"));
+    assert_eq!(page.texts("#chart rect.bar-refused").len(), 30);
+    let heights: Vec<u32> =
+        page.attributes("#chart rect.bar-refused", "height").iter().map(|h| h.parse().unwrap()).collect();
+    assert!(heights.last().unwrap() > &0, "today's bar shows the refusals");
+    assert!(page.text_of("#top-companies").contains("Everest Windows"));
+}
+
+#[tokio::test]
+async fn declines_export_and_import_through_the_page() {
+    let app = spawn_app().await;
+    app.decline(json!({"number": PUSHY, "company": "Everest Windows", "note": "a, \"quoted\" note"})).await;
+    let browser = app.signed_in().await;
+    let csv = browser.get("/transfer/declines.csv").await;
+    assert_eq!(csv.status, 200);
+    let json_export = browser.get("/transfer/declines.json").await;
+    let exported: serde_json::Value = serde_json::from_str(&json_export.text).unwrap();
+    assert_eq!(exported[0]["number"], PUSHY);
+
+    // Into a fresh saidno, the file comes back exactly.
+    let other = spawn_app().await;
+    let other_browser = other.signed_in().await;
+    let imported = other_browser.upload("/transfer/import", "declines.csv", &csv.text, false).await;
+    assert_eq!(imported.status, 200, "{}", imported.text);
+    assert!(imported.text_of("#imported").contains("Imported 1"));
+    assert_eq!(other_browser.get("/transfer/declines.csv").await.text, csv.text);
+}
+
+#[tokio::test]
+async fn a_bad_csv_is_refused_with_its_line_numbers_and_imports_nothing() {
+    let app = spawn_app().await;
+    let browser = app.signed_in().await;
+    let csv = "number,company,note,declined_at,declined_by,channel,mode\n\
+               +442079460123,Everest Windows,,2026-11-03T10:00:00Z,Sam,web,\n\
+               banana,Acme,,2026-11-03T10:00:00Z,,web,\n\
+               +442079460124,Acme,,not a date,,web,\n";
+    let page = browser.upload("/transfer/import", "declines.csv", csv, false).await;
+    assert_eq!(page.status, 400);
+    let rows = page.texts("#bad-rows tbody tr");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows[0].starts_with("3 2 number"), "{rows:?}");
+    assert!(rows[1].starts_with("4 3 declined_at"), "{rows:?}");
+    let (_, declines) = app.api(reqwest::Method::GET, "/declines", None).await;
+    assert_eq!(declines, json!([]));
+
+    let page = browser.upload("/transfer/import", "declines.csv", csv, true).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text_of("#imported").contains("Imported 1"));
+    assert_eq!(page.texts("#skipped tr").len(), 2);
+}
+
+#[tokio::test]
+async fn the_call_log_downloads_for_a_date_range() {
+    let app = spawn_app().await;
+    app.call("CA700", PUSHY).await;
+    let browser = app.signed_in().await;
+    let today = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date().to_string();
+    let page = browser.get(&format!("/transfer/calls.csv?from_date={today}&to_date={today}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.lines().nth(1).unwrap().contains("CA700"));
+    let empty = browser.get("/transfer/calls.csv?from_date=2099-01-01&to_date=2099-01-02").await;
+    assert_eq!(empty.text, "");
+    let backwards = browser.get("/transfer/calls.csv?from_date=2026-11-05&to_date=2026-11-01").await;
+    assert_eq!(backwards.status, 400);
+}
