@@ -1,0 +1,187 @@
+// The web page's flows in a real headless Chromium, against the real saidno binary and database.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const binary = join(repo, 'target', 'debug', 'saidno');
+const shots = join(repo, 'target', 'screenshots');
+const browserPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const AUTH_TOKEN = 'e2e-auth-token';
+const PASSWORD = 'correct horse battery';
+const PUSHY = '+442079460123';
+
+const haveBrowser = existsSync(browserPath);
+if (!haveBrowser && process.env.CI === 'true') {
+  throw new Error(`${browserPath} is missing: install chromium and chromium-driver (see .ci/run)`);
+}
+const skip = haveBrowser ? false : `no browser at ${browserPath}`;
+
+let dir;
+let server;
+let base;
+let context;
+
+async function waitFor(file) {
+  for (let i = 0; i < 600 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(existsSync(file), `${file} did not appear`);
+}
+
+before(async () => {
+  if (skip) return;
+  assert.ok(existsSync(binary), `${binary} is missing: run cargo build first`);
+  mkdirSync(shots, { recursive: true });
+  dir = mkdtempSync(join(tmpdir(), 'saidno-e2e-'));
+  const config = join(dir, 'saidno.toml');
+  writeFileSync(config, [
+    'listen = "127.0.0.1:0"',
+    `data_dir = "${join(dir, 'data')}"`,
+    'business_name = "Acme Plumbing"',
+    'timezone = "UTC"',
+    'declined_by = "Sam"',
+    '[forward]', 'to = ["+442079460999"]',
+    '[twilio]', `auth_token = "${AUTH_TOKEN}"`, '',
+  ].join('\n'));
+  const setPassword = spawnSync(binary, ['--config', config, 'admin', 'set-password'], { input: `${PASSWORD}\n` });
+  assert.equal(setPassword.status, 0, setPassword.stderr.toString());
+  server = spawn(binary, ['--config', config, 'serve'], { stdio: 'ignore' });
+  await waitFor(join(dir, 'data', 'server.json'));
+  base = JSON.parse(readFileSync(join(dir, 'data', 'server.json'), 'utf8')).url;
+  context = await chromium.launchPersistentContext(join(dir, 'profile'), {
+    executablePath: browserPath,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1100, height: 800 },
+  });
+});
+
+after(async () => {
+  await context?.close();
+  if (server) {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+// A call as Twilio posts it, signed with the auth token (HMAC-SHA1 over URL + sorted parameters).
+async function call(callSid, from) {
+  const url = `${base}/twilio/voice`;
+  const params = { AccountSid: 'AC0123', CallSid: callSid, From: from, To: '+442079460000', CallStatus: 'ringing' };
+  const signed = url + Object.keys(params).sort().map((k) => k + params[k]).join('');
+  const signature = createHmac('sha1', AUTH_TOKEN).update(signed).digest('base64');
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+    body: new URLSearchParams(params).toString(),
+  });
+  assert.equal(response.status, 200);
+  return response.text();
+}
+
+async function signIn(page) {
+  await page.goto(`${base}/calls`);
+  assert.match(page.url(), /\/login$/);
+  await page.fill('input[name=password]', PASSWORD);
+  await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')]);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+test('sign in, decline a forwarded call with a company, and see its next call refused on the company page', { skip }, async () => {
+  assert.match(await call('CAe2e1', PUSHY), /<Dial/);
+  const page = await context.newPage();
+  await page.goto(`${base}/login`);
+  await shot(page, '01-sign-in');
+  await signIn(page);
+  await shot(page, '02-dashboard');
+
+  await page.goto(`${base}/calls`);
+  const row = page.locator('tr.call', { hasText: PUSHY });
+  await assert.doesNotReject(row.waitFor());
+  assert.equal(await row.locator('td.forwarded').textContent(), 'forwarded');
+  await row.locator('summary').click();
+  await row.locator('input[name=company]').fill('Everest Windows');
+  await row.locator('input[name=note]').fill('kitchen upsell');
+  await shot(page, '03-calls-decline-form');
+  await Promise.all([page.waitForURL(/declined=/), row.locator('button[type=submit]').click()]);
+  assert.match(await page.locator('#declined').textContent(), /Declined \+442079460123 \(Everest Windows\)/);
+  await shot(page, '04-calls-declined-with-undo');
+
+  const twiml = await call('CAe2e2', PUSHY);
+  assert.match(twiml, /<Say[^>]*>[^<]*Everest Windows/);
+  assert.match(twiml, /<Hangup\/>/);
+
+  await page.goto(`${base}/companies`);
+  await shot(page, '05-companies');
+  await Promise.all([page.waitForURL(/\/companies\/company/), page.click('tr.company a')]);
+  assert.equal(await page.locator('#company-name').textContent(), 'Everest Windows');
+  assert.equal(await page.locator('#follow-ups').textContent(), '1');
+  const attempt = page.locator('tr.attempt');
+  assert.equal(await attempt.count(), 1);
+  assert.match(await attempt.textContent(), /\+442079460123/);
+  assert.match(await attempt.textContent(), /Acme Plumbing/);
+  await shot(page, '06-company');
+  await page.click('text=Evidence (printable)');
+  assert.match(await page.locator('#attempts').textContent(), /CAe2e2/);
+  await shot(page, '07-evidence');
+  await page.close();
+});
+
+test('a wrong password is refused; testing a number shows the decision the webhook makes', { skip }, async () => {
+  const page = await (await chromium.launchPersistentContext(join(dir, 'profile-2'), {
+    executablePath: browserPath, headless: true, args: ['--no-sandbox', '--disable-gpu'],
+  })).newPage();
+  await page.goto(`${base}/login`);
+  await page.fill('input[name=password]', 'not it');
+  await page.click('button[type=submit]');
+  assert.match(await page.locator('#error').textContent(), /not the password/);
+  await shot(page, '08-wrong-password');
+  await signIn(page);
+  await page.goto(`${base}/check`);
+  await page.fill('input[name=number]', '020 7946 0123');
+  await Promise.all([page.waitForURL(/number=/), page.click('main button[type=submit]')]);
+  assert.equal(await page.locator('#decision').textContent(), 'decline');
+  assert.match(await page.locator('#reason').textContent(), /Everest Windows/);
+  await shot(page, '09-check');
+  await page.context().close();
+});
+
+test('allow a contact, then import declines: a bad file is refused with its lines, a good one taken', { skip }, async () => {
+  const page = await context.newPage();
+  await page.goto(`${base}/allows`);
+  await page.fill('form input[name=number]', '020 7946 0555');
+  await page.fill('form input[name=name]', 'Mum');
+  await Promise.all([page.waitForURL(`${base}/allows`), page.click('main form button[type=submit]')]);
+  assert.match(await page.locator('tr.allow').textContent(), /\+442079460555.*Mum/s);
+  await shot(page, '10-allows');
+
+  const header = 'number,company,note,declined_at,declined_by,channel,mode\n';
+  const bad = header + '+442079460200,Dial-a-Kitchen,,2026-11-03T10:00:00Z,Sam,web,\nbanana,X,,2026-11-03T10:00:00Z,,web,\n';
+  await page.goto(`${base}/transfer`);
+  await page.setInputFiles('input[type=file]', { name: 'declines.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+  await page.click('form[action="/transfer/import"] button');
+  await page.waitForSelector('#bad-rows');
+  assert.match(await page.locator('#bad-rows').textContent(), /3\s*2\s*number/);
+  await shot(page, '11-import-refused');
+
+  await page.goto(`${base}/transfer`);
+  const good = header + '+442079460200,Dial-a-Kitchen,,2026-11-03T10:00:00Z,Sam,web,\n';
+  await page.setInputFiles('input[type=file]', { name: 'declines.csv', mimeType: 'text/csv', buffer: Buffer.from(good) });
+  await page.click('form[action="/transfer/import"] button');
+  await page.waitForSelector('#imported');
+  assert.match(await page.locator('#imported').textContent(), /Imported 1/);
+  await shot(page, '12-import-done');
+  await page.goto(`${base}/companies`);
+  assert.match(await page.locator('#companies').textContent(), /Dial-a-Kitchen/);
+  await page.close();
+});
