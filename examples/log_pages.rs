@@ -65,33 +65,36 @@ fn main() {
     assert_eq!(first.calls.len(), 50);
     let refused = time("filtered: refused only", page(CallQuery { declined_only: true, ..Default::default() }));
     assert!(refused.calls.iter().all(|c| c.is_refusal()));
-    let number = time(
-        "filtered: one number",
-        page(CallQuery { number: Some("+442079400007".into()), ..Default::default() }),
-    );
+    let number =
+        time("filtered: one number", page(CallQuery { number: Some("+442079400007".into()), ..Default::default() }));
     assert_eq!(number.calls.len(), 50);
     let company =
         time("filtered: one company", page(CallQuery { company: Some("company 7".into()), ..Default::default() }));
     assert_eq!(company.calls.len(), 50);
     let middle = start + (entries as i64 / 2).seconds();
-    let deep = time("deep page (cursor halfway back)", page(CallQuery {
-        before: Some(saidno::store::Cursor::at(middle)),
-        ..Default::default()
-    }));
+    let deep = time(
+        "deep page (cursor halfway back)",
+        page(CallQuery { before: Some(saidno::store::Cursor::at(middle)), ..Default::default() }),
+    );
     assert_eq!(deep.calls.len(), 50);
-    let range = time("date range (one day, halfway back)", page(CallQuery {
-        since: Some(middle - 1.day()),
-        until: Some(middle),
-        ..Default::default()
-    }));
+    let range = time(
+        "date range (one day, halfway back)",
+        page(CallQuery { since: Some(middle - 1.day()), until: Some(middle), ..Default::default() }),
+    );
     assert_eq!(range.calls.len(), 50);
-    let deep_company = time("deep page of one company (halfway back)", page(CallQuery {
-        company: Some("company 7".into()),
-        before: Some(saidno::store::Cursor::at(middle)),
-        ..Default::default()
-    }));
+    let deep_company = time(
+        "deep page of one company (halfway back)",
+        page(CallQuery {
+            company: Some("company 7".into()),
+            before: Some(saidno::store::Cursor::at(middle)),
+            ..Default::default()
+        }),
+    );
     assert_eq!(deep_company.calls.len(), 50);
-    time("search (budget-bounded)", page(CallQuery { search: Some("CA00000000000000000000000000000064".into()), ..Default::default() }));
+    time(
+        "search (budget-bounded)",
+        page(CallQuery { search: Some("CA00000000000000000000000000000064".into()), ..Default::default() }),
+    );
     let end = start + (entries as i64).seconds();
     time("dashboard tallies (30 days)", || store.call_tallies(end - 30.days(), end).unwrap());
 }

@@ -6,5 +6,6 @@ mod cli;
 mod fail_open;
 mod helpers;
 mod lifecycle;
+mod review_api;
 mod voice;
 mod web;
