@@ -138,7 +138,10 @@ impl Store for MemoryStore {
         let mut hours: BTreeMap<i64, HourTally> = BTreeMap::new();
         for call in self.read().calls.values() {
             let hour = call.at.as_second().div_euclid(3600);
-            if hour < since.as_second().div_euclid(3600) || call.at >= until {
+            // Every hour that begins before `until`, as the sled store counts them.
+            if hour < since.as_second().div_euclid(3600)
+                || hour * 3600 >= until.as_second() + i64::from(until.subsec_nanosecond() > 0)
+            {
                 continue;
             }
             let tally = hours.entry(hour).or_default();

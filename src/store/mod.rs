@@ -185,6 +185,84 @@ mod contract {
         assert_eq!(outcome.recording_secs, Some(12));
     }
 
+    pub fn pages_follow_their_cursor_through_each_filter(store: &dyn Store) {
+        let mut calls = Vec::new();
+        for i in 0..30 {
+            let decision = if i % 3 == 0 { DecisionKind::Decline } else { DecisionKind::Forward };
+            let mut call = call(&format!("CA{i:02}"), &format!("2026-11-01T10:{i:02}:00Z"), decision);
+            call.from = format!("+4420794601{:02}", i % 5);
+            call.company = (decision == DecisionKind::Decline).then(|| format!("Company {}", i % 2));
+            calls.push(call);
+        }
+        store.append_calls(&calls).unwrap();
+        let all_pages = |query: CallQuery| -> Vec<Vec<String>> {
+            let mut query = CallQuery { limit: 4, ..query };
+            let mut pages = Vec::new();
+            loop {
+                let page = store.call_page(&query).unwrap();
+                pages.push(page.calls.iter().map(|c| c.call_sid.clone()).collect());
+                match page.next {
+                    Some(next) => query.before = Some(next),
+                    None => return pages,
+                }
+            }
+        };
+        let every: Vec<String> = all_pages(CallQuery::default()).concat();
+        assert_eq!(every.len(), 30);
+        assert_eq!(every.first().map(String::as_str), Some("CA29"));
+        assert_eq!(every.last().map(String::as_str), Some("CA00"));
+        let refused = all_pages(CallQuery { decision: Some(DecisionKind::Decline), ..Default::default() }).concat();
+        assert_eq!(refused, ["CA27", "CA24", "CA21", "CA18", "CA15", "CA12", "CA09", "CA06", "CA03", "CA00"]);
+        let forwarded = all_pages(CallQuery { decision: Some(DecisionKind::Forward), ..Default::default() }).concat();
+        assert_eq!(forwarded.len(), 20);
+        let by_number = all_pages(CallQuery { number: Some("+442079460102".into()), ..Default::default() }).concat();
+        assert_eq!(by_number, ["CA27", "CA22", "CA17", "CA12", "CA07", "CA02"]);
+        let by_company = all_pages(CallQuery { company: Some("company  1".into()), ..Default::default() }).concat();
+        assert_eq!(by_company, ["CA27", "CA21", "CA15", "CA09", "CA03"]);
+        let both = CallQuery { number: Some("+442079460102".into()), declined_only: true, ..Default::default() };
+        assert_eq!(all_pages(both).concat(), ["CA27", "CA12"]);
+        let window = CallQuery {
+            since: Some("2026-11-01T10:10:00Z".parse().unwrap()),
+            until: Some("2026-11-01T10:13:00Z".parse().unwrap()),
+            ..Default::default()
+        };
+        assert_eq!(all_pages(window).concat(), ["CA12", "CA11", "CA10"]);
+        let searched = CallQuery { search: Some("ca1".into()), ..Default::default() };
+        assert_eq!(all_pages(searched).concat().len(), 10);
+        let backwards = CallQuery {
+            since: Some("2026-11-02T00:00:00Z".parse().unwrap()),
+            until: Some("2026-11-01T00:00:00Z".parse().unwrap()),
+            limit: 10,
+            ..Default::default()
+        };
+        assert_eq!(store.call_page(&backwards).unwrap(), CallPage::default());
+    }
+
+    pub fn hours_are_tallied_and_declines_saved_together(store: &dyn Store) {
+        store
+            .append_calls(&[
+                call("CA1", "2026-11-01T10:05:00Z", DecisionKind::Forward),
+                call("CA2", "2026-11-01T10:55:00Z", DecisionKind::Decline),
+                call("CA3", "2026-11-01T12:00:00Z", DecisionKind::Forward),
+            ])
+            .unwrap();
+        let tallies = store
+            .call_tallies("2026-11-01T00:00:00Z".parse().unwrap(), "2026-11-01T12:30:00Z".parse().unwrap())
+            .unwrap();
+        let hours: Vec<(String, u64, u64)> =
+            tallies.iter().map(|t| (t.hour.to_string(), t.forwarded, t.refused)).collect();
+        assert_eq!(hours, [("2026-11-01T10:00:00Z".into(), 1, 1), ("2026-11-01T12:00:00Z".into(), 1, 0)]);
+        let none = store.call_tallies("2026-11-02T00:00:00Z".parse().unwrap(), "2026-11-03T00:00:00Z".parse().unwrap());
+        assert!(none.unwrap().is_empty());
+
+        store.save_declines(&[decline("+442079460123", "Everest"), decline("+442079460124", "Acme")]).unwrap();
+        assert_eq!(store.declines().unwrap().len(), 2);
+        assert_eq!(store.company_name("acme").unwrap().as_deref(), Some("Acme"));
+        assert_eq!(store.password_hash().unwrap(), None);
+        store.save_password_hash("$argon2id$example").unwrap();
+        assert_eq!(store.password_hash().unwrap().as_deref(), Some("$argon2id$example"));
+    }
+
     macro_rules! for_store {
         ($name:ident, $make:expr) => {
             mod $name {
@@ -202,6 +280,16 @@ mod contract {
                 fn refusals_count_as_follow_ups_of_their_company() {
                     let (_dir, store) = $make;
                     super::refusals_count_as_follow_ups_of_their_company(&store);
+                }
+                #[test]
+                fn pages_follow_their_cursor_through_each_filter() {
+                    let (_dir, store) = $make;
+                    super::pages_follow_their_cursor_through_each_filter(&store);
+                }
+                #[test]
+                fn hours_are_tallied_and_declines_saved_together() {
+                    let (_dir, store) = $make;
+                    super::hours_are_tallied_and_declines_saved_together(&store);
                 }
                 #[test]
                 fn outcomes_attach_to_their_call_and_merge() {

@@ -359,3 +359,53 @@ impl Store for SledStore {
         self.db.flush().map(drop).map_err(backend)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::DecisionKind;
+
+    #[test]
+    fn a_log_written_before_the_indexes_existed_is_indexed_when_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        {
+            let store = SledStore::open(&path, 8).unwrap();
+            let mut refused = CallRecord {
+                call_sid: "CA1".into(),
+                from: "+442079460123".into(),
+                to: "+442079460000".into(),
+                at: "2026-11-01T10:00:00Z".parse().unwrap(),
+                decision: DecisionKind::Decline,
+                reason: "refused".into(),
+                company: Some("Everest".into()),
+                caller_name: None,
+                verstat: None,
+                outcome: None,
+                follow_up: None,
+                heard: None,
+            };
+            store.append_calls(std::slice::from_ref(&refused)).unwrap();
+            refused.call_sid = "CA2".into();
+            refused.decision = DecisionKind::Forward;
+            refused.company = None;
+            store.append_calls(&[refused]).unwrap();
+            // Take the database back to how an older saidno left it: calls without indexes.
+            for prefix in [REFUSED, FORWARDED, BY_FROM, BY_COMPANY, TALLY, INDEXED] {
+                for entry in store.db.scan_prefix(prefix).keys() {
+                    store.db.remove(entry.unwrap()).unwrap();
+                }
+            }
+            store.flush().unwrap();
+        }
+        let store = SledStore::open(&path, 8).unwrap();
+        let sids = |query: CallQuery| -> Vec<String> {
+            store.call_page(&CallQuery { limit: 10, ..query }).unwrap().calls.into_iter().map(|c| c.call_sid).collect()
+        };
+        assert_eq!(sids(CallQuery { number: Some("+442079460123".into()), ..Default::default() }), ["CA2", "CA1"]);
+        assert_eq!(sids(CallQuery { company: Some("everest".into()), ..Default::default() }), ["CA1"]);
+        assert_eq!(sids(CallQuery { decision: Some(DecisionKind::Forward), ..Default::default() }), ["CA2"]);
+        let day = store.call_tallies("2026-11-01T00:00:00Z".parse().unwrap(), "2026-11-02T00:00:00Z".parse().unwrap());
+        assert_eq!(day.unwrap().iter().map(|t| t.forwarded + t.refused).sum::<u64>(), 2);
+    }
+}

@@ -173,3 +173,91 @@ fn a_server_that_refuses_the_token_fails_the_command() {
     assert_eq!(output.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&output.stderr).contains("refused the admin token"));
 }
+
+impl Binary {
+    /// Runs a command with `input` on standard input.
+    fn with_input(&self, args: &[&str], input: &str) -> std::process::Output {
+        use std::io::Write;
+        let mut child = self
+            .command()
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+}
+
+#[test]
+fn declines_export_and_import_offline_and_a_bad_file_changes_nothing() {
+    let saidno = Binary::new("");
+    saidno.ok(&["decline", "add", "020 7946 0123", "--company", "Everest Windows", "--note", "a, \"quoted\" note"]);
+    saidno.ok(&["decline", "add", "020 7946 0124", "--mode", "reject"]);
+    let csv = saidno.ok(&["export", "declines"]);
+    let json_file = saidno.dir.path().join("declines.json");
+    saidno.ok(&["export", "declines", "--format", "json", "--output", json_file.to_str().unwrap()]);
+
+    let fresh = Binary::new("");
+    let csv_file = fresh.dir.path().join("declines.csv");
+    std::fs::write(&csv_file, &csv).unwrap();
+    assert!(fresh.ok(&["import", "declines", csv_file.to_str().unwrap()]).contains("Imported 2"));
+    assert_eq!(fresh.ok(&["export", "declines"]), csv, "the round trip is exact");
+    let from_json = Binary::new("");
+    from_json.ok(&["import", "declines", json_file.to_str().unwrap()]);
+    assert_eq!(from_json.ok(&["export", "declines"]), csv);
+
+    let bad = Binary::new("");
+    let bad_file = bad.dir.path().join("bad.csv");
+    std::fs::write(&bad_file, format!("{csv}banana,X,,2026-11-03T10:00:00Z,,web,\n")).unwrap();
+    let output = bad.run(&["import", "declines", bad_file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("line 4: number:"), "{stderr}");
+    assert!(stderr.contains("nothing was imported"), "{stderr}");
+    assert_eq!(bad.json(&["decline", "list", "--json"]), Value::Array(vec![]));
+    let partial = bad.ok(&["import", "declines", bad_file.to_str().unwrap(), "--skip-bad-rows"]);
+    assert!(partial.contains("Imported 2") && partial.contains("Skipped line 4"), "{partial}");
+}
+
+#[test]
+fn while_the_server_runs_export_import_evidence_and_the_password_go_through_its_api() {
+    let saidno = Binary::new("");
+    let set = saidno.with_input(&["admin", "set-password"], "too short\n");
+    assert_eq!(set.status.code(), Some(2), "a short password is refused");
+    let server = saidno.serve();
+    let set = saidno.with_input(&["admin", "set-password"], "correct horse battery\n");
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+
+    saidno.ok(&["decline", "add", "020 7946 0123", "--company", "Everest Windows", "--by", "Sam"]);
+    server.call("CA1100", "+442079460123");
+    server.call("CA1101", "+442079460123");
+
+    let table = saidno.ok(&["decline", "list"]);
+    let header: Vec<&str> =
+        table.lines().next().unwrap().split("  ").map(str::trim).filter(|c| !c.is_empty()).collect();
+    let row: Vec<&str> = table.lines().nth(1).unwrap().split("  ").map(str::trim).filter(|c| !c.is_empty()).collect();
+    let calls_since = header.iter().position(|column| *column == "CALLS SINCE").expect("a CALLS SINCE column");
+    assert_eq!(row[calls_since], "2", "{table}");
+    let listed = saidno.json(&["decline", "list", "--json"]);
+    assert_eq!(listed[0]["follow_ups"]["count"], 2);
+
+    let evidence = saidno.ok(&["export", "evidence", "everest windows"]);
+    assert_eq!(evidence.lines().filter(|line| line.starts_with("attempt,")).count(), 2, "{evidence}");
+    assert!(evidence.contains("CA1101"));
+    let calls = saidno.ok(&["export", "calls", "--since", "1h"]);
+    assert!(calls.contains("CA1100") && calls.contains("CA1101"), "{calls}");
+
+    let csv = saidno.ok(&["export", "declines"]);
+    saidno.ok(&["decline", "remove", "020 7946 0123"]);
+    let file = saidno.dir.path().join("back.csv");
+    std::fs::write(&file, &csv).unwrap();
+    assert!(saidno.ok(&["import", "declines", file.to_str().unwrap()]).contains("Imported 1"));
+    assert!(server.call("CA1102", "+442079460123").contains("<Say"));
+    std::fs::write(&file, "number\nbanana\n").unwrap();
+    let refused = saidno.run(&["import", "declines", file.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("line 2"));
+}
