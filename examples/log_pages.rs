@@ -13,7 +13,7 @@ const BATCH: usize = 10_000;
 
 fn call(i: usize, start: Timestamp) -> CallRecord {
     // One call a second; every tenth refused, spread over 200 companies and 2,000 numbers.
-    let refused = i % 10 == 0;
+    let refused = i.is_multiple_of(10);
     CallRecord {
         call_sid: format!("CA{i:032x}"),
         from: format!("+4420794{:05}", i % 2_000),
@@ -60,6 +60,7 @@ fn main() {
         println!("filled {entries} entries in {:.1} s", started.elapsed().as_secs_f64());
     }
 
+    let store = &store;
     let page = |query: CallQuery| move || store.call_page(&CallQuery { limit: 50, ..query.clone() }).unwrap();
     let first = time("first page (newest 50)", page(CallQuery::default()));
     assert_eq!(first.calls.len(), 50);
@@ -69,7 +70,7 @@ fn main() {
         time("filtered: one number", page(CallQuery { number: Some("+442079400007".into()), ..Default::default() }));
     assert_eq!(number.calls.len(), 50);
     let company =
-        time("filtered: one company", page(CallQuery { company: Some("company 7".into()), ..Default::default() }));
+        time("filtered: one company", page(CallQuery { company: Some("company 70".into()), ..Default::default() }));
     assert_eq!(company.calls.len(), 50);
     let middle = start + (entries as i64 / 2).seconds();
     let deep = time(
@@ -85,7 +86,7 @@ fn main() {
     let deep_company = time(
         "deep page of one company (halfway back)",
         page(CallQuery {
-            company: Some("company 7".into()),
+            company: Some("company 70".into()),
             before: Some(saidno::store::Cursor::at(middle)),
             ..Default::default()
         }),

@@ -10,7 +10,7 @@ const MAX_PASSWORD: usize = 1024;
 impl Service {
     pub fn set_password(&self, password: &str) -> Result<(), ServiceError> {
         let length = password.chars().count();
-        if length < MIN_PASSWORD || length > MAX_PASSWORD {
+        if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&length) {
             return Err(ServiceError::Invalid {
                 field: "password",
                 message: format!("must be between {MIN_PASSWORD} and {MAX_PASSWORD} characters"),
