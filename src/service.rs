@@ -270,7 +270,7 @@ impl Service {
             verstat: None,
         };
         let decision = policy::decide(&call, &records, now, &self.settings);
-        let caller_hears = caller_hears(&decision, &self.settings);
+        let caller_hears = caller_hears(&decision, records.follow_ups.count, &self.settings);
         Ok(Preview { number: number.to_string(), decision: decision.kind(), reason: decision.reason, caller_hears })
     }
 

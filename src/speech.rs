@@ -5,21 +5,36 @@ use crate::domain::{Action, Decision, Decline, RefusalMode};
 use crate::policy::spoken_date;
 
 /// What a caller hears for a decision, in words for the owner: the preview, the log, the evidence.
-pub fn caller_hears(decision: &Decision, settings: &Settings) -> String {
+/// `previous_calls` counts the declined party's calls since the decline, before this one.
+pub fn caller_hears(decision: &Decision, previous_calls: u32, settings: &Settings) -> String {
     match &decision.action {
         Action::Forward if settings.forward.to.is_empty() => "the voicemail greeting".to_owned(),
         Action::Forward => "your phones ringing".to_owned(),
         Action::Refuse { mode: RefusalMode::Reject, .. } => "a busy signal (the call is not answered)".to_owned(),
-        Action::Refuse { mode: RefusalMode::Message, decline } => refusal_message(decline, settings),
+        Action::Refuse { mode: RefusalMode::Message, decline } => {
+            refusal_message_after(decline, previous_calls, settings)
+        }
     }
 }
 
 /// The refusal message for a decline: the configured template with the business, the company and
 /// the date filled in. Filled in one pass, so a company called "{date}" stays "{date}".
 pub fn refusal_message(decline: &Decline, settings: &Settings) -> String {
+    refusal_message_after(decline, 0, settings)
+}
+
+/// The refusal message for a caller who has already called `previous_calls` times since the
+/// decline: from the second call on, `{calls_since}` tells them how many times they have called,
+/// which is what makes a persistent caller's list manager take notice.
+pub fn refusal_message_after(decline: &Decline, previous_calls: u32, settings: &Settings) -> String {
     let company = decline.company.as_deref().unwrap_or("your company");
     let date = spoken_date(decline.declined_at, &settings.time_zone);
-    fill(&settings.refusal.message, &[("business", settings.business_name()), ("company", company), ("date", &date)])
+    let calls = previous_calls.saturating_add(1);
+    let calls_since = if calls >= 2 { format!(" You have called {calls} times since.") } else { String::new() };
+    fill(
+        &settings.refusal.message,
+        &[("business", settings.business_name()), ("company", company), ("date", &date), ("calls_since", &calls_since)],
+    )
 }
 
 fn fill(template: &str, values: &[(&str, &str)]) -> String {
@@ -72,6 +87,15 @@ mod tests {
         let message = refusal_message(&decline(Some("Everest Windows")), &settings);
         assert!(message.contains("this is Acme Plumbing"), "{message}");
         assert!(message.contains("On 3 November 2026 we asked Everest Windows"), "{message}");
+    }
+
+    #[test]
+    fn from_the_second_call_the_message_says_how_many_times_they_have_called() {
+        let settings = Settings::defaults();
+        let first = refusal_message_after(&decline(Some("Everest Windows")), 0, &settings);
+        assert!(!first.contains("times since"), "{first}");
+        let fourth = refusal_message_after(&decline(Some("Everest Windows")), 3, &settings);
+        assert!(fourth.contains("our answer is still no. You have called 4 times since. Please remove"), "{fourth}");
     }
 
     #[test]

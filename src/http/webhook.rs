@@ -127,13 +127,14 @@ fn answer(state: &AppState, call: &IncomingCall, now: Timestamp) -> Result<(Stri
         None => Records::default(),
     };
     let decision = policy::decide(call, &records, now, &state.settings);
-    let xml = twiml::answer(&decision, call, &state.settings).map_err(|e| e.to_string())?;
+    let previous_calls = records.follow_ups.count;
+    let xml = twiml::answer_after(&decision, call, previous_calls, &state.settings).map_err(|e| e.to_string())?;
     tracing::info!(
         call_sid = %call.call_sid, from = %call.from, decision = %decision.kind(), reason = %decision.reason,
         "call answered"
     );
     let mut record = CallRecord::new(call, now, &decision);
-    record.heard = Some(caller_hears(&decision, &state.settings));
+    record.heard = Some(caller_hears(&decision, previous_calls, &state.settings));
     Ok((xml, record))
 }
 

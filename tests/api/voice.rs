@@ -335,3 +335,15 @@ async fn refusals_from_any_of_a_company_numbers_count_as_its_follow_ups() {
     assert_eq!(counts, [json!(3), json!(2), json!(1)]);
     assert!(calls[0]["reason"].as_str().unwrap().ends_with("3rd call since"), "{}", calls[0]["reason"]);
 }
+
+#[tokio::test]
+async fn a_caller_who_keeps_calling_hears_how_many_times_they_have_called_since() {
+    let app = spawn_app().await;
+    app.decline(json!({"number": PUSHY, "company": "Everest Windows"})).await;
+    app.decline(json!({"number": "+442079460124", "company": "Everest Windows"})).await;
+    let first = app.call("CA960", PUSHY).await;
+    assert!(!first.text_of("Say")[0].contains("times since"), "{}", first.xml);
+    app.calls().await; // the first call is in the log before the next one comes in
+    let second = app.call("CA961", "+442079460124").await;
+    assert!(second.text_of("Say")[0].contains("You have called 2 times since."), "{}", second.xml);
+}

@@ -2,7 +2,7 @@
 
 use crate::config::Settings;
 use crate::domain::{Action, Decision, IncomingCall, RefusalMode};
-use crate::speech::refusal_message;
+use crate::speech::refusal_message_after;
 
 /// Twilio refuses larger documents.
 pub const MAX_BYTES: usize = 64 * 1024;
@@ -19,11 +19,22 @@ pub enum RenderError {
 
 /// The answer to an incoming call.
 pub fn answer(decision: &Decision, call: &IncomingCall, settings: &Settings) -> Result<String, RenderError> {
+    answer_after(decision, call, 0, settings)
+}
+
+/// The answer to a call from a party that has called `previous_calls` times since it was declined.
+pub fn answer_after(
+    decision: &Decision,
+    call: &IncomingCall,
+    previous_calls: u32,
+    settings: &Settings,
+) -> Result<String, RenderError> {
     match &decision.action {
         Action::Forward => forward(call.from.number().map(|n| n.as_str()), settings),
         Action::Refuse { mode: RefusalMode::Reject, .. } => document(element("Reject", &[("reason", "busy")], None)),
         Action::Refuse { mode: RefusalMode::Message, decline } => {
-            document(say(&refusal_message(decline, settings), settings) + &element("Hangup", &[], None))
+            let message = refusal_message_after(decline, previous_calls, settings);
+            document(say(&message, settings) + &element("Hangup", &[], None))
         }
     }
 }
