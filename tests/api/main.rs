@@ -6,4 +6,5 @@ mod cli;
 mod fail_open;
 mod helpers;
 mod lifecycle;
+mod policy;
 mod voice;
