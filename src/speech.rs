@@ -1,40 +1,65 @@
 //! The words saidno says to callers, whatever provider carries them.
 
 use crate::config::Settings;
-use crate::domain::{Action, Decision, Decline, RefusalMode};
+use crate::domain::{Action, Decision, Decline, Ground, Refusal, RefusalMode};
 use crate::policy::spoken_date;
 
 /// What a caller hears for a decision, in words for the owner: the preview, the log, the evidence.
-/// `previous_calls` counts the declined party's calls since the decline, before this one.
-pub fn caller_hears(decision: &Decision, previous_calls: u32, settings: &Settings) -> String {
+pub fn caller_hears(decision: &Decision, settings: &Settings) -> String {
     match &decision.action {
         Action::Forward if settings.forward.to.is_empty() => "the voicemail greeting".to_owned(),
         Action::Forward => "your phones ringing".to_owned(),
-        Action::Refuse { mode: RefusalMode::Reject, .. } => "a busy signal (the call is not answered)".to_owned(),
-        Action::Refuse { mode: RefusalMode::Message, decline } => {
-            refusal_message_after(decline, previous_calls, settings)
+        Action::Refuse(Refusal { mode: RefusalMode::Reject, .. }) => {
+            "a busy signal (the call is not answered)".to_owned()
         }
+        Action::Refuse(Refusal { ground, escape_hatch, .. }) => {
+            let words = refusal_message(ground, settings);
+            match escape_hatch {
+                true => format!("{words} {}", settings.policy.escape_hatch_prompt),
+                false => words,
+            }
+        }
+        Action::Screen => with_business(&settings.policy.screen_prompt, settings),
+        Action::Closed => with_business(&settings.hours.closed_message, settings),
     }
 }
 
-/// The refusal message for a decline: the configured template with the business, the company and
-/// the date filled in. Filled in one pass, so a company called "{date}" stays "{date}".
-pub fn refusal_message(decline: &Decline, settings: &Settings) -> String {
-    refusal_message_after(decline, 0, settings)
+/// What a refused caller hears: for a decline, the configured template with the business, the
+/// company and the dates filled in; for the withheld and unverified policies, their own words.
+pub fn refusal_message(ground: &Ground, settings: &Settings) -> String {
+    match ground {
+        Ground::Declined { decline, follow_up, .. } => declined_message(decline, *follow_up, settings),
+        Ground::Withheld => with_business(&settings.refusal.withheld_message, settings),
+        Ground::Unverified(_) => with_business(&settings.refusal.unverified_message, settings),
+    }
 }
 
-/// The refusal message for a caller who has already called `previous_calls` times since the
-/// decline: from the second call on, `{calls_since}` tells them how many times they have called,
-/// which is what makes a persistent caller's list manager take notice.
-pub fn refusal_message_after(decline: &Decline, previous_calls: u32, settings: &Settings) -> String {
+/// Filled in one pass, so a company called "{date}" stays "{date}". From the second call after the
+/// decline, `{calls_since}` tells the caller how many times they have called since: that is what
+/// makes a persistent caller's list manager take notice.
+fn declined_message(decline: &Decline, follow_up: u32, settings: &Settings) -> String {
     let company = decline.company.as_deref().unwrap_or("your company");
     let date = spoken_date(decline.declined_at, &settings.time_zone);
-    let calls = previous_calls.saturating_add(1);
-    let calls_since = if calls >= 2 { format!(" You have called {calls} times since.") } else { String::new() };
+    let (template, not_before) = match decline.not_before {
+        Some(not_before) => (&settings.refusal.not_before_message, spoken_date(not_before, &settings.time_zone)),
+        None => (&settings.refusal.message, String::new()),
+    };
+    let calls_since = if follow_up >= 2 { format!(" You have called {follow_up} times since.") } else { String::new() };
     fill(
-        &settings.refusal.message,
-        &[("business", settings.business_name()), ("company", company), ("date", &date), ("calls_since", &calls_since)],
+        template,
+        &[
+            ("business", settings.business_name()),
+            ("company", company),
+            ("date", &date),
+            ("not_before", &not_before),
+            ("calls_since", &calls_since),
+        ],
     )
+}
+
+/// A configured text with `{business}` filled in.
+pub fn with_business(template: &str, settings: &Settings) -> String {
+    fill(template, &[("business", settings.business_name())])
 }
 
 fn fill(template: &str, values: &[(&str, &str)]) -> String {
@@ -65,17 +90,19 @@ fn fill(template: &str, values: &[(&str, &str)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Channel, PhoneNumber};
+    use crate::domain::{Channel, PhoneNumber, Target};
 
     fn decline(company: Option<&str>) -> Decline {
         Decline {
-            number: PhoneNumber::from_e164("+442079460123").unwrap(),
+            target: Target::Number(PhoneNumber::from_e164("+442079460123").unwrap()),
             company: company.map(str::to_owned),
             note: None,
             declined_at: "2026-11-03T10:00:00Z".parse().unwrap(),
             declined_by: None,
             channel: Channel::Web,
             mode: None,
+            not_before: None,
+            escape_hatch: None,
         }
     }
 
@@ -84,7 +111,7 @@ mod tests {
         let mut settings = Settings::defaults();
         settings.business_name = "Acme Plumbing".into();
         settings.time_zone = jiff::tz::TimeZone::UTC;
-        let message = refusal_message(&decline(Some("Everest Windows")), &settings);
+        let message = declined_message(&decline(Some("Everest Windows")), 1, &settings);
         assert!(message.contains("this is Acme Plumbing"), "{message}");
         assert!(message.contains("On 3 November 2026 we asked Everest Windows"), "{message}");
     }
@@ -92,16 +119,33 @@ mod tests {
     #[test]
     fn from_the_second_call_the_message_says_how_many_times_they_have_called() {
         let settings = Settings::defaults();
-        let first = refusal_message_after(&decline(Some("Everest Windows")), 0, &settings);
+        let first = declined_message(&decline(Some("Everest Windows")), 1, &settings);
         assert!(!first.contains("times since"), "{first}");
-        let fourth = refusal_message_after(&decline(Some("Everest Windows")), 3, &settings);
+        let fourth = declined_message(&decline(Some("Everest Windows")), 4, &settings);
         assert!(fourth.contains("our answer is still no. You have called 4 times since. Please remove"), "{fourth}");
     }
 
     #[test]
     fn an_unnamed_company_is_addressed_as_your_company() {
-        let message = refusal_message(&decline(None), &Settings::defaults());
+        let message = declined_message(&decline(None), 1, &Settings::defaults());
         assert!(message.contains("we asked your company"), "{message}");
+    }
+
+    #[test]
+    fn a_not_before_decline_says_until_when() {
+        let mut settings = Settings::defaults();
+        settings.time_zone = jiff::tz::TimeZone::UTC;
+        let decline = Decline { not_before: Some("2027-03-01T00:00:00Z".parse().unwrap()), ..decline(Some("Everest")) };
+        let message = declined_message(&decline, 1, &settings);
+        assert!(message.contains("not to call this number before 1 March 2027"), "{message}");
+    }
+
+    #[test]
+    fn withheld_and_unverified_callers_hear_their_own_words() {
+        let mut settings = Settings::defaults();
+        settings.business_name = "Acme".into();
+        assert!(refusal_message(&Ground::Withheld, &settings).contains("withheld numbers"));
+        assert!(refusal_message(&Ground::Unverified("No-TN-Validation".into()), &settings).contains("verified"));
     }
 
     #[test]

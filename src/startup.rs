@@ -68,7 +68,7 @@ impl Application {
             tracing::warn!("no Twilio auth token set: webhook signatures are not checked (loopback only)");
         }
         let state = AppState::new(Shared {
-            service: Service::new(store.clone(), settings.clone()),
+            service: Service::open(store.clone(), settings.clone()).map_err(|e| StartupError::Config(e.to_string()))?,
             call_log: CallLog::start(store.clone()),
             store,
             verifier,

@@ -8,14 +8,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use crate::domain::{Allow, CallRecord, DecisionKind, Decline};
 use crate::service::{
-    CompanySummary, CompanyTimeline, Dashboard, DeclineEntry, Format, ImportReport, NewAllow, NewDecline, Preview,
-    Saved, ServiceError,
+    CheckRequest, CompanySummary, CompanyTimeline, Dashboard, DeclineEntry, Format, ImportReport, NewAllow, NewDecline,
+    Preview, Saved, ServiceError,
 };
 use crate::store::{CallQuery, Cursor};
 
@@ -207,6 +207,7 @@ impl CallsParams {
             decision: self.decision,
             number: self.number,
             company: self.company,
+            party: None,
             since: self.since,
             until: self.until,
             search: self.q,
@@ -301,23 +302,54 @@ pub async fn dashboard(State(state): State<AppState>) -> ApiResult<Dashboard> {
     blocking(move || service.dashboard(Timestamp::now())).await.map(Json)
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-pub struct CheckParams {
-    /// The number, as typed or in E.164.
-    number: String,
-}
-
-/// What would happen to a call from a number, and why: the webhook's own decision.
-#[utoipa::path(get, path = "/check", tag = "calls", params(CheckParams),
+/// What would happen to a call with these facts, and why: the webhook's own decision.
+#[utoipa::path(get, path = "/check", tag = "calls", params(CheckRequest),
     responses((status = 200, body = Preview), (status = 400, body = ErrorBody)))]
 pub async fn check(
     State(state): State<AppState>,
-    params: Result<Query<CheckParams>, QueryRejection>,
+    params: Result<Query<CheckRequest>, QueryRejection>,
 ) -> ApiResult<Preview> {
-    let Query(params) =
-        params.map_err(|rejection| ApiError::Invalid { field: Some("number"), message: rejection.body_text() })?;
+    preview(state, query(params)?).await
+}
+
+/// The same preview with the facts as JSON.
+#[utoipa::path(post, path = "/check", tag = "calls", request_body = CheckRequest,
+    responses((status = 200, body = Preview), (status = 400, body = ErrorBody)))]
+pub async fn check_posted(
+    State(state): State<AppState>,
+    json: Result<Json<CheckRequest>, JsonRejection>,
+) -> ApiResult<Preview> {
+    preview(state, body(json)?).await
+}
+
+async fn preview(state: AppState, request: CheckRequest) -> ApiResult<Preview> {
     let service = state.service.clone();
-    blocking(move || service.check(&params.number, Timestamp::now())).await.map(Json)
+    blocking(move || service.check(request, Timestamp::now())).await.map(Json)
+}
+
+/// The pause switch, as the API reads and writes it.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PauseState {
+    pub paused: bool,
+}
+
+/// Whether every call rings through for now.
+#[utoipa::path(get, path = "/pause", tag = "admin", responses((status = 200, body = PauseState)))]
+pub async fn pause_state(State(state): State<AppState>) -> ApiResult<PauseState> {
+    let service = state.service.clone();
+    blocking(move || service.paused()).await.map(|paused| Json(PauseState { paused }))
+}
+
+/// Pause (every call rings through) or resume.
+#[utoipa::path(post, path = "/pause", tag = "admin", request_body = PauseState,
+    responses((status = 200, body = PauseState), (status = 400, body = ErrorBody)))]
+pub async fn set_pause(
+    State(state): State<AppState>,
+    json: Result<Json<PauseState>, JsonRejection>,
+) -> ApiResult<PauseState> {
+    let PauseState { paused } = body(json)?;
+    let service = state.service.clone();
+    blocking(move || service.set_paused(paused)).await.map(|paused| Json(PauseState { paused }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -19,10 +19,10 @@ use super::error::ApiError;
 use crate::domain::{Allow, CallRecord, Channel, DecisionKind};
 use crate::policy::short_date;
 use crate::service::{
-    CompanySummary, CompanyTimeline, Dashboard, DeclineEntry, Format, ImportReport, NewAllow, NewDecline, Preview,
-    RowProblem,
+    CheckRequest, CompanySummary, CompanyTimeline, Dashboard, DeclineEntry, Format, ImportReport, NewAllow, NewDecline,
+    Preview, RowProblem,
 };
-use crate::store::{CallQuery, Cursor};
+use crate::store::{CallQuery, Cursor, party_of};
 
 pub const STYLE: &str = include_str!("../../templates/style.css");
 const PAGE_SIZE: usize = 50;
@@ -103,10 +103,12 @@ impl CallRow {
             decision: match call.decision {
                 DecisionKind::Forward => "forwarded".into(),
                 DecisionKind::Decline => "refused".into(),
+                DecisionKind::Screen => "screened".into(),
+                DecisionKind::Closed => "after hours".into(),
             },
             refused: call.is_refusal(),
             company: call.company.clone().unwrap_or_default(),
-            company_link: call.party().map(|party| format!("/companies/{}", encode(&party))).unwrap_or_default(),
+            company_link: party_of(call).map(|party| format!("/companies/{}", encode(&party))).unwrap_or_default(),
             follow_up: call.follow_up.map(|n| format!("#{n} since the no")).unwrap_or_default(),
             reason: call.reason.clone(),
             outcome,
@@ -143,6 +145,7 @@ pub async fn dashboard(State(state): State<AppState>) -> PageResult {
     let service = state.service.clone();
     let dashboard = blocking(move || service.dashboard(Timestamp::now())).await?;
     let chart_max = dashboard.days.iter().map(|d| d.forwarded + d.refused).max().unwrap_or(0).max(1);
+    // Screened and after-hours calls are counted on the cards; the chart shows forwarded and refused.
     let scale = |n: u64| (n * u64::from(CHART_HEIGHT) / chart_max) as u32;
     let bars = dashboard
         .days
@@ -223,6 +226,8 @@ pub async fn calls(State(state): State<AppState>, filters: Result<Query<CallFilt
         "" => None,
         "forward" => Some(DecisionKind::Forward),
         "decline" => Some(DecisionKind::Decline),
+        "screen" => Some(DecisionKind::Screen),
+        "closed" => Some(DecisionKind::Closed),
         other => return Err(bad("decision", format!("{other:?} is not forward or decline"))),
     };
     let before = match filters.before.trim() {
@@ -246,7 +251,7 @@ pub async fn calls(State(state): State<AppState>, filters: Result<Query<CallFilt
     let (page, companies, just_declined) = blocking(move || {
         let just_declined = match declined.as_str() {
             "" => None,
-            number => service.decline_list()?.into_iter().find(|entry| entry.decline.number.as_str() == number),
+            target => service.decline_list()?.into_iter().find(|entry| entry.decline.target.to_string() == target),
         };
         Ok((service.call_page(query)?, service.company_names()?, just_declined))
     })
@@ -292,7 +297,7 @@ pub async fn decline(State(state): State<AppState>, form: Result<Form<DeclineFor
     };
     let service = state.service.clone();
     let saved = blocking(move || service.decline(new, Timestamp::now())).await?;
-    let mut target = format!("/calls?declined={}", encode(saved.record.number.as_str()));
+    let mut target = format!("/calls?declined={}", encode(&saved.record.target.to_string()));
     if !saved.created {
         target.push_str("&updated=1");
     }
@@ -308,7 +313,7 @@ pub async fn undo_decline(State(state): State<AppState>, form: Result<Form<Numbe
     let Form(form) = form.map_err(|r| bad("number", r.body_text()))?;
     let service = state.service.clone();
     let removed = blocking(move || service.remove_decline(&form.number)).await?;
-    Ok(Redirect::to(&format!("/calls?undone={}", encode(removed.number.as_str()))).into_response())
+    Ok(Redirect::to(&format!("/calls?undone={}", encode(&removed.target.to_string()))).into_response())
 }
 
 /// A company as a row of the companies page.
@@ -399,7 +404,7 @@ fn timeline_rows(timeline: &CompanyTimeline, time_zone: &TimeZone) -> (Vec<Decli
         .declines
         .iter()
         .map(|d| DeclineRow {
-            number: d.number.to_string(),
+            number: d.target.to_string(),
             declined: local_time(d.declined_at, time_zone),
             declined_by: d.declined_by.clone().unwrap_or_default(),
             channel: serde_json::to_value(d.channel)
@@ -547,7 +552,8 @@ pub async fn check(State(state): State<AppState>, form: Result<Query<CheckForm>,
     }
     let service = state.service.clone();
     let typed = number.clone();
-    match blocking(move || service.check(&typed, Timestamp::now())).await {
+    let request = CheckRequest { number: Some(typed), ..Default::default() };
+    match blocking(move || service.check(request, Timestamp::now())).await {
         Ok(preview) => Ok(CheckPage { number, preview: Some(preview), error: None }.into_response()),
         Err(ApiError::Invalid { message, .. }) => {
             Ok((StatusCode::BAD_REQUEST, CheckPage { number, preview: None, error: Some(message) }).into_response())

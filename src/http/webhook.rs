@@ -8,8 +8,9 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 
 use super::AppState;
+use crate::domain::ForwardOutcome;
 use crate::domain::{Action, CallRecord, Decision, IncomingCall};
-use crate::policy::{self, Records};
+use crate::policy;
 use crate::provider::twilio::form::Params;
 use crate::provider::twilio::signature::Signed;
 use crate::provider::twilio::{request, twiml};
@@ -116,25 +117,24 @@ fn answer_or_forward(state: &AppState, call: &IncomingCall, now: Timestamp) -> (
             .unwrap_or_else(|| "panic".to_owned()),
     };
     tracing::error!(call_sid = %call.call_sid, error = %failure, "could not decide; forwarding the call");
-    let decision =
-        Decision { action: Action::Forward, reason: format!("forwarded: saidno could not decide ({failure})") };
+    let decision = Decision {
+        action: Action::Forward,
+        reason: format!("forwarded: saidno could not decide ({failure})"),
+        uses_single_allow: false,
+    };
     (state.fallback_twiml.clone(), CallRecord::new(call, now, &decision))
 }
 
 fn answer(state: &AppState, call: &IncomingCall, now: Timestamp) -> Result<(String, CallRecord), String> {
-    let records = match call.from.number() {
-        Some(number) => state.store.records_for(number).map_err(|e| e.to_string())?,
-        None => Records::default(),
-    };
+    let records = state.service.records_for(call).map_err(|e| e.to_string())?;
     let decision = policy::decide(call, &records, now, &state.settings);
-    let previous_calls = records.follow_ups.count;
-    let xml = twiml::answer_after(&decision, call, previous_calls, &state.settings).map_err(|e| e.to_string())?;
+    let xml = twiml::answer(&decision, call, &state.settings).map_err(|e| e.to_string())?;
     tracing::info!(
         call_sid = %call.call_sid, from = %call.from, decision = %decision.kind(), reason = %decision.reason,
         "call answered"
     );
     let mut record = CallRecord::new(call, now, &decision);
-    record.heard = Some(caller_hears(&decision, previous_calls, &state.settings));
+    record.heard = Some(caller_hears(&decision, &state.settings));
     Ok((xml, record))
 }
 
@@ -149,6 +149,35 @@ pub async fn dial_status(
     let answered_or_gone = matches!(outcome.status.as_deref(), Some("answered" | "canceled"));
     state.call_log.attach(call_sid, outcome);
     Ok(twiml_response(twiml::after_dial(answered_or_gone, &state.settings)))
+}
+
+/// `POST /twilio/escape`: a refused caller was offered "press 1 for an existing order". A 1 puts
+/// them through, and the log says they came through the escape hatch; anything else, goodbye.
+pub async fn escape(State(state): State<AppState>, SignedForm(params): SignedForm) -> Result<Response, WebhookError> {
+    let call = request::incoming_call(&params)?;
+    if params.get("Digits") != Some("1") {
+        return Ok(twiml_response(twiml::goodbye(&state.settings)));
+    }
+    tracing::info!(call_sid = %call.call_sid, "a refused caller came through the escape hatch");
+    state.call_log.attach(call.call_sid.clone(), ForwardOutcome { via_escape_hatch: true, ..Default::default() });
+    Ok(twiml_response(forward_or_fallback(&state, &call)))
+}
+
+/// `POST /twilio/screen`: a screened caller pressed 1 (put through) or did not (screened out).
+pub async fn screen(State(state): State<AppState>, SignedForm(params): SignedForm) -> Result<Response, WebhookError> {
+    let call = request::incoming_call(&params)?;
+    let passed = params.get("Digits") == Some("1");
+    let screening = if passed { "passed" } else { "screened out" };
+    state
+        .call_log
+        .attach(call.call_sid.clone(), ForwardOutcome { screening: Some(screening.to_owned()), ..Default::default() });
+    let xml = if passed { forward_or_fallback(&state, &call) } else { twiml::hangup() };
+    Ok(twiml_response(xml))
+}
+
+fn forward_or_fallback(state: &AppState, call: &IncomingCall) -> String {
+    twiml::forward(call.from.number().map(|n| n.as_str()), &state.settings)
+        .unwrap_or_else(|_| state.fallback_twiml.clone())
 }
 
 /// `POST /twilio/voicemail`: the caller left a message (or hung up during the greeting).

@@ -49,10 +49,10 @@ impl Service {
         for decline in declines {
             let party = decline.party();
             match companies.last_mut() {
-                Some(company) if company.key == party => company.numbers.push(decline.number.to_string()),
+                Some(company) if company.key == party => company.numbers.push(decline.target.to_string()),
                 _ => companies.push(CompanySummary {
-                    name: decline.company.clone().unwrap_or_else(|| decline.number.to_string()),
-                    numbers: vec![decline.number.to_string()],
+                    name: decline.company.clone().unwrap_or_else(|| decline.target.to_string()),
+                    numbers: vec![decline.target.to_string()],
                     declined_at: decline.declined_at,
                     declined_by: decline.declined_by.clone(),
                     follow_ups: self.store.follow_ups(&party)?,
@@ -82,26 +82,20 @@ impl Service {
         };
         let company = CompanySummary {
             key: key.to_owned(),
-            name: first.company.clone().unwrap_or_else(|| first.number.to_string()),
-            numbers: declines.iter().map(|d| d.number.to_string()).collect(),
+            name: first.company.clone().unwrap_or_else(|| first.target.to_string()),
+            numbers: declines.iter().map(|d| d.target.to_string()).collect(),
             declined_at: first.declined_at,
             declined_by: first.declined_by.clone(),
             follow_ups: self.store.follow_ups(key)?,
         };
-        // Refusals name the company; calls from its numbers after their decline count too (say,
+        // Refusals name their party; calls from its numbers after their decline count too (say,
         // one that an allow let through), so both indexes are read and merged.
-        let mut calls = Vec::new();
-        if let Some(name) = &first.company {
-            let by_company =
-                CallQuery { company: Some(name.clone()), since: Some(first.declined_at), ..Default::default() };
-            calls.extend(self.all_calls(by_company)?);
-        }
+        let by_party = CallQuery { party: Some(key.to_owned()), since: Some(first.declined_at), ..Default::default() };
+        let mut calls = self.all_calls(by_party)?;
         for decline in &declines {
-            let by_number = CallQuery {
-                number: Some(decline.number.to_string()),
-                since: Some(decline.declined_at),
-                ..Default::default()
-            };
+            let Some(number) = decline.target.number() else { continue };
+            let by_number =
+                CallQuery { number: Some(number.to_string()), since: Some(decline.declined_at), ..Default::default() };
             calls.extend(self.all_calls(by_number)?);
         }
         calls.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| b.call_sid.cmp(&a.call_sid)));
@@ -118,7 +112,7 @@ impl Service {
             return Ok(if declines.iter().any(|d| d.party() == key) { key } else { company_or_number.to_owned() });
         }
         match self.typed_number(company_or_number, true) {
-            Ok(number) => match declines.into_iter().find(|d| d.number == number) {
+            Ok(number) => match declines.into_iter().find(|d| d.target.number() == Some(&number)) {
                 Some(decline) => Ok(decline.party()),
                 None => Err(ServiceError::NotFound(format!("{number} is not declined"))),
             },

@@ -15,6 +15,14 @@ const TOP_COMPANIES: usize = 5;
 pub struct Totals {
     pub forwarded: u64,
     pub refused: u64,
+    /// Screened, or answered outside business hours.
+    pub other: u64,
+}
+
+impl Totals {
+    pub fn calls(&self) -> u64 {
+        self.forwarded + self.refused + self.other
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -24,6 +32,7 @@ pub struct DayTotals {
     pub date: Date,
     pub forwarded: u64,
     pub refused: u64,
+    pub other: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -46,7 +55,7 @@ impl Service {
         let mut days: Vec<DayTotals> = first_day
             .series(1.day())
             .take(CHART_DAYS as usize)
-            .map(|date| DayTotals { date, forwarded: 0, refused: 0 })
+            .map(|date| DayTotals { date, forwarded: 0, refused: 0, other: 0 })
             .collect();
         // Hours are counted in UTC; each is put on the local day it begins in.
         for hour in self.store.call_tallies(since, now)? {
@@ -54,12 +63,14 @@ impl Service {
             if let Some(day) = days.iter_mut().find(|day| day.date == date) {
                 day.forwarded += hour.forwarded;
                 day.refused += hour.refused;
+                day.other += hour.other;
             }
         }
         let sum = |last: usize| {
             days.iter().rev().take(last).fold(Totals::default(), |totals, day| Totals {
                 forwarded: totals.forwarded + day.forwarded,
                 refused: totals.refused + day.refused,
+                other: totals.other + day.other,
             })
         };
         let (today, last_7_days, last_30_days) = (sum(1), sum(7), sum(CHART_DAYS as usize));

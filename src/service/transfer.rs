@@ -9,9 +9,9 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::{MAX_COMPANY, MAX_NAME, MAX_NOTE, Service, ServiceError};
+use super::{MAX_COMPANY, MAX_NAME, MAX_NOTE, NewDecline, Service, ServiceError};
 use crate::domain::text::tidy;
-use crate::domain::{CallRecord, Channel, Decline, PhoneNumber, RefusalMode, company_key};
+use crate::domain::{CallRecord, Channel, Decline, RefusalMode, Target, company_key};
 use crate::store::CallQuery;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -39,17 +39,23 @@ pub struct ImportReport {
     pub skipped: Vec<RowProblem>,
 }
 
-/// A decline as a flat row: every field is text, empty when not set.
+/// A decline as a flat row: every field is text, empty when not set. Exactly one of `number`,
+/// `prefix`, `pattern` and `caller_name` says what the decline covers.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
 struct DeclineRow {
     number: String,
+    prefix: String,
+    pattern: String,
+    caller_name: String,
     company: String,
     note: String,
     declined_at: String,
     declined_by: String,
     channel: String,
     mode: String,
+    not_before: String,
+    escape_hatch: String,
 }
 
 impl std::str::FromStr for Format {
@@ -66,7 +72,7 @@ impl std::str::FromStr for Format {
 impl Service {
     pub fn export_declines(&self, format: Format) -> Result<String, ServiceError> {
         let mut declines = self.store.declines()?;
-        declines.sort_by(|a, b| a.declined_at.cmp(&b.declined_at).then_with(|| a.number.cmp(&b.number)));
+        declines.sort_by(|a, b| a.declined_at.cmp(&b.declined_at).then_with(|| a.target.key().cmp(&b.target.key())));
         match format {
             Format::Json => Ok(serde_json::to_string_pretty(&declines).expect("declines serialise") + "\n"),
             Format::Csv => csv_text(declines.iter().map(row_of)),
@@ -85,7 +91,7 @@ impl Service {
         };
         let mut declines = Vec::new();
         let mut problems = Vec::new();
-        let mut seen: HashMap<PhoneNumber, usize> = HashMap::new();
+        let mut seen: HashMap<Target, usize> = HashMap::new();
         for (record, line, row) in rows {
             let problem = |field: Option<&str>, message: String| RowProblem {
                 line,
@@ -94,10 +100,10 @@ impl Service {
                 message,
             };
             match self.decline_of(row) {
-                Ok(decline) => match seen.insert(decline.number.clone(), record) {
+                Ok(decline) => match seen.insert(decline.target.clone(), record) {
                     Some(first) => problems.push(problem(
                         Some("number"),
-                        format!("{} appears twice (record {first} and record {record})", decline.number),
+                        format!("{} appears twice (record {first} and record {record})", decline.target),
                     )),
                     None => declines.push(decline),
                 },
@@ -116,6 +122,9 @@ impl Service {
             }
         }
         self.store.save_declines(&declines)?;
+        if declines.iter().any(|decline| decline.target.number().is_none()) {
+            self.reload_rules()?;
+        }
         Ok(ImportReport { imported: declines.len(), skipped: problems })
     }
 
@@ -138,8 +147,31 @@ impl Service {
         let text = |field: &'static str, value: &str, max: usize| {
             tidy(field, Some(value), max).map_err(|e| (field, e.to_string()))
         };
-        let number =
-            PhoneNumber::parse_typed(&row.number, self.settings.region, true).map_err(|e| ("number", e.to_string()))?;
+        let some = |text: &str| Some(text.trim().to_owned()).filter(|text| !text.is_empty());
+        let typed = NewDecline {
+            number: row.number.clone(),
+            prefix: some(&row.prefix),
+            pattern: some(&row.pattern),
+            caller_name: some(&row.caller_name),
+            force: true,
+            ..Default::default()
+        };
+        let target = self.target(&typed).map_err(|error| match error {
+            ServiceError::Invalid { field, message } => (field, message),
+            other => ("number", other.to_string()),
+        })?;
+        let not_before = match row.not_before.trim() {
+            "" => None,
+            text => {
+                Some(text.parse::<Timestamp>().map_err(|e| ("not_before", format!("{text:?} is not a time: {e}")))?)
+            }
+        };
+        let escape_hatch = match row.escape_hatch.trim() {
+            "" => None,
+            "true" => Some(true),
+            "false" => Some(false),
+            other => return Err(("escape_hatch", format!("{other:?} is not true, false or empty"))),
+        };
         let declined_at = row
             .declined_at
             .trim()
@@ -155,20 +187,32 @@ impl Service {
             mode => Some(mode.parse::<RefusalMode>().map_err(|e| ("mode", e))?),
         };
         Ok(Decline {
-            number,
+            target,
             company: text("company", &row.company, MAX_COMPANY)?,
             note: text("note", &row.note, MAX_NOTE)?,
             declined_at,
             declined_by: text("declined_by", &row.declined_by, MAX_NAME)?,
             channel,
             mode,
+            not_before,
+            escape_hatch,
         })
     }
 }
 
 fn row_of(decline: &Decline) -> DeclineRow {
+    let (mut number, mut prefix, mut pattern, mut caller_name) = Default::default();
+    match &decline.target {
+        Target::Number(n) => number = n.to_string(),
+        Target::Prefix(p) => prefix = p.clone(),
+        Target::Pattern(p) => pattern = p.clone(),
+        Target::CallerName(p) => caller_name = p.clone(),
+    }
     DeclineRow {
-        number: decline.number.to_string(),
+        number,
+        prefix,
+        pattern,
+        caller_name,
         company: decline.company.clone().unwrap_or_default(),
         note: decline.note.clone().unwrap_or_default(),
         declined_at: decline.declined_at.to_string(),
@@ -178,6 +222,8 @@ fn row_of(decline: &Decline) -> DeclineRow {
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default(),
         mode: decline.mode.map(|mode| mode.to_string()).unwrap_or_default(),
+        not_before: decline.not_before.map(|at| at.to_string()).unwrap_or_default(),
+        escape_hatch: decline.escape_hatch.map(|on| on.to_string()).unwrap_or_default(),
     }
 }
 
@@ -190,7 +236,7 @@ fn invalid_file(message: String) -> ServiceError {
 fn csv_rows(text: &str) -> Result<Vec<Numbered>, ServiceError> {
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::None).from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| invalid_file(format!("the header line cannot be read: {e}")))?.clone();
-    if !headers.iter().any(|header| header == "number") {
+    if !headers.iter().any(|header| ["number", "prefix", "pattern", "caller_name"].contains(&header)) {
         return Err(invalid_file("the header line must name a \"number\" column".into()));
     }
     let mut rows = Vec::new();
@@ -222,8 +268,17 @@ fn json_rows(text: &str) -> Result<Vec<Numbered>, ServiceError> {
         // JSON keeps absent fields as null and the mode as a name; the row takes text alone.
         let mut row = DeclineRow::default();
         let object = value.as_object().cloned().unwrap_or_default();
-        let field = |name: &str| object.get(name).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        let field = |name: &str| match object.get(name) {
+            Some(serde_json::Value::Bool(on)) => on.to_string(),
+            Some(value) => value.as_str().unwrap_or_default().to_owned(),
+            None => String::new(),
+        };
         row.number = field("number");
+        row.prefix = field("prefix");
+        row.pattern = field("pattern");
+        row.caller_name = field("caller_name");
+        row.not_before = field("not_before");
+        row.escape_hatch = field("escape_hatch");
         row.company = field("company");
         row.note = field("note");
         row.declined_at = field("declined_at");

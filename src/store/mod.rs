@@ -5,13 +5,12 @@ mod query;
 mod sled;
 
 pub use self::memory::MemoryStore;
-pub use self::query::{CallPage, CallQuery, Cursor, HourTally, SCAN_BUDGET};
+pub use self::query::{CallPage, CallQuery, Cursor, HourTally, SCAN_BUDGET, party_of};
 pub use self::sled::SledStore;
 
 use jiff::Timestamp;
 
-use crate::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber};
-use crate::policy::Records;
+use crate::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -27,15 +26,19 @@ pub enum StoreError {
 /// Changes to declines and allows are on disk when the call returns; call-log writes are batched
 /// and reach the disk within the store's flush interval or at `flush`.
 pub trait Store: Send + Sync + 'static {
-    /// Everything on record for one number, in one look.
-    fn records_for(&self, number: &PhoneNumber) -> Result<Records, StoreError>;
+    /// The decline of exactly this target (one number, one range, one pattern), if any.
+    fn decline(&self, target: &Target) -> Result<Option<Decline>, StoreError>;
+    fn allow_of(&self, number: &PhoneNumber) -> Result<Option<Allow>, StoreError>;
 
     /// Saves a decline, and its company's name if the company is new.
     fn save_decline(&self, decline: &Decline) -> Result<(), StoreError>;
-    fn remove_decline(&self, number: &PhoneNumber) -> Result<Option<Decline>, StoreError>;
+    fn remove_decline(&self, target: &Target) -> Result<Option<Decline>, StoreError>;
+    /// Every decline: numbers, ranges and patterns.
     fn declines(&self) -> Result<Vec<Decline>, StoreError>;
     /// Saves many declines at once: all of them are on disk, or none is.
     fn save_declines(&self, declines: &[Decline]) -> Result<(), StoreError>;
+    /// The declines that are not of one number: few, and matched in memory.
+    fn rules(&self) -> Result<Vec<Decline>, StoreError>;
     /// The company's name as first written, by its key (see `domain::company_key`).
     fn company_name(&self, key: &str) -> Result<Option<String>, StoreError>;
     /// The calls refused since the party (see `domain::party_key`) was told no.
@@ -45,13 +48,19 @@ pub trait Store: Send + Sync + 'static {
     fn remove_allow(&self, number: &PhoneNumber) -> Result<Option<Allow>, StoreError>;
     fn allows(&self) -> Result<Vec<Allow>, StoreError>;
 
-    /// Logs calls; each refusal counts as a follow-up for its party and is numbered as such.
+    /// The owner's pause switch: while on, every call rings through.
+    fn paused(&self) -> Result<bool, StoreError>;
+    fn set_paused(&self, paused: bool) -> Result<(), StoreError>;
+
+    /// Logs calls; each refusal counts as a follow-up for its party and is numbered as such, and a
+    /// call that used a single-use allow spends it.
     fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError>;
     /// Adds what the provider reported after the call to the call's entry; false if there is none.
     fn attach_outcome(&self, call_sid: &str, outcome: ForwardOutcome) -> Result<bool, StoreError>;
     /// One page of the log, newest first, read along an index so that no page walks the whole log.
     fn call_page(&self, query: &CallQuery) -> Result<CallPage, StoreError>;
-    /// Calls per hour (UTC) in `[since, until)`, for the dashboard; hours without calls are left out.
+    /// Calls per hour (UTC) for the hours that begin in `[since, until)`, for the dashboard; hours
+    /// without calls are left out.
     fn call_tallies(&self, since: Timestamp, until: Timestamp) -> Result<Vec<HourTally>, StoreError>;
 
     /// The argon2 hash of the web page's password, if one was set.
@@ -78,13 +87,15 @@ mod contract {
 
     fn decline(text: &str, company: &str) -> Decline {
         Decline {
-            number: number(text),
+            target: Target::Number(number(text)),
             company: Some(company.into()),
             note: None,
             declined_at: "2026-11-03T10:00:00Z".parse().unwrap(),
             declined_by: None,
             channel: Channel::CommandLine,
             mode: None,
+            not_before: None,
+            escape_hatch: None,
         }
     }
 
@@ -101,6 +112,9 @@ mod contract {
             verstat: None,
             outcome: None,
             follow_up: None,
+            party: None,
+            flagged: false,
+            used_single_allow: false,
             heard: None,
         }
     }
@@ -110,22 +124,54 @@ mod contract {
         store.save_decline(&decline("+442079460124", "Everest Windows")).unwrap();
         store.save_allow(&Allow::always(number("+442079460124"), None, Timestamp::UNIX_EPOCH)).unwrap();
 
-        let records = store.records_for(&number("+442079460123")).unwrap();
-        assert_eq!(records.decline.unwrap().company.as_deref(), Some("Everest Windows"));
-        assert!(records.allow.is_none());
-        let both = store.records_for(&number("+442079460124")).unwrap();
-        assert!(both.decline.is_some() && both.allow.is_some());
-        assert_eq!(store.records_for(&number("+442079460125")).unwrap(), Records::default());
+        let found = store.decline(&Target::Number(number("+442079460123"))).unwrap();
+        assert_eq!(found.unwrap().company.as_deref(), Some("Everest Windows"));
+        assert!(store.allow_of(&number("+442079460123")).unwrap().is_none());
+        assert!(store.allow_of(&number("+442079460124")).unwrap().is_some());
+        assert!(store.decline(&Target::Number(number("+442079460125"))).unwrap().is_none());
         assert_eq!(store.company_name("everest windows").unwrap().as_deref(), Some("Everest Windows"));
         assert_eq!(store.company_name("everest").unwrap(), None);
         assert_eq!(store.declines().unwrap().len(), 2);
 
-        let removed = store.remove_decline(&number("+442079460123")).unwrap();
-        assert_eq!(removed.unwrap().number.as_str(), "+442079460123");
-        assert!(store.remove_decline(&number("+442079460123")).unwrap().is_none());
+        let target = Target::Number(number("+442079460123"));
+        assert_eq!(store.remove_decline(&target).unwrap().unwrap().target, target);
+        assert!(store.remove_decline(&target).unwrap().is_none());
         assert_eq!(store.declines().unwrap().len(), 1);
         assert!(store.remove_allow(&number("+442079460124")).unwrap().is_some());
         assert!(store.allows().unwrap().is_empty());
+    }
+
+    pub fn ranges_and_patterns_are_rules_apart_from_numbers(store: &dyn Store) {
+        store.save_decline(&decline("+442079460123", "Everest Windows")).unwrap();
+        let range =
+            Decline { target: Target::Prefix("+4416329601".into()), ..decline("+442079460123", "Rotating Ltd") };
+        let pattern = Decline { target: Target::Pattern("\\+23480\\d{8}".into()), ..range.clone() };
+        store.save_decline(&range).unwrap();
+        store.save_decline(&pattern).unwrap();
+        assert_eq!(store.declines().unwrap().len(), 3);
+        let mut rules: Vec<Target> = store.rules().unwrap().into_iter().map(|d| d.target).collect();
+        rules.sort_by_key(|t| t.key());
+        assert_eq!(rules, [pattern.target.clone(), range.target.clone()]);
+        assert!(store.remove_decline(&range.target).unwrap().is_some());
+        assert_eq!(store.rules().unwrap().len(), 1);
+    }
+
+    pub fn the_pause_switch_is_kept(store: &dyn Store) {
+        assert!(!store.paused().unwrap());
+        store.set_paused(true).unwrap();
+        assert!(store.paused().unwrap());
+        store.set_paused(false).unwrap();
+        assert!(!store.paused().unwrap());
+    }
+
+    pub fn a_call_on_a_single_use_allow_spends_it(store: &dyn Store) {
+        let allow = Allow { once: true, ..Allow::always(number("+442079460123"), None, Timestamp::UNIX_EPOCH) };
+        store.save_allow(&allow).unwrap();
+        let mut used = call("CA1", "2026-11-04T10:00:00Z", DecisionKind::Forward);
+        used.used_single_allow = true;
+        store.append_calls(&[used]).unwrap();
+        let spent = store.allow_of(&number("+442079460123")).unwrap().unwrap();
+        assert_eq!(spent.used_at, Some("2026-11-04T10:00:00Z".parse().unwrap()));
     }
 
     pub fn calls_come_back_newest_first_and_filtered(store: &dyn Store) {
@@ -150,14 +196,14 @@ mod contract {
     pub fn refusals_count_as_follow_ups_of_their_company(store: &dyn Store) {
         store.save_decline(&decline("+442079460123", "Everest Windows")).unwrap();
         let mut refused = call("CA1", "2026-11-04T10:00:00Z", DecisionKind::Decline);
-        refused.company = Some("Everest Windows".into());
+        refused.party = Some("company:everest windows".into());
         let mut from_other_number = call("CA2", "2026-11-05T10:00:00Z", DecisionKind::Decline);
-        from_other_number.company = Some("everest  WINDOWS".into());
+        from_other_number.party = Some("company:everest windows".into());
         from_other_number.from = "+442079460124".into();
         store.append_calls(&[refused, call("CA3", "2026-11-06T10:00:00Z", DecisionKind::Forward)]).unwrap();
         store.append_calls(&[from_other_number]).unwrap();
 
-        let follow_ups = store.records_for(&number("+442079460123")).unwrap().follow_ups;
+        let follow_ups = store.follow_ups("company:everest windows").unwrap();
         assert_eq!(follow_ups.count, 2);
         assert_eq!(follow_ups.first_at, Some("2026-11-04T10:00:00Z".parse().unwrap()));
         assert_eq!(follow_ups.last_at, Some("2026-11-05T10:00:00Z".parse().unwrap()));
@@ -192,6 +238,7 @@ mod contract {
             let mut call = call(&format!("CA{i:02}"), &format!("2026-11-01T10:{i:02}:00Z"), decision);
             call.from = format!("+4420794601{:02}", i % 5);
             call.company = (decision == DecisionKind::Decline).then(|| format!("Company {}", i % 2));
+            call.party = call.company.as_deref().map(|company| crate::domain::party_key(Some(company), ""));
             calls.push(call);
         }
         store.append_calls(&calls).unwrap();
@@ -267,9 +314,34 @@ mod contract {
         ($name:ident, $make:expr) => {
             mod $name {
                 #[test]
+                fn pages_follow_their_cursor_through_each_filter() {
+                    let (_dir, store) = $make;
+                    super::pages_follow_their_cursor_through_each_filter(&store);
+                }
+                #[test]
+                fn hours_are_tallied_and_declines_saved_together() {
+                    let (_dir, store) = $make;
+                    super::hours_are_tallied_and_declines_saved_together(&store);
+                }
+                #[test]
                 fn declines_and_allows_are_kept_by_number() {
                     let (_dir, store) = $make;
                     super::declines_and_allows_are_kept_by_number(&store);
+                }
+                #[test]
+                fn ranges_and_patterns_are_rules_apart_from_numbers() {
+                    let (_dir, store) = $make;
+                    super::ranges_and_patterns_are_rules_apart_from_numbers(&store);
+                }
+                #[test]
+                fn the_pause_switch_is_kept() {
+                    let (_dir, store) = $make;
+                    super::the_pause_switch_is_kept(&store);
+                }
+                #[test]
+                fn a_call_on_a_single_use_allow_spends_it() {
+                    let (_dir, store) = $make;
+                    super::a_call_on_a_single_use_allow_spends_it(&store);
                 }
                 #[test]
                 fn calls_come_back_newest_first_and_filtered() {
@@ -280,16 +352,6 @@ mod contract {
                 fn refusals_count_as_follow_ups_of_their_company() {
                     let (_dir, store) = $make;
                     super::refusals_count_as_follow_ups_of_their_company(&store);
-                }
-                #[test]
-                fn pages_follow_their_cursor_through_each_filter() {
-                    let (_dir, store) = $make;
-                    super::pages_follow_their_cursor_through_each_filter(&store);
-                }
-                #[test]
-                fn hours_are_tallied_and_declines_saved_together() {
-                    let (_dir, store) = $make;
-                    super::hours_are_tallied_and_declines_saved_together(&store);
                 }
                 #[test]
                 fn outcomes_attach_to_their_call_and_merge() {

@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{CallRecord, DecisionKind, company_key};
+use crate::domain::{CallRecord, DecisionKind, company_key, party_key};
 
 /// The most log entries one page may look at when its filters cannot all be answered by an index
 /// (a search, or a number and a decision together). A page that runs out of budget ends early
@@ -18,8 +18,11 @@ pub struct CallQuery {
     pub decision: Option<DecisionKind>,
     /// Calls from this number, as logged (E.164 or `withheld`).
     pub number: Option<String>,
-    /// Calls refused on behalf of this company, by name or key (case and spacing do not matter).
+    /// Calls refused on behalf of this company, by name (case and spacing do not matter).
     pub company: Option<String>,
+    /// Calls refused on behalf of this party (see `domain::party_key`): a company, or a number,
+    /// range or pattern declined without a name.
+    pub party: Option<String>,
     pub since: Option<Timestamp>,
     /// Calls strictly before this moment.
     pub until: Option<Timestamp>,
@@ -42,13 +45,15 @@ pub struct CallPage {
     pub next: Option<Cursor>,
 }
 
-/// How many calls were forwarded and refused in one hour.
+/// How many calls were forwarded, refused, and otherwise answered (screened, after hours) in one hour.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HourTally {
     #[serde(skip)]
     pub hour: Timestamp,
     pub forwarded: u64,
     pub refused: u64,
+    #[serde(default)]
+    pub other: u64,
 }
 
 impl Cursor {
@@ -94,19 +99,39 @@ impl CallQuery {
         self.decision.or(self.declined_only.then_some(DecisionKind::Decline))
     }
 
-    /// The company filter as a key, so that "everest  WINDOWS" finds "Everest Windows".
-    pub fn company_key(&self) -> Option<String> {
-        self.company.as_deref().map(company_key).filter(|key| !key.is_empty())
+    /// The party the query is narrowed to: the one named, or the company's, so that
+    /// "everest  WINDOWS" finds "Everest Windows".
+    pub fn party(&self) -> Option<String> {
+        let company = self.company.as_deref().filter(|name| !company_key(name).is_empty());
+        self.party.clone().or_else(|| company.map(|name| party_key(Some(name), "")))
     }
 
     /// Whether a call passes every filter; the index a store reads along may already ensure some.
     pub fn matches(&self, call: &CallRecord) -> bool {
         self.decision().is_none_or(|decision| call.decision == decision)
             && self.number.as_deref().is_none_or(|number| call.from == number)
-            && self.company_key().is_none_or(|key| call.company.as_deref().map(company_key).as_deref() == Some(&key))
+            && self.party().is_none_or(|party| party_of(call).as_deref() == Some(&party))
             && self.since.is_none_or(|since| call.at >= since)
             && self.until.is_none_or(|until| call.at < until)
             && self.search.as_deref().is_none_or(|words| mentions(call, words))
+    }
+}
+
+/// Who a refused call counts toward; calls logged before the party was kept give their company's.
+pub fn party_of(call: &CallRecord) -> Option<String> {
+    if !call.is_refusal() {
+        return None;
+    }
+    call.party.clone().or_else(|| call.company.as_deref().map(|company| party_key(Some(company), "")))
+}
+
+impl HourTally {
+    pub fn count(&mut self, decision: DecisionKind) {
+        match decision {
+            DecisionKind::Forward => self.forwarded += 1,
+            DecisionKind::Decline => self.refused += 1,
+            DecisionKind::Screen | DecisionKind::Closed => self.other += 1,
+        }
     }
 }
 

@@ -1,14 +1,15 @@
 //! The sled store: one tree, keys prefixed by kind, values as JSON so new fields can be added.
 //!
 //! Key layout (the time-ordered keys sort by time, then by a counter for calls in the same microsecond):
-//! `decline:<e164>` and `allow:<e164>` hold the records; `call:<time><id>` holds one call;
+//! `decline:<e164>` and `allow:<e164>` hold the records; `rule:<kind>:<text>` holds a decline of
+//! a range or pattern; `call:<time><id>` holds one call;
 //! `call-sid:<sid>` points at that call's key; `refused:<time><id>` marks a refused call, so the
-//! list of refusals is read without walking past forwarded calls; `forwarded:<time><id>`,
-//! `by-from:<number>\0<time><id>` and `by-company:<key>\0<time><id>` do the same for forwarded calls,
-//! one caller's calls and one company's calls, so every filtered page is read along its own index.
-//! `tally:<hour>` counts forwarded and refused calls per hour for the dashboard. `company:<key>`
-//! keeps a company's name as first written; `follow-ups:<party>` counts a declined party's calls
-//! since the decline; `secret:password` holds the web page's password hash.
+//! list of refusals is read without walking past forwarded calls; `forwarded:`, `screened:` and
+//! `closed:` do the same for the other decisions, and `by-from:<number>\0<time><id>` and
+//! `by-party:<party>\0<time><id>` for one caller's calls and one declined party's calls, so every
+//! filtered page is read along its own index. `tally:<hour>` counts calls per hour for the
+//! dashboard. `company:<key>` keeps a company's name as first written; `follow-ups:<party>` counts
+//! a declined party's calls since the decline; `secret:password` holds the web page's password hash.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -19,9 +20,11 @@ use serde::de::DeserializeOwned;
 
 use jiff::Timestamp;
 
+use super::query::party_of;
 use super::{CallPage, CallQuery, Cursor, HourTally, SCAN_BUDGET, Store, StoreError};
-use crate::domain::{Allow, CallRecord, DecisionKind, Decline, FollowUps, ForwardOutcome, PhoneNumber, company_key};
-use crate::policy::Records;
+use crate::domain::{
+    Allow, CallRecord, DecisionKind, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target, company_key,
+};
 
 const DECLINE: &[u8] = b"decline:";
 const ALLOW: &[u8] = b"allow:";
@@ -30,9 +33,13 @@ const CALL_SID: &[u8] = b"call-sid:";
 const REFUSED: &[u8] = b"refused:";
 const COMPANY: &[u8] = b"company:";
 const FOLLOW_UPS: &[u8] = b"follow-ups:";
+const RULE: &[u8] = b"rule:";
+const PAUSED: &[u8] = b"setting:paused";
 const FORWARDED: &[u8] = b"forwarded:";
+const SCREENED: &[u8] = b"screened:";
+const CLOSED: &[u8] = b"closed:";
 const BY_FROM: &[u8] = b"by-from:";
-const BY_COMPANY: &[u8] = b"by-company:";
+const BY_PARTY: &[u8] = b"by-party:";
 const TALLY: &[u8] = b"tally:";
 const PASSWORD: &[u8] = b"secret:password";
 /// Set once the indexes cover every call, so a database from before they existed is indexed once.
@@ -88,6 +95,7 @@ impl SledStore {
             let mut stored: HourTally = self.get(&tally_key)?.unwrap_or_default();
             stored.forwarded += add.forwarded;
             stored.refused += add.refused;
+            stored.other += add.other;
             batch.insert(tally_key, encode(&stored)?);
         }
         Ok(())
@@ -154,13 +162,28 @@ impl SledStore {
     }
 }
 
+fn decline_key(target: &Target) -> Vec<u8> {
+    match target {
+        Target::Number(number) => key(DECLINE, number.as_str().as_bytes()),
+        other => key(RULE, other.key().as_bytes()),
+    }
+}
+
 /// The index entries of one call, at its position in the log.
 fn index_call(batch: &mut sled::Batch, position: &[u8], call: &CallRecord) {
-    let decision_index = if call.is_refusal() { REFUSED } else { FORWARDED };
-    batch.insert(key(decision_index, position), &[][..]);
+    batch.insert(key(decision_index(call.decision), position), &[][..]);
     batch.insert([BY_FROM, call.from.as_bytes(), b"\0", position].concat(), &[][..]);
-    if let Some(company) = &call.company {
-        batch.insert([BY_COMPANY, company_key(company).as_bytes(), b"\0", position].concat(), &[][..]);
+    if let Some(party) = party_of(call) {
+        batch.insert([BY_PARTY, party.as_bytes(), b"\0", position].concat(), &[][..]);
+    }
+}
+
+fn decision_index(decision: DecisionKind) -> &'static [u8] {
+    match decision {
+        DecisionKind::Forward => FORWARDED,
+        DecisionKind::Decline => REFUSED,
+        DecisionKind::Screen => SCREENED,
+        DecisionKind::Closed => CLOSED,
     }
 }
 
@@ -169,11 +192,7 @@ fn hour_of(at: Timestamp) -> u64 {
 }
 
 fn tally(tallies: &mut HashMap<u64, HourTally>, call: &CallRecord) {
-    let tally = tallies.entry(hour_of(call.at)).or_default();
-    match call.decision {
-        DecisionKind::Forward => tally.forwarded += 1,
-        DecisionKind::Decline => tally.refused += 1,
-    }
+    tallies.entry(hour_of(call.at)).or_default().count(call.decision);
 }
 
 fn corrupt_key() -> StoreError {
@@ -197,13 +216,12 @@ fn backend(error: sled::Error) -> StoreError {
 }
 
 impl Store for SledStore {
-    fn records_for(&self, number: &PhoneNumber) -> Result<Records, StoreError> {
-        let decline: Option<Decline> = self.get(&key(DECLINE, number.as_str().as_bytes()))?;
-        let follow_ups = match &decline {
-            Some(decline) => self.follow_ups(&decline.party())?,
-            None => FollowUps::default(),
-        };
-        Ok(Records { decline, allow: self.get(&key(ALLOW, number.as_str().as_bytes()))?, follow_ups })
+    fn decline(&self, target: &Target) -> Result<Option<Decline>, StoreError> {
+        self.get(&decline_key(target))
+    }
+
+    fn allow_of(&self, number: &PhoneNumber) -> Result<Option<Allow>, StoreError> {
+        self.get(&key(ALLOW, number.as_str().as_bytes()))
     }
 
     fn save_decline(&self, decline: &Decline) -> Result<(), StoreError> {
@@ -214,17 +232,23 @@ impl Store for SledStore {
                 batch.insert(company_key, encode(company)?);
             }
         }
-        batch.insert(key(DECLINE, decline.number.as_str().as_bytes()), encode(decline)?);
+        batch.insert(decline_key(&decline.target), encode(decline)?);
         self.db.apply_batch(batch).map_err(backend)?;
         self.flush()
     }
 
-    fn remove_decline(&self, number: &PhoneNumber) -> Result<Option<Decline>, StoreError> {
-        self.remove_durably(key(DECLINE, number.as_str().as_bytes()))
+    fn remove_decline(&self, target: &Target) -> Result<Option<Decline>, StoreError> {
+        self.remove_durably(decline_key(target))
     }
 
     fn declines(&self) -> Result<Vec<Decline>, StoreError> {
-        self.all(DECLINE)
+        let mut declines = self.all(DECLINE)?;
+        declines.extend(self.rules()?);
+        Ok(declines)
+    }
+
+    fn rules(&self) -> Result<Vec<Decline>, StoreError> {
+        self.all(RULE)
     }
 
     fn save_declines(&self, declines: &[Decline]) -> Result<(), StoreError> {
@@ -237,7 +261,7 @@ impl Store for SledStore {
                     new_companies.entry(company_key).or_insert(company.clone());
                 }
             }
-            batch.insert(key(DECLINE, decline.number.as_str().as_bytes()), encode(decline)?);
+            batch.insert(decline_key(&decline.target), encode(decline)?);
         }
         for (company_key, company) in new_companies {
             batch.insert(company_key, encode(&company)?);
@@ -266,6 +290,14 @@ impl Store for SledStore {
         self.all(ALLOW)
     }
 
+    fn paused(&self) -> Result<bool, StoreError> {
+        Ok(self.get(PAUSED)?.unwrap_or(false))
+    }
+
+    fn set_paused(&self, paused: bool) -> Result<(), StoreError> {
+        self.put_durably(PAUSED.to_vec(), &paused)
+    }
+
     fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
         // Counters touched by this batch, so that two refusals in one batch both count.
@@ -273,7 +305,7 @@ impl Store for SledStore {
         let mut tallies: HashMap<u64, HourTally> = HashMap::new();
         for call in calls {
             let mut call = call.clone();
-            if let Some(party) = call.party() {
+            if let Some(party) = call.party.clone().filter(|_| call.is_refusal()) {
                 let follow_ups = match counted.entry(party) {
                     Entry::Occupied(entry) => entry.into_mut(),
                     Entry::Vacant(entry) => {
@@ -283,6 +315,13 @@ impl Store for SledStore {
                 };
                 follow_ups.record(call.at);
                 call.follow_up = Some(follow_ups.count);
+            }
+            if call.used_single_allow
+                && let Some(number) = PhoneNumber::from_e164(&call.from)
+                && let Some(mut allow) = self.allow_of(&number)?
+            {
+                allow.used_at.get_or_insert(call.at);
+                batch.insert(key(ALLOW, number.as_str().as_bytes()), encode(&allow)?);
             }
             let call_key = self.call_key(&call)?;
             batch.insert(key(CALL, &call_key), encode(&call)?);
@@ -314,14 +353,10 @@ impl Store for SledStore {
         // The narrowest index that answers one of the filters; the rest are checked per call.
         let index = if let Some(number) = &query.number {
             [BY_FROM, number.as_bytes(), b"\0"].concat()
-        } else if let Some(company) = query.company_key() {
-            [BY_COMPANY, company.as_bytes(), b"\0"].concat()
+        } else if let Some(party) = query.party() {
+            [BY_PARTY, party.as_bytes(), b"\0"].concat()
         } else {
-            match query.decision() {
-                Some(DecisionKind::Decline) => REFUSED.to_vec(),
-                Some(DecisionKind::Forward) => FORWARDED.to_vec(),
-                None => CALL.to_vec(),
-            }
+            query.decision().map_or(CALL, decision_index).to_vec()
         };
         self.walk(&index, query)
     }
@@ -383,15 +418,19 @@ mod tests {
                 verstat: None,
                 outcome: None,
                 follow_up: None,
+                party: Some("company:everest".into()),
+                flagged: false,
+                used_single_allow: false,
                 heard: None,
             };
             store.append_calls(std::slice::from_ref(&refused)).unwrap();
             refused.call_sid = "CA2".into();
             refused.decision = DecisionKind::Forward;
             refused.company = None;
+            refused.party = None;
             store.append_calls(&[refused]).unwrap();
             // Take the database back to how an older saidno left it: calls without indexes.
-            for prefix in [REFUSED, FORWARDED, BY_FROM, BY_COMPANY, TALLY, INDEXED] {
+            for prefix in [REFUSED, FORWARDED, BY_FROM, BY_PARTY, TALLY, INDEXED] {
                 for entry in store.db.scan_prefix(prefix).keys() {
                     store.db.remove(entry.unwrap()).unwrap();
                 }

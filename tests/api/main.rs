@@ -6,6 +6,7 @@ mod cli;
 mod fail_open;
 mod helpers;
 mod lifecycle;
+mod policy;
 mod review_api;
 mod voice;
 mod web;

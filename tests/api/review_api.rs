@@ -44,11 +44,14 @@ async fn the_openapi_description_lists_every_api_route() {
         "GET /companies/{key}/evidence",
         "GET /dashboard",
         "GET /check",
+        "POST /check",
+        "GET /pause",
+        "POST /pause",
         "PUT /admin/password",
     ] {
         assert!(described.contains(&route.to_owned()), "{route} missing from {described:?}");
     }
-    assert_eq!(described.len(), 16, "{described:?}");
+    assert_eq!(described.len(), 19, "{described:?}");
     assert!(spec["components"]["schemas"]["Decline"].is_object());
     let unauthenticated = app.http.get(app.url("/api/v1/openapi.json")).send().await.unwrap();
     assert_eq!(unauthenticated.status(), 401);
@@ -140,6 +143,9 @@ async fn declines_round_trip_exactly_through_csv_and_json() {
     app.decline(json!({"number": PUSHY, "company": "Everest Windows", "note": "said \"no\", twice", "mode": "reject"}))
         .await;
     app.decline(json!({"number": "+442079460124", "declined_by": "Sam"})).await;
+    app.decline(json!({"number": "020 7946 01*", "company": "Rotating Ltd", "escape_hatch": true})).await;
+    app.decline(json!({"pattern": "\\+23480\\d{8}", "not_before": "2099-01-01T00:00:00Z"})).await;
+    app.decline(json!({"caller_name": "V\\d{15}"})).await;
     for format in ["csv", "json"] {
         let (status, exported) = app.api_text(Method::GET, &format!("/declines/export?format={format}"), None).await;
         assert_eq!(status, 200);
@@ -154,6 +160,8 @@ async fn declines_round_trip_exactly_through_csv_and_json() {
         assert_eq!(status, 200, "{report}");
         let (_, again) = fresh.api_text(Method::GET, &format!("/declines/export?format={format}"), None).await;
         assert_eq!(again, exported, "{format}");
+        // The imported range is in force at once.
+        assert_eq!(fresh.call("CA860", "+442079460155").await.verbs(), ["Say", "Gather", "Hangup"], "{format}");
     }
 }
 
@@ -221,7 +229,7 @@ async fn the_dashboard_counts_today_and_the_password_must_be_long_enough() {
     app.call("CA850", PUSHY).await;
     app.call("CA851", "+442079460555").await;
     let (_, dashboard) = app.api(Method::GET, "/dashboard", None).await;
-    assert_eq!(dashboard["today"], json!({"forwarded": 1, "refused": 1}));
+    assert_eq!(dashboard["today"], json!({"forwarded": 1, "refused": 1, "other": 0}));
     assert_eq!(dashboard["days"].as_array().unwrap().len(), 30);
     assert_eq!(dashboard["top_companies"][0]["name"], "Everest Windows");
 
