@@ -14,7 +14,8 @@ const QUEUE: usize = 8192;
 const BATCH: usize = 512;
 
 enum Entry {
-    Call(CallRecord),
+    // Boxed: a call record is several times the size of the other entries.
+    Call(Box<CallRecord>),
     Outcome {
         call_sid: String,
         outcome: ForwardOutcome,
@@ -44,7 +45,7 @@ impl CallLog {
 
     /// Queues a call for the log without waiting.
     pub fn record(&self, call: CallRecord) {
-        self.enqueue(Entry::Call(call));
+        self.enqueue(Entry::Call(Box::new(call)));
     }
 
     /// Queues what the provider reported after a call; it lands after the call itself.
@@ -94,7 +95,7 @@ fn write_entries(store: Arc<dyn Store>, mut entries: mpsc::Receiver<Entry>) {
         let mut next = Some(first);
         while let Some(entry) = next.take() {
             match entry {
-                Entry::Call(call) => calls.push(call),
+                Entry::Call(call) => calls.push(*call),
                 Entry::Outcome { call_sid, outcome } => {
                     write_calls(store.as_ref(), &mut calls);
                     match store.attach_outcome(&call_sid, outcome) {
