@@ -134,6 +134,12 @@ test('sign in, decline a forwarded call with a company, and see its next call re
   await page.click('text=Evidence (printable)');
   assert.match(await page.locator('#attempts').textContent(), /CAe2e2/);
   await shot(page, '07-evidence');
+  // On a phone the log reads as one card per call, with nothing cut off at the side.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${base}/calls`);
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 390, `the calls page is ${width}px wide on a phone`);
+  await shot(page, '13-calls-on-a-phone');
   await page.close();
 });
 
