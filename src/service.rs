@@ -348,10 +348,6 @@ impl Service {
         }
     }
 
-    pub fn settings(&self) -> &Settings {
-        &self.settings
-    }
-
     /// The pause switch: while on, every call rings through.
     pub fn set_paused(&self, paused: bool) -> Result<bool, ServiceError> {
         self.store.set_paused(paused)?;

@@ -104,20 +104,19 @@ impl Service {
         Ok(CompanyTimeline { company, declines, attempts })
     }
 
-    /// The party key for a company name or a number, as the owner would type either.
+    /// The party key for a company name or a declined number, as the owner would type either.
     pub fn party_for(&self, company_or_number: &str) -> Result<String, ServiceError> {
-        let key = party_key(Some(company_or_number), "");
         let declines = self.store.declines()?;
-        if declines.iter().any(|d| d.party() == key) || declines.iter().any(|d| d.party() == company_or_number) {
-            return Ok(if declines.iter().any(|d| d.party() == key) { key } else { company_or_number.to_owned() });
+        let by_name = party_key(Some(company_or_number), "");
+        if declines.iter().any(|decline| decline.party() == by_name) {
+            return Ok(by_name);
         }
-        match self.typed_number(company_or_number, true) {
-            Ok(number) => match declines.into_iter().find(|d| d.target.number() == Some(&number)) {
-                Some(decline) => Ok(decline.party()),
-                None => Err(ServiceError::NotFound(format!("{number} is not declined"))),
-            },
-            Err(_) => Err(ServiceError::NotFound(format!("no declined company called {company_or_number:?}"))),
+        if let Ok(number) = self.typed_number(company_or_number, true)
+            && let Some(decline) = declines.iter().find(|decline| decline.target.number() == Some(&number))
+        {
+            return Ok(decline.party());
         }
+        Err(ServiceError::NotFound(format!("no declined company or number {company_or_number:?}")))
     }
 }
 
