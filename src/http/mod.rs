@@ -3,6 +3,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod health;
 pub mod router;
 pub mod webhook;
 
@@ -31,6 +32,7 @@ pub struct Shared {
     /// giving it cannot fail too.
     pub fallback_twiml: String,
     pub admin_token: auth::AdminToken,
+    pub health: health::Health,
 }
 
 impl AppState {

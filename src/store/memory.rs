@@ -138,6 +138,10 @@ impl Store for MemoryStore {
             .collect())
     }
 
+    fn probe(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     fn flush(&self) -> Result<(), StoreError> {
         Ok(())
     }

@@ -2,9 +2,11 @@
 
 mod memory;
 mod sled;
+mod unavailable;
 
 pub use self::memory::MemoryStore;
 pub use self::sled::SledStore;
+pub use self::unavailable::UnavailableStore;
 
 use jiff::Timestamp;
 
@@ -19,6 +21,8 @@ pub enum StoreError {
     Backend(String),
     #[error("a stored record could not be read: {0}")]
     Corrupt(String),
+    #[error("the database is not available: {0}")]
+    Unavailable(String),
 }
 
 /// Which calls to list, newest first.
@@ -62,6 +66,14 @@ pub trait Store: Send + Sync + 'static {
     /// Adds what the provider reported after the call to the call's entry; false if there is none.
     fn attach_outcome(&self, call_sid: &str, outcome: ForwardOutcome) -> Result<bool, StoreError>;
     fn calls(&self, query: &CallQuery) -> Result<Vec<CallRecord>, StoreError>;
+
+    /// Proves the store can take a write and get it to disk now (for the readiness check).
+    fn probe(&self) -> Result<(), StoreError>;
+
+    /// Reads back everything the owner entered, to find damage before a caller does.
+    fn verify(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 
     fn flush(&self) -> Result<(), StoreError>;
 }
