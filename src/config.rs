@@ -34,6 +34,12 @@ pub struct Settings {
     pub twilio: Twilio,
     pub admin: Admin,
     pub store: Store,
+    pub metrics: MetricsSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct MetricsSettings {
+    pub listen: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -260,6 +266,22 @@ impl Settings {
             "" => None,
             token => Some(token),
         }
+    }
+
+    /// Where to serve metrics: `None` when off. Only a loopback address is taken.
+    pub fn metrics_address(&self) -> Result<Option<SocketAddr>, String> {
+        let listen = self.metrics.listen.trim();
+        if listen.is_empty() {
+            return Ok(None);
+        }
+        let address: SocketAddr = listen.parse().map_err(|_| format!("metrics.listen {listen:?} is not an address"))?;
+        if !address.ip().is_loopback() {
+            return Err(format!(
+                "metrics.listen {address} is not a loopback address: metrics stay on this machine \
+                 (put a scraper or a proxy in front if they must travel)"
+            ));
+        }
+        Ok(Some(address))
     }
 
     pub fn database_path(&self) -> PathBuf {

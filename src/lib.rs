@@ -6,6 +6,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod matcher;
+pub mod metrics;
 pub mod policy;
 pub mod provider;
 pub mod runtime;

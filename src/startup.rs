@@ -12,6 +12,7 @@ use crate::domain::phone;
 use crate::http::auth::AdminToken;
 use crate::http::health::Health;
 use crate::http::{AppState, Shared, router};
+use crate::metrics::Metrics;
 use crate::provider::twilio::signature::Verifier;
 use crate::provider::twilio::twiml;
 use crate::runtime;
@@ -33,8 +34,14 @@ pub enum StartupError {
     Config(String),
 }
 
+/// How long requests in flight may take to finish once saidno is asked to stop.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
 pub struct Application {
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     state: AppState,
 }
 
@@ -69,6 +76,15 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|error| StartupError::Bind { address: settings.listen, error })?;
+        let metrics_listener = match settings.metrics_address().map_err(StartupError::Config)? {
+            // Calls matter more than metrics: without the port, saidno runs without them.
+            Some(address) => TcpListener::bind(address)
+                .await
+                .inspect_err(|error| tracing::error!(%address, %error, "metrics are off: cannot listen"))
+                .ok(),
+            None => None,
+        };
+        let metrics = Arc::new(Metrics::default());
         let settings = Arc::new(settings);
         let verifier = settings.auth_token().map(|token| Verifier::new(token, settings.twilio.signing_keys.clone()));
         if verifier.is_none() {
@@ -76,7 +92,8 @@ impl Application {
         }
         let state = AppState::new(Shared {
             service: Service::open(store.clone(), settings.clone()).map_err(|e| StartupError::Config(e.to_string()))?,
-            call_log: CallLog::start(store.clone()),
+            call_log: CallLog::start(store.clone(), metrics.clone()),
+            metrics,
             store,
             verifier,
             fallback_twiml,
@@ -84,17 +101,33 @@ impl Application {
             health: Health::default(),
             settings,
         });
-        Ok(Self { listener, state })
+        Ok(Self { listener, metrics_listener, state })
     }
 
     pub fn address(&self) -> SocketAddr {
         self.listener.local_addr().expect("a bound listener has an address")
     }
 
+    /// Where `/metrics` answers, when metrics are on.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().map(|listener| listener.local_addr().expect("a bound listener has an address"))
+    }
+
     /// Serves until `shutdown` completes, lets requests in flight finish, then writes the call log
     /// and flushes the store.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let state = self.state.clone();
+        if let Some(listener) = self.metrics_listener {
+            let metrics = state.metrics.clone();
+            let router = axum::Router::new().route(
+                "/metrics",
+                axum::routing::get(move || async move {
+                    ([(axum::http::header::CONTENT_TYPE, OPENMETRICS)], metrics.render())
+                }),
+            );
+            tracing::info!(address = %listener.local_addr()?, "metrics are served here");
+            tokio::spawn(async move { axum::serve(listener, router).await });
+        }
         // Damage found now is damage no caller meets: read everything back while serving.
         let verifying = state.clone();
         tokio::task::spawn_blocking(move || {
@@ -102,7 +135,21 @@ impl Application {
                 verifying.health.degrade(error.to_string());
             }
         });
-        axum::serve(self.listener, router(self.state)).with_graceful_shutdown(shutdown).await?;
+        // Requests in flight when the signal comes get SHUTDOWN_GRACE to finish; then saidno stops
+        // waiting, so a stuck client cannot keep it from exiting.
+        let stopping = Arc::new(tokio::sync::Notify::new());
+        let signalled = stopping.clone();
+        let serving = axum::serve(self.listener, router(self.state)).with_graceful_shutdown(async move {
+            shutdown.await;
+            signalled.notify_one();
+        });
+        tokio::select! {
+            served = serving => served?,
+            () = async {
+                stopping.notified().await;
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } => tracing::warn!("requests still open after {SHUTDOWN_GRACE:?}; stopping without them"),
+        }
         state.call_log.flush().await;
         state.store.flush().map_err(std::io::Error::other)
     }

@@ -41,6 +41,7 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     match probe {
         Ok(Ok(())) => (StatusCode::OK, Json(json!({"ready": true, "store": "ok"}))),
         Ok(Err(error)) => {
+            state.metrics.store_error();
             tracing::error!(%error, "not ready: the store cannot be written");
             (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"ready": false, "store": error.to_string()})))
         }

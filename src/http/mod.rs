@@ -33,6 +33,7 @@ pub struct Shared {
     pub fallback_twiml: String,
     pub admin_token: auth::AdminToken,
     pub health: health::Health,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {

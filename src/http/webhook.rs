@@ -1,6 +1,9 @@
 //! The provider's webhooks: verify, parse, decide, answer. The answer never waits for the log.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Instant;
+
+use axum::middleware::Next;
 
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -99,8 +102,17 @@ pub async fn voice(State(state): State<AppState>, SignedForm(params): SignedForm
     let call = request::incoming_call(&params)?;
     let now = Timestamp::now();
     let (xml, record) = answer_or_forward(&state, &call, now);
+    state.metrics.call(record.decision);
     state.call_log.record(record);
     Ok(twiml_response(xml))
+}
+
+/// Times every incoming call's webhook, signature check and all.
+pub async fn timed(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let response = next.run(request).await;
+    state.metrics.webhook_latency(started.elapsed().as_secs_f64());
+    response
 }
 
 /// Whatever goes wrong inside (a store error, markup that cannot be rendered, a panic), the call
@@ -128,7 +140,10 @@ fn answer(state: &AppState, call: &IncomingCall, now: Timestamp) -> Result<(Stri
     if let Some(reason) = state.health.degraded() {
         return Err(format!("degraded: {reason}"));
     }
-    let records = state.service.records_for(call).map_err(|e| e.to_string())?;
+    let records = state.service.records_for(call).map_err(|error| {
+        state.metrics.store_error();
+        error.to_string()
+    })?;
     let decision = policy::decide(call, &records, now, &state.settings);
     let xml = twiml::answer(&decision, call, &state.settings).map_err(|e| e.to_string())?;
     tracing::info!(

@@ -26,6 +26,7 @@ pub const PUSHY: &str = "+442079460123";
 
 pub struct TestApp {
     pub address: SocketAddr,
+    pub metrics: Option<SocketAddr>,
     pub http: reqwest::Client,
     _dir: TempDir,
     _stop: oneshot::Sender<()>,
@@ -41,6 +42,7 @@ pub fn test_settings(data_dir: &Path) -> Settings {
     settings.forward.to = vec![PhoneNumber::from_e164(OWNER_PHONE).unwrap()];
     settings.twilio.auth_token = AUTH_TOKEN.into();
     settings.admin.token = ADMIN_TOKEN.into();
+    settings.metrics.listen = "127.0.0.1:0".into();
     settings
 }
 
@@ -72,11 +74,12 @@ pub fn memory_store() -> Arc<dyn Store> {
 async fn spawn_on(dir: TempDir, settings: Settings, store: Arc<dyn Store>) -> TestApp {
     let application = Application::build_with_store(settings, store, ADMIN_TOKEN).await.unwrap();
     let address = application.address();
+    let metrics = application.metrics_address();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(application.run_until(async move {
         let _ = stopped.await;
     }));
-    TestApp { address, http: reqwest::Client::new(), _dir: dir, _stop: stop }
+    TestApp { address, metrics, http: reqwest::Client::new(), _dir: dir, _stop: stop }
 }
 
 pub fn params(pairs: &[(&str, &str)]) -> Params {
@@ -215,7 +218,7 @@ impl Binary {
         let config = format!(
             "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nbusiness_name = \"Acme Plumbing\"\ntimezone = \"UTC\"\n\
              public_url = \"{PUBLIC_URL}\"\n{extra_config}\n[forward]\nto = [\"{OWNER_PHONE}\"]\n\
-             [twilio]\nauth_token = \"{AUTH_TOKEN}\"\n",
+             [twilio]\nauth_token = \"{AUTH_TOKEN}\"\n[metrics]\nlisten = \"127.0.0.1:0\"\n",
             dir.path().join("data").display()
         );
         std::fs::write(dir.path().join("saidno.toml"), config).unwrap();
@@ -262,7 +265,7 @@ impl Binary {
         let (found, address) = std::sync::mpsc::channel();
         let stderr = BufReader::new(child.stderr.take().unwrap());
         let kept = log.clone();
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for line in stderr.lines().map_while(Result::ok) {
                 if let Some(address) = line.split("address=").nth(1) {
                     let _ = found.send(address.trim().to_owned());
@@ -273,7 +276,7 @@ impl Binary {
         let address = address
             .recv_timeout(Duration::from_secs(60))
             .unwrap_or_else(|_| panic!("saidno serve did not start: {}", log.lock().unwrap()));
-        Server { child, url: format!("http://{address}"), log }
+        Server { child, url: format!("http://{address}"), log, reader: Some(reader) }
     }
 }
 
@@ -281,6 +284,7 @@ pub struct Server {
     pub child: Child,
     pub url: String,
     log: Arc<Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
@@ -298,10 +302,26 @@ impl Server {
         })
     }
 
-    /// Sends SIGTERM and waits for the process to end.
-    pub fn terminate(mut self) -> std::process::ExitStatus {
+    /// Sends SIGTERM and waits for the process to end, and for the last of its log.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        self.terminate_within(Duration::from_secs(120))
+    }
+
+    /// The same, failing if the process has not ended within `bound`.
+    pub fn terminate_within(&mut self, bound: Duration) -> std::process::ExitStatus {
         Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().unwrap();
-        self.child.wait().unwrap()
+        let deadline = std::time::Instant::now() + bound;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(std::time::Instant::now() < deadline, "saidno did not stop within {bound:?} of SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        status
     }
 
     /// Ends the process at once, as a crash or power cut would.

@@ -8,4 +8,5 @@ mod fail_open;
 mod helpers;
 mod lifecycle;
 mod policy;
+mod security;
 mod voice;
