@@ -32,6 +32,9 @@ pub struct Settings {
     pub twilio: Twilio,
     pub admin: Admin,
     pub store: Store,
+    pub owner: Owner,
+    pub whisper: Whisper,
+    pub notify: Notify,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -55,6 +58,51 @@ pub struct Refusal {
 pub struct Twilio {
     pub auth_token: String,
     pub signing_keys: BTreeMap<String, String>,
+    pub account_sid: String,
+    pub api_key_sid: String,
+    pub api_key_secret: String,
+    pub api_base_url: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Owner {
+    pub numbers: Vec<PhoneNumber>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Whisper {
+    pub enabled: bool,
+    pub wait_secs: u32,
+    pub no_key: NoKey,
+}
+
+/// What the announcement does when whoever answered presses nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoKey {
+    Connect,
+    Voicemail,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Notify {
+    pub when: NotifyWhen,
+    pub from_follow_up: u32,
+    pub digest_hour: u8,
+    pub from: String,
+    pub queue: usize,
+    pub max_attempts: u32,
+    pub retry_base_ms: u64,
+}
+
+/// When the owner hears by text that a declined company called again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyWhen {
+    Every,
+    From,
+    Digest,
+    Off,
 }
 
 #[derive(Clone, Deserialize)]
@@ -90,6 +138,7 @@ impl Settings {
             .separator("__")
             .list_separator(",")
             .with_list_parse_key("forward.to")
+            .with_list_parse_key("owner.numbers")
             .try_parsing(true);
         let settings: Settings = builder
             .add_source(environment)
@@ -117,6 +166,26 @@ impl Settings {
         }
         if !(1..=3600).contains(&self.forward.voicemail_max_secs) {
             return invalid("forward.voicemail_max_secs must be between 1 and 3600");
+        }
+        if !(1..=30).contains(&self.whisper.wait_secs) {
+            return invalid("whisper.wait_secs must be between 1 and 30");
+        }
+        if self.notify.digest_hour > 23 {
+            return invalid("notify.digest_hour must be between 0 and 23");
+        }
+        if self.notify.queue == 0 || self.notify.max_attempts == 0 {
+            return invalid("notify.queue and notify.max_attempts must be at least 1");
+        }
+        if !self.notify.from.trim().is_empty() && PhoneNumber::from_e164(self.notify.from.trim()).is_none() {
+            return invalid("notify.from must be a number in E.164 form (+44...) or empty");
+        }
+        let api = self.twilio.api_base_url.trim();
+        if !(api.starts_with("https://") || api.starts_with("http://")) {
+            return invalid("twilio.api_base_url must start with https:// or http://");
+        }
+        let sid = self.twilio.account_sid.trim();
+        if !sid.is_empty() && !is_sid(sid, "AC") {
+            return invalid("twilio.account_sid must be AC followed by 32 hexadecimal digits");
         }
         let url = self.public_url.trim_end_matches('/');
         if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
@@ -153,6 +222,11 @@ impl Settings {
         }
     }
 
+    /// Whether `number` is one of the owner's own mobiles.
+    pub fn is_owner(&self, number: &PhoneNumber) -> bool {
+        self.owner.numbers.contains(number)
+    }
+
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("db")
     }
@@ -164,6 +238,10 @@ impl std::fmt::Debug for Twilio {
         f.debug_struct("Twilio")
             .field("auth_token", &redacted(&self.auth_token))
             .field("signing_keys", &self.signing_keys.keys().collect::<Vec<_>>())
+            .field("account_sid", &self.account_sid)
+            .field("api_key_sid", &self.api_key_sid)
+            .field("api_key_secret", &redacted(&self.api_key_secret))
+            .field("api_base_url", &self.api_base_url)
             .finish()
     }
 }
@@ -176,6 +254,11 @@ impl std::fmt::Debug for Admin {
 
 fn redacted(secret: &str) -> &'static str {
     if secret.is_empty() { "(not set)" } else { "(set)" }
+}
+
+/// A Twilio SID: a two-letter kind and 32 hexadecimal digits.
+pub fn is_sid(text: &str, kind: &str) -> bool {
+    text.len() == 34 && text.starts_with(kind) && text[2..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 fn region<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Region, D::Error> {
@@ -209,6 +292,7 @@ mod tests {
         settings.twilio.auth_token = "tok-very-secret".into();
         settings.admin.token = "adm-very-secret".into();
         settings.twilio.signing_keys.insert("KS1".into(), "key-very-secret".into());
+        settings.twilio.api_key_secret = "api-very-secret".into();
         let shown = format!("{settings:?}");
         assert!(!shown.contains("very-secret"), "{shown}");
         assert!(shown.contains("KS1"));

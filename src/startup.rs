@@ -11,8 +11,10 @@ use crate::config::Settings;
 use crate::domain::phone;
 use crate::http::auth::AdminToken;
 use crate::http::{AppState, Shared, router};
+use crate::notify::Notifier;
 use crate::provider::twilio::signature::Verifier;
 use crate::provider::twilio::twiml;
+use crate::remote::Remote;
 use crate::runtime;
 use crate::service::Service;
 use crate::store::{SledStore, Store, StoreError};
@@ -58,7 +60,7 @@ impl Application {
     ) -> Result<Self, StartupError> {
         check_listen(&settings)?;
         phone::warm_up();
-        let fallback_twiml = twiml::forward(None, &settings).map_err(|e| StartupError::Config(e.to_string()))?;
+        let fallback_twiml = twiml::forward(None, None, &settings).map_err(|e| StartupError::Config(e.to_string()))?;
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|error| StartupError::Bind { address: settings.listen, error })?;
@@ -67,8 +69,12 @@ impl Application {
         if verifier.is_none() {
             tracing::warn!("no Twilio auth token set: webhook signatures are not checked (loopback only)");
         }
+        let service = Service::new(store.clone(), settings.clone());
         let state = AppState::new(Shared {
-            service: Service::new(store.clone(), settings.clone()),
+            remote: Arc::new(Remote::new(service.clone(), store.clone(), settings.clone())),
+            notifier: Notifier::start(settings.clone(), store.clone()),
+            screening: Default::default(),
+            service,
             call_log: CallLog::start(store.clone()),
             store,
             verifier,

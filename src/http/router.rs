@@ -10,7 +10,7 @@ use axum::routing::{delete, get, post};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use super::{AppState, api, auth, webhook};
+use super::{AppState, api, auth, sms, webhook, whisper};
 
 /// Admin requests carry a record or a query, never more than this.
 const MAX_API_BODY: usize = 64 * 1024;
@@ -33,6 +33,9 @@ pub fn router(state: AppState) -> Router {
         .route("/twilio/voice", post(webhook::voice))
         .route("/twilio/dial-status", post(webhook::dial_status))
         .route("/twilio/voicemail", post(webhook::voicemail))
+        .route("/twilio/whisper", post(whisper::announce))
+        .route("/twilio/whisper/key", post(whisper::key))
+        .route("/twilio/sms", post(sms::sms))
         .nest("/api/v1", api)
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(TraceLayer::new_for_http())

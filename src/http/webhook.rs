@@ -8,7 +8,9 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 
 use super::AppState;
-use crate::domain::{Action, CallRecord, Decision, IncomingCall};
+use super::whisper::Screened;
+use crate::domain::{Action, CallRecord, Decision, ForwardOutcome, IncomingCall};
+use crate::notify::Refused;
 use crate::policy::{self, Records};
 use crate::provider::twilio::form::Params;
 use crate::provider::twilio::signature::Signed;
@@ -89,7 +91,7 @@ fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|value| value.to_str().ok())
 }
 
-fn twiml_response(xml: String) -> Response {
+pub(crate) fn twiml_response(xml: String) -> Response {
     ([(header::CONTENT_TYPE, "text/xml")], xml).into_response()
 }
 
@@ -127,6 +129,15 @@ fn answer(state: &AppState, call: &IncomingCall, now: Timestamp) -> Result<(Stri
     };
     let decision = policy::decide(call, &records, now, &state.settings);
     let xml = twiml::answer(&decision, call, &state.settings).map_err(|e| e.to_string())?;
+    if let (Action::Refuse { decline, .. }, Some(number)) = (&decision.action, call.from.number()) {
+        state.notifier.refused(&Refused {
+            company: decline.company.clone(),
+            number: number.clone(),
+            follow_up: records.follow_ups.count + 1,
+            declined_at: decline.declined_at,
+            called: call.to.clone(),
+        });
+    }
     tracing::info!(
         call_sid = %call.call_sid, from = %call.from, decision = %decision.kind(), reason = %decision.reason,
         "call answered"
@@ -141,6 +152,18 @@ pub async fn dial_status(
     SignedForm(params): SignedForm,
 ) -> Result<Response, WebhookError> {
     let call_sid = request::call_sid(&params)?;
+    // Whoever answered may have decided during the announcement; the caller is still waiting.
+    match state.screening.take(&call_sid) {
+        Some(Screened::Declined(decline)) => {
+            let xml = twiml::refusal(&decline, &state.settings).unwrap_or_else(|_| twiml::hangup());
+            return Ok(twiml_response(xml));
+        }
+        Some(Screened::ToVoicemail) => {
+            state.call_log.attach(call_sid, ForwardOutcome { status: Some("no-answer".into()), ..Default::default() });
+            return Ok(twiml_response(twiml::voicemail(&state.settings)));
+        }
+        None => {}
+    }
     let outcome = request::dial_outcome(&params)?;
     let answered_or_gone = matches!(outcome.status.as_deref(), Some("answered" | "canceled"));
     state.call_log.attach(call_sid, outcome);

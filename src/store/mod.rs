@@ -8,7 +8,7 @@ pub use self::sled::SledStore;
 
 use jiff::Timestamp;
 
-use crate::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber};
+use crate::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, TextSession};
 use crate::policy::Records;
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +54,11 @@ pub trait Store: Send + Sync + 'static {
     /// Adds what the provider reported after the call to the call's entry; false if there is none.
     fn attach_outcome(&self, call_sid: &str, outcome: ForwardOutcome) -> Result<bool, StoreError>;
     fn calls(&self, query: &CallQuery) -> Result<Vec<CallRecord>, StoreError>;
+
+    /// What the owner's texts from `owner` left behind (see `domain::TextSession`).
+    fn text_session(&self, owner: &PhoneNumber) -> Result<TextSession, StoreError>;
+    /// Saves it; on disk when the call returns.
+    fn save_text_session(&self, owner: &PhoneNumber, session: &TextSession) -> Result<(), StoreError>;
 
     fn flush(&self) -> Result<(), StoreError>;
 }
@@ -177,6 +182,16 @@ mod contract {
         assert_eq!(outcome.recording_secs, Some(12));
     }
 
+    pub fn text_sessions_are_kept_per_owner(store: &dyn Store) {
+        let owner = number("+447700900123");
+        assert_eq!(store.text_session(&owner).unwrap(), TextSession::default());
+        let mut session = TextSession { listed: vec![Some(number("+442079460123")), None], ..Default::default() };
+        session.remember(crate::domain::TextChange::Declined { number: number("+442079460123"), before: None });
+        store.save_text_session(&owner, &session).unwrap();
+        assert_eq!(store.text_session(&owner).unwrap(), session);
+        assert_eq!(store.text_session(&number("+447700900124")).unwrap(), TextSession::default());
+    }
+
     macro_rules! for_store {
         ($name:ident, $make:expr) => {
             mod $name {
@@ -199,6 +214,11 @@ mod contract {
                 fn outcomes_attach_to_their_call_and_merge() {
                     let (_dir, store) = $make;
                     super::outcomes_attach_to_their_call_and_merge(&store);
+                }
+                #[test]
+                fn text_sessions_are_kept_per_owner() {
+                    let (_dir, store) = $make;
+                    super::text_sessions_are_kept_per_owner(&store);
                 }
             }
         };

@@ -4,7 +4,8 @@
 //! `decline:<e164>` and `allow:<e164>` hold the records; `call:<time><id>` holds one call;
 //! `call-sid:<sid>` points at that call's key; `refused:<time><id>` marks a refused call, so the
 //! list of refusals is read without walking past forwarded calls. `company:<key>` keeps a company's
-//! name as first written; `follow-ups:<party>` counts a declined party's calls since the decline.
+//! name as first written; `follow-ups:<party>` counts a declined party's calls since the decline;
+//! `text-session:<e164>` keeps what an owner's texts left behind.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -14,7 +15,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::{CallQuery, Store, StoreError};
-use crate::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, company_key};
+use crate::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, TextSession, company_key};
 use crate::policy::Records;
 
 const DECLINE: &[u8] = b"decline:";
@@ -24,6 +25,7 @@ const CALL_SID: &[u8] = b"call-sid:";
 const REFUSED: &[u8] = b"refused:";
 const COMPANY: &[u8] = b"company:";
 const FOLLOW_UPS: &[u8] = b"follow-ups:";
+const TEXT_SESSION: &[u8] = b"text-session:";
 
 pub struct SledStore {
     db: sled::Db,
@@ -205,6 +207,14 @@ impl Store for SledStore {
             calls.push(call);
         }
         Ok(calls)
+    }
+
+    fn text_session(&self, owner: &PhoneNumber) -> Result<TextSession, StoreError> {
+        Ok(self.get(&key(TEXT_SESSION, owner.as_str().as_bytes()))?.unwrap_or_default())
+    }
+
+    fn save_text_session(&self, owner: &PhoneNumber, session: &TextSession) -> Result<(), StoreError> {
+        self.put_durably(key(TEXT_SESSION, owner.as_str().as_bytes()), session)
     }
 
     fn flush(&self) -> Result<(), StoreError> {
