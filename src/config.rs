@@ -29,6 +29,8 @@ pub struct Settings {
     pub declined_by: String,
     pub forward: Forward,
     pub refusal: Refusal,
+    pub policy: Policy,
+    pub hours: Hours,
     pub twilio: Twilio,
     pub admin: Admin,
     pub store: Store,
@@ -50,8 +52,112 @@ pub struct Forward {
 pub struct Refusal {
     pub mode: RefusalMode,
     pub message: String,
+    pub not_before_message: String,
+    pub withheld_message: String,
+    pub unverified_message: String,
     pub voice: String,
     pub language: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Policy {
+    pub withheld: CallerPolicy,
+    pub unverified: CallerPolicy,
+    pub screen_unknown: bool,
+    pub screen_prompt: String,
+    pub escape_hatch: bool,
+    pub escape_hatch_companies: Vec<String>,
+    pub escape_hatch_prompt: String,
+    pub escalation: Escalation,
+}
+
+/// What to do with a kind of caller that has no record of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallerPolicy {
+    Forward,
+    Screen,
+    Refuse,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Escalation {
+    pub steps: Vec<Step>,
+}
+
+/// From the `from_call`-th call since a decline on: refuse this way, and/or flag for a complaint.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Step {
+    pub from_call: u32,
+    #[serde(default)]
+    pub mode: Option<RefusalMode>,
+    #[serde(default)]
+    pub flag: bool,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Hours {
+    pub enabled: bool,
+    pub monday: DayHours,
+    pub tuesday: DayHours,
+    pub wednesday: DayHours,
+    pub thursday: DayHours,
+    pub friday: DayHours,
+    pub saturday: DayHours,
+    pub sunday: DayHours,
+    pub closed: ClosedAction,
+    pub closed_message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClosedAction {
+    Voicemail,
+    Message,
+}
+
+/// One day's opening hours: "09:00-12:30,13:30-17:30"; empty for closed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct DayHours(pub Vec<(jiff::civil::Time, jiff::civil::Time)>);
+
+impl TryFrom<String> for DayHours {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        let mut spans = Vec::new();
+        for span in text.split(',').map(str::trim).filter(|span| !span.is_empty()) {
+            let bad = || format!("{span:?} is not opening hours like 09:00-17:30");
+            let (open, close) = span.split_once('-').ok_or_else(bad)?;
+            let open: jiff::civil::Time = open.trim().parse().map_err(|_| bad())?;
+            let close: jiff::civil::Time = close.trim().parse().map_err(|_| bad())?;
+            if open >= close {
+                return Err(format!("{span:?}: the opening time must come before the closing time"));
+            }
+            spans.push((open, close));
+        }
+        Ok(Self(spans))
+    }
+}
+
+impl DayHours {
+    pub fn contains(&self, time: jiff::civil::Time) -> bool {
+        self.0.iter().any(|(open, close)| *open <= time && time < *close)
+    }
+}
+
+impl Hours {
+    pub fn day(&self, weekday: jiff::civil::Weekday) -> &DayHours {
+        use jiff::civil::Weekday::*;
+        match weekday {
+            Monday => &self.monday,
+            Tuesday => &self.tuesday,
+            Wednesday => &self.wednesday,
+            Thursday => &self.thursday,
+            Friday => &self.friday,
+            Saturday => &self.saturday,
+            Sunday => &self.sunday,
+        }
+    }
 }
 
 #[derive(Clone, Deserialize)]
@@ -187,6 +293,9 @@ impl Settings {
         if !sid.is_empty() && !is_sid(sid, "AC") {
             return invalid("twilio.account_sid must be AC followed by 32 hexadecimal digits");
         }
+        if self.policy.escalation.steps.iter().any(|step| step.from_call < 2) {
+            return invalid("policy.escalation.steps: from_call counts calls since the decline and starts at 2");
+        }
         let url = self.public_url.trim_end_matches('/');
         if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
             return invalid("public_url must start with https:// or http://");
@@ -284,6 +393,18 @@ mod tests {
         assert_eq!(settings.refusal.mode, RefusalMode::Message);
         assert!(settings.forward.to.is_empty());
         assert!(settings.auth_token().is_none());
+    }
+
+    #[test]
+    fn opening_hours_are_read_and_checked() {
+        let day = DayHours::try_from("09:00-12:30, 13:30-17:30".to_owned()).unwrap();
+        assert!(day.contains("09:00".parse().unwrap()));
+        assert!(!day.contains("12:30".parse().unwrap()));
+        assert!(day.contains("17:29".parse().unwrap()));
+        assert!(!day.contains("17:30".parse().unwrap()));
+        assert_eq!(DayHours::try_from(String::new()).unwrap(), DayHours::default());
+        assert!(DayHours::try_from("17:00-09:00".to_owned()).is_err());
+        assert!(DayHours::try_from("nine to five".to_owned()).is_err());
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod matcher;
 pub mod notify;
 pub mod policy;
 pub mod provider;

@@ -1,7 +1,7 @@
 //! What the owner can do to the records, in one place: the admin API and the command line's
 //! offline mode both call these, so the rules are the same whichever way a change arrives.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -10,10 +10,11 @@ use crate::config::Settings;
 use crate::domain::text::{TextTooLong, tidy};
 use crate::domain::{
     Action, Allow, CallRecord, CallerId, Channel, DecisionKind, Decline, IncomingCall, NumberError, PhoneNumber,
-    RefusalMode, company_key,
+    Refusal, RefusalMode, Target, company_key,
 };
-use crate::policy;
-use crate::speech::refusal_message;
+use crate::matcher::{Matcher, check_pattern};
+use crate::policy::{self, Records};
+use crate::speech::{refusal_message, with_business};
 use crate::store::{CallQuery, Store, StoreError};
 
 const MAX_COMPANY: usize = 120;
@@ -38,9 +39,19 @@ impl From<TextTooLong> for ServiceError {
     }
 }
 
+/// A decline to record. It covers one of: `number` (a number, or a range when it ends in `*`:
+/// `+4416329601*`), `prefix` (a range), `pattern` (a regular expression over the E.164 form) or
+/// `caller_name` (a regular expression over the caller-name look-up).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct NewDecline {
+    #[serde(default)]
     pub number: String,
+    #[serde(default)]
+    pub prefix: Option<String>,
+    #[serde(default)]
+    pub pattern: Option<String>,
+    #[serde(default)]
+    pub caller_name: Option<String>,
     #[serde(default)]
     pub company: Option<String>,
     #[serde(default)]
@@ -55,6 +66,12 @@ pub struct NewDecline {
     /// Where the owner said no; the admin API by default.
     #[serde(default)]
     pub channel: Option<Channel>,
+    /// "Do not call before": the decline lapses on its own at this moment.
+    #[serde(default)]
+    pub not_before: Option<Timestamp>,
+    /// Offer the escape hatch on this decline's refusals (or not), whatever the config says.
+    #[serde(default)]
+    pub escape_hatch: Option<bool>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -82,9 +99,26 @@ pub struct Saved<T> {
     pub created: bool,
 }
 
+/// The facts of a call to preview: a number (or a withheld caller), and optionally the time, the
+/// caller-name look-up and the verification result.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct CheckRequest {
+    #[serde(default)]
+    pub number: Option<String>,
+    #[serde(default)]
+    pub withheld: bool,
+    #[serde(default)]
+    pub at: Option<Timestamp>,
+    #[serde(default)]
+    pub caller_name: Option<String>,
+    #[serde(default)]
+    pub verstat: Option<String>,
+}
+
 /// What would happen to a call, without a call.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Preview {
+    /// The caller as the decision saw it: an E.164 number or `withheld`.
     pub number: String,
     pub decision: DecisionKind,
     pub reason: String,
@@ -96,15 +130,43 @@ pub struct Preview {
 pub struct Service {
     store: Arc<dyn Store>,
     settings: Arc<Settings>,
+    /// Ranges and patterns, compiled; swapped whole when one changes.
+    rules: Arc<RwLock<Arc<Matcher>>>,
 }
 
 impl Service {
-    pub fn new(store: Arc<dyn Store>, settings: Arc<Settings>) -> Self {
-        Self { store, settings }
+    /// The service over a store, with its ranges and patterns compiled.
+    pub fn open(store: Arc<dyn Store>, settings: Arc<Settings>) -> Result<Self, ServiceError> {
+        let rules = Matcher::build(store.rules()?)
+            .map_err(|e| ServiceError::Invalid { field: "pattern", message: format!("a stored pattern: {e}") })?;
+        Ok(Self { store, settings, rules: Arc::new(RwLock::new(Arc::new(rules))) })
+    }
+
+    /// Everything on record that bears on a call: the caller's allow, every decline that covers
+    /// it with its follow-ups so far, and the pause switch.
+    pub fn records_for(&self, call: &IncomingCall) -> Result<Records, StoreError> {
+        let mut declines = Vec::new();
+        let mut allow = None;
+        if let Some(number) = call.from.number() {
+            declines.extend(self.store.decline(&Target::Number(number.clone()))?);
+            allow = self.store.allow_of(number)?;
+        }
+        let rules = self.rules.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+        if !rules.is_empty() {
+            declines.extend(rules.matching(call));
+        }
+        let declines = declines
+            .into_iter()
+            .map(|decline| {
+                let follow_ups = self.store.follow_ups(&decline.party())?;
+                Ok((decline, follow_ups))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Records { allow, declines, paused: self.store.paused()? })
     }
 
     pub fn decline(&self, new: NewDecline, now: Timestamp) -> Result<Saved<Decline>, ServiceError> {
-        let number = self.typed_number(&new.number, new.force)?;
+        let target = self.target(&new)?;
         let company = match tidy("company", new.company.as_deref(), MAX_COMPANY)? {
             // An existing company is joined under the name it was first given.
             Some(name) => Some(self.store.company_name(&company_key(&name))?.unwrap_or(name)),
@@ -113,7 +175,10 @@ impl Service {
         let note = tidy("note", new.note.as_deref(), MAX_NOTE)?;
         let declined_by = tidy("declined_by", new.declined_by.as_deref(), MAX_NAME)?
             .or_else(|| self.settings.declined_by().map(str::to_owned));
-        let existing = self.store.records_for(&number)?.decline;
+        if new.not_before.is_some_and(|date| date <= now) {
+            return Err(invalid("not_before", "the date must be in the future"));
+        }
+        let existing = self.store.decline(&target)?;
         let created = existing.is_none();
         // Saying no again keeps the date it was first said: that date is the evidence.
         let decline = match existing {
@@ -122,25 +187,45 @@ impl Service {
                 note: note.or(old.note),
                 mode: new.mode.or(old.mode),
                 declined_by: old.declined_by.or(declined_by),
+                not_before: new.not_before.or(old.not_before),
+                escape_hatch: new.escape_hatch.or(old.escape_hatch),
                 ..old
             },
             None => Decline {
-                number,
+                target,
                 company,
                 note,
                 declined_at: now,
                 declined_by,
                 channel: new.channel.unwrap_or(Channel::Api),
                 mode: new.mode,
+                not_before: new.not_before,
+                escape_hatch: new.escape_hatch,
             },
         };
         self.store.save_decline(&decline)?;
+        if decline.target.number().is_none() {
+            self.reload_rules()?;
+        }
         Ok(Saved { record: decline, created })
     }
 
-    pub fn remove_decline(&self, number: &str) -> Result<Decline, ServiceError> {
-        let number = self.typed_number(number, true)?;
-        self.store.remove_decline(&number)?.ok_or_else(|| ServiceError::NotFound(format!("{number} is not declined")))
+    /// Removes a decline: `text` is a number, a range (`+4416329601*`), `pattern:REGEX` or
+    /// `caller-name:REGEX`.
+    pub fn remove_decline(&self, text: &str) -> Result<Decline, ServiceError> {
+        let target = match (text.strip_prefix("pattern:"), text.strip_prefix("caller-name:")) {
+            (Some(pattern), _) => Target::Pattern(pattern.to_owned()),
+            (_, Some(pattern)) => Target::CallerName(pattern.to_owned()),
+            _ => self.target(&NewDecline { number: text.to_owned(), force: true, ..Default::default() })?,
+        };
+        let removed = self
+            .store
+            .remove_decline(&target)?
+            .ok_or_else(|| ServiceError::NotFound(format!("{target} is not declined")))?;
+        if target.number().is_none() {
+            self.reload_rules()?;
+        }
+        Ok(removed)
     }
 
     pub fn declines(&self) -> Result<Vec<Decline>, ServiceError> {
@@ -150,9 +235,18 @@ impl Service {
     pub fn allow(&self, new: NewAllow, now: Timestamp) -> Result<Saved<Allow>, ServiceError> {
         let number = self.typed_number(&new.number, new.force)?;
         let name = tidy("name", new.name.as_deref(), MAX_NAME)?;
-        let existing = self.store.records_for(&number)?.allow;
+        if let (Some(from), Some(until)) = (new.from, new.until)
+            && from >= until
+        {
+            return Err(invalid("until", "the window must end after it starts"));
+        }
+        if new.until.is_some_and(|until| until <= now) {
+            return Err(invalid("until", "the window has already ended"));
+        }
+        let existing = self.store.allow_of(&number)?;
         let created = existing.is_none();
         let allow = match existing {
+            // A new window replaces the old one, and a single use starts afresh.
             Some(old) => Allow {
                 name: name.or(old.name),
                 from: new.from,
@@ -178,42 +272,101 @@ impl Service {
         Ok(self.store.allows()?)
     }
 
-    pub fn calls(&self, mut query: CallQuery) -> Result<Vec<CallRecord>, ServiceError> {
+    pub fn calls(&self, query: CallQuery) -> Result<Vec<CallRecord>, ServiceError> {
         if query.limit == 0 || query.limit > MAX_LIMIT {
-            return Err(ServiceError::Invalid {
-                field: "limit",
-                message: format!("must be between 1 and {MAX_LIMIT}"),
-            });
+            return Err(invalid("limit", &format!("must be between 1 and {MAX_LIMIT}")));
         }
-        query.limit = query.limit.min(MAX_LIMIT);
         Ok(self.store.calls(&query)?)
     }
 
-    /// Runs the webhook's own decision for a call from `number` at `now`.
-    pub fn check(&self, number: &str, now: Timestamp) -> Result<Preview, ServiceError> {
-        let number = self.typed_number(number, true)?;
-        let records = self.store.records_for(&number)?;
+    /// The pause switch: while on, every call rings through.
+    pub fn set_paused(&self, paused: bool) -> Result<bool, ServiceError> {
+        self.store.set_paused(paused)?;
+        Ok(paused)
+    }
+
+    pub fn paused(&self) -> Result<bool, ServiceError> {
+        Ok(self.store.paused()?)
+    }
+
+    /// Runs the webhook's own decision for a call with these facts at `at` (default `now`).
+    pub fn check(&self, request: CheckRequest, now: Timestamp) -> Result<Preview, ServiceError> {
+        let from = match (&request.number, request.withheld) {
+            (Some(_), true) => return Err(invalid("number", "give a number or withheld, not both")),
+            (Some(number), false) => CallerId::Number(self.typed_number(number, true)?),
+            (None, true) => CallerId::Withheld,
+            (None, false) => return Err(invalid("number", "give the number to check, or withheld")),
+        };
         let call = IncomingCall {
             call_sid: "preview".into(),
-            from: CallerId::Number(number.clone()),
+            from,
             to: String::new(),
-            caller_name: None,
-            verstat: None,
+            caller_name: tidy("caller_name", request.caller_name.as_deref(), MAX_NAME)?,
+            verstat: tidy("verstat", request.verstat.as_deref(), MAX_NAME)?,
         };
-        let decision = policy::decide(&call, &records, now, &self.settings);
+        let records = self.records_for(&call)?;
+        let decision = policy::decide(&call, &records, request.at.unwrap_or(now), &self.settings);
+        let settings = &self.settings;
         let caller_hears = match &decision.action {
-            Action::Forward if self.settings.forward.to.is_empty() => "the voicemail greeting".to_owned(),
+            Action::Forward if settings.forward.to.is_empty() => "the voicemail greeting".to_owned(),
             Action::Forward => "your phones ringing".to_owned(),
-            Action::Refuse { mode: RefusalMode::Reject, .. } => "a busy signal (the call is not answered)".to_owned(),
-            Action::Refuse { mode: RefusalMode::Message, decline } => refusal_message(decline, &self.settings),
+            Action::Refuse(Refusal { mode: RefusalMode::Reject, .. }) => {
+                "a busy signal (the call is not answered)".to_owned()
+            }
+            Action::Refuse(Refusal { ground, escape_hatch, .. }) => {
+                let mut words = refusal_message(ground, settings);
+                if *escape_hatch {
+                    words = format!("{words} {}", settings.policy.escape_hatch_prompt);
+                }
+                words
+            }
+            Action::Screen => with_business(&settings.policy.screen_prompt, settings),
+            Action::Closed => with_business(&settings.hours.closed_message, settings),
         };
-        Ok(Preview { number: number.to_string(), decision: decision.kind(), reason: decision.reason, caller_hears })
+        Ok(Preview { number: call.from.to_string(), decision: decision.kind(), reason: decision.reason, caller_hears })
+    }
+
+    fn reload_rules(&self) -> Result<(), ServiceError> {
+        let rules = Matcher::build(self.store.rules()?)
+            .map_err(|e| ServiceError::Invalid { field: "pattern", message: e.to_string() })?;
+        *self.rules.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(rules);
+        Ok(())
+    }
+
+    /// What a new decline covers, checked: exactly one of number, range, pattern or caller name.
+    fn target(&self, new: &NewDecline) -> Result<Target, ServiceError> {
+        let number = Some(new.number.trim()).filter(|number| !number.is_empty());
+        match (number, &new.prefix, &new.pattern, &new.caller_name) {
+            (Some(number), None, None, None) => match number.strip_suffix('*') {
+                Some(range) => self.range(range),
+                None => Ok(Target::Number(self.typed_number(number, new.force)?)),
+            },
+            (None, Some(range), None, None) => self.range(range.trim_end_matches('*')),
+            (None, None, Some(pattern), None) => {
+                check_pattern(pattern).map_err(|message| invalid("pattern", &message))?;
+                Ok(Target::Pattern(pattern.clone()))
+            }
+            (None, None, None, Some(pattern)) => {
+                check_pattern(pattern).map_err(|message| invalid("caller_name", &message))?;
+                Ok(Target::CallerName(pattern.clone()))
+            }
+            _ => Err(invalid("number", "give exactly one of a number, a range (prefix), a pattern or a caller name")),
+        }
+    }
+
+    fn range(&self, typed: &str) -> Result<Target, ServiceError> {
+        let prefix = self.settings.region.range_prefix(typed).map_err(|e| invalid("prefix", &e.to_string()))?;
+        Ok(Target::Prefix(prefix))
     }
 
     fn typed_number(&self, text: &str, force: bool) -> Result<PhoneNumber, ServiceError> {
         PhoneNumber::parse_typed(text, self.settings.region, force)
-            .map_err(|error: NumberError| ServiceError::Invalid { field: "number", message: error.to_string() })
+            .map_err(|error: NumberError| invalid("number", &error.to_string()))
     }
+}
+
+fn invalid(field: &'static str, message: &str) -> ServiceError {
+    ServiceError::Invalid { field, message: message.to_owned() }
 }
 
 #[cfg(test)]
@@ -222,7 +375,7 @@ mod tests {
     use crate::store::MemoryStore;
 
     fn service() -> Service {
-        Service::new(Arc::new(MemoryStore::default()), Arc::new(Settings::defaults()))
+        Service::open(Arc::new(MemoryStore::default()), Arc::new(Settings::defaults())).unwrap()
     }
 
     fn new_decline(number: &str, company: Option<&str>) -> NewDecline {
@@ -278,11 +431,97 @@ mod tests {
     fn check_previews_the_refusal_the_caller_would_hear() {
         let service = service();
         service.decline(new_decline("02079460123", Some("Everest Windows")), Timestamp::UNIX_EPOCH).unwrap();
-        let preview = service.check("020 7946 0123", Timestamp::UNIX_EPOCH).unwrap();
+        let preview = service.check(check("020 7946 0123"), Timestamp::UNIX_EPOCH).unwrap();
         assert_eq!(preview.decision, DecisionKind::Decline);
         assert!(preview.caller_hears.contains("Everest Windows"), "{}", preview.caller_hears);
-        let other = service.check("020 7946 0999", Timestamp::UNIX_EPOCH).unwrap();
+        let other = service.check(check("020 7946 0999"), Timestamp::UNIX_EPOCH).unwrap();
         assert_eq!(other.decision, DecisionKind::Forward);
+    }
+
+    fn check(number: &str) -> CheckRequest {
+        CheckRequest { number: Some(number.into()), ..Default::default() }
+    }
+
+    #[test]
+    fn a_range_is_typed_with_a_star_and_refuses_every_number_in_it() {
+        let service = service();
+        let saved = service.decline(new_decline("01632 9601*", Some("Rotating Ltd")), Timestamp::UNIX_EPOCH).unwrap();
+        assert_eq!(saved.record.target, Target::Prefix("+4416329601".into()));
+        let preview = service.check(check("+441632960123"), Timestamp::UNIX_EPOCH).unwrap();
+        assert_eq!(preview.decision, DecisionKind::Decline);
+        assert!(preview.reason.contains("Rotating Ltd (+4416329601*)"), "{}", preview.reason);
+        service.remove_decline("+4416329601*").unwrap();
+        assert_eq!(
+            service.check(check("+441632960123"), Timestamp::UNIX_EPOCH).unwrap().decision,
+            DecisionKind::Forward
+        );
+    }
+
+    #[test]
+    fn a_pattern_is_compiled_at_once_and_a_bad_one_is_refused_with_the_regex_error() {
+        let service = service();
+        let bad = NewDecline { pattern: Some(r"\+234(".into()), ..Default::default() };
+        let err = service.decline(bad, Timestamp::UNIX_EPOCH).unwrap_err();
+        assert!(
+            matches!(&err, ServiceError::Invalid { field: "pattern", message } if message.contains("unclosed")),
+            "{err}"
+        );
+        assert!(service.declines().unwrap().is_empty());
+
+        let good = NewDecline { pattern: Some(r"\+23480\d{8}".into()), ..Default::default() };
+        service.decline(good, Timestamp::UNIX_EPOCH).unwrap();
+        let preview = service.check(check("+2348012345678"), Timestamp::UNIX_EPOCH).unwrap();
+        assert_eq!(preview.decision, DecisionKind::Decline);
+        service.remove_decline(r"pattern:\+23480\d{8}").unwrap();
+        assert_eq!(
+            service.check(check("+2348012345678"), Timestamp::UNIX_EPOCH).unwrap().decision,
+            DecisionKind::Forward
+        );
+    }
+
+    #[test]
+    fn a_decline_covers_exactly_one_thing() {
+        let both = NewDecline { number: "02079460123".into(), pattern: Some(".*".into()), ..Default::default() };
+        assert!(matches!(service().decline(both, Timestamp::UNIX_EPOCH), Err(ServiceError::Invalid { .. })));
+        assert!(matches!(
+            service().decline(NewDecline::default(), Timestamp::UNIX_EPOCH),
+            Err(ServiceError::Invalid { .. })
+        ));
+    }
+
+    #[test]
+    fn a_not_before_date_must_lie_ahead_and_a_window_must_end_after_it_starts() {
+        let now: Timestamp = "2026-11-24T12:00:00Z".parse().unwrap();
+        let past = NewDecline {
+            not_before: Some("2026-11-01T00:00:00Z".parse().unwrap()),
+            ..new_decline("02079460123", None)
+        };
+        assert!(matches!(service().decline(past, now), Err(ServiceError::Invalid { field: "not_before", .. })));
+        let backwards = NewAllow {
+            number: "02079460123".into(),
+            from: Some("2026-11-25T16:00:00Z".parse().unwrap()),
+            until: Some("2026-11-25T14:00:00Z".parse().unwrap()),
+            ..Default::default()
+        };
+        assert!(matches!(service().allow(backwards, now), Err(ServiceError::Invalid { field: "until", .. })));
+    }
+
+    #[test]
+    fn the_pause_switch_forwards_a_declined_number() {
+        let service = service();
+        service.decline(new_decline("02079460123", Some("Everest")), Timestamp::UNIX_EPOCH).unwrap();
+        service.set_paused(true).unwrap();
+        let preview = service.check(check("02079460123"), Timestamp::UNIX_EPOCH).unwrap();
+        assert_eq!(preview.decision, DecisionKind::Forward);
+        assert!(service.paused().unwrap());
+    }
+
+    #[test]
+    fn a_withheld_preview_needs_no_number() {
+        let preview =
+            service().check(CheckRequest { withheld: true, ..Default::default() }, Timestamp::UNIX_EPOCH).unwrap();
+        assert_eq!(preview.number, "withheld");
+        assert!(service().check(CheckRequest::default(), Timestamp::UNIX_EPOCH).is_err());
     }
 
     #[test]

@@ -1,15 +1,36 @@
 //! The words saidno says to callers, whatever provider carries them.
 
 use crate::config::Settings;
-use crate::domain::{CallerId, Decline};
+use crate::domain::{CallerId, Decline, Ground};
 use crate::policy::spoken_date;
 
-/// The refusal message for a decline: the configured template with the business, the company and
-/// the date filled in. Filled in one pass, so a company called "{date}" stays "{date}".
-pub fn refusal_message(decline: &Decline, settings: &Settings) -> String {
+/// What a refused caller hears: for a decline, the configured template with the business, the
+/// company and the dates filled in; for the withheld and unverified policies, their own words.
+pub fn refusal_message(ground: &Ground, settings: &Settings) -> String {
+    match ground {
+        Ground::Declined { decline, .. } => declined_message(decline, settings),
+        Ground::Withheld => with_business(&settings.refusal.withheld_message, settings),
+        Ground::Unverified(_) => with_business(&settings.refusal.unverified_message, settings),
+    }
+}
+
+/// Filled in one pass, so a company called "{date}" stays "{date}".
+fn declined_message(decline: &Decline, settings: &Settings) -> String {
     let company = decline.company.as_deref().unwrap_or("your company");
     let date = spoken_date(decline.declined_at, &settings.time_zone);
-    fill(&settings.refusal.message, &[("business", settings.business_name()), ("company", company), ("date", &date)])
+    let (template, not_before) = match decline.not_before {
+        Some(not_before) => (&settings.refusal.not_before_message, spoken_date(not_before, &settings.time_zone)),
+        None => (&settings.refusal.message, String::new()),
+    };
+    fill(
+        template,
+        &[("business", settings.business_name()), ("company", company), ("date", &date), ("not_before", &not_before)],
+    )
+}
+
+/// A configured text with `{business}` filled in.
+pub fn with_business(template: &str, settings: &Settings) -> String {
+    fill(template, &[("business", settings.business_name())])
 }
 
 /// What whoever answers a forwarded call hears first: who is calling, and the two keys.
@@ -68,17 +89,19 @@ fn fill(template: &str, values: &[(&str, &str)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Channel, PhoneNumber};
+    use crate::domain::{Channel, PhoneNumber, Target};
 
     fn decline(company: Option<&str>) -> Decline {
         Decline {
-            number: PhoneNumber::from_e164("+442079460123").unwrap(),
+            target: Target::Number(PhoneNumber::from_e164("+442079460123").unwrap()),
             company: company.map(str::to_owned),
             note: None,
             declined_at: "2026-11-03T10:00:00Z".parse().unwrap(),
             declined_by: None,
             channel: Channel::Web,
             mode: None,
+            not_before: None,
+            escape_hatch: None,
         }
     }
 
@@ -87,14 +110,14 @@ mod tests {
         let mut settings = Settings::defaults();
         settings.business_name = "Acme Plumbing".into();
         settings.time_zone = jiff::tz::TimeZone::UTC;
-        let message = refusal_message(&decline(Some("Everest Windows")), &settings);
+        let message = declined_message(&decline(Some("Everest Windows")), &settings);
         assert!(message.contains("this is Acme Plumbing"), "{message}");
         assert!(message.contains("On 3 November 2026 we asked Everest Windows"), "{message}");
     }
 
     #[test]
     fn an_unnamed_company_is_addressed_as_your_company() {
-        let message = refusal_message(&decline(None), &Settings::defaults());
+        let message = declined_message(&decline(None), &Settings::defaults());
         assert!(message.contains("we asked your company"), "{message}");
     }
 
@@ -110,6 +133,23 @@ mod tests {
             announcement(&CallerId::Withheld, None, 1),
             "Call from a withheld number. Press 1 to take the call, or 9 to decline."
         );
+    }
+
+    #[test]
+    fn a_not_before_decline_says_until_when() {
+        let mut settings = Settings::defaults();
+        settings.time_zone = jiff::tz::TimeZone::UTC;
+        let decline = Decline { not_before: Some("2027-03-01T00:00:00Z".parse().unwrap()), ..decline(Some("Everest")) };
+        let message = declined_message(&decline, &settings);
+        assert!(message.contains("not to call this number before 1 March 2027"), "{message}");
+    }
+
+    #[test]
+    fn withheld_and_unverified_callers_hear_their_own_words() {
+        let mut settings = Settings::defaults();
+        settings.business_name = "Acme".into();
+        assert!(refusal_message(&Ground::Withheld, &settings).contains("withheld numbers"));
+        assert!(refusal_message(&Ground::Unverified("No-TN-Validation".into()), &settings).contains("verified"));
     }
 
     #[test]

@@ -69,11 +69,12 @@ impl Application {
         if verifier.is_none() {
             tracing::warn!("no Twilio auth token set: webhook signatures are not checked (loopback only)");
         }
-        let service = Service::new(store.clone(), settings.clone());
+        let service =
+            Service::open(store.clone(), settings.clone()).map_err(|e| StartupError::Config(e.to_string()))?;
         let state = AppState::new(Shared {
             remote: Arc::new(Remote::new(service.clone(), store.clone(), settings.clone())),
             notifier: Notifier::start(settings.clone(), store.clone()),
-            screening: Default::default(),
+            whisper_decisions: Default::default(),
             service,
             call_log: CallLog::start(store.clone()),
             store,

@@ -8,8 +8,9 @@ use super::CliError;
 use super::client::Client;
 use crate::config::Settings;
 use crate::domain::{Allow, CallRecord, Decline};
+use crate::http::api::PauseState;
 use crate::runtime;
-use crate::service::{NewAllow, NewDecline, Preview, Saved, Service, ServiceError};
+use crate::service::{CheckRequest, NewAllow, NewDecline, Preview, Saved, Service, ServiceError};
 use crate::store::{CallQuery, SledStore, StoreError};
 
 pub enum Backend {
@@ -21,7 +22,9 @@ impl Backend {
     /// Opens the store; if a server has it open (sled admits one process), talks to that server.
     pub fn connect(settings: Arc<Settings>) -> Result<Self, CliError> {
         match SledStore::open(&settings.database_path(), settings.store.cache_mb) {
-            Ok(store) => Ok(Self::Local(Service::new(Arc::new(store), settings))),
+            Ok(store) => Service::open(Arc::new(store), settings)
+                .map(Self::Local)
+                .map_err(|e| CliError::Unavailable(e.to_string())),
             Err(StoreError::Locked(path)) => {
                 let server = runtime::read_server_file(&settings).ok_or_else(|| {
                     CliError::Unavailable(format!(
@@ -95,10 +98,20 @@ impl Backend {
         }
     }
 
-    pub async fn check(&self, number: &str) -> Result<Preview, CliError> {
+    pub async fn check(&self, request: CheckRequest) -> Result<Preview, CliError> {
         match self {
-            Self::Local(service) => local(service.check(number, Timestamp::now())),
-            Self::Remote(client) => client.get("check", &[("number", number)]).await,
+            Self::Local(service) => local(service.check(request, Timestamp::now())),
+            Self::Remote(client) => client.post("check", &request).await,
+        }
+    }
+
+    pub async fn set_paused(&self, paused: bool) -> Result<bool, CliError> {
+        match self {
+            Self::Local(service) => local(service.set_paused(paused)),
+            Self::Remote(client) => {
+                let state: PauseState = client.post("pause", &PauseState { paused }).await?;
+                Ok(state.paused)
+            }
         }
     }
 }

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::config::Settings;
 use crate::domain::{Allow, CallRecord, Decline};
-use crate::policy::short_date;
+use crate::policy::{short_date, short_time};
 use crate::service::{Preview, Saved};
 
 pub fn declined(saved: &Saved<Decline>, settings: &Settings) {
@@ -12,21 +12,48 @@ pub fn declined(saved: &Saved<Decline>, settings: &Settings) {
     let who = decline.company.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
     let date = short_date(decline.declined_at, &settings.time_zone);
     if saved.created {
-        println!("Declined {}{who} on {date}. Their next call will be refused.", decline.number);
+        println!("Declined {}{who} on {date}. Their next call will be refused.", decline.target);
     } else {
-        println!("Updated the decline of {}{who}, first declined on {date}.", decline.number);
+        println!("Updated the decline of {}{who}, first declined on {date}.", decline.target);
     }
 }
 
 pub fn decline_removed(decline: &Decline) {
-    println!("Removed the decline of {}. Calls from it will ring through.", decline.number);
+    println!("Removed the decline of {}. Calls from it will ring through.", decline.target);
 }
 
-pub fn allowed(saved: &Saved<Allow>) {
+pub fn allowed(saved: &Saved<Allow>, settings: &Settings) {
     let allow = &saved.record;
     let who = allow.name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
     let verb = if saved.created { "Allowed" } else { "Updated" };
-    println!("{verb} {}{who}: calls from it always ring through.", allow.number);
+    let when = if allow.is_timed() { window(allow, settings) } else { "always".to_owned() };
+    println!("{verb} {}{who}: calls from it ring through {when}.", allow.number);
+}
+
+/// "from 24 Nov 14:00 until 24 Nov 16:00, once".
+fn window(allow: &Allow, settings: &Settings) -> String {
+    let mut parts = Vec::new();
+    if let Some(from) = allow.from {
+        parts.push(format!("from {}", short_time(from, &settings.time_zone)));
+    }
+    if let Some(until) = allow.until {
+        parts.push(format!("until {}", short_time(until, &settings.time_zone)));
+    }
+    if allow.once {
+        parts.push(match allow.used_at {
+            Some(used) => format!("once (used {})", short_time(used, &settings.time_zone)),
+            None => "once".to_owned(),
+        });
+    }
+    parts.join(" ")
+}
+
+pub fn paused(paused: bool) {
+    if paused {
+        println!("Paused: every call rings through until `saidno resume`.");
+    } else {
+        println!("Resumed: declines, hours and screening apply again.");
+    }
 }
 
 pub fn allow_removed(allow: &Allow) {
@@ -42,15 +69,19 @@ pub fn declines(declines: &[Decline], json: bool, settings: &Settings) {
     }
     let rows = declines.iter().map(|d| {
         vec![
-            d.number.to_string(),
+            d.target.to_string(),
             text(&d.company),
             short_date(d.declined_at, &settings.time_zone),
             text(&d.declined_by),
             d.mode.map_or_else(|| format!("{} (default)", settings.refusal.mode), |m| m.to_string()),
+            d.not_before.map_or_else(
+                || "for good".to_owned(),
+                |date| format!("until {}", short_date(date, &settings.time_zone)),
+            ),
             text(&d.note),
         ]
     });
-    print_table(&["NUMBER", "COMPANY", "DECLINED", "BY", "REFUSAL", "NOTE"], rows);
+    print_table(&["DECLINED", "COMPANY", "ON", "BY", "REFUSAL", "HOLDS", "NOTE"], rows);
 }
 
 pub fn allows(allows: &[Allow], json: bool, settings: &Settings) {

@@ -37,6 +37,15 @@ pub struct CallRecord {
     /// For a refused call: which call this is since the decline (1 for the first).
     #[serde(default)]
     pub follow_up: Option<u32>,
+    /// Who was told no, for a call refused on a decline (see `domain::party_key`).
+    #[serde(default)]
+    pub party: Option<String>,
+    /// The call reached the ladder step that flags the company for a complaint.
+    #[serde(default)]
+    pub flagged: bool,
+    /// The call rang through on a single-use allow, which it spent.
+    #[serde(default)]
+    pub used_single_allow: bool,
 }
 
 /// How a forwarded call ended, as the provider reported it afterwards.
@@ -51,6 +60,12 @@ pub struct ForwardOutcome {
     pub recording_url: Option<String>,
     #[serde(default)]
     pub recording_secs: Option<u32>,
+    /// A refused caller pressed 1 for an existing order or appointment and was put through.
+    #[serde(default)]
+    pub via_escape_hatch: bool,
+    /// For a screened call: `passed` (pressed 1) or `screened out`.
+    #[serde(default)]
+    pub screening: Option<String>,
 }
 
 impl ForwardOutcome {
@@ -60,6 +75,8 @@ impl ForwardOutcome {
         self.duration_secs = later.duration_secs.or(self.duration_secs);
         self.recording_url = later.recording_url.or(self.recording_url.take());
         self.recording_secs = later.recording_secs.or(self.recording_secs);
+        self.via_escape_hatch |= later.via_escape_hatch;
+        self.screening = later.screening.or(self.screening.take());
     }
 }
 
@@ -77,15 +94,13 @@ impl CallRecord {
             verstat: call.verstat.clone(),
             outcome: None,
             follow_up: None,
+            party: decision.decline().map(|decline| decline.party()),
+            flagged: decision.flagged(),
+            used_single_allow: decision.uses_single_allow,
         }
     }
 
     pub fn is_refusal(&self) -> bool {
         self.decision == DecisionKind::Decline
-    }
-
-    /// The party whose follow-ups this call counts toward, if it was refused.
-    pub fn party(&self) -> Option<String> {
-        self.is_refusal().then(|| super::party_key(self.company.as_deref(), &self.from))
     }
 }

@@ -1,6 +1,5 @@
 //! What to do with a call, and the reason a person can read.
 
-use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::{Decline, RefusalMode};
@@ -9,15 +8,41 @@ use super::{Decline, RefusalMode};
 pub enum Action {
     /// Ring the business's phones.
     Forward,
-    /// Refuse the call, in the given way, on the strength of a decline.
-    Refuse { mode: RefusalMode, decline: Decline },
+    /// Refuse the call.
+    Refuse(Refusal),
+    /// Ask the caller to press 1 to be put through.
+    Screen,
+    /// Outside business hours: the closed message, or voicemail.
+    Closed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub ground: Ground,
+    /// After escalation: a ladder step can turn a message into a silent reject.
+    pub mode: RefusalMode,
+    /// Offer "press 1 if you are calling about an existing order or appointment".
+    pub escape_hatch: bool,
+}
+
+/// Why a call is refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ground {
+    /// The owner said no: `follow_up` is this call's number since then (1 for the first).
+    Declined { decline: Decline, follow_up: u32, flagged: bool },
+    /// The caller withheld their number and the policy refuses that.
+    Withheld,
+    /// The caller's number failed verification (the STIR/SHAKEN result given).
+    Unverified(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decision {
     pub action: Action,
-    /// "refused: Everest Windows, declined 3 Nov 2026 by Sam (kitchen upsell)".
+    /// "refused: Everest Windows, declined 3 Nov 2026 by Sam; 4th call since; escalated to silent reject".
     pub reason: String,
+    /// The call rings through on a single-use allow, which is now spent.
+    pub uses_single_allow: bool,
 }
 
 /// The decision's kind as the log and the API name it.
@@ -26,28 +51,34 @@ pub struct Decision {
 pub enum DecisionKind {
     Forward,
     Decline,
+    Screen,
+    Closed,
 }
 
 impl Decision {
     pub fn kind(&self) -> DecisionKind {
         match self.action {
             Action::Forward => DecisionKind::Forward,
-            Action::Refuse { .. } => DecisionKind::Decline,
+            Action::Refuse(_) => DecisionKind::Decline,
+            Action::Screen => DecisionKind::Screen,
+            Action::Closed => DecisionKind::Closed,
+        }
+    }
+
+    pub fn decline(&self) -> Option<&Decline> {
+        match &self.action {
+            Action::Refuse(Refusal { ground: Ground::Declined { decline, .. }, .. }) => Some(decline),
+            _ => None,
         }
     }
 
     pub fn company(&self) -> Option<&str> {
-        match &self.action {
-            Action::Refuse { decline, .. } => decline.company.as_deref(),
-            Action::Forward => None,
-        }
+        self.decline().and_then(|decline| decline.company.as_deref())
     }
 
-    pub fn declined_at(&self) -> Option<Timestamp> {
-        match &self.action {
-            Action::Refuse { decline, .. } => Some(decline.declined_at),
-            Action::Forward => None,
-        }
+    /// Whether this call reached the step of the ladder that flags the company for a complaint.
+    pub fn flagged(&self) -> bool {
+        matches!(&self.action, Action::Refuse(Refusal { ground: Ground::Declined { flagged: true, .. }, .. }))
     }
 }
 
@@ -56,6 +87,8 @@ impl std::fmt::Display for DecisionKind {
         f.write_str(match self {
             Self::Forward => "forward",
             Self::Decline => "decline",
+            Self::Screen => "screen",
+            Self::Closed => "closed",
         })
     }
 }

@@ -1,4 +1,5 @@
-//! A decline: "we told this company no", with when, by whom, and how the next call is refused.
+//! A decline: "we told this company no", with when, by whom, what it covers (a number, a range,
+//! a pattern, a caller name), until when, and how the next call is refused.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -28,9 +29,25 @@ pub enum Channel {
     Text,
 }
 
+/// What a decline covers. Serialised as one field named after the kind: `{"number": "+44..."}`,
+/// `{"prefix": "+4416329601"}`, `{"pattern": "\\+23480\\d{8}"}`, `{"caller_name": "V\\d{15}"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// One number.
+    Number(PhoneNumber),
+    /// Every number that starts with these digits (`+234` is a whole country).
+    Prefix(String),
+    /// Every number whose E.164 form matches this regular expression in full.
+    Pattern(String),
+    /// Every caller whose caller-name lookup result matches this regular expression in full.
+    CallerName(String),
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decline {
-    pub number: PhoneNumber,
+    #[serde(flatten)]
+    pub target: Target,
     #[serde(default)]
     pub company: Option<String>,
     #[serde(default)]
@@ -43,6 +60,13 @@ pub struct Decline {
     /// `None` follows the configured default, so changing the default changes every such decline.
     #[serde(default)]
     pub mode: Option<RefusalMode>,
+    /// "Please do not call before March 2027": the decline lapses on its own at this moment.
+    /// `None` is a plain no: "remove us from your list".
+    #[serde(default)]
+    pub not_before: Option<Timestamp>,
+    /// Offer "press 1 if you are calling about an existing order"; `None` follows the config.
+    #[serde(default)]
+    pub escape_hatch: Option<bool>,
 }
 
 /// How often a declined party has called since it was told no.
@@ -78,8 +102,56 @@ pub fn party_key(company: Option<&str>, number: &str) -> String {
 }
 
 impl Decline {
+    /// Who follow-ups count toward: the company, else the number, range or pattern itself.
     pub fn party(&self) -> String {
-        party_key(self.company.as_deref(), self.number.as_str())
+        party_key(self.company.as_deref(), &self.target.to_string())
+    }
+
+    /// Whether the decline still holds at `now`: a not-before decline lapses at its date.
+    pub fn is_active(&self, now: Timestamp) -> bool {
+        self.not_before.is_none_or(|date| now < date)
+    }
+}
+
+impl Target {
+    /// The storage key within its kind; a number's key is the number itself.
+    pub fn key(&self) -> String {
+        match self {
+            Self::Number(number) => number.to_string(),
+            Self::Prefix(prefix) => format!("prefix:{prefix}"),
+            Self::Pattern(pattern) => format!("pattern:{pattern}"),
+            Self::CallerName(pattern) => format!("caller-name:{pattern}"),
+        }
+    }
+
+    pub fn number(&self) -> Option<&PhoneNumber> {
+        match self {
+            Self::Number(number) => Some(number),
+            _ => None,
+        }
+    }
+
+    /// How specific the target is: an exact number beats a range, a longer range a shorter one,
+    /// and any range a pattern.
+    pub fn specificity(&self) -> u32 {
+        match self {
+            Self::Number(_) => 100,
+            Self::Prefix(prefix) => 50 + prefix.len() as u32,
+            Self::Pattern(_) => 20,
+            Self::CallerName(_) => 10,
+        }
+    }
+}
+
+/// As a person reads it: `+442079460123`, `+4416329601*`, `pattern /.../`, `caller name /.../`.
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Number(number) => write!(f, "{number}"),
+            Self::Prefix(prefix) => write!(f, "{prefix}*"),
+            Self::Pattern(pattern) => write!(f, "pattern /{pattern}/"),
+            Self::CallerName(pattern) => write!(f, "caller name /{pattern}/"),
+        }
     }
 }
 
@@ -100,5 +172,58 @@ impl std::str::FromStr for RefusalMode {
             "reject" | "busy" | "silent" => Ok(Self::Reject),
             other => Err(format!("{other:?} is not a refusal mode (message or reject)")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decline(target: Target) -> Decline {
+        Decline {
+            target,
+            company: None,
+            note: None,
+            declined_at: Timestamp::UNIX_EPOCH,
+            declined_by: None,
+            channel: Channel::Web,
+            mode: None,
+            not_before: None,
+            escape_hatch: None,
+        }
+    }
+
+    #[test]
+    fn each_target_serialises_as_one_field_named_after_its_kind() {
+        let number = decline(Target::Number(PhoneNumber::from_e164("+442079460123").unwrap()));
+        let json = serde_json::to_value(&number).unwrap();
+        assert_eq!(json["number"], "+442079460123");
+        assert_eq!(serde_json::from_value::<Decline>(json).unwrap(), number);
+        let range = decline(Target::Prefix("+4416329601".into()));
+        let json = serde_json::to_value(&range).unwrap();
+        assert_eq!(json["prefix"], "+4416329601");
+        assert!(json.get("number").is_none());
+        assert_eq!(serde_json::from_value::<Decline>(json).unwrap(), range);
+        let name = decline(Target::CallerName("V\\d{15}".into()));
+        assert_eq!(serde_json::from_value::<Decline>(serde_json::to_value(&name).unwrap()).unwrap(), name);
+    }
+
+    #[test]
+    fn a_not_before_decline_lapses_at_its_date() {
+        let date: Timestamp = "2027-03-01T00:00:00Z".parse().unwrap();
+        let decline = Decline { not_before: Some(date), ..decline(Target::Prefix("+44".into())) };
+        assert!(decline.is_active("2027-02-28T23:59:59Z".parse().unwrap()));
+        assert!(!decline.is_active(date));
+    }
+
+    #[test]
+    fn more_specific_targets_rank_higher() {
+        let number = Target::Number(PhoneNumber::from_e164("+442079460123").unwrap());
+        let long = Target::Prefix("+4420794601".into());
+        let short = Target::Prefix("+44".into());
+        let pattern = Target::Pattern("\\+44.*".into());
+        assert!(number.specificity() > long.specificity());
+        assert!(long.specificity() > short.specificity());
+        assert!(short.specificity() > pattern.specificity());
     }
 }

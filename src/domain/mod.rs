@@ -10,7 +10,7 @@ pub mod text;
 
 pub use allow::Allow;
 pub use call::{CallRecord, ForwardOutcome, IncomingCall};
-pub use decision::{Action, Decision, DecisionKind};
-pub use decline::{Channel, Decline, FollowUps, RefusalMode, company_key, party_key};
+pub use decision::{Action, Decision, DecisionKind, Ground, Refusal};
+pub use decline::{Channel, Decline, FollowUps, RefusalMode, Target, company_key, party_key};
 pub use phone::{CallerId, NumberError, PhoneNumber, Region};
 pub use session::{TextChange, TextSession};

@@ -141,6 +141,36 @@ fn is_possible(parsed: &phonenumber::PhoneNumber) -> bool {
     })
 }
 
+impl Region {
+    /// Turns the digits of a range as a person types it (`01632 9601`, `+44 1632 9601`, `00234`)
+    /// into the E.164 prefix it stands for (`+4416329601`, `+234`).
+    pub fn range_prefix(&self, typed: &str) -> Result<String, NumberError> {
+        let trimmed = typed.trim();
+        if trimmed.chars().any(char::is_alphabetic) {
+            return Err(NumberError::Letters(trimmed.to_owned()));
+        }
+        let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
+        let shaped = trimmed.chars().all(|c| c.is_ascii_digit() || " +-.()".contains(c));
+        let international =
+            if trimmed.starts_with('+') { Some(digits.clone()) } else { digits.strip_prefix("00").map(str::to_owned) };
+        let prefix = match international {
+            Some(digits) => digits,
+            None => {
+                let metadata = phonenumber::metadata::DATABASE
+                    .by_id(self.0.as_ref())
+                    .ok_or_else(|| NumberError::NotANumber(trimmed.to_owned()))?;
+                let trunk = metadata.national_prefix().unwrap_or_default();
+                let national = digits.strip_prefix(trunk).unwrap_or(&digits);
+                format!("{}{national}", metadata.country_code())
+            }
+        };
+        if !shaped || prefix.is_empty() || prefix.len() > MAX_E164_DIGITS || prefix.starts_with('0') {
+            return Err(NumberError::NotANumber(trimmed.to_owned()));
+        }
+        Ok(format!("+{prefix}"))
+    }
+}
+
 /// Loads the numbering metadata now: the first parse takes tens of milliseconds, and that
 /// should be paid at start-up rather than by the first caller or command.
 pub fn warm_up() {
@@ -268,6 +298,19 @@ mod tests {
     #[test]
     fn a_sip_caller_is_neither_a_number_nor_withheld() {
         assert_eq!(CallerId::from_provider("sip:alice@example.com"), CallerId::Other("sip:alice@example.com".into()));
+    }
+
+    #[test]
+    fn ranges_are_written_national_or_international() {
+        assert_eq!(gb().range_prefix("01632 9601").unwrap(), "+4416329601");
+        assert_eq!(gb().range_prefix("+44 1632 9601").unwrap(), "+4416329601");
+        assert_eq!(gb().range_prefix("+234").unwrap(), "+234");
+        assert_eq!(gb().range_prefix("00234").unwrap(), "+234");
+        let us: Region = "US".parse().unwrap();
+        assert_eq!(us.range_prefix("(800) 555").unwrap(), "+1800555");
+        assert!(gb().range_prefix("0800 FLOWER").is_err());
+        assert!(gb().range_prefix("+").is_err());
+        assert!(gb().range_prefix("+44#").is_err());
     }
 
     #[test]

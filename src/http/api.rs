@@ -5,12 +5,12 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use jiff::Timestamp;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::error::ApiError;
 use crate::domain::{Allow, CallRecord, Decline};
-use crate::service::{NewAllow, NewDecline, Preview, Saved, ServiceError};
+use crate::service::{CheckRequest, NewAllow, NewDecline, Preview, Saved, ServiceError};
 use crate::store::CallQuery;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
@@ -93,17 +93,45 @@ pub async fn list_calls(
     blocking(move || service.calls(query)).await.map(Json)
 }
 
-#[derive(Deserialize)]
-pub struct CheckParams {
-    number: String,
-}
-
+/// `GET /check?number=...&at=...&caller_name=...&verstat=...&withheld=true`.
 pub async fn check(
     State(state): State<AppState>,
-    params: Result<Query<CheckParams>, QueryRejection>,
+    params: Result<Query<CheckRequest>, QueryRejection>,
 ) -> ApiResult<Preview> {
-    let Query(params) =
-        params.map_err(|rejection| ApiError::Invalid { field: Some("number"), message: rejection.body_text() })?;
+    let Query(request) =
+        params.map_err(|rejection| ApiError::Invalid { field: None, message: rejection.body_text() })?;
+    preview(state, request).await
+}
+
+/// `POST /check` with the same facts as JSON.
+pub async fn check_posted(
+    State(state): State<AppState>,
+    json: Result<Json<CheckRequest>, JsonRejection>,
+) -> ApiResult<Preview> {
+    preview(state, body(json)?).await
+}
+
+async fn preview(state: AppState, request: CheckRequest) -> ApiResult<Preview> {
     let service = state.service.clone();
-    blocking(move || service.check(&params.number, Timestamp::now())).await.map(Json)
+    blocking(move || service.check(request, Timestamp::now())).await.map(Json)
+}
+
+/// The pause switch, as the API reads and writes it.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct PauseState {
+    pub paused: bool,
+}
+
+pub async fn pause_state(State(state): State<AppState>) -> ApiResult<PauseState> {
+    let service = state.service.clone();
+    blocking(move || service.paused()).await.map(|paused| Json(PauseState { paused }))
+}
+
+pub async fn set_pause(
+    State(state): State<AppState>,
+    json: Result<Json<PauseState>, JsonRejection>,
+) -> ApiResult<PauseState> {
+    let PauseState { paused } = body(json)?;
+    let service = state.service.clone();
+    blocking(move || service.set_paused(paused)).await.map(|paused| Json(PauseState { paused }))
 }

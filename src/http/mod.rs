@@ -40,7 +40,7 @@ pub struct Shared {
     /// Texts to the owner, sent in the background.
     pub notifier: Notifier,
     /// What whoever answered a forward decided during the announcement.
-    pub screening: whisper::Screening,
+    pub whisper_decisions: whisper::WhisperDecisions,
 }
 
 impl AppState {

@@ -24,7 +24,8 @@ pub fn router(state: AppState) -> Router {
         .route("/allows", get(api::list_allows).post(api::add_allow))
         .route("/allows/{number}", delete(api::remove_allow))
         .route("/calls", get(api::list_calls))
-        .route("/check", get(api::check))
+        .route("/check", get(api::check).post(api::check_posted))
+        .route("/pause", get(api::pause_state).post(api::set_pause))
         .route_layer(from_fn_with_state(state.clone(), auth::require_token))
         .layer(DefaultBodyLimit::max(MAX_API_BODY));
 
@@ -36,6 +37,8 @@ pub fn router(state: AppState) -> Router {
         .route("/twilio/whisper", post(whisper::announce))
         .route("/twilio/whisper/key", post(whisper::key))
         .route("/twilio/sms", post(sms::sms))
+        .route("/twilio/escape", post(webhook::escape))
+        .route("/twilio/screen", post(webhook::screen))
         .nest("/api/v1", api)
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(TraceLayer::new_for_http())

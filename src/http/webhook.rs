@@ -8,10 +8,10 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 
 use super::AppState;
-use super::whisper::Screened;
-use crate::domain::{Action, CallRecord, Decision, ForwardOutcome, IncomingCall};
+use super::whisper::OwnerDecision;
+use crate::domain::{Action, CallRecord, Decision, ForwardOutcome, Ground, IncomingCall, Refusal};
 use crate::notify::Refused;
-use crate::policy::{self, Records};
+use crate::policy;
 use crate::provider::twilio::form::Params;
 use crate::provider::twilio::signature::Signed;
 use crate::provider::twilio::{request, twiml};
@@ -117,23 +117,25 @@ fn answer_or_forward(state: &AppState, call: &IncomingCall, now: Timestamp) -> (
             .unwrap_or_else(|| "panic".to_owned()),
     };
     tracing::error!(call_sid = %call.call_sid, error = %failure, "could not decide; forwarding the call");
-    let decision =
-        Decision { action: Action::Forward, reason: format!("forwarded: saidno could not decide ({failure})") };
+    let decision = Decision {
+        action: Action::Forward,
+        reason: format!("forwarded: saidno could not decide ({failure})"),
+        uses_single_allow: false,
+    };
     (state.fallback_twiml.clone(), CallRecord::new(call, now, &decision))
 }
 
 fn answer(state: &AppState, call: &IncomingCall, now: Timestamp) -> Result<(String, CallRecord), String> {
-    let records = match call.from.number() {
-        Some(number) => state.store.records_for(number).map_err(|e| e.to_string())?,
-        None => Records::default(),
-    };
+    let records = state.service.records_for(call).map_err(|e| e.to_string())?;
     let decision = policy::decide(call, &records, now, &state.settings);
     let xml = twiml::answer(&decision, call, &state.settings).map_err(|e| e.to_string())?;
-    if let (Action::Refuse { decline, .. }, Some(number)) = (&decision.action, call.from.number()) {
+    if let (Action::Refuse(Refusal { ground: Ground::Declined { decline, follow_up, .. }, .. }), Some(number)) =
+        (&decision.action, call.from.number())
+    {
         state.notifier.refused(&Refused {
             company: decline.company.clone(),
             number: number.clone(),
-            follow_up: records.follow_ups.count + 1,
+            follow_up: *follow_up,
             declined_at: decline.declined_at,
             called: call.to.clone(),
         });
@@ -153,12 +155,12 @@ pub async fn dial_status(
 ) -> Result<Response, WebhookError> {
     let call_sid = request::call_sid(&params)?;
     // Whoever answered may have decided during the announcement; the caller is still waiting.
-    match state.screening.take(&call_sid) {
-        Some(Screened::Declined(decline)) => {
+    match state.whisper_decisions.take(&call_sid) {
+        Some(OwnerDecision::Declined(decline)) => {
             let xml = twiml::refusal(&decline, &state.settings).unwrap_or_else(|_| twiml::hangup());
             return Ok(twiml_response(xml));
         }
-        Some(Screened::ToVoicemail) => {
+        Some(OwnerDecision::ToVoicemail) => {
             state.call_log.attach(call_sid, ForwardOutcome { status: Some("no-answer".into()), ..Default::default() });
             return Ok(twiml_response(twiml::voicemail(&state.settings)));
         }
@@ -168,6 +170,34 @@ pub async fn dial_status(
     let answered_or_gone = matches!(outcome.status.as_deref(), Some("answered" | "canceled"));
     state.call_log.attach(call_sid, outcome);
     Ok(twiml_response(twiml::after_dial(answered_or_gone, &state.settings)))
+}
+
+/// `POST /twilio/escape`: a refused caller was offered "press 1 for an existing order". A 1 puts
+/// them through, and the log says they came through the escape hatch; anything else, goodbye.
+pub async fn escape(State(state): State<AppState>, SignedForm(params): SignedForm) -> Result<Response, WebhookError> {
+    let call = request::incoming_call(&params)?;
+    if params.get("Digits") != Some("1") {
+        return Ok(twiml_response(twiml::goodbye(&state.settings)));
+    }
+    tracing::info!(call_sid = %call.call_sid, "a refused caller came through the escape hatch");
+    state.call_log.attach(call.call_sid.clone(), ForwardOutcome { via_escape_hatch: true, ..Default::default() });
+    Ok(twiml_response(forward_or_fallback(&state, &call)))
+}
+
+/// `POST /twilio/screen`: a screened caller pressed 1 (put through) or did not (screened out).
+pub async fn screen(State(state): State<AppState>, SignedForm(params): SignedForm) -> Result<Response, WebhookError> {
+    let call = request::incoming_call(&params)?;
+    let passed = params.get("Digits") == Some("1");
+    let screening = if passed { "passed" } else { "screened out" };
+    state
+        .call_log
+        .attach(call.call_sid.clone(), ForwardOutcome { screening: Some(screening.to_owned()), ..Default::default() });
+    let xml = if passed { forward_or_fallback(&state, &call) } else { twiml::hangup() };
+    Ok(twiml_response(xml))
+}
+
+fn forward_or_fallback(state: &AppState, call: &IncomingCall) -> String {
+    twiml::forward_call(call, &state.settings).unwrap_or_else(|_| state.fallback_twiml.clone())
 }
 
 /// `POST /twilio/voicemail`: the caller left a message (or hung up during the greeting).

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::webhook::{SignedForm, WebhookError, twiml_response};
 use crate::config::NoKey;
-use crate::domain::{CallerId, Channel, Decline, ForwardOutcome};
+use crate::domain::{CallerId, Channel, Decline, ForwardOutcome, Target};
 use crate::provider::twilio::twiml;
 use crate::service::NewDecline;
 use crate::speech::announcement;
@@ -26,7 +26,7 @@ const MAX_PENDING: usize = 1000;
 
 /// What whoever answered decided, for the original call's dial callback to act on.
 #[derive(Clone, Debug)]
-pub enum Screened {
+pub enum OwnerDecision {
     /// 9: the caller hears the refusal for this decline.
     Declined(Decline),
     /// No key, with `no_key = "voicemail"`: the caller may leave a message.
@@ -35,10 +35,10 @@ pub enum Screened {
 
 /// Decisions by the original call's id, until its dial callback takes them.
 #[derive(Default)]
-pub struct Screening(Mutex<HashMap<String, (Instant, Screened)>>);
+pub struct WhisperDecisions(Mutex<HashMap<String, (Instant, OwnerDecision)>>);
 
-impl Screening {
-    fn put(&self, call_sid: String, screened: Screened) {
+impl WhisperDecisions {
+    fn put(&self, call_sid: String, decision: OwnerDecision) {
         let mut pending = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         pending.retain(|_, (at, _)| at.elapsed() < KEEP);
         if pending.len() >= MAX_PENDING
@@ -46,12 +46,12 @@ impl Screening {
         {
             pending.remove(&oldest);
         }
-        pending.insert(call_sid, (Instant::now(), screened));
+        pending.insert(call_sid, (Instant::now(), decision));
     }
 
-    pub fn take(&self, call_sid: &str) -> Option<Screened> {
+    pub fn take(&self, call_sid: &str) -> Option<OwnerDecision> {
         let mut pending = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        pending.remove(call_sid).filter(|(at, _)| at.elapsed() < KEEP).map(|(_, screened)| screened)
+        pending.remove(call_sid).filter(|(at, _)| at.elapsed() < KEEP).map(|(_, decision)| decision)
     }
 }
 
@@ -102,14 +102,14 @@ fn who_is_calling(
     call_sid: &str,
 ) -> Result<(Option<String>, usize), crate::store::StoreError> {
     let Some(number) = caller.number() else { return Ok((None, 0)) };
-    let records = state.store.records_for(number)?;
+    let decline = state.store.decline(&Target::Number(number.clone()))?;
+    let allow = state.store.allow_of(number)?;
     let week_ago = Timestamp::now().checked_sub(SignedDuration::from_hours(7 * 24)).ok();
     let calls = state.store.calls(&CallQuery { since: week_ago, limit: 10_000, ..Default::default() })?;
     let from = number.as_str();
     let this_week = calls.iter().filter(|call| call.from == from).count();
     let caller_name = calls.iter().find(|call| call.call_sid == call_sid).and_then(|call| call.caller_name.clone());
-    let company =
-        records.allow.and_then(|allow| allow.name).or(records.decline.and_then(|d| d.company)).or(caller_name);
+    let company = allow.and_then(|allow| allow.name).or(decline.and_then(|d| d.company)).or(caller_name);
     Ok((company, this_week))
 }
 
@@ -124,7 +124,7 @@ pub async fn key(
     match params.get("Digits").unwrap_or_default().trim() {
         "9" => Ok(render(decline(&state, &forwarded).await)),
         "" if settings.whisper.no_key == NoKey::Voicemail => {
-            state.screening.put(forwarded.call, Screened::ToVoicemail);
+            state.whisper_decisions.put(forwarded.call, OwnerDecision::ToVoicemail);
             Ok(render(twiml::say_and_hang_up("Not taken. The caller can leave a message.", settings)))
         }
         _ => Ok(twiml_response(twiml::empty())),
@@ -151,7 +151,7 @@ async fn decline(state: &AppState, forwarded: &Forwarded) -> Result<String, twim
                 forwarded.call.clone(),
                 ForwardOutcome { status: Some("declined".into()), ..ForwardOutcome::default() },
             );
-            state.screening.put(forwarded.call.clone(), Screened::Declined(saved.record));
+            state.whisper_decisions.put(forwarded.call.clone(), OwnerDecision::Declined(saved.record));
             twiml::say_and_hang_up(
                 "Declined. The caller hears your refusal. Text NO and the company to name them.",
                 settings,

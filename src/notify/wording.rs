@@ -67,6 +67,9 @@ mod tests {
             verstat: None,
             outcome: None,
             follow_up: None,
+            party: None,
+            flagged: false,
+            used_single_allow: false,
         };
         let calls = [
             call("+442079460123", Some("Everest Windows"), DecisionKind::Decline),

@@ -12,7 +12,7 @@ const MAX_SPAN_HOURS: i64 = 366 * 24;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
     /// `NO [number | code] [company words]`
-    Decline { target: Target, company: Option<String> },
+    Decline { target: Whom, company: Option<String> },
     /// `UNDO`
     Undo,
     /// `ALLOW number [for 2h | until tomorrow 16:00]`
@@ -27,7 +27,7 @@ pub enum Command {
 
 /// Whom `NO` declines.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Target {
+pub enum Whom {
     /// The last caller who rang through.
     LastCaller,
     /// The call with this code in the last `LAST` listing (1 to 5).
@@ -90,15 +90,15 @@ fn alone(command: Command, name: &str, rest: &[&str]) -> Result<Command, ParseEr
 fn decline(words: &[&str]) -> Result<Command, ParseError> {
     let (numeric, company) = leading_number_words(words);
     let target = match numeric {
-        [] => Target::LastCaller,
+        [] => Whom::LastCaller,
         [code] if code.len() <= 2 && code.bytes().all(|b| b.is_ascii_digit()) => {
             let code: u8 = code.parse().map_err(|_| malformed("That code is not a number."))?;
             if !(1..=LISTED).contains(&code) {
                 return Err(malformed(format!("Codes run from 1 to {LISTED}: send LAST to see them.")));
             }
-            Target::Code(code)
+            Whom::Code(code)
         }
-        _ => Target::Number(phone_text(numeric)?),
+        _ => Whom::Number(phone_text(numeric)?),
     };
     let company = (!company.is_empty()).then(|| company.join(" "));
     Ok(Command::Decline { target, company })
@@ -256,31 +256,31 @@ mod tests {
         parse(text).unwrap_or_else(|e| panic!("{text:?}: {e}"))
     }
 
-    fn no(target: Target, company: Option<&str>) -> Command {
+    fn no(target: Whom, company: Option<&str>) -> Command {
         Command::Decline { target, company: company.map(str::to_owned) }
     }
 
     #[test]
     fn no_alone_declines_the_last_caller() {
-        assert_eq!(ok("NO"), no(Target::LastCaller, None));
-        assert_eq!(ok("  no  "), no(Target::LastCaller, None));
+        assert_eq!(ok("NO"), no(Whom::LastCaller, None));
+        assert_eq!(ok("  no  "), no(Whom::LastCaller, None));
     }
 
     #[test]
     fn no_with_words_names_the_company_whatever_the_case_and_spacing() {
-        assert_eq!(ok("No   Everest \t Windows"), no(Target::LastCaller, Some("Everest Windows")));
-        assert_eq!(ok("no 3M Direct"), no(Target::LastCaller, Some("3M Direct")));
+        assert_eq!(ok("No   Everest \t Windows"), no(Whom::LastCaller, Some("Everest Windows")));
+        assert_eq!(ok("no 3M Direct"), no(Whom::LastCaller, Some("3M Direct")));
     }
 
     #[test]
     fn no_with_a_number_declines_that_number() {
-        assert_eq!(ok("NO +441632960123 Everest"), no(Target::Number("+441632960123".into()), Some("Everest")));
-        assert_eq!(ok("no 020 7946 0123"), no(Target::Number("020 7946 0123".into()), None));
+        assert_eq!(ok("NO +441632960123 Everest"), no(Whom::Number("+441632960123".into()), Some("Everest")));
+        assert_eq!(ok("no 020 7946 0123"), no(Whom::Number("020 7946 0123".into()), None));
     }
 
     #[test]
     fn no_with_a_small_number_is_a_code_from_last() {
-        assert_eq!(ok("NO 3 Everest"), no(Target::Code(3), Some("Everest")));
+        assert_eq!(ok("NO 3 Everest"), no(Whom::Code(3), Some("Everest")));
         assert!(matches!(parse("NO 6"), Err(ParseError::Malformed(_))));
         assert!(matches!(parse("NO 0"), Err(ParseError::Malformed(_))));
         assert!(matches!(parse("NO 123 Everest"), Err(ParseError::Malformed(_))));

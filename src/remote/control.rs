@@ -5,9 +5,9 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
-use super::command::{self, Command, LISTED, ParseError, Target};
+use super::command::{self, Command, LISTED, ParseError, Whom};
 use crate::config::Settings;
-use crate::domain::{CallRecord, CallerId, Channel, DecisionKind, PhoneNumber, TextChange, company_key};
+use crate::domain::{CallRecord, CallerId, Channel, DecisionKind, PhoneNumber, Target, TextChange, company_key};
 use crate::service::{NewAllow, NewDecline, Service, ServiceError};
 use crate::store::{CallQuery, Store};
 
@@ -59,19 +59,19 @@ impl Remote {
     fn decline(
         &self,
         owner: &PhoneNumber,
-        target: Target,
+        target: Whom,
         company: Option<String>,
         now: Timestamp,
     ) -> Result<String, Failure> {
         let mut session = self.store.text_session(owner)?;
         let number = match target {
-            Target::Number(text) => text,
-            Target::Code(code) => match session.listed.get(usize::from(code) - 1) {
+            Whom::Number(text) => text,
+            Whom::Code(code) => match session.listed.get(usize::from(code) - 1) {
                 Some(Some(number)) => number.to_string(),
                 Some(None) => return Err(Failure::Refused(format!("Call {code} withheld its number."))),
                 None => return Err(Failure::Refused(format!("No call {code}: send LAST first."))),
             },
-            Target::LastCaller => match self.last_forwarded()? {
+            Whom::LastCaller => match self.last_forwarded()? {
                 Some(number) => number.to_string(),
                 None => return Err(Failure::Refused("No caller has rung through yet.".into())),
             },
@@ -79,13 +79,13 @@ impl Remote {
         // A number typed on a phone cannot carry --force; a plausible length is enough here.
         let parsed = PhoneNumber::parse_typed(&number, self.settings.region, true)
             .map_err(|error| Failure::Refused(format!("{error}.")))?;
-        let before = self.store.records_for(&parsed)?.decline;
+        let before = self.store.decline(&Target::Number(parsed.clone()))?;
         let new = NewDecline { number, company, force: true, channel: Some(Channel::Text), ..Default::default() };
         let saved = self.service.decline(new, now)?.record;
-        session.remember(TextChange::Declined { number: saved.number.clone(), before });
+        session.remember(TextChange::Declined { number: parsed.clone(), before });
         self.store.save_text_session(owner, &session)?;
         let named = saved.company.as_deref().map(|company| format!(" ({company})")).unwrap_or_default();
-        Ok(format!("Declined {}{named}. Their next call hears your refusal. UNDO to revert.", saved.number))
+        Ok(format!("Declined {parsed}{named}. Their next call hears your refusal. UNDO to revert."))
     }
 
     fn undo(&self, owner: &PhoneNumber) -> Result<String, Failure> {
@@ -99,7 +99,7 @@ impl Remote {
                 format!("Undone: {number} is declined as before.")
             }
             TextChange::Declined { number, before: None } => {
-                self.store.remove_decline(&number)?;
+                self.store.remove_decline(&Target::Number(number.clone()))?;
                 format!("Undone: {number} is no longer declined.")
             }
             TextChange::Allowed { number, before: Some(before) } => {
@@ -127,7 +127,7 @@ impl Remote {
         let parsed = PhoneNumber::parse_typed(number, self.settings.region, true)
             .map_err(|error| Failure::Refused(format!("{error}.")))?;
         let mut session = self.store.text_session(owner)?;
-        let before = self.store.records_for(&parsed)?.allow;
+        let before = self.store.allow_of(&parsed)?;
         let new = NewAllow { number: number.to_owned(), force: true, until, ..Default::default() };
         let saved = self.service.allow(new, now)?.record;
         session.remember(TextChange::Allowed { number: saved.number.clone(), before });
@@ -182,7 +182,7 @@ impl Remote {
             if count > 0 && best.as_ref().is_none_or(|(_, most, _)| count > *most) {
                 let name = match &decline.company {
                     Some(company) => self.store.company_name(&company_key(company))?.unwrap_or(company.clone()),
-                    None => decline.number.to_string(),
+                    None => decline.target.to_string(),
                 };
                 best = Some((name, count, decline.declined_at));
             }
@@ -203,6 +203,8 @@ impl Remote {
 fn listing_line(code: usize, call: &CallRecord, now: Timestamp, settings: &Settings) -> String {
     let what = match call.decision {
         DecisionKind::Decline => "refused",
+        DecisionKind::Screen => "screened",
+        DecisionKind::Closed => "closed",
         DecisionKind::Forward => match call.outcome.as_ref().and_then(|o| o.status.as_deref()) {
             Some("declined") => "declined",
             Some("answered") => "answered",
@@ -264,13 +266,13 @@ mod tests {
     fn a_text_change_is_undone_in_reverse_order() {
         let store: Arc<dyn Store> = Arc::new(MemoryStore::default());
         let settings = Arc::new(Settings::defaults());
-        let remote = Remote::new(Service::new(store.clone(), settings.clone()), store.clone(), settings);
+        let remote = Remote::new(Service::open(store.clone(), settings.clone()).unwrap(), store.clone(), settings);
         let owner = PhoneNumber::from_e164("+447700900123").unwrap();
         let now = Timestamp::UNIX_EPOCH;
         let number = PhoneNumber::from_e164("+442079460123").unwrap();
         remote.handle(&owner, "NO +442079460123 Everest", now);
         remote.handle(&owner, "NO +442079460123 Everest Windows", now);
-        let company = || store.records_for(&number).unwrap().decline.and_then(|d| d.company);
+        let company = || store.decline(&Target::Number(number.clone())).unwrap().and_then(|d| d.company);
         assert_eq!(company().as_deref(), Some("Everest Windows"));
         assert!(remote.handle(&owner, "UNDO", now).contains("as before"));
         assert_eq!(company().as_deref(), Some("Everest"));

@@ -4,8 +4,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::RwLock;
 
 use super::{CallQuery, Store, StoreError};
-use crate::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, TextSession, company_key};
-use crate::policy::Records;
+use crate::domain::{
+    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target, TextSession, company_key,
+};
 
 #[derive(Default)]
 pub struct MemoryStore {
@@ -14,7 +15,8 @@ pub struct MemoryStore {
 
 #[derive(Default)]
 struct Inner {
-    declines: BTreeMap<PhoneNumber, Decline>,
+    declines: BTreeMap<String, Decline>,
+    paused: bool,
     allows: BTreeMap<PhoneNumber, Allow>,
     companies: BTreeMap<String, String>,
     follow_ups: HashMap<String, FollowUps>,
@@ -35,11 +37,12 @@ impl MemoryStore {
 }
 
 impl Store for MemoryStore {
-    fn records_for(&self, number: &PhoneNumber) -> Result<Records, StoreError> {
-        let inner = self.read();
-        let decline = inner.declines.get(number).cloned();
-        let follow_ups = decline.as_ref().and_then(|d| inner.follow_ups.get(&d.party())).cloned().unwrap_or_default();
-        Ok(Records { decline, allow: inner.allows.get(number).cloned(), follow_ups })
+    fn decline(&self, target: &Target) -> Result<Option<Decline>, StoreError> {
+        Ok(self.read().declines.get(&target.key()).cloned())
+    }
+
+    fn allow_of(&self, number: &PhoneNumber) -> Result<Option<Allow>, StoreError> {
+        Ok(self.read().allows.get(number).cloned())
     }
 
     fn save_decline(&self, decline: &Decline) -> Result<(), StoreError> {
@@ -47,16 +50,20 @@ impl Store for MemoryStore {
         if let Some(company) = &decline.company {
             inner.companies.entry(company_key(company)).or_insert_with(|| company.clone());
         }
-        inner.declines.insert(decline.number.clone(), decline.clone());
+        inner.declines.insert(decline.target.key(), decline.clone());
         Ok(())
     }
 
-    fn remove_decline(&self, number: &PhoneNumber) -> Result<Option<Decline>, StoreError> {
-        Ok(self.write().declines.remove(number))
+    fn remove_decline(&self, target: &Target) -> Result<Option<Decline>, StoreError> {
+        Ok(self.write().declines.remove(&target.key()))
     }
 
     fn declines(&self) -> Result<Vec<Decline>, StoreError> {
         Ok(self.read().declines.values().cloned().collect())
+    }
+
+    fn rules(&self) -> Result<Vec<Decline>, StoreError> {
+        Ok(self.read().declines.values().filter(|d| d.target.number().is_none()).cloned().collect())
     }
 
     fn company_name(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -80,11 +87,25 @@ impl Store for MemoryStore {
         Ok(self.read().allows.values().cloned().collect())
     }
 
+    fn paused(&self) -> Result<bool, StoreError> {
+        Ok(self.read().paused)
+    }
+
+    fn set_paused(&self, paused: bool) -> Result<(), StoreError> {
+        self.write().paused = paused;
+        Ok(())
+    }
+
     fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError> {
         let mut inner = self.write();
         for call in calls {
             let mut call = call.clone();
-            if let Some(party) = call.party() {
+            if call.used_single_allow
+                && let Some(allow) = PhoneNumber::from_e164(&call.from).and_then(|n| inner.allows.get_mut(&n))
+            {
+                allow.used_at.get_or_insert(call.at);
+            }
+            if let Some(party) = call.party.clone().filter(|_| call.is_refusal()) {
                 let follow_ups = inner.follow_ups.entry(party).or_default();
                 follow_ups.record(call.at);
                 call.follow_up = Some(follow_ups.count);

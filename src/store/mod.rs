@@ -8,8 +8,7 @@ pub use self::sled::SledStore;
 
 use jiff::Timestamp;
 
-use crate::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, TextSession};
-use crate::policy::Records;
+use crate::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target, TextSession};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -33,13 +32,17 @@ pub struct CallQuery {
 /// Changes to declines and allows are on disk when the call returns; call-log writes are batched
 /// and reach the disk within the store's flush interval or at `flush`.
 pub trait Store: Send + Sync + 'static {
-    /// Everything on record for one number, in one look.
-    fn records_for(&self, number: &PhoneNumber) -> Result<Records, StoreError>;
+    /// The decline of exactly this target (one number, one range, one pattern), if any.
+    fn decline(&self, target: &Target) -> Result<Option<Decline>, StoreError>;
+    fn allow_of(&self, number: &PhoneNumber) -> Result<Option<Allow>, StoreError>;
 
     /// Saves a decline, and its company's name if the company is new.
     fn save_decline(&self, decline: &Decline) -> Result<(), StoreError>;
-    fn remove_decline(&self, number: &PhoneNumber) -> Result<Option<Decline>, StoreError>;
+    fn remove_decline(&self, target: &Target) -> Result<Option<Decline>, StoreError>;
+    /// Every decline: numbers, ranges and patterns.
     fn declines(&self) -> Result<Vec<Decline>, StoreError>;
+    /// The declines that are not of one number: few, and matched in memory.
+    fn rules(&self) -> Result<Vec<Decline>, StoreError>;
     /// The company's name as first written, by its key (see `domain::company_key`).
     fn company_name(&self, key: &str) -> Result<Option<String>, StoreError>;
     /// The calls refused since the party (see `domain::party_key`) was told no.
@@ -49,7 +52,12 @@ pub trait Store: Send + Sync + 'static {
     fn remove_allow(&self, number: &PhoneNumber) -> Result<Option<Allow>, StoreError>;
     fn allows(&self) -> Result<Vec<Allow>, StoreError>;
 
-    /// Logs calls; each refusal counts as a follow-up for its party and is numbered as such.
+    /// The owner's pause switch: while on, every call rings through.
+    fn paused(&self) -> Result<bool, StoreError>;
+    fn set_paused(&self, paused: bool) -> Result<(), StoreError>;
+
+    /// Logs calls; each refusal counts as a follow-up for its party and is numbered as such, and a
+    /// call that used a single-use allow spends it.
     fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError>;
     /// Adds what the provider reported after the call to the call's entry; false if there is none.
     fn attach_outcome(&self, call_sid: &str, outcome: ForwardOutcome) -> Result<bool, StoreError>;
@@ -76,13 +84,15 @@ mod contract {
 
     fn decline(text: &str, company: &str) -> Decline {
         Decline {
-            number: number(text),
+            target: Target::Number(number(text)),
             company: Some(company.into()),
             note: None,
             declined_at: "2026-11-03T10:00:00Z".parse().unwrap(),
             declined_by: None,
             channel: Channel::CommandLine,
             mode: None,
+            not_before: None,
+            escape_hatch: None,
         }
     }
 
@@ -99,6 +109,9 @@ mod contract {
             verstat: None,
             outcome: None,
             follow_up: None,
+            party: None,
+            flagged: false,
+            used_single_allow: false,
         }
     }
 
@@ -107,22 +120,54 @@ mod contract {
         store.save_decline(&decline("+442079460124", "Everest Windows")).unwrap();
         store.save_allow(&Allow::always(number("+442079460124"), None, Timestamp::UNIX_EPOCH)).unwrap();
 
-        let records = store.records_for(&number("+442079460123")).unwrap();
-        assert_eq!(records.decline.unwrap().company.as_deref(), Some("Everest Windows"));
-        assert!(records.allow.is_none());
-        let both = store.records_for(&number("+442079460124")).unwrap();
-        assert!(both.decline.is_some() && both.allow.is_some());
-        assert_eq!(store.records_for(&number("+442079460125")).unwrap(), Records::default());
+        let found = store.decline(&Target::Number(number("+442079460123"))).unwrap();
+        assert_eq!(found.unwrap().company.as_deref(), Some("Everest Windows"));
+        assert!(store.allow_of(&number("+442079460123")).unwrap().is_none());
+        assert!(store.allow_of(&number("+442079460124")).unwrap().is_some());
+        assert!(store.decline(&Target::Number(number("+442079460125"))).unwrap().is_none());
         assert_eq!(store.company_name("everest windows").unwrap().as_deref(), Some("Everest Windows"));
         assert_eq!(store.company_name("everest").unwrap(), None);
         assert_eq!(store.declines().unwrap().len(), 2);
 
-        let removed = store.remove_decline(&number("+442079460123")).unwrap();
-        assert_eq!(removed.unwrap().number.as_str(), "+442079460123");
-        assert!(store.remove_decline(&number("+442079460123")).unwrap().is_none());
+        let target = Target::Number(number("+442079460123"));
+        assert_eq!(store.remove_decline(&target).unwrap().unwrap().target, target);
+        assert!(store.remove_decline(&target).unwrap().is_none());
         assert_eq!(store.declines().unwrap().len(), 1);
         assert!(store.remove_allow(&number("+442079460124")).unwrap().is_some());
         assert!(store.allows().unwrap().is_empty());
+    }
+
+    pub fn ranges_and_patterns_are_rules_apart_from_numbers(store: &dyn Store) {
+        store.save_decline(&decline("+442079460123", "Everest Windows")).unwrap();
+        let range =
+            Decline { target: Target::Prefix("+4416329601".into()), ..decline("+442079460123", "Rotating Ltd") };
+        let pattern = Decline { target: Target::Pattern("\\+23480\\d{8}".into()), ..range.clone() };
+        store.save_decline(&range).unwrap();
+        store.save_decline(&pattern).unwrap();
+        assert_eq!(store.declines().unwrap().len(), 3);
+        let mut rules: Vec<Target> = store.rules().unwrap().into_iter().map(|d| d.target).collect();
+        rules.sort_by_key(|t| t.key());
+        assert_eq!(rules, [pattern.target.clone(), range.target.clone()]);
+        assert!(store.remove_decline(&range.target).unwrap().is_some());
+        assert_eq!(store.rules().unwrap().len(), 1);
+    }
+
+    pub fn the_pause_switch_is_kept(store: &dyn Store) {
+        assert!(!store.paused().unwrap());
+        store.set_paused(true).unwrap();
+        assert!(store.paused().unwrap());
+        store.set_paused(false).unwrap();
+        assert!(!store.paused().unwrap());
+    }
+
+    pub fn a_call_on_a_single_use_allow_spends_it(store: &dyn Store) {
+        let allow = Allow { once: true, ..Allow::always(number("+442079460123"), None, Timestamp::UNIX_EPOCH) };
+        store.save_allow(&allow).unwrap();
+        let mut used = call("CA1", "2026-11-04T10:00:00Z", DecisionKind::Forward);
+        used.used_single_allow = true;
+        store.append_calls(&[used]).unwrap();
+        let spent = store.allow_of(&number("+442079460123")).unwrap().unwrap();
+        assert_eq!(spent.used_at, Some("2026-11-04T10:00:00Z".parse().unwrap()));
     }
 
     pub fn calls_come_back_newest_first_and_filtered(store: &dyn Store) {
@@ -147,14 +192,14 @@ mod contract {
     pub fn refusals_count_as_follow_ups_of_their_company(store: &dyn Store) {
         store.save_decline(&decline("+442079460123", "Everest Windows")).unwrap();
         let mut refused = call("CA1", "2026-11-04T10:00:00Z", DecisionKind::Decline);
-        refused.company = Some("Everest Windows".into());
+        refused.party = Some("company:everest windows".into());
         let mut from_other_number = call("CA2", "2026-11-05T10:00:00Z", DecisionKind::Decline);
-        from_other_number.company = Some("everest  WINDOWS".into());
+        from_other_number.party = Some("company:everest windows".into());
         from_other_number.from = "+442079460124".into();
         store.append_calls(&[refused, call("CA3", "2026-11-06T10:00:00Z", DecisionKind::Forward)]).unwrap();
         store.append_calls(&[from_other_number]).unwrap();
 
-        let follow_ups = store.records_for(&number("+442079460123")).unwrap().follow_ups;
+        let follow_ups = store.follow_ups("company:everest windows").unwrap();
         assert_eq!(follow_ups.count, 2);
         assert_eq!(follow_ups.first_at, Some("2026-11-04T10:00:00Z".parse().unwrap()));
         assert_eq!(follow_ups.last_at, Some("2026-11-05T10:00:00Z".parse().unwrap()));
@@ -199,6 +244,21 @@ mod contract {
                 fn declines_and_allows_are_kept_by_number() {
                     let (_dir, store) = $make;
                     super::declines_and_allows_are_kept_by_number(&store);
+                }
+                #[test]
+                fn ranges_and_patterns_are_rules_apart_from_numbers() {
+                    let (_dir, store) = $make;
+                    super::ranges_and_patterns_are_rules_apart_from_numbers(&store);
+                }
+                #[test]
+                fn the_pause_switch_is_kept() {
+                    let (_dir, store) = $make;
+                    super::the_pause_switch_is_kept(&store);
+                }
+                #[test]
+                fn a_call_on_a_single_use_allow_spends_it() {
+                    let (_dir, store) = $make;
+                    super::a_call_on_a_single_use_allow_spends_it(&store);
                 }
                 #[test]
                 fn calls_come_back_newest_first_and_filtered() {

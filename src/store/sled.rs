@@ -1,7 +1,8 @@
 //! The sled store: one tree, keys prefixed by kind, values as JSON so new fields can be added.
 //!
 //! Key layout (the time-ordered keys sort by time, then by a counter for calls in the same microsecond):
-//! `decline:<e164>` and `allow:<e164>` hold the records; `call:<time><id>` holds one call;
+//! `decline:<e164>` and `allow:<e164>` hold the records; `rule:<kind>:<text>` holds a decline of
+//! a range or pattern; `call:<time><id>` holds one call;
 //! `call-sid:<sid>` points at that call's key; `refused:<time><id>` marks a refused call, so the
 //! list of refusals is read without walking past forwarded calls. `company:<key>` keeps a company's
 //! name as first written; `follow-ups:<party>` counts a declined party's calls since the decline;
@@ -15,8 +16,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::{CallQuery, Store, StoreError};
-use crate::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, TextSession, company_key};
-use crate::policy::Records;
+use crate::domain::{
+    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target, TextSession, company_key,
+};
 
 const DECLINE: &[u8] = b"decline:";
 const ALLOW: &[u8] = b"allow:";
@@ -26,6 +28,8 @@ const REFUSED: &[u8] = b"refused:";
 const COMPANY: &[u8] = b"company:";
 const FOLLOW_UPS: &[u8] = b"follow-ups:";
 const TEXT_SESSION: &[u8] = b"text-session:";
+const RULE: &[u8] = b"rule:";
+const PAUSED: &[u8] = b"setting:paused";
 
 pub struct SledStore {
     db: sled::Db,
@@ -75,6 +79,13 @@ impl SledStore {
     }
 }
 
+fn decline_key(target: &Target) -> Vec<u8> {
+    match target {
+        Target::Number(number) => key(DECLINE, number.as_str().as_bytes()),
+        other => key(RULE, other.key().as_bytes()),
+    }
+}
+
 fn key(prefix: &[u8], rest: &[u8]) -> Vec<u8> {
     [prefix, rest].concat()
 }
@@ -92,13 +103,12 @@ fn backend(error: sled::Error) -> StoreError {
 }
 
 impl Store for SledStore {
-    fn records_for(&self, number: &PhoneNumber) -> Result<Records, StoreError> {
-        let decline: Option<Decline> = self.get(&key(DECLINE, number.as_str().as_bytes()))?;
-        let follow_ups = match &decline {
-            Some(decline) => self.follow_ups(&decline.party())?,
-            None => FollowUps::default(),
-        };
-        Ok(Records { decline, allow: self.get(&key(ALLOW, number.as_str().as_bytes()))?, follow_ups })
+    fn decline(&self, target: &Target) -> Result<Option<Decline>, StoreError> {
+        self.get(&decline_key(target))
+    }
+
+    fn allow_of(&self, number: &PhoneNumber) -> Result<Option<Allow>, StoreError> {
+        self.get(&key(ALLOW, number.as_str().as_bytes()))
     }
 
     fn save_decline(&self, decline: &Decline) -> Result<(), StoreError> {
@@ -109,17 +119,23 @@ impl Store for SledStore {
                 batch.insert(company_key, encode(company)?);
             }
         }
-        batch.insert(key(DECLINE, decline.number.as_str().as_bytes()), encode(decline)?);
+        batch.insert(decline_key(&decline.target), encode(decline)?);
         self.db.apply_batch(batch).map_err(backend)?;
         self.flush()
     }
 
-    fn remove_decline(&self, number: &PhoneNumber) -> Result<Option<Decline>, StoreError> {
-        self.remove_durably(key(DECLINE, number.as_str().as_bytes()))
+    fn remove_decline(&self, target: &Target) -> Result<Option<Decline>, StoreError> {
+        self.remove_durably(decline_key(target))
     }
 
     fn declines(&self) -> Result<Vec<Decline>, StoreError> {
-        self.all(DECLINE)
+        let mut declines = self.all(DECLINE)?;
+        declines.extend(self.rules()?);
+        Ok(declines)
+    }
+
+    fn rules(&self) -> Result<Vec<Decline>, StoreError> {
+        self.all(RULE)
     }
 
     fn company_name(&self, company: &str) -> Result<Option<String>, StoreError> {
@@ -142,13 +158,21 @@ impl Store for SledStore {
         self.all(ALLOW)
     }
 
+    fn paused(&self) -> Result<bool, StoreError> {
+        Ok(self.get(PAUSED)?.unwrap_or(false))
+    }
+
+    fn set_paused(&self, paused: bool) -> Result<(), StoreError> {
+        self.put_durably(PAUSED.to_vec(), &paused)
+    }
+
     fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
         // Counters touched by this batch, so that two refusals in one batch both count.
         let mut counted: HashMap<String, FollowUps> = HashMap::new();
         for call in calls {
             let mut call = call.clone();
-            if let Some(party) = call.party() {
+            if let Some(party) = call.party.clone().filter(|_| call.is_refusal()) {
                 let follow_ups = match counted.entry(party) {
                     Entry::Occupied(entry) => entry.into_mut(),
                     Entry::Vacant(entry) => {
@@ -158,6 +182,13 @@ impl Store for SledStore {
                 };
                 follow_ups.record(call.at);
                 call.follow_up = Some(follow_ups.count);
+            }
+            if call.used_single_allow
+                && let Some(number) = PhoneNumber::from_e164(&call.from)
+                && let Some(mut allow) = self.allow_of(&number)?
+            {
+                allow.used_at.get_or_insert(call.at);
+                batch.insert(key(ALLOW, number.as_str().as_bytes()), encode(&allow)?);
             }
             let call_key = self.call_key(&call)?;
             batch.insert(key(CALL, &call_key), encode(&call)?);

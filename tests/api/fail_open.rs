@@ -2,50 +2,65 @@
 
 use std::sync::Arc;
 
-use saidno::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, TextSession};
-use saidno::policy::Records;
+use saidno::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target, TextSession};
 use saidno::store::{CallQuery, MemoryStore, Store, StoreError};
 use serde_json::json;
 
 use crate::helpers::*;
 
-/// A store whose look-ups fail (or panic) while the call log still works, so the test can see
-/// what was recorded.
+/// A store whose look-ups and changes fail (or panic) while the call log still works, so the
+/// test can see what was recorded.
 struct BrokenLookups {
     log: MemoryStore,
     panic: bool,
 }
 
+fn on_fire<T>() -> Result<T, StoreError> {
+    Err(StoreError::Backend("disk on fire".into()))
+}
+
 impl Store for BrokenLookups {
-    fn records_for(&self, _: &PhoneNumber) -> Result<Records, StoreError> {
+    fn decline(&self, _: &Target) -> Result<Option<Decline>, StoreError> {
         if self.panic {
             panic!("look-up exploded");
         }
-        Err(StoreError::Backend("disk on fire".into()))
+        on_fire()
+    }
+    fn allow_of(&self, _: &PhoneNumber) -> Result<Option<Allow>, StoreError> {
+        on_fire()
     }
     fn save_decline(&self, _: &Decline) -> Result<(), StoreError> {
-        Err(StoreError::Backend("disk on fire".into()))
+        on_fire()
     }
-    fn remove_decline(&self, _: &PhoneNumber) -> Result<Option<Decline>, StoreError> {
-        Err(StoreError::Backend("disk on fire".into()))
+    fn remove_decline(&self, _: &Target) -> Result<Option<Decline>, StoreError> {
+        on_fire()
     }
     fn declines(&self) -> Result<Vec<Decline>, StoreError> {
-        Err(StoreError::Backend("disk on fire".into()))
+        on_fire()
+    }
+    fn rules(&self) -> Result<Vec<Decline>, StoreError> {
+        self.log.rules()
     }
     fn company_name(&self, _: &str) -> Result<Option<String>, StoreError> {
-        Err(StoreError::Backend("disk on fire".into()))
+        on_fire()
     }
     fn follow_ups(&self, _: &str) -> Result<FollowUps, StoreError> {
-        Err(StoreError::Backend("disk on fire".into()))
+        on_fire()
     }
     fn save_allow(&self, _: &Allow) -> Result<(), StoreError> {
-        Err(StoreError::Backend("disk on fire".into()))
+        on_fire()
     }
     fn remove_allow(&self, _: &PhoneNumber) -> Result<Option<Allow>, StoreError> {
-        Err(StoreError::Backend("disk on fire".into()))
+        on_fire()
     }
     fn allows(&self) -> Result<Vec<Allow>, StoreError> {
-        Err(StoreError::Backend("disk on fire".into()))
+        on_fire()
+    }
+    fn paused(&self) -> Result<bool, StoreError> {
+        on_fire()
+    }
+    fn set_paused(&self, _: bool) -> Result<(), StoreError> {
+        on_fire()
     }
     fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError> {
         self.log.append_calls(calls)

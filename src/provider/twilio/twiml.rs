@@ -1,8 +1,8 @@
 //! TwiML: a decision rendered as the markup Twilio acts on. Every value is escaped.
 
-use crate::config::Settings;
-use crate::domain::{Action, CallerId, Decision, IncomingCall, RefusalMode};
-use crate::speech::refusal_message;
+use crate::config::{ClosedAction, Settings};
+use crate::domain::{Action, CallerId, Decision, Ground, IncomingCall, Refusal, RefusalMode};
+use crate::speech::{refusal_message, with_business};
 
 /// Twilio refuses larger documents.
 pub const MAX_BYTES: usize = 64 * 1024;
@@ -13,6 +13,12 @@ pub const VOICEMAIL_PATH: &str = "/twilio/voicemail";
 /// Where the announcement to whoever answers a forward is fetched, and where their key is sent.
 pub const WHISPER_PATH: &str = "/twilio/whisper";
 pub const WHISPER_KEY_PATH: &str = "/twilio/whisper/key";
+/// Where a refused caller's key press for the escape hatch arrives.
+pub const ESCAPE_PATH: &str = "/twilio/escape";
+/// Where a screened caller's key press arrives.
+pub const SCREEN_PATH: &str = "/twilio/screen";
+/// How long a caller has to press a key.
+const KEY_TIMEOUT_SECS: &str = "6";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderError {
@@ -23,18 +29,44 @@ pub enum RenderError {
 /// The answer to an incoming call.
 pub fn answer(decision: &Decision, call: &IncomingCall, settings: &Settings) -> Result<String, RenderError> {
     match &decision.action {
-        Action::Forward => {
-            let whisper = settings.whisper.enabled.then(|| whisper_url(WHISPER_PATH, &call.call_sid, &call.from));
-            forward(call.from.number().map(|n| n.as_str()), whisper.as_deref(), settings)
+        Action::Forward => forward_call(call, settings),
+        Action::Refuse(Refusal { mode: RefusalMode::Reject, .. }) => {
+            document(element("Reject", &[("reason", "busy")], None))
         }
-        Action::Refuse { mode: RefusalMode::Reject, .. } => document(element("Reject", &[("reason", "busy")], None)),
-        Action::Refuse { mode: RefusalMode::Message, decline } => refusal(decline, settings),
+        Action::Refuse(Refusal { mode: RefusalMode::Message, ground, escape_hatch }) => {
+            let mut verbs = say(&refusal_message(ground, settings), settings);
+            if *escape_hatch {
+                // No key: the Gather ends and the refusal goes on to the hangup.
+                verbs += &gather(ESCAPE_PATH, false, &say(&settings.policy.escape_hatch_prompt, settings));
+            }
+            document(verbs + &element("Hangup", &[], None))
+        }
+        Action::Screen => {
+            let prompt = say(&with_business(&settings.policy.screen_prompt, settings), settings);
+            // The callback hears of silence too, so the log can say the caller was screened out.
+            document(gather(SCREEN_PATH, true, &prompt) + &element("Hangup", &[], None))
+        }
+        Action::Closed => {
+            let closed = say(&with_business(&settings.hours.closed_message, settings), settings);
+            match settings.hours.closed {
+                ClosedAction::Voicemail => document(closed + &record(settings)),
+                ClosedAction::Message => document(closed + &element("Hangup", &[], None)),
+            }
+        }
     }
+}
+
+/// Rings the business's phones for this call, announcing it to whoever answers unless the
+/// announcement is switched off.
+pub fn forward_call(call: &IncomingCall, settings: &Settings) -> Result<String, RenderError> {
+    let whisper = settings.whisper.enabled.then(|| whisper_url(WHISPER_PATH, &call.call_sid, &call.from));
+    forward(call.from.number().map(|n| n.as_str()), whisper.as_deref(), settings)
 }
 
 /// The refusal message, then the line closes.
 pub fn refusal(decline: &crate::domain::Decline, settings: &Settings) -> Result<String, RenderError> {
-    document(say(&refusal_message(decline, settings), settings) + &element("Hangup", &[], None))
+    let ground = Ground::Declined { decline: decline.clone(), follow_up: 1, flagged: false };
+    document(say(&refusal_message(&ground, settings), settings) + &element("Hangup", &[], None))
 }
 
 /// The announcement's address for one forwarded call: the original call's id and the caller ride
@@ -45,6 +77,26 @@ pub fn whisper_url(path: &str, call_sid: &str, caller: &CallerId) -> String {
         .append_pair("from", caller.number().map_or("", |number| number.as_str()))
         .finish();
     format!("{path}?{query}")
+}
+
+/// Waits for one key, saying `prompt` meanwhile.
+fn gather(action: &str, on_silence_too: bool, prompt: &str) -> String {
+    let mut attributes = vec![
+        ("input", "dtmf"),
+        ("numDigits", "1"),
+        ("timeout", KEY_TIMEOUT_SECS),
+        ("action", action),
+        ("method", "POST"),
+    ];
+    if on_silence_too {
+        attributes.push(("actionOnEmptyResult", "true"));
+    }
+    element("Gather", &attributes, Some(prompt))
+}
+
+/// The end of a refusal that offered the escape hatch, when no 1 was pressed.
+pub fn goodbye(settings: &Settings) -> String {
+    document(say("Goodbye.", settings) + &element("Hangup", &[], None)).unwrap_or_else(|_| hangup())
 }
 
 /// Rings the business's phones, showing the caller's number; with no phones, straight to voicemail.
@@ -133,14 +185,16 @@ pub fn hangup() -> String {
 }
 
 fn voicemail_verbs(settings: &Settings) -> String {
+    say(&settings.forward.voicemail_greeting, settings) + &record(settings)
+}
+
+fn record(settings: &Settings) -> String {
     let max = settings.forward.voicemail_max_secs.to_string();
-    say(&settings.forward.voicemail_greeting, settings)
-        + &element(
-            "Record",
-            &[("maxLength", &max), ("playBeep", "true"), ("action", VOICEMAIL_PATH), ("method", "POST")],
-            None,
-        )
-        + &element("Hangup", &[], None)
+    element(
+        "Record",
+        &[("maxLength", &max), ("playBeep", "true"), ("action", VOICEMAIL_PATH), ("method", "POST")],
+        None,
+    ) + &element("Hangup", &[], None)
 }
 
 fn say(words: &str, settings: &Settings) -> String {

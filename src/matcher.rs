@@ -1,0 +1,176 @@
+//! Declines of ranges and patterns, compiled once into in-memory matchers and rebuilt on change:
+//! a look-up costs one probe per prefix length and one pass of each regex set.
+
+use std::collections::HashMap;
+
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+
+use crate::domain::{Decline, IncomingCall, Target};
+
+/// The longest pattern a person may write; longer ones are not written by hand.
+pub const MAX_PATTERN_CHARS: usize = 500;
+/// Compiled-size bounds, so that no pattern can take a lot of memory or time to match.
+const PATTERN_SIZE_LIMIT: usize = 256 * 1024;
+const SET_SIZE_LIMIT: usize = 32 * 1024 * 1024;
+
+#[derive(Default)]
+pub struct Matcher {
+    prefixes: HashMap<String, Decline>,
+    numbers: Option<Compiled>,
+    caller_names: Option<Compiled>,
+}
+
+struct Compiled {
+    set: RegexSet,
+    declines: Vec<Decline>,
+}
+
+impl Matcher {
+    pub fn build(rules: impl IntoIterator<Item = Decline>) -> Result<Self, regex::Error> {
+        let mut prefixes = HashMap::new();
+        let mut numbers = Vec::new();
+        let mut caller_names = Vec::new();
+        for decline in rules {
+            match &decline.target {
+                Target::Prefix(prefix) => {
+                    prefixes.insert(prefix.clone(), decline);
+                }
+                Target::Pattern(_) => numbers.push(decline),
+                Target::CallerName(_) => caller_names.push(decline),
+                Target::Number(_) => {}
+            }
+        }
+        Ok(Self { prefixes, numbers: Compiled::build(numbers)?, caller_names: Compiled::build(caller_names)? })
+    }
+
+    /// Every rule that covers the call.
+    pub fn matching(&self, call: &IncomingCall) -> Vec<Decline> {
+        let mut found = Vec::new();
+        if let Some(number) = call.from.number() {
+            let number = number.as_str();
+            // Every prefix of the number, "+2" up to the whole: at most fifteen probes.
+            found.extend((2..=number.len()).filter_map(|end| self.prefixes.get(&number[..end])).cloned());
+            if let Some(numbers) = &self.numbers {
+                found.extend(numbers.matching(number));
+            }
+        }
+        if let (Some(names), Some(caller_name)) = (&self.caller_names, &call.caller_name) {
+            found.extend(names.matching(caller_name));
+        }
+        found
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.prefixes.is_empty() && self.numbers.is_none() && self.caller_names.is_none()
+    }
+}
+
+impl Compiled {
+    fn build(declines: Vec<Decline>) -> Result<Option<Self>, regex::Error> {
+        if declines.is_empty() {
+            return Ok(None);
+        }
+        let patterns = declines.iter().map(|decline| match &decline.target {
+            Target::Pattern(pattern) | Target::CallerName(pattern) => anchored(pattern),
+            _ => unreachable!("only patterns are compiled"),
+        });
+        let set = RegexSetBuilder::new(patterns).size_limit(SET_SIZE_LIMIT).dfa_size_limit(SET_SIZE_LIMIT).build()?;
+        Ok(Some(Self { set, declines }))
+    }
+
+    fn matching<'a>(&'a self, text: &str) -> impl Iterator<Item = Decline> + 'a {
+        self.set.matches(text).into_iter().map(|index| self.declines[index].clone())
+    }
+}
+
+/// A pattern must match the whole number or name: `\+23480\d{8}` means exactly that, not
+/// "contains it somewhere".
+fn anchored(pattern: &str) -> String {
+    format!("^(?:{pattern})$")
+}
+
+/// Checks a pattern a person typed: it compiles, within the size bounds.
+pub fn check_pattern(pattern: &str) -> Result<Regex, String> {
+    if pattern.trim().is_empty() {
+        return Err("the pattern is empty".into());
+    }
+    if pattern.chars().count() > MAX_PATTERN_CHARS {
+        return Err(format!("the pattern is longer than {MAX_PATTERN_CHARS} characters"));
+    }
+    RegexBuilder::new(&anchored(pattern)).size_limit(PATTERN_SIZE_LIMIT).build().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{CallerId, Channel};
+
+    fn rule(target: Target) -> Decline {
+        Decline {
+            target,
+            company: None,
+            note: None,
+            declined_at: jiff::Timestamp::UNIX_EPOCH,
+            declined_by: None,
+            channel: Channel::CommandLine,
+            mode: None,
+            not_before: None,
+            escape_hatch: None,
+        }
+    }
+
+    fn call(from: &str, caller_name: Option<&str>) -> IncomingCall {
+        IncomingCall {
+            call_sid: "CA1".into(),
+            from: CallerId::from_provider(from),
+            to: String::new(),
+            caller_name: caller_name.map(str::to_owned),
+            verstat: None,
+        }
+    }
+
+    fn matched(matcher: &Matcher, from: &str, caller_name: Option<&str>) -> Vec<String> {
+        matcher.matching(&call(from, caller_name)).into_iter().map(|d| d.target.to_string()).collect()
+    }
+
+    #[test]
+    fn ranges_patterns_and_caller_names_each_match_their_own() {
+        let matcher = Matcher::build([
+            rule(Target::Prefix("+4416329601".into())),
+            rule(Target::Prefix("+234".into())),
+            rule(Target::Pattern(r"\+1800\d{7}".into())),
+            rule(Target::CallerName(r"V\d{15}".into())),
+        ])
+        .unwrap();
+        assert_eq!(matched(&matcher, "+441632960123", None), ["+4416329601*"]);
+        assert_eq!(matched(&matcher, "+2348012345678", None), ["+234*"]);
+        assert_eq!(matched(&matcher, "+18005550100", None), [r"pattern /\+1800\d{7}/"]);
+        assert_eq!(matched(&matcher, "+442079460123", Some("V123456789012345")), [r"caller name /V\d{15}/"]);
+        assert!(matched(&matcher, "+441632960223", Some("ACME LTD")).is_empty());
+    }
+
+    #[test]
+    fn patterns_must_match_the_whole_number() {
+        let matcher = Matcher::build([rule(Target::Pattern(r"\+1800\d{7}".into()))]).unwrap();
+        assert!(matched(&matcher, "+180055501001", None).is_empty(), "one digit too many");
+        let names = Matcher::build([rule(Target::CallerName(r"V\d{15}".into()))]).unwrap();
+        assert!(matched(&names, "+442079460123", Some("XV1234567890123456")).is_empty());
+    }
+
+    #[test]
+    fn withheld_callers_match_only_caller_name_rules() {
+        let matcher =
+            Matcher::build([rule(Target::Prefix("+44".into())), rule(Target::CallerName("SPAM.*".into()))]).unwrap();
+        assert_eq!(matched(&matcher, "anonymous", Some("SPAM LIKELY")), ["caller name /SPAM.*/"]);
+    }
+
+    #[test]
+    fn bad_or_oversized_patterns_are_refused_with_the_reason() {
+        assert!(check_pattern(r"\+44(").unwrap_err().contains("unclosed group"));
+        assert!(check_pattern("").is_err());
+        assert!(check_pattern(&"a".repeat(MAX_PATTERN_CHARS + 1)).is_err());
+        // Small to write, huge to compile.
+        assert!(check_pattern(r"\w{1000}\w{1000}").is_err());
+        assert!(check_pattern(r"\+44\d{10}").is_ok());
+    }
+}
