@@ -18,7 +18,7 @@ pub const HELP: &str = "NO [company]: decline last caller. NO 3 [company] or NO 
 /// How far back `NO` looks for the last caller who rang through, and `LAST` for calls.
 const RECENT_CALLS: usize = 50;
 /// Company names are cut to this in listings, to keep a reply to one or two segments.
-const SHORT_COMPANY: usize = 14;
+const SHORT_COMPANY: usize = 16;
 
 pub struct Remote {
     service: Service,
@@ -194,8 +194,17 @@ impl Remote {
         let calls = self.store.calls(&CallQuery { limit: RECENT_CALLS, ..Default::default() })?;
         Ok(calls
             .iter()
-            .filter(|call| call.decision == DecisionKind::Forward)
+            .filter(|call| rang_through(call))
             .find_map(|call| CallerId::from_provider(&call.from).number().cloned()))
+    }
+}
+
+/// Whether the call rang the owner's phones: forwarded, or screened and put through.
+fn rang_through(call: &CallRecord) -> bool {
+    match call.decision {
+        DecisionKind::Forward => true,
+        DecisionKind::Screen => call.outcome.as_ref().and_then(|o| o.screening.as_deref()) == Some("passed"),
+        DecisionKind::Decline | DecisionKind::Closed => false,
     }
 }
 

@@ -122,6 +122,15 @@ async fn allow_for_a_while_records_a_window_that_ends() {
 }
 
 #[tokio::test]
+async fn a_timed_allow_by_text_lets_a_declined_number_ring_through() {
+    let app = spawn_app().await;
+    app.decline(json!({"number": PUSHY, "company": "Everest Windows"})).await;
+    assert_eq!(app.call("CA380", PUSHY).await.verbs(), ["Say", "Hangup"]);
+    app.command(&format!("ALLOW {PUSHY} until tomorrow 23:59")).await;
+    assert_eq!(app.call("CA381", PUSHY).await.verbs(), ["Dial"], "the expected callback rings through");
+}
+
+#[tokio::test]
 async fn a_malformed_command_says_what_is_wrong_and_changes_nothing() {
     let app = spawn_app().await;
     for (text, expected) in [
