@@ -144,28 +144,30 @@ async fn daily_digest(notifier: Notifier, store: Arc<dyn Store>) {
             tracing::error!("the digest hour cannot be placed in the time zone; no digest");
             return;
         };
-        let wait = Duration::try_from(next.duration_since(now)).unwrap_or(Duration::ZERO);
-        tokio::time::sleep(wait).await;
-        let since = next.checked_sub(SignedDuration::from_hours(24)).ok();
-        let query = CallQuery { declined_only: true, since, limit: 10_000 };
-        let refused = match tokio::task::spawn_blocking({
-            let store = store.clone();
-            move || store.calls(&query)
-        })
-        .await
-        {
-            Ok(Ok(calls)) => calls,
-            Ok(Err(error)) => {
-                tracing::error!(%error, "could not read the day's refusals for the digest");
-                continue;
-            }
-            Err(_) => continue,
-        };
-        if let (Some(body), Some(latest)) = (wording::digest(&refused), refused.first()) {
-            notifier.send(&latest.to, body);
-        }
+        tokio::time::sleep(Duration::try_from(next.duration_since(now)).unwrap_or(Duration::ZERO)).await;
+        notifier.digest(&store, next).await;
         // Past the hour, so the next turn waits for tomorrow's.
         tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+impl Notifier {
+    /// Queues the digest of the calls refused in the 24 hours up to `until`; nothing when none were.
+    pub async fn digest(&self, store: &Arc<dyn Store>, until: Timestamp) {
+        let since = until.checked_sub(SignedDuration::from_hours(24)).ok();
+        let query = CallQuery { declined_only: true, since, limit: 10_000 };
+        let store = store.clone();
+        let refused = match tokio::task::spawn_blocking(move || store.calls(&query)).await {
+            Ok(Ok(calls)) => calls.into_iter().filter(|call| call.at <= until).collect::<Vec<_>>(),
+            Ok(Err(error)) => {
+                tracing::error!(%error, "could not read the day's refusals for the digest");
+                return;
+            }
+            Err(_) => return,
+        };
+        if let (Some(body), Some(latest)) = (wording::digest(&refused), refused.first()) {
+            self.send(&latest.to, body);
+        }
     }
 }
 

@@ -251,6 +251,24 @@ impl Window {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_text_parses_or_is_refused_without_panicking(text in "\\PC{0,80}") {
+            let _ = parse(&text);
+        }
+
+        #[test]
+        fn any_window_after_a_number_parses_or_is_refused_without_panicking(
+            words in "(for|until|till|tomorrow|today|[0-9]{1,5}|[0-9:.]{1,6}|am|pm|h|m|d|[a-z]{1,4}| ){0,8}"
+        ) {
+            if let Ok(Command::Allow { window, .. }) = parse(&format!("ALLOW +442079460123 {words}")) {
+                let now: Timestamp = "2026-11-25T13:00:00Z".parse().unwrap();
+                let _ = window.resolve(now, &TimeZone::get("Europe/London").unwrap());
+            }
+        }
+    }
 
     fn ok(text: &str) -> Command {
         parse(text).unwrap_or_else(|e| panic!("{text:?}: {e}"))

@@ -3,7 +3,13 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
 use saidno::config::{NotifyWhen, Settings};
+use saidno::domain::{CallRecord, DecisionKind};
+use saidno::notify::Notifier;
+use saidno::store::{SledStore, Store};
 use serde_json::json;
 
 use crate::fake_twilio::{Answer, FakeTwilio};
@@ -141,4 +147,52 @@ async fn calls_are_answered_while_the_api_is_down() {
         assert_eq!(app.call(sid, PUSHY).await.verbs(), ["Say", "Hangup"]);
     }
     assert_eq!(app.call("CA563", "+442079460555").await.verbs(), ["Dial"]);
+}
+
+#[tokio::test]
+async fn the_daily_digest_sums_up_the_days_refusals_in_one_text() {
+    let mut api = FakeTwilio::start(vec![]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(dir.path());
+    settings.twilio.account_sid = ACCOUNT.into();
+    settings.twilio.api_base_url = api.url.clone();
+    settings.notify.when = NotifyWhen::Digest;
+    let store: Arc<dyn Store> = Arc::new(SledStore::open(&settings.database_path(), 8).unwrap());
+    let now = Timestamp::now();
+    let refused = |sid: &str, from: &str, company: Option<&str>, hours_ago: i64| CallRecord {
+        call_sid: sid.into(),
+        from: from.into(),
+        to: BUSINESS_NUMBER.into(),
+        at: now.checked_sub(SignedDuration::from_hours(hours_ago)).unwrap(),
+        decision: DecisionKind::Decline,
+        reason: "refused".into(),
+        company: company.map(str::to_owned),
+        caller_name: None,
+        verstat: None,
+        outcome: None,
+        follow_up: None,
+        party: None,
+        flagged: false,
+        used_single_allow: false,
+    };
+    store
+        .append_calls(&[
+            refused("CA570", PUSHY, Some("Everest Windows"), 30),
+            refused("CA571", PUSHY, Some("Everest Windows"), 5),
+            refused("CA572", "+442079460124", None, 4),
+            refused("CA573", PUSHY, Some("Everest Windows"), 1),
+        ])
+        .unwrap();
+
+    let notifier = Notifier::start(Arc::new(settings), store.clone());
+    notifier.digest(&store, now).await;
+    let sent = api.next_request().await;
+    assert_twilio_accepts(&sent);
+    assert_eq!(sent.field("To").as_deref(), Some(OWNER_MOBILE));
+    assert_eq!(sent.field("From").as_deref(), Some(BUSINESS_NUMBER));
+    assert_eq!(
+        sent.field("Body").as_deref(),
+        Some("Refused today: Everest Windows 2, +442079460124 1. Reply LAST for details."),
+        "the call 30 hours ago belongs to yesterday's digest"
+    );
 }

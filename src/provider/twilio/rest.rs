@@ -146,6 +146,19 @@ mod tests {
         assert_eq!(retry_after("soon", now), None);
     }
 
+    #[tokio::test]
+    async fn an_unreachable_api_is_worth_retrying_and_the_error_shows_no_secret() {
+        let mut settings = Settings::defaults();
+        settings.twilio.account_sid = format!("AC{}", "0".repeat(32));
+        settings.twilio.auth_token = "token-very-secret".into();
+        settings.twilio.api_base_url = "http://127.0.0.1:9".into();
+        let client = RestClient::from_settings(&settings).unwrap().unwrap();
+        let number = PhoneNumber::from_e164("+447700900123").unwrap();
+        let error = client.send_text(&number, &number, "hello").await.unwrap_err();
+        assert!(matches!(error, SendError::Retry { .. }), "{error:?}");
+        assert!(!error.to_string().contains("very-secret"), "{error}");
+    }
+
     #[test]
     fn an_api_key_needs_its_secret_and_the_right_shape() {
         let mut settings = Settings::defaults();
