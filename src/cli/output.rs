@@ -91,9 +91,11 @@ pub fn allows(allows: &[Allow], json: bool, settings: &Settings) {
     if allows.is_empty() {
         return println!("No allowed numbers. Add one with: saidno allow add NUMBER --name NAME");
     }
-    let rows =
-        allows.iter().map(|a| vec![a.number.to_string(), text(&a.name), short_date(a.added_at, &settings.time_zone)]);
-    print_table(&["NUMBER", "NAME", "ADDED"], rows);
+    let rows = allows.iter().map(|a| {
+        let when = if a.is_timed() { window(a, settings) } else { "always".to_owned() };
+        vec![a.number.to_string(), text(&a.name), when, short_date(a.added_at, &settings.time_zone)]
+    });
+    print_table(&["NUMBER", "NAME", "RINGS THROUGH", "ADDED"], rows);
 }
 
 pub fn calls(calls: &[CallRecord], json: bool, settings: &Settings) {

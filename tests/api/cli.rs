@@ -173,3 +173,89 @@ fn a_server_that_refuses_the_token_fails_the_command() {
     assert_eq!(output.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&output.stderr).contains("refused the admin token"));
 }
+
+#[test]
+fn ranges_patterns_and_caller_names_are_declined_and_removed_from_the_command_line() {
+    let saidno = Binary::new("");
+    assert!(saidno.ok(&["decline", "add", "01632 9601*", "--company", "Rotating Ltd"]).contains("+4416329601*"));
+    saidno.ok(&["decline", "add", "--pattern", r"\+23480\d{8}", "--mode", "reject"]);
+    saidno.ok(&["decline", "add", "--caller-name", r"V\d{15}"]);
+    let declines = saidno.json(&["decline", "list", "--json"]);
+    let mut kinds: Vec<String> = declines
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| ["number", "prefix", "pattern", "caller_name"].iter().find(|k| !d[**k].is_null()).unwrap().to_string())
+        .collect();
+    kinds.sort();
+    assert_eq!(kinds, ["caller_name", "pattern", "prefix"]);
+
+    assert!(saidno.ok(&["check", "+441632960123"]).contains("Rotating Ltd (+4416329601*)"));
+    assert!(saidno.ok(&["check", "+2348012345678"]).contains("busy signal"));
+    let robot = saidno.ok(&["check", "020 7946 0555", "--caller-name", "V123456789012345"]);
+    assert!(robot.contains("decline"), "{robot}");
+
+    let bad = saidno.run(&["decline", "add", "--pattern", r"\+44("]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unclosed group"));
+
+    saidno.ok(&["decline", "remove", "+4416329601*"]);
+    saidno.ok(&["decline", "remove", "--pattern", r"\+23480\d{8}"]);
+    saidno.ok(&["decline", "remove", "--caller-name", r"V\d{15}"]);
+    assert_eq!(saidno.json(&["decline", "list", "--json"]), Value::Array(vec![]));
+}
+
+#[test]
+fn an_expected_callback_rings_through_in_its_window_and_check_previews_any_moment() {
+    let saidno = Binary::new("");
+    saidno.ok(&["decline", "add", "020 7946 0123", "--company", "Everest Windows"]);
+    let added = saidno.ok(&[
+        "allow",
+        "add",
+        "020 7946 0123",
+        "--name",
+        "Kitchen callback",
+        "--from",
+        "2030-01-08 14:00",
+        "--until",
+        "2030-01-08 16:00",
+        "--once",
+    ]);
+    assert!(added.contains("from 8 Jan 14:00 until 8 Jan 16:00 once"), "{added}");
+    let inside = saidno.ok(&["check", "020 7946 0123", "--at", "2030-01-08 15:00"]);
+    assert!(inside.contains(": forward") && inside.contains("Kitchen callback"), "{inside}");
+    let outside = saidno.ok(&["check", "020 7946 0123", "--at", "2030-01-08 17:00"]);
+    assert!(outside.contains(": decline") && outside.contains("ended 8 Jan 16:00"), "{outside}");
+
+    saidno.ok(&["allow", "add", "020 7946 0555", "--for", "2h"]);
+    assert!(saidno.ok(&["allow", "list"]).contains("until"));
+    let bad =
+        saidno.run(&["allow", "add", "020 7946 0555", "--from", "2030-01-08 16:00", "--until", "2030-01-08 14:00"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn a_not_before_decline_and_the_withheld_preview() {
+    let saidno = Binary::new("[policy]\nwithheld = \"screen\"\n");
+    let added = saidno.ok(&["decline", "add", "020 7946 0123", "--company", "Gym", "--not-before", "2030-03-01"]);
+    assert!(added.contains("Declined"), "{added}");
+    assert!(saidno.ok(&["decline", "list"]).contains("until 1 Mar 2030"));
+    let before = saidno.ok(&["check", "020 7946 0123"]);
+    assert!(before.contains("not to call this number before 1 March 2030"), "{before}");
+    let after = saidno.ok(&["check", "020 7946 0123", "--at", "2030-03-02"]);
+    assert!(after.contains(": forward") && after.contains("lapsed on 1 Mar 2030"), "{after}");
+    let withheld = saidno.ok(&["check", "--withheld"]);
+    assert!(withheld.contains("withheld: screen"), "{withheld}");
+}
+
+#[test]
+fn pause_and_resume_work_offline_and_through_the_server() {
+    let saidno = Binary::new("");
+    saidno.ok(&["decline", "add", "020 7946 0123"]);
+    assert!(saidno.ok(&["pause"]).contains("Paused"));
+    assert!(saidno.ok(&["check", "020 7946 0123"]).contains("paused"));
+    let server = saidno.serve();
+    assert!(server.call("CA1", "+442079460123").contains("<Dial"));
+    assert!(saidno.ok(&["resume"]).contains("Resumed"));
+    assert!(server.call("CA2", "+442079460123").contains("<Say"));
+}

@@ -9,6 +9,7 @@ mod helpers;
 mod lifecycle;
 mod notify;
 mod openapi;
+mod policy;
 mod texts;
 mod voice;
 mod whisper;
