@@ -64,7 +64,8 @@ pub struct Forwarded {
 }
 
 /// `POST /twilio/whisper`: the forward was answered; say who is calling and wait for a key.
-/// Anything that goes wrong connects the call unannounced.
+/// When the records cannot be read the number alone is announced; when the markup cannot be
+/// rendered the call connects unannounced.
 pub async fn announce(
     State(state): State<AppState>,
     Query(forwarded): Query<Forwarded>,

@@ -166,3 +166,11 @@ async fn announcement_requests_must_be_signed() {
     }
     assert!(app.declines().await.is_empty());
 }
+
+#[tokio::test]
+async fn a_key_without_the_call_it_belongs_to_is_a_bad_request_and_changes_nothing() {
+    let app = spawn_app().await;
+    let response = app.post_signed("/twilio/whisper/key?from=%2B442079460555", &answered_leg(&[("Digits", "9")])).await;
+    assert_eq!(response.status(), 400);
+    assert!(app.declines().await.is_empty());
+}
