@@ -41,6 +41,7 @@ pub struct Settings {
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct Forward {
+    #[serde(deserialize_with = "numbers")]
     pub to: Vec<PhoneNumber>,
     pub ring_timeout_secs: u32,
     pub voicemail: bool,
@@ -172,6 +173,7 @@ pub struct Twilio {
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct Owner {
+    #[serde(deserialize_with = "numbers")]
     pub numbers: Vec<PhoneNumber>,
 }
 
@@ -370,6 +372,31 @@ pub fn is_sid(text: &str, kind: &str) -> bool {
     text.len() == 34 && text.starts_with(kind) && text[2..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// A list of numbers, or one number alone: from the environment, a single `+447700900123` arrives
+/// as the integer 447700900123 (the `+` read as a sign), which is taken back as that number.
+fn numbers<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<PhoneNumber>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Many(Vec<String>),
+        One(String),
+        Digits(u64),
+    }
+    let texts = match Written::deserialize(deserializer)? {
+        Written::Many(texts) => texts,
+        Written::One(text) => vec![text],
+        Written::Digits(digits) => vec![format!("+{digits}")],
+    };
+    texts
+        .iter()
+        .map(|text| {
+            PhoneNumber::from_e164(text.trim()).ok_or_else(|| {
+                serde::de::Error::custom(format!("{text:?} is not a phone number in E.164 form (+44...)"))
+            })
+        })
+        .collect()
+}
+
 fn region<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Region, D::Error> {
     String::deserialize(deserializer)?.parse().map_err(serde::de::Error::custom)
 }
@@ -405,6 +432,23 @@ mod tests {
         assert_eq!(DayHours::try_from(String::new()).unwrap(), DayHours::default());
         assert!(DayHours::try_from("17:00-09:00".to_owned()).is_err());
         assert!(DayHours::try_from("nine to five".to_owned()).is_err());
+    }
+
+    #[test]
+    fn one_number_or_a_list_is_taken_and_anything_else_is_refused_by_name() {
+        let read = |toml: &str| {
+            config::Config::builder()
+                .add_source(File::from_str(EXAMPLE, FileFormat::Toml))
+                .add_source(File::from_str(toml, FileFormat::Toml))
+                .build()
+                .and_then(config::Config::try_deserialize::<Settings>)
+        };
+        let one = read("[owner]\nnumbers = \"+447700900123\"").unwrap();
+        assert_eq!(one.owner.numbers, [PhoneNumber::from_e164("+447700900123").unwrap()]);
+        let from_environment = read("[forward]\nto = 447700900123").unwrap();
+        assert_eq!(from_environment.forward.to, [PhoneNumber::from_e164("+447700900123").unwrap()]);
+        let error = read("[owner]\nnumbers = [\"07700 900123\"]").unwrap_err().to_string();
+        assert!(error.contains("\"07700 900123\" is not a phone number in E.164 form"), "{error}");
     }
 
     #[test]

@@ -149,7 +149,7 @@ impl Remote {
         self.store.save_text_session(owner, &session)?;
         let lines: Vec<String> =
             calls.iter().enumerate().map(|(index, call)| listing_line(index + 1, call, now, &self.settings)).collect();
-        Ok(format!("{}\nNO 2 [company] declines call 2.", lines.join("\n")))
+        Ok(format!("{}\nNO <code> [company] declines it.", lines.join("\n")))
     }
 
     fn status(&self, now: Timestamp) -> Result<String, Failure> {
@@ -159,10 +159,11 @@ impl Remote {
         let today =
             self.store.calls(&CallQuery { since: Some(midnight.timestamp()), limit: 100_000, ..Default::default() })?;
         let refused = today.iter().filter(|call| call.is_refusal()).count();
-        let mut reply = format!("Today: {} calls, {refused} refused.", today.len());
+        let mut reply = format!("Today: {}, {refused} refused.", counted(today.len(), "call"));
         if let Some((name, count, since)) = self.top_offender()? {
             reply.push_str(&format!(
-                " Most persistent: {name}, {count} calls since you said no on {}.",
+                " Most persistent: {name}, {} since you said no on {}.",
+                counted(count as usize, "call"),
                 since.to_zoned_datetime(time_zone.clone()).strftime("%-d %b")
             ));
         }
@@ -226,6 +227,11 @@ fn listing_line(code: usize, call: &CallRecord, now: Timestamp, settings: &Setti
         format!(" {short}")
     });
     format!("{code} {} {}{} {what}", clock(call.at, now, &settings.time_zone), call.from, company.unwrap_or_default())
+}
+
+/// "1 call", "4 calls".
+fn counted(count: usize, thing: &str) -> String {
+    if count == 1 { format!("1 {thing}") } else { format!("{count} {thing}s") }
 }
 
 /// "14:02" today, "26 Nov 14:02" on another day.
