@@ -72,8 +72,6 @@ pub async fn announce(
     SignedForm(_): SignedForm,
 ) -> Result<Response, WebhookError> {
     let caller = CallerId::from_provider(&forwarded.from);
-    // The call itself is logged off the call path; count it among this week's.
-    state.call_log.written().await;
     let lookup_state = state.clone();
     let lookup_caller = caller.clone();
     let call_sid = forwarded.call.clone();
@@ -107,9 +105,12 @@ fn who_is_calling(
     let allow = state.store.allow_of(number)?;
     let week_ago = Timestamp::now().checked_sub(SignedDuration::from_hours(7 * 24)).ok();
     let calls = state.store.calls(&CallQuery { since: week_ago, limit: 10_000, ..Default::default() })?;
-    let from = number.as_str();
-    let this_week = calls.iter().filter(|call| call.from == from).count();
-    let caller_name = calls.iter().find(|call| call.call_sid == call_sid).and_then(|call| call.caller_name.clone());
+    let theirs: Vec<_> = calls.iter().filter(|call| call.from == number.as_str()).collect();
+    // The caller waits while this runs, so the log is not waited for: this call counts whether
+    // or not it is written yet.
+    let logged = theirs.iter().any(|call| call.call_sid == call_sid);
+    let this_week = theirs.len() + usize::from(!logged);
+    let caller_name = theirs.iter().find_map(|call| call.caller_name.clone());
     let company = allow.and_then(|allow| allow.name).or(decline.and_then(|d| d.company)).or(caller_name);
     Ok((company, this_week))
 }

@@ -81,6 +81,8 @@ async fn the_announcement_names_the_company_and_counts_this_weeks_calls() {
     let url =
         Twiml::from_response(app.post_signed("/twilio/voice", &pairs).await).await.attribute("Number", "url").unwrap();
 
+    // The owner answers seconds later, when both calls are in the log.
+    app.calls().await;
     let said = &app.announcement(&url).await.text_of("Say")[0];
     assert!(said.contains("Everest Windows, their 2nd call this week."), "{said}");
 }
