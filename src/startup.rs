@@ -10,6 +10,7 @@ use crate::call_log::CallLog;
 use crate::config::Settings;
 use crate::domain::phone;
 use crate::http::auth::AdminToken;
+use crate::http::health::Health;
 use crate::http::{AppState, Shared, router};
 use crate::notify::Notifier;
 use crate::provider::twilio::signature::Verifier;
@@ -17,7 +18,7 @@ use crate::provider::twilio::twiml;
 use crate::remote::Remote;
 use crate::runtime;
 use crate::service::Service;
-use crate::store::{SledStore, Store, StoreError};
+use crate::store::{SledStore, Store, StoreError, UnavailableStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -28,8 +29,6 @@ pub enum StartupError {
     UnsignedBeyondLoopback(SocketAddr),
     #[error("cannot listen on {address}: {error}")]
     Bind { address: SocketAddr, error: std::io::Error },
-    #[error("data folder {path}: {error}")]
-    DataDir { path: String, error: std::io::Error },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("configuration: {0}")]
@@ -42,14 +41,22 @@ pub struct Application {
 }
 
 impl Application {
-    /// The application on its sled database under `data_dir`.
+    /// The application on its sled database under `data_dir`. If the database cannot be used (held
+    /// by another process, a folder that cannot be written, a full disk, a damaged file), saidno
+    /// starts all the same in a degraded mode that forwards every call, says so loudly in its log,
+    /// and reports it at `/readyz`: a dead phone line would be worse.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         check_listen(&settings)?;
-        let data_dir_error = |error| StartupError::DataDir { path: settings.data_dir.display().to_string(), error };
-        std::fs::create_dir_all(&settings.data_dir).map_err(data_dir_error)?;
-        let token = runtime::admin_token(&settings).map_err(data_dir_error)?;
-        let store = SledStore::open(&settings.database_path(), settings.store.cache_mb)?;
-        Self::build_with_store(settings, Arc::new(store), &token).await
+        match open_store(&settings) {
+            Ok((store, token)) => Self::build_with_store(settings, store, &token).await,
+            Err(reason) => {
+                let token = runtime::admin_token(&settings).unwrap_or_else(|_| runtime::unguessable_token());
+                let store = Arc::new(UnavailableStore::new(reason.clone()));
+                let application = Self::build_with_store(settings, store, &token).await?;
+                application.state.health.degrade(reason);
+                Ok(application)
+            }
+        }
     }
 
     /// The application on any store: tests use this to put a failing store behind a real server.
@@ -81,6 +88,7 @@ impl Application {
             verifier,
             fallback_twiml,
             admin_token: AdminToken::new(admin_token),
+            health: Health::default(),
             settings,
         });
         Ok(Self { listener, state })
@@ -94,6 +102,13 @@ impl Application {
     /// and flushes the store.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let state = self.state.clone();
+        // Damage found now is damage no caller meets: read everything back while serving.
+        let verifying = state.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Err(error) = verifying.store.verify() {
+                verifying.health.degrade(error.to_string());
+            }
+        });
         axum::serve(self.listener, router(self.state)).with_graceful_shutdown(shutdown).await?;
         state.call_log.flush().await;
         state.store.flush().map_err(std::io::Error::other)
@@ -102,13 +117,29 @@ impl Application {
     /// Serves until SIGINT or SIGTERM, telling the command line where to find the server meanwhile.
     pub async fn run(self) -> std::io::Result<()> {
         let settings = self.state.settings.clone();
-        runtime::write_server_file(&settings, self.address())?;
+        if let Err(error) = runtime::write_server_file(&settings, self.address()) {
+            tracing::warn!(%error, "the command line will not find this server: its address could not be written");
+        }
         tracing::info!(address = %self.address(), "saidno is listening");
         let result = self.run_until(shutdown_signal()).await;
         runtime::remove_server_file(&settings);
         tracing::info!("saidno stopped");
         result
     }
+}
+
+/// The database, proven writable, and the admin token; or why not.
+fn open_store(settings: &Settings) -> Result<(Arc<dyn Store>, String), String> {
+    let folder = |error: std::io::Error| format!("data folder {}: {error}", settings.data_dir.display());
+    std::fs::create_dir_all(&settings.data_dir).map_err(folder)?;
+    let token = runtime::admin_token(settings).map_err(folder)?;
+    let path = settings.database_path();
+    // A damaged file can make the database panic rather than fail; either way it is not usable.
+    let opened = std::panic::catch_unwind(|| SledStore::open(&path, settings.store.cache_mb))
+        .map_err(|_| format!("the database at {} could not be opened", path.display()))?;
+    let store = opened.map_err(|error| error.to_string())?;
+    store.probe().map_err(|error| format!("the database cannot be written: {error}"))?;
+    Ok((Arc::new(store), token))
 }
 
 fn check_listen(settings: &Settings) -> Result<(), StartupError> {

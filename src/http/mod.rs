@@ -3,6 +3,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod health;
 pub mod router;
 pub mod sms;
 pub mod webhook;
@@ -41,6 +42,7 @@ pub struct Shared {
     pub notifier: Notifier,
     /// What whoever answered a forward decided during the announcement.
     pub whisper_decisions: whisper::WhisperDecisions,
+    pub health: health::Health,
 }
 
 impl AppState {

@@ -126,6 +126,9 @@ fn answer_or_forward(state: &AppState, call: &IncomingCall, now: Timestamp) -> (
 }
 
 fn answer(state: &AppState, call: &IncomingCall, now: Timestamp) -> Result<(String, CallRecord), String> {
+    if let Some(reason) = state.health.degraded() {
+        return Err(format!("degraded: {reason}"));
+    }
     let records = state.service.records_for(call).map_err(|e| e.to_string())?;
     let decision = policy::decide(call, &records, now, &state.settings);
     let xml = twiml::answer(&decision, call, &state.settings).map_err(|e| e.to_string())?;

@@ -150,6 +150,10 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    fn probe(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     fn flush(&self) -> Result<(), StoreError> {
         Ok(())
     }

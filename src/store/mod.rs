@@ -2,9 +2,11 @@
 
 mod memory;
 mod sled;
+mod unavailable;
 
 pub use self::memory::MemoryStore;
 pub use self::sled::SledStore;
+pub use self::unavailable::UnavailableStore;
 
 use jiff::Timestamp;
 
@@ -19,6 +21,8 @@ pub enum StoreError {
     Backend(String),
     #[error("a stored record could not be read: {0}")]
     Corrupt(String),
+    #[error("the database is not available: {0}")]
+    Unavailable(String),
 }
 
 /// Which calls to list, newest first.
@@ -67,6 +71,13 @@ pub trait Store: Send + Sync + 'static {
     fn text_session(&self, owner: &PhoneNumber) -> Result<TextSession, StoreError>;
     /// Saves it; on disk when the call returns.
     fn save_text_session(&self, owner: &PhoneNumber, session: &TextSession) -> Result<(), StoreError>;
+    /// Proves the store can take a write and get it to disk now (for the readiness check).
+    fn probe(&self) -> Result<(), StoreError>;
+
+    /// Reads back everything the owner entered, to find damage before a caller does.
+    fn verify(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 
     fn flush(&self) -> Result<(), StoreError>;
 }

@@ -77,6 +77,9 @@ impl Store for BrokenLookups {
     fn save_text_session(&self, _: &PhoneNumber, _: &TextSession) -> Result<(), StoreError> {
         Err(StoreError::Backend("disk on fire".into()))
     }
+    fn probe(&self) -> Result<(), StoreError> {
+        on_fire()
+    }
     fn flush(&self) -> Result<(), StoreError> {
         Ok(())
     }

@@ -1,10 +1,11 @@
 //! Spawning saidno for a test: in-process on port 0, or as the real binary in its own data folder.
 
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use saidno::config::Settings;
 use saidno::domain::PhoneNumber;
@@ -281,24 +282,55 @@ impl Binary {
 
     /// Starts `saidno serve` and waits until it says where it listens.
     pub fn serve(&self) -> Server {
-        let child = self.command().arg("serve").stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-        let server_file = self.dir.path().join("data/server.json");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !server_file.exists() {
-            assert!(Instant::now() < deadline, "saidno serve did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let file: Value = serde_json::from_slice(&std::fs::read(&server_file).unwrap()).unwrap();
-        Server { child, url: file["url"].as_str().unwrap().to_owned() }
+        self.serve_with(|_| {})
+    }
+
+    /// The same with the command adjusted first (environment, say).
+    pub fn serve_with(&self, adjust: impl FnOnce(&mut Command)) -> Server {
+        let mut command = self.command();
+        command.arg("serve").stdout(Stdio::null()).stderr(Stdio::piped());
+        adjust(&mut command);
+        let mut child = command.spawn().unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let (found, address) = std::sync::mpsc::channel();
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let kept = log.clone();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                if let Some(address) = line.split("address=").nth(1) {
+                    let _ = found.send(address.trim().to_owned());
+                }
+                kept.lock().unwrap().push_str(&(line + "\n"));
+            }
+        });
+        let address = address
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("saidno serve did not start: {}", log.lock().unwrap()));
+        Server { child, url: format!("http://{address}"), log }
     }
 }
 
 pub struct Server {
     pub child: Child,
     pub url: String,
+    log: Arc<Mutex<String>>,
 }
 
 impl Server {
+    /// What the server has written to its log so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// A GET from a thread that is not async: the status and the body.
+    pub fn get(&self, path: &str) -> (u16, String) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let response = reqwest::get(format!("{}{path}", self.url)).await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        })
+    }
+
     /// Sends SIGTERM and waits for the process to end.
     pub fn terminate(mut self) -> std::process::ExitStatus {
         Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().unwrap();
