@@ -13,8 +13,10 @@ use crate::http::auth::AdminToken;
 use crate::http::health::Health;
 use crate::http::{AppState, Shared, router};
 use crate::metrics::Metrics;
+use crate::notify::Notifier;
 use crate::provider::twilio::signature::Verifier;
 use crate::provider::twilio::twiml;
+use crate::remote::Remote;
 use crate::runtime;
 use crate::service::Service;
 use crate::store::{SledStore, Store, StoreError, UnavailableStore};
@@ -72,7 +74,7 @@ impl Application {
     ) -> Result<Self, StartupError> {
         check_listen(&settings)?;
         phone::warm_up();
-        let fallback_twiml = twiml::forward(None, &settings).map_err(|e| StartupError::Config(e.to_string()))?;
+        let fallback_twiml = twiml::forward(None, None, &settings).map_err(|e| StartupError::Config(e.to_string()))?;
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|error| StartupError::Bind { address: settings.listen, error })?;
@@ -90,8 +92,13 @@ impl Application {
         if verifier.is_none() {
             tracing::warn!("no Twilio auth token set: webhook signatures are not checked (loopback only)");
         }
+        let service =
+            Service::open(store.clone(), settings.clone()).map_err(|e| StartupError::Config(e.to_string()))?;
         let state = AppState::new(Shared {
-            service: Service::open(store.clone(), settings.clone()).map_err(|e| StartupError::Config(e.to_string()))?,
+            remote: Arc::new(Remote::new(service.clone(), store.clone(), settings.clone())),
+            notifier: Notifier::start(settings.clone(), store.clone(), metrics.clone()),
+            whisper_decisions: Default::default(),
+            service,
             call_log: CallLog::start(store.clone(), metrics.clone()),
             metrics,
             store,

@@ -11,7 +11,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use super::{AppState, api, auth, health, webhook};
+use super::{AppState, api, auth, health, sms, webhook, whisper};
 
 /// Admin requests carry a record or a query, never more than this.
 const MAX_API_BODY: usize = 64 * 1024;
@@ -44,6 +44,9 @@ pub fn router(state: AppState) -> Router {
         .route("/twilio/voice", post(webhook::voice).route_layer(from_fn_with_state(state.clone(), webhook::timed)))
         .route("/twilio/dial-status", post(webhook::dial_status))
         .route("/twilio/voicemail", post(webhook::voicemail))
+        .route("/twilio/whisper", post(whisper::announce))
+        .route("/twilio/whisper/key", post(whisper::key))
+        .route("/twilio/sms", post(sms::sms))
         .route("/twilio/escape", post(webhook::escape))
         .route("/twilio/screen", post(webhook::screen))
         .nest("/api/v1", api)

@@ -11,8 +11,9 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 
 use super::AppState;
-use crate::domain::ForwardOutcome;
-use crate::domain::{Action, CallRecord, Decision, IncomingCall};
+use super::whisper::OwnerDecision;
+use crate::domain::{Action, CallRecord, Decision, ForwardOutcome, Ground, IncomingCall, Refusal};
+use crate::notify::Refused;
 use crate::policy;
 use crate::provider::twilio::form::Params;
 use crate::provider::twilio::signature::Signed;
@@ -93,7 +94,7 @@ fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|value| value.to_str().ok())
 }
 
-fn twiml_response(xml: String) -> Response {
+pub(crate) fn twiml_response(xml: String) -> Response {
     ([(header::CONTENT_TYPE, "text/xml")], xml).into_response()
 }
 
@@ -146,6 +147,17 @@ fn answer(state: &AppState, call: &IncomingCall, now: Timestamp) -> Result<(Stri
     })?;
     let decision = policy::decide(call, &records, now, &state.settings);
     let xml = twiml::answer(&decision, call, &state.settings).map_err(|e| e.to_string())?;
+    if let (Action::Refuse(Refusal { ground: Ground::Declined { decline, follow_up, .. }, .. }), Some(number)) =
+        (&decision.action, call.from.number())
+    {
+        state.notifier.refused(&Refused {
+            company: decline.company.clone(),
+            number: number.clone(),
+            follow_up: *follow_up,
+            declined_at: decline.declined_at,
+            called: call.to.clone(),
+        });
+    }
     tracing::info!(
         call_sid = %call.call_sid, from = %call.from, decision = %decision.kind(), reason = %decision.reason,
         "call answered"
@@ -160,6 +172,18 @@ pub async fn dial_status(
     SignedForm(params): SignedForm,
 ) -> Result<Response, WebhookError> {
     let call_sid = request::call_sid(&params)?;
+    // Whoever answered may have decided during the announcement; the caller is still waiting.
+    match state.whisper_decisions.take(&call_sid) {
+        Some(OwnerDecision::Declined(decline)) => {
+            let xml = twiml::refusal(&decline, &state.settings).unwrap_or_else(|_| twiml::hangup());
+            return Ok(twiml_response(xml));
+        }
+        Some(OwnerDecision::ToVoicemail) => {
+            state.call_log.attach(call_sid, ForwardOutcome { status: Some("no-answer".into()), ..Default::default() });
+            return Ok(twiml_response(twiml::voicemail(&state.settings)));
+        }
+        None => {}
+    }
     let outcome = request::dial_outcome(&params)?;
     let answered_or_gone = matches!(outcome.status.as_deref(), Some("answered" | "canceled"));
     state.call_log.attach(call_sid, outcome);
@@ -191,8 +215,7 @@ pub async fn screen(State(state): State<AppState>, SignedForm(params): SignedFor
 }
 
 fn forward_or_fallback(state: &AppState, call: &IncomingCall) -> String {
-    twiml::forward(call.from.number().map(|n| n.as_str()), &state.settings)
-        .unwrap_or_else(|_| state.fallback_twiml.clone())
+    twiml::forward_call(call, &state.settings).unwrap_or_else(|_| state.fallback_twiml.clone())
 }
 
 /// `POST /twilio/voicemail`: the caller left a message (or hung up during the greeting).

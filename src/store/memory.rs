@@ -4,7 +4,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::RwLock;
 
 use super::{CallQuery, Store, StoreError};
-use crate::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target, company_key};
+use crate::domain::{
+    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target, TextSession, company_key,
+};
 
 #[derive(Default)]
 pub struct MemoryStore {
@@ -21,6 +23,7 @@ struct Inner {
     /// Keyed like the real store: time, then arrival order.
     calls: BTreeMap<(i64, u64), CallRecord>,
     next_call: u64,
+    text_sessions: HashMap<PhoneNumber, TextSession>,
 }
 
 impl MemoryStore {
@@ -136,6 +139,15 @@ impl Store for MemoryStore {
             .take(query.limit)
             .cloned()
             .collect())
+    }
+
+    fn text_session(&self, owner: &PhoneNumber) -> Result<TextSession, StoreError> {
+        Ok(self.read().text_sessions.get(owner).cloned().unwrap_or_default())
+    }
+
+    fn save_text_session(&self, owner: &PhoneNumber, session: &TextSession) -> Result<(), StoreError> {
+        self.write().text_sessions.insert(owner.clone(), session.clone());
+        Ok(())
     }
 
     fn probe(&self) -> Result<(), StoreError> {

@@ -10,7 +10,7 @@ pub use self::unavailable::UnavailableStore;
 
 use jiff::Timestamp;
 
-use crate::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target};
+use crate::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target, TextSession};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -67,6 +67,10 @@ pub trait Store: Send + Sync + 'static {
     fn attach_outcome(&self, call_sid: &str, outcome: ForwardOutcome) -> Result<bool, StoreError>;
     fn calls(&self, query: &CallQuery) -> Result<Vec<CallRecord>, StoreError>;
 
+    /// What the owner's texts from `owner` left behind (see `domain::TextSession`).
+    fn text_session(&self, owner: &PhoneNumber) -> Result<TextSession, StoreError>;
+    /// Saves it; on disk when the call returns.
+    fn save_text_session(&self, owner: &PhoneNumber, session: &TextSession) -> Result<(), StoreError>;
     /// Proves the store can take a write and get it to disk now (for the readiness check).
     fn probe(&self) -> Result<(), StoreError>;
 
@@ -234,6 +238,16 @@ mod contract {
         assert_eq!(outcome.recording_secs, Some(12));
     }
 
+    pub fn text_sessions_are_kept_per_owner(store: &dyn Store) {
+        let owner = number("+447700900123");
+        assert_eq!(store.text_session(&owner).unwrap(), TextSession::default());
+        let mut session = TextSession { listed: vec![Some(number("+442079460123")), None], ..Default::default() };
+        session.remember(crate::domain::TextChange::Declined { number: number("+442079460123"), before: None });
+        store.save_text_session(&owner, &session).unwrap();
+        assert_eq!(store.text_session(&owner).unwrap(), session);
+        assert_eq!(store.text_session(&number("+447700900124")).unwrap(), TextSession::default());
+    }
+
     macro_rules! for_store {
         ($name:ident, $make:expr) => {
             mod $name {
@@ -271,6 +285,11 @@ mod contract {
                 fn outcomes_attach_to_their_call_and_merge() {
                     let (_dir, store) = $make;
                     super::outcomes_attach_to_their_call_and_merge(&store);
+                }
+                #[test]
+                fn text_sessions_are_kept_per_owner() {
+                    let (_dir, store) = $make;
+                    super::text_sessions_are_kept_per_owner(&store);
                 }
             }
         };

@@ -5,7 +5,8 @@
 //! a range or pattern; `call:<time><id>` holds one call;
 //! `call-sid:<sid>` points at that call's key; `refused:<time><id>` marks a refused call, so the
 //! list of refusals is read without walking past forwarded calls. `company:<key>` keeps a company's
-//! name as first written; `follow-ups:<party>` counts a declined party's calls since the decline.
+//! name as first written; `follow-ups:<party>` counts a declined party's calls since the decline;
+//! `text-session:<e164>` keeps what an owner's texts left behind.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -16,7 +17,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::{CallQuery, Store, StoreError};
-use crate::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target, company_key};
+use crate::domain::{
+    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target, TextSession, company_key,
+};
 
 const DECLINE: &[u8] = b"decline:";
 const ALLOW: &[u8] = b"allow:";
@@ -25,6 +28,7 @@ const CALL_SID: &[u8] = b"call-sid:";
 const REFUSED: &[u8] = b"refused:";
 const COMPANY: &[u8] = b"company:";
 const FOLLOW_UPS: &[u8] = b"follow-ups:";
+const TEXT_SESSION: &[u8] = b"text-session:";
 const RULE: &[u8] = b"rule:";
 const SETTING: &[u8] = b"setting:";
 const PAUSED: &[u8] = b"setting:paused";
@@ -293,9 +297,17 @@ impl Store for SledStore {
         Ok(calls)
     }
 
+    fn text_session(&self, owner: &PhoneNumber) -> Result<TextSession, StoreError> {
+        Ok(self.get(&key(TEXT_SESSION, owner.as_str().as_bytes()))?.unwrap_or_default())
+    }
+
+    fn save_text_session(&self, owner: &PhoneNumber, session: &TextSession) -> Result<(), StoreError> {
+        self.put_durably(key(TEXT_SESSION, owner.as_str().as_bytes()), session)
+    }
+
     /// Reads every record the owner entered, so damage shows now rather than on some later call.
     fn verify(&self) -> Result<(), StoreError> {
-        for prefix in [SETTING, RULE, COMPANY, ALLOW, DECLINE] {
+        for prefix in [SETTING, RULE, COMPANY, ALLOW, DECLINE, TEXT_SESSION] {
             for entry in self.db.scan_prefix(prefix) {
                 let (key, value) = entry.map_err(backend)?;
                 if prefix != SETTING {

@@ -2,7 +2,7 @@
 //! takes the fail-open path and rings through, while the server stays up and says what is wrong.
 
 use super::{CallQuery, Store, StoreError};
-use crate::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target};
+use crate::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target, TextSession};
 
 pub struct UnavailableStore {
     reason: String,
@@ -66,6 +66,12 @@ impl Store for UnavailableStore {
         self.fail()
     }
     fn calls(&self, _: &CallQuery) -> Result<Vec<CallRecord>, StoreError> {
+        self.fail()
+    }
+    fn text_session(&self, _: &PhoneNumber) -> Result<TextSession, StoreError> {
+        self.fail()
+    }
+    fn save_text_session(&self, _: &PhoneNumber, _: &TextSession) -> Result<(), StoreError> {
         self.fail()
     }
     fn probe(&self) -> Result<(), StoreError> {

@@ -23,6 +23,8 @@ pub const PUBLIC_URL: &str = "https://saidno.example.com";
 pub const OWNER_PHONE: &str = "+442079460999";
 pub const BUSINESS_NUMBER: &str = "+442079460000";
 pub const PUSHY: &str = "+442079460123";
+/// The owner's own mobile, from which texts are commands.
+pub const OWNER_MOBILE: &str = "+447700900123";
 
 pub struct TestApp {
     pub address: SocketAddr,
@@ -43,6 +45,7 @@ pub fn test_settings(data_dir: &Path) -> Settings {
     settings.twilio.auth_token = AUTH_TOKEN.into();
     settings.admin.token = ADMIN_TOKEN.into();
     settings.metrics.listen = "127.0.0.1:0".into();
+    settings.owner.numbers = vec![PhoneNumber::from_e164(OWNER_MOBILE).unwrap()];
     settings
 }
 
@@ -79,7 +82,7 @@ async fn spawn_on(dir: TempDir, settings: Settings, store: Arc<dyn Store>) -> Te
     tokio::spawn(application.run_until(async move {
         let _ = stopped.await;
     }));
-    TestApp { address, metrics, http: reqwest::Client::new(), _dir: dir, _stop: stop }
+    TestApp { address, metrics, http: saidno::tls::client(), _dir: dir, _stop: stop }
 }
 
 pub fn params(pairs: &[(&str, &str)]) -> Params {
@@ -142,6 +145,36 @@ impl TestApp {
         let response = self.post_signed("/twilio/voice", &pairs).await;
         assert_eq!(response.status(), 200);
         Twiml::from_response(response).await
+    }
+
+    /// A text to the business number, signed; returns the TwiML answer.
+    pub async fn text(&self, from: &str, body: &str) -> Twiml {
+        let pairs = [
+            ("AccountSid", "AC0123456789abcdef0123456789abcdef"),
+            ("ApiVersion", "2010-04-01"),
+            ("MessageSid", "SM0123456789abcdef0123456789abcdef"),
+            ("From", from),
+            ("To", BUSINESS_NUMBER),
+            ("Body", body),
+            ("NumMedia", "0"),
+        ];
+        let response = self.post_signed("/twilio/sms", &pairs).await;
+        assert_eq!(response.status(), 200);
+        Twiml::from_response(response).await
+    }
+
+    /// The owner's text and saidno's reply.
+    pub async fn command(&self, body: &str) -> String {
+        let twiml = self.text(OWNER_MOBILE, body).await;
+        let replies = twiml.text_of("Message");
+        assert_eq!(replies.len(), 1, "{}", twiml.xml);
+        replies[0].clone()
+    }
+
+    pub async fn declines(&self) -> Vec<Value> {
+        let (status, declines) = self.api(reqwest::Method::GET, "/declines", None).await;
+        assert_eq!(status, 200, "{declines}");
+        declines.as_array().unwrap().clone()
     }
 
     pub async fn api(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
@@ -337,7 +370,7 @@ impl Server {
         let signature = sign(AUTH_TOKEN, &format!("{PUBLIC_URL}/twilio/voice"), &params(&pairs));
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
-            let response = reqwest::Client::new()
+            let response = saidno::tls::client()
                 .post(format!("{}/twilio/voice", self.url))
                 .header("content-type", "application/x-www-form-urlencoded")
                 .header("x-twilio-signature", signature)
