@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::domain::{CallRecord, ForwardOutcome};
+use crate::metrics::Metrics;
 use crate::store::Store;
 
 /// Enough for a burst of thousands of calls; past that, senders wait off the call path.
@@ -34,11 +35,11 @@ pub struct CallLog {
 }
 
 impl CallLog {
-    pub fn start(store: Arc<dyn Store>) -> Self {
+    pub fn start(store: Arc<dyn Store>, metrics: Arc<Metrics>) -> Self {
         let (queue, entries) = mpsc::channel(QUEUE);
         std::thread::Builder::new()
             .name("call-log".into())
-            .spawn(move || write_entries(store, entries))
+            .spawn(move || write_entries(store, metrics, entries))
             .expect("the call-log thread starts");
         Self { queue }
     }
@@ -89,7 +90,7 @@ impl CallLog {
     }
 }
 
-fn write_entries(store: Arc<dyn Store>, mut entries: mpsc::Receiver<Entry>) {
+fn write_entries(store: Arc<dyn Store>, metrics: Arc<Metrics>, mut entries: mpsc::Receiver<Entry>) {
     let mut calls = Vec::with_capacity(BATCH);
     while let Some(first) = entries.blocking_recv() {
         let mut next = Some(first);
@@ -97,7 +98,7 @@ fn write_entries(store: Arc<dyn Store>, mut entries: mpsc::Receiver<Entry>) {
             match entry {
                 Entry::Call(call) => calls.push(*call),
                 Entry::Outcome { call_sid, outcome } => {
-                    write_calls(store.as_ref(), &mut calls);
+                    write_calls(store.as_ref(), &metrics, &mut calls);
                     match store.attach_outcome(&call_sid, outcome) {
                         Ok(true) => {}
                         Ok(false) => {
@@ -109,7 +110,7 @@ fn write_entries(store: Arc<dyn Store>, mut entries: mpsc::Receiver<Entry>) {
                     }
                 }
                 Entry::Barrier { durable, done } => {
-                    write_calls(store.as_ref(), &mut calls);
+                    write_calls(store.as_ref(), &metrics, &mut calls);
                     if durable && let Err(error) = store.flush() {
                         tracing::error!(%error, "could not flush the call log");
                     }
@@ -120,18 +121,19 @@ fn write_entries(store: Arc<dyn Store>, mut entries: mpsc::Receiver<Entry>) {
                 next = entries.try_recv().ok();
             }
         }
-        write_calls(store.as_ref(), &mut calls);
+        write_calls(store.as_ref(), &metrics, &mut calls);
     }
     if let Err(error) = store.flush() {
         tracing::error!(%error, "could not flush the call log");
     }
 }
 
-fn write_calls(store: &dyn Store, calls: &mut Vec<CallRecord>) {
+fn write_calls(store: &dyn Store, metrics: &Metrics, calls: &mut Vec<CallRecord>) {
     if calls.is_empty() {
         return;
     }
     if let Err(error) = store.append_calls(calls) {
+        metrics.store_error();
         tracing::error!(%error, count = calls.len(), "could not write calls to the log");
     }
     calls.clear();

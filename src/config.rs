@@ -34,10 +34,20 @@ pub struct Settings {
     pub twilio: Twilio,
     pub admin: Admin,
     pub store: Store,
+    pub metrics: MetricsSettings,
+    pub owner: Owner,
+    pub whisper: Whisper,
+    pub notify: Notify,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct MetricsSettings {
+    pub listen: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct Forward {
+    #[serde(deserialize_with = "numbers")]
     pub to: Vec<PhoneNumber>,
     pub ring_timeout_secs: u32,
     pub voicemail: bool,
@@ -161,6 +171,52 @@ impl Hours {
 pub struct Twilio {
     pub auth_token: String,
     pub signing_keys: BTreeMap<String, String>,
+    pub account_sid: String,
+    pub api_key_sid: String,
+    pub api_key_secret: String,
+    pub api_base_url: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Owner {
+    #[serde(deserialize_with = "numbers")]
+    pub numbers: Vec<PhoneNumber>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Whisper {
+    pub enabled: bool,
+    pub wait_secs: u32,
+    pub no_key: NoKey,
+}
+
+/// What the announcement does when whoever answered presses nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoKey {
+    Connect,
+    Voicemail,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Notify {
+    pub when: NotifyWhen,
+    pub from_follow_up: u32,
+    pub digest_hour: u8,
+    pub from: String,
+    pub queue: usize,
+    pub max_attempts: u32,
+    pub retry_base_ms: u64,
+}
+
+/// When the owner hears by text that a declined company called again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyWhen {
+    Every,
+    From,
+    Digest,
+    Off,
 }
 
 #[derive(Clone, Deserialize)]
@@ -196,6 +252,7 @@ impl Settings {
             .separator("__")
             .list_separator(",")
             .with_list_parse_key("forward.to")
+            .with_list_parse_key("owner.numbers")
             .try_parsing(true);
         let settings: Settings = builder
             .add_source(environment)
@@ -223,6 +280,26 @@ impl Settings {
         }
         if !(1..=3600).contains(&self.forward.voicemail_max_secs) {
             return invalid("forward.voicemail_max_secs must be between 1 and 3600");
+        }
+        if !(1..=30).contains(&self.whisper.wait_secs) {
+            return invalid("whisper.wait_secs must be between 1 and 30");
+        }
+        if self.notify.digest_hour > 23 {
+            return invalid("notify.digest_hour must be between 0 and 23");
+        }
+        if self.notify.queue == 0 || self.notify.max_attempts == 0 {
+            return invalid("notify.queue and notify.max_attempts must be at least 1");
+        }
+        if !self.notify.from.trim().is_empty() && PhoneNumber::from_e164(self.notify.from.trim()).is_none() {
+            return invalid("notify.from must be a number in E.164 form (+44...) or empty");
+        }
+        let api = self.twilio.api_base_url.trim();
+        if !(api.starts_with("https://") || api.starts_with("http://")) {
+            return invalid("twilio.api_base_url must start with https:// or http://");
+        }
+        let sid = self.twilio.account_sid.trim();
+        if !sid.is_empty() && !is_sid(sid, "AC") {
+            return invalid("twilio.account_sid must be AC followed by 32 hexadecimal digits");
         }
         if self.policy.escalation.steps.iter().any(|step| step.from_call < 2) {
             return invalid("policy.escalation.steps: from_call counts calls since the decline and starts at 2");
@@ -262,6 +339,27 @@ impl Settings {
         }
     }
 
+    /// Where to serve metrics: `None` when off. Only a loopback address is taken.
+    pub fn metrics_address(&self) -> Result<Option<SocketAddr>, String> {
+        let listen = self.metrics.listen.trim();
+        if listen.is_empty() {
+            return Ok(None);
+        }
+        let address: SocketAddr = listen.parse().map_err(|_| format!("metrics.listen {listen:?} is not an address"))?;
+        if !address.ip().is_loopback() {
+            return Err(format!(
+                "metrics.listen {address} is not a loopback address: metrics stay on this machine \
+                 (put a scraper or a proxy in front if they must travel)"
+            ));
+        }
+        Ok(Some(address))
+    }
+
+    /// Whether `number` is one of the owner's own mobiles.
+    pub fn is_owner(&self, number: &PhoneNumber) -> bool {
+        self.owner.numbers.contains(number)
+    }
+
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("db")
     }
@@ -273,6 +371,10 @@ impl std::fmt::Debug for Twilio {
         f.debug_struct("Twilio")
             .field("auth_token", &redacted(&self.auth_token))
             .field("signing_keys", &self.signing_keys.keys().collect::<Vec<_>>())
+            .field("account_sid", &self.account_sid)
+            .field("api_key_sid", &self.api_key_sid)
+            .field("api_key_secret", &redacted(&self.api_key_secret))
+            .field("api_base_url", &self.api_base_url)
             .finish()
     }
 }
@@ -285,6 +387,36 @@ impl std::fmt::Debug for Admin {
 
 fn redacted(secret: &str) -> &'static str {
     if secret.is_empty() { "(not set)" } else { "(set)" }
+}
+
+/// A Twilio SID: a two-letter kind and 32 hexadecimal digits.
+pub fn is_sid(text: &str, kind: &str) -> bool {
+    text.len() == 34 && text.starts_with(kind) && text[2..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A list of numbers, or one number alone: from the environment, a single `+447700900123` arrives
+/// as the integer 447700900123 (the `+` read as a sign), which is taken back as that number.
+fn numbers<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<PhoneNumber>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Many(Vec<String>),
+        One(String),
+        Digits(u64),
+    }
+    let texts = match Written::deserialize(deserializer)? {
+        Written::Many(texts) => texts,
+        Written::One(text) => vec![text],
+        Written::Digits(digits) => vec![format!("+{digits}")],
+    };
+    texts
+        .iter()
+        .map(|text| {
+            PhoneNumber::from_e164(text.trim()).ok_or_else(|| {
+                serde::de::Error::custom(format!("{text:?} is not a phone number in E.164 form (+44...)"))
+            })
+        })
+        .collect()
 }
 
 fn region<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Region, D::Error> {
@@ -325,11 +457,29 @@ mod tests {
     }
 
     #[test]
+    fn one_number_or_a_list_is_taken_and_anything_else_is_refused_by_name() {
+        let read = |toml: &str| {
+            config::Config::builder()
+                .add_source(File::from_str(EXAMPLE, FileFormat::Toml))
+                .add_source(File::from_str(toml, FileFormat::Toml))
+                .build()
+                .and_then(config::Config::try_deserialize::<Settings>)
+        };
+        let one = read("[owner]\nnumbers = \"+447700900123\"").unwrap();
+        assert_eq!(one.owner.numbers, [PhoneNumber::from_e164("+447700900123").unwrap()]);
+        let from_environment = read("[forward]\nto = 447700900123").unwrap();
+        assert_eq!(from_environment.forward.to, [PhoneNumber::from_e164("+447700900123").unwrap()]);
+        let error = read("[owner]\nnumbers = [\"07700 900123\"]").unwrap_err().to_string();
+        assert!(error.contains("\"07700 900123\" is not a phone number in E.164 form"), "{error}");
+    }
+
+    #[test]
     fn secrets_do_not_show_in_debug_output() {
         let mut settings = Settings::defaults();
         settings.twilio.auth_token = "tok-very-secret".into();
         settings.admin.token = "adm-very-secret".into();
         settings.twilio.signing_keys.insert("KS1".into(), "key-very-secret".into());
+        settings.twilio.api_key_secret = "api-very-secret".into();
         let shown = format!("{settings:?}");
         assert!(!shown.contains("very-secret"), "{shown}");
         assert!(shown.contains("KS1"));

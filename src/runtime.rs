@@ -27,11 +27,16 @@ pub fn admin_token(settings: &Settings) -> io::Result<String> {
     if let Some(token) = read_admin_token(settings) {
         return Ok(token);
     }
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| io::Error::other(e.to_string()))?;
-    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let token = unguessable_token();
     write_private(&settings.data_dir.join(TOKEN_FILE), token.as_bytes())?;
     Ok(token)
+}
+
+/// 256 random bits, URL-safe.
+pub fn unguessable_token() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system's random source works");
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// The admin token if there is one, without making one.

@@ -1,7 +1,7 @@
 //! The words saidno says to callers, whatever provider carries them.
 
 use crate::config::Settings;
-use crate::domain::{Action, Decision, Decline, Ground, Refusal, RefusalMode};
+use crate::domain::{Action, CallerId, Decision, Decline, Ground, Refusal, RefusalMode};
 use crate::policy::spoken_date;
 
 /// What a caller hears for a decision, in words for the owner: the preview, the log, the evidence.
@@ -60,6 +60,34 @@ fn declined_message(decline: &Decline, follow_up: u32, settings: &Settings) -> S
 /// A configured text with `{business}` filled in.
 pub fn with_business(template: &str, settings: &Settings) -> String {
     fill(template, &[("business", settings.business_name())])
+}
+
+/// What whoever answers a forwarded call hears first: who is calling, and the two keys.
+pub fn announcement(caller: &CallerId, company: Option<&str>, calls_this_week: usize) -> String {
+    let who = match caller {
+        CallerId::Number(number) => spoken_digits(&number.national()),
+        CallerId::Withheld => "a withheld number".to_owned(),
+        CallerId::Other(_) => "an internet caller".to_owned(),
+    };
+    let mut words = format!("Call from {who}");
+    if let Some(company) = company {
+        words.push_str(&format!(", {company}"));
+    }
+    if calls_this_week > 1 {
+        words.push_str(&format!(", their {} call this week", crate::policy::ordinal(calls_this_week as u32)));
+    }
+    words.push_str(". Press 1 to take the call, or 9 to decline.");
+    words
+}
+
+/// "020 7946 0123" as "0 2 0, 7 9 4 6, 0 1 2 3": read digit by digit, grouped as written.
+fn spoken_digits(written: &str) -> String {
+    written
+        .split_whitespace()
+        .map(|group| group.chars().filter(char::is_ascii_digit).map(String::from).collect::<Vec<_>>().join(" "))
+        .filter(|group| !group.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn fill(template: &str, values: &[(&str, &str)]) -> String {
@@ -129,6 +157,20 @@ mod tests {
     fn an_unnamed_company_is_addressed_as_your_company() {
         let message = declined_message(&decline(None), 1, &Settings::defaults());
         assert!(message.contains("we asked your company"), "{message}");
+    }
+
+    #[test]
+    fn the_announcement_reads_the_number_digit_by_digit_with_company_and_calls() {
+        let caller = CallerId::from_provider("+442079460123");
+        assert_eq!(
+            announcement(&caller, Some("Everest Windows"), 3),
+            "Call from 0 2 0, 7 9 4 6, 0 1 2 3, Everest Windows, their 3rd call this week. \
+             Press 1 to take the call, or 9 to decline."
+        );
+        assert_eq!(
+            announcement(&CallerId::Withheld, None, 1),
+            "Call from a withheld number. Press 1 to take the call, or 9 to decline."
+        );
     }
 
     #[test]

@@ -10,12 +10,16 @@ use crate::call_log::CallLog;
 use crate::config::Settings;
 use crate::domain::phone;
 use crate::http::auth::AdminToken;
+use crate::http::health::Health;
 use crate::http::{AppState, Shared, router};
+use crate::metrics::Metrics;
+use crate::notify::Notifier;
 use crate::provider::twilio::signature::Verifier;
 use crate::provider::twilio::twiml;
+use crate::remote::Remote;
 use crate::runtime;
 use crate::service::Service;
-use crate::store::{SledStore, Store, StoreError};
+use crate::store::{SledStore, Store, StoreError, UnavailableStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -26,28 +30,40 @@ pub enum StartupError {
     UnsignedBeyondLoopback(SocketAddr),
     #[error("cannot listen on {address}: {error}")]
     Bind { address: SocketAddr, error: std::io::Error },
-    #[error("data folder {path}: {error}")]
-    DataDir { path: String, error: std::io::Error },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("configuration: {0}")]
     Config(String),
 }
 
+/// How long requests in flight may take to finish once saidno is asked to stop.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
 pub struct Application {
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     state: AppState,
 }
 
 impl Application {
-    /// The application on its sled database under `data_dir`.
+    /// The application on its sled database under `data_dir`. If the database cannot be used (held
+    /// by another process, a folder that cannot be written, a full disk, a damaged file), saidno
+    /// starts all the same in a degraded mode that forwards every call, says so loudly in its log,
+    /// and reports it at `/readyz`: a dead phone line would be worse.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         check_listen(&settings)?;
-        let data_dir_error = |error| StartupError::DataDir { path: settings.data_dir.display().to_string(), error };
-        std::fs::create_dir_all(&settings.data_dir).map_err(data_dir_error)?;
-        let token = runtime::admin_token(&settings).map_err(data_dir_error)?;
-        let store = SledStore::open(&settings.database_path(), settings.store.cache_mb)?;
-        Self::build_with_store(settings, Arc::new(store), &token).await
+        match open_store(&settings) {
+            Ok((store, token)) => Self::build_with_store(settings, store, &token).await,
+            Err(reason) => {
+                let token = runtime::admin_token(&settings).unwrap_or_else(|_| runtime::unguessable_token());
+                let store = Arc::new(UnavailableStore::new(reason.clone()));
+                let application = Self::build_with_store(settings, store, &token).await?;
+                application.state.health.degrade(reason);
+                Ok(application)
+            }
+        }
     }
 
     /// The application on any store: tests use this to put a failing store behind a real server.
@@ -58,39 +74,93 @@ impl Application {
     ) -> Result<Self, StartupError> {
         check_listen(&settings)?;
         phone::warm_up();
-        let fallback_twiml = twiml::forward(None, &settings).map_err(|e| StartupError::Config(e.to_string()))?;
+        let fallback_twiml = twiml::forward(None, None, &settings).map_err(|e| StartupError::Config(e.to_string()))?;
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|error| StartupError::Bind { address: settings.listen, error })?;
+        let metrics_listener = match settings.metrics_address().map_err(StartupError::Config)? {
+            // Calls matter more than metrics: without the port, saidno runs without them.
+            Some(address) => TcpListener::bind(address)
+                .await
+                .inspect_err(|error| tracing::error!(%address, %error, "metrics are off: cannot listen"))
+                .ok(),
+            None => None,
+        };
+        let metrics = Arc::new(Metrics::default());
         let settings = Arc::new(settings);
         let verifier = settings.auth_token().map(|token| Verifier::new(token, settings.twilio.signing_keys.clone()));
         if verifier.is_none() {
             tracing::warn!("no Twilio auth token set: webhook signatures are not checked (loopback only)");
         }
+        let service =
+            Service::open(store.clone(), settings.clone()).map_err(|e| StartupError::Config(e.to_string()))?;
         let state = AppState::new(Shared {
-            service: Service::open(store.clone(), settings.clone()).map_err(|e| StartupError::Config(e.to_string()))?,
-            call_log: CallLog::start(store.clone()),
+            remote: Arc::new(Remote::new(service.clone(), store.clone(), settings.clone())),
+            notifier: Notifier::start(settings.clone(), store.clone(), metrics.clone()),
+            whisper_decisions: Default::default(),
+            service,
+            call_log: CallLog::start(store.clone(), metrics.clone()),
+            metrics,
             store,
             verifier,
             fallback_twiml,
             admin_token: AdminToken::new(admin_token),
             sessions: Default::default(),
+            health: Health::default(),
             settings,
         });
-        Ok(Self { listener, state })
+        Ok(Self { listener, metrics_listener, state })
     }
 
     pub fn address(&self) -> SocketAddr {
         self.listener.local_addr().expect("a bound listener has an address")
     }
 
+    /// Where `/metrics` answers, when metrics are on.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().map(|listener| listener.local_addr().expect("a bound listener has an address"))
+    }
+
     /// Serves until `shutdown` completes, lets requests in flight finish, then writes the call log
     /// and flushes the store.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let state = self.state.clone();
+        if let Some(listener) = self.metrics_listener {
+            let metrics = state.metrics.clone();
+            let router = axum::Router::new().route(
+                "/metrics",
+                axum::routing::get(move || async move {
+                    ([(axum::http::header::CONTENT_TYPE, OPENMETRICS)], metrics.render())
+                }),
+            );
+            tracing::info!(address = %listener.local_addr()?, "metrics are served here");
+            tokio::spawn(async move { axum::serve(listener, router).await });
+        }
+        // Damage found now is damage no caller meets: read everything back while serving.
+        let verifying = state.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Err(error) = verifying.store.verify() {
+                verifying.health.degrade(error.to_string());
+            }
+        });
+        // Requests in flight when the signal comes get SHUTDOWN_GRACE to finish; then saidno stops
+        // waiting, so a stuck client cannot keep it from exiting.
+        let stopping = Arc::new(tokio::sync::Notify::new());
+        let signalled = stopping.clone();
         // The peer's address rate-limits sign-ins.
-        let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await?;
+        let serving =
+            axum::serve(self.listener, router(self.state).into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(async move {
+                    shutdown.await;
+                    signalled.notify_one();
+                });
+        tokio::select! {
+            served = serving => served?,
+            () = async {
+                stopping.notified().await;
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } => tracing::warn!("requests still open after {SHUTDOWN_GRACE:?}; stopping without them"),
+        }
         state.call_log.flush().await;
         state.store.flush().map_err(std::io::Error::other)
     }
@@ -98,13 +168,29 @@ impl Application {
     /// Serves until SIGINT or SIGTERM, telling the command line where to find the server meanwhile.
     pub async fn run(self) -> std::io::Result<()> {
         let settings = self.state.settings.clone();
-        runtime::write_server_file(&settings, self.address())?;
+        if let Err(error) = runtime::write_server_file(&settings, self.address()) {
+            tracing::warn!(%error, "the command line will not find this server: its address could not be written");
+        }
         tracing::info!(address = %self.address(), "saidno is listening");
         let result = self.run_until(shutdown_signal()).await;
         runtime::remove_server_file(&settings);
         tracing::info!("saidno stopped");
         result
     }
+}
+
+/// The database, proven writable, and the admin token; or why not.
+fn open_store(settings: &Settings) -> Result<(Arc<dyn Store>, String), String> {
+    let folder = |error: std::io::Error| format!("data folder {}: {error}", settings.data_dir.display());
+    std::fs::create_dir_all(&settings.data_dir).map_err(folder)?;
+    let token = runtime::admin_token(settings).map_err(folder)?;
+    let path = settings.database_path();
+    // A damaged file can make the database panic rather than fail; either way it is not usable.
+    let opened = std::panic::catch_unwind(|| SledStore::open(&path, settings.store.cache_mb))
+        .map_err(|_| format!("the database at {} could not be opened", path.display()))?;
+    let store = opened.map_err(|error| error.to_string())?;
+    store.probe().map_err(|error| format!("the database cannot be written: {error}"))?;
+    Ok((Arc::new(store), token))
 }
 
 fn check_listen(settings: &Settings) -> Result<(), StartupError> {

@@ -24,7 +24,7 @@ struct ErrorBody {
 
 impl Client {
     pub fn new(server_url: String, token: String) -> Result<Self, CliError> {
-        let http = reqwest::Client::builder()
+        let http = crate::tls::client_builder()
             .timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| CliError::Unavailable(e.to_string()))?;

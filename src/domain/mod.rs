@@ -5,6 +5,7 @@ pub mod call;
 pub mod decision;
 pub mod decline;
 pub mod phone;
+pub mod session;
 pub mod text;
 
 pub use allow::Allow;
@@ -12,3 +13,4 @@ pub use call::{CallRecord, ForwardOutcome, IncomingCall};
 pub use decision::{Action, Decision, DecisionKind, Ground, Refusal};
 pub use decline::{Channel, Decline, FollowUps, RefusalMode, Target, company_key, party_key};
 pub use phone::{CallerId, NumberError, PhoneNumber, Region};
+pub use session::{TextChange, TextSession};

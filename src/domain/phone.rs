@@ -78,6 +78,14 @@ impl PhoneNumber {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The number as people in its own country write it ("020 7946 0123"), or E.164 when the
+    /// numbering plan has no national format for it.
+    pub fn national(&self) -> String {
+        phonenumber::parse(None, &self.0)
+            .map(|parsed| parsed.format().mode(Mode::National).to_string())
+            .unwrap_or_else(|_| self.0.clone())
+    }
 }
 
 impl fmt::Display for PhoneNumber {

@@ -96,6 +96,7 @@ pub async fn remove_decline(State(state): State<AppState>, Path(number): Path<St
 /// The declines, with each one's follow-up count.
 #[utoipa::path(get, path = "/declines", tag = "declines", responses((status = 200, body = Vec<DeclineEntry>)))]
 pub async fn list_declines(State(state): State<AppState>) -> ApiResult<Vec<DeclineEntry>> {
+    state.call_log.written().await;
     let service = state.service.clone();
     blocking(move || service.decline_list()).await.map(Json)
 }
@@ -269,6 +270,8 @@ pub async fn export_calls(
 /// Every declined company (or unnamed number), with its numbers and follow-ups.
 #[utoipa::path(get, path = "/companies", tag = "companies", responses((status = 200, body = Vec<CompanySummary>)))]
 pub async fn list_companies(State(state): State<AppState>) -> ApiResult<Vec<CompanySummary>> {
+    // The follow-up counts include the call that just ended.
+    state.call_log.written().await;
     let service = state.service.clone();
     blocking(move || service.companies()).await.map(Json)
 }

@@ -3,17 +3,22 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod health;
 pub mod openapi;
 pub mod pages;
 pub mod router;
 pub mod session;
+pub mod sms;
 pub mod webhook;
+pub mod whisper;
 
 use std::sync::Arc;
 
 use crate::call_log::CallLog;
 use crate::config::Settings;
+use crate::notify::Notifier;
 use crate::provider::twilio::signature::Verifier;
+use crate::remote::Remote;
 use crate::service::Service;
 use crate::store::Store;
 
@@ -35,6 +40,14 @@ pub struct Shared {
     pub fallback_twiml: String,
     pub admin_token: auth::AdminToken,
     pub sessions: session::Sessions,
+    /// The owner's text commands.
+    pub remote: Arc<Remote>,
+    /// Texts to the owner, sent in the background.
+    pub notifier: Notifier,
+    /// What whoever answered a forward decided during the announcement.
+    pub whisper_decisions: whisper::WhisperDecisions,
+    pub health: health::Health,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {

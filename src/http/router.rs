@@ -5,17 +5,18 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use tower_http::csrf::CsrfLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{AppState, api, auth, openapi, pages, session, webhook};
+use super::{AppState, api, auth, health, openapi, pages, session, sms, webhook, whisper};
 
 /// Admin requests carry a record or a query, never more than this.
 const MAX_API_BODY: usize = 64 * 1024;
@@ -84,6 +85,14 @@ fn page_router(state: &AppState) -> Router<AppState> {
         .layer(csrf)
 }
 
+/// Pages load nothing from elsewhere, run no inline script, and are never framed.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+
+/// A security header on every response that does not set its own.
+fn header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
 pub fn router(state: AppState) -> Router {
     let (api, spec) = api_router();
     let spec = Arc::new(spec.to_pretty_json().expect("the OpenAPI description serialises"));
@@ -99,14 +108,22 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route("/twilio/voice", post(webhook::voice))
+        .route("/readyz", get(health::ready))
+        .route("/twilio/voice", post(webhook::voice).route_layer(from_fn_with_state(state.clone(), webhook::timed)))
         .route("/twilio/dial-status", post(webhook::dial_status))
         .route("/twilio/voicemail", post(webhook::voicemail))
+        .route("/twilio/whisper", post(whisper::announce))
+        .route("/twilio/whisper/key", post(whisper::key))
+        .route("/twilio/sms", post(sms::sms))
         .route("/twilio/escape", post(webhook::escape))
         .route("/twilio/screen", post(webhook::screen))
         .nest("/api/v1", api)
         .merge(page_router(&state))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(header(header::REFERRER_POLICY, "no-referrer"))
+        .layer(header(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -1,6 +1,9 @@
 //! The provider's webhooks: verify, parse, decide, answer. The answer never waits for the log.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Instant;
+
+use axum::middleware::Next;
 
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -8,8 +11,9 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 
 use super::AppState;
-use crate::domain::ForwardOutcome;
-use crate::domain::{Action, CallRecord, Decision, IncomingCall};
+use super::whisper::OwnerDecision;
+use crate::domain::{Action, CallRecord, Decision, ForwardOutcome, Ground, IncomingCall, Refusal};
+use crate::notify::Refused;
 use crate::policy;
 use crate::provider::twilio::form::Params;
 use crate::provider::twilio::signature::Signed;
@@ -91,7 +95,7 @@ fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|value| value.to_str().ok())
 }
 
-fn twiml_response(xml: String) -> Response {
+pub(crate) fn twiml_response(xml: String) -> Response {
     ([(header::CONTENT_TYPE, "text/xml")], xml).into_response()
 }
 
@@ -100,8 +104,17 @@ pub async fn voice(State(state): State<AppState>, SignedForm(params): SignedForm
     let call = request::incoming_call(&params)?;
     let now = Timestamp::now();
     let (xml, record) = answer_or_forward(&state, &call, now);
+    state.metrics.call(record.decision);
     state.call_log.record(record);
     Ok(twiml_response(xml))
+}
+
+/// Times every incoming call's webhook, signature check and all.
+pub async fn timed(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let response = next.run(request).await;
+    state.metrics.webhook_latency(started.elapsed().as_secs_f64());
+    response
 }
 
 /// Whatever goes wrong inside (a store error, markup that cannot be rendered, a panic), the call
@@ -126,9 +139,26 @@ fn answer_or_forward(state: &AppState, call: &IncomingCall, now: Timestamp) -> (
 }
 
 fn answer(state: &AppState, call: &IncomingCall, now: Timestamp) -> Result<(String, CallRecord), String> {
-    let records = state.service.records_for(call).map_err(|e| e.to_string())?;
+    if let Some(reason) = state.health.degraded() {
+        return Err(format!("degraded: {reason}"));
+    }
+    let records = state.service.records_for(call).map_err(|error| {
+        state.metrics.store_error();
+        error.to_string()
+    })?;
     let decision = policy::decide(call, &records, now, &state.settings);
     let xml = twiml::answer(&decision, call, &state.settings).map_err(|e| e.to_string())?;
+    if let (Action::Refuse(Refusal { ground: Ground::Declined { decline, follow_up, .. }, .. }), Some(number)) =
+        (&decision.action, call.from.number())
+    {
+        state.notifier.refused(&Refused {
+            company: decline.company.clone(),
+            number: number.clone(),
+            follow_up: *follow_up,
+            declined_at: decline.declined_at,
+            called: call.to.clone(),
+        });
+    }
     tracing::info!(
         call_sid = %call.call_sid, from = %call.from, decision = %decision.kind(), reason = %decision.reason,
         "call answered"
@@ -145,6 +175,18 @@ pub async fn dial_status(
     SignedForm(params): SignedForm,
 ) -> Result<Response, WebhookError> {
     let call_sid = request::call_sid(&params)?;
+    // Whoever answered may have decided during the announcement; the caller is still waiting.
+    match state.whisper_decisions.take(&call_sid) {
+        Some(OwnerDecision::Declined(decline)) => {
+            let xml = twiml::refusal(&decline, &state.settings).unwrap_or_else(|_| twiml::hangup());
+            return Ok(twiml_response(xml));
+        }
+        Some(OwnerDecision::ToVoicemail) => {
+            state.call_log.attach(call_sid, ForwardOutcome { status: Some("no-answer".into()), ..Default::default() });
+            return Ok(twiml_response(twiml::voicemail(&state.settings)));
+        }
+        None => {}
+    }
     let outcome = request::dial_outcome(&params)?;
     let answered_or_gone = matches!(outcome.status.as_deref(), Some("answered" | "canceled"));
     state.call_log.attach(call_sid, outcome);
@@ -176,8 +218,7 @@ pub async fn screen(State(state): State<AppState>, SignedForm(params): SignedFor
 }
 
 fn forward_or_fallback(state: &AppState, call: &IncomingCall) -> String {
-    twiml::forward(call.from.number().map(|n| n.as_str()), &state.settings)
-        .unwrap_or_else(|_| state.fallback_twiml.clone())
+    twiml::forward_call(call, &state.settings).unwrap_or_else(|_| state.fallback_twiml.clone())
 }
 
 /// `POST /twilio/voicemail`: the caller left a message (or hung up during the greeting).

@@ -6,7 +6,9 @@ use std::sync::RwLock;
 use jiff::Timestamp;
 
 use super::{CallPage, CallQuery, Cursor, HourTally, SCAN_BUDGET, Store, StoreError};
-use crate::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target, company_key};
+use crate::domain::{
+    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target, TextSession, company_key,
+};
 
 #[derive(Default)]
 pub struct MemoryStore {
@@ -24,6 +26,7 @@ struct Inner {
     calls: BTreeMap<Cursor, CallRecord>,
     next_call: u64,
     password_hash: Option<String>,
+    text_sessions: HashMap<PhoneNumber, TextSession>,
 }
 
 impl MemoryStore {
@@ -177,6 +180,19 @@ impl Store for MemoryStore {
 
     fn save_password_hash(&self, hash: &str) -> Result<(), StoreError> {
         self.write().password_hash = Some(hash.to_owned());
+        Ok(())
+    }
+
+    fn text_session(&self, owner: &PhoneNumber) -> Result<TextSession, StoreError> {
+        Ok(self.read().text_sessions.get(owner).cloned().unwrap_or_default())
+    }
+
+    fn save_text_session(&self, owner: &PhoneNumber, session: &TextSession) -> Result<(), StoreError> {
+        self.write().text_sessions.insert(owner.clone(), session.clone());
+        Ok(())
+    }
+
+    fn probe(&self) -> Result<(), StoreError> {
         Ok(())
     }
 

@@ -3,14 +3,16 @@
 mod memory;
 mod query;
 mod sled;
+mod unavailable;
 
 pub use self::memory::MemoryStore;
 pub use self::query::{CallPage, CallQuery, Cursor, HourTally, SCAN_BUDGET, party_of};
 pub use self::sled::SledStore;
+pub use self::unavailable::UnavailableStore;
 
 use jiff::Timestamp;
 
-use crate::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target};
+use crate::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target, TextSession};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -21,6 +23,8 @@ pub enum StoreError {
     Backend(String),
     #[error("a stored record could not be read: {0}")]
     Corrupt(String),
+    #[error("the database is not available: {0}")]
+    Unavailable(String),
 }
 
 /// Changes to declines and allows are on disk when the call returns; call-log writes are batched
@@ -66,6 +70,18 @@ pub trait Store: Send + Sync + 'static {
     /// The argon2 hash of the web page's password, if one was set.
     fn password_hash(&self) -> Result<Option<String>, StoreError>;
     fn save_password_hash(&self, hash: &str) -> Result<(), StoreError>;
+
+    /// What the owner's texts from `owner` left behind (see `domain::TextSession`).
+    fn text_session(&self, owner: &PhoneNumber) -> Result<TextSession, StoreError>;
+    /// Saves it; on disk when the call returns.
+    fn save_text_session(&self, owner: &PhoneNumber, session: &TextSession) -> Result<(), StoreError>;
+    /// Proves the store can take a write and get it to disk now (for the readiness check).
+    fn probe(&self) -> Result<(), StoreError>;
+
+    /// Reads back everything the owner entered, to find damage before a caller does.
+    fn verify(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 
     fn flush(&self) -> Result<(), StoreError>;
 
@@ -310,6 +326,16 @@ mod contract {
         assert_eq!(store.password_hash().unwrap().as_deref(), Some("$argon2id$example"));
     }
 
+    pub fn text_sessions_are_kept_per_owner(store: &dyn Store) {
+        let owner = number("+447700900123");
+        assert_eq!(store.text_session(&owner).unwrap(), TextSession::default());
+        let mut session = TextSession { listed: vec![Some(number("+442079460123")), None], ..Default::default() };
+        session.remember(crate::domain::TextChange::Declined { number: number("+442079460123"), before: None });
+        store.save_text_session(&owner, &session).unwrap();
+        assert_eq!(store.text_session(&owner).unwrap(), session);
+        assert_eq!(store.text_session(&number("+447700900124")).unwrap(), TextSession::default());
+    }
+
     macro_rules! for_store {
         ($name:ident, $make:expr) => {
             mod $name {
@@ -357,6 +383,11 @@ mod contract {
                 fn outcomes_attach_to_their_call_and_merge() {
                     let (_dir, store) = $make;
                     super::outcomes_attach_to_their_call_and_merge(&store);
+                }
+                #[test]
+                fn text_sessions_are_kept_per_owner() {
+                    let (_dir, store) = $make;
+                    super::text_sessions_are_kept_per_owner(&store);
                 }
             }
         };

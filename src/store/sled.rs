@@ -9,11 +9,13 @@
 //! `by-party:<party>\0<time><id>` for one caller's calls and one declined party's calls, so every
 //! filtered page is read along its own index. `tally:<hour>` counts calls per hour for the
 //! dashboard. `company:<key>` keeps a company's name as first written; `follow-ups:<party>` counts
-//! a declined party's calls since the decline; `secret:password` holds the web page's password hash.
+//! a declined party's calls since the decline; `secret:password` holds the web page's password hash;
+//! `text-session:<e164>` keeps what an owner's texts left behind.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -23,7 +25,7 @@ use jiff::Timestamp;
 use super::query::party_of;
 use super::{CallPage, CallQuery, Cursor, HourTally, SCAN_BUDGET, Store, StoreError};
 use crate::domain::{
-    Allow, CallRecord, DecisionKind, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target, company_key,
+    Allow, CallRecord, DecisionKind, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target, TextSession, company_key,
 };
 
 const DECLINE: &[u8] = b"decline:";
@@ -33,7 +35,9 @@ const CALL_SID: &[u8] = b"call-sid:";
 const REFUSED: &[u8] = b"refused:";
 const COMPANY: &[u8] = b"company:";
 const FOLLOW_UPS: &[u8] = b"follow-ups:";
+const TEXT_SESSION: &[u8] = b"text-session:";
 const RULE: &[u8] = b"rule:";
+const SETTING: &[u8] = b"setting:";
 const PAUSED: &[u8] = b"setting:paused";
 const FORWARDED: &[u8] = b"forwarded:";
 const SCREENED: &[u8] = b"screened:";
@@ -44,9 +48,16 @@ const TALLY: &[u8] = b"tally:";
 const PASSWORD: &[u8] = b"secret:password";
 /// Set once the indexes cover every call, so a database from before they existed is indexed once.
 const INDEXED: &[u8] = b"meta:call-indexes-v1";
+const GENERATION: &[u8] = b"setting:generation";
+const PROBE: &[u8] = b"setting:probe";
 
 pub struct SledStore {
     db: sled::Db,
+    /// How many owner changes have been acknowledged, kept in the database and mirrored in a
+    /// file beside it. sled recovers a damaged file by silently dropping what it cannot read, so a
+    /// database that comes back holding fewer changes than were acknowledged is refused, not trusted.
+    generation: Mutex<u64>,
+    marker: PathBuf,
 }
 
 impl SledStore {
@@ -58,10 +69,27 @@ impl SledStore {
                     sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
                         StoreError::Locked(path.display().to_string())
                     }
+                    corrupted @ sled::Error::Corruption { .. } => StoreError::Corrupt(format!(
+                        "the database at {} is damaged ({corrupted}): restore a backup",
+                        path.display()
+                    )),
                     other => backend(other),
                 },
             )?;
-        let store = Self { db };
+        let marker = path.with_extension("generation");
+        let stored = match db.get(GENERATION).map_err(backend)? {
+            Some(bytes) => u64::from_be_bytes(bytes.as_ref().try_into().map_err(|_| corrupt("the generation"))?),
+            None => 0,
+        };
+        let acknowledged = std::fs::read_to_string(&marker).ok().and_then(|text| text.trim().parse::<u64>().ok());
+        if let Some(acknowledged) = acknowledged.filter(|acknowledged| stored < *acknowledged) {
+            return Err(StoreError::Corrupt(format!(
+                "the database at {} holds {stored} of the {acknowledged} changes acknowledged to the owner; \
+                 it is damaged: restore a backup",
+                path.display()
+            )));
+        }
+        let store = Self { db, generation: Mutex::new(stored), marker };
         store.index_old_calls()?;
         Ok(store)
     }
@@ -138,19 +166,34 @@ impl SledStore {
         Ok(page)
     }
 
+    /// Applies an owner change and makes it durable before returning: the database is flushed,
+    /// then the marker file records the new generation.
+    fn commit(&self, mut batch: sled::Batch) -> Result<(), StoreError> {
+        let mut generation = self.generation.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let next = *generation + 1;
+        batch.insert(GENERATION, &next.to_be_bytes());
+        self.db.apply_batch(batch).map_err(backend)?;
+        self.flush()?;
+        *generation = next;
+        write_marker(&self.marker, next).map_err(|e| StoreError::Backend(format!("the generation marker: {e}")))
+    }
+
     fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
         self.db.get(key).map_err(backend)?.map(|bytes| decode(&bytes)).transpose()
     }
 
     fn put_durably<T: Serialize>(&self, key: Vec<u8>, value: &T) -> Result<(), StoreError> {
-        self.db.insert(key, encode(value)?).map_err(backend)?;
-        self.flush()
+        let mut batch = sled::Batch::default();
+        batch.insert(key, encode(value)?);
+        self.commit(batch)
     }
 
     fn remove_durably<T: DeserializeOwned>(&self, key: Vec<u8>) -> Result<Option<T>, StoreError> {
-        let removed = self.db.remove(key).map_err(backend)?;
-        self.flush()?;
-        removed.map(|bytes| decode(&bytes)).transpose()
+        let Some(removed) = self.db.get(&key).map_err(backend)? else { return Ok(None) };
+        let mut batch = sled::Batch::default();
+        batch.remove(key);
+        self.commit(batch)?;
+        decode(&removed).map(Some)
     }
 
     fn all<T: DeserializeOwned>(&self, prefix: &[u8]) -> Result<Vec<T>, StoreError> {
@@ -160,6 +203,18 @@ impl SledStore {
     fn call_key(&self, call: &CallRecord) -> Result<[u8; 16], StoreError> {
         Ok(Cursor::new(call.at, self.db.generate_id().map_err(backend)?).0)
     }
+}
+
+fn write_marker(path: &Path, generation: u64) -> std::io::Result<()> {
+    let temporary = path.with_extension("generation.tmp");
+    let mut file = std::fs::File::create(&temporary)?;
+    std::io::Write::write_all(&mut file, generation.to_string().as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&temporary, path)
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} could not be read"))
 }
 
 fn decline_key(target: &Target) -> Vec<u8> {
@@ -212,7 +267,12 @@ fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
 }
 
 fn backend(error: sled::Error) -> StoreError {
-    StoreError::Backend(error.to_string())
+    match error {
+        sled::Error::Corruption { .. } => {
+            StoreError::Corrupt(format!("the database is damaged ({error}): restore a backup"))
+        }
+        other => StoreError::Backend(other.to_string()),
+    }
 }
 
 impl Store for SledStore {
@@ -233,8 +293,7 @@ impl Store for SledStore {
             }
         }
         batch.insert(decline_key(&decline.target), encode(decline)?);
-        self.db.apply_batch(batch).map_err(backend)?;
-        self.flush()
+        self.commit(batch)
     }
 
     fn remove_decline(&self, target: &Target) -> Result<Option<Decline>, StoreError> {
@@ -266,8 +325,7 @@ impl Store for SledStore {
         for (company_key, company) in new_companies {
             batch.insert(company_key, encode(&company)?);
         }
-        self.db.apply_batch(batch).map_err(backend)?;
-        self.flush()
+        self.commit(batch)
     }
 
     fn company_name(&self, company: &str) -> Result<Option<String>, StoreError> {
@@ -390,6 +448,38 @@ impl Store for SledStore {
         self.put_durably(PASSWORD.to_vec(), &hash)
     }
 
+    fn text_session(&self, owner: &PhoneNumber) -> Result<TextSession, StoreError> {
+        Ok(self.get(&key(TEXT_SESSION, owner.as_str().as_bytes()))?.unwrap_or_default())
+    }
+
+    fn save_text_session(&self, owner: &PhoneNumber, session: &TextSession) -> Result<(), StoreError> {
+        self.put_durably(key(TEXT_SESSION, owner.as_str().as_bytes()), session)
+    }
+
+    /// Reads every record the owner entered, so damage shows now rather than on some later call.
+    fn verify(&self) -> Result<(), StoreError> {
+        for prefix in [SETTING, RULE, COMPANY, ALLOW, DECLINE, TEXT_SESSION] {
+            for entry in self.db.scan_prefix(prefix) {
+                let (key, value) = entry.map_err(backend)?;
+                if prefix != SETTING {
+                    serde_json::from_slice::<serde::de::IgnoredAny>(&value).map_err(|e| {
+                        StoreError::Corrupt(format!(
+                            "the database is damaged ({} does not read back: {e}): restore a backup",
+                            String::from_utf8_lossy(&key)
+                        ))
+                    })?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn probe(&self) -> Result<(), StoreError> {
+        let now = jiff::Timestamp::now().as_microsecond().to_be_bytes();
+        self.db.insert(PROBE, &now).map_err(backend)?;
+        self.flush()
+    }
+
     fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map(drop).map_err(backend)
     }
@@ -398,7 +488,47 @@ impl Store for SledStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::DecisionKind;
+    use crate::domain::{Channel, DecisionKind};
+
+    fn decline(number: &str) -> Decline {
+        Decline {
+            target: Target::Number(PhoneNumber::from_e164(number).unwrap()),
+            company: None,
+            note: None,
+            declined_at: jiff::Timestamp::UNIX_EPOCH,
+            declined_by: None,
+            channel: Channel::Web,
+            mode: None,
+            not_before: None,
+            escape_hatch: None,
+        }
+    }
+
+    #[test]
+    fn a_database_holding_fewer_changes_than_were_acknowledged_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        {
+            let store = SledStore::open(&path, 8).unwrap();
+            store.save_decline(&decline("+442079460123")).unwrap();
+            store.save_decline(&decline("+442079460124")).unwrap();
+            store.remove_decline(&Target::Number(PhoneNumber::from_e164("+442079460124").unwrap())).unwrap();
+        }
+        assert_eq!(std::fs::read_to_string(dir.path().join("db.generation")).unwrap(), "3");
+        assert!(SledStore::open(&path, 8).is_ok(), "a database that kept every change opens");
+
+        // As if the file had lost the last changes while the marker kept counting.
+        std::fs::write(dir.path().join("db.generation"), "7").unwrap();
+        let error = SledStore::open(&path, 8).err().expect("refused");
+        assert!(matches!(&error, StoreError::Corrupt(message) if message.contains("3 of the 7")), "{error}");
+    }
+
+    #[test]
+    fn a_second_process_is_told_the_database_is_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = SledStore::open(&dir.path().join("db"), 8).unwrap();
+        assert!(matches!(SledStore::open(&dir.path().join("db"), 8), Err(StoreError::Locked(_))));
+    }
 
     #[test]
     fn a_log_written_before_the_indexes_existed_is_indexed_when_opened() {

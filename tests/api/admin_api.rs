@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-const ROUTES: [(&str, &str); 8] = [
+const ROUTES: [(&str, &str); 11] = [
     ("GET", "/api/v1/declines"),
     ("POST", "/api/v1/declines"),
     ("DELETE", "/api/v1/declines/%2B442079460123"),
@@ -14,6 +14,9 @@ const ROUTES: [(&str, &str); 8] = [
     ("DELETE", "/api/v1/allows/%2B442079460123"),
     ("GET", "/api/v1/calls"),
     ("GET", "/api/v1/check?number=%2B442079460123"),
+    ("POST", "/api/v1/check"),
+    ("GET", "/api/v1/pause"),
+    ("POST", "/api/v1/pause"),
 ];
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use saidno::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target};
+use saidno::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target, TextSession};
 use saidno::store::{CallPage, CallQuery, HourTally, MemoryStore, Store, StoreError};
 use serde_json::json;
 
@@ -84,6 +84,15 @@ impl Store for BrokenLookups {
     fn save_password_hash(&self, _: &str) -> Result<(), StoreError> {
         Err(StoreError::Backend("disk on fire".into()))
     }
+    fn text_session(&self, _: &PhoneNumber) -> Result<TextSession, StoreError> {
+        Err(StoreError::Backend("disk on fire".into()))
+    }
+    fn save_text_session(&self, _: &PhoneNumber, _: &TextSession) -> Result<(), StoreError> {
+        Err(StoreError::Backend("disk on fire".into()))
+    }
+    fn probe(&self) -> Result<(), StoreError> {
+        on_fire()
+    }
     fn flush(&self) -> Result<(), StoreError> {
         Ok(())
     }
@@ -129,4 +138,35 @@ async fn a_failing_store_is_reported_to_the_admin_as_unavailable_not_as_success(
     let (status, body) = app.api(reqwest::Method::POST, "/declines", Some(json!({"number": PUSHY}))).await;
     assert_eq!(status, 503, "{body}");
     assert!(!body["error"].as_str().unwrap().contains("fire"), "internals stay in the server's log: {body}");
+}
+
+#[tokio::test]
+async fn the_announcement_still_plays_when_the_records_cannot_be_read() {
+    let app = spawn_app_on(Arc::new(BrokenLookups { log: MemoryStore::default(), panic: false }), |_| {}).await;
+    let url = "/twilio/whisper?call=CA810&from=%2B442079460123";
+    let twiml = Twiml::from_response(app.post_signed(url, &[("CallSid", "CA811"), ("From", PUSHY)]).await).await;
+    assert_eq!(twiml.verbs(), ["Gather"]);
+    assert!(twiml.text_of("Say")[0].starts_with("Call from 0 2 0, 7 9 4 6, 0 1 2 3."), "{}", twiml.xml);
+}
+
+#[tokio::test]
+async fn a_decline_by_key_that_cannot_be_saved_connects_the_call() {
+    let app = spawn_app_on(Arc::new(BrokenLookups { log: MemoryStore::default(), panic: false }), |_| {}).await;
+    let url = "/twilio/whisper/key?call=CA812&from=%2B442079460123";
+    let twiml =
+        Twiml::from_response(app.post_signed(url, &[("CallSid", "CA813"), ("From", PUSHY), ("Digits", "9")]).await)
+            .await;
+    assert_eq!(twiml.verbs(), ["Say"], "no hangup: the call connects after the words");
+    assert!(twiml.text_of("Say")[0].contains("could not record"), "{}", twiml.xml);
+    let dial = [("CallSid", "CA812"), ("DialCallStatus", "completed")];
+    let after = Twiml::from_response(app.post_signed("/twilio/dial-status", &dial).await).await;
+    assert_eq!(after.verbs(), ["Hangup"], "no refusal for a decline that was not recorded");
+}
+
+#[tokio::test]
+async fn a_text_command_that_cannot_reach_the_records_says_so_and_changes_nothing() {
+    let app = spawn_app_on(Arc::new(BrokenLookups { log: MemoryStore::default(), panic: false }), |_| {}).await;
+    let reply = app.command("NO +442079460123 Everest").await;
+    assert!(reply.contains("could not reach its records; nothing changed"), "{reply}");
+    assert!(!reply.contains("fire"), "internals stay in the server's log: {reply}");
 }

@@ -1,10 +1,11 @@
 //! Spawning saidno for a test: in-process on port 0, or as the real binary in its own data folder.
 
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use saidno::config::Settings;
 use saidno::domain::PhoneNumber;
@@ -22,9 +23,12 @@ pub const PUBLIC_URL: &str = "https://saidno.example.com";
 pub const OWNER_PHONE: &str = "+442079460999";
 pub const BUSINESS_NUMBER: &str = "+442079460000";
 pub const PUSHY: &str = "+442079460123";
+/// The owner's own mobile, from which texts are commands.
+pub const OWNER_MOBILE: &str = "+447700900123";
 
 pub struct TestApp {
     pub address: SocketAddr,
+    pub metrics: Option<SocketAddr>,
     pub http: reqwest::Client,
     _dir: TempDir,
     _stop: oneshot::Sender<()>,
@@ -40,6 +44,8 @@ pub fn test_settings(data_dir: &Path) -> Settings {
     settings.forward.to = vec![PhoneNumber::from_e164(OWNER_PHONE).unwrap()];
     settings.twilio.auth_token = AUTH_TOKEN.into();
     settings.admin.token = ADMIN_TOKEN.into();
+    settings.metrics.listen = "127.0.0.1:0".into();
+    settings.owner.numbers = vec![PhoneNumber::from_e164(OWNER_MOBILE).unwrap()];
     settings
 }
 
@@ -71,11 +77,12 @@ pub fn memory_store() -> Arc<dyn Store> {
 async fn spawn_on(dir: TempDir, settings: Settings, store: Arc<dyn Store>) -> TestApp {
     let application = Application::build_with_store(settings, store, ADMIN_TOKEN).await.unwrap();
     let address = application.address();
+    let metrics = application.metrics_address();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(application.run_until(async move {
         let _ = stopped.await;
     }));
-    TestApp { address, http: reqwest::Client::new(), _dir: dir, _stop: stop }
+    TestApp { address, metrics, http: saidno::tls::client(), _dir: dir, _stop: stop }
 }
 
 pub fn params(pairs: &[(&str, &str)]) -> Params {
@@ -138,6 +145,36 @@ impl TestApp {
         let response = self.post_signed("/twilio/voice", &pairs).await;
         assert_eq!(response.status(), 200);
         Twiml::from_response(response).await
+    }
+
+    /// A text to the business number, signed; returns the TwiML answer.
+    pub async fn text(&self, from: &str, body: &str) -> Twiml {
+        let pairs = [
+            ("AccountSid", "AC0123456789abcdef0123456789abcdef"),
+            ("ApiVersion", "2010-04-01"),
+            ("MessageSid", "SM0123456789abcdef0123456789abcdef"),
+            ("From", from),
+            ("To", BUSINESS_NUMBER),
+            ("Body", body),
+            ("NumMedia", "0"),
+        ];
+        let response = self.post_signed("/twilio/sms", &pairs).await;
+        assert_eq!(response.status(), 200);
+        Twiml::from_response(response).await
+    }
+
+    /// The owner's text and saidno's reply.
+    pub async fn command(&self, body: &str) -> String {
+        let twiml = self.text(OWNER_MOBILE, body).await;
+        let replies = twiml.text_of("Message");
+        assert_eq!(replies.len(), 1, "{}", twiml.xml);
+        replies[0].clone()
+    }
+
+    pub async fn declines(&self) -> Vec<Value> {
+        let (status, declines) = self.api(reqwest::Method::GET, "/declines", None).await;
+        assert_eq!(status, 200, "{declines}");
+        declines.as_array().unwrap().clone()
     }
 
     pub async fn api(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
@@ -214,7 +251,7 @@ impl Binary {
         let config = format!(
             "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nbusiness_name = \"Acme Plumbing\"\ntimezone = \"UTC\"\n\
              public_url = \"{PUBLIC_URL}\"\n{extra_config}\n[forward]\nto = [\"{OWNER_PHONE}\"]\n\
-             [twilio]\nauth_token = \"{AUTH_TOKEN}\"\n",
+             [twilio]\nauth_token = \"{AUTH_TOKEN}\"\n[metrics]\nlisten = \"127.0.0.1:0\"\n",
             dir.path().join("data").display()
         );
         std::fs::write(dir.path().join("saidno.toml"), config).unwrap();
@@ -248,28 +285,76 @@ impl Binary {
 
     /// Starts `saidno serve` and waits until it says where it listens.
     pub fn serve(&self) -> Server {
-        let child = self.command().arg("serve").stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-        let server_file = self.dir.path().join("data/server.json");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !server_file.exists() {
-            assert!(Instant::now() < deadline, "saidno serve did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let file: Value = serde_json::from_slice(&std::fs::read(&server_file).unwrap()).unwrap();
-        Server { child, url: file["url"].as_str().unwrap().to_owned() }
+        self.serve_with(|_| {})
+    }
+
+    /// The same with the command adjusted first (environment, say).
+    pub fn serve_with(&self, adjust: impl FnOnce(&mut Command)) -> Server {
+        let mut command = self.command();
+        command.arg("serve").stdout(Stdio::null()).stderr(Stdio::piped());
+        adjust(&mut command);
+        let mut child = command.spawn().unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let (found, address) = std::sync::mpsc::channel();
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let kept = log.clone();
+        let reader = std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                if let Some(address) = line.split("address=").nth(1) {
+                    let _ = found.send(address.trim().to_owned());
+                }
+                kept.lock().unwrap().push_str(&(line + "\n"));
+            }
+        });
+        let address = address
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("saidno serve did not start: {}", log.lock().unwrap()));
+        Server { child, url: format!("http://{address}"), log, reader: Some(reader) }
     }
 }
 
 pub struct Server {
     pub child: Child,
     pub url: String,
+    log: Arc<Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
-    /// Sends SIGTERM and waits for the process to end.
-    pub fn terminate(mut self) -> std::process::ExitStatus {
+    /// What the server has written to its log so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// A GET from a thread that is not async: the status and the body.
+    pub fn get(&self, path: &str) -> (u16, String) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let response = reqwest::get(format!("{}{path}", self.url)).await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        })
+    }
+
+    /// Sends SIGTERM and waits for the process to end, and for the last of its log.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        self.terminate_within(Duration::from_secs(120))
+    }
+
+    /// The same, failing if the process has not ended within `bound`.
+    pub fn terminate_within(&mut self, bound: Duration) -> std::process::ExitStatus {
         Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().unwrap();
-        self.child.wait().unwrap()
+        let deadline = std::time::Instant::now() + bound;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(std::time::Instant::now() < deadline, "saidno did not stop within {bound:?} of SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        status
     }
 
     /// Ends the process at once, as a crash or power cut would.
@@ -285,7 +370,7 @@ impl Server {
         let signature = sign(AUTH_TOKEN, &format!("{PUBLIC_URL}/twilio/voice"), &params(&pairs));
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
-            let response = reqwest::Client::new()
+            let response = saidno::tls::client()
                 .post(format!("{}/twilio/voice", self.url))
                 .header("content-type", "application/x-www-form-urlencoded")
                 .header("x-twilio-signature", signature)

@@ -18,7 +18,7 @@ fn a_decline_acknowledged_by_the_server_survives_a_crash() {
 #[test]
 fn sigterm_writes_the_call_log_before_exiting() {
     let saidno = Binary::new("");
-    let server = saidno.serve();
+    let mut server = saidno.serve();
     for n in 0..20 {
         server.call(&format!("CA{n:04}"), "+442079460555");
     }

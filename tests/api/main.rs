@@ -3,10 +3,17 @@
 mod admin_api;
 mod callbacks;
 mod cli;
+mod degraded;
 mod fail_open;
+mod fake_twilio;
 mod helpers;
 mod lifecycle;
+mod notify;
+mod openapi;
 mod policy;
 mod review_api;
+mod security;
+mod texts;
 mod voice;
 mod web;
+mod whisper;

@@ -2,5 +2,6 @@
 
 pub mod form;
 pub mod request;
+pub mod rest;
 pub mod signature;
 pub mod twiml;

@@ -1,7 +1,7 @@
 //! TwiML: a decision rendered as the markup Twilio acts on. Every value is escaped.
 
 use crate::config::{ClosedAction, Settings};
-use crate::domain::{Action, Decision, IncomingCall, Refusal, RefusalMode};
+use crate::domain::{Action, CallerId, Decision, Ground, IncomingCall, Refusal, RefusalMode};
 use crate::speech::{refusal_message, with_business};
 
 /// Twilio refuses larger documents.
@@ -10,6 +10,9 @@ pub const MAX_BYTES: usize = 64 * 1024;
 /// Where Twilio reports how a forward ended, and where a voicemail is handed over.
 pub const DIAL_STATUS_PATH: &str = "/twilio/dial-status";
 pub const VOICEMAIL_PATH: &str = "/twilio/voicemail";
+/// Where the announcement to whoever answers a forward is fetched, and where their key is sent.
+pub const WHISPER_PATH: &str = "/twilio/whisper";
+pub const WHISPER_KEY_PATH: &str = "/twilio/whisper/key";
 /// Where a refused caller's key press for the escape hatch arrives.
 pub const ESCAPE_PATH: &str = "/twilio/escape";
 /// Where a screened caller's key press arrives.
@@ -26,7 +29,7 @@ pub enum RenderError {
 /// The answer to an incoming call.
 pub fn answer(decision: &Decision, call: &IncomingCall, settings: &Settings) -> Result<String, RenderError> {
     match &decision.action {
-        Action::Forward => forward(call.from.number().map(|n| n.as_str()), settings),
+        Action::Forward => forward_call(call, settings),
         Action::Refuse(Refusal { mode: RefusalMode::Reject, .. }) => {
             document(element("Reject", &[("reason", "busy")], None))
         }
@@ -53,6 +56,29 @@ pub fn answer(decision: &Decision, call: &IncomingCall, settings: &Settings) -> 
     }
 }
 
+/// Rings the business's phones for this call, announcing it to whoever answers unless the
+/// announcement is switched off.
+pub fn forward_call(call: &IncomingCall, settings: &Settings) -> Result<String, RenderError> {
+    let whisper = settings.whisper.enabled.then(|| whisper_url(WHISPER_PATH, &call.call_sid, &call.from));
+    forward(call.from.number().map(|n| n.as_str()), whisper.as_deref(), settings)
+}
+
+/// The refusal message, then the line closes.
+pub fn refusal(decline: &crate::domain::Decline, settings: &Settings) -> Result<String, RenderError> {
+    let ground = Ground::Declined { decline: decline.clone(), follow_up: 1, flagged: false };
+    document(say(&refusal_message(&ground, settings), settings) + &element("Hangup", &[], None))
+}
+
+/// The announcement's address for one forwarded call: the original call's id and the caller ride
+/// along in the query, which the signature covers. A caller without a number travels as empty.
+pub fn whisper_url(path: &str, call_sid: &str, caller: &CallerId) -> String {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("call", call_sid)
+        .append_pair("from", caller.number().map_or("", |number| number.as_str()))
+        .finish();
+    format!("{path}?{query}")
+}
+
 /// Waits for one key, saying `prompt` meanwhile.
 fn gather(action: &str, on_silence_too: bool, prompt: &str) -> String {
     let mut attributes = vec![
@@ -74,11 +100,14 @@ pub fn goodbye(settings: &Settings) -> String {
 }
 
 /// Rings the business's phones, showing the caller's number; with no phones, straight to voicemail.
-pub fn forward(caller: Option<&str>, settings: &Settings) -> Result<String, RenderError> {
+/// With `whisper`, whoever answers first hears the announcement at that address.
+pub fn forward(caller: Option<&str>, whisper: Option<&str>, settings: &Settings) -> Result<String, RenderError> {
     if settings.forward.to.is_empty() {
         return document(voicemail_verbs(settings));
     }
-    let numbers: String = settings.forward.to.iter().map(|n| element("Number", &[], Some(&text(n.as_str())))).collect();
+    let announce: Vec<(&str, &str)> = whisper.map(|url| vec![("url", url), ("method", "POST")]).unwrap_or_default();
+    let numbers: String =
+        settings.forward.to.iter().map(|n| element("Number", &announce, Some(&text(n.as_str())))).collect();
     let timeout = settings.forward.ring_timeout_secs.to_string();
     let mut attributes = vec![
         ("timeout", timeout.as_str()),
@@ -101,6 +130,54 @@ pub fn after_dial(answered_or_gone: bool, settings: &Settings) -> String {
     };
     // The voicemail greeting is bounded by the config's size; fall back to hanging up if not.
     document(verbs).unwrap_or_else(|_| hangup())
+}
+
+/// The announcement to whoever answered: one key decides. With `hang_up_on_silence`, no key
+/// goes to the key address too (empty), so that it can send the caller to voicemail.
+pub fn whisper(
+    words: &str,
+    key_url: &str,
+    hang_up_on_silence: bool,
+    settings: &Settings,
+) -> Result<String, RenderError> {
+    let wait = settings.whisper.wait_secs.to_string();
+    let mut attributes = vec![
+        ("input", "dtmf"),
+        ("numDigits", "1"),
+        ("timeout", wait.as_str()),
+        ("action", key_url),
+        ("method", "POST"),
+    ];
+    if hang_up_on_silence {
+        attributes.push(("actionOnEmptyResult", "true"));
+    }
+    // Without a key the document simply ends, and Twilio then connects the two calls.
+    document(element("Gather", &attributes, Some(&say(words, settings))))
+}
+
+/// Speaks to whoever answered and hangs up their side: the caller goes on to the dial callback.
+pub fn say_and_hang_up(words: &str, settings: &Settings) -> Result<String, RenderError> {
+    document(say(words, settings) + &element("Hangup", &[], None))
+}
+
+/// Speaks to whoever answered and connects the call.
+pub fn say_and_connect(words: &str, settings: &Settings) -> Result<String, RenderError> {
+    document(say(words, settings))
+}
+
+/// An answer that does nothing: for a forward, the calls connect; for a text, no reply is sent.
+pub fn empty() -> String {
+    document(String::new()).expect("an empty answer is small")
+}
+
+/// A text message's reply.
+pub fn message(words: &str) -> Result<String, RenderError> {
+    document(element("Message", &[], Some(&text(words))))
+}
+
+/// The voicemail offer, as after a forward nobody took.
+pub fn voicemail(settings: &Settings) -> String {
+    document(voicemail_verbs(settings)).unwrap_or_else(|_| hangup())
 }
 
 pub fn hangup() -> String {

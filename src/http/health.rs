@@ -1,0 +1,50 @@
+//! Readiness: whether saidno can keep what it is told, as opposed to merely being up (`/healthz`).
+
+use std::sync::OnceLock;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::AppState;
+
+/// Whether saidno has given up on its database. Once degraded it stays so until restarted: every
+/// call is forwarded without consulting records that cannot be trusted.
+#[derive(Default)]
+pub struct Health {
+    degraded: OnceLock<String>,
+}
+
+impl Health {
+    pub fn degrade(&self, reason: String) {
+        if self.degraded.set(reason.clone()).is_ok() {
+            tracing::error!(
+                %reason,
+                "DEGRADED: saidno cannot use its database and forwards every call until that is fixed and it is restarted"
+            );
+        }
+    }
+
+    pub fn degraded(&self) -> Option<&str> {
+        self.degraded.get().map(String::as_str)
+    }
+}
+
+/// `GET /readyz`: 200 when the store takes a write and gets it to disk, else 503 with the reason.
+pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    if let Some(reason) = state.health.degraded() {
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"ready": false, "store": reason})));
+    }
+    let store = state.store.clone();
+    let probe = tokio::task::spawn_blocking(move || store.probe()).await;
+    match probe {
+        Ok(Ok(())) => (StatusCode::OK, Json(json!({"ready": true, "store": "ok"}))),
+        Ok(Err(error)) => {
+            state.metrics.store_error();
+            tracing::error!(%error, "not ready: the store cannot be written");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"ready": false, "store": error.to_string()})))
+        }
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"ready": false, "store": "the probe failed"}))),
+    }
+}

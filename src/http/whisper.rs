@@ -1,0 +1,171 @@
+//! The announcement to whoever answers a forwarded call, and the key they press: 1 (or nothing)
+//! connects, 9 declines the caller, who then hears the refusal from the dial callback.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{Query, State};
+use axum::response::Response;
+use jiff::{SignedDuration, Timestamp};
+use serde::Deserialize;
+
+use super::AppState;
+use super::webhook::{SignedForm, WebhookError, twiml_response};
+use crate::config::NoKey;
+use crate::domain::{CallerId, Channel, Decline, ForwardOutcome, Target};
+use crate::provider::twilio::twiml;
+use crate::service::NewDecline;
+use crate::speech::announcement;
+use crate::store::CallQuery;
+
+/// A decision waits this long at most for its dial callback, which follows within seconds.
+const KEEP: Duration = Duration::from_secs(600);
+/// Past this many pending decisions the oldest are dropped; there are never more than a few.
+const MAX_PENDING: usize = 1000;
+
+/// What whoever answered decided, for the original call's dial callback to act on.
+#[derive(Clone, Debug)]
+pub enum OwnerDecision {
+    /// 9: the caller hears the refusal for this decline.
+    Declined(Decline),
+    /// No key, with `no_key = "voicemail"`: the caller may leave a message.
+    ToVoicemail,
+}
+
+/// Decisions by the original call's id, until its dial callback takes them.
+#[derive(Default)]
+pub struct WhisperDecisions(Mutex<HashMap<String, (Instant, OwnerDecision)>>);
+
+impl WhisperDecisions {
+    fn put(&self, call_sid: String, decision: OwnerDecision) {
+        let mut pending = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        pending.retain(|_, (at, _)| at.elapsed() < KEEP);
+        if pending.len() >= MAX_PENDING
+            && let Some(oldest) = pending.iter().min_by_key(|(_, (at, _))| *at).map(|(sid, _)| sid.clone())
+        {
+            pending.remove(&oldest);
+        }
+        pending.insert(call_sid, (Instant::now(), decision));
+    }
+
+    pub fn take(&self, call_sid: &str) -> Option<OwnerDecision> {
+        let mut pending = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        pending.remove(call_sid).filter(|(at, _)| at.elapsed() < KEEP).map(|(_, decision)| decision)
+    }
+}
+
+/// The original call, as carried in the announcement's query.
+#[derive(Deserialize)]
+pub struct Forwarded {
+    call: String,
+    #[serde(default)]
+    from: String,
+}
+
+/// `POST /twilio/whisper`: the forward was answered; say who is calling and wait for a key.
+/// When the records cannot be read the number alone is announced; when the markup cannot be
+/// rendered the call connects unannounced.
+pub async fn announce(
+    State(state): State<AppState>,
+    Query(forwarded): Query<Forwarded>,
+    SignedForm(_): SignedForm,
+) -> Result<Response, WebhookError> {
+    let caller = CallerId::from_provider(&forwarded.from);
+    let lookup_state = state.clone();
+    let lookup_caller = caller.clone();
+    let call_sid = forwarded.call.clone();
+    let facts = tokio::task::spawn_blocking(move || who_is_calling(&lookup_state, &lookup_caller, &call_sid)).await;
+    let (company, calls_this_week) = match facts {
+        Ok(Ok(facts)) => facts,
+        Ok(Err(error)) => {
+            tracing::error!(call_sid = %forwarded.call, %error, "could not look up the caller; announcing the number only");
+            (None, 0)
+        }
+        Err(_) => (None, 0),
+    };
+    let words = announcement(&caller, company.as_deref(), calls_this_week);
+    let key_url = twiml::whisper_url(twiml::WHISPER_KEY_PATH, &forwarded.call, &caller);
+    let hang_up_on_silence = state.settings.whisper.no_key == NoKey::Voicemail;
+    let xml = twiml::whisper(&words, &key_url, hang_up_on_silence, &state.settings).unwrap_or_else(|error| {
+        tracing::error!(%error, "could not render the announcement; connecting the call");
+        twiml::empty()
+    });
+    Ok(twiml_response(xml))
+}
+
+/// The company if saidno knows one, and how many calls this number made in the last seven days.
+fn who_is_calling(
+    state: &AppState,
+    caller: &CallerId,
+    call_sid: &str,
+) -> Result<(Option<String>, usize), crate::store::StoreError> {
+    let Some(number) = caller.number() else { return Ok((None, 0)) };
+    let decline = state.store.decline(&Target::Number(number.clone()))?;
+    let allow = state.store.allow_of(number)?;
+    let week_ago = Timestamp::now().checked_sub(SignedDuration::from_hours(7 * 24)).ok();
+    let calls = state.store.calls(&CallQuery { since: week_ago, limit: 10_000, ..Default::default() })?;
+    let theirs: Vec<_> = calls.iter().filter(|call| call.from == number.as_str()).collect();
+    // The caller waits while this runs, so the log is not waited for: this call counts whether
+    // or not it is written yet.
+    let logged = theirs.iter().any(|call| call.call_sid == call_sid);
+    let this_week = theirs.len() + usize::from(!logged);
+    let caller_name = theirs.iter().find_map(|call| call.caller_name.clone());
+    let company = allow.and_then(|allow| allow.name).or(decline.and_then(|d| d.company)).or(caller_name);
+    Ok((company, this_week))
+}
+
+/// `POST /twilio/whisper/key`: the key pressed during the announcement (empty for none).
+pub async fn key(
+    State(state): State<AppState>,
+    Query(forwarded): Query<Forwarded>,
+    SignedForm(params): SignedForm,
+) -> Result<Response, WebhookError> {
+    let settings = &state.settings;
+    let render = |result: Result<String, twiml::RenderError>| twiml_response(result.unwrap_or_else(|_| twiml::empty()));
+    match params.get("Digits").unwrap_or_default().trim() {
+        "9" => Ok(render(decline(&state, &forwarded).await)),
+        "" if settings.whisper.no_key == NoKey::Voicemail => {
+            state.whisper_decisions.put(forwarded.call, OwnerDecision::ToVoicemail);
+            Ok(render(twiml::say_and_hang_up("Not taken. The caller can leave a message.", settings)))
+        }
+        _ => Ok(twiml_response(twiml::empty())),
+    }
+}
+
+/// Records the decline, and leaves word for the dial callback to give the caller the refusal.
+async fn decline(state: &AppState, forwarded: &Forwarded) -> Result<String, twiml::RenderError> {
+    let settings = &state.settings;
+    let CallerId::Number(number) = CallerId::from_provider(&forwarded.from) else {
+        return twiml::say_and_connect(
+            "This caller withheld their number, so it cannot be declined. Connecting.",
+            settings,
+        );
+    };
+    let service = state.service.clone();
+    let new =
+        NewDecline { number: number.to_string(), force: true, channel: Some(Channel::Phone), ..Default::default() };
+    let saved = tokio::task::spawn_blocking(move || service.decline(new, Timestamp::now())).await;
+    match saved {
+        Ok(Ok(saved)) => {
+            tracing::info!(call_sid = %forwarded.call, from = %number, "declined by phone during the announcement");
+            state.call_log.attach(
+                forwarded.call.clone(),
+                ForwardOutcome { status: Some("declined".into()), ..ForwardOutcome::default() },
+            );
+            state.whisper_decisions.put(forwarded.call.clone(), OwnerDecision::Declined(saved.record));
+            twiml::say_and_hang_up(
+                "Declined. The caller hears your refusal. Text NO and the company to name them.",
+                settings,
+            )
+        }
+        failed => {
+            let error = match failed {
+                Ok(Err(error)) => error.to_string(),
+                _ => "the decline task stopped".to_owned(),
+            };
+            tracing::error!(call_sid = %forwarded.call, %error, "could not record a decline by phone; connecting");
+            twiml::say_and_connect("Sorry, saidno could not record the decline. Connecting the call.", settings)
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! Texts to the owner when a declined company calls again, sent in the background through the
+//! provider's REST API: the call path only drops a note in a bounded queue and never waits.
+
+pub mod retry;
+pub mod wording;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp, ToSpan};
+use tokio::sync::mpsc;
+
+use crate::config::{NotifyWhen, Settings};
+use crate::domain::PhoneNumber;
+use crate::metrics::Metrics;
+use crate::provider::twilio::rest::{RestClient, SendError};
+use crate::store::{CallQuery, Store};
+
+/// A refused call, as the notifier needs it.
+#[derive(Clone, Debug)]
+pub struct Refused {
+    pub company: Option<String>,
+    pub number: PhoneNumber,
+    /// Which call this is since the decline (1 for the first).
+    pub follow_up: u32,
+    pub declined_at: Timestamp,
+    /// The business number that was called: texts come from it unless `[notify] from` is set.
+    pub called: String,
+}
+
+/// One text waiting to be sent.
+#[derive(Clone, Debug)]
+struct Text {
+    to: PhoneNumber,
+    from: PhoneNumber,
+    body: String,
+}
+
+/// The handle the call path holds. Cloning is cheap; without an account it does nothing.
+#[derive(Clone)]
+pub struct Notifier {
+    queue: Option<mpsc::Sender<Text>>,
+    settings: Arc<Settings>,
+    metrics: Arc<Metrics>,
+}
+
+impl Notifier {
+    /// Starts the sender (and the daily digest, if chosen) when texts can be sent.
+    pub fn start(settings: Arc<Settings>, store: Arc<dyn Store>, metrics: Arc<Metrics>) -> Self {
+        let disabled = Self { queue: None, settings: settings.clone(), metrics: metrics.clone() };
+        if settings.notify.when == NotifyWhen::Off || settings.owner.numbers.is_empty() {
+            return disabled;
+        }
+        let client = match RestClient::from_settings(&settings) {
+            Ok(Some(client)) => client,
+            Ok(None) => {
+                tracing::info!("no [twilio] account_sid: the owner is not sent texts");
+                return disabled;
+            }
+            Err(error) => {
+                tracing::error!(%error, "texts to the owner are off");
+                return disabled;
+            }
+        };
+        let (queue, texts) = mpsc::channel(settings.notify.queue);
+        tokio::spawn(send_texts(client, texts, settings.clone(), metrics.clone()));
+        let notifier = Self { queue: Some(queue), settings: settings.clone(), metrics };
+        if settings.notify.when == NotifyWhen::Digest {
+            tokio::spawn(daily_digest(notifier.clone(), store));
+        }
+        notifier
+    }
+
+    /// A declined company called again: text the owner if the settings say so. Never waits.
+    pub fn refused(&self, refused: &Refused) {
+        let notify = &self.settings.notify;
+        let wanted = match notify.when {
+            NotifyWhen::Every => true,
+            NotifyWhen::From => refused.follow_up >= notify.from_follow_up,
+            NotifyWhen::Digest | NotifyWhen::Off => false,
+        };
+        if wanted {
+            self.send(&refused.called, wording::called_again(refused, &self.settings.time_zone));
+        }
+    }
+
+    /// Queues `body` for every owner number, sent from `[notify] from` or else from `called`.
+    fn send(&self, called: &str, body: String) {
+        let Some(queue) = &self.queue else { return };
+        let configured = PhoneNumber::from_e164(self.settings.notify.from.trim());
+        let Some(from) = configured.or_else(|| PhoneNumber::from_e164(called)) else {
+            tracing::warn!(called, "no number to send the owner a text from; set [notify] from");
+            return;
+        };
+        for owner in &self.settings.owner.numbers {
+            let text = Text { to: owner.clone(), from: from.clone(), body: body.clone() };
+            if let Err(error) = queue.try_send(text) {
+                let why = match error {
+                    mpsc::error::TrySendError::Full(_) => "the queue is full",
+                    mpsc::error::TrySendError::Closed(_) => "the sender has stopped",
+                };
+                self.metrics.notification_failed();
+                tracing::warn!(to = %owner, why, "a text to the owner was dropped");
+            }
+        }
+    }
+}
+
+/// Sends the queued texts one after another, each with its retries.
+async fn send_texts(
+    client: RestClient,
+    mut texts: mpsc::Receiver<Text>,
+    settings: Arc<Settings>,
+    metrics: Arc<Metrics>,
+) {
+    let attempts = settings.notify.max_attempts;
+    let base = Duration::from_millis(settings.notify.retry_base_ms);
+    while let Some(text) = texts.recv().await {
+        if !deliver(&client, &text, attempts, base).await {
+            metrics.notification_failed();
+        }
+    }
+}
+
+/// Whether the text was sent.
+async fn deliver(client: &RestClient, text: &Text, attempts: u32, base: Duration) -> bool {
+    for attempt in 1..=attempts {
+        match client.send_text(&text.to, &text.from, &text.body).await {
+            Ok(sid) => {
+                tracing::info!(to = %text.to, %sid, attempt, "texted the owner");
+                return true;
+            }
+            Err(SendError::Refused { detail }) => {
+                tracing::error!(to = %text.to, %detail, "Twilio refused a text to the owner; not retried");
+                return false;
+            }
+            Err(SendError::Retry { detail, retry_after }) if attempt < attempts => {
+                let pause = retry::pause(attempt, base, retry_after);
+                tracing::warn!(to = %text.to, %detail, attempt, pause_ms = pause.as_millis() as u64, "text not sent; will retry");
+                tokio::time::sleep(pause).await;
+            }
+            Err(SendError::Retry { detail, .. }) => {
+                tracing::error!(to = %text.to, %detail, attempts, "gave up texting the owner");
+            }
+        }
+    }
+    false
+}
+
+/// Once a day at `digest_hour`, one text summing up the day's refused calls.
+async fn daily_digest(notifier: Notifier, store: Arc<dyn Store>) {
+    let settings = notifier.settings.clone();
+    loop {
+        let now = Timestamp::now();
+        let Some(next) = next_digest(now, settings.notify.digest_hour, &settings.time_zone) else {
+            tracing::error!("the digest hour cannot be placed in the time zone; no digest");
+            return;
+        };
+        tokio::time::sleep(Duration::try_from(next.duration_since(now)).unwrap_or(Duration::ZERO)).await;
+        notifier.digest(&store, next).await;
+        // Past the hour, so the next turn waits for tomorrow's.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+impl Notifier {
+    /// Queues the digest of the calls refused in the 24 hours up to `until`; nothing when none were.
+    pub async fn digest(&self, store: &Arc<dyn Store>, until: Timestamp) {
+        let since = until.checked_sub(SignedDuration::from_hours(24)).ok();
+        let query = CallQuery { declined_only: true, since, limit: 10_000, ..Default::default() };
+        let store = store.clone();
+        let refused = match tokio::task::spawn_blocking(move || store.calls(&query)).await {
+            Ok(Ok(calls)) => calls.into_iter().filter(|call| call.at <= until).collect::<Vec<_>>(),
+            Ok(Err(error)) => {
+                tracing::error!(%error, "could not read the day's refusals for the digest");
+                return;
+            }
+            Err(_) => return,
+        };
+        if let (Some(body), Some(latest)) = (wording::digest(&refused), refused.first()) {
+            self.send(&latest.to, body);
+        }
+    }
+}
+
+/// The next time the clock shows `hour`:00 in the business's time zone, after `now`.
+pub fn next_digest(now: Timestamp, hour: u8, time_zone: &jiff::tz::TimeZone) -> Option<Timestamp> {
+    let zoned = now.to_zoned_datetime(time_zone.clone());
+    let today = zoned.date().at(i8::try_from(hour).ok()?, 0, 0, 0).to_zoned_datetime(time_zone.clone()).ok()?;
+    if today.timestamp() > now {
+        return Some(today.timestamp());
+    }
+    let tomorrow = today.date().checked_add(1.day()).ok()?;
+    Some(tomorrow.at(i8::try_from(hour).ok()?, 0, 0, 0).to_zoned_datetime(time_zone.clone()).ok()?.timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::tz::TimeZone;
+
+    #[test]
+    fn the_digest_comes_at_the_next_digest_hour_in_the_business_time_zone() {
+        let london = TimeZone::get("Europe/London").unwrap();
+        let before: Timestamp = "2026-11-25T09:00:00Z".parse().unwrap();
+        assert_eq!(next_digest(before, 18, &london), Some("2026-11-25T18:00:00Z".parse().unwrap()));
+        let after: Timestamp = "2026-11-25T18:00:00Z".parse().unwrap();
+        assert_eq!(next_digest(after, 18, &london), Some("2026-11-26T18:00:00Z".parse().unwrap()));
+        // In summer London is an hour ahead of UTC.
+        let summer: Timestamp = "2026-07-01T09:00:00Z".parse().unwrap();
+        assert_eq!(next_digest(summer, 18, &london), Some("2026-07-01T17:00:00Z".parse().unwrap()));
+    }
+}

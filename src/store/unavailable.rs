@@ -1,0 +1,100 @@
+//! The store saidno runs on when its database cannot be opened: every look-up fails, so every call
+//! takes the fail-open path and rings through, while the server stays up and says what is wrong.
+
+use jiff::Timestamp;
+
+use super::{CallPage, CallQuery, HourTally, Store, StoreError};
+use crate::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target, TextSession};
+
+pub struct UnavailableStore {
+    reason: String,
+}
+
+impl UnavailableStore {
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self { reason: reason.into() }
+    }
+
+    fn fail<T>(&self) -> Result<T, StoreError> {
+        Err(StoreError::Unavailable(self.reason.clone()))
+    }
+}
+
+impl Store for UnavailableStore {
+    fn save_declines(&self, _: &[Decline]) -> Result<(), StoreError> {
+        self.fail()
+    }
+    fn call_page(&self, _: &CallQuery) -> Result<CallPage, StoreError> {
+        self.fail()
+    }
+    fn call_tallies(&self, _: Timestamp, _: Timestamp) -> Result<Vec<HourTally>, StoreError> {
+        self.fail()
+    }
+    fn password_hash(&self) -> Result<Option<String>, StoreError> {
+        self.fail()
+    }
+    fn save_password_hash(&self, _: &str) -> Result<(), StoreError> {
+        self.fail()
+    }
+    fn decline(&self, _: &Target) -> Result<Option<Decline>, StoreError> {
+        self.fail()
+    }
+    fn allow_of(&self, _: &PhoneNumber) -> Result<Option<Allow>, StoreError> {
+        self.fail()
+    }
+    fn save_decline(&self, _: &Decline) -> Result<(), StoreError> {
+        self.fail()
+    }
+    fn remove_decline(&self, _: &Target) -> Result<Option<Decline>, StoreError> {
+        self.fail()
+    }
+    fn declines(&self) -> Result<Vec<Decline>, StoreError> {
+        self.fail()
+    }
+    /// No rules can be read, so none match: the look-up of the number itself fails anyway.
+    fn rules(&self) -> Result<Vec<Decline>, StoreError> {
+        Ok(Vec::new())
+    }
+    fn company_name(&self, _: &str) -> Result<Option<String>, StoreError> {
+        self.fail()
+    }
+    fn follow_ups(&self, _: &str) -> Result<FollowUps, StoreError> {
+        self.fail()
+    }
+    fn save_allow(&self, _: &Allow) -> Result<(), StoreError> {
+        self.fail()
+    }
+    fn remove_allow(&self, _: &PhoneNumber) -> Result<Option<Allow>, StoreError> {
+        self.fail()
+    }
+    fn allows(&self) -> Result<Vec<Allow>, StoreError> {
+        self.fail()
+    }
+    fn paused(&self) -> Result<bool, StoreError> {
+        self.fail()
+    }
+    fn set_paused(&self, _: bool) -> Result<(), StoreError> {
+        self.fail()
+    }
+    fn append_calls(&self, _: &[CallRecord]) -> Result<(), StoreError> {
+        self.fail()
+    }
+    fn attach_outcome(&self, _: &str, _: ForwardOutcome) -> Result<bool, StoreError> {
+        self.fail()
+    }
+    fn calls(&self, _: &CallQuery) -> Result<Vec<CallRecord>, StoreError> {
+        self.fail()
+    }
+    fn text_session(&self, _: &PhoneNumber) -> Result<TextSession, StoreError> {
+        self.fail()
+    }
+    fn save_text_session(&self, _: &PhoneNumber, _: &TextSession) -> Result<(), StoreError> {
+        self.fail()
+    }
+    fn probe(&self) -> Result<(), StoreError> {
+        self.fail()
+    }
+    fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
