@@ -10,6 +10,9 @@ use saidno::domain::{CallRecord, DecisionKind};
 use saidno::store::{CallQuery, SledStore, Store};
 
 const BATCH: usize = 10_000;
+/// Calls written by one filler process.
+const CHUNK: usize = 500_000;
+const START: &str = "2026-01-01T00:00:00Z";
 
 fn call(i: usize, start: Timestamp) -> CallRecord {
     // One call a second; every tenth refused, spread over 200 companies and 2,000 numbers.
@@ -45,24 +48,48 @@ fn time<T>(label: &str, work: impl Fn() -> T) -> T {
     result.expect("ran")
 }
 
+/// Logs calls `first..last` into the store in `dir`, in batches as the call log writes them.
+fn fill(first: usize, last: usize, dir: &std::path::Path) {
+    let store = SledStore::open(&dir.join("db"), 256).expect("the store opens");
+    let start: Timestamp = START.parse().unwrap();
+    for batch in (first..last).step_by(BATCH) {
+        let calls: Vec<CallRecord> = (batch..(batch + BATCH).min(last)).map(|i| call(i, start)).collect();
+        store.append_calls(&calls).expect("calls are logged");
+    }
+    store.flush().unwrap();
+}
+
 fn main() {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    if args.peek().map(String::as_str) == Some("--fill") {
+        let numbers: Vec<String> = args.skip(1).collect();
+        let [first, last, dir] = numbers.as_slice() else { panic!("--fill FIRST LAST DIR") };
+        return fill(first.parse().unwrap(), last.parse().unwrap(), std::path::Path::new(dir));
+    }
     let entries: usize = args.next().map_or(5_000_000, |n| n.parse().expect("ENTRIES is a number"));
     let temporary = tempfile::tempdir().expect("a temporary folder");
     let dir = args.next().map_or_else(|| temporary.path().to_owned(), Into::into);
     let store = SledStore::open(&dir.join("db"), 256).expect("the store opens");
-    let start: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+    let start: Timestamp = START.parse().unwrap();
 
-    if store.calls(&CallQuery { limit: 1, ..Default::default() }).unwrap().is_empty() {
+    let logged = store.call_page(&CallQuery { limit: 1, ..Default::default() }).unwrap().calls;
+    if logged.is_empty() {
+        // sled keeps much of what one process writes in memory until the process ends (about 5 kB
+        // per call here), so the log is written by one child process per chunk.
+        drop(store);
         let started = Instant::now();
-        for first in (0..entries).step_by(BATCH) {
-            let calls: Vec<CallRecord> = (first..(first + BATCH).min(entries)).map(|i| call(i, start)).collect();
-            store.append_calls(&calls).expect("calls are logged");
+        for first in (0..entries).step_by(CHUNK) {
+            let last = (first + CHUNK).min(entries);
+            let status = std::process::Command::new(std::env::current_exe().expect("this program"))
+                .args(["--fill", &first.to_string(), &last.to_string(), dir.to_str().expect("a UTF-8 path")])
+                .status()
+                .expect("the filler runs");
+            assert!(status.success(), "filling {first}..{last} failed");
+            println!("logged {last} calls ({:.0} s)", started.elapsed().as_secs_f64());
         }
-        store.flush().unwrap();
         println!("filled {entries} entries in {:.1} s", started.elapsed().as_secs_f64());
     }
-
+    let store = SledStore::open(&dir.join("db"), 256).expect("the store opens");
     let store = &store;
     let page = |query: CallQuery| move || store.call_page(&CallQuery { limit: 50, ..query.clone() }).unwrap();
     let first = time("first page (newest 50)", page(CallQuery::default()));
