@@ -145,7 +145,9 @@ mod tests {
         bytes
     }
 
-    fn records(bytes: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, BackupError> {
+    type Record = (Vec<u8>, Vec<u8>);
+
+    fn records(bytes: &[u8]) -> Result<Vec<Record>, BackupError> {
         let mut records = Vec::new();
         read(bytes, |key, value| {
             records.push((key.to_vec(), value.to_vec()));
