@@ -47,7 +47,7 @@ impl Client {
 
     pub async fn get_text(&self, path: &str, params: &[(&str, &str)]) -> Result<String, CliError> {
         let query: Vec<String> = params.iter().map(|(name, value)| format!("{name}={}", encode(value))).collect();
-        let response = self.checked(self.http.get(format!("{}/{path}?{}", self.base, query.join("&")))).await?;
+        let response = self.answered(self.http.get(format!("{}/{path}?{}", self.base, query.join("&")))).await?;
         response.text().await.map_err(|e| CliError::Unavailable(format!("the server's answer could not be read: {e}")))
     }
 
@@ -63,19 +63,29 @@ impl Client {
     }
 
     pub async fn put_empty(&self, path: &str, body: &impl Serialize) -> Result<(), CliError> {
-        self.checked(self.http.put(format!("{}/{path}", self.base)).json(body)).await.map(drop)
+        self.answered(self.http.put(format!("{}/{path}", self.base)).json(body)).await.map(drop)
+    }
+
+    /// Streams a download into `out`.
+    pub async fn download(&self, path: &str, out: &mut impl std::io::Write) -> Result<(), CliError> {
+        let mut response = self.answered(self.http.get(format!("{}/{path}", self.base))).await?;
+        let broken = |e: &dyn std::fmt::Display| CliError::Unavailable(format!("the download broke off: {e}"));
+        while let Some(chunk) = response.chunk().await.map_err(|e| broken(&e))? {
+            out.write_all(&chunk).map_err(|e| broken(&e))?;
+        }
+        Ok(())
     }
 
     async fn send<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, CliError> {
-        self.checked(request)
+        self.answered(request)
             .await?
             .json()
             .await
             .map_err(|e| CliError::Unavailable(format!("the server's answer could not be read: {e}")))
     }
 
-    /// Sends the request; a refusal becomes the error the server gave.
-    async fn checked(&self, request: RequestBuilder) -> Result<reqwest::Response, CliError> {
+    /// Sends with the token; a response that is not a success becomes the error it names.
+    async fn answered(&self, request: RequestBuilder) -> Result<reqwest::Response, CliError> {
         let response =
             request.bearer_auth(&self.token).send().await.map_err(|e| {
                 CliError::Unavailable(format!("the saidno server at {} did not answer: {e}", self.base))

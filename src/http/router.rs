@@ -16,7 +16,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{AppState, api, auth, health, openapi, pages, session, sms, webhook, whisper};
+use super::{AppState, api, auth, backup, health, openapi, pages, session, sms, webhook, whisper};
 
 /// Admin requests carry a record or a query, never more than this.
 const MAX_API_BODY: usize = 64 * 1024;
@@ -44,6 +44,7 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(api::check, api::check_posted))
         .routes(routes!(api::pause_state, api::set_pause))
         .routes(routes!(api::set_password))
+        .routes(routes!(backup::backup))
         .layer(DefaultBodyLimit::max(MAX_API_BODY))
         .merge(imports)
         .split_for_parts()

@@ -48,10 +48,11 @@ async fn the_openapi_description_lists_every_api_route() {
         "GET /pause",
         "POST /pause",
         "PUT /admin/password",
+        "GET /backup",
     ] {
         assert!(described.contains(&route.to_owned()), "{route} missing from {described:?}");
     }
-    assert_eq!(described.len(), 19, "{described:?}");
+    assert_eq!(described.len(), 20, "{described:?}");
     assert!(spec["components"]["schemas"]["Decline"].is_object());
     let unauthenticated = app.http.get(app.url("/api/v1/openapi.json")).send().await.unwrap();
     assert_eq!(unauthenticated.status(), 401);
