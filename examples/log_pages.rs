@@ -73,10 +73,11 @@ fn main() {
     let start: Timestamp = START.parse().unwrap();
 
     let logged = store.call_page(&CallQuery { limit: 1, ..Default::default() }).unwrap().calls;
+    // One process at a time may hold the database.
+    drop(store);
     if logged.is_empty() {
         // sled keeps much of what one process writes in memory until the process ends (about 5 kB
         // per call here), so the log is written by one child process per chunk.
-        drop(store);
         let started = Instant::now();
         for first in (0..entries).step_by(CHUNK) {
             let last = (first + CHUNK).min(entries);
