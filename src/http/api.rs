@@ -59,11 +59,11 @@ fn field_named_in(message: &str) -> Option<&'static str> {
         "format",
         "skip_bad_rows",
         "declined",
-        "key",
+        "at",
     ];
-    FIELDS
-        .into_iter()
-        .find(|field| message.contains(&format!("`{field}`")) || message.starts_with(&format!("{field}:")))
+    // "Failed to deserialize query string: limit: invalid digit found in string".
+    let named = message.rsplit_once("query string: ").map_or(message, |(_, rest)| rest);
+    FIELDS.into_iter().find(|field| named.starts_with(&format!("{field}: ")) || message.contains(&format!("`{field}`")))
 }
 
 fn saved<T>(saved: Saved<T>) -> (StatusCode, Json<Saved<T>>) {

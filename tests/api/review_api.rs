@@ -81,6 +81,10 @@ async fn calls_page_by_cursor_and_filter_by_number_company_and_search() {
     assert_eq!(by_number.as_array().unwrap().len(), 5);
     let (_, searched) = app.api(Method::GET, "/calls?q=ca803", None).await;
     assert_eq!(searched[0]["call_sid"], "CA803");
+    for (query, field) in [("limit=many", "limit"), ("since=yesterday", "since"), ("decision=maybe", "decision")] {
+        let (status, error) = app.api(Method::GET, &format!("/calls?{query}"), None).await;
+        assert_eq!((status, error["field"].as_str()), (400, Some(field)), "{query}: {error}");
+    }
     let (status, error) = app.api(Method::GET, "/calls?before=xyz", None).await;
     assert_eq!((status, error["field"].as_str()), (400, Some("before")));
     let (status, error) =
