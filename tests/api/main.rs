@@ -3,6 +3,7 @@
 mod admin_api;
 mod callbacks;
 mod cli;
+mod crash;
 mod degraded;
 mod fail_open;
 mod fake_twilio;
