@@ -60,7 +60,7 @@ async fn client(url: String, next_id: Arc<AtomicU64>, stop: Arc<AtomicBool>) -> 
                 break;
             }
         }
-        if id % 4 != 0 {
+        if !id.is_multiple_of(4) {
             seen.declined.insert(number);
             continue;
         }
