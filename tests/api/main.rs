@@ -8,6 +8,7 @@ mod degraded;
 mod fail_open;
 mod fake_twilio;
 mod helpers;
+mod hostile;
 mod lifecycle;
 mod notify;
 mod openapi;
