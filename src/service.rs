@@ -279,6 +279,11 @@ impl Service {
         Ok(self.store.calls(&query)?)
     }
 
+    /// A consistent copy of the whole database, in the backup format.
+    pub fn backup(&self, out: &mut dyn std::io::Write) -> Result<u64, ServiceError> {
+        Ok(self.store.backup(out)?)
+    }
+
     /// The pause switch: while on, every call rings through.
     pub fn set_paused(&self, paused: bool) -> Result<bool, ServiceError> {
         self.store.set_paused(paused)?;

@@ -105,6 +105,14 @@ impl Backend {
         }
     }
 
+    /// Writes a backup of the whole database into `out`.
+    pub async fn backup(&self, out: &mut impl std::io::Write) -> Result<(), CliError> {
+        match self {
+            Self::Local(service) => local(service.backup(out).map(drop)),
+            Self::Remote(client) => client.download("backup", out).await,
+        }
+    }
+
     pub async fn set_paused(&self, paused: bool) -> Result<bool, CliError> {
         match self {
             Self::Local(service) => local(service.set_paused(paused)),

@@ -43,17 +43,33 @@ impl Client {
         self.send(self.http.delete(format!("{}/{path}/{}", self.base, encode(item)))).await
     }
 
+    /// Streams a download into `out`.
+    pub async fn download(&self, path: &str, out: &mut impl std::io::Write) -> Result<(), CliError> {
+        let mut response = self.answered(self.http.get(format!("{}/{path}", self.base))).await?;
+        let broken = |e: &dyn std::fmt::Display| CliError::Unavailable(format!("the download broke off: {e}"));
+        while let Some(chunk) = response.chunk().await.map_err(|e| broken(&e))? {
+            out.write_all(&chunk).map_err(|e| broken(&e))?;
+        }
+        Ok(())
+    }
+
     async fn send<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, CliError> {
+        self.answered(request)
+            .await?
+            .json()
+            .await
+            .map_err(|e| CliError::Unavailable(format!("the server's answer could not be read: {e}")))
+    }
+
+    /// Sends with the token; a response that is not a success becomes the error it names.
+    async fn answered(&self, request: RequestBuilder) -> Result<reqwest::Response, CliError> {
         let response =
             request.bearer_auth(&self.token).send().await.map_err(|e| {
                 CliError::Unavailable(format!("the saidno server at {} did not answer: {e}", self.base))
             })?;
         let status = response.status();
         if status.is_success() {
-            return response
-                .json()
-                .await
-                .map_err(|e| CliError::Unavailable(format!("the server's answer could not be read: {e}")));
+            return Ok(response);
         }
         let message = match response.json::<ErrorBody>().await {
             Ok(body) => body.error,

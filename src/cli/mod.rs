@@ -4,6 +4,7 @@
 mod backend;
 mod client;
 mod output;
+mod transfer;
 mod when;
 
 use std::path::PathBuf;
@@ -48,6 +49,10 @@ pub enum Command {
     Pause,
     /// End a pause: declines, hours and screening apply again.
     Resume,
+    /// Write a consistent copy of the database to FILE, whether or not the server runs.
+    Backup { file: PathBuf },
+    /// Replace the database with a backup (with the server stopped); the old one is kept beside it.
+    Restore { file: PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -213,6 +218,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         return application.run().await.map_err(|e| CliError::Unavailable(e.to_string()));
     }
     crate::telemetry::init("warn");
+    if let Command::Restore { file } = &cli.command {
+        return transfer::restore(&settings, file);
+    }
     let settings = Arc::new(settings);
     let backend = Backend::connect(settings.clone())?;
     let moment = |flag: &str, text: Option<String>, spans| {
@@ -282,6 +290,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Pause => output::paused(backend.set_paused(true).await?),
         Command::Resume => output::paused(backend.set_paused(false).await?),
+        Command::Backup { file } => transfer::backup(&backend, &file).await?,
+        Command::Restore { .. } => unreachable!("handled above"),
     }
     Ok(())
 }

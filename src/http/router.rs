@@ -11,7 +11,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use super::{AppState, api, auth, health, sms, webhook, whisper};
+use super::{AppState, api, auth, backup, health, sms, webhook, whisper};
 
 /// Admin requests carry a record or a query, never more than this.
 const MAX_API_BODY: usize = 64 * 1024;
@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .route("/calls", get(api::list_calls))
         .route("/check", get(api::check).post(api::check_posted))
         .route("/pause", get(api::pause_state).post(api::set_pause))
+        .route("/backup", get(backup::backup))
         .route_layer(from_fn_with_state(state.clone(), auth::require_token))
         .layer(DefaultBodyLimit::max(MAX_API_BODY));
 

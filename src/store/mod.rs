@@ -74,6 +74,11 @@ pub trait Store: Send + Sync + 'static {
     /// Proves the store can take a write and get it to disk now (for the readiness check).
     fn probe(&self) -> Result<(), StoreError>;
 
+    /// Writes a consistent copy of every record in the backup format (see `crate::backup`).
+    fn backup(&self, _out: &mut dyn std::io::Write) -> Result<u64, StoreError> {
+        Err(StoreError::Unavailable("this store cannot be backed up".into()))
+    }
+
     /// Reads back everything the owner entered, to find damage before a caller does.
     fn verify(&self) -> Result<(), StoreError> {
         Ok(())

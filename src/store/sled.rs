@@ -11,12 +11,13 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::{CallQuery, Store, StoreError};
+use crate::backup::{self, BackupError};
 use crate::domain::{
     Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target, TextSession, company_key,
 };
@@ -42,6 +43,8 @@ pub struct SledStore {
     /// database that comes back holding fewer changes than were acknowledged is refused, not trusted.
     generation: Mutex<u64>,
     marker: PathBuf,
+    /// Writes share it; a backup takes it alone, so the copy is of one moment.
+    writes: RwLock<()>,
 }
 
 impl SledStore {
@@ -73,7 +76,7 @@ impl SledStore {
                 path.display()
             )));
         }
-        Ok(Self { db, generation: Mutex::new(stored), marker })
+        Ok(Self { db, generation: Mutex::new(stored), marker, writes: RwLock::new(()) })
     }
 
     /// Applies an owner change and makes it durable before returning: the database is flushed,
@@ -82,7 +85,7 @@ impl SledStore {
         let mut generation = self.generation.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let next = *generation + 1;
         batch.insert(GENERATION, &next.to_be_bytes());
-        self.db.apply_batch(batch).map_err(backend)?;
+        self.apply(batch)?;
         self.flush()?;
         *generation = next;
         write_marker(&self.marker, next).map_err(|e| StoreError::Backend(format!("the generation marker: {e}")))
@@ -90,6 +93,63 @@ impl SledStore {
 
     fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
         self.db.get(key).map_err(backend)?.map(|bytes| decode(&bytes)).transpose()
+    }
+
+    fn apply(&self, batch: sled::Batch) -> Result<(), StoreError> {
+        let _writing = self.writes.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.db.apply_batch(batch).map_err(backend)
+    }
+
+    /// Replaces the database at `path` with the records of a backup. The database must not be
+    /// open; the one it replaces is kept beside it, and its path returned with the count.
+    pub fn restore(path: &Path, input: &mut dyn std::io::Read) -> Result<(u64, PathBuf), StoreError> {
+        // The current database must not be in use (taking its lock proves it); a damaged one may
+        // be replaced, which is what a restore is for.
+        match Self::open(path, 1) {
+            Ok(_) | Err(StoreError::Corrupt(_)) => {}
+            Err(other) => return Err(other),
+        }
+        let incoming = path.with_extension("restoring");
+        let _ = std::fs::remove_dir_all(&incoming);
+        let restored = Self::restore_into(&incoming, input);
+        let (count, generation) = match restored {
+            Ok(done) => done,
+            Err(error) => {
+                let _ = std::fs::remove_dir_all(&incoming);
+                return Err(error);
+            }
+        };
+        let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
+        let kept = path.with_extension(format!("replaced-{stamp}"));
+        let moved = |e: std::io::Error| StoreError::Backend(format!("moving the databases: {e}"));
+        if path.exists() {
+            std::fs::rename(path, &kept).map_err(moved)?;
+        }
+        std::fs::rename(&incoming, path).map_err(moved)?;
+        write_marker(&path.with_extension("generation"), generation).map_err(moved)?;
+        Ok((count, kept))
+    }
+
+    fn restore_into(path: &Path, input: &mut dyn std::io::Read) -> Result<(u64, u64), StoreError> {
+        let db = sled::Config::new().path(path).open().map_err(backend)?;
+        let mut batch = sled::Batch::default();
+        let mut pending = 0;
+        let mut generation = 0;
+        let count = backup::read(input, |key, value| {
+            if key == GENERATION {
+                generation = u64::from_be_bytes(value.try_into().map_err(|_| corrupt("the generation"))?);
+            }
+            batch.insert(key, value);
+            pending += 1;
+            if pending == 10_000 {
+                db.apply_batch(std::mem::take(&mut batch)).map_err(backend)?;
+                pending = 0;
+            }
+            Ok::<_, StoreError>(())
+        })?;
+        db.apply_batch(batch).map_err(backend)?;
+        db.flush().map_err(backend)?;
+        Ok((count, generation))
     }
 
     fn put_durably<T: Serialize>(&self, key: Vec<u8>, value: &T) -> Result<(), StoreError> {
@@ -126,6 +186,12 @@ fn write_marker(path: &Path, generation: u64) -> std::io::Result<()> {
     std::io::Write::write_all(&mut file, generation.to_string().as_bytes())?;
     file.sync_all()?;
     std::fs::rename(&temporary, path)
+}
+
+impl From<BackupError> for StoreError {
+    fn from(error: BackupError) -> Self {
+        StoreError::Corrupt(error.to_string())
+    }
 }
 
 fn corrupt(what: &str) -> StoreError {
@@ -257,7 +323,7 @@ impl Store for SledStore {
         for (party, follow_ups) in counted {
             batch.insert(key(FOLLOW_UPS, party.as_bytes()), encode(&follow_ups)?);
         }
-        self.db.apply_batch(batch).map_err(backend)
+        self.apply(batch)
     }
 
     fn attach_outcome(&self, call_sid: &str, outcome: ForwardOutcome) -> Result<bool, StoreError> {
@@ -269,7 +335,9 @@ impl Store for SledStore {
             return Ok(false);
         };
         call.outcome.get_or_insert_with(ForwardOutcome::default).merge(outcome);
-        self.db.insert(call_key, encode(&call)?).map_err(backend)?;
+        let mut batch = sled::Batch::default();
+        batch.insert(call_key, encode(&call)?);
+        self.apply(batch)?;
         Ok(true)
     }
 
@@ -325,8 +393,24 @@ impl Store for SledStore {
 
     fn probe(&self) -> Result<(), StoreError> {
         let now = jiff::Timestamp::now().as_microsecond().to_be_bytes();
-        self.db.insert(PROBE, &now).map_err(backend)?;
+        let mut batch = sled::Batch::default();
+        batch.insert(PROBE, &now);
+        self.apply(batch)?;
         self.flush()
+    }
+
+    /// Writes a consistent copy of every record: writes wait while it is taken, calls do not.
+    fn backup(&self, out: &mut dyn std::io::Write) -> Result<u64, StoreError> {
+        let _alone = self.writes.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let failed = |e: std::io::Error| StoreError::Backend(format!("writing the backup: {e}"));
+        let mut writer = backup::Writer::new(out).map_err(failed)?;
+        for entry in self.db.iter() {
+            let (key, value) = entry.map_err(backend)?;
+            if key.as_ref() != PROBE {
+                writer.record(&key, &value).map_err(failed)?;
+            }
+        }
+        writer.finish().map_err(failed)
     }
 
     fn flush(&self) -> Result<(), StoreError> {

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-const ROUTES: [(&str, &str); 11] = [
+const ROUTES: [(&str, &str); 12] = [
     ("GET", "/api/v1/declines"),
     ("POST", "/api/v1/declines"),
     ("DELETE", "/api/v1/declines/%2B442079460123"),
@@ -17,6 +17,7 @@ const ROUTES: [(&str, &str); 11] = [
     ("POST", "/api/v1/check"),
     ("GET", "/api/v1/pause"),
     ("POST", "/api/v1/pause"),
+    ("GET", "/api/v1/backup"),
 ];
 
 #[tokio::test]

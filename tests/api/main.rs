@@ -1,6 +1,7 @@
 //! The server driven over real HTTP on a random port, as Twilio and the owner's tools drive it.
 
 mod admin_api;
+mod backup;
 mod callbacks;
 mod cli;
 mod crash;

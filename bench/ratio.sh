@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The webhook under load: signed POST /twilio/voice from wrk on loopback, call-log writes on, at 1,
+# 16 and 64 connections, against saidno and, in the same run, against a minimal axum server that
+# answers the same requests with fixed TwiML (examples/bench_baseline.rs). Prints a table; the last
+# line is saidno's throughput at 64 connections as a share of the baseline's.
+#
+# Usage: bench/ratio.sh            (DURATION=10 seconds per run; needs wrk: apt-get install wrk)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration=${DURATION:-10}
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2; exit 1; }
+
+cargo build --release --quiet --bin saidno --example bench_baseline
+saidno=target/release/saidno
+work=$(mktemp -d)
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+saidno_port=$(free_port)
+baseline_port=$(free_port)
+token=bench-auth-token
+cat >"$work/saidno.toml" <<TOML
+listen = "127.0.0.1:$saidno_port"
+data_dir = "$work/data"
+public_url = "http://127.0.0.1:$saidno_port"
+business_name = "Acme Plumbing"
+timezone = "UTC"
+[forward]
+to = ["+442079460999"]
+[twilio]
+auth_token = "$token"
+[metrics]
+listen = ""
+TOML
+
+# A thousand declined numbers, so a quarter of the calls are refused.
+python3 - "$work/declines.csv" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("number,company\n")
+    for n in range(1000):
+        f.write(f"+44207946{n:04d},Company {n % 50}\n")
+PY
+if "$saidno" --config "$work/saidno.toml" import --help >/dev/null 2>&1; then
+  "$saidno" --config "$work/saidno.toml" import "$work/declines.csv" >/dev/null
+else
+  for n in $(seq 0 99); do "$saidno" --config "$work/saidno.toml" decline add "+44207946$(printf %04d "$n")" --force >/dev/null; done
+fi
+
+python3 bench/signed_requests.py "http://127.0.0.1:$saidno_port" "$token" 2000 "$work/saidno.lua"
+python3 bench/signed_requests.py "http://127.0.0.1:$baseline_port" "$token" 2000 "$work/baseline.lua"
+
+wait_for() { for _ in $(seq 1 200); do grep -q "address=" "$1" 2>/dev/null && return 0; sleep 0.05; done; echo "$2 did not start" >&2; cat "$1" >&2; exit 1; }
+"$saidno" --config "$work/saidno.toml" serve 2>"$work/saidno.log" & pids+=($!)
+target/release/examples/bench_baseline "127.0.0.1:$baseline_port" 2>"$work/baseline.log" & pids+=($!)
+wait_for "$work/saidno.log" saidno
+wait_for "$work/baseline.log" baseline
+
+run() { # server port connections
+  local threads=2; [ "$3" -eq 1 ] && threads=1
+  wrk -t"$threads" -c"$3" -d"${duration}s" --latency -s "$work/$1.lua" "http://127.0.0.1:$2" | grep '^RESULT'
+}
+
+printf '%-9s %5s %10s %9s %9s %7s\n' server conns "req/s" "p50 ms" "p99 ms" errors
+declare -A rate
+for connections in 1 16 64; do
+  for server in baseline saidno; do
+    port=$baseline_port; [ "$server" = saidno ] && port=$saidno_port
+    read -r _ requests per_second p50 p99 errors < <(run "$server" "$port" "$connections")
+    rate[$server$connections]=$per_second
+    printf '%-9s %5d %10.0f %9.3f %9.3f %7d\n' "$server" "$connections" "$per_second" "$p50" "$p99" "$errors"
+  done
+done
+python3 -c "print(f'saidno/baseline throughput at 64 connections: {${rate[saidno64]} / ${rate[baseline64]}:.2f}')"

@@ -1,0 +1,27 @@
+//! The benchmark's yardstick: the least an axum server can do for Twilio's voice webhook, namely
+//! read the form and answer fixed TwiML. saidno's throughput is reported as a share of this one's,
+//! measured in the same run, because absolute figures drift on a shared machine.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::header;
+use axum::routing::post;
+
+const ANSWER: &str = r#"<?xml version="1.0" encoding="UTF-8"?><Response><Dial timeout="25" answerOnBridge="true" action="/twilio/dial-status" method="POST"><Number>+442079460999</Number></Dial></Response>"#;
+
+#[tokio::main]
+async fn main() {
+    let address = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:18081".into());
+    let app = Router::new().route(
+        "/twilio/voice",
+        post(|body: Bytes| async move {
+            // Read the form as saidno must, so the comparison is of what happens after.
+            let fields = form_urlencoded::parse(&body).count();
+            std::hint::black_box(fields);
+            ([(header::CONTENT_TYPE, "text/xml")], ANSWER)
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind(&address).await.expect("the baseline's port is free");
+    eprintln!("baseline listening address={}", listener.local_addr().unwrap());
+    axum::serve(listener, app).await.unwrap();
+}
