@@ -14,8 +14,8 @@ use crate::helpers::*;
 
 const ROUNDS: u64 = 22;
 const CLIENTS: u64 = 4;
-/// The kill lands this long after the clients start, chosen afresh each round.
-const KILL_AFTER_MS: std::ops::Range<u64> = 20..350;
+/// The kill lands this long after the round's first acknowledged change, chosen afresh each round.
+const KILL_AFTER_MS: std::ops::Range<u64> = 0..250;
 
 /// What one client learnt: which numbers the server said it declined, which it said it removed,
 /// and which were in flight when the server died (either outcome is then correct, so they are
@@ -40,7 +40,7 @@ fn random_below(range: &std::ops::Range<u64>, seed: u64) -> u64 {
 }
 
 /// Adds declines one after another; every fourth one it removes again once acknowledged.
-async fn client(url: String, next_id: Arc<AtomicU64>, stop: Arc<AtomicBool>) -> Acknowledged {
+async fn client(url: String, next_id: Arc<AtomicU64>, acks: Arc<AtomicU64>, stop: Arc<AtomicBool>) -> Acknowledged {
     let http = saidno::tls::client();
     let mut seen = Acknowledged::default();
     while !stop.load(Ordering::Relaxed) {
@@ -53,7 +53,9 @@ async fn client(url: String, next_id: Arc<AtomicU64>, stop: Arc<AtomicBool>) -> 
             .send()
             .await;
         match added {
-            Ok(response) if response.status().is_success() => {}
+            Ok(response) if response.status().is_success() => {
+                acks.fetch_add(1, Ordering::Relaxed);
+            }
             Ok(response) => panic!("the server refused a decline of {number}: {}", response.status()),
             Err(_) => {
                 seen.unknown.insert(number);
@@ -71,6 +73,7 @@ async fn client(url: String, next_id: Arc<AtomicU64>, stop: Arc<AtomicBool>) -> 
             .await;
         match removed {
             Ok(response) if response.status() == StatusCode::OK => {
+                acks.fetch_add(1, Ordering::Relaxed);
                 seen.removed.insert(number);
             }
             Ok(response) => panic!("the server refused to remove {number}: {}", response.status()),
@@ -103,14 +106,23 @@ fn every_acknowledged_change_survives_sigkill_at_random_moments() {
     let saidno = Binary::new(&format!("[admin]\ntoken = \"{ADMIN_TOKEN}\"\n[store]\ncache_mb = 8\n"));
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let next_id = Arc::new(AtomicU64::new(0));
+    let acks = Arc::new(AtomicU64::new(0));
     let mut acknowledged = Acknowledged::default();
     let mut lost = Vec::new();
     let mut server = saidno.serve();
 
     for round in 0..ROUNDS {
         let stop = Arc::new(AtomicBool::new(false));
-        let clients: Vec<_> =
-            (0..CLIENTS).map(|_| runtime.spawn(client(server.url.clone(), next_id.clone(), stop.clone()))).collect();
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|_| runtime.spawn(client(server.url.clone(), next_id.clone(), acks.clone(), stop.clone())))
+            .collect();
+        // On a busy machine the first change can take a while; a kill before it would prove nothing.
+        let before = acks.load(Ordering::Relaxed);
+        let waiting = std::time::Instant::now();
+        while acks.load(Ordering::Relaxed) == before {
+            assert!(waiting.elapsed() < Duration::from_secs(60), "round {round}: no change was acknowledged");
+            std::thread::sleep(Duration::from_millis(1));
+        }
         std::thread::sleep(Duration::from_millis(random_below(&KILL_AFTER_MS, round)));
         server.kill();
         stop.store(true, Ordering::Relaxed);
@@ -139,6 +151,6 @@ fn every_acknowledged_change_survives_sigkill_at_random_moments() {
 
     let changes = acknowledged.declined.len() + acknowledged.removed.len();
     eprintln!("{ROUNDS} kills, {changes} acknowledged changes checked, {} lost", lost.len());
-    assert!(changes >= (ROUNDS as usize) * 2, "too few changes were made to prove anything: {changes}");
+    assert!(changes >= ROUNDS as usize, "too few changes were made to prove anything: {changes}");
     assert!(lost.is_empty(), "{} of {changes} acknowledged changes were lost:\n{}", lost.len(), lost.join("\n"));
 }
