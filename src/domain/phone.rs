@@ -56,6 +56,12 @@ impl PhoneNumber {
         let parsed = phonenumber::parse(country, trimmed).map_err(|_| NumberError::NotANumber(trimmed.to_owned()))?;
         let e164 = parsed.format().mode(Mode::E164).to_string();
         let number = Self::from_e164(&e164).ok_or_else(|| NumberError::NotANumber(trimmed.to_owned()))?;
+        // What is kept must read back as itself. A trunk zero the parser left after the country
+        // code ("00021 79" in DE gives +4902179) makes a number no caller can ever have.
+        let parsed = phonenumber::parse(None, &e164)
+            .ok()
+            .filter(|reread| reread.format().mode(Mode::E164).to_string() == e164)
+            .ok_or_else(|| NumberError::NotANumber(trimmed.to_owned()))?;
         if parsed.is_valid() || (force && is_possible(&parsed)) {
             Ok(number)
         } else if force {
@@ -267,6 +273,13 @@ mod tests {
     fn a_short_code_is_not_a_number_even_with_force() {
         assert!(PhoneNumber::parse_typed("12345", gb(), false).is_err());
         assert!(PhoneNumber::parse_typed("123", gb(), true).is_err());
+    }
+
+    #[test]
+    fn a_number_that_would_not_read_back_as_itself_is_refused_even_with_force() {
+        let de: Region = "DE".parse().unwrap();
+        assert!(matches!(PhoneNumber::parse_typed("00021 79", de, true), Err(NumberError::NotANumber(_))));
+        assert_eq!(PhoneNumber::parse_typed("030 901820", de, false).unwrap().as_str(), "+4930901820");
     }
 
     #[test]

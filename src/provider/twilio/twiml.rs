@@ -209,8 +209,10 @@ fn document(verbs: String) -> Result<String, RenderError> {
 /// `inner` is markup already escaped; attribute values are escaped here.
 fn element(name: &str, attributes: &[(&str, &str)], inner: Option<&str>) -> String {
     let mut out = format!("<{name}");
-    for (key, value) in attributes.iter().filter(|(_, value)| !value.is_empty()) {
-        out.push_str(&format!(" {key}=\"{}\"", text(value)));
+    // Judged after cleaning: a value of nothing but control characters is no value either.
+    for (key, value) in attributes.iter().map(|(key, value)| (key, text(value))).filter(|(_, value)| !value.is_empty())
+    {
+        out.push_str(&format!(" {key}=\"{value}\""));
     }
     match inner {
         Some(inner) => out.push_str(&format!(">{inner}</{name}>")),
@@ -244,5 +246,6 @@ mod tests {
     #[test]
     fn empty_attributes_are_left_out() {
         assert_eq!(element("Say", &[("voice", "")], Some("hi")), "<Say>hi</Say>");
+        assert_eq!(element("Say", &[("voice", "\0\u{7}")], Some("hi")), "<Say>hi</Say>");
     }
 }

@@ -1,0 +1,29 @@
+//! Numbers as people type them and as providers send them: every input is taken as E.164 or
+//! refused, never a panic, and a number taken reads back as itself.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use saidno::domain::{CallerId, PhoneNumber, Region};
+
+const REGIONS: [&str; 9] = ["GB", "US", "FR", "DE", "IN", "AU", "NG", "JP", "BR"];
+
+fuzz_target!(|input: &str| {
+    for code in REGIONS {
+        let region: Region = code.parse().expect("a known region");
+        for force in [false, true] {
+            let Ok(number) = PhoneNumber::parse_typed(input, region, force) else { continue };
+            assert_eq!(PhoneNumber::from_e164(number.as_str()).as_ref(), Some(&number), "{input:?} in {code}");
+            let again = PhoneNumber::parse_typed(number.as_str(), region, force);
+            assert_eq!(again.as_ref(), Ok(&number), "{input:?} in {code} does not read back");
+            let _ = number.national();
+        }
+        if let Ok(prefix) = region.range_prefix(input) {
+            let digits = &prefix[1..];
+            assert!(prefix.starts_with('+') && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()));
+        }
+    }
+    if let Some(number) = PhoneNumber::from_e164(input) {
+        assert_eq!(number.as_str(), input);
+    }
+    let _ = CallerId::from_provider(input).to_string();
+});
