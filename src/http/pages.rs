@@ -326,6 +326,7 @@ pub struct CompanyRow {
     follow_ups: u32,
     first_attempt: String,
     last_attempt: String,
+    flagged: bool,
 }
 
 impl CompanyRow {
@@ -340,6 +341,7 @@ impl CompanyRow {
             follow_ups: company.follow_ups.count,
             first_attempt: when(company.follow_ups.first_at),
             last_attempt: when(company.follow_ups.last_at),
+            flagged: company.flagged_for_complaint,
         }
     }
 }

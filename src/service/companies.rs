@@ -21,6 +21,9 @@ pub struct CompanySummary {
     pub declined_at: Timestamp,
     pub declined_by: Option<String>,
     pub follow_ups: FollowUps,
+    /// It has called as often as the escalation ladder's flagging step: a case for a complaint.
+    #[serde(default)]
+    pub flagged_for_complaint: bool,
 }
 
 /// A company's page: its declines, then every call from it since it was first told no.
@@ -41,6 +44,11 @@ pub struct Attempt {
 }
 
 impl Service {
+    /// Whether the calls since the no reached a ladder step that flags the company for a complaint.
+    fn flagged(&self, follow_ups: &FollowUps) -> bool {
+        self.settings.policy.escalation.steps.iter().any(|step| step.flag && step.from_call <= follow_ups.count)
+    }
+
     /// Every declined party, the most recently active first.
     pub fn companies(&self) -> Result<Vec<CompanySummary>, ServiceError> {
         let mut declines = self.store.declines()?;
@@ -56,9 +64,13 @@ impl Service {
                     declined_at: decline.declined_at,
                     declined_by: decline.declined_by.clone(),
                     follow_ups: self.store.follow_ups(&party)?,
+                    flagged_for_complaint: false,
                     key: party,
                 }),
             }
+        }
+        for company in &mut companies {
+            company.flagged_for_complaint = self.flagged(&company.follow_ups);
         }
         companies.sort_by(|a, b| {
             (b.follow_ups.last_at, b.declined_at).cmp(&(a.follow_ups.last_at, a.declined_at)).then(a.name.cmp(&b.name))
@@ -87,7 +99,9 @@ impl Service {
             declined_at: first.declined_at,
             declined_by: first.declined_by.clone(),
             follow_ups: self.store.follow_ups(key)?,
+            flagged_for_complaint: false,
         };
+        let company = CompanySummary { flagged_for_complaint: self.flagged(&company.follow_ups), ..company };
         // Refusals name their party; calls from its numbers after their decline count too (say,
         // one that an allow let through), so both indexes are read and merged.
         let by_party = CallQuery { party: Some(key.to_owned()), since: Some(first.declined_at), ..Default::default() };

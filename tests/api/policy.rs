@@ -223,6 +223,27 @@ async fn the_ladder_turns_repeat_calls_into_silent_rejects_and_flags_the_company
     assert_eq!(calls[1]["flagged"], false);
     let reason = calls[0]["reason"].as_str().unwrap();
     assert!(reason.contains("5th call since; escalated to silent reject; flagged for a complaint"), "{reason}");
+
+    let (_, companies) = app.api(Method::GET, "/companies", None).await;
+    assert_eq!(companies[0]["flagged_for_complaint"], true, "{companies}");
+    let browser = app.signed_in().await;
+    let page = browser.get("/companies/company%3Aeverest%20windows").await;
+    assert!(page.text_of("#flagged").contains("Flagged for a complaint"), "{}", page.text);
+    assert!(browser.get("/companies").await.text_of("#companies").contains("flagged"));
+}
+
+#[tokio::test]
+async fn a_company_below_the_flagging_step_is_not_flagged() {
+    let app = spawn_app_with(|s| s.policy.escalation.steps = vec![Step { from_call: 3, mode: None, flag: true }]).await;
+    app.decline(json!({"number": PUSHY, "company": "Everest Windows"})).await;
+    for n in 1..=2 {
+        app.call(&format!("CA{n}"), PUSHY).await;
+        app.calls().await;
+    }
+    let (_, companies) = app.api(Method::GET, "/companies", None).await;
+    assert_eq!(companies[0]["flagged_for_complaint"], false, "{companies}");
+    let page = app.signed_in().await.get("/companies/company%3Aeverest%20windows").await;
+    assert!(page.texts("#flagged").is_empty());
 }
 
 #[tokio::test]

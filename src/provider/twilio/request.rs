@@ -21,8 +21,8 @@ pub fn incoming_call(params: &Params) -> Result<IncomingCall, RequestError> {
         call_sid: call_sid(params)?,
         from: CallerId::from_provider(bounded(params, "From")?.ok_or(RequestError::Missing("From"))?),
         to: bounded(params, "To")?.unwrap_or_default().to_owned(),
-        caller_name: optional_text(params, "CallerName")?,
-        verstat: optional_text(params, "StirVerstat")?,
+        caller_name: extra(params, "CallerName"),
+        verstat: extra(params, "StirVerstat"),
     })
 }
 
@@ -65,6 +65,15 @@ fn bounded<'p>(params: &'p Params, name: &'static str) -> Result<Option<&'p str>
         Some(value) if value.chars().count() > MAX_TEXT => Err(RequestError::Invalid(name)),
         value => Ok(value),
     }
+}
+
+/// Facts about the caller that a call can do without: one that is implausibly long is dropped,
+/// not held against the call, which must still be answered.
+fn extra(params: &Params, name: &'static str) -> Option<String> {
+    optional_text(params, name)
+        .inspect_err(|_| tracing::warn!(parameter = name, "an over-long parameter was left out"))
+        .ok()
+        .flatten()
 }
 
 fn optional_text(params: &Params, name: &'static str) -> Result<Option<String>, RequestError> {
