@@ -103,20 +103,10 @@ pub fn check_pattern(pattern: &str) -> Result<Regex, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{CallerId, Channel};
+    use crate::domain::CallerId;
 
     fn rule(target: Target) -> Decline {
-        Decline {
-            target,
-            company: None,
-            note: None,
-            declined_at: jiff::Timestamp::UNIX_EPOCH,
-            declined_by: None,
-            channel: Channel::CommandLine,
-            mode: None,
-            not_before: None,
-            escape_hatch: None,
-        }
+        Decline::new(target, jiff::Timestamp::UNIX_EPOCH)
     }
 
     fn call(from: &str, caller_name: Option<&str>) -> IncomingCall {

@@ -118,20 +118,11 @@ fn fill(template: &str, values: &[(&str, &str)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Channel, PhoneNumber, Target};
+    use crate::domain::{PhoneNumber, Target};
 
     fn decline(company: Option<&str>) -> Decline {
-        Decline {
-            target: Target::Number(PhoneNumber::from_e164("+442079460123").unwrap()),
-            company: company.map(str::to_owned),
-            note: None,
-            declined_at: "2026-11-03T10:00:00Z".parse().unwrap(),
-            declined_by: None,
-            channel: Channel::Web,
-            mode: None,
-            not_before: None,
-            escape_hatch: None,
-        }
+        let number = Target::Number(PhoneNumber::from_e164("+442079460123").unwrap());
+        Decline { company: company.map(str::to_owned), ..Decline::new(number, "2026-11-03T10:00:00Z".parse().unwrap()) }
     }
 
     #[test]

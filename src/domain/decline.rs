@@ -117,6 +117,22 @@ pub fn party_key(company: Option<&str>, number: &str) -> String {
 }
 
 impl Decline {
+    /// A plain no to `target`, said at `declined_at`: no company or note, over the command line,
+    /// refused in the configured way, for good.
+    pub fn new(target: Target, declined_at: Timestamp) -> Self {
+        Self {
+            target,
+            company: None,
+            note: None,
+            declined_at,
+            declined_by: None,
+            channel: Channel::CommandLine,
+            mode: None,
+            not_before: None,
+            escape_hatch: None,
+        }
+    }
+
     /// Who follow-ups count toward: the company, else the number, range or pattern itself.
     pub fn party(&self) -> String {
         party_key(self.company.as_deref(), &self.target.to_string())
@@ -195,17 +211,7 @@ mod tests {
     use super::*;
 
     fn decline(target: Target) -> Decline {
-        Decline {
-            target,
-            company: None,
-            note: None,
-            declined_at: Timestamp::UNIX_EPOCH,
-            declined_by: None,
-            channel: Channel::Web,
-            mode: None,
-            not_before: None,
-            escape_hatch: None,
-        }
+        Decline::new(target, Timestamp::UNIX_EPOCH)
     }
 
     #[test]

@@ -2,7 +2,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::config::Step;
-use crate::domain::{Channel, DecisionKind, PhoneNumber};
+use crate::domain::{DecisionKind, PhoneNumber};
 
 const CALLER: &str = "+442079460123";
 /// A Tuesday afternoon.
@@ -34,15 +34,9 @@ fn call_from(from: &str) -> IncomingCall {
 
 fn decline_of(target: Target, company: &str) -> Decline {
     Decline {
-        target,
         company: Some(company.into()),
-        note: None,
-        declined_at: at("2026-11-03T10:00:00Z"),
         declined_by: Some("Sam".into()),
-        channel: Channel::CommandLine,
-        mode: None,
-        not_before: None,
-        escape_hatch: None,
+        ..Decline::new(target, at("2026-11-03T10:00:00Z"))
     }
 }
 

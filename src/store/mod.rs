@@ -100,7 +100,7 @@ mod contract {
     //! One set of behaviours every store must show, run against each implementation.
 
     use super::*;
-    use crate::domain::{Channel, DecisionKind};
+    use crate::domain::DecisionKind;
 
     fn number(text: &str) -> PhoneNumber {
         PhoneNumber::from_e164(text).unwrap()
@@ -108,15 +108,8 @@ mod contract {
 
     fn decline(text: &str, company: &str) -> Decline {
         Decline {
-            target: Target::Number(number(text)),
             company: Some(company.into()),
-            note: None,
-            declined_at: "2026-11-03T10:00:00Z".parse().unwrap(),
-            declined_by: None,
-            channel: Channel::CommandLine,
-            mode: None,
-            not_before: None,
-            escape_hatch: None,
+            ..Decline::new(Target::Number(number(text)), "2026-11-03T10:00:00Z".parse().unwrap())
         }
     }
 

@@ -572,20 +572,10 @@ impl Store for SledStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Channel, DecisionKind};
+    use crate::domain::DecisionKind;
 
     fn decline(number: &str) -> Decline {
-        Decline {
-            target: Target::Number(PhoneNumber::from_e164(number).unwrap()),
-            company: None,
-            note: None,
-            declined_at: jiff::Timestamp::UNIX_EPOCH,
-            declined_by: None,
-            channel: Channel::Web,
-            mode: None,
-            not_before: None,
-            escape_hatch: None,
-        }
+        Decline::new(Target::Number(PhoneNumber::from_e164(number).unwrap()), jiff::Timestamp::UNIX_EPOCH)
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use jiff::{SignedDuration, Timestamp};
 use reqwest::Method;
 use saidno::config::{CallerPolicy, Step};
-use saidno::domain::{Channel, Decline, PhoneNumber, RefusalMode, Target};
+use saidno::domain::{Decline, PhoneNumber, RefusalMode, Target};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -146,16 +146,11 @@ async fn a_not_before_decline_has_its_own_words_and_lapses_on_its_own() {
     let twiml = app.call("CA1", PUSHY).await;
     assert!(twiml.text_of("Say")[0].contains("not to call this number before 1 March 2027"), "{}", twiml.xml);
 
+    let number = Target::Number(PhoneNumber::from_e164("+442079460124").unwrap());
     let lapsed = Decline {
-        target: Target::Number(PhoneNumber::from_e164("+442079460124").unwrap()),
         company: Some("Old Ltd".into()),
-        note: None,
-        declined_at: "2026-01-01T00:00:00Z".parse().unwrap(),
-        declined_by: None,
-        channel: Channel::Web,
-        mode: None,
         not_before: Some("2026-06-01T00:00:00Z".parse().unwrap()),
-        escape_hatch: None,
+        ..Decline::new(number, "2026-01-01T00:00:00Z".parse().unwrap())
     };
     store.save_decline(&lapsed).unwrap();
     assert_eq!(app.call("CA2", "+442079460124").await.verbs(), ["Dial"]);
