@@ -39,12 +39,12 @@ TOML
 python3 - "$work/declines.csv" <<'PY'
 import sys
 with open(sys.argv[1], "w") as f:
-    f.write("number,company\n")
+    f.write("number,company,declined_at\n")
     for n in range(1000):
-        f.write(f"+44207946{n:04d},Company {n % 50}\n")
+        f.write(f"+44207946{n:04d},Company {n % 50},2026-11-03T10:00:00Z\n")
 PY
 if "$saidno" --config "$work/saidno.toml" import --help >/dev/null 2>&1; then
-  "$saidno" --config "$work/saidno.toml" import "$work/declines.csv" >/dev/null
+  "$saidno" --config "$work/saidno.toml" import declines "$work/declines.csv" >/dev/null
 else
   for n in $(seq 0 99); do "$saidno" --config "$work/saidno.toml" decline add "+44207946$(printf %04d "$n")" --force >/dev/null; done
 fi
