@@ -26,13 +26,8 @@ fn call(i: usize, start: Timestamp) -> CallRecord {
         reason: if refused { "refused: declined".into() } else { "forwarded: no decline on record".into() },
         company: refused.then(|| format!("Company {}", i % 200)),
         party: refused.then(|| format!("company:company {}", i % 200)),
-        flagged: false,
-        used_single_allow: false,
-        caller_name: None,
         verstat: Some("TN-Validation-Passed-A".into()),
-        outcome: None,
-        follow_up: None,
-        heard: None,
+        ..Default::default()
     }
 }
 

@@ -17,7 +17,7 @@ pub struct IncomingCall {
 }
 
 /// One call in the log: what came in, what saidno decided and why, and how the forward went.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CallRecord {
     pub call_sid: String,
     /// E.164, `withheld`, or what the provider sent when it is not a number.

@@ -46,9 +46,10 @@ pub struct Decision {
 }
 
 /// The decision's kind as the log and the API name it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DecisionKind {
+    #[default]
     Forward,
     Decline,
     Screen,

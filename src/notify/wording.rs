@@ -63,14 +63,7 @@ mod tests {
             decision,
             reason: String::new(),
             company: company.map(str::to_owned),
-            caller_name: None,
-            verstat: None,
-            outcome: None,
-            follow_up: None,
-            party: None,
-            flagged: false,
-            used_single_allow: false,
-            heard: None,
+            ..Default::default()
         };
         let calls = [
             call("+442079460123", Some("Everest Windows"), DecisionKind::Decline),

@@ -122,14 +122,7 @@ mod contract {
             decision,
             reason: "because".into(),
             company: None,
-            caller_name: None,
-            verstat: None,
-            outcome: None,
-            follow_up: None,
-            party: None,
-            flagged: false,
-            used_single_allow: false,
-            heard: None,
+            ..Default::default()
         }
     }
 

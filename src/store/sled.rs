@@ -618,14 +618,8 @@ mod tests {
                 decision: DecisionKind::Decline,
                 reason: "refused".into(),
                 company: Some("Everest".into()),
-                caller_name: None,
-                verstat: None,
-                outcome: None,
-                follow_up: None,
                 party: Some("company:everest".into()),
-                flagged: false,
-                used_single_allow: false,
-                heard: None,
+                ..Default::default()
             };
             store.append_calls(std::slice::from_ref(&refused)).unwrap();
             refused.call_sid = "CA2".into();

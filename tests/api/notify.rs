@@ -167,14 +167,7 @@ async fn the_daily_digest_sums_up_the_days_refusals_in_one_text() {
         decision: DecisionKind::Decline,
         reason: "refused".into(),
         company: company.map(str::to_owned),
-        caller_name: None,
-        verstat: None,
-        outcome: None,
-        follow_up: None,
-        party: None,
-        flagged: false,
-        used_single_allow: false,
-        heard: None,
+        ..Default::default()
     };
     store
         .append_calls(&[
