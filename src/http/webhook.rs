@@ -159,7 +159,8 @@ fn answer(state: &AppState, call: &IncomingCall, now: Timestamp) -> Result<(Stri
             called: call.to.clone(),
         });
     }
-    tracing::info!(
+    // At debug: every call is in the call log already, and a line per call costs a busy line dearly.
+    tracing::debug!(
         call_sid = %call.call_sid, from = %call.from, decision = %decision.kind(), reason = %decision.reason,
         "call answered"
     );
