@@ -2,15 +2,20 @@
 //!
 //! Key layout (the time-ordered keys sort by time, then by a counter for calls in the same microsecond):
 //! `decline:<e164>` and `allow:<e164>` hold the records; `rule:<kind>:<text>` holds a decline of
-//! a range or pattern; `call:<time><id>` holds one call;
-//! `call-sid:<sid>` points at that call's key; `refused:<time><id>` marks a refused call, so the
-//! list of refusals is read without walking past forwarded calls; `screened:` and `closed:` do the
-//! same for the other rare decisions (forwarded calls, the common case, are read along `call:`), and `by-from:<number>\0<time><id>` and
-//! `by-party:<party>\0<time><id>` for one caller's calls and one declined party's calls, so every
-//! filtered page is read along its own index. `tally:<hour>` counts calls per hour for the
-//! dashboard. `company:<key>` keeps a company's name as first written; `follow-ups:<party>` counts
-//! a declined party's calls since the decline; `secret:password` holds the web page's password hash;
-//! `text-session:<e164>` keeps what an owner's texts left behind.
+//! a range or pattern; `call:<time><id>` holds one call. `refused:<time><id>` marks a refused call,
+//! so the list of refusals is read without walking past forwarded calls; `screened:` and `closed:`
+//! do the same for the other rare decisions (forwarded calls, most calls, are read along `call:`),
+//! and `by-from:<number>\0<time><id>` and `by-party:<party>\0<time><id>` index one caller's calls
+//! and one declined party's calls, so every filtered page is read along its own index.
+//! `tally:<hour>` counts calls per hour for the dashboard. `company:<key>` keeps a company's name
+//! as first written; `follow-ups:<party>` counts a declined party's calls since the decline;
+//! `secret:password` holds the web page's password hash; `text-session:<e164>` keeps what an
+//! owner's texts left behind.
+//!
+//! Every key written is a page of sled's kept in memory and work for each call under load, so a
+//! call's provider id has no key: the outcome reported after a call finds the call through a map
+//! of recent calls, or else by looking back along `call:` (databases written before had
+//! `call-sid:<sid>`, still read).
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -60,6 +65,31 @@ pub struct SledStore {
     marker: PathBuf,
     /// Writes share it; a backup takes it alone, so the copy is of one moment.
     writes: RwLock<()>,
+    /// Where the most recent calls are, by the provider's id, for the outcomes reported after them.
+    recent: Mutex<RecentCalls>,
+}
+
+/// The positions of the last `RECENT_CALLS` calls logged, by call id.
+#[derive(Default)]
+struct RecentCalls {
+    positions: HashMap<String, [u8; 16]>,
+    order: std::collections::VecDeque<String>,
+}
+
+/// Outcomes come within minutes of their call; this covers days of a busy line for a few megabytes.
+const RECENT_CALLS: usize = 100_000;
+
+impl RecentCalls {
+    fn remember(&mut self, call_sid: &str, position: [u8; 16]) {
+        if self.positions.insert(call_sid.to_owned(), position).is_none() {
+            self.order.push_back(call_sid.to_owned());
+        }
+        while self.order.len() > RECENT_CALLS {
+            if let Some(oldest) = self.order.pop_front() {
+                self.positions.remove(&oldest);
+            }
+        }
+    }
 }
 
 impl SledStore {
@@ -91,7 +121,13 @@ impl SledStore {
                 path.display()
             )));
         }
-        let store = Self { db, generation: Mutex::new(stored), marker, writes: RwLock::new(()) };
+        let store = Self {
+            db,
+            generation: Mutex::new(stored),
+            marker,
+            writes: RwLock::new(()),
+            recent: Mutex::new(RecentCalls::default()),
+        };
         store.index_old_calls()?;
         Ok(store)
     }
@@ -277,6 +313,30 @@ impl SledStore {
         self.db.scan_prefix(prefix).values().map(|value| decode(&value.map_err(backend)?)).collect()
     }
 
+    /// Where the call with this provider id is in the log: a recent call from memory, an older
+    /// one from the key databases written before kept, else by looking back along the log.
+    fn position_of(&self, call_sid: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let remembered =
+            self.recent.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).positions.get(call_sid).copied();
+        if let Some(position) = remembered {
+            return Ok(Some(position.to_vec()));
+        }
+        if let Some(position) = self.db.get(key(CALL_SID, call_sid.as_bytes())).map_err(backend)? {
+            return Ok(Some(position.to_vec()));
+        }
+        // After a restart: the call is one of the last made. Its id is in its record's text.
+        let quoted = format!("\"{call_sid}\"");
+        for entry in self.db.scan_prefix(CALL).rev().take(SCAN_BUDGET) {
+            let (entry_key, value) = entry.map_err(backend)?;
+            if value.windows(quoted.len()).any(|window| window == quoted.as_bytes())
+                && decode::<CallRecord>(&value)?.call_sid == call_sid
+            {
+                return Ok(Some(entry_key[CALL.len()..].to_vec()));
+            }
+        }
+        Ok(None)
+    }
+
     fn call_key(&self, call: &CallRecord) -> Result<[u8; 16], StoreError> {
         Ok(Cursor::new(call.at, self.db.generate_id().map_err(backend)?).0)
     }
@@ -451,6 +511,7 @@ impl Store for SledStore {
         // a crash half-way with nothing worse than a call missing from an index or a count.
         let _writing = self.writes.read().unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut writes: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(calls.len() * 5);
+        let mut positions = Vec::with_capacity(calls.len());
         // Counters touched by this batch, so that two refusals in one batch both count.
         let mut counted: HashMap<String, FollowUps> = HashMap::new();
         let mut tallies: HashMap<u64, HourTally> = HashMap::new();
@@ -476,7 +537,7 @@ impl Store for SledStore {
             }
             let call_key = self.call_key(&call)?;
             writes.push((key(CALL, &call_key), encode(&call)?));
-            writes.push((key(CALL_SID, call.call_sid.as_bytes()), call_key.to_vec()));
+            positions.push((call.call_sid.clone(), call_key));
             writes.extend(index_keys(&call_key, &call).into_iter().map(|index_key| (index_key, Vec::new())));
             tally(&mut tallies, &call);
         }
@@ -489,14 +550,18 @@ impl Store for SledStore {
         for (write_key, value) in writes {
             self.db.insert(write_key, value).map_err(backend)?;
         }
+        let mut recent = self.recent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for (call_sid, position) in positions {
+            recent.remember(&call_sid, position);
+        }
         Ok(())
     }
 
     fn attach_outcome(&self, call_sid: &str, outcome: ForwardOutcome) -> Result<bool, StoreError> {
-        let Some(call_key) = self.db.get(key(CALL_SID, call_sid.as_bytes())).map_err(backend)? else {
+        let Some(position) = self.position_of(call_sid)? else {
             return Ok(false);
         };
-        let call_key = key(CALL, &call_key);
+        let call_key = key(CALL, &position);
         let Some(mut call) = self.get::<CallRecord>(&call_key)? else {
             return Ok(false);
         };
@@ -672,5 +737,33 @@ mod tests {
         assert_eq!(sids(CallQuery { decision: Some(DecisionKind::Forward), ..Default::default() }), ["CA2"]);
         let day = store.call_tallies("2026-11-01T00:00:00Z".parse().unwrap(), "2026-11-02T00:00:00Z".parse().unwrap());
         assert_eq!(day.unwrap().iter().map(|t| t.forwarded + t.refused).sum::<u64>(), 2);
+    }
+
+    #[test]
+    fn an_outcome_reported_after_a_restart_still_finds_its_call() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let call = |sid: &str| CallRecord {
+            call_sid: sid.into(),
+            from: "+442079460123".into(),
+            to: "+442079460000".into(),
+            at: "2026-11-01T10:00:00Z".parse().unwrap(),
+            reason: "forwarded".into(),
+            ..Default::default()
+        };
+        {
+            let store = SledStore::open(&path, 8).unwrap();
+            store.append_calls(&[call("CA1"), call("CA2"), call("CA3")]).unwrap();
+            store.flush().unwrap();
+        }
+        let store = SledStore::open(&path, 8).unwrap();
+        let answered = ForwardOutcome { status: Some("answered".into()), ..Default::default() };
+        assert!(store.attach_outcome("CA2", answered).unwrap());
+        assert!(!store.attach_outcome("CA4", ForwardOutcome::default()).unwrap());
+        let calls = store.call_page(&CallQuery { limit: 10, ..Default::default() }).unwrap().calls;
+        let outcome = |sid: &str| calls.iter().find(|c| c.call_sid == sid).unwrap().outcome.clone();
+        assert_eq!(outcome("CA2").and_then(|o| o.status).as_deref(), Some("answered"));
+        assert_eq!(outcome("CA1"), None);
+        assert_eq!(outcome("CA3"), None);
     }
 }

@@ -1,5 +1,7 @@
 //! TwiML: a decision rendered as the markup Twilio acts on. Every value is escaped.
 
+use std::borrow::Cow;
+
 use crate::config::{ClosedAction, Settings};
 use crate::domain::{Action, CallerId, Decision, Ground, IncomingCall, Refusal, RefusalMode};
 use crate::speech::{refusal_message, with_business};
@@ -206,26 +208,41 @@ fn document(verbs: String) -> Result<String, RenderError> {
     if xml.len() > MAX_BYTES { Err(RenderError::TooLarge(xml.len())) } else { Ok(xml) }
 }
 
-/// `inner` is markup already escaped; attribute values are escaped here.
+/// `inner` is markup already escaped; attribute values are escaped here. Written into one string:
+/// every answer to a call is built from these.
 fn element(name: &str, attributes: &[(&str, &str)], inner: Option<&str>) -> String {
-    let mut out = format!("<{name}");
-    // Judged after cleaning: a value of nothing but control characters is no value either.
-    for (key, value) in attributes.iter().map(|(key, value)| (key, text(value))).filter(|(_, value)| !value.is_empty())
-    {
-        out.push_str(&format!(" {key}=\"{value}\""));
+    let mut out = String::with_capacity(64 + inner.map_or(0, str::len));
+    out.push('<');
+    out.push_str(name);
+    for (key, value) in attributes {
+        let value = text(value);
+        // Judged after cleaning: a value of nothing but control characters is no value either.
+        if value.is_empty() {
+            continue;
+        }
+        for part in [" ", key, "=\"", &value, "\""] {
+            out.push_str(part);
+        }
     }
     match inner {
-        Some(inner) => out.push_str(&format!(">{inner}</{name}>")),
+        Some(inner) => {
+            for part in [">", inner, "</", name, ">"] {
+                out.push_str(part);
+            }
+        }
         None => out.push_str("/>"),
     }
     out
 }
 
 /// Escapes markup and drops the characters XML 1.0 cannot carry at all (NUL and most controls).
-fn text(value: &str) -> String {
+fn text(value: &str) -> Cow<'_, str> {
     let allowed = |c: &char| matches!(*c, '\t' | '\n' | '\r') || (*c >= ' ' && !matches!(*c, '\u{FFFE}' | '\u{FFFF}'));
+    if value.chars().all(|c| allowed(&c)) {
+        return quick_xml::escape::escape(value);
+    }
     let clean: String = value.chars().filter(allowed).collect();
-    quick_xml::escape::escape(clean.as_str()).into_owned()
+    Cow::Owned(quick_xml::escape::escape(clean.as_str()).into_owned())
 }
 
 #[cfg(test)]
