@@ -19,6 +19,10 @@ use saidno::policy;
 use saidno::service::Service;
 use saidno::store::{SledStore, Store};
 
+// The server's allocator, so that the figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const RANGES: usize = 900;
 const PATTERNS: usize = 100;
 const ALLOWS: usize = 100_000;
