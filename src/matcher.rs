@@ -79,7 +79,9 @@ impl Compiled {
     }
 
     fn matching<'a>(&'a self, text: &str) -> impl Iterator<Item = Decline> + 'a {
-        self.set.matches(text).into_iter().map(|index| self.declines[index].clone())
+        // Most callers match no pattern, and telling so is cheaper than listing every match.
+        let matches = if self.set.is_match(text) { Some(self.set.matches(text)) } else { None };
+        matches.into_iter().flatten().map(|index| self.declines[index].clone())
     }
 }
 

@@ -57,12 +57,19 @@ impl PhoneNumber {
         let e164 = parsed.format().mode(Mode::E164).to_string();
         let number = Self::from_e164(&e164).ok_or_else(|| NumberError::NotANumber(trimmed.to_owned()))?;
         // What is kept must read back as itself. A trunk zero the parser left after the country
-        // code ("00021 79" in DE gives +4902179) makes a number no caller can ever have.
-        let parsed = phonenumber::parse(None, &e164)
-            .ok()
-            .filter(|reread| reread.format().mode(Mode::E164).to_string() == e164)
-            .ok_or_else(|| NumberError::NotANumber(trimmed.to_owned()))?;
-        if parsed.is_valid() || (force && is_possible(&parsed)) {
+        // code ("00021 79" in DE gives +4902179) makes a number no caller can ever have. Text
+        // typed in E.164 already was read exactly as it would be read back.
+        let parsed = if trimmed == e164 {
+            parsed
+        } else {
+            phonenumber::parse(None, &e164)
+                .ok()
+                .filter(|reread| reread.format().mode(Mode::E164).to_string() == e164)
+                .ok_or_else(|| NumberError::NotANumber(trimmed.to_owned()))?
+        };
+        // With force a possible number is enough, and telling that takes no pattern matching;
+        // validity (matching the numbering plan's patterns) is the costly test.
+        if (force && is_possible(&parsed)) || parsed.is_valid() {
             Ok(number)
         } else if force {
             Err(NumberError::NotANumber(trimmed.to_owned()))

@@ -2,7 +2,7 @@
 //!
 //! An import is checked whole before anything is saved: a file with a bad row is refused with every
 //! bad row named, unless the owner asks for the good rows alone; either way the rows taken are
-//! saved in one batch, so a file is never half imported.
+//! saved in one batch (in batches of `IMPORT_BATCH`, each whole, for a larger file).
 
 use std::collections::HashMap;
 
@@ -13,6 +13,10 @@ use super::{MAX_COMPANY, MAX_NAME, MAX_NOTE, NewDecline, Service, ServiceError};
 use crate::domain::text::tidy;
 use crate::domain::{CallRecord, Channel, Decline, RefusalMode, Target, company_key};
 use crate::store::CallQuery;
+
+/// The most declines written in one batch: a file of up to this many rows is saved whole in one
+/// batch; a larger one in several, each whole, after every row was checked.
+pub const IMPORT_BATCH: usize = 20_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -89,6 +93,7 @@ impl Service {
             Format::Csv => csv_rows(text)?,
             Format::Json => json_rows(text)?,
         };
+        let now = Timestamp::now();
         let mut declines = Vec::new();
         let mut problems = Vec::new();
         let mut seen: HashMap<Target, usize> = HashMap::new();
@@ -99,7 +104,7 @@ impl Service {
                 field: field.map(str::to_owned),
                 message,
             };
-            match self.decline_of(row) {
+            match self.decline_of(row, now) {
                 Ok(decline) => match seen.insert(decline.target.clone(), record) {
                     Some(first) => problems.push(problem(
                         Some("number"),
@@ -113,15 +118,32 @@ impl Service {
         if !problems.is_empty() && !good_rows_only {
             return Err(ServiceError::Rejected(problems));
         }
-        // Rows of a company already on record join it under its first-written name.
+        // Rows of a company already on record join it under its first-written name; each
+        // company is looked up once, however many rows name it.
+        let mut known: HashMap<String, Option<String>> = HashMap::new();
         for decline in &mut declines {
-            if let Some(company) = &decline.company
-                && let Some(known) = self.store.company_name(&company_key(company))?
-            {
-                decline.company = Some(known);
+            if let Some(company) = &decline.company {
+                let key = company_key(company);
+                let name = match known.get(&key) {
+                    Some(name) => name.clone(),
+                    None => {
+                        let name = self.store.company_name(&key)?;
+                        known.insert(key, name.clone());
+                        name
+                    }
+                };
+                if let Some(name) = name {
+                    decline.company = Some(name);
+                }
             }
         }
-        self.store.save_declines(&declines)?;
+        // sled holds every version of every page a batch touches until the batch ends, so one
+        // batch of a million rows takes gigabytes: a large file goes in batches. In key order,
+        // each batch fills neighbouring pages instead of reading pages from all over the disk.
+        declines.sort_by_cached_key(|decline| decline.target.key());
+        for batch in declines.chunks(IMPORT_BATCH) {
+            self.store.save_declines(batch)?;
+        }
         if declines.iter().any(|decline| decline.target.number().is_none()) {
             self.reload_rules()?;
         }
@@ -143,7 +165,7 @@ impl Service {
         csv_text(rows.into_iter())
     }
 
-    fn decline_of(&self, row: DeclineRow) -> Result<Decline, (&'static str, String)> {
+    fn decline_of(&self, row: DeclineRow, now: Timestamp) -> Result<Decline, (&'static str, String)> {
         let text = |field: &'static str, value: &str, max: usize| {
             tidy(field, Some(value), max).map_err(|e| (field, e.to_string()))
         };
@@ -172,11 +194,13 @@ impl Service {
             "false" => Some(false),
             other => return Err(("escape_hatch", format!("{other:?} is not true, false or empty"))),
         };
-        let declined_at = row
-            .declined_at
-            .trim()
-            .parse::<Timestamp>()
-            .map_err(|e| ("declined_at", format!("{:?} is not a time (RFC 3339): {e}", row.declined_at)))?;
+        // Published lists of numbers have no dates: a row without one was declined now.
+        let declined_at = match row.declined_at.trim() {
+            "" => now,
+            text => text
+                .parse::<Timestamp>()
+                .map_err(|e| ("declined_at", format!("{:?} is not a time (RFC 3339): {e}", row.declined_at)))?,
+        };
         let channel = match row.channel.trim() {
             "" => Channel::default(),
             name => serde_json::from_value(serde_json::Value::String(name.to_owned()))
@@ -398,5 +422,38 @@ impl EvidenceRow {
             channel: String::new(),
             note: String::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::config::Settings;
+    use crate::store::MemoryStore;
+
+    #[test]
+    fn a_file_larger_than_one_batch_is_imported_whole_and_joins_known_companies() {
+        let service = Service::open(Arc::new(MemoryStore::default()), Arc::new(Settings::defaults())).unwrap();
+        let known = NewDecline {
+            number: "+442079460999".into(),
+            company: Some("Everest Windows".into()),
+            ..Default::default()
+        };
+        service.decline(known, Timestamp::UNIX_EPOCH).unwrap();
+        let rows = IMPORT_BATCH + 5;
+        let mut csv = String::from("number,company\n");
+        for i in 0..rows {
+            // Not in key order, so that the batches are sorted before they are written.
+            let n = (i * 7919) % 1_000_000;
+            csv.push_str(&format!("+44113{n:07},{}\n", if i.is_multiple_of(2) { "EVEREST  windows" } else { "" }));
+        }
+        let report = service.import_declines(&csv, Format::Csv, false).unwrap();
+        assert_eq!(report.imported, rows);
+        let declines = service.declines().unwrap();
+        assert_eq!(declines.len(), rows + 1);
+        let everest = declines.iter().filter(|d| d.company.as_deref() == Some("Everest Windows")).count();
+        assert_eq!(everest, rows.div_ceil(2) + 1);
     }
 }

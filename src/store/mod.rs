@@ -49,6 +49,10 @@ pub trait Store: Send + Sync + 'static {
     fn follow_ups(&self, party: &str) -> Result<FollowUps, StoreError>;
 
     fn save_allow(&self, allow: &Allow) -> Result<(), StoreError>;
+    /// Saves many allows at once: all of them are on disk, or none is.
+    fn save_allows(&self, allows: &[Allow]) -> Result<(), StoreError> {
+        allows.iter().try_for_each(|allow| self.save_allow(allow))
+    }
     fn remove_allow(&self, number: &PhoneNumber) -> Result<Option<Allow>, StoreError>;
     fn allows(&self) -> Result<Vec<Allow>, StoreError>;
 
@@ -311,6 +315,9 @@ mod contract {
 
         store.save_declines(&[decline("+442079460123", "Everest"), decline("+442079460124", "Acme")]).unwrap();
         assert_eq!(store.declines().unwrap().len(), 2);
+        let allows = ["+442079460125", "+442079460126"].map(|n| Allow::always(number(n), None, Timestamp::UNIX_EPOCH));
+        store.save_allows(&allows).unwrap();
+        assert_eq!(store.allows().unwrap().len(), 2);
         assert_eq!(store.company_name("acme").unwrap().as_deref(), Some("Acme"));
         assert_eq!(store.password_hash().unwrap(), None);
         store.save_password_hash("$argon2id$example").unwrap();

@@ -20,6 +20,7 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, RwLock};
 
 use serde::Serialize;
@@ -67,6 +68,11 @@ pub struct SledStore {
     writes: RwLock<()>,
     /// Where the most recent calls are, by the provider's id, for the outcomes reported after them.
     recent: Mutex<RecentCalls>,
+    /// The pause switch as stored, read on every call without a look-up. Only `set_paused` writes
+    /// the switch, and it sets this (holding `pausing`, so two switches cannot cross) once the
+    /// change is on disk.
+    paused: AtomicBool,
+    pausing: Mutex<()>,
 }
 
 /// The positions of the last `RECENT_CALLS` calls logged, by call id.
@@ -121,12 +127,15 @@ impl SledStore {
                 path.display()
             )));
         }
+        let paused = db.get(PAUSED).map_err(backend)?.map(|bytes| decode(&bytes)).transpose()?.unwrap_or(false);
         let store = Self {
             db,
             generation: Mutex::new(stored),
             marker,
             writes: RwLock::new(()),
             recent: Mutex::new(RecentCalls::default()),
+            paused: AtomicBool::new(paused),
+            pausing: Mutex::new(()),
         };
         store.index_old_calls()?;
         Ok(store)
@@ -464,15 +473,18 @@ impl Store for SledStore {
         let mut new_companies = HashMap::new();
         for decline in declines {
             if let Some(company) = &decline.company {
-                let company_key = key(COMPANY, company_key(company).as_bytes());
-                if !self.db.contains_key(&company_key).map_err(backend)? {
-                    new_companies.entry(company_key).or_insert(company.clone());
+                // The first row of a company decides whether it is new.
+                if let Entry::Vacant(entry) = new_companies.entry(key(COMPANY, company_key(company).as_bytes())) {
+                    let known = self.db.contains_key(entry.key()).map_err(backend)?;
+                    entry.insert((!known).then(|| company.clone()));
                 }
             }
             batch.insert(decline_key(&decline.target), encode(decline)?);
         }
         for (company_key, company) in new_companies {
-            batch.insert(company_key, encode(&company)?);
+            if let Some(company) = company {
+                batch.insert(company_key, encode(&company)?);
+            }
         }
         self.commit(batch)
     }
@@ -489,6 +501,14 @@ impl Store for SledStore {
         self.put_durably(key(ALLOW, allow.number.as_str().as_bytes()), allow)
     }
 
+    fn save_allows(&self, allows: &[Allow]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for allow in allows {
+            batch.insert(key(ALLOW, allow.number.as_str().as_bytes()), encode(allow)?);
+        }
+        self.commit(batch)
+    }
+
     fn remove_allow(&self, number: &PhoneNumber) -> Result<Option<Allow>, StoreError> {
         self.remove_durably(key(ALLOW, number.as_str().as_bytes()))
     }
@@ -498,11 +518,21 @@ impl Store for SledStore {
     }
 
     fn paused(&self) -> Result<bool, StoreError> {
-        Ok(self.get(PAUSED)?.unwrap_or(false))
+        Ok(self.paused.load(Ordering::Acquire))
     }
 
     fn set_paused(&self, paused: bool) -> Result<(), StoreError> {
-        self.put_durably(PAUSED.to_vec(), &paused)
+        let _alone = self.pausing.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let written = self.put_durably(PAUSED.to_vec(), &paused);
+        // A failed write may or may not have reached the database: keep what it holds now.
+        let now = match &written {
+            Ok(()) => paused,
+            Err(_) => {
+                self.get::<bool>(PAUSED).map_or_else(|_| self.paused.load(Ordering::Acquire), Option::unwrap_or_default)
+            }
+        };
+        self.paused.store(now, Ordering::Release);
+        written
     }
 
     fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError> {
@@ -688,6 +718,21 @@ mod tests {
         std::fs::write(dir.path().join("db.generation"), "7").unwrap();
         let error = SledStore::open(&path, 8).err().expect("refused");
         assert!(matches!(&error, StoreError::Corrupt(message) if message.contains("3 of the 7")), "{error}");
+    }
+
+    #[test]
+    fn the_pause_switch_is_read_back_when_the_database_is_opened_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        {
+            let store = SledStore::open(&path, 8).unwrap();
+            store.set_paused(true).unwrap();
+        }
+        let store = SledStore::open(&path, 8).unwrap();
+        assert!(store.paused().unwrap());
+        store.set_paused(false).unwrap();
+        drop(store);
+        assert!(!SledStore::open(&path, 8).unwrap().paused().unwrap());
     }
 
     #[test]

@@ -223,6 +223,32 @@ fn declines_export_and_import_offline_and_a_bad_file_changes_nothing() {
 }
 
 #[test]
+fn a_published_list_of_bare_numbers_imports_dated_at_the_import() {
+    let saidno = Binary::new("");
+    let file = saidno.dir.path().join("robocallers.csv");
+    std::fs::write(&file, "number\n+442079460123\n020 7946 0124\n").unwrap();
+    let before = jiff::Timestamp::now();
+    assert!(saidno.ok(&["import", "declines", file.to_str().unwrap()]).contains("Imported 2"));
+    let declines = saidno.json(&["decline", "list", "--json"]);
+    let numbers: Vec<&str> = declines.as_array().unwrap().iter().map(|d| d["number"].as_str().unwrap()).collect();
+    assert_eq!(numbers, ["+442079460123", "+442079460124"]);
+    for decline in declines.as_array().unwrap() {
+        let at: jiff::Timestamp = decline["declined_at"].as_str().unwrap().parse().unwrap();
+        assert!(at >= before && at <= jiff::Timestamp::now(), "{decline}");
+    }
+
+    // A bad number in such a list is still named by its line, and nothing is imported.
+    let bad = Binary::new("");
+    let bad_file = bad.dir.path().join("robocallers.csv");
+    std::fs::write(&bad_file, "number\n+442079460123\nnot a number\n").unwrap();
+    let output = bad.run(&["import", "declines", bad_file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("line 3: number:"), "{stderr}");
+    assert_eq!(bad.json(&["decline", "list", "--json"]), Value::Array(vec![]));
+}
+
+#[test]
 fn while_the_server_runs_export_import_evidence_and_the_password_go_through_its_api() {
     let saidno = Binary::new("");
     let set = saidno.with_input(&["admin", "set-password"], "too short\n");
