@@ -2,7 +2,7 @@
 //!
 //! An import is checked whole before anything is saved: a file with a bad row is refused with every
 //! bad row named, unless the owner asks for the good rows alone; either way the rows taken are
-//! saved in one batch (in batches of `IMPORT_BATCH`, each whole, for a larger file).
+//! saved in one batch, so a file is never half imported, whatever stops saidno meanwhile.
 
 use std::collections::HashMap;
 
@@ -13,10 +13,6 @@ use super::{MAX_COMPANY, MAX_NAME, MAX_NOTE, NewDecline, Service, ServiceError};
 use crate::domain::text::tidy;
 use crate::domain::{CallRecord, Channel, Decline, RefusalMode, Target, company_key};
 use crate::store::CallQuery;
-
-/// The most declines written in one batch: a file of up to this many rows is saved whole in one
-/// batch; a larger one in several, each whole, after every row was checked.
-pub const IMPORT_BATCH: usize = 20_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -137,13 +133,11 @@ impl Service {
                 }
             }
         }
-        // sled holds every version of every page a batch touches until the batch ends, so one
-        // batch of a million rows takes gigabytes: a large file goes in batches. In key order,
-        // each batch fills neighbouring pages instead of reading pages from all over the disk.
+        // One batch, so the file lands whole or not at all. sled holds what a batch touches in
+        // memory until it ends (gigabytes for a million rows); in key order the batch fills
+        // neighbouring pages instead of reading pages from all over the disk.
         declines.sort_by_cached_key(|decline| decline.target.key());
-        for batch in declines.chunks(IMPORT_BATCH) {
-            self.store.save_declines(batch)?;
-        }
+        self.store.save_declines(&declines)?;
         if declines.iter().any(|decline| decline.target.number().is_none()) {
             self.reload_rules()?;
         }
@@ -434,7 +428,7 @@ mod tests {
     use crate::store::MemoryStore;
 
     #[test]
-    fn a_file_larger_than_one_batch_is_imported_whole_and_joins_known_companies() {
+    fn a_large_file_is_imported_whole_and_joins_known_companies() {
         let service = Service::open(Arc::new(MemoryStore::default()), Arc::new(Settings::defaults())).unwrap();
         let known = NewDecline {
             number: "+442079460999".into(),
@@ -442,10 +436,10 @@ mod tests {
             ..Default::default()
         };
         service.decline(known, Timestamp::UNIX_EPOCH).unwrap();
-        let rows = IMPORT_BATCH + 5;
+        let rows: usize = 20_005;
         let mut csv = String::from("number,company\n");
         for i in 0..rows {
-            // Not in key order, so that the batches are sorted before they are written.
+            // Not in key order, so that the rows are sorted before they are written.
             let n = (i * 7919) % 1_000_000;
             csv.push_str(&format!("+44113{n:07},{}\n", if i.is_multiple_of(2) { "EVEREST  windows" } else { "" }));
         }

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Mutex, MutexGuard, RwLock};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -34,6 +34,8 @@ use crate::backup::{self, BackupError};
 use crate::domain::{
     Allow, CallRecord, DecisionKind, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target, TextSession, company_key,
 };
+
+mod import;
 
 const DECLINE: &[u8] = b"decline:";
 const ALLOW: &[u8] = b"allow:";
@@ -75,20 +77,30 @@ pub struct SledStore {
     pausing: Mutex<()>,
 }
 
-/// The positions of the last `RECENT_CALLS` calls logged, by call id.
+/// The positions of the last `RECENT_CALLS` calls logged, by a hash of the call id (a few bytes a
+/// call rather than the id itself; the record found is checked against the id).
 #[derive(Default)]
 struct RecentCalls {
-    positions: HashMap<String, [u8; 16]>,
-    order: std::collections::VecDeque<String>,
+    positions: HashMap<u64, [u8; 16]>,
+    order: std::collections::VecDeque<u64>,
 }
 
 /// Outcomes come within minutes of their call; this covers days of a busy line for a few megabytes.
 const RECENT_CALLS: usize = 100_000;
 
 impl RecentCalls {
+    fn hash(call_sid: &str) -> u64 {
+        // Fixed keys: the same id must hash the same way for the life of the process.
+        std::hash::BuildHasher::hash_one(
+            &std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default(),
+            call_sid,
+        )
+    }
+
     fn remember(&mut self, call_sid: &str, position: [u8; 16]) {
-        if self.positions.insert(call_sid.to_owned(), position).is_none() {
-            self.order.push_back(call_sid.to_owned());
+        let hash = Self::hash(call_sid);
+        if self.positions.insert(hash, position).is_none() {
+            self.order.push_back(hash);
         }
         while self.order.len() > RECENT_CALLS {
             if let Some(oldest) = self.order.pop_front() {
@@ -137,6 +149,10 @@ impl SledStore {
             paused: AtomicBool::new(paused),
             pausing: Mutex::new(()),
         };
+        let undone = store.settle_interrupted_import()?;
+        if undone > 0 {
+            tracing::warn!(records = undone, "an import was cut short; what it had written is undone");
+        }
         store.index_old_calls()?;
         Ok(store)
     }
@@ -227,13 +243,18 @@ impl SledStore {
 
     /// Applies an owner change and makes it durable before returning: the database is flushed,
     /// then the marker file records the new generation.
-    fn commit(&self, mut batch: sled::Batch) -> Result<(), StoreError> {
+    fn commit(&self, batch: sled::Batch) -> Result<(), StoreError> {
         let mut generation = self.generation.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let next = *generation + 1;
+        self.commit_holding(&mut generation, batch)
+    }
+
+    /// `commit`, for a caller that holds the generation (and so every other owner change) already.
+    fn commit_holding(&self, generation: &mut MutexGuard<'_, u64>, mut batch: sled::Batch) -> Result<(), StoreError> {
+        let next = **generation + 1;
         batch.insert(GENERATION, &next.to_be_bytes());
         self.apply(batch)?;
         self.flush()?;
-        *generation = next;
+        **generation = next;
         write_marker(&self.marker, next).map_err(|e| StoreError::Backend(format!("the generation marker: {e}")))
     }
 
@@ -325,9 +346,16 @@ impl SledStore {
     /// Where the call with this provider id is in the log: a recent call from memory, an older
     /// one from the key databases written before kept, else by looking back along the log.
     fn position_of(&self, call_sid: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let remembered =
-            self.recent.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).positions.get(call_sid).copied();
-        if let Some(position) = remembered {
+        let remembered = self
+            .recent
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .positions
+            .get(&RecentCalls::hash(call_sid))
+            .copied();
+        if let Some(position) = remembered
+            && self.get::<CallRecord>(&key(CALL, &position))?.is_some_and(|call| call.call_sid == call_sid)
+        {
             return Ok(Some(position.to_vec()));
         }
         if let Some(position) = self.db.get(key(CALL_SID, call_sid.as_bytes())).map_err(backend)? {
@@ -469,6 +497,9 @@ impl Store for SledStore {
     }
 
     fn save_declines(&self, declines: &[Decline]) -> Result<(), StoreError> {
+        if declines.len() > import::BATCH_ROWS {
+            return self.save_declines_in_batches(declines);
+        }
         let mut batch = sled::Batch::default();
         let mut new_companies = HashMap::new();
         for decline in declines {
