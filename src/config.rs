@@ -34,6 +34,7 @@ pub struct Settings {
     pub twilio: Twilio,
     pub admin: Admin,
     pub store: Store,
+    pub log: Log,
     pub metrics: MetricsSettings,
     pub owner: Owner,
     pub whisper: Whisper,
@@ -229,6 +230,19 @@ pub struct Store {
     pub cache_mb: u64,
 }
 
+#[derive(Clone, Debug, Deserialize)]
+pub struct Log {
+    /// Days a call stays in the log; 0 keeps every call.
+    pub retention_days: u32,
+}
+
+impl Log {
+    /// How long a call is kept, or `None` to keep every call.
+    pub fn retention(&self) -> Option<jiff::SignedDuration> {
+        (self.retention_days > 0).then(|| jiff::SignedDuration::from_hours(i64::from(self.retention_days) * 24))
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("config file {0} does not exist")]
@@ -283,6 +297,10 @@ impl Settings {
         }
         if !(1..=30).contains(&self.whisper.wait_secs) {
             return invalid("whisper.wait_secs must be between 1 and 30");
+        }
+        // Far enough that `now - retention` is always a time jiff can hold.
+        if self.log.retention_days > 36_500 {
+            return invalid("log.retention_days must be at most 36500 (100 years), or 0 to keep every call");
         }
         if self.notify.digest_hour > 23 {
             return invalid("notify.digest_hour must be between 0 and 23");
@@ -442,6 +460,7 @@ mod tests {
         assert_eq!(settings.refusal.mode, RefusalMode::Message);
         assert!(settings.forward.to.is_empty());
         assert!(settings.auth_token().is_none());
+        assert_eq!(settings.log.retention(), Some(jiff::SignedDuration::from_hours(730 * 24)));
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod notify;
 pub mod policy;
 pub mod provider;
 pub mod remote;
+pub mod retention;
 pub mod runtime;
 pub mod service;
 pub mod speech;

@@ -20,6 +20,7 @@ pub struct Metrics {
     webhook_seconds: Histogram,
     store_errors: Counter,
     notification_failures: Counter,
+    calls_pruned: Counter,
 }
 
 impl Default for Metrics {
@@ -29,6 +30,7 @@ impl Default for Metrics {
         let webhook_seconds = Histogram::new(exponential_buckets(0.0001, 2.0, 16));
         let store_errors = Counter::default();
         let notification_failures = Counter::default();
+        let calls_pruned = Counter::default();
         let mut registry = Registry::with_prefix("saidno");
         registry.register("calls", "Incoming calls answered, by decision", calls.clone());
         registry.register(
@@ -42,7 +44,12 @@ impl Default for Metrics {
             "Notifications to the owner that could not be sent",
             notification_failures.clone(),
         );
-        Self { registry, calls, webhook_seconds, store_errors, notification_failures }
+        registry.register(
+            "calls_pruned",
+            "Calls removed from the log because they were older than its retention period",
+            calls_pruned.clone(),
+        );
+        Self { registry, calls, webhook_seconds, store_errors, notification_failures, calls_pruned }
     }
 }
 
@@ -61,6 +68,10 @@ impl Metrics {
 
     pub fn notification_failed(&self) {
         self.notification_failures.inc();
+    }
+
+    pub fn calls_pruned(&self, count: u64) {
+        self.calls_pruned.inc_by(count);
     }
 
     /// The OpenMetrics text exposition.
@@ -89,5 +100,7 @@ mod tests {
         assert!(text.contains("saidno_webhook_seconds_count 1"), "{text}");
         assert!(text.contains("saidno_store_errors_total 1"), "{text}");
         assert!(text.contains("saidno_notification_failures_total 0"), "{text}");
+        metrics.calls_pruned(3);
+        assert!(metrics.render().contains("saidno_calls_pruned_total 3"));
     }
 }

@@ -4,13 +4,15 @@
 mod companies;
 mod dashboard;
 mod password;
+mod retention;
 mod transfer;
 
 pub use companies::{Attempt, CompanySummary, CompanyTimeline};
 pub use dashboard::{Dashboard, DayTotals, Totals};
+pub use retention::LegalHoldState;
 pub use transfer::{Format, ImportReport, RowProblem};
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -156,6 +158,8 @@ pub struct Service {
     settings: Arc<Settings>,
     /// Ranges and patterns, compiled; swapped whole when one changes.
     rules: Arc<RwLock<Arc<Matcher>>>,
+    /// Taken by a legal hold's change and by each prune batch, so they never interleave.
+    holding: Arc<Mutex<()>>,
 }
 
 impl Service {
@@ -163,7 +167,7 @@ impl Service {
     pub fn open(store: Arc<dyn Store>, settings: Arc<Settings>) -> Result<Self, ServiceError> {
         let rules = Matcher::build(store.rules()?)
             .map_err(|e| ServiceError::Invalid { field: "pattern", message: format!("a stored pattern: {e}") })?;
-        Ok(Self { store, settings, rules: Arc::new(RwLock::new(Arc::new(rules))) })
+        Ok(Self { store, settings, rules: Arc::new(RwLock::new(Arc::new(rules))), holding: Arc::default() })
     }
 
     /// Everything on record that bears on a call: the caller's allow, every decline that covers

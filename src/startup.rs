@@ -143,6 +143,12 @@ impl Application {
                 verifying.health.degrade(error.to_string());
             }
         });
+        // Calls past the retention period leave the log off the call path, now and every hour.
+        let pruning = state
+            .settings
+            .log
+            .retention()
+            .map(|retention| crate::retention::start(state.service.clone(), retention, state.metrics.clone()));
         // Requests in flight when the signal comes get SHUTDOWN_GRACE to finish; then saidno stops
         // waiting, so a stuck client cannot keep it from exiting.
         let stopping = Arc::new(tokio::sync::Notify::new());
@@ -160,6 +166,9 @@ impl Application {
                 stopping.notified().await;
                 tokio::time::sleep(SHUTDOWN_GRACE).await;
             } => tracing::warn!("requests still open after {SHUTDOWN_GRACE:?}; stopping without them"),
+        }
+        if let Some(pruning) = pruning {
+            pruning.abort();
         }
         state.call_log.flush().await;
         state.store.flush().map_err(std::io::Error::other)

@@ -11,7 +11,7 @@ use crate::domain::{Allow, CallRecord, Decline};
 use crate::http::api::PauseState;
 use crate::runtime;
 use crate::service::{CheckRequest, NewAllow, NewDecline, Preview, Saved, Service, ServiceError};
-use crate::service::{DeclineEntry, Format, ImportReport, RowProblem};
+use crate::service::{DeclineEntry, Format, ImportReport, LegalHoldState, RowProblem};
 use crate::store::{CallQuery, SledStore, StoreError};
 
 pub enum Backend {
@@ -110,18 +110,40 @@ impl Backend {
                 local(service.party_for(company_or_number).and_then(|party| service.evidence_csv(&party)))
             }
             Self::Remote(client) => {
-                let companies: Vec<crate::service::CompanySummary> = client.get("companies", &[]).await?;
-                let wanted = crate::domain::company_key(company_or_number);
-                let party = companies
-                    .iter()
-                    .find(|c| {
-                        crate::domain::company_key(&c.name) == wanted
-                            || c.numbers.iter().any(|n| n == company_or_number)
-                    })
-                    .map(|c| c.key.clone())
-                    .ok_or_else(|| CliError::NotFound(format!("no declined company called {company_or_number:?}")))?;
+                let party = remote_party(client, company_or_number).await?;
                 client.get_text(&format!("companies/{}/evidence", client::encode(&party)), &[]).await
             }
+        }
+    }
+
+    /// Places or lifts a company's legal hold, by its name or one of its numbers.
+    pub async fn set_legal_hold(&self, company_or_number: &str, held: bool) -> Result<LegalHoldState, CliError> {
+        match self {
+            Self::Local(service) => local(
+                service
+                    .hold_party_for(company_or_number)
+                    .and_then(|party| service.set_legal_hold(&party, held, Timestamp::now())),
+            ),
+            Self::Remote(client) => {
+                let party = match remote_party(client, company_or_number).await {
+                    Ok(party) => party,
+                    // A company still held after its declines were removed is found among the holds.
+                    Err(not_found) => {
+                        let by_name = crate::domain::party_key(Some(company_or_number), "");
+                        let holds: Vec<LegalHoldState> = client.get("legal-holds", &[]).await?;
+                        holds.into_iter().find(|hold| hold.key == by_name).map(|hold| hold.key).ok_or(not_found)?
+                    }
+                };
+                let path = format!("companies/{}/legal-hold", client::encode(&party));
+                client.put(&path, &crate::http::api::LegalHoldChange { held }).await
+            }
+        }
+    }
+
+    pub async fn legal_holds(&self) -> Result<Vec<LegalHoldState>, CliError> {
+        match self {
+            Self::Local(service) => local(service.legal_holds()),
+            Self::Remote(client) => client.get("legal-holds", &[]).await,
         }
     }
 
@@ -195,6 +217,17 @@ impl Backend {
             }
         }
     }
+}
+
+/// A declined party's key, found among the server's companies by name or by one of its numbers.
+async fn remote_party(client: &Client, company_or_number: &str) -> Result<String, CliError> {
+    let companies: Vec<crate::service::CompanySummary> = client.get("companies", &[]).await?;
+    let wanted = crate::domain::company_key(company_or_number);
+    companies
+        .iter()
+        .find(|c| crate::domain::company_key(&c.name) == wanted || c.numbers.iter().any(|n| n == company_or_number))
+        .map(|c| c.key.clone())
+        .ok_or_else(|| CliError::NotFound(format!("no declined company called {company_or_number:?}")))
 }
 
 fn format_name(format: Format) -> &'static str {

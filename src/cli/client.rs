@@ -62,6 +62,10 @@ impl Client {
         self.send(request).await
     }
 
+    pub async fn put<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T, CliError> {
+        self.send(self.http.put(format!("{}/{path}", self.base)).json(body)).await
+    }
+
     pub async fn put_empty(&self, path: &str, body: &impl Serialize) -> Result<(), CliError> {
         self.answered(self.http.put(format!("{}/{path}", self.base)).json(body)).await.map(drop)
     }

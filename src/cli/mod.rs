@@ -61,6 +61,28 @@ pub enum Command {
     /// The web page's sign-in.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Keep every call of a company in the log, whatever the retention period ([log] retention_days).
+    #[command(subcommand)]
+    LegalHold(LegalHoldCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LegalHoldCommand {
+    /// Place a legal hold: none of the company's calls leaves the log while it is on.
+    Add {
+        /// The company's name, or one of its declined numbers
+        company: String,
+    },
+    /// Lift a legal hold: the company's calls are pruned with the rest once past the period.
+    Remove {
+        /// The company's name, or one of its declined numbers
+        company: String,
+    },
+    /// List the companies under a legal hold.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -372,6 +394,15 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let password = password.trim_end_matches(['\r', '\n']).to_owned();
             backend.set_password(password).await?;
             println!("The web page's password is set.");
+        }
+        Command::LegalHold(LegalHoldCommand::Add { company }) => {
+            output::legal_hold(&company, &backend.set_legal_hold(&company, true).await?, &settings)
+        }
+        Command::LegalHold(LegalHoldCommand::Remove { company }) => {
+            output::legal_hold(&company, &backend.set_legal_hold(&company, false).await?, &settings)
+        }
+        Command::LegalHold(LegalHoldCommand::List { json }) => {
+            output::legal_holds(&backend.legal_holds().await?, json, &settings)
         }
         Command::Backup { file } => transfer::backup(&backend, &file).await?,
         Command::Restore { .. } => unreachable!("handled above"),

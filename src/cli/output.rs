@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::config::Settings;
 use crate::domain::{Allow, CallRecord, Decline};
 use crate::policy::{short_date, short_time};
-use crate::service::{DeclineEntry, ImportReport, Preview, Saved};
+use crate::service::{DeclineEntry, ImportReport, LegalHoldState, Preview, Saved};
 
 pub fn declined(saved: &Saved<Decline>, settings: &Settings) {
     let decline = &saved.record;
@@ -58,6 +58,29 @@ pub fn paused(paused: bool) {
 
 pub fn allow_removed(allow: &Allow) {
     println!("Removed {} from the allow list.", allow.number);
+}
+
+pub fn legal_hold(company: &str, state: &LegalHoldState, settings: &Settings) {
+    match state.since {
+        Some(since) => println!(
+            "Legal hold on {company} since {}: its calls stay in the log whatever their age.",
+            short_date(since, &settings.time_zone)
+        ),
+        None => println!("No legal hold on {company}: its calls leave the log once past the retention period."),
+    }
+}
+
+pub fn legal_holds(holds: &[LegalHoldState], json: bool, settings: &Settings) {
+    if json {
+        return print_json(holds);
+    }
+    if holds.is_empty() {
+        return println!("No legal holds. Place one with: saidno legal-hold add COMPANY");
+    }
+    let rows = holds.iter().map(|hold| {
+        vec![hold.key.clone(), hold.since.map_or_else(|| "-".to_owned(), |at| short_date(at, &settings.time_zone))]
+    });
+    print_table(&["HELD", "SINCE"], rows);
 }
 
 pub fn imported(report: &ImportReport) {

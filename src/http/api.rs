@@ -14,8 +14,8 @@ use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use crate::domain::{Allow, CallRecord, DecisionKind, Decline};
 use crate::service::{
-    CheckRequest, CompanySummary, CompanyTimeline, Dashboard, DeclineEntry, Format, ImportReport, NewAllow, NewDecline,
-    Preview, Saved, ServiceError,
+    CheckRequest, CompanySummary, CompanyTimeline, Dashboard, DeclineEntry, Format, ImportReport, LegalHoldState,
+    NewAllow, NewDecline, Preview, Saved, ServiceError,
 };
 use crate::store::{CallQuery, Cursor};
 
@@ -295,6 +295,34 @@ pub async fn company_evidence(State(state): State<AppState>, Path(key): Path<Str
     let service = state.service.clone();
     let text = blocking(move || service.evidence_csv(&key)).await?;
     Ok(download(Format::Csv, "evidence", text))
+}
+
+/// A legal hold to place or lift.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LegalHoldChange {
+    /// true: keep every call of the company, whatever the log's retention period; false: lift the hold.
+    pub held: bool,
+}
+
+/// Place or lift a company's legal hold: while it is on, none of its calls leaves the log.
+#[utoipa::path(put, path = "/companies/{key}/legal-hold", tag = "companies", request_body = LegalHoldChange,
+    params(("key" = String, Path, description = "the company's key, e.g. `company:everest windows`")),
+    responses((status = 200, body = LegalHoldState), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn set_legal_hold(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    json: Result<Json<LegalHoldChange>, JsonRejection>,
+) -> ApiResult<LegalHoldState> {
+    let LegalHoldChange { held } = body(json)?;
+    let service = state.service.clone();
+    blocking(move || service.set_legal_hold(&key, held, Timestamp::now())).await.map(Json)
+}
+
+/// The companies under a legal hold.
+#[utoipa::path(get, path = "/legal-holds", tag = "companies", responses((status = 200, body = Vec<LegalHoldState>)))]
+pub async fn legal_holds(State(state): State<AppState>) -> ApiResult<Vec<LegalHoldState>> {
+    let service = state.service.clone();
+    blocking(move || service.legal_holds()).await.map(Json)
 }
 
 /// Calls today, in the last 7 and 30 days, per day, and the companies that call most after a no.

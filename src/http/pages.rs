@@ -327,6 +327,8 @@ pub struct CompanyRow {
     first_attempt: String,
     last_attempt: String,
     flagged: bool,
+    /// When a legal hold was placed on it; empty when there is none.
+    held_since: String,
 }
 
 impl CompanyRow {
@@ -342,6 +344,7 @@ impl CompanyRow {
             first_attempt: when(company.follow_ups.first_at),
             last_attempt: when(company.follow_ups.last_at),
             flagged: company.flagged_for_complaint,
+            held_since: company.legal_hold_since.map(|at| local_time(at, time_zone)).unwrap_or_default(),
         }
     }
 }
@@ -446,6 +449,24 @@ pub async fn company(State(state): State<AppState>, Path(key): Path<String>) -> 
     let (declines, attempts) = timeline_rows(&timeline, time_zone);
     let company = CompanyRow::of(&timeline.company, time_zone);
     Ok(CompanyPage { company, key: encode(&key), declines, attempts }.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LegalHoldForm {
+    held: bool,
+}
+
+/// The company page's legal hold button: places or lifts the hold, then shows the page again.
+pub async fn legal_hold(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    form: Result<Form<LegalHoldForm>, FormRejection>,
+) -> PageResult {
+    let Form(form) = form.map_err(|r| bad("held", r.body_text()))?;
+    let service = state.service.clone();
+    let party = key.clone();
+    blocking(move || service.set_legal_hold(&party, form.held, Timestamp::now())).await?;
+    Ok(Redirect::to(&format!("/companies/{}", encode(&key))).into_response())
 }
 
 pub async fn evidence(State(state): State<AppState>, Path(key): Path<String>) -> PageResult {

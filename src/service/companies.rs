@@ -1,6 +1,8 @@
 //! Companies as the owner thinks of them: every number declined under one name, what was said, and
 //! every call since.
 
+use std::collections::HashMap;
+
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +26,10 @@ pub struct CompanySummary {
     /// It has called as often as the escalation ladder's flagging step: a case for a complaint.
     #[serde(default)]
     pub flagged_for_complaint: bool,
+    /// When a legal hold was placed on it: while one is on, none of its calls leaves the log.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub legal_hold_since: Option<Timestamp>,
 }
 
 /// A company's page: its declines, then every call from it since it was first told no.
@@ -52,6 +58,8 @@ impl Service {
     /// Every declined party, the most recently active first.
     pub fn companies(&self) -> Result<Vec<CompanySummary>, ServiceError> {
         let mut declines = self.store.declines()?;
+        let holds: HashMap<String, Timestamp> =
+            self.store.legal_holds()?.into_iter().map(|hold| (hold.party, hold.since)).collect();
         declines.sort_by_key(|decline| (decline.party(), decline.declined_at));
         let mut companies: Vec<CompanySummary> = Vec::new();
         for decline in declines {
@@ -65,6 +73,7 @@ impl Service {
                     declined_by: decline.declined_by.clone(),
                     follow_ups: self.store.follow_ups(&party)?,
                     flagged_for_complaint: false,
+                    legal_hold_since: holds.get(&party).copied(),
                     key: party,
                 }),
             }
@@ -100,6 +109,12 @@ impl Service {
             declined_by: first.declined_by.clone(),
             follow_ups: self.store.follow_ups(key)?,
             flagged_for_complaint: false,
+            legal_hold_since: self
+                .store
+                .legal_holds()?
+                .into_iter()
+                .find(|hold| hold.party == key)
+                .map(|hold| hold.since),
         };
         let company = CompanySummary { flagged_for_complaint: self.flagged(&company.follow_ups), ..company };
         // Refusals name their party; calls from its numbers after their decline count too (say,

@@ -5,9 +5,9 @@ use std::sync::RwLock;
 
 use jiff::Timestamp;
 
-use super::{CallPage, CallQuery, Cursor, HourTally, SCAN_BUDGET, Store, StoreError};
+use super::{CallPage, CallQuery, Cursor, HourTally, Pruned, SCAN_BUDGET, Store, StoreError};
 use crate::domain::{
-    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target, TextSession, company_key,
+    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession, company_key,
 };
 
 #[derive(Default)]
@@ -27,6 +27,7 @@ struct Inner {
     next_call: u64,
     password_hash: Option<String>,
     text_sessions: HashMap<PhoneNumber, TextSession>,
+    legal_holds: BTreeMap<String, LegalHold>,
 }
 
 impl MemoryStore {
@@ -172,6 +173,51 @@ impl Store for MemoryStore {
             .into_iter()
             .map(|(hour, tally)| HourTally { hour: Timestamp::from_second(hour * 3600).unwrap_or_default(), ..tally })
             .collect())
+    }
+
+    fn legal_holds(&self) -> Result<Vec<LegalHold>, StoreError> {
+        Ok(self.read().legal_holds.values().cloned().collect())
+    }
+
+    fn set_legal_hold(&self, party: &str, since: Option<Timestamp>) -> Result<(), StoreError> {
+        let mut inner = self.write();
+        match since {
+            Some(since) => inner.legal_holds.insert(party.to_owned(), LegalHold { party: party.to_owned(), since }),
+            None => inner.legal_holds.remove(party),
+        };
+        Ok(())
+    }
+
+    /// Tallies are counted from the calls here, so pruning the calls prunes them too.
+    fn prune_calls(
+        &self,
+        before: Timestamp,
+        keep: &dyn Fn(&CallRecord) -> bool,
+        after: Option<Cursor>,
+        budget: usize,
+    ) -> Result<Pruned, StoreError> {
+        use std::ops::Bound;
+        let mut inner = self.write();
+        let lower = after.map_or(Bound::Unbounded, Bound::Excluded);
+        let mut pruned = Pruned::default();
+        let mut doomed = Vec::new();
+        for (looked_at, (position, call)) in inner.calls.range((lower, Bound::Excluded(Cursor::at(before)))).enumerate()
+        {
+            if keep(call) {
+                pruned.kept += 1;
+            } else {
+                doomed.push(*position);
+            }
+            if looked_at + 1 >= budget {
+                pruned.next = Some(*position);
+                break;
+            }
+        }
+        for position in doomed {
+            inner.calls.remove(&position);
+            pruned.calls += 1;
+        }
+        Ok(pruned)
     }
 
     fn password_hash(&self) -> Result<Option<String>, StoreError> {

@@ -1,18 +1,22 @@
 //! The storage boundary: everything saidno keeps goes through `Store`. Only `sled.rs` knows sled.
 
 mod memory;
+mod prune;
 mod query;
 mod sled;
 mod unavailable;
 
 pub use self::memory::MemoryStore;
+pub use self::prune::{PRUNE_BATCH, Pruned};
 pub use self::query::{CallPage, CallQuery, Cursor, HourTally, SCAN_BUDGET, party_of};
 pub use self::sled::SledStore;
 pub use self::unavailable::UnavailableStore;
 
 use jiff::Timestamp;
 
-use crate::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target, TextSession};
+use crate::domain::{
+    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -70,6 +74,23 @@ pub trait Store: Send + Sync + 'static {
     /// Calls per hour (UTC) for the hours that begin in `[since, until)`, for the dashboard; hours
     /// without calls are left out.
     fn call_tallies(&self, since: Timestamp, until: Timestamp) -> Result<Vec<HourTally>, StoreError>;
+
+    /// The parties under a legal hold, whose calls are never pruned.
+    fn legal_holds(&self) -> Result<Vec<LegalHold>, StoreError>;
+    /// Places a legal hold on a party (`Some` with when), or lifts it (`None`); on disk when the
+    /// call returns.
+    fn set_legal_hold(&self, party: &str, since: Option<Timestamp>) -> Result<(), StoreError>;
+    /// One bounded batch of pruning: of the calls logged before `before` (oldest first, strictly
+    /// after `after` when given), looks at no more than `budget` and removes each one `keep`
+    /// refuses, with every index entry that points at it; and removes the hourly tallies of hours
+    /// that ended by `before`. Call again with the returned `next` until it is `None`.
+    fn prune_calls(
+        &self,
+        before: Timestamp,
+        keep: &dyn Fn(&CallRecord) -> bool,
+        after: Option<Cursor>,
+        budget: usize,
+    ) -> Result<Pruned, StoreError>;
 
     /// The argon2 hash of the web page's password, if one was set.
     fn password_hash(&self) -> Result<Option<String>, StoreError>;
@@ -334,6 +355,86 @@ mod contract {
         assert_eq!(store.text_session(&number("+447700900124")).unwrap(), TextSession::default());
     }
 
+    /// Prunes in batches of `budget` until the walk ends, as the background task does.
+    fn prune_all(store: &dyn Store, before: &str, keep: &dyn Fn(&CallRecord) -> bool, budget: usize) -> Pruned {
+        let mut total = Pruned::default();
+        loop {
+            let batch = store.prune_calls(before.parse().unwrap(), keep, total.next, budget).unwrap();
+            total = Pruned {
+                calls: total.calls + batch.calls,
+                kept: total.kept + batch.kept,
+                tallies: total.tallies + batch.tallies,
+                next: batch.next,
+            };
+            if total.next.is_none() {
+                return total;
+            }
+        }
+    }
+
+    pub fn pruning_removes_old_calls_from_every_listing_and_keeps_held_and_young_ones(store: &dyn Store) {
+        let refused = |sid: &str, at: &str, from: &str, company: &str| CallRecord {
+            from: from.into(),
+            company: Some(company.into()),
+            party: Some(crate::domain::party_key(Some(company), "")),
+            ..call(sid, at, DecisionKind::Decline)
+        };
+        store
+            .append_calls(&[
+                refused("CA-old-everest", "2024-01-01T10:00:00Z", "+442079460123", "Everest"),
+                refused("CA-old-acme", "2024-01-01T11:00:00Z", "+442079460124", "Acme"),
+                call("CA-old-forwarded", "2024-01-02T10:00:00Z", DecisionKind::Forward),
+                call("CA-reused", "2024-01-03T10:00:00Z", DecisionKind::Forward),
+                refused("CA-young-everest", "2024-06-01T00:00:01Z", "+442079460123", "Everest"),
+                call("CA-reused", "2026-11-01T10:00:00Z", DecisionKind::Forward),
+            ])
+            .unwrap();
+        let held = |call: &CallRecord| party_of(call).as_deref() == Some("company:acme");
+
+        let pruned = prune_all(store, "2024-06-01T00:00:00Z", &held, 2);
+        assert_eq!((pruned.calls, pruned.kept), (3, 1), "{pruned:?}");
+
+        let sids = |query: CallQuery| -> Vec<String> {
+            store.calls(&CallQuery { limit: 10, ..query }).unwrap().into_iter().map(|c| c.call_sid).collect()
+        };
+        assert_eq!(sids(CallQuery::default()), ["CA-reused", "CA-young-everest", "CA-old-acme"]);
+        let everest = CallQuery { company: Some("everest".into()), ..Default::default() };
+        assert_eq!(sids(everest), ["CA-young-everest"]);
+        assert_eq!(sids(CallQuery { company: Some("acme".into()), ..Default::default() }), ["CA-old-acme"]);
+        let by_number = CallQuery { number: Some("+442079460123".into()), ..Default::default() };
+        assert_eq!(sids(by_number), ["CA-reused", "CA-young-everest"]);
+        assert_eq!(sids(CallQuery { decision: Some(DecisionKind::Forward), ..Default::default() }), ["CA-reused"]);
+        // The pruned call's id now finds only the later call that reused it.
+        assert!(!store.attach_outcome("CA-old-forwarded", ForwardOutcome::default()).unwrap());
+        assert!(store.attach_outcome("CA-reused", ForwardOutcome::default()).unwrap());
+
+        let tallied = |since: &str, until: &str| -> u64 {
+            let tallies = store.call_tallies(since.parse().unwrap(), until.parse().unwrap()).unwrap();
+            tallies.iter().map(|t| t.forwarded + t.refused + t.other).sum()
+        };
+        assert_eq!(tallied("2024-01-02T00:00:00Z", "2024-01-04T00:00:00Z"), 0);
+        assert_eq!(tallied("2024-06-01T00:00:00Z", "2024-06-02T00:00:00Z"), 1);
+        assert_eq!(tallied("2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z"), 1);
+
+        // A second pass finds nothing more to do, and a hold lifted lets the held call go.
+        assert_eq!(prune_all(store, "2024-06-01T00:00:00Z", &held, 2).calls, 0);
+        assert_eq!(prune_all(store, "2024-06-01T00:00:00Z", &|_| false, 2).calls, 1);
+        assert_eq!(sids(CallQuery::default()), ["CA-reused", "CA-young-everest"]);
+    }
+
+    pub fn legal_holds_are_placed_and_lifted(store: &dyn Store) {
+        assert!(store.legal_holds().unwrap().is_empty());
+        let since: Timestamp = "2026-11-20T10:00:00Z".parse().unwrap();
+        store.set_legal_hold("company:everest", Some(since)).unwrap();
+        store.set_legal_hold("number:+442079460124", Some(since)).unwrap();
+        let mut parties: Vec<String> = store.legal_holds().unwrap().into_iter().map(|h| h.party).collect();
+        parties.sort();
+        assert_eq!(parties, ["company:everest", "number:+442079460124"]);
+        store.set_legal_hold("company:everest", None).unwrap();
+        store.set_legal_hold("company:nobody", None).unwrap();
+        assert_eq!(store.legal_holds().unwrap(), [LegalHold { party: "number:+442079460124".into(), since }]);
+    }
+
     macro_rules! for_store {
         ($name:ident, $make:expr) => {
             mod $name {
@@ -381,6 +482,16 @@ mod contract {
                 fn outcomes_attach_to_their_call_and_merge() {
                     let (_dir, store) = $make;
                     super::outcomes_attach_to_their_call_and_merge(&store);
+                }
+                #[test]
+                fn pruning_removes_old_calls_from_every_listing_and_keeps_held_and_young_ones() {
+                    let (_dir, store) = $make;
+                    super::pruning_removes_old_calls_from_every_listing_and_keeps_held_and_young_ones(&store);
+                }
+                #[test]
+                fn legal_holds_are_placed_and_lifted() {
+                    let (_dir, store) = $make;
+                    super::legal_holds_are_placed_and_lifted(&store);
                 }
                 #[test]
                 fn text_sessions_are_kept_per_owner() {

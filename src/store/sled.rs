@@ -10,15 +10,19 @@
 //! `tally:<hour>` counts calls per hour for the dashboard. `company:<key>` keeps a company's name
 //! as first written; `follow-ups:<party>` counts a declined party's calls since the decline;
 //! `secret:password` holds the web page's password hash; `text-session:<e164>` keeps what an
-//! owner's texts left behind.
+//! owner's texts left behind; `legal-hold:<party>` marks a party whose calls are never pruned.
 //!
 //! Every key written is a page of sled's kept in memory and work for each call under load, so a
 //! call's provider id has no key: the outcome reported after a call finds the call through a map
 //! of recent calls, or else by looking back along `call:` (databases written before had
 //! `call-sid:<sid>`, still read).
+//!
+//! A call's index entries come from `index_keys` alone: writing a call and pruning it both read
+//! that one list, so an index added there is also removed with its call.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock};
@@ -29,10 +33,11 @@ use serde::de::DeserializeOwned;
 use jiff::Timestamp;
 
 use super::query::party_of;
-use super::{CallPage, CallQuery, Cursor, HourTally, SCAN_BUDGET, Store, StoreError};
+use super::{CallPage, CallQuery, Cursor, HourTally, Pruned, SCAN_BUDGET, Store, StoreError};
 use crate::backup::{self, BackupError};
 use crate::domain::{
-    Allow, CallRecord, DecisionKind, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target, TextSession, company_key,
+    Allow, CallRecord, DecisionKind, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession,
+    company_key,
 };
 
 mod import;
@@ -53,6 +58,7 @@ const CLOSED: &[u8] = b"closed:";
 const BY_FROM: &[u8] = b"by-from:";
 const BY_PARTY: &[u8] = b"by-party:";
 const TALLY: &[u8] = b"tally:";
+const LEGAL_HOLD: &[u8] = b"legal-hold:";
 const PASSWORD: &[u8] = b"secret:password";
 /// Set once the indexes cover every call, so a database from before they existed is indexed once.
 const INDEXED: &[u8] = b"meta:call-indexes-v1";
@@ -404,8 +410,8 @@ fn decline_key(target: &Target) -> Vec<u8> {
     }
 }
 
-/// The index entries of one call, at its position in the log.
-/// The index entries (empty values) that find the call stored at `position`.
+/// The index entries (empty values) that find the call stored at `position`. Writing a call and
+/// pruning it both use this list, so no index outlives its call.
 fn index_keys(position: &[u8], call: &CallRecord) -> Vec<Vec<u8>> {
     let mut keys = vec![[BY_FROM, call.from.as_bytes(), b"\0", position].concat()];
     if let Some(index) = decision_index(call.decision) {
@@ -664,6 +670,75 @@ impl Store for SledStore {
             .collect()
     }
 
+    fn legal_holds(&self) -> Result<Vec<LegalHold>, StoreError> {
+        self.all(LEGAL_HOLD)
+    }
+
+    fn set_legal_hold(&self, party: &str, since: Option<Timestamp>) -> Result<(), StoreError> {
+        let hold_key = key(LEGAL_HOLD, party.as_bytes());
+        let mut batch = sled::Batch::default();
+        match since {
+            Some(since) => batch.insert(hold_key, encode(&LegalHold { party: party.to_owned(), since })?),
+            None => batch.remove(hold_key),
+        }
+        self.commit(batch)
+    }
+
+    fn prune_calls(
+        &self,
+        before: Timestamp,
+        keep: &dyn Fn(&CallRecord) -> bool,
+        after: Option<Cursor>,
+        budget: usize,
+    ) -> Result<Pruned, StoreError> {
+        let lower = match after {
+            Some(after) => Bound::Excluded(key(CALL, &after.0)),
+            None => Bound::Included(key(CALL, &[0u8; 16])),
+        };
+        let upper = Bound::Excluded(key(CALL, &Cursor::at(before).0));
+        // Plain removes, not a sled batch, which would hold every reader (calls waiting for their
+        // answer) back while it is applied. A call's index entries go before its record, so a
+        // crash half-way leaves at worst a record the next pass prunes again, never an entry
+        // pointing at nothing that no pass would find.
+        let _writing = self.writes.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let remove = |entry_key: &[u8]| self.db.remove(entry_key).map(drop).map_err(backend);
+        let mut pruned = Pruned::default();
+        for (looked_at, entry) in self.db.range((lower, upper)).enumerate() {
+            let (entry_key, value) = entry.map_err(backend)?;
+            let position: [u8; 16] = entry_key[CALL.len()..].try_into().map_err(|_| corrupt_key())?;
+            // A record that cannot be read may belong to a held party: it stays.
+            match decode::<CallRecord>(&value) {
+                Ok(call) if !keep(&call) => {
+                    for index_key in index_keys(&position, &call) {
+                        remove(&index_key)?;
+                    }
+                    // Databases written before calls went unkeyed by id point at them from
+                    // `call-sid:`, unless a later call with the same id took the key over.
+                    let sid_key = key(CALL_SID, call.call_sid.as_bytes());
+                    if self.db.get(&sid_key).map_err(backend)?.is_some_and(|at| at == position[..]) {
+                        remove(&sid_key)?;
+                    }
+                    remove(&entry_key)?;
+                    pruned.calls += 1;
+                }
+                _ => pruned.kept += 1,
+            }
+            if looked_at + 1 >= budget {
+                pruned.next = Some(Cursor(position));
+                break;
+            }
+        }
+        // Only the hours that ended by `before`: the hour it falls in still counts younger calls.
+        let hours = key(TALLY, &0u64.to_be_bytes())..key(TALLY, &hour_of(before).to_be_bytes());
+        let old_hours: Vec<sled::IVec> =
+            self.db.range(hours).keys().take(budget).collect::<Result<_, _>>().map_err(backend)?;
+        for hour in old_hours {
+            remove(&hour)?;
+            pruned.tallies += 1;
+        }
+        Ok(pruned)
+    }
+
     fn password_hash(&self) -> Result<Option<String>, StoreError> {
         self.get(PASSWORD)
     }
@@ -682,7 +757,7 @@ impl Store for SledStore {
 
     /// Reads every record the owner entered, so damage shows now rather than on some later call.
     fn verify(&self) -> Result<(), StoreError> {
-        for prefix in [SETTING, RULE, COMPANY, ALLOW, DECLINE, TEXT_SESSION] {
+        for prefix in [SETTING, RULE, COMPANY, ALLOW, DECLINE, TEXT_SESSION, LEGAL_HOLD] {
             for entry in self.db.scan_prefix(prefix) {
                 let (key, value) = entry.map_err(backend)?;
                 if prefix != SETTING {
@@ -771,6 +846,58 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let _first = SledStore::open(&dir.path().join("db"), 8).unwrap();
         assert!(matches!(SledStore::open(&dir.path().join("db"), 8), Err(StoreError::Locked(_))));
+    }
+
+    #[test]
+    fn pruning_a_call_leaves_no_key_that_points_at_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(&dir.path().join("db"), 8).unwrap();
+        let old = CallRecord {
+            call_sid: "CA-old".into(),
+            from: "+442079460123".into(),
+            at: "2024-01-01T10:00:00Z".parse().unwrap(),
+            decision: DecisionKind::Decline,
+            company: Some("Everest".into()),
+            party: Some("company:everest".into()),
+            ..Default::default()
+        };
+        let young =
+            CallRecord { call_sid: "CA-young".into(), at: "2026-11-01T10:00:00Z".parse().unwrap(), ..old.clone() };
+        store.append_calls(&[old, young]).unwrap();
+        let position_of = |sid: &str| -> Vec<u8> {
+            let mut calls = store.db.scan_prefix(CALL).map(|entry| entry.unwrap());
+            let (call_key, _) = calls.find(|(_, value)| decode::<CallRecord>(value).unwrap().call_sid == sid).unwrap();
+            call_key[CALL.len()..].to_vec()
+        };
+        let (old_position, young_position) = (position_of("CA-old"), position_of("CA-young"));
+        // As a database written when calls were also keyed by their id.
+        store.db.insert(key(CALL_SID, b"CA-old"), &old_position[..]).unwrap();
+        store.db.insert(key(CALL_SID, b"CA-young"), &young_position[..]).unwrap();
+        let keys_before: Vec<Vec<u8>> = store.db.iter().keys().map(|k| k.unwrap().to_vec()).collect();
+
+        let pruned = store.prune_calls("2025-01-01T00:00:00Z".parse().unwrap(), &|_| false, None, 100).unwrap();
+        assert_eq!((pruned.calls, pruned.tallies, pruned.next), (1, 1, None));
+
+        // Gone: every key at the old call's position, its id's pointer and its hour's count; the
+        // young call keeps every key it had. Which indexes a call has is the writer's business.
+        let keys_after: Vec<Vec<u8>> = store.db.iter().keys().map(|k| k.unwrap().to_vec()).collect();
+        let old_hour = key(TALLY, &hour_of("2024-01-01T10:00:00Z".parse().unwrap()).to_be_bytes());
+        let mut expected_gone: Vec<&Vec<u8>> = keys_before.iter().filter(|k| k.ends_with(&old_position)).collect();
+        assert!(expected_gone.len() >= 3, "the call, and at least its by-from and by-party entries");
+        let sid_key = key(CALL_SID, b"CA-old");
+        expected_gone.extend([&sid_key, &old_hour]);
+        expected_gone.sort();
+        let gone: Vec<&Vec<u8>> = keys_before.iter().filter(|k| !keys_after.contains(k)).collect();
+        assert_eq!(gone, expected_gone);
+        for entry in store.db.iter() {
+            let (entry_key, value) = entry.unwrap();
+            assert!(
+                !entry_key.ends_with(&old_position) && value.as_ref() != old_position,
+                "{entry_key:?} still points at the pruned call"
+            );
+        }
+        assert!(keys_after.contains(&key(CALL_SID, b"CA-young")));
+        assert_eq!(keys_after.iter().filter(|k| k.ends_with(&young_position)).count(), gone.len() - 2);
     }
 
     #[test]

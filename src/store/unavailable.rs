@@ -3,8 +3,10 @@
 
 use jiff::Timestamp;
 
-use super::{CallPage, CallQuery, HourTally, Store, StoreError};
-use crate::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target, TextSession};
+use super::{CallPage, CallQuery, Cursor, HourTally, Pruned, Store, StoreError};
+use crate::domain::{
+    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession,
+};
 
 pub struct UnavailableStore {
     reason: String,
@@ -91,10 +93,40 @@ impl Store for UnavailableStore {
     fn save_text_session(&self, _: &PhoneNumber, _: &TextSession) -> Result<(), StoreError> {
         self.fail()
     }
+    fn legal_holds(&self) -> Result<Vec<LegalHold>, StoreError> {
+        self.fail()
+    }
+    fn set_legal_hold(&self, _: &str, _: Option<Timestamp>) -> Result<(), StoreError> {
+        self.fail()
+    }
+    /// Nothing is pruned from a log that cannot be read.
+    fn prune_calls(
+        &self,
+        _: Timestamp,
+        _: &dyn Fn(&CallRecord) -> bool,
+        _: Option<Cursor>,
+        _: usize,
+    ) -> Result<Pruned, StoreError> {
+        self.fail()
+    }
     fn probe(&self) -> Result<(), StoreError> {
         self.fail()
     }
     fn flush(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holds_and_pruning_fail_with_the_reason_and_change_nothing() {
+        let store = UnavailableStore::new("the disk is full");
+        let unavailable = |result: Result<(), StoreError>| matches!(result, Err(StoreError::Unavailable(reason)) if reason == "the disk is full");
+        assert!(unavailable(store.set_legal_hold("company:everest", Some(Timestamp::UNIX_EPOCH))));
+        assert!(unavailable(store.legal_holds().map(drop)));
+        assert!(unavailable(store.prune_calls(Timestamp::MAX, &|_| false, None, 10).map(drop)));
     }
 }

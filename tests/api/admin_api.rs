@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-const ROUTES: [(&str, &str); 12] = [
+const ROUTES: [(&str, &str); 14] = [
     ("GET", "/api/v1/declines"),
     ("POST", "/api/v1/declines"),
     ("DELETE", "/api/v1/declines/%2B442079460123"),
@@ -18,6 +18,8 @@ const ROUTES: [(&str, &str); 12] = [
     ("GET", "/api/v1/pause"),
     ("POST", "/api/v1/pause"),
     ("GET", "/api/v1/backup"),
+    ("PUT", "/api/v1/companies/number%3A%2B442079460123/legal-hold"),
+    ("GET", "/api/v1/legal-holds"),
 ];
 
 #[tokio::test]

@@ -3,8 +3,10 @@
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use saidno::domain::{Allow, CallRecord, Decline, FollowUps, ForwardOutcome, PhoneNumber, Target, TextSession};
-use saidno::store::{CallPage, CallQuery, HourTally, MemoryStore, Store, StoreError};
+use saidno::domain::{
+    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession,
+};
+use saidno::store::{CallPage, CallQuery, Cursor, HourTally, MemoryStore, Pruned, Store, StoreError};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -77,6 +79,21 @@ impl Store for BrokenLookups {
     }
     fn save_declines(&self, _: &[Decline]) -> Result<(), StoreError> {
         Err(StoreError::Backend("disk on fire".into()))
+    }
+    fn legal_holds(&self) -> Result<Vec<LegalHold>, StoreError> {
+        on_fire()
+    }
+    fn set_legal_hold(&self, _: &str, _: Option<Timestamp>) -> Result<(), StoreError> {
+        on_fire()
+    }
+    fn prune_calls(
+        &self,
+        before: Timestamp,
+        keep: &dyn Fn(&CallRecord) -> bool,
+        after: Option<Cursor>,
+        budget: usize,
+    ) -> Result<Pruned, StoreError> {
+        self.log.prune_calls(before, keep, after, budget)
     }
     fn password_hash(&self) -> Result<Option<String>, StoreError> {
         Err(StoreError::Backend("disk on fire".into()))

@@ -14,6 +14,7 @@ mod lifecycle;
 mod notify;
 mod openapi;
 mod policy;
+mod retention;
 mod review_api;
 mod security;
 mod texts;

@@ -42,6 +42,8 @@ async fn the_openapi_description_lists_every_api_route() {
         "GET /companies",
         "GET /companies/{key}",
         "GET /companies/{key}/evidence",
+        "PUT /companies/{key}/legal-hold",
+        "GET /legal-holds",
         "GET /dashboard",
         "GET /check",
         "POST /check",
@@ -52,7 +54,7 @@ async fn the_openapi_description_lists_every_api_route() {
     ] {
         assert!(described.contains(&route.to_owned()), "{route} missing from {described:?}");
     }
-    assert_eq!(described.len(), 20, "{described:?}");
+    assert_eq!(described.len(), 22, "{described:?}");
     assert!(spec["components"]["schemas"]["Decline"].is_object());
     let unauthenticated = app.http.get(app.url("/api/v1/openapi.json")).send().await.unwrap();
     assert_eq!(unauthenticated.status(), 401);

@@ -1,0 +1,67 @@
+//! Pruning the call log in the background: at start-up and then every hour, in bounded batches,
+//! each on a blocking thread of its own, so neither a call nor the owner waits on it for long.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::metrics::Metrics;
+use crate::service::Service;
+use crate::store::Pruned;
+
+/// How often the log is pruned after the pass at start-up.
+const EVERY: Duration = Duration::from_secs(3600);
+
+/// Prunes now, then every hour, until the task is aborted.
+pub fn start(service: Service, retention: SignedDuration, metrics: Arc<Metrics>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            prune(&service, retention, &metrics).await;
+            tokio::time::sleep(EVERY).await;
+        }
+    })
+}
+
+/// One pass: every call logged more than `retention` ago leaves the log, batch by batch, unless a
+/// legal hold covers it. Returns what was done, or `None` if the store failed (said in the log).
+pub async fn prune(service: &Service, retention: SignedDuration, metrics: &Metrics) -> Option<Pruned> {
+    let before = Timestamp::now().checked_sub(retention).unwrap_or(Timestamp::MIN);
+    let mut total = Pruned::default();
+    loop {
+        let batch_service = service.clone();
+        let after = total.next;
+        let batch = match tokio::task::spawn_blocking(move || batch_service.prune_calls(before, after)).await {
+            Ok(Ok(batch)) => batch,
+            Ok(Err(error)) => {
+                metrics.store_error();
+                tracing::error!(%error, pruned = total.calls, "could not prune the call log");
+                return None;
+            }
+            Err(error) => {
+                tracing::error!(%error, pruned = total.calls, "pruning the call log stopped");
+                return None;
+            }
+        };
+        metrics.calls_pruned(batch.calls as u64);
+        total = Pruned {
+            calls: total.calls + batch.calls,
+            kept: total.kept + batch.kept,
+            tallies: total.tallies + batch.tallies,
+            next: batch.next,
+        };
+        if total.next.is_none() {
+            break;
+        }
+        // Between batches, whatever else waits for the store goes first.
+        tokio::task::yield_now().await;
+    }
+    tracing::info!(
+        pruned = total.calls,
+        kept_under_legal_hold = total.kept,
+        hourly_tallies = total.tallies,
+        %before,
+        "call log pruned"
+    );
+    Some(total)
+}

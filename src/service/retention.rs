@@ -1,0 +1,102 @@
+//! The call log's retention period and legal holds: calls older than the period leave the log,
+//! except those of a party under a legal hold, which stay whatever their age.
+
+use std::collections::HashSet;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::{Service, ServiceError};
+use crate::domain::{CallRecord, party_key};
+use crate::store::{Cursor, PRUNE_BATCH, Pruned, party_of};
+
+/// A party's legal hold as the admin API reads and writes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LegalHoldState {
+    /// The party's key: `company:everest windows` or `number:+442079460123`.
+    pub key: String,
+    /// While true, none of the party's calls is pruned from the log, however old.
+    pub held: bool,
+    /// When the hold was placed.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub since: Option<Timestamp>,
+}
+
+/// The calls a legal hold covers: those refused on behalf of a held party, and every call from a
+/// number declined under it (the same calls the party's page shows).
+struct Held {
+    parties: HashSet<String>,
+    numbers: HashSet<String>,
+}
+
+impl Held {
+    fn covers(&self, call: &CallRecord) -> bool {
+        self.numbers.contains(&call.from) || party_of(call).is_some_and(|party| self.parties.contains(&party))
+    }
+}
+
+impl Service {
+    /// Places or lifts the legal hold on a declined party; a hold already placed keeps its date.
+    pub fn set_legal_hold(&self, key: &str, held: bool, now: Timestamp) -> Result<LegalHoldState, ServiceError> {
+        // One at a time with pruning, so no batch prunes by holds that have just changed.
+        let _holding = self.holding.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let current = self.store.legal_holds()?.into_iter().find(|hold| hold.party == key);
+        // A hold stays on a party whose declines were removed since, and can still be lifted there.
+        if current.is_none() && !self.store.declines()?.iter().any(|decline| decline.party() == key) {
+            return Err(ServiceError::NotFound(format!("no declined company or number {key:?}")));
+        }
+        let since = match (held, current) {
+            (true, Some(hold)) => Some(hold.since),
+            (true, None) => {
+                self.store.set_legal_hold(key, Some(now))?;
+                Some(now)
+            }
+            (false, Some(_)) => {
+                self.store.set_legal_hold(key, None)?;
+                None
+            }
+            (false, None) => None,
+        };
+        Ok(LegalHoldState { key: key.to_owned(), held, since })
+    }
+
+    /// The party a legal hold is about, as the owner types it: a declined company's name or one of
+    /// its numbers, or the name of a company still held after its declines were removed.
+    pub fn hold_party_for(&self, company_or_number: &str) -> Result<String, ServiceError> {
+        let declined = self.party_for(company_or_number);
+        if declined.is_ok() {
+            return declined;
+        }
+        let by_name = party_key(Some(company_or_number), "");
+        let held = self.store.legal_holds()?.into_iter().find(|hold| hold.party == by_name);
+        held.map(|hold| hold.party).ok_or_else(|| declined.unwrap_err())
+    }
+
+    /// The parties under a legal hold.
+    pub fn legal_holds(&self) -> Result<Vec<LegalHoldState>, ServiceError> {
+        let holds = self.store.legal_holds()?;
+        Ok(holds
+            .into_iter()
+            .map(|hold| LegalHoldState { key: hold.party, held: true, since: Some(hold.since) })
+            .collect())
+    }
+
+    /// One bounded batch of pruning the calls logged before `before`, continuing after `after`.
+    pub fn prune_calls(&self, before: Timestamp, after: Option<Cursor>) -> Result<Pruned, ServiceError> {
+        let _holding = self.holding.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let parties: HashSet<String> = self.store.legal_holds()?.into_iter().map(|hold| hold.party).collect();
+        let numbers = match parties.is_empty() {
+            true => HashSet::new(),
+            false => self
+                .store
+                .declines()?
+                .into_iter()
+                .filter(|decline| parties.contains(&decline.party()))
+                .filter_map(|decline| decline.target.number().map(|number| number.as_str().to_owned()))
+                .collect(),
+        };
+        let held = Held { parties, numbers };
+        Ok(self.store.prune_calls(before, &|call| held.covers(call), after, PRUNE_BATCH)?)
+    }
+}
