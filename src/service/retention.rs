@@ -64,13 +64,13 @@ impl Service {
     /// The party a legal hold is about, as the owner types it: a declined company's name or one of
     /// its numbers, or the name of a company still held after its declines were removed.
     pub fn hold_party_for(&self, company_or_number: &str) -> Result<String, ServiceError> {
-        let declined = self.party_for(company_or_number);
-        if declined.is_ok() {
-            return declined;
-        }
+        let not_declined = match self.party_for(company_or_number) {
+            Ok(party) => return Ok(party),
+            Err(error) => error,
+        };
         let by_name = party_key(Some(company_or_number), "");
         let held = self.store.legal_holds()?.into_iter().find(|hold| hold.party == by_name);
-        held.map(|hold| hold.party).ok_or_else(|| declined.unwrap_err())
+        held.map(|hold| hold.party).ok_or(not_declined)
     }
 
     /// The parties under a legal hold.
@@ -98,5 +98,88 @@ impl Service {
         };
         let held = Held { parties, numbers };
         Ok(self.store.prune_calls(before, &|call| held.covers(call), after, PRUNE_BATCH)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::config::Settings;
+    use crate::domain::DecisionKind;
+    use crate::service::NewDecline;
+    use crate::store::{CallQuery, MemoryStore};
+
+    fn service() -> Service {
+        Service::open(Arc::new(MemoryStore::default()), Arc::new(Settings::defaults())).unwrap()
+    }
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    fn decline(service: &Service, number: &str, company: &str) {
+        let new = NewDecline { number: number.into(), company: Some(company.into()), ..Default::default() };
+        service.decline(new, at("2019-01-01T00:00:00Z")).unwrap();
+    }
+
+    fn call(sid: &str, from: &str, party: Option<&str>) -> CallRecord {
+        let decision = if party.is_some() { DecisionKind::Decline } else { DecisionKind::Forward };
+        CallRecord {
+            call_sid: sid.into(),
+            from: from.into(),
+            at: at("2020-01-01T10:00:00Z"),
+            decision,
+            party: party.map(str::to_owned),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_hold_keeps_the_companys_refusals_and_every_call_from_its_numbers() {
+        let service = service();
+        decline(&service, "+442079460123", "Everest");
+        service
+            .store
+            .append_calls(&[
+                call("CA-allowed-through", "+442079460123", None),
+                call("CA-refused-elsewhere", "+442079460124", Some("company:everest")),
+                call("CA-someone-else", "+442079460555", None),
+            ])
+            .unwrap();
+        let placed = service.set_legal_hold("company:everest", true, at("2026-11-25T10:00:00Z")).unwrap();
+        assert_eq!(placed.since, Some(at("2026-11-25T10:00:00Z")));
+
+        let pruned = service.prune_calls(at("2025-01-01T00:00:00Z"), None).unwrap();
+        assert_eq!((pruned.calls, pruned.kept, pruned.next), (1, 2, None));
+        let left: Vec<String> = service
+            .calls(CallQuery { limit: 10, ..Default::default() })
+            .unwrap()
+            .into_iter()
+            .map(|c| c.call_sid)
+            .collect();
+        assert_eq!(left, ["CA-refused-elsewhere", "CA-allowed-through"]);
+    }
+
+    #[test]
+    fn a_hold_outlives_the_companys_declines_and_is_lifted_by_its_name() {
+        let service = service();
+        decline(&service, "+442079460123", "Everest");
+        service.set_legal_hold("company:everest", true, at("2026-11-25T10:00:00Z")).unwrap();
+        service.remove_decline("+442079460123").unwrap();
+        let party = service.hold_party_for("EVEREST").unwrap();
+        let lifted = service.set_legal_hold(&party, false, at("2026-11-26T10:00:00Z")).unwrap();
+        assert_eq!((lifted.held, lifted.since), (false, None));
+        assert!(service.legal_holds().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_party_that_was_never_declined_cannot_be_held_and_nothing_changes() {
+        let service = service();
+        let error = service.set_legal_hold("company:nobody", true, at("2026-11-25T10:00:00Z")).unwrap_err();
+        assert!(matches!(error, ServiceError::NotFound(_)), "{error}");
+        assert!(matches!(service.hold_party_for("Nobody"), Err(ServiceError::NotFound(_))));
+        assert!(service.legal_holds().unwrap().is_empty());
     }
 }
