@@ -4,13 +4,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tower_http::csrf::CsrfLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -24,6 +24,10 @@ const MAX_API_BODY: usize = 64 * 1024;
 const MAX_IMPORT_BODY: usize = 8 * 1024 * 1024;
 /// Twilio waits 15 seconds for a webhook; answer (or give up) well before.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// An import of hundreds of thousands of declines takes longer than that, and its answer is the
+/// owner's only word on whether the file was saved: cut off, it would say "timed out" while the
+/// file went on being saved behind it.
+const IMPORT_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// The admin API, and its OpenAPI description built from the same routes.
 pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
@@ -123,11 +127,22 @@ pub fn router(state: AppState) -> Router {
         .route("/twilio/screen", post(webhook::screen))
         .nest("/api/v1", api)
         .merge(page_router(&state))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(from_fn(time_limit))
         .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header(header::X_FRAME_OPTIONS, "DENY"))
         .layer(header(header::REFERRER_POLICY, "no-referrer"))
         .layer(header(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Gives up on a request that has not been answered in time (`408`); imports get longer.
+async fn time_limit(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let limit =
+        if path == "/api/v1/declines/import" || path == "/transfer/import" { IMPORT_TIMEOUT } else { REQUEST_TIMEOUT };
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
 }

@@ -159,7 +159,8 @@ fn every_acknowledged_change_survives_sigkill_at_random_moments() {
 }
 
 const IMPORT_ROUNDS: u64 = 20;
-const IMPORT_ROWS: usize = 20_000;
+/// More than one batch of an import (`IMPORT_BATCH`), so a kill can land between two batches.
+const IMPORT_ROWS: usize = 25_000;
 
 /// Every round imports the same numbers, each row naming the round in its company and note: a file
 /// applied in part would leave the numbers split between two rounds.
