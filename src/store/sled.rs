@@ -163,6 +163,19 @@ impl SledStore {
         Ok(store)
     }
 
+    /// Opens, for a test, a database this process has just closed: sled lets go of its lock from
+    /// a background thread, a moment after the last handle is dropped.
+    #[cfg(test)]
+    pub(crate) fn reopen(path: &Path) -> Result<Self, StoreError> {
+        for _ in 0..200 {
+            match Self::open(path, 8) {
+                Err(StoreError::Locked(_)) => std::thread::sleep(std::time::Duration::from_millis(25)),
+                opened => return opened,
+            }
+        }
+        Self::open(path, 8)
+    }
+
     /// Builds the call indexes for calls logged before the indexes existed.
     fn index_old_calls(&self) -> Result<(), StoreError> {
         if self.db.contains_key(INDEXED).map_err(backend)? {
@@ -812,17 +825,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
         {
-            let store = SledStore::open(&path, 8).unwrap();
+            let store = SledStore::reopen(&path).unwrap();
             store.save_decline(&decline("+442079460123")).unwrap();
             store.save_decline(&decline("+442079460124")).unwrap();
             store.remove_decline(&Target::Number(PhoneNumber::from_e164("+442079460124").unwrap())).unwrap();
         }
         assert_eq!(std::fs::read_to_string(dir.path().join("db.generation")).unwrap(), "3");
-        assert!(SledStore::open(&path, 8).is_ok(), "a database that kept every change opens");
+        assert!(SledStore::reopen(&path).is_ok(), "a database that kept every change opens");
 
         // As if the file had lost the last changes while the marker kept counting.
         std::fs::write(dir.path().join("db.generation"), "7").unwrap();
-        let error = SledStore::open(&path, 8).err().expect("refused");
+        let error = SledStore::reopen(&path).err().expect("refused");
         assert!(matches!(&error, StoreError::Corrupt(message) if message.contains("3 of the 7")), "{error}");
     }
 
@@ -831,14 +844,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
         {
-            let store = SledStore::open(&path, 8).unwrap();
+            let store = SledStore::reopen(&path).unwrap();
             store.set_paused(true).unwrap();
         }
-        let store = SledStore::open(&path, 8).unwrap();
+        let store = SledStore::reopen(&path).unwrap();
         assert!(store.paused().unwrap());
         store.set_paused(false).unwrap();
         drop(store);
-        assert!(!SledStore::open(&path, 8).unwrap().paused().unwrap());
+        assert!(!SledStore::reopen(&path).unwrap().paused().unwrap());
     }
 
     #[test]
@@ -905,7 +918,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
         {
-            let store = SledStore::open(&path, 8).unwrap();
+            let store = SledStore::reopen(&path).unwrap();
             let mut refused = CallRecord {
                 call_sid: "CA1".into(),
                 from: "+442079460123".into(),
@@ -931,7 +944,7 @@ mod tests {
             }
             store.flush().unwrap();
         }
-        let store = SledStore::open(&path, 8).unwrap();
+        let store = SledStore::reopen(&path).unwrap();
         let sids = |query: CallQuery| -> Vec<String> {
             store.call_page(&CallQuery { limit: 10, ..query }).unwrap().calls.into_iter().map(|c| c.call_sid).collect()
         };
@@ -955,11 +968,11 @@ mod tests {
             ..Default::default()
         };
         {
-            let store = SledStore::open(&path, 8).unwrap();
+            let store = SledStore::reopen(&path).unwrap();
             store.append_calls(&[call("CA1"), call("CA2"), call("CA3")]).unwrap();
             store.flush().unwrap();
         }
-        let store = SledStore::open(&path, 8).unwrap();
+        let store = SledStore::reopen(&path).unwrap();
         let answered = ForwardOutcome { status: Some("answered".into()), ..Default::default() };
         assert!(store.attach_outcome("CA2", answered).unwrap());
         assert!(!store.attach_outcome("CA4", ForwardOutcome::default()).unwrap());

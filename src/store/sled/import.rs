@@ -154,7 +154,7 @@ mod tests {
         let rows: Vec<Decline> =
             (0..BATCH_ROWS as u32 + 10).map(|n| decline(&format!("+44113{:07}", n), "Imported Co")).collect();
         let before = {
-            let store = SledStore::open(&path, 8).unwrap();
+            let store = SledStore::reopen(&path).unwrap();
             // A decline the file overwrites, and a company it names anew.
             store.save_declines(&[decline("+441130000003", "Everest")]).unwrap();
             let before = everything(&store);
@@ -166,7 +166,7 @@ mod tests {
             assert_ne!(everything(&store), before);
             before
         };
-        let store = SledStore::open(&path, 8).unwrap();
+        let store = SledStore::reopen(&path).unwrap();
         assert_eq!(everything(&store), before);
         assert_eq!(store.declines().unwrap().len(), 1);
         assert_eq!(store.company_name("imported co").unwrap(), None);
