@@ -3,7 +3,7 @@
 #
 #   bench/all.sh            full sizes: decisions at 10k/100k/1M declines, the webhook ratio (10 s
 #                           per run), a 1M-row import, the footprint and log queries on 1M declines
-#                           and 5M logged calls (filling them takes about a quarter of an hour)
+#                           and 5M logged calls (filling them takes about five minutes)
 #   QUICK=1 bench/all.sh    small sizes, a few minutes
 # Sizes can be set one by one: SIZES (decision, comma-separated), DURATION (ratio, seconds), ROWS
 # (import), DECLINES and LOG_ENTRIES (footprint and log queries). Each benchmark's own output goes

@@ -4,7 +4,7 @@
 # time (from exec to /readyz answering 200).
 #
 # Usage: bench/footprint.sh        DECLINES=1000000 LOG_ENTRIES=5000000 (the full sizes: filling
-#                                  five million calls takes about a quarter of an hour)
+#                                  five million calls takes about five minutes)
 #        DECLINES=100000 LOG_ENTRIES=200000 bench/footprint.sh        (a quick run)
 #        DIR=/tmp/saidno-footprint bench/footprint.sh   keeps the database there, and later runs
 #                                  with the same sizes skip the fill
