@@ -44,12 +44,7 @@ pub async fn prune(service: &Service, retention: SignedDuration, metrics: &Metri
             }
         };
         metrics.calls_pruned(batch.calls as u64);
-        total = Pruned {
-            calls: total.calls + batch.calls,
-            kept: total.kept + batch.kept,
-            tallies: total.tallies + batch.tallies,
-            next: batch.next,
-        };
+        total = total.and(batch);
         if total.next.is_none() {
             break;
         }

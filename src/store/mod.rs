@@ -360,12 +360,7 @@ mod contract {
         let mut total = Pruned::default();
         loop {
             let batch = store.prune_calls(before.parse().unwrap(), keep, total.next, budget).unwrap();
-            total = Pruned {
-                calls: total.calls + batch.calls,
-                kept: total.kept + batch.kept,
-                tallies: total.tallies + batch.tallies,
-                next: batch.next,
-            };
+            total = total.and(batch);
             if total.next.is_none() {
                 return total;
             }

@@ -18,3 +18,15 @@ pub struct Pruned {
     /// Where the next batch continues; `None` once the walk reached the end of the period.
     pub next: Option<Cursor>,
 }
+
+impl Pruned {
+    /// What this walk and its next batch pruned together, going on from where the batch stopped.
+    pub fn and(self, batch: Pruned) -> Pruned {
+        Pruned {
+            calls: self.calls + batch.calls,
+            kept: self.kept + batch.kept,
+            tallies: self.tallies + batch.tallies,
+            next: batch.next,
+        }
+    }
+}
