@@ -12,6 +12,7 @@ pub use dashboard::{Dashboard, DayTotals, Totals};
 pub use retention::LegalHoldState;
 pub use transfer::{Format, ImportReport, RowProblem};
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use jiff::Timestamp;
@@ -21,7 +22,7 @@ use crate::config::Settings;
 use crate::domain::text::{TextTooLong, tidy};
 use crate::domain::{
     Allow, CallRecord, CallerId, Channel, DecisionKind, Decline, FollowUps, IncomingCall, NumberError, PhoneNumber,
-    RefusalMode, Target, company_key,
+    RefusalMode, Target, WebChange, company_key, remember_web_change,
 };
 use crate::matcher::{Matcher, check_pattern};
 use crate::policy::{self, Records};
@@ -121,6 +122,18 @@ pub struct DeclineEntry {
 pub struct Saved<T> {
     pub record: T,
     pub created: bool,
+    /// The record this one replaced, exactly as it was; absent when the record is new.
+    pub before: Option<T>,
+}
+
+/// What an Undo put back, and what the number's next call will now do.
+#[derive(Clone, Debug)]
+pub struct Undone {
+    pub target: Target,
+    /// The decline as it stands again, or `None` when the undo removed it.
+    pub restored: Option<Decline>,
+    /// The decision's own reason for the next call, when the target is one number.
+    pub next_call: Option<String>,
 }
 
 /// The facts of a call to preview: a number (or a withheld caller), and optionally the time, the
@@ -206,10 +219,10 @@ impl Service {
         if new.not_before.is_some_and(|date| date <= now) {
             return Err(invalid("not_before", "the date must be in the future"));
         }
-        let existing = self.store.decline(&target)?;
-        let created = existing.is_none();
+        let before = self.store.decline(&target)?;
+        let created = before.is_none();
         // Saying no again keeps the date it was first said: that date is the evidence.
-        let decline = match existing {
+        let decline = match before.clone() {
             Some(old) => Decline {
                 company: company.or(old.company),
                 note: note.or(old.note),
@@ -235,17 +248,74 @@ impl Service {
         if decline.target.number().is_none() {
             self.reload_rules()?;
         }
-        Ok(Saved { record: decline, created })
+        Ok(Saved { record: decline, created, before })
+    }
+
+    /// Declines from the web page, and remembers what the decline replaced for its Undo.
+    pub fn decline_from_web(&self, new: NewDecline, now: Timestamp) -> Result<Saved<Decline>, ServiceError> {
+        let saved = self.decline(new, now)?;
+        let mut changes = self.store.web_changes()?;
+        remember_web_change(
+            &mut changes,
+            WebChange { target: saved.record.target.clone(), before: saved.before.clone() },
+        );
+        self.store.save_web_changes(&changes)?;
+        Ok(saved)
+    }
+
+    /// Undoes the web page's latest decline of `text`: the decline it replaced is put back as it
+    /// was, or, when there was none, the decline is removed. Without a remembered change nothing
+    /// is touched, so an old Undo button can never delete a decline it did not make.
+    pub fn undo_web_decline(&self, text: &str, now: Timestamp) -> Result<Undone, ServiceError> {
+        let target = self.removal_target(text)?;
+        let mut changes = self.store.web_changes()?;
+        let Some(index) = changes.iter().rposition(|change| change.target == target) else {
+            return Err(ServiceError::NotFound(format!("there is no decline of {target} from this page to undo")));
+        };
+        let change = changes.remove(index);
+        self.restore_decline(&target, change.before.clone())?;
+        self.store.save_web_changes(&changes)?;
+        Ok(self.undone(target, change.before, now))
+    }
+
+    /// Puts a decline back exactly as it was before a change: `before`, or nothing at all.
+    pub fn restore_decline(&self, target: &Target, before: Option<Decline>) -> Result<(), ServiceError> {
+        match &before {
+            Some(decline) => self.store.save_decline(decline)?,
+            None => {
+                self.store.remove_decline(target)?;
+            }
+        }
+        if target.number().is_none() {
+            self.reload_rules()?;
+        }
+        Ok(())
+    }
+
+    /// Puts an allow back exactly as it was before a change: `before`, or nothing at all.
+    pub fn restore_allow(&self, number: &PhoneNumber, before: Option<Allow>) -> Result<(), ServiceError> {
+        match &before {
+            Some(allow) => self.store.save_allow(allow)?,
+            None => {
+                self.store.remove_allow(number)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn undone(&self, target: Target, restored: Option<Decline>, now: Timestamp) -> Undone {
+        // Worded by the decision itself, so the page says what the caller will get.
+        let next_call = target.number().and_then(|number| {
+            let request = CheckRequest { number: Some(number.to_string()), ..Default::default() };
+            self.check(request, now).ok().map(|preview| preview.reason)
+        });
+        Undone { target, restored, next_call }
     }
 
     /// Removes a decline: `text` is a number, a range (`+4416329601*`), `pattern:REGEX` or
     /// `caller-name:REGEX`.
     pub fn remove_decline(&self, text: &str) -> Result<Decline, ServiceError> {
-        let target = match (text.strip_prefix("pattern:"), text.strip_prefix("caller-name:")) {
-            (Some(pattern), _) => Target::Pattern(pattern.to_owned()),
-            (_, Some(pattern)) => Target::CallerName(pattern.to_owned()),
-            _ => self.target(&NewDecline { number: text.to_owned(), force: true, ..Default::default() })?,
-        };
+        let target = self.removal_target(text)?;
         let removed = self
             .store
             .remove_decline(&target)?
@@ -281,9 +351,9 @@ impl Service {
         if new.until.is_some_and(|until| until <= now) {
             return Err(invalid("until", "the window has already ended"));
         }
-        let existing = self.store.allow_of(&number)?;
-        let created = existing.is_none();
-        let allow = match existing {
+        let before = self.store.allow_of(&number)?;
+        let created = before.is_none();
+        let allow = match before.clone() {
             // A new window replaces the old one, and a single use starts afresh.
             Some(old) => Allow {
                 name: name.or(old.name),
@@ -296,7 +366,7 @@ impl Service {
             None => Allow { from: new.from, until: new.until, once: new.once, ..Allow::always(number, name, now) },
         };
         self.store.save_allow(&allow)?;
-        Ok(Saved { record: allow, created })
+        Ok(Saved { record: allow, created, before })
     }
 
     pub fn remove_allow(&self, number: &str) -> Result<Allow, ServiceError> {
@@ -393,6 +463,43 @@ impl Service {
             .map_err(|e| ServiceError::Invalid { field: "pattern", message: e.to_string() })?;
         *self.rules.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(rules);
         Ok(())
+    }
+
+    /// The decline on record for `text` (a number, range or pattern as `remove_decline` takes it).
+    pub fn decline_on_record(&self, text: &str) -> Result<Option<Decline>, ServiceError> {
+        Ok(self.store.decline(&self.removal_target(text)?)?)
+    }
+
+    /// The allow on record for a number.
+    pub fn allow_of(&self, number: &PhoneNumber) -> Result<Option<Allow>, ServiceError> {
+        Ok(self.store.allow_of(number)?)
+    }
+
+    /// The declines now on record for the E.164 numbers among `numbers`, by number.
+    pub fn current_declines<'a>(
+        &self,
+        numbers: impl Iterator<Item = &'a str>,
+    ) -> Result<HashMap<String, Decline>, ServiceError> {
+        let mut current = HashMap::new();
+        for text in numbers {
+            if current.contains_key(text) {
+                continue;
+            }
+            let Some(number) = PhoneNumber::from_e164(text) else { continue };
+            if let Some(decline) = self.store.decline(&Target::Number(number))? {
+                current.insert(text.to_owned(), decline);
+            }
+        }
+        Ok(current)
+    }
+
+    /// A decline already on record named as a number, a range, `pattern:REGEX` or `caller-name:REGEX`.
+    fn removal_target(&self, text: &str) -> Result<Target, ServiceError> {
+        Ok(match (text.strip_prefix("pattern:"), text.strip_prefix("caller-name:")) {
+            (Some(pattern), _) => Target::Pattern(pattern.to_owned()),
+            (_, Some(pattern)) => Target::CallerName(pattern.to_owned()),
+            _ => self.target(&NewDecline { number: text.to_owned(), force: true, ..Default::default() })?,
+        })
     }
 
     /// What a new decline covers, checked: exactly one of number, range, pattern or caller name.

@@ -15,4 +15,4 @@ pub use decision::{Action, Decision, DecisionKind, Ground, Refusal};
 pub use decline::{Channel, Decline, FollowUps, RefusalMode, Target, company_key, party_key};
 pub use hold::LegalHold;
 pub use phone::{CallerId, NumberError, PhoneNumber, Region};
-pub use session::{TextChange, TextSession};
+pub use session::{TextChange, TextSession, WebChange, remember_web_change};

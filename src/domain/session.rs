@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Allow, Decline, PhoneNumber};
+use super::{Allow, Decline, PhoneNumber, Target};
 
 /// How many text changes `UNDO` can walk back.
 const UNDO_DEPTH: usize = 10;
@@ -31,5 +31,27 @@ impl TextSession {
         if self.changes.len() > UNDO_DEPTH {
             self.changes.remove(0);
         }
+    }
+}
+
+/// A decline made on the web page, with what was there before, so its Undo puts that back.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebChange {
+    pub target: Target,
+    pub before: Option<Decline>,
+}
+
+/// Keeps the newest `UNDO_DEPTH` web changes, one per target: a newer decline of the same target
+/// replaces the older entry, whose "before" it already carries.
+pub fn remember_web_change(changes: &mut Vec<WebChange>, change: WebChange) {
+    match changes.iter().position(|kept| kept.target == change.target) {
+        Some(index) => {
+            let older = changes.remove(index);
+            changes.push(WebChange { before: older.before, ..change });
+        }
+        None => changes.push(change),
+    }
+    if changes.len() > UNDO_DEPTH {
+        changes.remove(0);
     }
 }

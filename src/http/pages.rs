@@ -19,8 +19,8 @@ use super::error::ApiError;
 use crate::domain::{Allow, CallRecord, Channel, DecisionKind};
 use crate::policy::short_date;
 use crate::service::{
-    CheckRequest, CompanySummary, CompanyTimeline, Dashboard, DeclineEntry, Format, ImportReport, NewAllow, NewDecline,
-    Preview, RowProblem,
+    CheckRequest, CompanySummary, CompanyTimeline, Dashboard, Format, ImportReport, NewAllow, NewDecline, Preview,
+    RowProblem,
 };
 use crate::store::{CallQuery, Cursor, party_of};
 
@@ -85,6 +85,15 @@ pub struct CallRow {
     pub reason: String,
     pub outcome: String,
     pub can_decline: bool,
+    /// The decline now on record for this caller's number, if it was declined since.
+    pub declined: Option<DeclinedSince>,
+}
+
+/// A caller's current decline, as a forwarded row offers to edit it.
+pub struct DeclinedSince {
+    pub date: String,
+    pub company: String,
+    pub note: String,
 }
 
 impl CallRow {
@@ -113,6 +122,7 @@ impl CallRow {
             reason: call.reason.clone(),
             outcome,
             can_decline: call.decision == DecisionKind::Forward && call.from.starts_with('+'),
+            declined: None,
         }
     }
 }
@@ -190,8 +200,30 @@ pub struct CallFilters {
     /// Set after a decline from this page, to offer an undo.
     #[serde(default)]
     declined: String,
+    /// Set when that decline changed one already on record.
+    #[serde(default)]
+    updated: String,
     #[serde(default)]
     undone: String,
+}
+
+/// The banner after a decline from this page, worded from the decision the next call will get.
+struct DeclinedBanner {
+    target: String,
+    company: Option<String>,
+    updated: bool,
+    /// The next call's decision, when it is not a refusal (an allow still wins, say).
+    still_rings: Option<String>,
+    /// The number's allow, which the banner offers to remove.
+    allowed: bool,
+}
+
+/// The banner after an Undo: what is on record now, and what the next call will do.
+struct UndoneBanner {
+    target: String,
+    /// The decline as it stands again, "declined 3 Nov 2026", or empty when none is left.
+    restored: String,
+    next_call: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -201,8 +233,8 @@ struct CallsPage {
     calls: Vec<CallRow>,
     next_link: Option<String>,
     companies: Vec<String>,
-    just_declined: Option<DeclineEntry>,
-    undone: String,
+    just_declined: Option<DeclinedBanner>,
+    undone: Option<UndoneBanner>,
 }
 
 fn local_day(text: &str, field: &'static str, time_zone: &TimeZone) -> Result<Option<Timestamp>, PageError> {
@@ -248,12 +280,51 @@ pub async fn calls(State(state): State<AppState>, filters: Result<Query<CallFilt
     state.call_log.written().await;
     let service = state.service.clone();
     let declined = filters.declined.clone();
-    let (page, companies, just_declined) = blocking(move || {
+    let updated = !filters.updated.is_empty();
+    let undone = filters.undone.clone();
+    let zone = time_zone.clone();
+    let (page, companies, just_declined, undone, current) = blocking(move || {
+        let now = Timestamp::now();
         let just_declined = match declined.as_str() {
             "" => None,
-            target => service.decline_list()?.into_iter().find(|entry| entry.decline.target.to_string() == target),
+            target => match service.decline_on_record(target)? {
+                Some(decline) => {
+                    let allowed = match decline.target.number() {
+                        Some(number) => service.allow_of(number)?.is_some(),
+                        None => false,
+                    };
+                    let next = next_call(&service, &decline, now);
+                    Some(DeclinedBanner {
+                        target: decline.target.to_string(),
+                        company: decline.company,
+                        updated,
+                        allowed,
+                        still_rings: next.filter(|p| p.decision != DecisionKind::Decline).map(|p| p.reason),
+                    })
+                }
+                None => None,
+            },
         };
-        Ok((service.call_page(query)?, service.company_names()?, just_declined))
+        let undone = match undone.as_str() {
+            "" => None,
+            target => {
+                let restored = service.decline_on_record(target)?;
+                let next_call = restored.as_ref().map_or_else(
+                    || service.check(CheckRequest { number: Some(target.to_owned()), ..Default::default() }, now).ok(),
+                    |decline| next_call(&service, decline, now),
+                );
+                Some(UndoneBanner {
+                    target: target.to_owned(),
+                    restored: restored
+                        .map(|d| format!("declined {}", short_date(d.declined_at, &zone)))
+                        .unwrap_or_default(),
+                    next_call: next_call.map(|preview| preview.reason),
+                })
+            }
+        };
+        let page = service.call_page(query)?;
+        let current = service.current_declines(page.calls.iter().map(|call| call.from.as_str()))?;
+        Ok((page, service.company_names()?, just_declined, undone, current))
     })
     .await?;
     let next_link = page.next.map(|next| {
@@ -271,8 +342,21 @@ pub async fn calls(State(state): State<AppState>, filters: Result<Query<CallFilt
         }
         link + &format!("before={next}")
     });
-    let calls = page.calls.iter().map(|call| CallRow::of(call, time_zone)).collect();
-    let undone = filters.undone.clone();
+    let calls = page
+        .calls
+        .iter()
+        .map(|call| {
+            let mut row = CallRow::of(call, time_zone);
+            if row.can_decline {
+                row.declined = current.get(&call.from).map(|decline| DeclinedSince {
+                    date: short_date(decline.declined_at, time_zone),
+                    company: decline.company.clone().unwrap_or_default(),
+                    note: decline.note.clone().unwrap_or_default(),
+                });
+            }
+            row
+        })
+        .collect();
     Ok(CallsPage { filters, calls, next_link, companies, just_declined, undone }.into_response())
 }
 
@@ -296,7 +380,7 @@ pub async fn decline(State(state): State<AppState>, form: Result<Form<DeclineFor
         ..Default::default()
     };
     let service = state.service.clone();
-    let saved = blocking(move || service.decline(new, Timestamp::now())).await?;
+    let saved = blocking(move || service.decline_from_web(new, Timestamp::now())).await?;
     let mut target = format!("/calls?declined={}", encode(&saved.record.target.to_string()));
     if !saved.created {
         target.push_str("&updated=1");
@@ -312,8 +396,14 @@ pub struct NumberForm {
 pub async fn undo_decline(State(state): State<AppState>, form: Result<Form<NumberForm>, FormRejection>) -> PageResult {
     let Form(form) = form.map_err(|r| bad("number", r.body_text()))?;
     let service = state.service.clone();
-    let removed = blocking(move || service.remove_decline(&form.number)).await?;
-    Ok(Redirect::to(&format!("/calls?undone={}", encode(&removed.target.to_string()))).into_response())
+    let undone = blocking(move || service.undo_web_decline(&form.number, Timestamp::now())).await?;
+    Ok(Redirect::to(&format!("/calls?undone={}", encode(&undone.target.to_string()))).into_response())
+}
+
+/// What the next call from a declined number will get, when the decline is for one number.
+fn next_call(service: &crate::service::Service, decline: &crate::domain::Decline, now: Timestamp) -> Option<Preview> {
+    let number = decline.target.number()?;
+    service.check(CheckRequest { number: Some(number.to_string()), ..Default::default() }, now).ok()
 }
 
 /// A company as a row of the companies page.

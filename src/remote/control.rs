@@ -8,7 +8,7 @@ use jiff::tz::TimeZone;
 use super::command::{self, Command, LISTED, ParseError, Whom};
 use crate::config::Settings;
 use crate::domain::{CallRecord, CallerId, Channel, DecisionKind, PhoneNumber, Target, TextChange, company_key};
-use crate::service::{NewAllow, NewDecline, Service, ServiceError};
+use crate::service::{NewAllow, NewDecline, Saved, Service, ServiceError};
 use crate::store::{CallQuery, Store};
 
 /// The answer to anything saidno does not understand. One SMS segment (160 GSM characters).
@@ -79,9 +79,8 @@ impl Remote {
         // A number typed on a phone cannot carry --force; a plausible length is enough here.
         let parsed = PhoneNumber::parse_typed(&number, self.settings.region, true)
             .map_err(|error| Failure::Refused(format!("{error}.")))?;
-        let before = self.store.decline(&Target::Number(parsed.clone()))?;
         let new = NewDecline { number, company, force: true, channel: Some(Channel::Text), ..Default::default() };
-        let saved = self.service.decline(new, now)?.record;
+        let Saved { record: saved, before, .. } = self.service.decline(new, now)?;
         session.remember(TextChange::Declined { number: parsed.clone(), before });
         self.store.save_text_session(owner, &session)?;
         let named = saved.company.as_deref().map(|company| format!(" ({company})")).unwrap_or_default();
@@ -94,21 +93,15 @@ impl Remote {
             return Err(Failure::Refused("Nothing to undo.".into()));
         };
         let reply = match change {
-            TextChange::Declined { number, before: Some(before) } => {
-                self.store.save_decline(&before)?;
-                format!("Undone: {number} is declined as before.")
+            TextChange::Declined { number, before } => {
+                let was = if before.is_some() { "is declined as before" } else { "is no longer declined" };
+                self.service.restore_decline(&Target::Number(number.clone()), before)?;
+                format!("Undone: {number} {was}.")
             }
-            TextChange::Declined { number, before: None } => {
-                self.store.remove_decline(&Target::Number(number.clone()))?;
-                format!("Undone: {number} is no longer declined.")
-            }
-            TextChange::Allowed { number, before: Some(before) } => {
-                self.store.save_allow(&before)?;
-                format!("Undone: {number} is allowed as before.")
-            }
-            TextChange::Allowed { number, before: None } => {
-                self.store.remove_allow(&number)?;
-                format!("Undone: {number} is no longer allowed.")
+            TextChange::Allowed { number, before } => {
+                let was = if before.is_some() { "is allowed as before" } else { "is no longer allowed" };
+                self.service.restore_allow(&number, before)?;
+                format!("Undone: {number} {was}.")
             }
         };
         self.store.save_text_session(owner, &session)?;
@@ -124,12 +117,12 @@ impl Remote {
     ) -> Result<String, Failure> {
         let time_zone = &self.settings.time_zone;
         let until = window.resolve(now, time_zone).map_err(Failure::Refused)?;
-        let parsed = PhoneNumber::parse_typed(number, self.settings.region, true)
+        // Parsed here for a reply worded for a phone; the service parses it again to save it.
+        PhoneNumber::parse_typed(number, self.settings.region, true)
             .map_err(|error| Failure::Refused(format!("{error}.")))?;
         let mut session = self.store.text_session(owner)?;
-        let before = self.store.allow_of(&parsed)?;
         let new = NewAllow { number: number.to_owned(), force: true, until, ..Default::default() };
-        let saved = self.service.allow(new, now)?.record;
+        let Saved { record: saved, before, .. } = self.service.allow(new, now)?;
         session.remember(TextChange::Allowed { number: saved.number.clone(), before });
         self.store.save_text_session(owner, &session)?;
         let how_long = match until {

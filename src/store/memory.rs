@@ -7,7 +7,8 @@ use jiff::Timestamp;
 
 use super::{CallPage, CallQuery, Cursor, HourTally, Pruned, SCAN_BUDGET, Store, StoreError};
 use crate::domain::{
-    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession, company_key,
+    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession, WebChange,
+    company_key,
 };
 
 #[derive(Default)]
@@ -27,6 +28,7 @@ struct Inner {
     next_call: u64,
     password_hash: Option<String>,
     text_sessions: HashMap<PhoneNumber, TextSession>,
+    web_changes: Vec<WebChange>,
     legal_holds: BTreeMap<String, LegalHold>,
 }
 
@@ -235,6 +237,15 @@ impl Store for MemoryStore {
 
     fn save_text_session(&self, owner: &PhoneNumber, session: &TextSession) -> Result<(), StoreError> {
         self.write().text_sessions.insert(owner.clone(), session.clone());
+        Ok(())
+    }
+
+    fn web_changes(&self) -> Result<Vec<WebChange>, StoreError> {
+        Ok(self.read().web_changes.clone())
+    }
+
+    fn save_web_changes(&self, changes: &[WebChange]) -> Result<(), StoreError> {
+        self.write().web_changes = changes.to_vec();
         Ok(())
     }
 

@@ -15,7 +15,7 @@ pub use self::unavailable::UnavailableStore;
 use jiff::Timestamp;
 
 use crate::domain::{
-    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession,
+    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession, WebChange,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +100,10 @@ pub trait Store: Send + Sync + 'static {
     fn text_session(&self, owner: &PhoneNumber) -> Result<TextSession, StoreError>;
     /// Saves it; on disk when the call returns.
     fn save_text_session(&self, owner: &PhoneNumber, session: &TextSession) -> Result<(), StoreError>;
+    /// The web page's recent declines with what each replaced, newest last, for its Undo.
+    fn web_changes(&self) -> Result<Vec<WebChange>, StoreError>;
+    /// Durable before it returns, like every change the owner made.
+    fn save_web_changes(&self, changes: &[WebChange]) -> Result<(), StoreError>;
     /// Proves the store can take a write and get it to disk now (for the readiness check).
     fn probe(&self) -> Result<(), StoreError>;
 

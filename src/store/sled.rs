@@ -37,7 +37,7 @@ use super::{CallPage, CallQuery, Cursor, HourTally, Pruned, SCAN_BUDGET, Store, 
 use crate::backup::{self, BackupError};
 use crate::domain::{
     Allow, CallRecord, DecisionKind, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession,
-    company_key,
+    WebChange, company_key,
 };
 
 mod import;
@@ -50,6 +50,7 @@ const REFUSED: &[u8] = b"refused:";
 const COMPANY: &[u8] = b"company:";
 const FOLLOW_UPS: &[u8] = b"follow-ups:";
 const TEXT_SESSION: &[u8] = b"text-session:";
+const WEB_CHANGES: &[u8] = b"web-changes";
 const RULE: &[u8] = b"rule:";
 const SETTING: &[u8] = b"setting:";
 const PAUSED: &[u8] = b"setting:paused";
@@ -768,9 +769,17 @@ impl Store for SledStore {
         self.put_durably(key(TEXT_SESSION, owner.as_str().as_bytes()), session)
     }
 
+    fn web_changes(&self) -> Result<Vec<WebChange>, StoreError> {
+        Ok(self.get(WEB_CHANGES)?.unwrap_or_default())
+    }
+
+    fn save_web_changes(&self, changes: &[WebChange]) -> Result<(), StoreError> {
+        self.put_durably(WEB_CHANGES.to_vec(), &changes)
+    }
+
     /// Reads every record the owner entered, so damage shows now rather than on some later call.
     fn verify(&self) -> Result<(), StoreError> {
-        for prefix in [SETTING, RULE, COMPANY, ALLOW, DECLINE, TEXT_SESSION, LEGAL_HOLD] {
+        for prefix in [SETTING, RULE, COMPANY, ALLOW, DECLINE, TEXT_SESSION, WEB_CHANGES, LEGAL_HOLD] {
             for entry in self.db.scan_prefix(prefix) {
                 let (key, value) = entry.map_err(backend)?;
                 if prefix != SETTING {

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 
 use super::{CallPage, CallQuery, Cursor, HourTally, Pruned, Store, StoreError};
 use crate::domain::{
-    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession,
+    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession, WebChange,
 };
 
 pub struct UnavailableStore {
@@ -91,6 +91,12 @@ impl Store for UnavailableStore {
         self.fail()
     }
     fn save_text_session(&self, _: &PhoneNumber, _: &TextSession) -> Result<(), StoreError> {
+        self.fail()
+    }
+    fn web_changes(&self) -> Result<Vec<WebChange>, StoreError> {
+        self.fail()
+    }
+    fn save_web_changes(&self, _: &[WebChange]) -> Result<(), StoreError> {
         self.fail()
     }
     fn legal_holds(&self) -> Result<Vec<LegalHold>, StoreError> {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use saidno::domain::{
-    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession,
+    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession, WebChange,
 };
 use saidno::store::{CallPage, CallQuery, Cursor, HourTally, MemoryStore, Pruned, Store, StoreError};
 use serde_json::json;
@@ -105,6 +105,12 @@ impl Store for BrokenLookups {
         Err(StoreError::Backend("disk on fire".into()))
     }
     fn save_text_session(&self, _: &PhoneNumber, _: &TextSession) -> Result<(), StoreError> {
+        Err(StoreError::Backend("disk on fire".into()))
+    }
+    fn web_changes(&self) -> Result<Vec<WebChange>, StoreError> {
+        Err(StoreError::Backend("disk on fire".into()))
+    }
+    fn save_web_changes(&self, _: &[WebChange]) -> Result<(), StoreError> {
         Err(StoreError::Backend("disk on fire".into()))
     }
     fn probe(&self) -> Result<(), StoreError> {

@@ -14,7 +14,7 @@ use crate::fake_twilio::Captured;
 fn description() -> &'static Value {
     static DESCRIPTION: OnceLock<Value> = OnceLock::new();
     DESCRIPTION.get_or_init(|| {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/twilio/twilio_api_v2010.json");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/openapi/twilio_api_v2010.json");
         let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
         serde_json::from_str(&text).unwrap()
     })

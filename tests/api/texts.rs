@@ -105,6 +105,20 @@ async fn undo_reverts_the_last_change_by_text_and_then_has_nothing_to_undo() {
 }
 
 #[tokio::test]
+async fn undo_by_text_puts_back_the_decline_that_a_text_changed() {
+    let app = spawn_app().await;
+    app.decline(
+        json!({"number": CALLER, "company": "Everest Windows", "note": "kitchen upsell", "declined_by": "Sam"}),
+    )
+    .await;
+    let original = app.declines().await;
+    app.command(&format!("NO {CALLER} Rotating")).await;
+    assert_ne!(app.declines().await, original);
+    assert_eq!(app.command("UNDO").await, format!("Undone: {CALLER} is declined as before."));
+    assert_eq!(app.declines().await, original);
+}
+
+#[tokio::test]
 async fn allow_for_a_while_records_a_window_that_ends() {
     let app = spawn_app().await;
     let before = jiff::Timestamp::now();

@@ -186,6 +186,94 @@ async fn a_forwarded_call_is_declined_from_the_log_and_can_be_undone() {
     assert_eq!(app.call("CA302", PUSHY).await.verbs(), ["Dial"]);
 }
 
+/// The decline of `number` as the owner entered it: the admin API's listing without the calls since.
+async fn decline_of(app: &TestApp, number: &str) -> Option<serde_json::Value> {
+    let mut decline = app.declines().await.into_iter().find(|decline| decline["number"] == number)?;
+    decline.as_object_mut()?.remove("follow_ups");
+    Some(decline)
+}
+
+#[tokio::test]
+async fn declining_an_already_declined_number_and_pressing_undo_puts_the_original_back() {
+    let app = spawn_app().await;
+    app.call("CA310", PUSHY).await;
+    app.decline(json!({"number": PUSHY, "company": "Everest Windows", "note": "kitchen upsell", "declined_by": "Sam"}))
+        .await;
+    let original = decline_of(&app, PUSHY).await.unwrap();
+    let browser = app.signed_in().await;
+
+    // The old forwarded row offers to edit the decline made since, not to decline afresh.
+    let calls = browser.get("/calls").await;
+    assert!(calls.text_of("tr.call .declined-since").starts_with("declined since "));
+    assert_eq!(calls.texts("tr.call details summary"), ["Edit"]);
+    assert_eq!(calls.attributes("form.decline input[name=note]", "value"), ["kitchen upsell"]);
+
+    let done =
+        browser.post("/calls/decline", &[("number", PUSHY), ("company", "Rotating Ltd"), ("note", "typo")]).await;
+    let after = browser.get(done.location.as_deref().unwrap()).await;
+    assert!(
+        after.text_of("#declined").starts_with("Updated the decline of +442079460123"),
+        "{}",
+        after.text_of("#declined")
+    );
+    assert_eq!(decline_of(&app, PUSHY).await.unwrap()["note"], "typo");
+
+    let undone = browser.post("/declines/undo", &[("number", PUSHY)]).await;
+    assert_eq!(undone.status, 303);
+    let banner = browser.get(undone.location.as_deref().unwrap()).await.text_of("#undone");
+    assert!(banner.contains("the decline of +442079460123 is back as it was"), "{banner}");
+    assert!(banner.contains("Their next call: refused: Everest Windows"), "{banner}");
+    assert_eq!(decline_of(&app, PUSHY).await.unwrap(), original);
+    assert_eq!(app.call("CA311", PUSHY).await.verbs(), ["Say", "Hangup"]);
+
+    // That Undo is spent: pressing it again changes nothing and says so.
+    let again = browser.post("/declines/undo", &[("number", PUSHY)]).await;
+    assert_eq!(again.status, 404);
+    assert!(again.text_of("#error").contains("no decline of +442079460123 from this page to undo"));
+    assert_eq!(decline_of(&app, PUSHY).await.unwrap(), original);
+}
+
+#[tokio::test]
+async fn undo_never_removes_a_decline_the_page_did_not_make() {
+    let app = spawn_app().await;
+    app.decline(json!({"number": PUSHY, "company": "Everest Windows"})).await;
+    let original = decline_of(&app, PUSHY).await.unwrap();
+    let browser = app.signed_in().await;
+    let undone = browser.post("/declines/undo", &[("number", PUSHY)]).await;
+    assert_eq!(undone.status, 404);
+    assert_eq!(decline_of(&app, PUSHY).await.unwrap(), original);
+}
+
+#[tokio::test]
+async fn undo_says_what_the_next_call_does_when_a_range_still_covers_the_number() {
+    let app = spawn_app().await;
+    app.decline(json!({"number": "+44207946012*", "company": "Rotating Ltd", "force": true})).await;
+    let browser = app.signed_in().await;
+    browser.post("/calls/decline", &[("number", PUSHY), ("company", "Everest Windows")]).await;
+    let undone = browser.post("/declines/undo", &[("number", PUSHY)]).await;
+    let banner = browser.get(undone.location.as_deref().unwrap()).await.text_of("#undone");
+    assert!(banner.contains("+442079460123 is no longer declined"), "{banner}");
+    assert!(banner.contains("Their next call: refused: Rotating Ltd"), "{banner}");
+    assert!(decline_of(&app, PUSHY).await.is_none());
+    assert_eq!(app.call("CA312", PUSHY).await.verbs(), ["Say", "Hangup"]);
+}
+
+#[tokio::test]
+async fn declining_an_allowed_number_says_the_allow_still_wins_and_offers_to_remove_it() {
+    let app = spawn_app().await;
+    let (status, _) = app.api(reqwest::Method::POST, "/allows", Some(json!({"number": PUSHY, "name": "Mum"}))).await;
+    assert_eq!(status, 201);
+    let browser = app.signed_in().await;
+    let done = browser.post("/calls/decline", &[("number", PUSHY), ("company", "Everest Windows")]).await;
+    let page = browser.get(done.location.as_deref().unwrap()).await;
+    let banner = page.text_of("#declined");
+    assert!(!banner.contains("will be refused"), "{banner}");
+    assert!(banner.contains("Their next call still rings through: forwarded:"), "{banner}");
+    assert!(banner.contains("The allow wins over the decline"), "{banner}");
+    assert_eq!(page.attributes("#declined form[action='/allows/remove'] input[name=number]", "value"), [PUSHY]);
+    assert_eq!(app.call("CA313", PUSHY).await.verbs(), ["Dial"]);
+}
+
 #[tokio::test]
 async fn a_decline_with_bad_input_shows_the_field_and_changes_nothing() {
     let app = spawn_app().await;
