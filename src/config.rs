@@ -234,6 +234,16 @@ pub struct Store {
 pub struct Log {
     /// Days a call stays in the log; 0 keeps every call.
     pub retention_days: u32,
+    /// How saidno's own log lines are written to standard error.
+    pub format: LogFormat,
+}
+
+/// `text` for a person reading a terminal or the journal, `json` (one object a line) for log shippers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 impl Log {

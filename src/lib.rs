@@ -4,6 +4,7 @@ pub mod backup;
 pub mod call_log;
 pub mod cli;
 pub mod config;
+pub mod doctor;
 pub mod domain;
 pub mod http;
 pub mod matcher;

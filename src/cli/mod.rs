@@ -2,8 +2,11 @@
 //! when no server holds it, and through the running server's admin API when one does.
 
 mod backend;
+mod checkup;
 mod client;
+mod manual;
 mod output;
+mod settings_report;
 mod transfer;
 mod when;
 
@@ -64,6 +67,25 @@ pub enum Command {
     /// Keep every call of a company in the log, whatever the retention period ([log] retention_days).
     #[command(subcommand)]
     LegalHold(LegalHoldCommand),
+    /// The configuration: check it, and show where each value comes from.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Check the set-up end to end and say in plain words what to fix.
+    Doctor,
+    /// Print the shell completion script for bash, zsh or fish.
+    Completions {
+        #[arg(value_enum)]
+        shell: manual::Shell,
+    },
+    /// Print the manual page (roff), made from these same command definitions.
+    #[command(hide = true)]
+    Manual,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Validate the configuration and print it in effect, secrets redacted, with where each value came from.
+    Check,
 }
 
 #[derive(Subcommand, Debug)]
@@ -291,6 +313,14 @@ impl CliError {
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
+    // These need no configuration, or report on it themselves.
+    match &cli.command {
+        Command::Completions { shell } => return manual::completions(*shell),
+        Command::Manual => return manual::page(),
+        Command::Config(ConfigCommand::Check) => return settings_report::check(cli.config.as_deref()),
+        Command::Doctor => return checkup::run(cli.config.as_deref()).await,
+        _ => {}
+    }
     let settings = Settings::load(cli.config.as_deref())?;
     if let Command::Serve = cli.command {
         crate::telemetry::init("info");
@@ -310,6 +340,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     };
     match cli.command {
         Command::Serve => unreachable!("handled above"),
+        Command::Config(_) | Command::Doctor | Command::Completions { .. } | Command::Manual => {
+            unreachable!("handled above")
+        }
         Command::Decline(DeclineCommand::Add(args)) => {
             let new = NewDecline {
                 number: args.number.unwrap_or_default(),
