@@ -3,5 +3,6 @@
 pub mod form;
 pub mod request;
 pub mod rest;
+pub mod setup;
 pub mod signature;
 pub mod twiml;

@@ -10,8 +10,14 @@ use serde::Deserialize;
 
 use crate::domain::{PhoneNumber, RefusalMode, Region};
 
+mod known_keys;
+mod origin;
+
+pub use known_keys::leaves;
+pub use origin::{Origin, Origins};
+
 /// The example file doubles as the defaults, so the documented values are the real ones.
-pub const EXAMPLE: &str = include_str!("../config/saidno.example.toml");
+pub const EXAMPLE: &str = include_str!("../../config/saidno.example.toml");
 
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_PATH: &str = "config/saidno.toml";
@@ -259,17 +265,51 @@ pub enum ConfigError {
     Missing(PathBuf),
     #[error("configuration: {0}")]
     Invalid(String),
+    /// Each line names the file or variable, the key, and what is wrong with it.
+    #[error("{}", .0.join("\n"))]
+    Rejected(Vec<String>),
 }
 
-impl Settings {
-    /// Loads the settings. `path` is the `--config` argument: it must exist when given; without it
-    /// `config/saidno.toml` is read if present.
-    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
-        let mut builder = config::Config::builder().add_source(File::from_str(EXAMPLE, FileFormat::Toml));
-        match path {
+/// The configuration as read, before it is taken: every source merged, and where each value came from.
+pub struct Loaded {
+    merged: config::Config,
+    pub origins: Origins,
+    /// The file read on top of the defaults, if any.
+    pub file: Option<PathBuf>,
+}
+
+impl Loaded {
+    /// Reads the defaults, then the file (`path` must exist when given; without it
+    /// `config/saidno.toml` is read if present), then `SAIDNO_` variables. A key or a section
+    /// saidno does not know, in the file or the environment, is refused by name and line.
+    pub fn read(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let file = match path {
             Some(path) if !path.exists() => return Err(ConfigError::Missing(path.to_owned())),
-            Some(path) => builder = builder.add_source(File::from(path).format(FileFormat::Toml)),
-            None => builder = builder.add_source(File::new(DEFAULT_PATH, FileFormat::Toml).required(false)),
+            Some(path) => Some(path.to_owned()),
+            None => Some(PathBuf::from(DEFAULT_PATH)).filter(|path| path.exists()),
+        };
+        let text = match &file {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| ConfigError::Invalid(format!("cannot read {}: {e}", path.display())))?,
+            ),
+            None => None,
+        };
+        let shown = file.as_ref().map(|path| path.display().to_string()).unwrap_or_default();
+        let variables = || {
+            std::env::vars_os().filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
+        };
+        let mut problems = match &text {
+            Some(text) => known_keys::unknown_in_file(&shown, text).map_err(|e| ConfigError::Rejected(vec![e]))?,
+            None => Vec::new(),
+        };
+        problems.extend(known_keys::unknown_in_environment(variables()));
+        if !problems.is_empty() {
+            return Err(ConfigError::Rejected(problems));
+        }
+        let mut builder = config::Config::builder().add_source(File::from_str(EXAMPLE, FileFormat::Toml));
+        if let Some(text) = &text {
+            builder = builder.add_source(File::from_str(text, FileFormat::Toml));
         }
         let environment = Environment::with_prefix("SAIDNO")
             .prefix_separator("_")
@@ -278,13 +318,63 @@ impl Settings {
             .with_list_parse_key("forward.to")
             .with_list_parse_key("owner.numbers")
             .try_parsing(true);
-        let settings: Settings = builder
-            .add_source(environment)
-            .build()
-            .and_then(config::Config::try_deserialize)
-            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
-        settings.check()?;
+        let merged = builder.add_source(environment).build().map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        let origins = Origins::new(text.as_deref().map(|text| (shown.as_str(), text)), variables());
+        Ok(Self { merged, origins, file })
+    }
+
+    /// The settings, each value checked for its type and range.
+    pub fn settings(&self) -> Result<Settings, ConfigError> {
+        let settings: Settings = self
+            .merged
+            .clone()
+            .try_deserialize()
+            .map_err(|error| ConfigError::Rejected(vec![explain(error, &self.origins)]))?;
+        settings.check().map_err(|Misvalue { key, message }| {
+            let value = self.value(key).map(|value| format!(" = {value}")).unwrap_or_default();
+            ConfigError::Rejected(vec![format!("{key}{value}{}: {message}", self.origins.place(key))])
+        })?;
         Ok(settings)
+    }
+
+    /// The value in effect for a dotted key, as JSON.
+    pub fn value(&self, key: &str) -> Option<serde_json::Value> {
+        self.merged.get::<serde_json::Value>(key).ok()
+    }
+}
+
+/// A type error from the configuration reader, with where the value came from.
+fn explain(error: config::ConfigError, origins: &Origins) -> String {
+    match error {
+        config::ConfigError::Type { key: Some(key), unexpected, expected, .. } => {
+            format!("{key}{}: expected {expected}, found {unexpected}", origins.place(&key))
+        }
+        config::ConfigError::At { error, key: Some(key), .. } => {
+            format!("{key}{}: {}", origins.place(&key), bare(&error))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// An error's own words, without the reader's "for key ... in ..." tail.
+fn bare(error: &config::ConfigError) -> String {
+    match error {
+        config::ConfigError::Type { unexpected, expected, .. } => format!("expected {expected}, found {unexpected}"),
+        config::ConfigError::At { error, .. } => bare(error),
+        other => other.to_string(),
+    }
+}
+
+/// A value outside what its key takes.
+struct Misvalue {
+    key: &'static str,
+    message: String,
+}
+
+impl Settings {
+    /// Loads and checks the settings (see `Loaded::read`).
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        Loaded::read(path)?.settings()
     }
 
     /// The defaults alone, as a fresh install has them.
@@ -297,44 +387,53 @@ impl Settings {
         settings
     }
 
-    fn check(&self) -> Result<(), ConfigError> {
-        let invalid = |message: &str| Err(ConfigError::Invalid(message.to_owned()));
+    fn check(&self) -> Result<(), Misvalue> {
+        let invalid = |key, message: &str| Err(Misvalue { key, message: message.to_owned() });
         if !(5..=600).contains(&self.forward.ring_timeout_secs) {
-            return invalid("forward.ring_timeout_secs must be between 5 and 600");
+            return invalid("forward.ring_timeout_secs", "must be between 5 and 600 seconds");
         }
         if !(1..=3600).contains(&self.forward.voicemail_max_secs) {
-            return invalid("forward.voicemail_max_secs must be between 1 and 3600");
+            return invalid("forward.voicemail_max_secs", "must be between 1 and 3600 seconds");
         }
         if !(1..=30).contains(&self.whisper.wait_secs) {
-            return invalid("whisper.wait_secs must be between 1 and 30");
+            return invalid("whisper.wait_secs", "must be between 1 and 30 seconds");
         }
         // Far enough that `now - retention` is always a time jiff can hold.
         if self.log.retention_days > 36_500 {
-            return invalid("log.retention_days must be at most 36500 (100 years), or 0 to keep every call");
+            return invalid("log.retention_days", "must be at most 36500 (100 years), or 0 to keep every call");
         }
         if self.notify.digest_hour > 23 {
-            return invalid("notify.digest_hour must be between 0 and 23");
+            return invalid("notify.digest_hour", "must be an hour between 0 and 23");
         }
-        if self.notify.queue == 0 || self.notify.max_attempts == 0 {
-            return invalid("notify.queue and notify.max_attempts must be at least 1");
+        if self.notify.queue == 0 {
+            return invalid("notify.queue", "must be at least 1");
+        }
+        if self.notify.max_attempts == 0 {
+            return invalid("notify.max_attempts", "must be at least 1");
         }
         if !self.notify.from.trim().is_empty() && PhoneNumber::from_e164(self.notify.from.trim()).is_none() {
-            return invalid("notify.from must be a number in E.164 form (+44...) or empty");
+            return invalid("notify.from", "must be a number in E.164 form (+44...) or empty");
         }
         let api = self.twilio.api_base_url.trim();
         if !(api.starts_with("https://") || api.starts_with("http://")) {
-            return invalid("twilio.api_base_url must start with https:// or http://");
+            return invalid("twilio.api_base_url", "must start with https:// or http://");
         }
         let sid = self.twilio.account_sid.trim();
         if !sid.is_empty() && !is_sid(sid, "AC") {
-            return invalid("twilio.account_sid must be AC followed by 32 hexadecimal digits");
+            return invalid("twilio.account_sid", "must be AC followed by 32 hexadecimal digits");
         }
         if self.policy.escalation.steps.iter().any(|step| step.from_call < 2) {
-            return invalid("policy.escalation.steps: from_call counts calls since the decline and starts at 2");
+            return invalid(
+                "policy.escalation.steps",
+                "from_call counts calls since the decline and starts at 2 (the first call back)",
+            );
         }
         let url = self.public_url.trim_end_matches('/');
         if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
-            return invalid("public_url must start with https:// or http://");
+            return invalid("public_url", "must start with https:// or http://");
+        }
+        if let Err(message) = self.metrics_address() {
+            return Err(Misvalue { key: "metrics.listen", message });
         }
         Ok(())
     }
@@ -373,12 +472,11 @@ impl Settings {
         if listen.is_empty() {
             return Ok(None);
         }
-        let address: SocketAddr = listen.parse().map_err(|_| format!("metrics.listen {listen:?} is not an address"))?;
+        let address: SocketAddr = listen.parse().map_err(|_| "is not an address such as 127.0.0.1:9464".to_owned())?;
         if !address.ip().is_loopback() {
-            return Err(format!(
-                "metrics.listen {address} is not a loopback address: metrics stay on this machine \
+            return Err("is not a loopback address: metrics stay on this machine \
                  (put a scraper or a proxy in front if they must travel)"
-            ));
+                .to_owned());
         }
         Ok(Some(address))
     }

@@ -1,0 +1,143 @@
+//! Reads the account and its phone numbers' webhooks through Twilio's REST API, for `saidno doctor`.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::config::Settings;
+use crate::provider::setup::{AccountSetup, LineSetup};
+
+/// Past this many pages of numbers the rest are not read: a business has a handful.
+const MAX_PAGES: usize = 20;
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+#[derive(Deserialize)]
+struct Account {
+    #[serde(default)]
+    friendly_name: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct NumberPage {
+    #[serde(default)]
+    incoming_phone_numbers: Vec<IncomingNumber>,
+    #[serde(default)]
+    next_page_uri: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct IncomingNumber {
+    #[serde(default)]
+    phone_number: Option<String>,
+    #[serde(default)]
+    voice_url: Option<String>,
+    #[serde(default)]
+    voice_method: Option<String>,
+    #[serde(default)]
+    voice_fallback_url: Option<String>,
+    #[serde(default)]
+    sms_url: Option<String>,
+    #[serde(default)]
+    voice_application_sid: Option<String>,
+}
+
+/// The account as Twilio's API describes it, or `None` when no account is configured.
+pub async fn inspect(settings: &Settings) -> Option<AccountSetup> {
+    let twilio = &settings.twilio;
+    let account_sid = twilio.account_sid.trim();
+    if account_sid.is_empty() {
+        return None;
+    }
+    let mut setup = AccountSetup {
+        provider: "Twilio",
+        account: Err(String::new()),
+        clock: None,
+        lines: Vec::new(),
+        voice_path: "/twilio/voice",
+        sms_path: "/twilio/sms",
+    };
+    let (user, secret) = match (twilio.api_key_sid.trim(), twilio.api_key_secret.trim()) {
+        ("", _) => (account_sid, twilio.auth_token.trim()),
+        (key, secret) => (key, secret),
+    };
+    if secret.is_empty() {
+        setup.account = Err("no credentials: set [twilio] auth_token (or api_key_sid and api_key_secret)".into());
+        return Some(setup);
+    }
+    let http = match crate::tls::client_builder().timeout(REQUEST_TIMEOUT).build() {
+        Ok(http) => http,
+        Err(error) => {
+            setup.account = Err(format!("the HTTP client could not start: {}", error.without_url()));
+            return Some(setup);
+        }
+    };
+    let base = twilio.api_base_url.trim().trim_end_matches('/');
+    let get = |url: String| http.get(url).basic_auth(user, Some(secret)).send();
+
+    let response = match get(format!("{base}/2010-04-01/Accounts/{account_sid}.json")).await {
+        Ok(response) => response,
+        Err(error) => {
+            setup.account = Err(format!("Twilio's API at {base} could not be reached: {}", error.without_url()));
+            return Some(setup);
+        }
+    };
+    setup.clock = response
+        .headers()
+        .get(reqwest::header::DATE)
+        .and_then(|date| date.to_str().ok())
+        .and_then(|date| jiff::fmt::rfc2822::parse(date).ok())
+        .map(|zoned| zoned.timestamp());
+    let status = response.status();
+    if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
+        setup.account = Err(format!(
+            "Twilio refused the credentials ({status}): check [twilio] account_sid and auth_token (or the API key)"
+        ));
+        return Some(setup);
+    }
+    if !status.is_success() {
+        setup.account = Err(format!("Twilio answered {status} when asked for account {account_sid}"));
+        return Some(setup);
+    }
+    setup.account = match response.json::<Account>().await {
+        Ok(Account { status: Some(state), .. }) if state != "active" => {
+            Err(format!("the Twilio account is {state}, not active: calls will not reach saidno"))
+        }
+        Ok(account) => Ok(account.friendly_name.unwrap_or_else(|| account_sid.to_owned())),
+        Err(error) => Err(format!("Twilio's answer about the account could not be read: {}", error.without_url())),
+    };
+    if setup.account.is_err() {
+        return Some(setup);
+    }
+
+    let mut next = Some(format!("/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers.json?PageSize=50"));
+    for _ in 0..MAX_PAGES {
+        let Some(path) = next.take() else { break };
+        let page = match get(format!("{base}{path}")).await {
+            Ok(response) if response.status().is_success() => response.json::<NumberPage>().await,
+            Ok(response) => {
+                setup.account = Err(format!("Twilio answered {} when asked for the numbers", response.status()));
+                break;
+            }
+            Err(error) => {
+                setup.account = Err(format!("the numbers could not be read: {}", error.without_url()));
+                break;
+            }
+        };
+        let Ok(page) = page else {
+            setup.account = Err("Twilio's list of numbers could not be read".into());
+            break;
+        };
+        setup.lines.extend(page.incoming_phone_numbers.into_iter().map(|number| LineSetup {
+            number: number.phone_number.unwrap_or_default(),
+            voice_url: number.voice_url.unwrap_or_default(),
+            voice_method: number.voice_method.unwrap_or_default(),
+            fallback_url: number.voice_fallback_url.unwrap_or_default(),
+            sms_url: number.sms_url.unwrap_or_default(),
+            application: number.voice_application_sid.filter(|sid| !sid.is_empty()),
+        }));
+        next = page.next_page_uri.filter(|uri| !uri.is_empty());
+    }
+    Some(setup)
+}
