@@ -38,8 +38,11 @@ pub async fn examine(config: Option<&Path>, now: Timestamp) -> Vec<Finding> {
         Ok((loaded, settings))
     }) {
         Ok((loaded, settings)) => {
-            let file = loaded.file.map_or_else(|| "no file, the defaults".to_owned(), |f| f.display().to_string());
-            let mut findings = vec![Finding::new("configuration", Verdict::Ok(format!("{file} is valid")))];
+            let said = loaded.file.map_or_else(
+                || "no file: the defaults are in effect".to_owned(),
+                |file| format!("{} is valid", file.display()),
+            );
+            let mut findings = vec![Finding::new("configuration", Verdict::Ok(said))];
             findings.extend(local::public_url(&settings));
             findings.extend(local::data_folder(&settings));
             findings.push(local::database(&settings).await);

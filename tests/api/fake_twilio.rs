@@ -16,6 +16,8 @@ use tokio::sync::mpsc;
 pub struct Captured {
     pub method: Method,
     pub path: String,
+    /// The query string, without its `?`; empty when there is none.
+    pub query: String,
     pub headers: HeaderMap,
     pub body: Bytes,
 }
@@ -56,6 +58,11 @@ impl FakeTwilio {
     }
 
     /// The next request saidno sent. The bound only keeps a broken test from hanging forever.
+    /// Every request received so far, without waiting.
+    pub fn received(&mut self) -> Vec<Captured> {
+        std::iter::from_fn(|| self.received.try_recv().ok()).collect()
+    }
+
     pub async fn next_request(&mut self) -> Captured {
         tokio::time::timeout(Duration::from_secs(30), self.received.recv())
             .await
@@ -70,6 +77,7 @@ async fn answer(State(shared): State<Shared>, request: Request) -> Response {
     let _ = shared.received.send(Captured {
         method: parts.method,
         path: parts.uri.path().to_owned(),
+        query: parts.uri.query().unwrap_or_default().to_owned(),
         headers: parts.headers,
         body,
     });

@@ -13,6 +13,7 @@ mod hostile;
 mod lifecycle;
 mod notify;
 mod openapi;
+mod operations;
 mod policy;
 mod retention;
 mod review_api;

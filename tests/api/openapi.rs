@@ -135,6 +135,19 @@ pub fn problems(request: &Captured) -> Vec<String> {
         problems.push("the description names no authentication for this operation".into());
     }
 
+    for (name, value) in form_urlencoded::parse(request.query.as_bytes()) {
+        let described = operation["parameters"]
+            .as_array()
+            .and_then(|all| all.iter().find(|p| p["name"] == name.as_ref() && p["in"] == "query"));
+        match described {
+            Some(parameter) => problems.extend(check_value(&name, &value, &parameter["schema"]).err()),
+            None => problems.push(format!("query parameter {name} is not described")),
+        }
+    }
+    // A read sends no body, and the operation describes none.
+    if operation["requestBody"].is_null() && request.body.is_empty() {
+        return problems;
+    }
     let content_type = request.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
     let media = content_type.split(';').next().unwrap_or_default().trim();
     let Some(schema) = operation["requestBody"]["content"].get(media).map(|content| resolve(&content["schema"])) else {
@@ -182,7 +195,30 @@ mod the_checker {
             let basic = format!("Basic {}", BASE64.encode(format!("{ACCOUNT}:token")));
             headers.insert("authorization", basic.parse().unwrap());
         }
-        Captured { method: Method::POST, path: path.into(), headers, body: body.to_owned().into() }
+        Captured {
+            method: Method::POST,
+            path: path.into(),
+            query: String::new(),
+            headers,
+            body: body.to_owned().into(),
+        }
+    }
+
+    fn read(path: &str, query: &str) -> Captured {
+        let mut captured = request(path, true, "");
+        captured.method = Method::GET;
+        captured.headers.remove("content-type");
+        captured.query = query.into();
+        captured
+    }
+
+    #[test]
+    fn a_read_is_checked_by_its_path_and_query() {
+        let numbers = format!("/2010-04-01/Accounts/{ACCOUNT}/IncomingPhoneNumbers.json");
+        assert_eq!(problems(&read(&numbers, "PageSize=50")), Vec::<String>::new());
+        assert!(!problems(&read(&numbers, "PageSize=fifty")).is_empty());
+        assert!(!problems(&read(&numbers, "Size=50")).is_empty());
+        assert!(!problems(&read("/2010-04-01/Accounts/ACshort.json", "")).is_empty());
     }
 
     fn messages() -> String {
