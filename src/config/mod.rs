@@ -19,8 +19,9 @@ pub use origin::{Origin, Origins};
 /// The example file doubles as the defaults, so the documented values are the real ones.
 pub const EXAMPLE: &str = include_str!("../../config/saidno.example.toml");
 
-/// The file read when `--config` is not given, if it exists.
-pub const DEFAULT_PATH: &str = "config/saidno.toml";
+/// The files read when `--config` is not given: the first that exists. The second is where the
+/// package installs it, so commands typed on a server find the service's configuration.
+pub const DEFAULT_PATHS: [&str; 2] = ["config/saidno.toml", "/etc/saidno/saidno.toml"];
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct Settings {
@@ -279,14 +280,14 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    /// Reads the defaults, then the file (`path` must exist when given; without it
-    /// `config/saidno.toml` is read if present), then `SAIDNO_` variables. A key or a section
+    /// Reads the defaults, then the file (`path` must exist when given; without it the first of
+    /// `DEFAULT_PATHS` that exists), then `SAIDNO_` variables. A key or a section
     /// saidno does not know, in the file or the environment, is refused by name and line.
     pub fn read(path: Option<&Path>) -> Result<Self, ConfigError> {
         let file = match path {
             Some(path) if !path.exists() => return Err(ConfigError::Missing(path.to_owned())),
             Some(path) => Some(path.to_owned()),
-            None => Some(PathBuf::from(DEFAULT_PATH)).filter(|path| path.exists()),
+            None => DEFAULT_PATHS.iter().map(PathBuf::from).find(|path| path.exists()),
         };
         let text = match &file {
             Some(path) => Some(
