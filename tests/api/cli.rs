@@ -373,3 +373,61 @@ fn pause_and_resume_work_offline_and_through_the_server() {
     assert!(saidno.ok(&["resume"]).contains("Resumed"));
     assert!(server.call("CA2", "+442079460123").contains("<Say"));
 }
+
+#[test]
+fn completions_for_bash_zsh_and_fish_name_the_commands() {
+    let saidno = Binary::new("");
+    for (shell, marker) in [("bash", "complete -F _saidno"), ("zsh", "#compdef saidno"), ("fish", "complete -c saidno")]
+    {
+        let script = saidno.ok(&["completions", shell]);
+        assert!(script.contains(marker), "{shell}: {script}");
+        for command in ["decline", "doctor", "legal-hold", "completions"] {
+            assert!(script.contains(command), "the {shell} script offers {command}");
+        }
+    }
+}
+
+#[test]
+fn bash_completes_a_command_and_its_subcommands() {
+    let saidno = Binary::new("");
+    let script = saidno.dir.path().join("saidno.bash");
+    std::fs::write(&script, saidno.ok(&["completions", "bash"])).unwrap();
+    // As bash calls the function on Tab: the words so far, the index of the one being completed.
+    let complete = |words: &str, current: usize, word: &str, previous: &str| {
+        let program = format!(
+            "source {}; COMP_WORDS=({words}); COMP_CWORD={current}; _saidno saidno '{word}' '{previous}'; \
+             printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script.display()
+        );
+        let output =
+            std::process::Command::new("bash").args(["--noprofile", "--norc", "-c", &program]).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    assert_eq!(complete("saidno dec", 1, "dec", "saidno").trim(), "decline");
+    let subcommands = complete("saidno decline ''", 2, "", "decline");
+    for subcommand in ["add", "remove", "list"] {
+        assert!(subcommands.lines().any(|line| line == subcommand), "{subcommands}");
+    }
+}
+
+#[test]
+fn an_unknown_shell_is_bad_input() {
+    let output = Binary::new("").run(&["completions", "powershell"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("bash") && stderr.contains("zsh") && stderr.contains("fish"), "{stderr}");
+}
+
+#[test]
+fn the_manual_page_covers_every_command_and_its_options() {
+    let page = Binary::new("").ok(&["manual"]);
+    assert!(page.starts_with(".TH SAIDNO 1 "), "{page}");
+    for command in ["saidno decline add", "saidno allow add", "saidno doctor", "saidno config check", "saidno backup"] {
+        assert!(page.contains(&format!(".SS \"{command}\"")), "a section for {command}");
+    }
+    assert!(page.contains(r"\fB\-\-not\-before\fR"), "options are listed under their command");
+    assert!(!page.contains(".SS \"saidno manual\""), "the hidden command stays hidden");
+    assert_eq!(page.matches(".SH SYNOPSIS").count(), 1, "one page, one synopsis at the top");
+}
