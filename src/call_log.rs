@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
+use tracing::Instrument;
 
 use crate::domain::{CallRecord, ForwardOutcome};
 use crate::metrics::Metrics;
@@ -77,11 +78,13 @@ impl CallLog {
             Err(mpsc::error::TrySendError::Full(entry)) => {
                 // Never block a caller and never drop an entry: hand the wait to a task.
                 let queue = self.queue.clone();
-                tokio::spawn(async move {
+                // In the caller's span, so that a lost entry is logged with the call it was about.
+                let waiting = async move {
                     if queue.send(entry).await.is_err() {
                         tracing::error!("call log closed; an entry was not recorded");
                     }
-                });
+                };
+                tokio::spawn(waiting.instrument(tracing::Span::current()));
             }
             Err(mpsc::error::TrySendError::Closed(_)) => {
                 tracing::error!("call log closed; an entry was not recorded")
@@ -102,10 +105,10 @@ fn write_entries(store: Arc<dyn Store>, metrics: Arc<Metrics>, mut entries: mpsc
                     match store.attach_outcome(&call_sid, outcome) {
                         Ok(true) => {}
                         Ok(false) => {
-                            tracing::warn!(%call_sid, "an outcome arrived for a call not in the log")
+                            tracing::warn!(call_id = %call_sid, "an outcome arrived for a call not in the log")
                         }
                         Err(error) => {
-                            tracing::error!(%call_sid, %error, "could not record a call's outcome")
+                            tracing::error!(call_id = %call_sid, %error, "could not record a call's outcome")
                         }
                     }
                 }

@@ -1,9 +1,11 @@
-//! Metrics for Prometheus: calls by decision, webhook latency, store errors, notification failures.
-//! Served on a listener of their own that binds to loopback only, so they are never public by accident.
+//! Metrics for Prometheus: calls by decision, webhook latency, fail-open answers, whether saidno
+//! runs degraded, store errors, notification failures. Served on a listener of their own that binds
+//! to loopback only, so they are never public by accident. `contrib/prometheus` alerts on them.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -14,10 +16,17 @@ struct Decision {
     decision: String,
 }
 
+/// Every decision a call can get. Each has its series from the start, so an alert on a rate sees
+/// the first call of a kind as an increase from 0 rather than a series appearing already at 1.
+const DECISIONS: [DecisionKind; 4] =
+    [DecisionKind::Forward, DecisionKind::Decline, DecisionKind::Screen, DecisionKind::Closed];
+
 pub struct Metrics {
     registry: Registry,
     calls: Family<Decision, Counter>,
     webhook_seconds: Histogram,
+    fail_open: Counter,
+    degraded: Gauge,
     store_errors: Counter,
     notification_failures: Counter,
     calls_pruned: Counter,
@@ -26,8 +35,14 @@ pub struct Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         let calls = Family::<Decision, Counter>::default();
+        for kind in DECISIONS {
+            // Only the series is wanted here, not the counter itself.
+            let _ = calls.get_or_create(&Decision { decision: kind.to_string() });
+        }
         // From 100 µs to about 3 s.
         let webhook_seconds = Histogram::new(exponential_buckets(0.0001, 2.0, 16));
+        let fail_open = Counter::default();
+        let degraded = Gauge::default();
         let store_errors = Counter::default();
         let notification_failures = Counter::default();
         let calls_pruned = Counter::default();
@@ -37,6 +52,16 @@ impl Default for Metrics {
             "webhook_seconds",
             "Time to answer an incoming call's webhook, from the request to the answer",
             webhook_seconds.clone(),
+        );
+        registry.register(
+            "fail_open",
+            "Calls put through unscreened because something inside saidno failed while deciding",
+            fail_open.clone(),
+        );
+        registry.register(
+            "degraded",
+            "1 while saidno cannot use its database and forwards every call, until it is restarted",
+            degraded.clone(),
         );
         registry.register("store_errors", "Errors from the database", store_errors.clone());
         registry.register(
@@ -49,7 +74,16 @@ impl Default for Metrics {
             "Calls removed from the log because they were older than its retention period",
             calls_pruned.clone(),
         );
-        Self { registry, calls, webhook_seconds, store_errors, notification_failures, calls_pruned }
+        Self {
+            registry,
+            calls,
+            webhook_seconds,
+            fail_open,
+            degraded,
+            store_errors,
+            notification_failures,
+            calls_pruned,
+        }
     }
 }
 
@@ -60,6 +94,16 @@ impl Metrics {
 
     pub fn webhook_latency(&self, seconds: f64) {
         self.webhook_seconds.observe(seconds);
+    }
+
+    /// A call got the fallback forward instead of a decision.
+    pub fn failed_open(&self) {
+        self.fail_open.inc();
+    }
+
+    /// saidno has given up on its database; it stays so until restarted.
+    pub fn degraded(&self) {
+        self.degraded.set(1);
     }
 
     pub fn store_error(&self) {
@@ -102,5 +146,29 @@ mod tests {
         assert!(text.contains("saidno_notification_failures_total 0"), "{text}");
         metrics.calls_pruned(3);
         assert!(metrics.render().contains("saidno_calls_pruned_total 3"));
+    }
+
+    #[test]
+    fn every_decision_has_a_series_before_its_first_call() {
+        let text = Metrics::default().render();
+        for decision in ["forward", "decline", "screen", "closed"] {
+            assert!(text.contains(&format!(r#"saidno_calls_total{{decision="{decision}"}} 0"#)), "{text}");
+        }
+    }
+
+    #[test]
+    fn fail_open_answers_and_a_degraded_server_show_in_the_exposition() {
+        let metrics = Metrics::default();
+        let healthy = metrics.render();
+        assert!(healthy.contains("saidno_fail_open_total 0"), "{healthy}");
+        assert!(healthy.contains("saidno_degraded 0"), "{healthy}");
+        metrics.failed_open();
+        metrics.failed_open();
+        metrics.degraded();
+        metrics.degraded();
+        let text = metrics.render();
+        assert!(text.contains("saidno_fail_open_total 2"), "{text}");
+        assert!(text.contains("saidno_degraded 1"), "{text}");
+        assert!(text.contains("# TYPE saidno_degraded gauge"), "{text}");
     }
 }

@@ -100,13 +100,13 @@ impl Application {
             whisper_decisions: Default::default(),
             service,
             call_log: CallLog::start(store.clone(), metrics.clone()),
-            metrics,
+            metrics: metrics.clone(),
             store,
             verifier,
             fallback_twiml,
             admin_token: AdminToken::new(admin_token),
             sessions: Default::default(),
-            health: Health::default(),
+            health: Health::new(metrics),
             settings,
         });
         Ok(Self { listener, metrics_listener, state })

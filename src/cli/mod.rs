@@ -323,11 +323,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     }
     let settings = Settings::load(cli.config.as_deref())?;
     if let Command::Serve = cli.command {
-        crate::telemetry::init("info");
+        crate::telemetry::init("info", settings.log.format);
         let application = Application::build(settings).await?;
         return application.run().await.map_err(|e| CliError::Unavailable(e.to_string()));
     }
-    crate::telemetry::init("warn");
+    crate::telemetry::init("warn", settings.log.format);
     if let Command::Restore { file } = &cli.command {
         return transfer::restore(&settings, file);
     }

@@ -1,6 +1,6 @@
 //! Readiness: whether saidno can keep what it is told, as opposed to merely being up (`/healthz`).
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use axum::Json;
 use axum::extract::State;
@@ -8,17 +8,24 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::AppState;
+use crate::metrics::Metrics;
 
 /// Whether saidno has given up on its database. Once degraded it stays so until restarted: every
 /// call is forwarded without consulting records that cannot be trusted.
-#[derive(Default)]
 pub struct Health {
     degraded: OnceLock<String>,
+    /// Where the state shows as `saidno_degraded`, for an alert that needs no one to read the log.
+    metrics: Arc<Metrics>,
 }
 
 impl Health {
+    pub fn new(metrics: Arc<Metrics>) -> Self {
+        Self { degraded: OnceLock::new(), metrics }
+    }
+
     pub fn degrade(&self, reason: String) {
         if self.degraded.set(reason.clone()).is_ok() {
+            self.metrics.degraded();
             tracing::error!(
                 %reason,
                 "DEGRADED: saidno cannot use its database and forwards every call until that is fixed and it is restarted"

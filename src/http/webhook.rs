@@ -19,6 +19,7 @@ use crate::provider::twilio::form::Params;
 use crate::provider::twilio::signature::Signed;
 use crate::provider::twilio::{request, twiml};
 use crate::speech::caller_hears;
+use crate::telemetry::call_span;
 
 /// Twilio's webhook bodies are a few kilobytes; anything near this is not Twilio.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -102,11 +103,12 @@ pub(crate) fn twiml_response(xml: String) -> Response {
 /// `POST /twilio/voice`: an incoming call.
 pub async fn voice(State(state): State<AppState>, SignedForm(params): SignedForm) -> Result<Response, WebhookError> {
     let call = request::incoming_call(&params)?;
-    let now = Timestamp::now();
-    let (xml, record) = answer_or_forward(&state, &call, now);
-    state.metrics.call(record.decision);
-    state.call_log.record(record);
-    Ok(twiml_response(xml))
+    call_span(&call.call_sid).in_scope(|| {
+        let (xml, record) = answer_or_forward(&state, &call, Timestamp::now());
+        state.metrics.call(record.decision);
+        state.call_log.record(record);
+        Ok(twiml_response(xml))
+    })
 }
 
 /// Times every incoming call's webhook, signature check and all.
@@ -129,7 +131,8 @@ fn answer_or_forward(state: &AppState, call: &IncomingCall, now: Timestamp) -> (
             .or_else(|| panic.downcast_ref::<String>().map(|message| format!("panic: {message}")))
             .unwrap_or_else(|| "panic".to_owned()),
     };
-    tracing::error!(call_sid = %call.call_sid, error = %failure, "could not decide; forwarding the call");
+    state.metrics.failed_open();
+    tracing::error!(error = %failure, "could not decide; forwarding the call");
     let decision = Decision {
         action: Action::Forward,
         reason: format!("forwarded: saidno could not decide ({failure})"),
@@ -152,6 +155,7 @@ fn answer(state: &AppState, call: &IncomingCall, now: Timestamp) -> Result<(Stri
         (&decision.action, call.from.number())
     {
         state.notifier.refused(&Refused {
+            call_sid: call.call_sid.clone(),
             company: decline.company.clone(),
             number: number.clone(),
             follow_up: *follow_up,
@@ -160,10 +164,7 @@ fn answer(state: &AppState, call: &IncomingCall, now: Timestamp) -> Result<(Stri
         });
     }
     // At debug: every call is in the call log already, and a line per call costs a busy line dearly.
-    tracing::debug!(
-        call_sid = %call.call_sid, from = %call.from, decision = %decision.kind(), reason = %decision.reason,
-        "call answered"
-    );
+    tracing::debug!(from = %call.from, decision = %decision.kind(), reason = %decision.reason, "call answered");
     let mut record = CallRecord::new(call, now, &decision);
     record.heard = Some(caller_hears(&decision, &state.settings));
     Ok((xml, record))
@@ -176,34 +177,42 @@ pub async fn dial_status(
     SignedForm(params): SignedForm,
 ) -> Result<Response, WebhookError> {
     let call_sid = request::call_sid(&params)?;
-    // Whoever answered may have decided during the announcement; the caller is still waiting.
-    match state.whisper_decisions.take(&call_sid) {
-        Some(OwnerDecision::Declined(decline)) => {
-            let xml = twiml::refusal(&decline, &state.settings).unwrap_or_else(|_| twiml::hangup());
-            return Ok(twiml_response(xml));
+    call_span(&call_sid).in_scope(|| {
+        // Whoever answered may have decided during the announcement; the caller is still waiting.
+        match state.whisper_decisions.take(&call_sid) {
+            Some(OwnerDecision::Declined(decline)) => {
+                let xml = twiml::refusal(&decline, &state.settings).unwrap_or_else(|error| {
+                    tracing::error!(%error, "could not render the refusal the owner chose; hanging up");
+                    twiml::hangup()
+                });
+                return Ok(twiml_response(xml));
+            }
+            Some(OwnerDecision::ToVoicemail) => {
+                let outcome = ForwardOutcome { status: Some("no-answer".into()), ..Default::default() };
+                state.call_log.attach(call_sid, outcome);
+                return Ok(twiml_response(twiml::voicemail(&state.settings)));
+            }
+            None => {}
         }
-        Some(OwnerDecision::ToVoicemail) => {
-            state.call_log.attach(call_sid, ForwardOutcome { status: Some("no-answer".into()), ..Default::default() });
-            return Ok(twiml_response(twiml::voicemail(&state.settings)));
-        }
-        None => {}
-    }
-    let outcome = request::dial_outcome(&params)?;
-    let answered_or_gone = matches!(outcome.status.as_deref(), Some("answered" | "canceled"));
-    state.call_log.attach(call_sid, outcome);
-    Ok(twiml_response(twiml::after_dial(answered_or_gone, &state.settings)))
+        let outcome = request::dial_outcome(&params)?;
+        let answered_or_gone = matches!(outcome.status.as_deref(), Some("answered" | "canceled"));
+        state.call_log.attach(call_sid, outcome);
+        Ok(twiml_response(twiml::after_dial(answered_or_gone, &state.settings)))
+    })
 }
 
 /// `POST /twilio/escape`: a refused caller was offered "press 1 for an existing order". A 1 puts
 /// them through, and the log says they came through the escape hatch; anything else, goodbye.
 pub async fn escape(State(state): State<AppState>, SignedForm(params): SignedForm) -> Result<Response, WebhookError> {
     let call = request::incoming_call(&params)?;
-    if params.get("Digits") != Some("1") {
-        return Ok(twiml_response(twiml::goodbye(&state.settings)));
-    }
-    tracing::info!(call_sid = %call.call_sid, "a refused caller came through the escape hatch");
-    state.call_log.attach(call.call_sid.clone(), ForwardOutcome { via_escape_hatch: true, ..Default::default() });
-    Ok(twiml_response(forward_or_fallback(&state, &call)))
+    call_span(&call.call_sid).in_scope(|| {
+        if params.get("Digits") != Some("1") {
+            return Ok(twiml_response(twiml::goodbye(&state.settings)));
+        }
+        tracing::info!("a refused caller came through the escape hatch");
+        state.call_log.attach(call.call_sid.clone(), ForwardOutcome { via_escape_hatch: true, ..Default::default() });
+        Ok(twiml_response(forward_or_fallback(&state, &call)))
+    })
 }
 
 /// `POST /twilio/screen`: a screened caller pressed 1 (put through) or did not (screened out).
@@ -211,15 +220,21 @@ pub async fn screen(State(state): State<AppState>, SignedForm(params): SignedFor
     let call = request::incoming_call(&params)?;
     let passed = params.get("Digits") == Some("1");
     let screening = if passed { "passed" } else { "screened out" };
-    state
-        .call_log
-        .attach(call.call_sid.clone(), ForwardOutcome { screening: Some(screening.to_owned()), ..Default::default() });
-    let xml = if passed { forward_or_fallback(&state, &call) } else { twiml::hangup() };
-    Ok(twiml_response(xml))
+    call_span(&call.call_sid).in_scope(|| {
+        let outcome = ForwardOutcome { screening: Some(screening.to_owned()), ..Default::default() };
+        state.call_log.attach(call.call_sid.clone(), outcome);
+        let xml = if passed { forward_or_fallback(&state, &call) } else { twiml::hangup() };
+        Ok(twiml_response(xml))
+    })
 }
 
+/// The call put through as configured, or, when that cannot be rendered, the fallback forward.
 fn forward_or_fallback(state: &AppState, call: &IncomingCall) -> String {
-    twiml::forward_call(call, &state.settings).unwrap_or_else(|_| state.fallback_twiml.clone())
+    twiml::forward_call(call, &state.settings).unwrap_or_else(|error| {
+        state.metrics.failed_open();
+        tracing::error!(%error, "could not render the forward; giving the fallback forward");
+        state.fallback_twiml.clone()
+    })
 }
 
 /// `POST /twilio/voicemail`: the caller left a message (or hung up during the greeting).
@@ -228,6 +243,8 @@ pub async fn voicemail(
     SignedForm(params): SignedForm,
 ) -> Result<Response, WebhookError> {
     let call_sid = request::call_sid(&params)?;
-    state.call_log.attach(call_sid, request::voicemail(&params)?);
-    Ok(twiml_response(twiml::hangup()))
+    call_span(&call_sid).in_scope(|| {
+        state.call_log.attach(call_sid, request::voicemail(&params)?);
+        Ok(twiml_response(twiml::hangup()))
+    })
 }

@@ -9,6 +9,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
+use tracing::Instrument;
 
 use super::AppState;
 use super::webhook::{SignedForm, WebhookError, twiml_response};
@@ -18,6 +19,7 @@ use crate::provider::twilio::twiml;
 use crate::service::NewDecline;
 use crate::speech::announcement;
 use crate::store::CallQuery;
+use crate::telemetry::call_span;
 
 /// A decision waits this long at most for its dial callback, which follows within seconds.
 const KEEP: Duration = Duration::from_secs(600);
@@ -71,6 +73,11 @@ pub async fn announce(
     Query(forwarded): Query<Forwarded>,
     SignedForm(_): SignedForm,
 ) -> Result<Response, WebhookError> {
+    let span = call_span(&forwarded.call);
+    Ok(announcement_for(&state, &forwarded).instrument(span).await)
+}
+
+async fn announcement_for(state: &AppState, forwarded: &Forwarded) -> Response {
     let caller = CallerId::from_provider(&forwarded.from);
     let lookup_state = state.clone();
     let lookup_caller = caller.clone();
@@ -79,7 +86,8 @@ pub async fn announce(
     let (company, calls_this_week) = match facts {
         Ok(Ok(facts)) => facts,
         Ok(Err(error)) => {
-            tracing::error!(call_sid = %forwarded.call, %error, "could not look up the caller; announcing the number only");
+            state.metrics.store_error();
+            tracing::error!(%error, "could not look up the caller; announcing the number only");
             (None, 0)
         }
         Err(_) => (None, 0),
@@ -91,7 +99,7 @@ pub async fn announce(
         tracing::error!(%error, "could not render the announcement; connecting the call");
         twiml::empty()
     });
-    Ok(twiml_response(xml))
+    twiml_response(xml)
 }
 
 /// The company if saidno knows one, and how many calls this number made in the last seven days.
@@ -121,15 +129,25 @@ pub async fn key(
     Query(forwarded): Query<Forwarded>,
     SignedForm(params): SignedForm,
 ) -> Result<Response, WebhookError> {
+    let span = call_span(&forwarded.call);
+    Ok(answer_key(&state, forwarded, params.get("Digits").unwrap_or_default().trim()).instrument(span).await)
+}
+
+async fn answer_key(state: &AppState, forwarded: Forwarded, digits: &str) -> Response {
     let settings = &state.settings;
-    let render = |result: Result<String, twiml::RenderError>| twiml_response(result.unwrap_or_else(|_| twiml::empty()));
-    match params.get("Digits").unwrap_or_default().trim() {
-        "9" => Ok(render(decline(&state, &forwarded).await)),
+    let render = |result: Result<String, twiml::RenderError>| {
+        twiml_response(result.unwrap_or_else(|error| {
+            tracing::error!(%error, "could not render the answer to the key; connecting the call");
+            twiml::empty()
+        }))
+    };
+    match digits {
+        "9" => render(decline(state, &forwarded).await),
         "" if settings.whisper.no_key == NoKey::Voicemail => {
             state.whisper_decisions.put(forwarded.call, OwnerDecision::ToVoicemail);
-            Ok(render(twiml::say_and_hang_up("Not taken. The caller can leave a message.", settings)))
+            render(twiml::say_and_hang_up("Not taken. The caller can leave a message.", settings))
         }
-        _ => Ok(twiml_response(twiml::empty())),
+        _ => twiml_response(twiml::empty()),
     }
 }
 
@@ -148,7 +166,7 @@ async fn decline(state: &AppState, forwarded: &Forwarded) -> Result<String, twim
     let saved = tokio::task::spawn_blocking(move || service.decline(new, Timestamp::now())).await;
     match saved {
         Ok(Ok(saved)) => {
-            tracing::info!(call_sid = %forwarded.call, from = %number, "declined by phone during the announcement");
+            tracing::info!(from = %number, "declined by phone during the announcement");
             state.call_log.attach(
                 forwarded.call.clone(),
                 ForwardOutcome { status: Some("declined".into()), ..ForwardOutcome::default() },
@@ -164,7 +182,7 @@ async fn decline(state: &AppState, forwarded: &Forwarded) -> Result<String, twim
                 Ok(Err(error)) => error.to_string(),
                 _ => "the decline task stopped".to_owned(),
             };
-            tracing::error!(call_sid = %forwarded.call, %error, "could not record a decline by phone; connecting");
+            tracing::error!(%error, "could not record a decline by phone; connecting");
             twiml::say_and_connect("Sorry, saidno could not record the decline. Connecting the call.", settings)
         }
     }

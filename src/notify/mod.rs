@@ -9,16 +9,20 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp, ToSpan};
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 use crate::config::{NotifyWhen, Settings};
 use crate::domain::PhoneNumber;
 use crate::metrics::Metrics;
 use crate::provider::twilio::rest::{RestClient, SendError};
 use crate::store::{CallQuery, Store};
+use crate::telemetry::call_span;
 
 /// A refused call, as the notifier needs it.
 #[derive(Clone, Debug)]
 pub struct Refused {
+    /// The provider's id for the call, so the log of the text names the call it is about.
+    pub call_sid: String,
     pub company: Option<String>,
     pub number: PhoneNumber,
     /// Which call this is since the decline (1 for the first).
@@ -34,6 +38,8 @@ struct Text {
     to: PhoneNumber,
     from: PhoneNumber,
     body: String,
+    /// The call the text is about; none for the digest.
+    call_sid: Option<String>,
 }
 
 /// The handle the call path holds. Cloning is cheap; without an account it does nothing.
@@ -80,12 +86,13 @@ impl Notifier {
             NotifyWhen::Digest | NotifyWhen::Off => false,
         };
         if wanted {
-            self.send(&refused.called, wording::called_again(refused, &self.settings.time_zone));
+            let body = wording::called_again(refused, &self.settings.time_zone);
+            self.send(&refused.called, Some(&refused.call_sid), body);
         }
     }
 
     /// Queues `body` for every owner number, sent from `[notify] from` or else from `called`.
-    fn send(&self, called: &str, body: String) {
+    fn send(&self, called: &str, call_sid: Option<&str>, body: String) {
         let Some(queue) = &self.queue else { return };
         let configured = PhoneNumber::from_e164(self.settings.notify.from.trim());
         let Some(from) = configured.or_else(|| PhoneNumber::from_e164(called)) else {
@@ -93,7 +100,12 @@ impl Notifier {
             return;
         };
         for owner in &self.settings.owner.numbers {
-            let text = Text { to: owner.clone(), from: from.clone(), body: body.clone() };
+            let text = Text {
+                to: owner.clone(),
+                from: from.clone(),
+                body: body.clone(),
+                call_sid: call_sid.map(str::to_owned),
+            };
             if let Err(error) = queue.try_send(text) {
                 let why = match error {
                     mpsc::error::TrySendError::Full(_) => "the queue is full",
@@ -116,7 +128,9 @@ async fn send_texts(
     let attempts = settings.notify.max_attempts;
     let base = Duration::from_millis(settings.notify.retry_base_ms);
     while let Some(text) = texts.recv().await {
-        if !deliver(&client, &text, attempts, base).await {
+        // The attempts are logged with the call that prompted the text, though the call has ended.
+        let span = text.call_sid.as_deref().map_or_else(tracing::Span::none, call_span);
+        if !deliver(&client, &text, attempts, base).instrument(span).await {
             metrics.notification_failed();
         }
     }
@@ -178,7 +192,7 @@ impl Notifier {
             Err(_) => return,
         };
         if let (Some(body), Some(latest)) = (wording::digest(&refused), refused.first()) {
-            self.send(&latest.to, body);
+            self.send(&latest.to, None, body);
         }
     }
 }

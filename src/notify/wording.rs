@@ -42,6 +42,7 @@ mod tests {
     #[test]
     fn the_notice_names_the_company_the_count_and_the_day() {
         let refused = Refused {
+            call_sid: "CA1".into(),
             company: Some("Everest Windows".into()),
             number: PhoneNumber::from_e164("+442079460123").unwrap(),
             follow_up: 4,

@@ -18,6 +18,7 @@ mod policy;
 mod retention;
 mod review_api;
 mod security;
+mod signals;
 mod texts;
 mod voice;
 mod web;
