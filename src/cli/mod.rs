@@ -27,7 +27,7 @@ use when::Spans;
 #[derive(Parser, Debug)]
 #[command(name = "saidno", version, about = "Answers the calls you already said no to, and rings you for the rest.")]
 pub struct Cli {
-    /// Configuration file [default: config/saidno.toml when it exists]
+    /// Configuration file [default: config/saidno.toml, else /etc/saidno/saidno.toml, when one exists]
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     #[command(subcommand)]
