@@ -183,6 +183,11 @@ impl Service {
         Ok(Self { store, settings, rules: Arc::new(RwLock::new(Arc::new(rules))), holding: Arc::default() })
     }
 
+    /// The same service under new settings: the same store, compiled rules and locks.
+    pub fn with_settings(&self, settings: Arc<Settings>) -> Self {
+        Self { settings, ..self.clone() }
+    }
+
     /// Everything on record that bears on a call: the caller's allow, every decline that covers
     /// it with its follow-ups so far, and the pause switch.
     pub fn records_for(&self, call: &IncomingCall) -> Result<Records, StoreError> {

@@ -324,7 +324,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     let settings = Settings::load(cli.config.as_deref())?;
     if let Command::Serve = cli.command {
         crate::telemetry::init("info", settings.log.format);
-        let application = Application::build(settings).await?;
+        let application = Application::build(settings).await?.reloading_from(cli.config.clone());
         return application.run().await.map_err(|e| CliError::Unavailable(e.to_string()));
     }
     crate::telemetry::init("warn", settings.log.format);

@@ -40,14 +40,14 @@ pub struct Shared {
     /// giving it cannot fail too.
     pub fallback_twiml: String,
     pub admin_token: auth::AdminToken,
-    pub sessions: session::Sessions,
+    pub sessions: Arc<session::Sessions>,
     /// The owner's text commands.
     pub remote: Arc<Remote>,
     /// Texts to the owner, sent in the background.
     pub notifier: Notifier,
     /// What whoever answered a forward decided during the announcement.
-    pub whisper_decisions: whisper::WhisperDecisions,
-    pub health: health::Health,
+    pub whisper_decisions: Arc<whisper::WhisperDecisions>,
+    pub health: Arc<health::Health>,
     pub metrics: Arc<crate::metrics::Metrics>,
 }
 

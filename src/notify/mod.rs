@@ -48,12 +48,14 @@ pub struct Notifier {
     queue: Option<mpsc::Sender<Text>>,
     settings: Arc<Settings>,
     metrics: Arc<Metrics>,
+    /// The daily digest's task, which a reload ends before the next notifier starts its own.
+    digest: Option<tokio::task::AbortHandle>,
 }
 
 impl Notifier {
     /// Starts the sender (and the daily digest, if chosen) when texts can be sent.
     pub fn start(settings: Arc<Settings>, store: Arc<dyn Store>, metrics: Arc<Metrics>) -> Self {
-        let disabled = Self { queue: None, settings: settings.clone(), metrics: metrics.clone() };
+        let disabled = Self { queue: None, settings: settings.clone(), metrics: metrics.clone(), digest: None };
         if settings.notify.when == NotifyWhen::Off || settings.owner.numbers.is_empty() {
             return disabled;
         }
@@ -70,11 +72,18 @@ impl Notifier {
         };
         let (queue, texts) = mpsc::channel(settings.notify.queue);
         tokio::spawn(send_texts(client, texts, settings.clone(), metrics.clone()));
-        let notifier = Self { queue: Some(queue), settings: settings.clone(), metrics };
+        let mut notifier = Self { queue: Some(queue), settings: settings.clone(), metrics, digest: None };
         if settings.notify.when == NotifyWhen::Digest {
-            tokio::spawn(daily_digest(notifier.clone(), store));
+            notifier.digest = Some(tokio::spawn(daily_digest(notifier.clone(), store)).abort_handle());
         }
         notifier
+    }
+
+    /// Ends the daily digest; texts already queued are still sent once the last clone is gone.
+    pub fn stop(&self) {
+        if let Some(digest) = &self.digest {
+            digest.abort();
+        }
     }
 
     /// A declined company called again: text the owner if the settings say so. Never waits.

@@ -326,6 +326,22 @@ impl Server {
         self.log.lock().unwrap().clone()
     }
 
+    /// Waits until `needle` has appeared `times` times in the log. The bound only keeps a broken
+    /// test from hanging forever.
+    pub fn wait_for_log(&self, needle: &str, times: usize) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while self.log().matches(needle).count() < times {
+            assert!(std::time::Instant::now() < deadline, "{needle:?} never appeared {times} times: {}", self.log());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Sends a signal by name (HUP, TERM) to the server.
+    pub fn signal(&self, name: &str) {
+        let sent = Command::new("kill").arg(format!("-{name}")).arg(self.child.id().to_string()).status().unwrap();
+        assert!(sent.success());
+    }
+
     /// A GET from a thread that is not async: the status and the body.
     pub fn get(&self, path: &str) -> (u16, String) {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -365,23 +381,28 @@ impl Server {
 
     /// A signed incoming call, from a thread that is not async.
     pub fn call(&self, call_sid: &str, from: &str) -> String {
-        let pairs = incoming(call_sid, from);
-        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let signature = sign(AUTH_TOKEN, &format!("{PUBLIC_URL}/twilio/voice"), &params(&pairs));
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        runtime.block_on(async {
-            let response = saidno::tls::client()
-                .post(format!("{}/twilio/voice", self.url))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .header("x-twilio-signature", signature)
-                .body(form_body(&pairs))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), 200);
-            response.text().await.unwrap()
-        })
+        call_at(&self.url, call_sid, from)
     }
+}
+
+/// A signed incoming call to the server at `url`, from a thread that is not async.
+pub fn call_at(url: &str, call_sid: &str, from: &str) -> String {
+    let pairs = incoming(call_sid, from);
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let signature = sign(AUTH_TOKEN, &format!("{PUBLIC_URL}/twilio/voice"), &params(&pairs));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let response = saidno::tls::client()
+            .post(format!("{url}/twilio/voice"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-twilio-signature", signature)
+            .body(form_body(&pairs))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap()
+    })
 }
 
 impl Drop for Server {

@@ -15,6 +15,7 @@ mod notify;
 mod openapi;
 mod operations;
 mod policy;
+mod reload;
 mod retention;
 mod review_api;
 mod security;

@@ -1,9 +1,13 @@
 //! Building the application: open the store, bind the listener, serve until told to stop.
 
+mod reload;
+
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use tokio::net::TcpListener;
 
 use crate::call_log::CallLog;
@@ -11,6 +15,8 @@ use crate::config::Settings;
 use crate::domain::phone;
 use crate::http::auth::AdminToken;
 use crate::http::health::Health;
+use crate::http::session::Sessions;
+use crate::http::whisper::WhisperDecisions;
 use crate::http::{AppState, Shared, router};
 use crate::metrics::Metrics;
 use crate::notify::Notifier;
@@ -45,6 +51,59 @@ pub struct Application {
     listener: TcpListener,
     metrics_listener: Option<TcpListener>,
     state: AppState,
+    /// Where a SIGHUP reads the configuration again, when the server reloads on one.
+    reload_from: Option<Option<PathBuf>>,
+}
+
+/// What outlives a reload: the store, and the state kept between requests.
+struct Lasting {
+    store: Arc<dyn Store>,
+    call_log: CallLog,
+    metrics: Arc<Metrics>,
+    health: Arc<Health>,
+    sessions: Arc<Sessions>,
+    whisper_decisions: Arc<WhisperDecisions>,
+    admin_token: AdminToken,
+}
+
+impl Lasting {
+    fn of(state: &AppState) -> Self {
+        Self {
+            store: state.store.clone(),
+            call_log: state.call_log.clone(),
+            metrics: state.metrics.clone(),
+            health: state.health.clone(),
+            sessions: state.sessions.clone(),
+            whisper_decisions: state.whisper_decisions.clone(),
+            admin_token: state.admin_token.clone(),
+        }
+    }
+}
+
+/// The state for `settings` over what lasts: everything the settings shape is made here, so a
+/// reload makes it the same way the start did.
+fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Result<AppState, StartupError> {
+    let fallback_twiml = twiml::forward(None, None, &settings).map_err(|e| StartupError::Config(e.to_string()))?;
+    let verifier = settings.auth_token().map(|token| Verifier::new(token, settings.twilio.signing_keys.clone()));
+    if verifier.is_none() {
+        tracing::warn!("no Twilio auth token set: webhook signatures are not checked (loopback only)");
+    }
+    let Lasting { store, call_log, metrics, health, sessions, whisper_decisions, admin_token } = lasting;
+    Ok(AppState::new(Shared {
+        remote: Arc::new(Remote::new(service.clone(), store.clone(), settings.clone())),
+        notifier: Notifier::start(settings.clone(), store.clone(), metrics.clone()),
+        whisper_decisions,
+        service,
+        call_log,
+        metrics,
+        store,
+        verifier,
+        fallback_twiml,
+        admin_token,
+        sessions,
+        health,
+        settings,
+    }))
 }
 
 impl Application {
@@ -74,7 +133,6 @@ impl Application {
     ) -> Result<Self, StartupError> {
         check_listen(&settings)?;
         phone::warm_up();
-        let fallback_twiml = twiml::forward(None, None, &settings).map_err(|e| StartupError::Config(e.to_string()))?;
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|error| StartupError::Bind { address: settings.listen, error })?;
@@ -88,28 +146,25 @@ impl Application {
         };
         let metrics = Arc::new(Metrics::default());
         let settings = Arc::new(settings);
-        let verifier = settings.auth_token().map(|token| Verifier::new(token, settings.twilio.signing_keys.clone()));
-        if verifier.is_none() {
-            tracing::warn!("no Twilio auth token set: webhook signatures are not checked (loopback only)");
-        }
         let service =
             Service::open(store.clone(), settings.clone()).map_err(|e| StartupError::Config(e.to_string()))?;
-        let state = AppState::new(Shared {
-            remote: Arc::new(Remote::new(service.clone(), store.clone(), settings.clone())),
-            notifier: Notifier::start(settings.clone(), store.clone(), metrics.clone()),
-            whisper_decisions: Default::default(),
-            service,
+        let lasting = Lasting {
             call_log: CallLog::start(store.clone(), metrics.clone()),
-            metrics: metrics.clone(),
             store,
-            verifier,
-            fallback_twiml,
+            health: Arc::new(Health::new(metrics.clone())),
+            metrics,
+            sessions: Arc::default(),
+            whisper_decisions: Arc::default(),
             admin_token: AdminToken::new(admin_token),
-            sessions: Default::default(),
-            health: Health::new(metrics),
-            settings,
-        });
-        Ok(Self { listener, metrics_listener, state })
+        };
+        let state = configured(settings, service, lasting)?;
+        Ok(Self { listener, metrics_listener, state, reload_from: None })
+    }
+
+    /// Reloads the configuration from `path` (as `--config` gave it) on each SIGHUP, without
+    /// closing the listener: calls in flight finish on the old settings, new ones get the new.
+    pub fn reloading_from(self, path: Option<PathBuf>) -> Self {
+        Self { reload_from: Some(path), ..self }
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -144,22 +199,26 @@ impl Application {
             }
         });
         // Calls past the retention period leave the log off the call path, now and every hour.
-        let pruning = state
-            .settings
-            .log
-            .retention()
-            .map(|retention| crate::retention::start(state.service.clone(), retention, state.metrics.clone()));
+        let pruning = Arc::new(reload::Pruning::start(&state));
+        let reloading = self.reload_from.and_then(|path| Some((path, reload::hangups()?)));
+        let app = match reloading {
+            Some((path, hangups)) => {
+                let current = Arc::new(ArcSwap::from_pointee(router(self.state)));
+                tokio::spawn(reload::on_hangup(hangups, path, state.clone(), current.clone(), pruning.clone()));
+                reload::swappable(current)
+            }
+            None => router(self.state),
+        };
         // Requests in flight when the signal comes get SHUTDOWN_GRACE to finish; then saidno stops
         // waiting, so a stuck client cannot keep it from exiting.
         let stopping = Arc::new(tokio::sync::Notify::new());
         let signalled = stopping.clone();
         // The peer's address rate-limits sign-ins.
-        let serving =
-            axum::serve(self.listener, router(self.state).into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(async move {
-                    shutdown.await;
-                    signalled.notify_one();
-                });
+        let serving = axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                signalled.notify_one();
+            });
         tokio::select! {
             served = serving => served?,
             () = async {
@@ -167,9 +226,7 @@ impl Application {
                 tokio::time::sleep(SHUTDOWN_GRACE).await;
             } => tracing::warn!("requests still open after {SHUTDOWN_GRACE:?}; stopping without them"),
         }
-        if let Some(pruning) = pruning {
-            pruning.abort();
-        }
+        pruning.stop();
         state.call_log.flush().await;
         state.store.flush().map_err(std::io::Error::other)
     }

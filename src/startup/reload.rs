@@ -1,0 +1,108 @@
+//! Reloading the configuration on SIGHUP. The listener stays open throughout: requests in flight
+//! finish on the settings they started with, new ones get the new settings, and the store, the
+//! call log and signed-in sessions carry over. A configuration that does not load changes nothing.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
+use axum::Router;
+use axum::extract::Request;
+use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio::task::JoinHandle;
+use tower::ServiceExt;
+
+use super::{Lasting, configured};
+use crate::config::Settings;
+use crate::http::{AppState, router};
+
+/// A router that hands each request to whichever router is in effect when it arrives.
+pub fn swappable(current: Arc<ArcSwap<Router>>) -> Router {
+    Router::new().fallback(move |request: Request| {
+        let router = current.load_full();
+        async move { (*router).clone().oneshot(request).await.unwrap_or_else(|never| match never {}) }
+    })
+}
+
+/// The background pruning of old calls, restarted when the settings it runs under change.
+pub struct Pruning(Mutex<Option<JoinHandle<()>>>);
+
+impl Pruning {
+    pub fn start(state: &AppState) -> Self {
+        Self(Mutex::new(Self::spawn(state)))
+    }
+
+    fn spawn(state: &AppState) -> Option<JoinHandle<()>> {
+        let retention = state.settings.log.retention()?;
+        Some(crate::retention::start(state.service.clone(), retention, state.metrics.clone()))
+    }
+
+    fn restart(&self, state: &AppState) {
+        let mut running = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(old) = running.take() {
+            old.abort();
+        }
+        *running = Self::spawn(state);
+    }
+
+    pub fn stop(&self) {
+        if let Some(running) = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take() {
+            running.abort();
+        }
+    }
+}
+
+/// Taken now, so that a SIGHUP that comes before the first reload cannot end the process.
+pub fn hangups() -> Option<Signal> {
+    signal(SignalKind::hangup())
+        .inspect_err(|error| tracing::warn!(%error, "SIGHUP cannot be handled: the configuration cannot be reloaded"))
+        .ok()
+}
+
+/// On each SIGHUP, reads the configuration from `path` and puts it in effect.
+pub async fn on_hangup(
+    mut hangups: Signal,
+    path: Option<PathBuf>,
+    mut state: AppState,
+    current: Arc<ArcSwap<Router>>,
+    pruning: Arc<Pruning>,
+) {
+    while hangups.recv().await.is_some() {
+        match next_state(path.as_deref(), &state) {
+            Ok(next) => {
+                state.notifier.stop();
+                current.store(Arc::new(router(next.clone())));
+                pruning.restart(&next);
+                state = next;
+                tracing::info!("configuration reloaded");
+            }
+            Err(error) => {
+                tracing::error!(%error, "the configuration was not reloaded: the running one stays in effect");
+            }
+        }
+    }
+}
+
+fn next_state(path: Option<&Path>, state: &AppState) -> Result<AppState, String> {
+    let settings = Settings::load(path).map_err(|error| error.to_string())?;
+    let running = &state.settings;
+    if settings.auth_token().is_none() && !running.listen.ip().is_loopback() {
+        return Err(format!(
+            "without [twilio] auth_token anyone could post fake calls to {}, where saidno listens",
+            running.listen
+        ));
+    }
+    let needs_restart = [
+        ("listen", settings.listen != running.listen),
+        ("data_dir", settings.data_dir != running.data_dir),
+        ("store.cache_mb", settings.store.cache_mb != running.store.cache_mb),
+        ("metrics.listen", settings.metrics.listen != running.metrics.listen),
+        ("log.format", settings.log.format != running.log.format),
+    ];
+    for (key, _) in needs_restart.iter().filter(|(_, changed)| *changed) {
+        tracing::warn!(key, "changed: this one takes effect at the next restart");
+    }
+    let settings = Arc::new(settings);
+    configured(settings.clone(), state.service.with_settings(settings), Lasting::of(state))
+        .map_err(|error| error.to_string())
+}
