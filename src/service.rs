@@ -123,6 +123,7 @@ pub struct Saved<T> {
     pub record: T,
     pub created: bool,
     /// The record this one replaced, exactly as it was; absent when the record is new.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub before: Option<T>,
 }
 
