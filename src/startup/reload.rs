@@ -10,7 +10,7 @@ use axum::Router;
 use axum::extract::Request;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::task::JoinHandle;
-use tower::ServiceExt;
+use tower::Service;
 
 use super::{Lasting, configured};
 use crate::config::Settings;
@@ -18,10 +18,11 @@ use crate::http::{AppState, router};
 
 /// A router that hands each request to whichever router is in effect when it arrives.
 pub fn swappable(current: Arc<ArcSwap<Router>>) -> Router {
-    Router::new().fallback(move |request: Request| {
-        let router = current.load_full();
-        async move { (*router).clone().oneshot(request).await.unwrap_or_else(|never| match never {}) }
-    })
+    // A plain service rather than a handler: the request goes on as it came, routed at once.
+    Router::new().fallback_service(tower::service_fn(move |request: Request| {
+        let mut router = Router::clone(&current.load());
+        router.call(request)
+    }))
 }
 
 /// The background pruning of old calls, restarted when the settings it runs under change.
