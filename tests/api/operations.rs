@@ -132,16 +132,22 @@ fn line_of<'a>(report: &'a str, check: &str) -> &'a str {
 }
 
 #[tokio::test]
-async fn doctor_passes_a_set_up_line_and_reads_the_provider_as_its_api_describes() {
-    let numbers: &'static str = Box::leak(
-        format!(
-            r#"{{"incoming_phone_numbers": [{{"phone_number": "+442079460000", "voice_url": "{PUBLIC_URL}/twilio/voice",
-               "voice_method": "POST", "voice_fallback_url": "https://handler.twilio.com/twiml/EH0123",
-               "sms_url": "{PUBLIC_URL}/twilio/sms", "voice_application_sid": null}}], "next_page_uri": null}}"#
+async fn doctor_passes_set_up_lines_and_reads_the_provider_as_its_api_describes() {
+    let line = |number: &str, next: &str| -> &'static str {
+        Box::leak(
+            format!(
+                r#"{{"incoming_phone_numbers": [{{"phone_number": "{number}", "voice_url": "{PUBLIC_URL}/twilio/voice",
+                   "voice_method": "POST", "voice_fallback_url": "https://handler.twilio.com/twiml/EH0123",
+                   "sms_url": "{PUBLIC_URL}/twilio/sms", "voice_application_sid": null}}], "next_page_uri": {next}}}"#
+            )
+            .into_boxed_str(),
         )
-        .into_boxed_str(),
-    );
-    let mut api = FakeTwilio::start(vec![account("active"), (200, vec![], numbers)]).await;
+    };
+    // Two numbers on two pages: the second page is named by its path, as Twilio names it.
+    let next =
+        format!("\"/2010-04-01/Accounts/{ACCOUNT}/IncomingPhoneNumbers.json?PageSize=50&Page=1&PageToken=PA0123\"");
+    let pages = [(200, vec![], line("+442079460000", &next)), (200, vec![], line("+442079460001", "null"))];
+    let mut api = FakeTwilio::start([vec![account("active")], pages.to_vec()].concat()).await;
     let saidno = Binary::new("");
     std::fs::create_dir_all(saidno.dir.path().join("data")).unwrap();
     set_private(&saidno.dir.path().join("data"));
@@ -154,10 +160,12 @@ async fn doctor_passes_a_set_up_line_and_reads_the_provider_as_its_api_describes
     assert!(line_of(&report, "Twilio +442079460000 voice webhook").starts_with("ok"), "{report}");
     assert!(line_of(&report, "Twilio +442079460000 fallback").starts_with("ok"), "{report}");
     assert!(line_of(&report, "Twilio +442079460000 messaging webhook").starts_with("ok"), "{report}");
+    assert!(line_of(&report, "Twilio +442079460001 voice webhook").starts_with("ok"), "{report}");
     let requests = api.received();
-    assert_eq!(requests.len(), 2);
+    assert_eq!(requests.len(), 3);
     assert_eq!(requests[0].path, format!("/2010-04-01/Accounts/{ACCOUNT}.json"));
     assert_eq!(requests[1].path, format!("/2010-04-01/Accounts/{ACCOUNT}/IncomingPhoneNumbers.json"));
+    assert_eq!(requests[2].query, "PageSize=50&Page=1&PageToken=PA0123");
     for request in &requests {
         assert_twilio_accepts(request);
     }

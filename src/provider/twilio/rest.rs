@@ -13,6 +13,57 @@ use crate::domain::PhoneNumber;
 /// Twilio answers in well under a second; past this, try again later.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// The configured account: where its REST API answers, and the credentials to sign in with.
+pub struct Account {
+    pub http: reqwest::Client,
+    /// `{api_base_url}/2010-04-01/Accounts/{AccountSid}`.
+    pub base: String,
+    pub user: String,
+    pub secret: String,
+}
+
+impl Account {
+    /// The account, or `None` when none is configured. With an API key it signs in as the key;
+    /// otherwise as the account with its auth token.
+    pub fn from_settings(settings: &Settings) -> Result<Option<Self>, String> {
+        let twilio = &settings.twilio;
+        let account = twilio.account_sid.trim();
+        if account.is_empty() {
+            return Ok(None);
+        }
+        let (user, secret) = match (twilio.api_key_sid.trim(), twilio.api_key_secret.trim()) {
+            ("", _) => (account, twilio.auth_token.trim()),
+            (key, secret) if is_sid(key, "SK") && !secret.is_empty() => (key, secret),
+            _ => return Err("twilio.api_key_sid must be SK followed by 32 hexadecimal digits, with its secret".into()),
+        };
+        if secret.is_empty() {
+            return Err("the REST API needs twilio.auth_token, or an API key (api_key_sid and api_key_secret)".into());
+        }
+        let http = crate::tls::client_builder()
+            .timeout(REQUEST_TIMEOUT)
+            .user_agent(concat!("saidno/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|error| format!("the HTTP client could not start: {}", error.without_url()))?;
+        let root = twilio.api_base_url.trim().trim_end_matches('/');
+        Ok(Some(Self {
+            http,
+            base: format!("{root}/2010-04-01/Accounts/{account}"),
+            user: user.to_owned(),
+            secret: secret.to_owned(),
+        }))
+    }
+
+    /// A resource of the account: `url(".json")` is the account itself.
+    pub fn url(&self, resource: &str) -> String {
+        format!("{}{resource}", self.base)
+    }
+
+    /// A GET signed in as the account.
+    pub fn get(&self, url: &str) -> reqwest::RequestBuilder {
+        self.http.get(url).basic_auth(&self.user, Some(&self.secret))
+    }
+}
+
 /// Sends texts as the account. Keeps its secret to itself: neither `Debug` nor errors show it.
 pub struct RestClient {
     http: reqwest::Client,
@@ -49,30 +100,12 @@ impl RestClient {
     /// The client for the configured account, or `None` when no account is configured. With an
     /// API key it signs in as the key; otherwise as the account with its auth token.
     pub fn from_settings(settings: &Settings) -> Result<Option<Self>, String> {
-        let twilio = &settings.twilio;
-        let account = twilio.account_sid.trim();
-        if account.is_empty() {
-            return Ok(None);
-        }
-        let (user, secret) = match (twilio.api_key_sid.trim(), twilio.api_key_secret.trim()) {
-            ("", _) => (account, twilio.auth_token.trim()),
-            (key, secret) if is_sid(key, "SK") && !secret.is_empty() => (key, secret),
-            _ => return Err("twilio.api_key_sid must be SK followed by 32 hexadecimal digits, with its secret".into()),
-        };
-        if secret.is_empty() {
-            return Err("texts need twilio.auth_token, or an API key (api_key_sid and api_key_secret)".into());
-        }
-        let http = crate::tls::client_builder()
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("saidno/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|error| format!("the HTTP client could not start: {}", error.without_url()))?;
-        let base = twilio.api_base_url.trim().trim_end_matches('/');
+        let Some(account) = Account::from_settings(settings)? else { return Ok(None) };
         Ok(Some(Self {
-            http,
-            messages_url: format!("{base}/2010-04-01/Accounts/{account}/Messages.json"),
-            user: user.to_owned(),
-            secret: secret.to_owned(),
+            messages_url: account.url("/Messages.json"),
+            http: account.http,
+            user: account.user,
+            secret: account.secret,
         }))
     }
 

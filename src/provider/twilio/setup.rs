@@ -1,15 +1,13 @@
 //! Reads the account and its phone numbers' webhooks through Twilio's REST API, for `saidno doctor`.
 
-use std::time::Duration;
-
 use serde::Deserialize;
 
+use super::rest::Account as Credentials;
 use crate::config::Settings;
 use crate::provider::setup::{AccountSetup, LineSetup};
 
 /// Past this many pages of numbers the rest are not read: a business has a handful.
 const MAX_PAGES: usize = 20;
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
 #[derive(Deserialize)]
 struct Account {
@@ -45,11 +43,7 @@ struct IncomingNumber {
 
 /// The account as Twilio's API describes it, or `None` when no account is configured.
 pub async fn inspect(settings: &Settings) -> Option<AccountSetup> {
-    let twilio = &settings.twilio;
-    let account_sid = twilio.account_sid.trim();
-    if account_sid.is_empty() {
-        return None;
-    }
+    let account_sid = settings.twilio.account_sid.trim();
     let mut setup = AccountSetup {
         provider: "Twilio",
         account: Err(String::new()),
@@ -58,28 +52,19 @@ pub async fn inspect(settings: &Settings) -> Option<AccountSetup> {
         voice_path: "/twilio/voice",
         sms_path: "/twilio/sms",
     };
-    let (user, secret) = match (twilio.api_key_sid.trim(), twilio.api_key_secret.trim()) {
-        ("", _) => (account_sid, twilio.auth_token.trim()),
-        (key, secret) => (key, secret),
-    };
-    if secret.is_empty() {
-        setup.account = Err("no credentials: set [twilio] auth_token (or api_key_sid and api_key_secret)".into());
-        return Some(setup);
-    }
-    let http = match crate::tls::client_builder().timeout(REQUEST_TIMEOUT).build() {
-        Ok(http) => http,
-        Err(error) => {
-            setup.account = Err(format!("the HTTP client could not start: {}", error.without_url()));
+    let account = match Credentials::from_settings(settings) {
+        Ok(Some(account)) => account,
+        Ok(None) => return None,
+        Err(problem) => {
+            setup.account = Err(problem);
             return Some(setup);
         }
     };
-    let base = twilio.api_base_url.trim().trim_end_matches('/');
-    let get = |url: String| http.get(url).basic_auth(user, Some(secret)).send();
-
-    let response = match get(format!("{base}/2010-04-01/Accounts/{account_sid}.json")).await {
+    let root = settings.twilio.api_base_url.trim().trim_end_matches('/');
+    let response = match account.get(&account.url(".json")).send().await {
         Ok(response) => response,
         Err(error) => {
-            setup.account = Err(format!("Twilio's API at {base} could not be reached: {}", error.without_url()));
+            setup.account = Err(format!("Twilio's API at {root} could not be reached: {}", error.without_url()));
             return Some(setup);
         }
     };
@@ -111,10 +96,11 @@ pub async fn inspect(settings: &Settings) -> Option<AccountSetup> {
         return Some(setup);
     }
 
-    let mut next = Some(format!("/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers.json?PageSize=50"));
+    // Later pages are named by their path from the API's root, as Twilio gives them.
+    let mut next = Some(account.url("/IncomingPhoneNumbers.json?PageSize=50"));
     for _ in 0..MAX_PAGES {
-        let Some(path) = next.take() else { break };
-        let page = match get(format!("{base}{path}")).await {
+        let Some(url) = next.take() else { break };
+        let page = match account.get(&url).send().await {
             Ok(response) if response.status().is_success() => response.json::<NumberPage>().await,
             Ok(response) => {
                 setup.account = Err(format!("Twilio answered {} when asked for the numbers", response.status()));
@@ -137,7 +123,7 @@ pub async fn inspect(settings: &Settings) -> Option<AccountSetup> {
             sms_url: number.sms_url.unwrap_or_default(),
             application: number.voice_application_sid.filter(|sid| !sid.is_empty()),
         }));
-        next = page.next_page_uri.filter(|uri| !uri.is_empty());
+        next = page.next_page_uri.filter(|uri| !uri.is_empty()).map(|path| format!("{root}{path}"));
     }
     Some(setup)
 }
