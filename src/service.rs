@@ -1,10 +1,13 @@
 //! What the owner can do to the records, in one place: the admin API and the command line's
 //! offline mode both call these, so the rules are the same whichever way a change arrives.
 
+mod call_path;
 mod companies;
 mod dashboard;
 mod password;
+mod recent_callers;
 mod retention;
+mod snapshot;
 mod transfer;
 
 pub use companies::{Attempt, CompanySummary, CompanyTimeline};
@@ -13,7 +16,7 @@ pub use retention::LegalHoldState;
 pub use transfer::{Format, ImportReport, RowProblem};
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -21,12 +24,10 @@ use serde::{Deserialize, Serialize};
 use crate::config::Settings;
 use crate::domain::text::{TextTooLong, tidy};
 use crate::domain::{
-    Allow, CallRecord, CallerId, Channel, DecisionKind, Decline, FollowUps, IncomingCall, NumberError, PhoneNumber,
-    RefusalMode, Target, WebChange, company_key, remember_web_change,
+    Allow, CallRecord, Channel, DecisionKind, Decline, FollowUps, NumberError, PhoneNumber, RefusalMode, Target,
+    WebChange, company_key, remember_web_change,
 };
 use crate::matcher::{Matcher, check_pattern};
-use crate::policy::{self, Records};
-use crate::speech::caller_hears;
 use crate::store::{CallPage, CallQuery, Store, StoreError};
 
 const MAX_COMPANY: usize = 120;
@@ -170,46 +171,21 @@ pub struct Preview {
 pub struct Service {
     store: Arc<dyn Store>,
     settings: Arc<Settings>,
-    /// Ranges and patterns, compiled; swapped whole when one changes.
-    rules: Arc<RwLock<Arc<Matcher>>>,
+    /// What calls are decided from: see `call_path`.
+    live: Arc<call_path::Live>,
     /// Taken by a legal hold's change and by each prune batch, so they never interleave.
     holding: Arc<Mutex<()>>,
 }
 
 impl Service {
-    /// The service over a store, with its ranges and patterns compiled.
+    /// The service over a store. The records a call is decided from are read when first needed.
     pub fn open(store: Arc<dyn Store>, settings: Arc<Settings>) -> Result<Self, ServiceError> {
-        let rules = Matcher::build(store.rules()?)
-            .map_err(|e| ServiceError::Invalid { field: "pattern", message: format!("a stored pattern: {e}") })?;
-        Ok(Self { store, settings, rules: Arc::new(RwLock::new(Arc::new(rules))), holding: Arc::default() })
+        Ok(Self { store, settings, live: Arc::default(), holding: Arc::default() })
     }
 
-    /// The same service under new settings: the same store, compiled rules and locks.
+    /// The same service under new settings: the same store, snapshot and locks.
     pub fn with_settings(&self, settings: Arc<Settings>) -> Self {
         Self { settings, ..self.clone() }
-    }
-
-    /// Everything on record that bears on a call: the caller's allow, every decline that covers
-    /// it with its follow-ups so far, and the pause switch.
-    pub fn records_for(&self, call: &IncomingCall) -> Result<Records, StoreError> {
-        let mut declines = Vec::new();
-        let mut allow = None;
-        if let Some(number) = call.from.number() {
-            declines.extend(self.store.decline(&Target::Number(number.clone()))?);
-            allow = self.store.allow_of(number)?;
-        }
-        let rules = self.rules.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
-        if !rules.is_empty() {
-            declines.extend(rules.matching(call));
-        }
-        let declines = declines
-            .into_iter()
-            .map(|decline| {
-                let follow_ups = self.store.follow_ups(&decline.party())?;
-                Ok((decline, follow_ups))
-            })
-            .collect::<Result<_, StoreError>>()?;
-        Ok(Records { allow, declines, paused: self.store.paused()? })
     }
 
     pub fn decline(&self, new: NewDecline, now: Timestamp) -> Result<Saved<Decline>, ServiceError> {
@@ -250,10 +226,7 @@ impl Service {
                 escape_hatch: new.escape_hatch,
             },
         };
-        self.store.save_decline(&decline)?;
-        if decline.target.number().is_none() {
-            self.reload_rules()?;
-        }
+        self.put_decline(&decline.target, Some(&decline))?;
         Ok(Saved { record: decline, created, before })
     }
 
@@ -286,26 +259,13 @@ impl Service {
 
     /// Puts a decline back exactly as it was before a change: `before`, or nothing at all.
     pub fn restore_decline(&self, target: &Target, before: Option<Decline>) -> Result<(), ServiceError> {
-        match &before {
-            Some(decline) => self.store.save_decline(decline)?,
-            None => {
-                self.store.remove_decline(target)?;
-            }
-        }
-        if target.number().is_none() {
-            self.reload_rules()?;
-        }
+        self.put_decline(target, before.as_ref())?;
         Ok(())
     }
 
     /// Puts an allow back exactly as it was before a change: `before`, or nothing at all.
     pub fn restore_allow(&self, number: &PhoneNumber, before: Option<Allow>) -> Result<(), ServiceError> {
-        match &before {
-            Some(allow) => self.store.save_allow(allow)?,
-            None => {
-                self.store.remove_allow(number)?;
-            }
-        }
+        self.put_allow(number, before.as_ref())?;
         Ok(())
     }
 
@@ -322,14 +282,7 @@ impl Service {
     /// `caller-name:REGEX`.
     pub fn remove_decline(&self, text: &str) -> Result<Decline, ServiceError> {
         let target = self.removal_target(text)?;
-        let removed = self
-            .store
-            .remove_decline(&target)?
-            .ok_or_else(|| ServiceError::NotFound(format!("{target} is not declined")))?;
-        if target.number().is_none() {
-            self.reload_rules()?;
-        }
-        Ok(removed)
+        self.put_decline(&target, None)?.ok_or_else(|| ServiceError::NotFound(format!("{target} is not declined")))
     }
 
     pub fn declines(&self) -> Result<Vec<Decline>, ServiceError> {
@@ -371,14 +324,13 @@ impl Service {
             },
             None => Allow { from: new.from, until: new.until, once: new.once, ..Allow::always(number, name, now) },
         };
-        self.store.save_allow(&allow)?;
+        self.put_allow(&allow.number, Some(&allow))?;
         Ok(Saved { record: allow, created, before })
     }
 
     pub fn remove_allow(&self, number: &str) -> Result<Allow, ServiceError> {
         let number = self.typed_number(number, true)?;
-        self.store
-            .remove_allow(&number)?
+        self.put_allow(&number, None)?
             .ok_or_else(|| ServiceError::NotFound(format!("{number} is not on the allow list")))
     }
 
@@ -435,40 +387,76 @@ impl Service {
 
     /// The pause switch: while on, every call rings through.
     pub fn set_paused(&self, paused: bool) -> Result<bool, ServiceError> {
-        self.store.set_paused(paused)?;
-        Ok(paused)
+        self.live.publish(|snapshot| {
+            self.store.set_paused(paused)?;
+            if let Some(snapshot) = snapshot {
+                snapshot.put_paused(paused);
+            }
+            Ok(paused)
+        })
     }
 
     pub fn paused(&self) -> Result<bool, ServiceError> {
         Ok(self.store.paused()?)
     }
 
-    /// Runs the webhook's own decision for a call with these facts at `at` (default `now`).
-    pub fn check(&self, request: CheckRequest, now: Timestamp) -> Result<Preview, ServiceError> {
-        let from = match (&request.number, request.withheld) {
-            (Some(_), true) => return Err(invalid("number", "give a number or withheld, not both")),
-            (Some(number), false) => CallerId::Number(self.typed_number(number, true)?),
-            (None, true) => CallerId::Withheld,
-            (None, false) => return Err(invalid("number", "give the number to check, or withheld")),
-        };
-        let call = IncomingCall {
-            call_sid: "preview".into(),
-            from,
-            to: String::new(),
-            caller_name: tidy("caller_name", request.caller_name.as_deref(), MAX_NAME)?,
-            verstat: tidy("verstat", request.verstat.as_deref(), MAX_NAME)?,
-        };
-        let records = self.records_for(&call)?;
-        let decision = policy::decide(&call, &records, request.at.unwrap_or(now), &self.settings);
-        let caller_hears = caller_hears(&decision, &self.settings);
-        Ok(Preview { number: call.from.to_string(), decision: decision.kind(), reason: decision.reason, caller_hears })
+    /// Saves a decline (or, with `None`, removes the decline of `target`) and publishes it: the
+    /// one way a decline changes. Returns the decline removed.
+    fn put_decline(&self, target: &Target, decline: Option<&Decline>) -> Result<Option<Decline>, ServiceError> {
+        self.live.publish(|snapshot| {
+            let removed = match decline {
+                Some(decline) => {
+                    self.store.save_decline(decline)?;
+                    None
+                }
+                None => self.store.remove_decline(target)?,
+            };
+            if let Some(snapshot) = snapshot {
+                match target.number() {
+                    Some(number) => snapshot.put_decline(number, decline),
+                    None => snapshot.put_rules(self.compiled_rules()?),
+                }
+            }
+            Ok(removed)
+        })
     }
 
-    fn reload_rules(&self) -> Result<(), ServiceError> {
-        let rules = Matcher::build(self.store.rules()?)
-            .map_err(|e| ServiceError::Invalid { field: "pattern", message: e.to_string() })?;
-        *self.rules.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(rules);
-        Ok(())
+    /// Saves many declines at once, all or none, and publishes them.
+    fn put_declines(&self, declines: &[Decline]) -> Result<(), ServiceError> {
+        self.live.publish(|snapshot| {
+            self.store.save_declines(declines)?;
+            if let Some(snapshot) = snapshot {
+                snapshot.put_declines(declines);
+                if declines.iter().any(|decline| decline.target.number().is_none()) {
+                    snapshot.put_rules(self.compiled_rules()?);
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Saves an allow (or, with `None`, removes the allow of `number`) and publishes it. Returns
+    /// the allow removed.
+    fn put_allow(&self, number: &PhoneNumber, allow: Option<&Allow>) -> Result<Option<Allow>, ServiceError> {
+        self.live.publish(|snapshot| {
+            let removed = match allow {
+                Some(allow) => {
+                    self.store.save_allow(allow)?;
+                    None
+                }
+                None => self.store.remove_allow(number)?,
+            };
+            if let Some(snapshot) = snapshot {
+                snapshot.put_allow(number, allow.cloned());
+            }
+            Ok(removed)
+        })
+    }
+
+    /// The ranges and patterns on record, compiled.
+    fn compiled_rules(&self) -> Result<Matcher, ServiceError> {
+        Matcher::build(self.store.rules()?)
+            .map_err(|e| ServiceError::Invalid { field: "pattern", message: e.to_string() })
     }
 
     /// The decline on record for `text` (a number, range or pattern as `remove_decline` takes it).

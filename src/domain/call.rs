@@ -97,7 +97,7 @@ impl CallRecord {
             caller_name: call.caller_name.clone(),
             verstat: call.verstat.clone(),
             outcome: None,
-            follow_up: None,
+            follow_up: decision.follow_up(),
             party: decision.decline().map(|decline| decline.party()),
             flagged: decision.flagged(),
             used_single_allow: decision.uses_single_allow,

@@ -73,6 +73,14 @@ impl Decision {
         }
     }
 
+    /// A refusal's number among its party's calls since the decline (1 for the first).
+    pub fn follow_up(&self) -> Option<u32> {
+        match &self.action {
+            Action::Refuse(Refusal { ground: Ground::Declined { follow_up, .. }, .. }) => Some(*follow_up),
+            _ => None,
+        }
+    }
+
     pub fn company(&self) -> Option<&str> {
         self.decline().and_then(|decline| decline.company.as_deref())
     }

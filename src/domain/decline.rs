@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::PhoneNumber;
 
 /// How a refused caller is answered.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RefusalMode {
     /// Answer, say who declined them and when, ask to be removed, hang up.
@@ -18,7 +18,7 @@ pub enum RefusalMode {
 }
 
 /// Where the owner said no.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     #[default]
@@ -95,9 +95,17 @@ pub struct FollowUps {
 }
 
 impl FollowUps {
+    /// Counts one more call, at `at`.
     pub fn record(&mut self, at: Timestamp) {
         self.count += 1;
         self.first_at.get_or_insert(at);
+        self.last_at = Some(self.last_at.map_or(at, |last| last.max(at)));
+    }
+
+    /// Takes in a call already numbered: `follow_up` is its number since the decline.
+    pub fn numbered(&mut self, follow_up: u32, at: Timestamp) {
+        self.count = self.count.max(follow_up);
+        self.first_at = Some(self.first_at.map_or(at, |first| first.min(at)));
         self.last_at = Some(self.last_at.map_or(at, |last| last.max(at)));
     }
 }

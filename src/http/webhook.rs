@@ -14,7 +14,6 @@ use super::AppState;
 use super::whisper::OwnerDecision;
 use crate::domain::{Action, CallRecord, Decision, ForwardOutcome, Ground, IncomingCall, Refusal};
 use crate::notify::Refused;
-use crate::policy;
 use crate::provider::twilio::form::Params;
 use crate::provider::twilio::signature::Signed;
 use crate::provider::twilio::{request, twiml};
@@ -145,11 +144,10 @@ fn answer(state: &AppState, call: &IncomingCall, now: Timestamp) -> Result<(Stri
     if let Some(reason) = state.health.degraded() {
         return Err(format!("degraded: {reason}"));
     }
-    let records = state.service.records_for(call).map_err(|error| {
+    let decision = state.service.decide_call(call, now).map_err(|error| {
         state.metrics.store_error();
         error.to_string()
     })?;
-    let decision = policy::decide(call, &records, now, &state.settings);
     let xml = twiml::answer(&decision, call, &state.settings).map_err(|e| e.to_string())?;
     if let (Action::Refuse(Refusal { ground: Ground::Declined { decline, follow_up, .. }, .. }), Some(number)) =
         (&decision.action, call.from.number())

@@ -7,18 +7,17 @@ use std::time::{Duration, Instant};
 
 use axum::extract::{Query, State};
 use axum::response::Response;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde::Deserialize;
 use tracing::Instrument;
 
 use super::AppState;
 use super::webhook::{SignedForm, WebhookError, twiml_response};
 use crate::config::NoKey;
-use crate::domain::{CallerId, Channel, Decline, ForwardOutcome, Target};
+use crate::domain::{CallerId, Channel, Decline, ForwardOutcome};
 use crate::provider::twilio::twiml;
 use crate::service::NewDecline;
 use crate::speech::announcement;
-use crate::store::CallQuery;
 use crate::telemetry::call_span;
 
 /// A decision waits this long at most for its dial callback, which follows within seconds.
@@ -79,19 +78,15 @@ pub async fn announce(
 
 async fn announcement_for(state: &AppState, forwarded: &Forwarded) -> Response {
     let caller = CallerId::from_provider(&forwarded.from);
-    let lookup_state = state.clone();
-    let lookup_caller = caller.clone();
-    let call_sid = forwarded.call.clone();
-    let facts = tokio::task::spawn_blocking(move || who_is_calling(&lookup_state, &lookup_caller, &call_sid)).await;
-    let (company, calls_this_week) = match facts {
-        Ok(Ok(facts)) => facts,
-        Ok(Err(error)) => {
-            state.metrics.store_error();
-            tracing::error!(%error, "could not look up the caller; announcing the number only");
-            (None, 0)
-        }
-        Err(_) => (None, 0),
+    let facts = match caller.number() {
+        Some(number) => state.service.who_is_calling(number, Timestamp::now()),
+        None => Ok((None, 0)),
     };
+    let (company, calls_this_week) = facts.unwrap_or_else(|error| {
+        state.metrics.store_error();
+        tracing::error!(%error, "could not look up the caller; announcing the number only");
+        (None, 0)
+    });
     let words = announcement(&caller, company.as_deref(), calls_this_week);
     let key_url = twiml::whisper_url(twiml::WHISPER_KEY_PATH, &forwarded.call, &caller);
     let hang_up_on_silence = state.settings.whisper.no_key == NoKey::Voicemail;
@@ -100,27 +95,6 @@ async fn announcement_for(state: &AppState, forwarded: &Forwarded) -> Response {
         twiml::empty()
     });
     twiml_response(xml)
-}
-
-/// The company if saidno knows one, and how many calls this number made in the last seven days.
-fn who_is_calling(
-    state: &AppState,
-    caller: &CallerId,
-    call_sid: &str,
-) -> Result<(Option<String>, usize), crate::store::StoreError> {
-    let Some(number) = caller.number() else { return Ok((None, 0)) };
-    let decline = state.store.decline(&Target::Number(number.clone()))?;
-    let allow = state.store.allow_of(number)?;
-    let week_ago = Timestamp::now().checked_sub(SignedDuration::from_hours(7 * 24)).ok();
-    let calls = state.store.calls(&CallQuery { since: week_ago, limit: 10_000, ..Default::default() })?;
-    let theirs: Vec<_> = calls.iter().filter(|call| call.from == number.as_str()).collect();
-    // The caller waits while this runs, so the log is not waited for: this call counts whether
-    // or not it is written yet.
-    let logged = theirs.iter().any(|call| call.call_sid == call_sid);
-    let this_week = theirs.len() + usize::from(!logged);
-    let caller_name = theirs.iter().find_map(|call| call.caller_name.clone());
-    let company = allow.and_then(|allow| allow.name).or(decline.and_then(|d| d.company)).or(caller_name);
-    Ok((company, this_week))
 }
 
 /// `POST /twilio/whisper/key`: the key pressed during the announcement (empty for none).

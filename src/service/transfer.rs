@@ -137,10 +137,7 @@ impl Service {
         // memory until it ends (gigabytes for a million rows); in key order the batch fills
         // neighbouring pages instead of reading pages from all over the disk.
         declines.sort_by_cached_key(|decline| decline.target.key());
-        self.store.save_declines(&declines)?;
-        if declines.iter().any(|decline| decline.target.number().is_none()) {
-            self.reload_rules()?;
-        }
+        self.put_declines(&declines)?;
         Ok(ImportReport { imported: declines.len(), skipped: problems })
     }
 

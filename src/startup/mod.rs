@@ -148,6 +148,9 @@ impl Application {
         let settings = Arc::new(settings);
         let service =
             Service::open(store.clone(), settings.clone()).map_err(|e| StartupError::Config(e.to_string()))?;
+        // Paid now rather than by the first caller. When the records cannot be read, every call
+        // rings through (a panic is caught here, and met again by the first call).
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| service.warm_up()));
         let lasting = Lasting {
             call_log: CallLog::start(store.clone(), metrics.clone()),
             store,

@@ -84,6 +84,10 @@ impl Store for MemoryStore {
         Ok(self.read().follow_ups.get(party).cloned().unwrap_or_default())
     }
 
+    fn follow_up_counts(&self) -> Result<Vec<(String, FollowUps)>, StoreError> {
+        Ok(self.read().follow_ups.iter().map(|(party, counts)| (party.clone(), counts.clone())).collect())
+    }
+
     fn save_allow(&self, allow: &Allow) -> Result<(), StoreError> {
         self.write().allows.insert(allow.number.clone(), allow.clone());
         Ok(())
@@ -109,20 +113,12 @@ impl Store for MemoryStore {
     fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError> {
         let mut inner = self.write();
         for call in calls {
-            let mut call = call.clone();
-            if call.used_single_allow
-                && let Some(allow) = PhoneNumber::from_e164(&call.from).and_then(|n| inner.allows.get_mut(&n))
-            {
-                allow.used_at.get_or_insert(call.at);
-            }
-            if let Some(party) = call.party.clone().filter(|_| call.is_refusal()) {
-                let follow_ups = inner.follow_ups.entry(party).or_default();
-                follow_ups.record(call.at);
-                call.follow_up = Some(follow_ups.count);
+            if let (Some(party), Some(follow_up)) = (&call.party, call.follow_up.filter(|_| call.is_refusal())) {
+                inner.follow_ups.entry(party.clone()).or_default().numbered(follow_up, call.at);
             }
             inner.next_call += 1;
             let key = Cursor::new(call.at, inner.next_call);
-            inner.calls.insert(key, call);
+            inner.calls.insert(key, call.clone());
         }
         Ok(())
     }

@@ -548,6 +548,17 @@ impl Store for SledStore {
         Ok(self.get(&key(FOLLOW_UPS, party.as_bytes()))?.unwrap_or_default())
     }
 
+    fn follow_up_counts(&self) -> Result<Vec<(String, FollowUps)>, StoreError> {
+        self.db
+            .scan_prefix(FOLLOW_UPS)
+            .map(|entry| {
+                let (entry_key, value) = entry.map_err(backend)?;
+                let party = std::str::from_utf8(&entry_key[FOLLOW_UPS.len()..]).map_err(|_| corrupt_key())?;
+                Ok((party.to_owned(), decode(&value)?))
+            })
+            .collect()
+    }
+
     fn save_allow(&self, allow: &Allow) -> Result<(), StoreError> {
         self.put_durably(key(ALLOW, allow.number.as_str().as_bytes()), allow)
     }
@@ -597,30 +608,21 @@ impl Store for SledStore {
         let mut counted: HashMap<String, FollowUps> = HashMap::new();
         let mut tallies: HashMap<u64, HourTally> = HashMap::new();
         for call in calls {
-            let mut call = call.clone();
-            if let Some(party) = call.party.clone().filter(|_| call.is_refusal()) {
-                let follow_ups = match counted.entry(party) {
+            if let (Some(party), Some(follow_up)) = (&call.party, call.follow_up.filter(|_| call.is_refusal())) {
+                let follow_ups = match counted.entry(party.clone()) {
                     Entry::Occupied(entry) => entry.into_mut(),
                     Entry::Vacant(entry) => {
                         let current = self.follow_ups(entry.key())?;
                         entry.insert(current)
                     }
                 };
-                follow_ups.record(call.at);
-                call.follow_up = Some(follow_ups.count);
+                follow_ups.numbered(follow_up, call.at);
             }
-            if call.used_single_allow
-                && let Some(number) = PhoneNumber::from_e164(&call.from)
-                && let Some(mut allow) = self.allow_of(&number)?
-            {
-                allow.used_at.get_or_insert(call.at);
-                writes.push((key(ALLOW, number.as_str().as_bytes()), encode(&allow)?));
-            }
-            let call_key = self.call_key(&call)?;
-            writes.push((key(CALL, &call_key), encode(&call)?));
+            let call_key = self.call_key(call)?;
+            writes.push((key(CALL, &call_key), encode(call)?));
             positions.push((call.call_sid.clone(), call_key));
-            writes.extend(index_keys(&call_key, &call).into_iter().map(|index_key| (index_key, Vec::new())));
-            tally(&mut tallies, &call);
+            writes.extend(index_keys(&call_key, call).into_iter().map(|index_key| (index_key, Vec::new())));
+            tally(&mut tallies, call);
         }
         for (party, follow_ups) in counted {
             writes.push((key(FOLLOW_UPS, party.as_bytes()), encode(&follow_ups)?));

@@ -63,6 +63,9 @@ impl Store for UnavailableStore {
     fn follow_ups(&self, _: &str) -> Result<FollowUps, StoreError> {
         self.fail()
     }
+    fn follow_up_counts(&self) -> Result<Vec<(String, FollowUps)>, StoreError> {
+        self.fail()
+    }
     fn save_allow(&self, _: &Allow) -> Result<(), StoreError> {
         self.fail()
     }

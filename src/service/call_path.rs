@@ -1,0 +1,315 @@
+//! Deciding a call from the snapshot alone. A refusal is numbered as its party's next follow-up,
+//! and a single-use allow is spent, here and only here, at the moment the call is decided.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use arc_swap::ArcSwap;
+use jiff::Timestamp;
+
+use super::recent_callers::{self, RecentCallers};
+use super::snapshot::Snapshot;
+use super::{CheckRequest, MAX_NAME, Preview, Service, ServiceError, invalid};
+use crate::domain::text::tidy;
+use crate::domain::{Allow, CallerId, Decision, FollowUps, IncomingCall, PhoneNumber};
+use crate::policy::{self, Records};
+use crate::speech::caller_hears;
+use crate::store::{CallQuery, Store, StoreError};
+
+/// The snapshot in effect and the follow-up counts, read from the store once, when first needed:
+/// the server reads them at start, a command that decides nothing never does.
+#[derive(Default)]
+pub(super) struct Live {
+    loaded: OnceLock<Result<Published, String>>,
+    /// Held by whoever publishes, and while the records are first read, so that a change made
+    /// during that read is published over it rather than lost.
+    publishing: Mutex<()>,
+}
+
+struct Published {
+    current: ArcSwap<Snapshot>,
+    /// Follow-ups so far by party. Held while a call that a decline covers is decided, so that
+    /// two calls at once from one company are its 4th and 5th, never both its 4th.
+    follow_ups: Mutex<HashMap<String, FollowUps>>,
+    recent: Mutex<RecentCallers>,
+}
+
+/// How many of the week's logged calls are read back at start for the announcement's count.
+const RECENT_AT_START: usize = 10_000;
+
+impl Live {
+    fn published(&self, store: &dyn Store) -> Result<&Published, StoreError> {
+        self.loaded
+            .get_or_init(|| {
+                let _alone = lock(&self.publishing);
+                Published::read(store).map_err(|error| {
+                    tracing::error!(%error, "could not read the records; every call will ring through");
+                    error.to_string()
+                })
+            })
+            .as_ref()
+            .map_err(|reason| StoreError::Unavailable(reason.clone()))
+    }
+
+    /// Applies a change to a copy of the snapshot in effect and puts the copy in its place, one
+    /// change at a time. `change` makes the change durable first; when it fails nothing is
+    /// published. Before the records are first read there is nothing to update.
+    pub(super) fn publish<T>(
+        &self,
+        change: impl FnOnce(Option<&mut Snapshot>) -> Result<T, ServiceError>,
+    ) -> Result<T, ServiceError> {
+        let _alone = lock(&self.publishing);
+        let Some(Ok(published)) = self.loaded.get() else { return change(None) };
+        let mut next = Snapshot::clone(&published.current.load());
+        let done = change(Some(&mut next))?;
+        published.current.store(Arc::new(next));
+        Ok(done)
+    }
+}
+
+impl Published {
+    fn read(store: &dyn Store) -> Result<Self, StoreError> {
+        let snapshot = Snapshot::new(store.declines()?, store.allows()?, store.paused()?)
+            .map_err(|error| StoreError::Corrupt(format!("a stored pattern does not compile: {error}")))?;
+        let follow_ups = store.follow_up_counts()?.into_iter().collect();
+        let mut recent = RecentCallers::default();
+        let week_ago = Timestamp::now().checked_sub(recent_callers::WINDOW).ok();
+        let this_week = store.calls(&CallQuery { since: week_ago, limit: RECENT_AT_START, ..Default::default() })?;
+        for call in this_week.iter().rev() {
+            recent.note(&CallerId::from_provider(&call.from), call.caller_name.as_deref(), call.at);
+        }
+        Ok(Self {
+            current: ArcSwap::from_pointee(snapshot),
+            follow_ups: Mutex::new(follow_ups),
+            recent: Mutex::new(recent),
+        })
+    }
+}
+
+impl Service {
+    /// Reads the records into memory now rather than on the first call.
+    pub fn warm_up(&self) -> Result<(), StoreError> {
+        self.live.published(self.store.as_ref()).map(drop)
+    }
+
+    /// Everything on record that bears on a call, with its parties' follow-ups so far.
+    pub fn records_for(&self, call: &IncomingCall) -> Result<Records, StoreError> {
+        let published = self.live.published(self.store.as_ref())?;
+        Ok(records(&published.current.load(), call, &lock(&published.follow_ups)))
+    }
+
+    /// Decides a call as the webhook answers it, counting a refusal as its party's next
+    /// follow-up and spending a single-use allow that let the call through.
+    pub fn decide_call(&self, call: &IncomingCall, now: Timestamp) -> Result<Decision, ServiceError> {
+        let published = self.live.published(self.store.as_ref())?;
+        lock(&published.recent).note(&call.from, call.caller_name.as_deref(), now);
+        let snapshot = published.current.load();
+        let number = call.from.number();
+        let covered =
+            !snapshot.declines_covering(call).is_empty() || number.and_then(|n| snapshot.allow_of(n)).is_some();
+        if !covered {
+            // Most calls: nothing to count and nothing to spend, so no lock.
+            let records = Records { paused: snapshot.paused(), ..Records::default() };
+            return Ok(policy::decide(call, &records, now, &self.settings));
+        }
+        drop(snapshot);
+        let mut follow_ups = lock(&published.follow_ups);
+        // Loaded under the lock: a single-use allow is spent under it too.
+        let snapshot = published.current.load();
+        let decision = policy::decide(call, &records(&snapshot, call, &follow_ups), now, &self.settings);
+        if let Some(decline) = decision.decline() {
+            follow_ups.entry(decline.party()).or_default().record(now);
+        }
+        if decision.uses_single_allow
+            && let Some(allow) = number.and_then(|n| snapshot.allow_of(n))
+        {
+            self.spend(allow, now)?;
+        }
+        Ok(decision)
+    }
+
+    /// Marks a single-use allow as used, on disk before the call it let through is answered.
+    fn spend(&self, allow: &Allow, now: Timestamp) -> Result<(), ServiceError> {
+        let spent = Allow { used_at: Some(now), ..allow.clone() };
+        self.live.publish(|snapshot| {
+            self.store.save_allow(&spent)?;
+            if let Some(snapshot) = snapshot {
+                snapshot.put_allow(&spent.number, Some(spent.clone()));
+            }
+            Ok(())
+        })
+    }
+
+    /// Who is calling, for the announcement: the name the owner gave the number (an allow's, or
+    /// the declined company's) or else the network's caller name, and how many calls the number
+    /// made this week, this one included.
+    pub fn who_is_calling(&self, number: &PhoneNumber, now: Timestamp) -> Result<(Option<String>, usize), StoreError> {
+        let published = self.live.published(self.store.as_ref())?;
+        let snapshot = published.current.load();
+        let recent = lock(&published.recent);
+        let (this_week, caller_name) = recent.this_week(number, now);
+        let company = snapshot
+            .allow_of(number)
+            .and_then(|allow| allow.name.clone())
+            .or_else(|| snapshot.decline_of(number).and_then(|decline| decline.company))
+            .or_else(|| caller_name.map(str::to_owned));
+        Ok((company, this_week))
+    }
+
+    /// Runs the webhook's own decision for a call with these facts at `at` (default `now`),
+    /// without counting or spending anything.
+    pub fn check(&self, request: CheckRequest, now: Timestamp) -> Result<Preview, ServiceError> {
+        let from = match (&request.number, request.withheld) {
+            (Some(_), true) => return Err(invalid("number", "give a number or withheld, not both")),
+            (Some(number), false) => CallerId::Number(self.typed_number(number, true)?),
+            (None, true) => CallerId::Withheld,
+            (None, false) => return Err(invalid("number", "give the number to check, or withheld")),
+        };
+        let call = IncomingCall {
+            call_sid: "preview".into(),
+            from,
+            to: String::new(),
+            caller_name: tidy("caller_name", request.caller_name.as_deref(), MAX_NAME)?,
+            verstat: tidy("verstat", request.verstat.as_deref(), MAX_NAME)?,
+        };
+        let records = self.records_for(&call)?;
+        let decision = policy::decide(&call, &records, request.at.unwrap_or(now), &self.settings);
+        let caller_hears = caller_hears(&decision, &self.settings);
+        Ok(Preview { number: call.from.to_string(), decision: decision.kind(), reason: decision.reason, caller_hears })
+    }
+}
+
+fn records(snapshot: &Snapshot, call: &IncomingCall, follow_ups: &HashMap<String, FollowUps>) -> Records {
+    let declines = snapshot
+        .declines_covering(call)
+        .into_iter()
+        .map(|decline| {
+            let so_far = follow_ups.get(&decline.party()).cloned().unwrap_or_default();
+            (decline, so_far)
+        })
+        .collect();
+    let allow = call.from.number().and_then(|number| snapshot.allow_of(number)).cloned();
+    Records { allow, declines, paused: snapshot.paused() }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+    use crate::domain::DecisionKind;
+    use crate::service::{NewAllow, NewDecline};
+    use crate::store::{MemoryStore, UnavailableStore};
+
+    fn service() -> Service {
+        Service::open(Arc::new(MemoryStore::default()), Arc::new(Settings::defaults())).unwrap()
+    }
+
+    fn call_from(number: &str) -> IncomingCall {
+        IncomingCall {
+            call_sid: "CA1".into(),
+            from: CallerId::from_provider(number),
+            to: "+442079460999".into(),
+            caller_name: None,
+            verstat: None,
+        }
+    }
+
+    fn decline(service: &Service, number: &str, company: &str) {
+        let new = NewDecline { number: number.into(), company: Some(company.into()), ..Default::default() };
+        service.decline(new, Timestamp::UNIX_EPOCH).unwrap();
+    }
+
+    #[test]
+    fn calls_at_once_from_one_company_are_numbered_one_after_another() {
+        let service = service();
+        decline(&service, "+442079460123", "Everest");
+        decline(&service, "+442079460124", "Everest");
+        let numbers: Vec<u32> = std::thread::scope(|threads| {
+            let running: Vec<_> = (0..8)
+                .map(|i| {
+                    let service = &service;
+                    threads.spawn(move || {
+                        let from = if i % 2 == 0 { "+442079460123" } else { "+442079460124" };
+                        let decision = service.decide_call(&call_from(from), Timestamp::now()).unwrap();
+                        (decision.follow_up().unwrap(), decision.reason)
+                    })
+                })
+                .collect();
+            let mut numbers: Vec<u32> = running
+                .into_iter()
+                .map(|thread| {
+                    let (number, reason) = thread.join().unwrap();
+                    // The reason says the same number the log will carry.
+                    assert!(reason.contains(&format!("{} call since", policy::ordinal(number))), "{reason}");
+                    number
+                })
+                .collect();
+            numbers.sort();
+            numbers
+        });
+        assert_eq!(numbers, (1..=8).collect::<Vec<u32>>());
+    }
+
+    #[test]
+    fn a_single_use_allow_lets_exactly_one_of_many_calls_at_once_through() {
+        let service = service();
+        decline(&service, "+442079460123", "Everest");
+        let once = NewAllow { number: "+442079460123".into(), once: true, ..Default::default() };
+        service.allow(once, Timestamp::UNIX_EPOCH).unwrap();
+        let through = std::thread::scope(|threads| {
+            let running: Vec<_> = (0..8)
+                .map(|_| threads.spawn(|| service.decide_call(&call_from("+442079460123"), Timestamp::now()).unwrap()))
+                .collect();
+            running
+                .into_iter()
+                .map(|thread| thread.join().unwrap())
+                .filter(|decision| decision.kind() == DecisionKind::Forward)
+                .count()
+        });
+        assert_eq!(through, 1);
+        let number = PhoneNumber::from_e164("+442079460123").unwrap();
+        assert!(service.store.allow_of(&number).unwrap().unwrap().used_at.is_some(), "spent on disk");
+    }
+
+    #[test]
+    fn a_preview_counts_nothing() {
+        let service = service();
+        decline(&service, "+442079460123", "Everest");
+        let check = CheckRequest { number: Some("+442079460123".into()), ..Default::default() };
+        service.check(check.clone(), Timestamp::now()).unwrap();
+        let reason = service.check(check, Timestamp::now()).unwrap().reason;
+        assert!(reason.contains("1st call since"), "{reason}");
+        let decided = service.decide_call(&call_from("+442079460123"), Timestamp::now()).unwrap();
+        assert_eq!(decided.follow_up(), Some(1));
+    }
+
+    #[test]
+    fn a_change_is_decided_on_by_the_next_call() {
+        let service = service();
+        service.warm_up().unwrap();
+        let caller = call_from("+442079460123");
+        assert_eq!(service.decide_call(&caller, Timestamp::now()).unwrap().kind(), DecisionKind::Forward);
+        decline(&service, "+442079460123", "Everest");
+        assert_eq!(service.decide_call(&caller, Timestamp::now()).unwrap().kind(), DecisionKind::Decline);
+        service.set_paused(true).unwrap();
+        assert_eq!(service.decide_call(&caller, Timestamp::now()).unwrap().kind(), DecisionKind::Forward);
+        service.set_paused(false).unwrap();
+        service.remove_decline("+442079460123").unwrap();
+        assert_eq!(service.decide_call(&caller, Timestamp::now()).unwrap().kind(), DecisionKind::Forward);
+        let range = NewDecline { number: "+4420794601*".into(), ..Default::default() };
+        service.decline(range, Timestamp::UNIX_EPOCH).unwrap();
+        assert_eq!(service.decide_call(&caller, Timestamp::now()).unwrap().kind(), DecisionKind::Decline);
+    }
+
+    #[test]
+    fn records_that_cannot_be_read_leave_every_call_undecided() {
+        let store = Arc::new(UnavailableStore::new("no disk"));
+        let service = Service::open(store, Arc::new(Settings::defaults())).unwrap();
+        let error = service.decide_call(&call_from("+442079460123"), Timestamp::now()).unwrap_err();
+        assert!(error.to_string().contains("no disk"), "{error}");
+    }
+}

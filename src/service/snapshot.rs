@@ -1,0 +1,224 @@
+//! What a call's decision reads: one immutable picture of the records, replaced whole once a
+//! change is on disk, so that no call waits on the store or on a writer.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use crate::domain::{Allow, Channel, Decline, IncomingCall, PhoneNumber, RefusalMode, Target};
+use crate::matcher::Matcher;
+
+/// Each part is shared between pictures, so a change copies only the part it touches.
+#[derive(Clone, Default)]
+pub struct Snapshot {
+    numbers: Arc<NumberDeclines>,
+    rules: Arc<Matcher>,
+    allows: Arc<HashMap<PhoneNumber, Allow>>,
+    paused: bool,
+}
+
+impl Snapshot {
+    pub fn new(declines: Vec<Decline>, allows: Vec<Allow>, paused: bool) -> Result<Self, regex::Error> {
+        let (numbers, rules): (Vec<_>, Vec<_>) = declines.into_iter().partition(|d| d.target.number().is_some());
+        let mut snapshot = Self {
+            rules: Arc::new(Matcher::build(rules)?),
+            allows: Arc::new(allows.into_iter().map(|allow| (allow.number.clone(), allow)).collect()),
+            paused,
+            ..Self::default()
+        };
+        snapshot.put_declines(&numbers);
+        Ok(snapshot)
+    }
+
+    /// Every decline that covers the call: its number's, and the ranges and patterns that match.
+    pub fn declines_covering(&self, call: &IncomingCall) -> Vec<Decline> {
+        let mut found: Vec<Decline> =
+            call.from.number().and_then(|number| self.decline_of(number)).into_iter().collect();
+        if !self.rules.is_empty() {
+            found.extend(self.rules.matching(call));
+        }
+        found
+    }
+
+    pub fn decline_of(&self, number: &PhoneNumber) -> Option<Decline> {
+        self.numbers.get(number)
+    }
+
+    pub fn allow_of(&self, number: &PhoneNumber) -> Option<&Allow> {
+        self.allows.get(number)
+    }
+
+    pub fn paused(&self) -> bool {
+        self.paused
+    }
+
+    /// Sets or clears one number's decline.
+    pub fn put_decline(&mut self, number: &PhoneNumber, decline: Option<&Decline>) {
+        let numbers = Arc::make_mut(&mut self.numbers);
+        match decline {
+            Some(decline) => numbers.insert(number, decline),
+            None => numbers.remove(number),
+        }
+    }
+
+    /// Sets the declines of many numbers at once (an import); declines of ranges or patterns are
+    /// left to `put_rules`.
+    pub fn put_declines(&mut self, declines: &[Decline]) {
+        let numbers = Arc::make_mut(&mut self.numbers);
+        numbers.reserve(declines.len());
+        for decline in declines {
+            if let Target::Number(number) = &decline.target {
+                numbers.insert(number, decline);
+            }
+        }
+    }
+
+    pub fn put_rules(&mut self, rules: Matcher) {
+        self.rules = Arc::new(rules);
+    }
+
+    pub fn put_allow(&mut self, number: &PhoneNumber, allow: Option<Allow>) {
+        let allows = Arc::make_mut(&mut self.allows);
+        match allow {
+            Some(allow) => allows.insert(number.clone(), allow),
+            None => allows.remove(number),
+        };
+    }
+
+    pub fn put_paused(&mut self, paused: bool) {
+        self.paused = paused;
+    }
+}
+
+/// Declines of one number each, in a few bytes a number: the number as an integer, and the rest
+/// of the decline kept once for every number that shares it, as the numbers of an imported list
+/// do. A million declines take tens of megabytes rather than hundreds.
+#[derive(Clone, Default)]
+struct NumberDeclines {
+    by_number: HashMap<u64, u32>,
+    terms: Vec<Arc<Terms>>,
+    /// Where each distinct set of terms is in `terms`. Terms no number uses any more stay until
+    /// the process ends: at most one for each change the owner makes.
+    known: HashMap<Arc<Terms>, u32>,
+}
+
+/// A decline less the number it is of.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct Terms {
+    company: Option<String>,
+    note: Option<String>,
+    declined_at: Timestamp,
+    declined_by: Option<String>,
+    channel: Channel,
+    mode: Option<RefusalMode>,
+    not_before: Option<Timestamp>,
+    escape_hatch: Option<bool>,
+}
+
+impl NumberDeclines {
+    fn get(&self, number: &PhoneNumber) -> Option<Decline> {
+        let terms = &self.terms[*self.by_number.get(&number_key(number))? as usize];
+        Some(Decline {
+            target: Target::Number(number.clone()),
+            company: terms.company.clone(),
+            note: terms.note.clone(),
+            declined_at: terms.declined_at,
+            declined_by: terms.declined_by.clone(),
+            channel: terms.channel,
+            mode: terms.mode,
+            not_before: terms.not_before,
+            escape_hatch: terms.escape_hatch,
+        })
+    }
+
+    fn insert(&mut self, number: &PhoneNumber, decline: &Decline) {
+        let terms = Terms {
+            company: decline.company.clone(),
+            note: decline.note.clone(),
+            declined_at: decline.declined_at,
+            declined_by: decline.declined_by.clone(),
+            channel: decline.channel,
+            mode: decline.mode,
+            not_before: decline.not_before,
+            escape_hatch: decline.escape_hatch,
+        };
+        let index = match self.known.get(&terms) {
+            Some(&index) => index,
+            None => {
+                let index = u32::try_from(self.terms.len()).expect("fewer than 4 billion distinct declines");
+                let terms = Arc::new(terms);
+                self.terms.push(terms.clone());
+                self.known.insert(terms, index);
+                index
+            }
+        };
+        self.by_number.insert(number_key(number), index);
+    }
+
+    fn remove(&mut self, number: &PhoneNumber) {
+        self.by_number.remove(&number_key(number));
+    }
+
+    fn reserve(&mut self, additional: usize) {
+        self.by_number.reserve(additional);
+    }
+}
+
+/// The number's digits as an integer. E.164 has at most 15 digits and none leading with 0, so
+/// the integer is unique to the number and fits in 50 bits.
+fn number_key(number: &PhoneNumber) -> u64 {
+    number.as_str().bytes().skip(1).fold(0, |key, digit| key * 10 + u64::from(digit - b'0'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn number(text: &str) -> PhoneNumber {
+        PhoneNumber::from_e164(text).unwrap()
+    }
+
+    fn decline(text: &str, company: &str) -> Decline {
+        Decline { company: Some(company.into()), ..Decline::new(Target::Number(number(text)), Timestamp::UNIX_EPOCH) }
+    }
+
+    #[test]
+    fn a_decline_reads_back_exactly_as_it_was_put() {
+        let noted = Decline { note: Some("kitchen upsell".into()), ..decline("+442079460123", "Everest") };
+        let mut snapshot = Snapshot::default();
+        snapshot.put_declines(&[noted.clone(), decline("+442079460124", "Everest")]);
+        assert_eq!(snapshot.decline_of(&number("+442079460123")), Some(noted));
+        assert_eq!(snapshot.decline_of(&number("+442079460124")), Some(decline("+442079460124", "Everest")));
+        assert_eq!(snapshot.decline_of(&number("+442079460125")), None);
+    }
+
+    #[test]
+    fn numbers_that_differ_only_in_length_are_told_apart() {
+        let mut snapshot = Snapshot::default();
+        snapshot.put_decline(&number("+4420794601"), Some(&decline("+4420794601", "Short")));
+        assert_eq!(snapshot.decline_of(&number("+44207946010")), None);
+        assert_eq!(number_key(&number("+999999999999999")), 999_999_999_999_999);
+    }
+
+    #[test]
+    fn a_change_leaves_the_picture_it_was_made_from_as_it_was() {
+        let mut before = Snapshot::default();
+        before.put_decline(&number("+442079460123"), Some(&decline("+442079460123", "Everest")));
+        let mut after = before.clone();
+        after.put_decline(&number("+442079460123"), None);
+        after.put_paused(true);
+        assert!(before.decline_of(&number("+442079460123")).is_some());
+        assert!(after.decline_of(&number("+442079460123")).is_none());
+        assert!(!before.paused() && after.paused());
+    }
+
+    #[test]
+    fn numbers_of_one_list_share_their_terms() {
+        let mut snapshot = Snapshot::default();
+        let list: Vec<Decline> = (0..1000).map(|i| decline(&format!("+4420794{i:05}"), "Robocaller list")).collect();
+        snapshot.put_declines(&list);
+        assert_eq!(snapshot.numbers.terms.len(), 1);
+        assert_eq!(snapshot.numbers.by_number.len(), 1000);
+    }
+}
