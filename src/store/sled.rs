@@ -1,28 +1,15 @@
-//! The sled store: one tree, keys prefixed by kind, values as JSON so new fields can be added.
+//! The embedded store: the owner's record in sled, one tree, keys prefixed by kind, values as
+//! JSON so new fields can be added; the call log in SQLite beside it (see `call_db`).
 //!
-//! Key layout (the time-ordered keys sort by time, then by a counter for calls in the same microsecond):
-//! `decline:<e164>` and `allow:<e164>` hold the records; `rule:<kind>:<text>` holds a decline of
-//! a range or pattern; `call:<time><id>` holds one call. `refused:<time><id>` marks a refused call,
-//! so the list of refusals is read without walking past forwarded calls; `screened:` and `closed:`
-//! do the same for the other rare decisions (forwarded calls, most calls, are read along `call:`),
-//! and `by-from:<number>\0<time><id>` and `by-party:<party>\0<time><id>` index one caller's calls
-//! and one declined party's calls, so every filtered page is read along its own index.
-//! `tally:<hour>` counts calls per hour for the dashboard. `company:<key>` keeps a company's name
-//! as first written; `follow-ups:<party>` counts a declined party's calls since the decline;
+//! Key layout: `decline:<e164>` and `allow:<e164>` hold the records; `rule:<kind>:<text>` holds a
+//! decline of a range or pattern; `company:<key>` keeps a company's name as first written;
 //! `secret:password` holds the web page's password hash; `text-session:<e164>` keeps what an
 //! owner's texts left behind; `legal-hold:<party>` marks a party whose calls are never pruned.
-//!
-//! Every key written is a page of sled's kept in memory and work for each call under load, so a
-//! call's provider id has no key: the outcome reported after a call finds the call through a map
-//! of recent calls, or else by looking back along `call:` (databases written before had
-//! `call-sid:<sid>`, still read).
-//!
-//! A call's index entries come from `index_keys` alone: writing a call and pruning it both read
-//! that one list, so an index added there is also removed with its call.
+//! The call log's own layout in sled, from before it moved (`call:`, `tally:`, `follow-ups:` and
+//! their indexes), is read only to move it (see `old_log`), and is the layout of backups.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock};
@@ -32,21 +19,23 @@ use serde::de::DeserializeOwned;
 
 use jiff::Timestamp;
 
-use super::query::party_of;
-use super::{CallPage, CallQuery, Cursor, HourTally, Pruned, SCAN_BUDGET, Store, StoreError};
+use super::{CallPage, CallQuery, Cursor, HourTally, Pruned, Store, StoreError};
 use crate::backup::{self, BackupError};
 use crate::domain::{
-    Allow, CallRecord, DecisionKind, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession,
-    WebChange, company_key,
+    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession, WebChange,
+    company_key,
 };
 
+mod call_db;
 mod import;
+mod old_log;
+
+use call_db::CallDb;
 
 const DECLINE: &[u8] = b"decline:";
 const ALLOW: &[u8] = b"allow:";
+/// The call log's records in a backup, as they were once kept in sled.
 const CALL: &[u8] = b"call:";
-const CALL_SID: &[u8] = b"call-sid:";
-const REFUSED: &[u8] = b"refused:";
 const COMPANY: &[u8] = b"company:";
 const FOLLOW_UPS: &[u8] = b"follow-ups:";
 const TEXT_SESSION: &[u8] = b"text-session:";
@@ -54,15 +43,9 @@ const WEB_CHANGES: &[u8] = b"web-changes";
 const RULE: &[u8] = b"rule:";
 const SETTING: &[u8] = b"setting:";
 const PAUSED: &[u8] = b"setting:paused";
-const SCREENED: &[u8] = b"screened:";
-const CLOSED: &[u8] = b"closed:";
-const BY_FROM: &[u8] = b"by-from:";
-const BY_PARTY: &[u8] = b"by-party:";
 const TALLY: &[u8] = b"tally:";
 const LEGAL_HOLD: &[u8] = b"legal-hold:";
 const PASSWORD: &[u8] = b"secret:password";
-/// Set once the indexes cover every call, so a database from before they existed is indexed once.
-const INDEXED: &[u8] = b"meta:call-indexes-v1";
 const GENERATION: &[u8] = b"setting:generation";
 const PROBE: &[u8] = b"setting:probe";
 
@@ -75,46 +58,12 @@ pub struct SledStore {
     marker: PathBuf,
     /// Writes share it; a backup takes it alone, so the copy is of one moment.
     writes: RwLock<()>,
-    /// Where the most recent calls are, by the provider's id, for the outcomes reported after them.
-    recent: Mutex<RecentCalls>,
+    calls: CallDb,
     /// The pause switch as stored, read on every call without a look-up. Only `set_paused` writes
     /// the switch, and it sets this (holding `pausing`, so two switches cannot cross) once the
     /// change is on disk.
     paused: AtomicBool,
     pausing: Mutex<()>,
-}
-
-/// The positions of the last `RECENT_CALLS` calls logged, by a hash of the call id (a few bytes a
-/// call rather than the id itself; the record found is checked against the id).
-#[derive(Default)]
-struct RecentCalls {
-    positions: HashMap<u64, [u8; 16]>,
-    order: std::collections::VecDeque<u64>,
-}
-
-/// Outcomes come within minutes of their call; this covers days of a busy line for a few megabytes.
-const RECENT_CALLS: usize = 100_000;
-
-impl RecentCalls {
-    fn hash(call_sid: &str) -> u64 {
-        // Fixed keys: the same id must hash the same way for the life of the process.
-        std::hash::BuildHasher::hash_one(
-            &std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default(),
-            call_sid,
-        )
-    }
-
-    fn remember(&mut self, call_sid: &str, position: [u8; 16]) {
-        let hash = Self::hash(call_sid);
-        if self.positions.insert(hash, position).is_none() {
-            self.order.push_back(hash);
-        }
-        while self.order.len() > RECENT_CALLS {
-            if let Some(oldest) = self.order.pop_front() {
-                self.positions.remove(&oldest);
-            }
-        }
-    }
 }
 
 impl SledStore {
@@ -152,7 +101,7 @@ impl SledStore {
             generation: Mutex::new(stored),
             marker,
             writes: RwLock::new(()),
-            recent: Mutex::new(RecentCalls::default()),
+            calls: CallDb::open(&call_log_path(path))?,
             paused: AtomicBool::new(paused),
             pausing: Mutex::new(()),
         };
@@ -160,7 +109,7 @@ impl SledStore {
         if undone > 0 {
             tracing::warn!(records = undone, "an import was cut short; what it had written is undone");
         }
-        store.index_old_calls()?;
+        store.move_old_log()?;
         Ok(store)
     }
 
@@ -175,90 +124,6 @@ impl SledStore {
             }
         }
         Self::open(path, 8)
-    }
-
-    /// Builds the call indexes for calls logged before the indexes existed.
-    fn index_old_calls(&self) -> Result<(), StoreError> {
-        if self.db.contains_key(INDEXED).map_err(backend)? {
-            return Ok(());
-        }
-        let mut batch = sled::Batch::default();
-        let mut tallies: HashMap<u64, HourTally> = HashMap::new();
-        for (pending, entry) in self.db.scan_prefix(CALL).enumerate() {
-            let (entry_key, value) = entry.map_err(backend)?;
-            let call: CallRecord = decode(&value)?;
-            for index_key in index_keys(&entry_key[CALL.len()..], &call) {
-                batch.insert(index_key, &[][..]);
-            }
-            tally(&mut tallies, &call);
-            if pending % 10_000 == 9_999 {
-                self.db.apply_batch(std::mem::take(&mut batch)).map_err(backend)?;
-            }
-        }
-        self.write_tallies(&mut batch, tallies)?;
-        batch.insert(INDEXED, &[][..]);
-        self.db.apply_batch(batch).map_err(backend)?;
-        self.flush()
-    }
-
-    /// Adds this batch's counts to the stored ones.
-    fn write_tallies(&self, batch: &mut sled::Batch, tallies: HashMap<u64, HourTally>) -> Result<(), StoreError> {
-        for (tally_key, tally) in self.added_tallies(tallies)? {
-            batch.insert(tally_key, encode(&tally)?);
-        }
-        Ok(())
-    }
-
-    /// The stored hourly counts with these added, by key.
-    fn added_tallies(&self, tallies: HashMap<u64, HourTally>) -> Result<Vec<(Vec<u8>, HourTally)>, StoreError> {
-        tallies
-            .into_iter()
-            .map(|(hour, add)| {
-                let tally_key = key(TALLY, &hour.to_be_bytes());
-                let mut stored: HourTally = self.get(&tally_key)?.unwrap_or_default();
-                stored.forwarded += add.forwarded;
-                stored.refused += add.refused;
-                stored.other += add.other;
-                Ok((tally_key, stored))
-            })
-            .collect()
-    }
-
-    /// Walks one index newest first between the query's bounds, keeping the calls that match.
-    fn walk(&self, index: &[u8], query: &CallQuery) -> Result<CallPage, StoreError> {
-        let lower = key(index, &query.since.map_or([0u8; 16], |since| Cursor::at(since).0));
-        let mut upper = query.until.map_or([0xffu8; 16], |until| Cursor::at(until).0);
-        if let Some(before) = query.before {
-            upper = upper.min(before.0);
-        }
-        let upper = key(index, &upper);
-        if lower >= upper {
-            return Ok(CallPage::default());
-        }
-        let reads_records = index != CALL;
-        let mut page = CallPage::default();
-        let mut looked_at = 0;
-        for entry in self.db.range(lower..upper).rev() {
-            let (entry_key, value) = entry.map_err(backend)?;
-            let position: [u8; 16] = entry_key[index.len()..].try_into().map_err(|_| corrupt_key())?;
-            let call: CallRecord = if reads_records {
-                match self.get(&key(CALL, &position))? {
-                    Some(call) => call,
-                    None => continue,
-                }
-            } else {
-                decode(&value)?
-            };
-            looked_at += 1;
-            if query.matches(&call) {
-                page.calls.push(call);
-            }
-            if page.calls.len() >= query.limit || looked_at >= SCAN_BUDGET {
-                page.next = Some(Cursor(position));
-                break;
-            }
-        }
-        Ok(page)
     }
 
     /// Applies an owner change and makes it durable before returning: the database is flushed,
@@ -318,6 +183,13 @@ impl SledStore {
         if path.exists() {
             std::fs::rename(path, &kept).map_err(moved)?;
         }
+        // The call log goes with the database it belonged to; the restored one's calls are moved
+        // into a new log when it is opened.
+        for (from, to) in call_log_files(path).into_iter().zip(call_log_files(&kept)) {
+            if from.exists() {
+                std::fs::rename(from, to).map_err(moved)?;
+            }
+        }
         std::fs::rename(&incoming, path).map_err(moved)?;
         write_marker(&path.with_extension("generation"), generation).map_err(moved)?;
         Ok((count, kept))
@@ -362,41 +234,18 @@ impl SledStore {
     fn all<T: DeserializeOwned>(&self, prefix: &[u8]) -> Result<Vec<T>, StoreError> {
         self.db.scan_prefix(prefix).values().map(|value| decode(&value.map_err(backend)?)).collect()
     }
+}
 
-    /// Where the call with this provider id is in the log: a recent call from memory, an older
-    /// one from the key databases written before kept, else by looking back along the log.
-    fn position_of(&self, call_sid: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let remembered = self
-            .recent
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .positions
-            .get(&RecentCalls::hash(call_sid))
-            .copied();
-        if let Some(position) = remembered
-            && self.get::<CallRecord>(&key(CALL, &position))?.is_some_and(|call| call.call_sid == call_sid)
-        {
-            return Ok(Some(position.to_vec()));
-        }
-        if let Some(position) = self.db.get(key(CALL_SID, call_sid.as_bytes())).map_err(backend)? {
-            return Ok(Some(position.to_vec()));
-        }
-        // After a restart: the call is one of the last made. Its id is in its record's text.
-        let quoted = format!("\"{call_sid}\"");
-        for entry in self.db.scan_prefix(CALL).rev().take(SCAN_BUDGET) {
-            let (entry_key, value) = entry.map_err(backend)?;
-            if value.windows(quoted.len()).any(|window| window == quoted.as_bytes())
-                && decode::<CallRecord>(&value)?.call_sid == call_sid
-            {
-                return Ok(Some(entry_key[CALL.len()..].to_vec()));
-            }
-        }
-        Ok(None)
-    }
+/// The SQLite file of the call log that belongs to the sled database at `path`.
+fn call_log_path(path: &Path) -> PathBuf {
+    path.with_extension("calls.sqlite")
+}
 
-    fn call_key(&self, call: &CallRecord) -> Result<[u8; 16], StoreError> {
-        Ok(Cursor::new(call.at, self.db.generate_id().map_err(backend)?).0)
-    }
+/// The call log's file and the two SQLite keeps beside it in WAL mode.
+fn call_log_files(path: &Path) -> [PathBuf; 3] {
+    let main = call_log_path(path);
+    let beside = |suffix: &str| PathBuf::from(format!("{}{suffix}", main.display()));
+    [beside("-wal"), beside("-shm"), main]
 }
 
 fn write_marker(path: &Path, generation: u64) -> std::io::Result<()> {
@@ -422,38 +271,6 @@ fn decline_key(target: &Target) -> Vec<u8> {
         Target::Number(number) => key(DECLINE, number.as_str().as_bytes()),
         other => key(RULE, other.key().as_bytes()),
     }
-}
-
-/// The index entries (empty values) that find the call stored at `position`. Writing a call and
-/// pruning it both use this list, so no index outlives its call.
-fn index_keys(position: &[u8], call: &CallRecord) -> Vec<Vec<u8>> {
-    let mut keys = vec![[BY_FROM, call.from.as_bytes(), b"\0", position].concat()];
-    if let Some(index) = decision_index(call.decision) {
-        keys.push(key(index, position));
-    }
-    if let Some(party) = party_of(call) {
-        keys.push([BY_PARTY, party.as_bytes(), b"\0", position].concat());
-    }
-    keys
-}
-
-/// The index of one decision's calls. Forwarded calls have none: they are most calls, so walking
-/// the whole log finds them as fast, and one write fewer per call is worth more under load.
-fn decision_index(decision: DecisionKind) -> Option<&'static [u8]> {
-    match decision {
-        DecisionKind::Forward => None,
-        DecisionKind::Decline => Some(REFUSED),
-        DecisionKind::Screen => Some(SCREENED),
-        DecisionKind::Closed => Some(CLOSED),
-    }
-}
-
-fn hour_of(at: Timestamp) -> u64 {
-    (at.as_second().max(0) / 3600) as u64
-}
-
-fn tally(tallies: &mut HashMap<u64, HourTally>, call: &CallRecord) {
-    tallies.entry(hour_of(call.at)).or_default().count(call.decision);
 }
 
 fn corrupt_key() -> StoreError {
@@ -545,18 +362,11 @@ impl Store for SledStore {
     }
 
     fn follow_ups(&self, party: &str) -> Result<FollowUps, StoreError> {
-        Ok(self.get(&key(FOLLOW_UPS, party.as_bytes()))?.unwrap_or_default())
+        self.calls.follow_ups(party)
     }
 
     fn follow_up_counts(&self) -> Result<Vec<(String, FollowUps)>, StoreError> {
-        self.db
-            .scan_prefix(FOLLOW_UPS)
-            .map(|entry| {
-                let (entry_key, value) = entry.map_err(backend)?;
-                let party = std::str::from_utf8(&entry_key[FOLLOW_UPS.len()..]).map_err(|_| corrupt_key())?;
-                Ok((party.to_owned(), decode(&value)?))
-            })
-            .collect()
+        self.calls.follow_up_counts()
     }
 
     fn save_allow(&self, allow: &Allow) -> Result<(), StoreError> {
@@ -598,92 +408,19 @@ impl Store for SledStore {
     }
 
     fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError> {
-        // Not one sled batch: a batch holds sled's lock against every reader while it is applied,
-        // and the readers are calls waiting for their answer. Plain inserts, in an order that leaves
-        // a crash half-way with nothing worse than a call missing from an index or a count.
-        let _writing = self.writes.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut writes: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(calls.len() * 5);
-        let mut positions = Vec::with_capacity(calls.len());
-        // Counters touched by this batch, so that two refusals in one batch both count.
-        let mut counted: HashMap<String, FollowUps> = HashMap::new();
-        let mut tallies: HashMap<u64, HourTally> = HashMap::new();
-        for call in calls {
-            if let (Some(party), Some(follow_up)) = (&call.party, call.follow_up.filter(|_| call.is_refusal())) {
-                let follow_ups = match counted.entry(party.clone()) {
-                    Entry::Occupied(entry) => entry.into_mut(),
-                    Entry::Vacant(entry) => {
-                        let current = self.follow_ups(entry.key())?;
-                        entry.insert(current)
-                    }
-                };
-                follow_ups.numbered(follow_up, call.at);
-            }
-            let call_key = self.call_key(call)?;
-            writes.push((key(CALL, &call_key), encode(call)?));
-            positions.push((call.call_sid.clone(), call_key));
-            writes.extend(index_keys(&call_key, call).into_iter().map(|index_key| (index_key, Vec::new())));
-            tally(&mut tallies, call);
-        }
-        for (party, follow_ups) in counted {
-            writes.push((key(FOLLOW_UPS, party.as_bytes()), encode(&follow_ups)?));
-        }
-        for (tally_key, tally) in self.added_tallies(tallies)? {
-            writes.push((tally_key, encode(&tally)?));
-        }
-        for (write_key, value) in writes {
-            self.db.insert(write_key, value).map_err(backend)?;
-        }
-        let mut recent = self.recent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        for (call_sid, position) in positions {
-            recent.remember(&call_sid, position);
-        }
-        Ok(())
+        self.calls.append(calls)
     }
 
     fn attach_outcome(&self, call_sid: &str, outcome: ForwardOutcome) -> Result<bool, StoreError> {
-        let Some(position) = self.position_of(call_sid)? else {
-            return Ok(false);
-        };
-        let call_key = key(CALL, &position);
-        let Some(mut call) = self.get::<CallRecord>(&call_key)? else {
-            return Ok(false);
-        };
-        call.outcome.get_or_insert_with(ForwardOutcome::default).merge(outcome);
-        self.put(&call_key, &encode(&call)?)?;
-        Ok(true)
+        self.calls.attach_outcome(call_sid, outcome)
     }
 
     fn call_page(&self, query: &CallQuery) -> Result<CallPage, StoreError> {
-        // The narrowest index that answers one of the filters; the rest are checked per call.
-        let index = if let Some(number) = &query.number {
-            [BY_FROM, number.as_bytes(), b"\0"].concat()
-        } else if let Some(party) = query.party() {
-            [BY_PARTY, party.as_bytes(), b"\0"].concat()
-        } else {
-            query.decision().and_then(decision_index).unwrap_or(CALL).to_vec()
-        };
-        self.walk(&index, query)
+        self.calls.page(query)
     }
 
     fn call_tallies(&self, since: Timestamp, until: Timestamp) -> Result<Vec<HourTally>, StoreError> {
-        // Every hour that begins before `until`.
-        let end = hour_of(until) + u64::from(until.as_second() % 3600 != 0 || until.subsec_nanosecond() != 0);
-        let start = hour_of(since);
-        if start >= end {
-            return Ok(Vec::new());
-        }
-        let range = key(TALLY, &start.to_be_bytes())..key(TALLY, &end.to_be_bytes());
-        self.db
-            .range(range)
-            .map(|entry| {
-                let (entry_key, value) = entry.map_err(backend)?;
-                let hour = u64::from_be_bytes(entry_key[TALLY.len()..].try_into().map_err(|_| corrupt_key())?);
-                let tally: HourTally = decode(&value)?;
-                let hour =
-                    Timestamp::from_second(hour as i64 * 3600).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                Ok(HourTally { hour, ..tally })
-            })
-            .collect()
+        self.calls.tallies(since, until)
     }
 
     fn legal_holds(&self) -> Result<Vec<LegalHold>, StoreError> {
@@ -707,52 +444,7 @@ impl Store for SledStore {
         after: Option<Cursor>,
         budget: usize,
     ) -> Result<Pruned, StoreError> {
-        let lower = match after {
-            Some(after) => Bound::Excluded(key(CALL, &after.0)),
-            None => Bound::Included(key(CALL, &[0u8; 16])),
-        };
-        let upper = Bound::Excluded(key(CALL, &Cursor::at(before).0));
-        // Plain removes, not a sled batch, which would hold every reader (calls waiting for their
-        // answer) back while it is applied. A call's index entries go before its record, so a
-        // crash half-way leaves at worst a record the next pass prunes again, never an entry
-        // pointing at nothing that no pass would find.
-        let _writing = self.writes.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let remove = |entry_key: &[u8]| self.db.remove(entry_key).map(drop).map_err(backend);
-        let mut pruned = Pruned::default();
-        for (looked_at, entry) in self.db.range((lower, upper)).enumerate() {
-            let (entry_key, value) = entry.map_err(backend)?;
-            let position: [u8; 16] = entry_key[CALL.len()..].try_into().map_err(|_| corrupt_key())?;
-            // A record that cannot be read may belong to a held party: it stays.
-            match decode::<CallRecord>(&value) {
-                Ok(call) if !keep(&call) => {
-                    for index_key in index_keys(&position, &call) {
-                        remove(&index_key)?;
-                    }
-                    // Databases written before calls went unkeyed by id point at them from
-                    // `call-sid:`, unless a later call with the same id took the key over.
-                    let sid_key = key(CALL_SID, call.call_sid.as_bytes());
-                    if self.db.get(&sid_key).map_err(backend)?.is_some_and(|at| at == position[..]) {
-                        remove(&sid_key)?;
-                    }
-                    remove(&entry_key)?;
-                    pruned.calls += 1;
-                }
-                _ => pruned.kept += 1,
-            }
-            if looked_at + 1 >= budget {
-                pruned.next = Some(Cursor(position));
-                break;
-            }
-        }
-        // Only the hours that ended by `before`: the hour it falls in still counts younger calls.
-        let hours = key(TALLY, &0u64.to_be_bytes())..key(TALLY, &hour_of(before).to_be_bytes());
-        let old_hours: Vec<sled::IVec> =
-            self.db.range(hours).keys().take(budget).collect::<Result<_, _>>().map_err(backend)?;
-        for hour in old_hours {
-            remove(&hour)?;
-            pruned.tallies += 1;
-        }
-        Ok(pruned)
+        self.calls.prune(before, keep, after, budget)
     }
 
     fn password_hash(&self) -> Result<Option<String>, StoreError> {
@@ -779,8 +471,10 @@ impl Store for SledStore {
         self.put_durably(WEB_CHANGES.to_vec(), &changes)
     }
 
-    /// Reads every record the owner entered, so damage shows now rather than on some later call.
+    /// Reads every record the owner entered, and the call log's structure, so damage shows now
+    /// rather than on some later call.
     fn verify(&self) -> Result<(), StoreError> {
+        self.calls.verify()?;
         for prefix in [SETTING, RULE, COMPANY, ALLOW, DECLINE, TEXT_SESSION, WEB_CHANGES, LEGAL_HOLD] {
             for entry in self.db.scan_prefix(prefix) {
                 let (key, value) = entry.map_err(backend)?;
@@ -800,7 +494,7 @@ impl Store for SledStore {
     fn probe(&self) -> Result<(), StoreError> {
         let now = jiff::Timestamp::now().as_microsecond().to_be_bytes();
         self.put(PROBE, &now)?;
-        self.flush()
+        self.db.flush().map(drop).map_err(backend)
     }
 
     /// Writes a consistent copy of every record: writes wait while it is taken, calls do not.
@@ -814,10 +508,12 @@ impl Store for SledStore {
                 writer.record(&key, &value).map_err(failed)?;
             }
         }
+        self.calls.each_record(|key, value| writer.record(key, value).map_err(failed))?;
         writer.finish().map_err(failed)
     }
 
     fn flush(&self) -> Result<(), StoreError> {
+        self.calls.flush()?;
         self.db.flush().map(drop).map_err(backend)
     }
 }
@@ -872,98 +568,116 @@ mod tests {
         assert!(matches!(SledStore::open(&dir.path().join("db"), 8), Err(StoreError::Locked(_))));
     }
 
-    #[test]
-    fn pruning_a_call_leaves_no_key_that_points_at_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(&dir.path().join("db"), 8).unwrap();
-        let old = CallRecord {
-            call_sid: "CA-old".into(),
+    /// A database as the release before wrote it: the call log in sled, with its indexes.
+    fn write_old_layout(path: &Path) {
+        let db = sled::open(path).unwrap();
+        let refused = CallRecord {
+            call_sid: "CA1".into(),
             from: "+442079460123".into(),
-            at: "2024-01-01T10:00:00Z".parse().unwrap(),
+            to: "+442079460000".into(),
+            at: "2026-11-01T10:00:00Z".parse().unwrap(),
             decision: DecisionKind::Decline,
+            reason: "refused: Everest, declined 3 Nov 2026; 1st call since".into(),
             company: Some("Everest".into()),
             party: Some("company:everest".into()),
+            follow_up: Some(1),
+            heard: Some("We said no".into()),
             ..Default::default()
         };
-        let young =
-            CallRecord { call_sid: "CA-young".into(), at: "2026-11-01T10:00:00Z".parse().unwrap(), ..old.clone() };
-        store.append_calls(&[old, young]).unwrap();
-        let position_of = |sid: &str| -> Vec<u8> {
-            let mut calls = store.db.scan_prefix(CALL).map(|entry| entry.unwrap());
-            let (call_key, _) = calls.find(|(_, value)| decode::<CallRecord>(value).unwrap().call_sid == sid).unwrap();
-            call_key[CALL.len()..].to_vec()
+        let forwarded = CallRecord {
+            call_sid: "CA2".into(),
+            at: "2026-11-01T11:00:00Z".parse().unwrap(),
+            decision: DecisionKind::Forward,
+            reason: "forwarded: no decline on record for +442079460123".into(),
+            company: None,
+            party: None,
+            follow_up: None,
+            outcome: Some(ForwardOutcome { status: Some("no-answer".into()), ..Default::default() }),
+            ..refused.clone()
         };
-        let (old_position, young_position) = (position_of("CA-old"), position_of("CA-young"));
-        // As a database written when calls were also keyed by their id.
-        store.db.insert(key(CALL_SID, b"CA-old"), &old_position[..]).unwrap();
-        store.db.insert(key(CALL_SID, b"CA-young"), &young_position[..]).unwrap();
-        let keys_before: Vec<Vec<u8>> = store.db.iter().keys().map(|k| k.unwrap().to_vec()).collect();
-
-        let pruned = store.prune_calls("2025-01-01T00:00:00Z".parse().unwrap(), &|_| false, None, 100).unwrap();
-        assert_eq!((pruned.calls, pruned.tallies, pruned.next), (1, 1, None));
-
-        // Gone: every key at the old call's position, its id's pointer and its hour's count; the
-        // young call keeps every key it had. Which indexes a call has is the writer's business.
-        let keys_after: Vec<Vec<u8>> = store.db.iter().keys().map(|k| k.unwrap().to_vec()).collect();
-        let old_hour = key(TALLY, &hour_of("2024-01-01T10:00:00Z".parse().unwrap()).to_be_bytes());
-        let mut expected_gone: Vec<&Vec<u8>> = keys_before.iter().filter(|k| k.ends_with(&old_position)).collect();
-        assert!(expected_gone.len() >= 3, "the call, and at least its by-from and by-party entries");
-        let sid_key = key(CALL_SID, b"CA-old");
-        expected_gone.extend([&sid_key, &old_hour]);
-        expected_gone.sort();
-        let gone: Vec<&Vec<u8>> = keys_before.iter().filter(|k| !keys_after.contains(k)).collect();
-        assert_eq!(gone, expected_gone);
-        for entry in store.db.iter() {
-            let (entry_key, value) = entry.unwrap();
-            assert!(
-                !entry_key.ends_with(&old_position) && value.as_ref() != old_position,
-                "{entry_key:?} still points at the pruned call"
-            );
+        for (id, call) in [(7u64, &refused), (9, &forwarded)] {
+            let position = Cursor::new(call.at, id).0;
+            db.insert(key(CALL, &position), encode(call).unwrap()).unwrap();
+            db.insert([&b"by-from:"[..], call.from.as_bytes(), b"\0", &position].concat(), &[][..]).unwrap();
         }
-        assert!(keys_after.contains(&key(CALL_SID, b"CA-young")));
-        assert_eq!(keys_after.iter().filter(|k| k.ends_with(&young_position)).count(), gone.len() - 2);
+        let refused_at = Cursor::new(refused.at, 7).0;
+        db.insert(key(b"refused:", &refused_at), &[][..]).unwrap();
+        db.insert([&b"by-party:company:everest\0"[..], &refused_at].concat(), &[][..]).unwrap();
+        db.insert(key(b"call-sid:", b"CA1"), &refused_at[..]).unwrap();
+        let hour = (refused.at.as_second() / 3600) as u64;
+        let tally = HourTally { forwarded: 1, refused: 1, ..Default::default() };
+        db.insert(key(TALLY, &hour.to_be_bytes()), encode(&tally).unwrap()).unwrap();
+        let follow_ups = FollowUps { count: 1, first_at: Some(refused.at), last_at: Some(refused.at) };
+        db.insert(key(FOLLOW_UPS, b"company:everest"), encode(&follow_ups).unwrap()).unwrap();
+        db.insert(b"meta:call-indexes-v1", &[][..]).unwrap();
+        db.insert(decline_key(&decline("+442079460123").target), encode(&decline("+442079460123")).unwrap()).unwrap();
+        db.flush().unwrap();
     }
 
     #[test]
-    fn a_log_written_before_the_indexes_existed_is_indexed_when_opened() {
+    fn a_call_log_in_the_old_layout_moves_once_with_nothing_lost() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
+        write_old_layout(&path);
+        for opening in ["first", "second"] {
+            let store = SledStore::reopen(&path).unwrap();
+            let sids = |query: CallQuery| -> Vec<String> {
+                let page = store.call_page(&CallQuery { limit: 10, ..query }).unwrap();
+                page.calls.into_iter().map(|c| c.call_sid).collect()
+            };
+            // The second time, with the call logged after the move.
+            let expected: &[&str] = if opening == "first" { &["CA2", "CA1"] } else { &["CA3", "CA2", "CA1"] };
+            assert_eq!(sids(CallQuery::default()), expected, "{opening} opening");
+            assert_eq!(sids(CallQuery { number: Some("+442079460123".into()), ..Default::default() }), ["CA2", "CA1"]);
+            assert_eq!(sids(CallQuery { company: Some("everest".into()), ..Default::default() }), ["CA1"]);
+            assert_eq!(sids(CallQuery { decision: Some(DecisionKind::Decline), ..Default::default() }), ["CA1"]);
+            let calls =
+                store.call_page(&CallQuery { number: Some("+442079460123".into()), limit: 10, ..Default::default() });
+            let calls = calls.unwrap().calls;
+            assert_eq!(calls[0].outcome.as_ref().and_then(|o| o.status.as_deref()), Some("no-answer"));
+            assert_eq!((calls[1].follow_up, calls[1].heard.as_deref()), (Some(1), Some("We said no")));
+            let day =
+                store.call_tallies("2026-11-01T00:00:00Z".parse().unwrap(), "2026-11-02T00:00:00Z".parse().unwrap());
+            assert_eq!(day.unwrap().iter().map(|t| (t.forwarded, t.refused)).collect::<Vec<_>>(), [(1, 1)]);
+            assert_eq!(store.follow_ups("company:everest").unwrap().count, 1);
+            assert_eq!(store.declines().unwrap().len(), 1, "the owner's record stays in sled");
+            for prefix in [CALL, TALLY, FOLLOW_UPS, b"by-from:", b"refused:", b"by-party:", b"call-sid:"] {
+                assert!(
+                    store.db.scan_prefix(prefix).next().is_none(),
+                    "{} left in sled",
+                    String::from_utf8_lossy(prefix)
+                );
+            }
+            // A new call numbers on after the moved ones.
+            if opening == "first" {
+                let new = CallRecord {
+                    call_sid: "CA3".into(),
+                    at: "2026-11-05T10:00:00Z".parse().unwrap(),
+                    ..Default::default()
+                };
+                store.append_calls(&[new]).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn a_backup_holds_the_call_log_and_restores_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        write_old_layout(&path);
+        let mut copy = Vec::new();
         {
             let store = SledStore::reopen(&path).unwrap();
-            let mut refused = CallRecord {
-                call_sid: "CA1".into(),
-                from: "+442079460123".into(),
-                to: "+442079460000".into(),
-                at: "2026-11-01T10:00:00Z".parse().unwrap(),
-                decision: DecisionKind::Decline,
-                reason: "refused".into(),
-                company: Some("Everest".into()),
-                party: Some("company:everest".into()),
-                ..Default::default()
-            };
-            store.append_calls(std::slice::from_ref(&refused)).unwrap();
-            refused.call_sid = "CA2".into();
-            refused.decision = DecisionKind::Forward;
-            refused.company = None;
-            refused.party = None;
-            store.append_calls(&[refused]).unwrap();
-            // Take the database back to how an older saidno left it: calls without indexes.
-            for prefix in [REFUSED, BY_FROM, BY_PARTY, TALLY, INDEXED] {
-                for entry in store.db.scan_prefix(prefix).keys() {
-                    store.db.remove(entry.unwrap()).unwrap();
-                }
-            }
-            store.flush().unwrap();
+            store.attach_outcome("CA1", ForwardOutcome { via_escape_hatch: true, ..Default::default() }).unwrap();
+            store.backup(&mut copy).unwrap();
         }
+        let (_, kept) = SledStore::restore(&path, &mut copy.as_slice()).unwrap();
+        assert!(call_log_path(&kept).exists(), "the replaced call log is kept with its database");
         let store = SledStore::reopen(&path).unwrap();
-        let sids = |query: CallQuery| -> Vec<String> {
-            store.call_page(&CallQuery { limit: 10, ..query }).unwrap().calls.into_iter().map(|c| c.call_sid).collect()
-        };
-        assert_eq!(sids(CallQuery { number: Some("+442079460123".into()), ..Default::default() }), ["CA2", "CA1"]);
-        assert_eq!(sids(CallQuery { company: Some("everest".into()), ..Default::default() }), ["CA1"]);
-        assert_eq!(sids(CallQuery { decision: Some(DecisionKind::Forward), ..Default::default() }), ["CA2"]);
-        let day = store.call_tallies("2026-11-01T00:00:00Z".parse().unwrap(), "2026-11-02T00:00:00Z".parse().unwrap());
-        assert_eq!(day.unwrap().iter().map(|t| t.forwarded + t.refused).sum::<u64>(), 2);
+        let calls = store.call_page(&CallQuery { limit: 10, ..Default::default() }).unwrap().calls;
+        assert_eq!(calls.iter().map(|c| c.call_sid.as_str()).collect::<Vec<_>>(), ["CA2", "CA1"]);
+        assert!(calls[1].outcome.as_ref().is_some_and(|o| o.via_escape_hatch));
+        assert_eq!(store.follow_ups("company:everest").unwrap().count, 1);
     }
 
     #[test]

@@ -1,0 +1,661 @@
+//! The call log, in SQLite beside the sled database: calls are appended in batches, one
+//! transaction each, and read back along an index for each filter. sled keeps the owner's record;
+//! an append-only log with filtered, newest-first pages is what SQLite does well, and it keeps
+//! nothing in memory for the pages it has written.
+//!
+//! Durability: the log runs in WAL mode with `synchronous = NORMAL`, so a committed batch survives
+//! the process being killed, and `flush` (at shutdown, and for a durable barrier) checkpoints it
+//! into the main file, which survives the machine losing power too.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::super::query::party_of;
+use super::super::{CallPage, CallQuery, Cursor, HourTally, Pruned, SCAN_BUDGET, StoreError};
+use crate::domain::{CallRecord, DecisionKind, FollowUps, ForwardOutcome};
+
+const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS calls (
+        at INTEGER NOT NULL,
+        id INTEGER NOT NULL,
+        call_sid TEXT NOT NULL,
+        caller TEXT NOT NULL,
+        called TEXT NOT NULL,
+        decision INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        company TEXT,
+        caller_name TEXT,
+        verstat TEXT,
+        outcome TEXT,
+        follow_up INTEGER,
+        party TEXT,
+        flagged INTEGER NOT NULL,
+        used_single_allow INTEGER NOT NULL,
+        heard TEXT,
+        PRIMARY KEY (at, id)
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS calls_by_caller ON calls (caller, at, id);
+    CREATE INDEX IF NOT EXISTS calls_by_party ON calls (party, at, id) WHERE party IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS calls_by_decision ON calls (decision, at, id) WHERE decision <> 0;
+    CREATE TABLE IF NOT EXISTS tallies (
+        hour INTEGER PRIMARY KEY,
+        forwarded INTEGER NOT NULL,
+        refused INTEGER NOT NULL,
+        other INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS follow_ups (
+        party TEXT PRIMARY KEY,
+        count INTEGER NOT NULL,
+        first_at INTEGER,
+        last_at INTEGER
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+";
+
+const COLUMNS: &str = "at, id, call_sid, caller, called, decision, reason, company, caller_name, verstat, outcome, \
+                       follow_up, party, flagged, used_single_allow, heard";
+
+pub struct CallDb {
+    writer: Mutex<Writer>,
+    /// Pages are read on a connection of their own, so they never wait for a batch being written.
+    reader: Mutex<Connection>,
+    /// Where the most recent calls are, by the provider's id, for the outcomes reported after them.
+    recent: Mutex<RecentCalls>,
+}
+
+struct Writer {
+    connection: Connection,
+    next_id: u64,
+}
+
+impl CallDb {
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let connect = || -> Result<Connection, StoreError> {
+            let connection = Connection::open(path).map_err(|e| opening(path, e))?;
+            connection
+                .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
+                .map_err(|e| opening(path, e))?;
+            Ok(connection)
+        };
+        let connection = connect()?;
+        connection.execute_batch(SCHEMA).map_err(|e| opening(path, e))?;
+        let next_id = connection
+            .query_row("SELECT value FROM meta WHERE key = 'next_id'", [], |row| row.get::<_, i64>(0))
+            .optional()
+            .map_err(sql)?
+            .unwrap_or(1) as u64;
+        Ok(Self {
+            writer: Mutex::new(Writer { connection, next_id }),
+            reader: Mutex::new(connect()?),
+            recent: Mutex::default(),
+        })
+    }
+
+    /// Logs a batch of calls in one transaction, with the hourly counts and the follow-up counts
+    /// their refusals carry.
+    pub fn append(&self, calls: &[CallRecord]) -> Result<(), StoreError> {
+        let mut writer = lock(&self.writer);
+        let first_id = writer.next_id;
+        let transaction = writer.connection.transaction().map_err(sql)?;
+        let mut positions = Vec::with_capacity(calls.len());
+        {
+            let mut insert = transaction.prepare_cached(&insert_call("INSERT")).map_err(sql)?;
+            let mut tallies: HashMap<i64, HourTally> = HashMap::new();
+            let mut follow_ups: HashMap<&str, FollowUps> = HashMap::new();
+            for (offset, call) in calls.iter().enumerate() {
+                let id = first_id + offset as u64;
+                insert_with(&mut insert, call, id)?;
+                positions.push((call.call_sid.as_str(), (call.at.as_microsecond(), id)));
+                tallies.entry(hour_of(call.at)).or_default().count(call.decision);
+                if let (Some(party), Some(follow_up)) = (&call.party, call.follow_up.filter(|_| call.is_refusal())) {
+                    follow_ups.entry(party).or_default().numbered(follow_up, call.at);
+                }
+            }
+            add_tallies(&transaction, tallies)?;
+            add_follow_ups(&transaction, follow_ups)?;
+            let next_id = (first_id + calls.len() as u64) as i64;
+            transaction
+                .prepare_cached(
+                    "INSERT INTO meta (key, value) VALUES ('next_id', ?1) ON CONFLICT (key) DO UPDATE SET value = ?1",
+                )
+                .and_then(|mut statement| statement.execute([next_id]))
+                .map_err(sql)?;
+        }
+        transaction.commit().map_err(sql)?;
+        writer.next_id = first_id + calls.len() as u64;
+        let mut recent = lock(&self.recent);
+        for (call_sid, position) in positions {
+            recent.remember(call_sid, position);
+        }
+        Ok(())
+    }
+
+    /// Takes in calls, hourly counts and follow-up counts from the layout the log had in sled,
+    /// keeping their positions. Taking in the same calls again changes nothing, so a move cut
+    /// short is simply made again.
+    pub fn take_in(
+        &self,
+        calls: &[(Cursor, CallRecord)],
+        tallies: &[(u64, HourTally)],
+        follow_ups: &[(String, FollowUps)],
+    ) -> Result<(), StoreError> {
+        let mut writer = lock(&self.writer);
+        let known_next = writer.next_id;
+        let transaction = writer.connection.transaction().map_err(sql)?;
+        let mut last_id = 0;
+        {
+            let mut insert = transaction.prepare_cached(&insert_call("INSERT OR IGNORE")).map_err(sql)?;
+            for (position, call) in calls {
+                let id = u64::from_be_bytes(position.0[8..].try_into().expect("16 bytes"));
+                insert_with(&mut insert, call, id)?;
+                last_id = last_id.max(id);
+            }
+            let mut tally =
+                transaction.prepare_cached("INSERT OR REPLACE INTO tallies VALUES (?1, ?2, ?3, ?4)").map_err(sql)?;
+            for (hour, counts) in tallies {
+                tally
+                    .execute(params![*hour as i64, counts.forwarded as i64, counts.refused as i64, counts.other as i64])
+                    .map_err(sql)?;
+            }
+            let mut follow_up =
+                transaction.prepare_cached("INSERT OR REPLACE INTO follow_ups VALUES (?1, ?2, ?3, ?4)").map_err(sql)?;
+            for (party, counts) in follow_ups {
+                follow_up
+                    .execute(params![
+                        party,
+                        counts.count,
+                        counts.first_at.map(|at| at.as_microsecond()),
+                        counts.last_at.map(|at| at.as_microsecond())
+                    ])
+                    .map_err(sql)?;
+            }
+        }
+        let next_id = known_next.max(last_id + 1);
+        transaction
+            .execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_id', ?1)", [next_id as i64])
+            .map_err(sql)?;
+        transaction.commit().map_err(sql)?;
+        writer.next_id = next_id;
+        Ok(())
+    }
+
+    /// Adds what the provider reported after the call to the call's entry; false if there is none.
+    pub fn attach_outcome(&self, call_sid: &str, outcome: ForwardOutcome) -> Result<bool, StoreError> {
+        let remembered = lock(&self.recent).position(call_sid);
+        let writer = lock(&self.writer);
+        let connection = &writer.connection;
+        let outcome_at = |(at, id): (i64, i64)| -> Result<Option<Option<String>>, StoreError> {
+            let stored: Option<(String, Option<String>)> = connection
+                .prepare_cached("SELECT call_sid, outcome FROM calls WHERE at = ?1 AND id = ?2")
+                .and_then(|mut statement| {
+                    statement.query_row(params![at, id], |row| Ok((row.get(0)?, row.get(1)?))).optional()
+                })
+                .map_err(sql)?;
+            Ok(stored.filter(|(sid, _)| sid == call_sid).map(|(_, outcome)| outcome))
+        };
+        let mut found = None;
+        if let Some(position) = remembered {
+            found = outcome_at(position)?.map(|outcome| (position, outcome));
+        }
+        if found.is_none() {
+            // After a restart: the call is one of the last made.
+            let position: Option<(i64, i64)> = connection
+                .prepare_cached(
+                    "SELECT at, id FROM (SELECT at, id, call_sid FROM calls ORDER BY at DESC, id DESC LIMIT ?1) \
+                     WHERE call_sid = ?2 LIMIT 1",
+                )
+                .and_then(|mut statement| {
+                    let limit = SCAN_BUDGET as i64;
+                    statement.query_row(params![limit, call_sid], |row| Ok((row.get(0)?, row.get(1)?))).optional()
+                })
+                .map_err(sql)?;
+            if let Some(position) = position {
+                found = outcome_at(position)?.map(|outcome| (position, outcome));
+            }
+        }
+        let Some(((at, id), stored_outcome)) = found else { return Ok(false) };
+        let mut merged: ForwardOutcome = match stored_outcome {
+            Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            None => ForwardOutcome::default(),
+        };
+        merged.merge(outcome);
+        let text = serde_json::to_string(&merged).map_err(|e| StoreError::Backend(e.to_string()))?;
+        connection
+            .prepare_cached("UPDATE calls SET outcome = ?1 WHERE at = ?2 AND id = ?3")
+            .and_then(|mut statement| statement.execute(params![text, at, id]))
+            .map_err(sql)?;
+        Ok(true)
+    }
+
+    /// One page of the log, newest first. The number, party, decision and time filters are
+    /// answered by an index; a search is checked call by call, at most `SCAN_BUDGET` of them.
+    pub fn page(&self, query: &CallQuery) -> Result<CallPage, StoreError> {
+        let mut filter = Filter::default();
+        if let Some(number) = &query.number {
+            filter.and("caller = ?", [number.clone().into()]);
+        }
+        if let Some(party) = query.party() {
+            filter.and("party = ?", [party.into()]);
+        }
+        if let Some(decision) = query.decision() {
+            filter.and("decision = ?", [decision_code(decision).into()]);
+        }
+        if let Some(since) = query.since {
+            filter.and("at >= ?", [since.as_microsecond().into()]);
+        }
+        if let Some(until) = query.until {
+            filter.and("at < ?", [until.as_microsecond().into()]);
+        }
+        if let Some(before) = query.before {
+            let (at, id) = position_of(before);
+            filter.and("(at, id) < (?, ?)", [at.into(), id.into()]);
+        }
+        let Filter { conditions, values } = filter;
+        let text = format!(
+            "SELECT {COLUMNS} FROM calls WHERE {} ORDER BY at DESC, id DESC LIMIT {}",
+            if conditions.is_empty() { "1".to_owned() } else { conditions.join(" AND ") },
+            SCAN_BUDGET
+        );
+        let reader = lock(&self.reader);
+        let mut statement = reader.prepare_cached(&text).map_err(sql)?;
+        let mut rows = statement.query(rusqlite::params_from_iter(values)).map_err(sql)?;
+        let mut page = CallPage::default();
+        let mut looked_at = 0;
+        while let Some(row) = rows.next().map_err(sql)? {
+            let (position, call) = read_call(row)?;
+            looked_at += 1;
+            if query.matches(&call) {
+                page.calls.push(call);
+            }
+            if page.calls.len() >= query.limit || looked_at >= SCAN_BUDGET {
+                page.next = Some(position);
+                break;
+            }
+        }
+        Ok(page)
+    }
+
+    /// Calls per hour for the hours that begin in `[since, until)`.
+    pub fn tallies(&self, since: Timestamp, until: Timestamp) -> Result<Vec<HourTally>, StoreError> {
+        // Every hour that begins before `until`.
+        let end = hour_of(until) + i64::from(until.as_second() % 3600 != 0 || until.subsec_nanosecond() != 0);
+        let reader = lock(&self.reader);
+        let mut statement = reader
+            .prepare_cached(
+                "SELECT hour, forwarded, refused, other FROM tallies WHERE hour >= ?1 AND hour < ?2 ORDER BY hour",
+            )
+            .map_err(sql)?;
+        let rows = statement
+            .query_map(params![hour_of(since), end], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?, row.get::<_, i64>(3)?))
+            })
+            .map_err(sql)?;
+        rows.map(|row| {
+            let (hour, forwarded, refused, other) = row.map_err(sql)?;
+            let hour = Timestamp::from_second(hour * 3600).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            Ok(HourTally { hour, forwarded: forwarded as u64, refused: refused as u64, other: other as u64 })
+        })
+        .collect()
+    }
+
+    pub fn follow_ups(&self, party: &str) -> Result<FollowUps, StoreError> {
+        let reader = lock(&self.reader);
+        let mut statement =
+            reader.prepare_cached("SELECT count, first_at, last_at FROM follow_ups WHERE party = ?1").map_err(sql)?;
+        Ok(statement.query_row([party], read_follow_ups).optional().map_err(sql)?.unwrap_or_default())
+    }
+
+    pub fn follow_up_counts(&self) -> Result<Vec<(String, FollowUps)>, StoreError> {
+        let reader = lock(&self.reader);
+        let mut statement =
+            reader.prepare_cached("SELECT party, count, first_at, last_at FROM follow_ups").map_err(sql)?;
+        let rows = statement
+            .query_map([], |row| {
+                let party: String = row.get(0)?;
+                let counts =
+                    FollowUps { count: row.get(1)?, first_at: micros(row.get(2)?), last_at: micros(row.get(3)?) };
+                Ok((party, counts))
+            })
+            .map_err(sql)?;
+        rows.map(|row| row.map_err(sql)).collect()
+    }
+
+    /// One bounded batch of pruning, as `Store::prune_calls` describes it.
+    pub fn prune(
+        &self,
+        before: Timestamp,
+        keep: &dyn Fn(&CallRecord) -> bool,
+        after: Option<Cursor>,
+        budget: usize,
+    ) -> Result<Pruned, StoreError> {
+        let mut writer = lock(&self.writer);
+        let transaction = writer.connection.transaction().map_err(sql)?;
+        let (after_at, after_id) = after.map_or((i64::MIN, -1), position_of);
+        let mut pruned = Pruned::default();
+        {
+            let mut select = transaction
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM calls WHERE (at, id) > (?1, ?2) AND at < ?3 ORDER BY at, id LIMIT ?4"
+                ))
+                .map_err(sql)?;
+            let mut remove = transaction.prepare_cached("DELETE FROM calls WHERE at = ?1 AND id = ?2").map_err(sql)?;
+            let mut rows =
+                select.query(params![after_at, after_id, before.as_microsecond(), budget as i64]).map_err(sql)?;
+            // Read first and removed after, so that no row goes while the walk is on it.
+            let mut looked_at = Vec::with_capacity(budget);
+            while let Some(row) = rows.next().map_err(sql)? {
+                let at: i64 = row.get(0).map_err(sql)?;
+                let id: i64 = row.get(1).map_err(sql)?;
+                looked_at.push(((at, id), read_call(row)));
+            }
+            drop(rows);
+            if looked_at.len() >= budget {
+                let (at, id) = looked_at[looked_at.len() - 1].0;
+                let at = Timestamp::from_microsecond(at).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                pruned.next = Some(Cursor::new(at, id as u64));
+            }
+            for ((at, id), read) in looked_at {
+                match read {
+                    // A record that cannot be read may belong to a held party: it stays.
+                    Ok((_, call)) if !keep(&call) => {
+                        remove.execute(params![at, id]).map_err(sql)?;
+                        pruned.calls += 1;
+                    }
+                    _ => pruned.kept += 1,
+                }
+            }
+        }
+        // Only the hours that ended by `before`: the hour it falls in still counts younger calls.
+        pruned.tallies = transaction.execute("DELETE FROM tallies WHERE hour < ?1", [hour_of(before)]).map_err(sql)?;
+        transaction.commit().map_err(sql)?;
+        Ok(pruned)
+    }
+
+    /// Every call, hourly count and follow-up count, in the records of the sled layout the backup
+    /// format has always held, from one consistent read.
+    pub fn each_record(
+        &self,
+        mut record: impl FnMut(&[u8], &[u8]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut reader = lock(&self.reader);
+        let transaction = reader.transaction().map_err(sql)?;
+        {
+            let mut calls =
+                transaction.prepare(&format!("SELECT {COLUMNS} FROM calls ORDER BY at, id")).map_err(sql)?;
+            let mut rows = calls.query([]).map_err(sql)?;
+            while let Some(row) = rows.next().map_err(sql)? {
+                let (position, call) = read_call(row)?;
+                let value = serde_json::to_vec(&call).map_err(|e| StoreError::Backend(e.to_string()))?;
+                record(&[super::CALL, &position.0[..]].concat(), &value)?;
+            }
+            let mut tallies = transaction
+                .prepare("SELECT hour, forwarded, refused, other FROM tallies ORDER BY hour")
+                .map_err(sql)?;
+            let mut rows = tallies.query([]).map_err(sql)?;
+            while let Some(row) = rows.next().map_err(sql)? {
+                let hour: i64 = row.get(0).map_err(sql)?;
+                let counts = HourTally {
+                    hour: Timestamp::UNIX_EPOCH,
+                    forwarded: row.get::<_, i64>(1).map_err(sql)? as u64,
+                    refused: row.get::<_, i64>(2).map_err(sql)? as u64,
+                    other: row.get::<_, i64>(3).map_err(sql)? as u64,
+                };
+                let value = serde_json::to_vec(&counts).map_err(|e| StoreError::Backend(e.to_string()))?;
+                record(&[super::TALLY, &(hour as u64).to_be_bytes()[..]].concat(), &value)?;
+            }
+            let mut follow_ups = transaction
+                .prepare("SELECT party, count, first_at, last_at FROM follow_ups ORDER BY party")
+                .map_err(sql)?;
+            let mut rows = follow_ups.query([]).map_err(sql)?;
+            while let Some(row) = rows.next().map_err(sql)? {
+                let party: String = row.get(0).map_err(sql)?;
+                let counts = FollowUps {
+                    count: row.get(1).map_err(sql)?,
+                    first_at: micros(row.get(2).map_err(sql)?),
+                    last_at: micros(row.get(3).map_err(sql)?),
+                };
+                let value = serde_json::to_vec(&counts).map_err(|e| StoreError::Backend(e.to_string()))?;
+                record(&[super::FOLLOW_UPS, party.as_bytes()].concat(), &value)?;
+            }
+        }
+        transaction.commit().map_err(sql)
+    }
+
+    /// Reads the whole file's structure back, so damage shows now rather than on a later page.
+    pub fn verify(&self) -> Result<(), StoreError> {
+        let reader = lock(&self.reader);
+        let verdict: String = reader.query_row("PRAGMA quick_check", [], |row| row.get(0)).map_err(sql)?;
+        if verdict != "ok" {
+            return Err(StoreError::Corrupt(format!("the call log is damaged ({verdict}): restore a backup")));
+        }
+        Ok(())
+    }
+
+    /// Moves everything committed into the main file and syncs it.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        let writer = lock(&self.writer);
+        writer.connection.query_row("PRAGMA wal_checkpoint(FULL)", [], |_| Ok(())).map_err(sql)
+    }
+}
+
+/// The conditions of a page's query, with the values they are bound to.
+#[derive(Default)]
+struct Filter {
+    conditions: Vec<String>,
+    values: Vec<rusqlite::types::Value>,
+}
+
+impl Filter {
+    /// Adds a condition; each `?` in it takes the next value.
+    fn and<const N: usize>(&mut self, condition: &str, values: [rusqlite::types::Value; N]) {
+        let mut numbered = String::new();
+        for (i, part) in condition.split('?').enumerate() {
+            if i > 0 {
+                numbered.push_str(&format!("?{}", self.values.len() + i));
+            }
+            numbered.push_str(part);
+        }
+        self.conditions.push(numbered);
+        self.values.extend(values);
+    }
+}
+
+fn insert_call(verb: &str) -> String {
+    format!(
+        "{verb} INTO calls ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+    )
+}
+
+fn insert_with(statement: &mut rusqlite::CachedStatement<'_>, call: &CallRecord, id: u64) -> Result<(), StoreError> {
+    let outcome =
+        call.outcome.as_ref().map(serde_json::to_string).transpose().map_err(|e| StoreError::Backend(e.to_string()))?;
+    statement
+        .execute(params![
+            call.at.as_microsecond(),
+            id as i64,
+            call.call_sid,
+            call.from,
+            call.to,
+            decision_code(call.decision),
+            call.reason,
+            call.company,
+            call.caller_name,
+            call.verstat,
+            outcome,
+            call.follow_up,
+            // Calls logged before the party was kept count toward their company's.
+            party_of(call),
+            call.flagged,
+            call.used_single_allow,
+            call.heard,
+        ])
+        .map_err(sql)?;
+    Ok(())
+}
+
+fn read_call(row: &Row<'_>) -> Result<(Cursor, CallRecord), StoreError> {
+    let at: i64 = row.get(0).map_err(sql)?;
+    let id: i64 = row.get(1).map_err(sql)?;
+    let outcome: Option<String> = row.get(10).map_err(sql)?;
+    let timestamp = Timestamp::from_microsecond(at).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let call = CallRecord {
+        call_sid: row.get(2).map_err(sql)?,
+        from: row.get(3).map_err(sql)?,
+        to: row.get(4).map_err(sql)?,
+        at: timestamp,
+        decision: decision_of(row.get(5).map_err(sql)?)?,
+        reason: row.get(6).map_err(sql)?,
+        company: row.get(7).map_err(sql)?,
+        caller_name: row.get(8).map_err(sql)?,
+        verstat: row.get(9).map_err(sql)?,
+        outcome: outcome
+            .map(|text| serde_json::from_str(&text))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        follow_up: row.get(11).map_err(sql)?,
+        party: row.get(12).map_err(sql)?,
+        flagged: row.get(13).map_err(sql)?,
+        used_single_allow: row.get(14).map_err(sql)?,
+        heard: row.get(15).map_err(sql)?,
+    };
+    Ok((Cursor::new(timestamp, id as u64), call))
+}
+
+fn read_follow_ups(row: &Row<'_>) -> rusqlite::Result<FollowUps> {
+    Ok(FollowUps { count: row.get(0)?, first_at: micros(row.get(1)?), last_at: micros(row.get(2)?) })
+}
+
+fn add_tallies(transaction: &rusqlite::Transaction<'_>, tallies: HashMap<i64, HourTally>) -> Result<(), StoreError> {
+    let mut statement = transaction
+        .prepare_cached(
+            "INSERT INTO tallies VALUES (?1, ?2, ?3, ?4) ON CONFLICT (hour) DO UPDATE SET \
+             forwarded = forwarded + ?2, refused = refused + ?3, other = other + ?4",
+        )
+        .map_err(sql)?;
+    for (hour, counts) in tallies {
+        statement
+            .execute(params![hour, counts.forwarded as i64, counts.refused as i64, counts.other as i64])
+            .map_err(sql)?;
+    }
+    Ok(())
+}
+
+fn add_follow_ups(
+    transaction: &rusqlite::Transaction<'_>,
+    follow_ups: HashMap<&str, FollowUps>,
+) -> Result<(), StoreError> {
+    let mut statement = transaction
+        .prepare_cached(
+            "INSERT INTO follow_ups VALUES (?1, ?2, ?3, ?4) ON CONFLICT (party) DO UPDATE SET \
+             count = max(count, ?2), first_at = min(coalesce(first_at, ?3), ?3), last_at = max(coalesce(last_at, ?4), ?4)",
+        )
+        .map_err(sql)?;
+    for (party, counts) in follow_ups {
+        statement
+            .execute(params![
+                party,
+                counts.count,
+                counts.first_at.map(|at| at.as_microsecond()),
+                counts.last_at.map(|at| at.as_microsecond())
+            ])
+            .map_err(sql)?;
+    }
+    Ok(())
+}
+
+/// A cursor's time (in microseconds) and arrival number.
+fn position_of(cursor: Cursor) -> (i64, i64) {
+    let at = u64::from_be_bytes(cursor.0[..8].try_into().expect("8 bytes")) ^ (1 << 63);
+    let id = u64::from_be_bytes(cursor.0[8..].try_into().expect("8 bytes"));
+    (at as i64, id as i64)
+}
+
+fn hour_of(at: Timestamp) -> i64 {
+    at.as_second().max(0) / 3600
+}
+
+fn micros(value: Option<i64>) -> Option<Timestamp> {
+    value.and_then(|micros| Timestamp::from_microsecond(micros).ok())
+}
+
+fn decision_code(decision: DecisionKind) -> i64 {
+    match decision {
+        DecisionKind::Forward => 0,
+        DecisionKind::Decline => 1,
+        DecisionKind::Screen => 2,
+        DecisionKind::Closed => 3,
+    }
+}
+
+fn decision_of(code: i64) -> Result<DecisionKind, StoreError> {
+    Ok(match code {
+        0 => DecisionKind::Forward,
+        1 => DecisionKind::Decline,
+        2 => DecisionKind::Screen,
+        3 => DecisionKind::Closed,
+        other => return Err(StoreError::Corrupt(format!("a logged call has an unknown decision ({other})"))),
+    })
+}
+
+fn sql(error: rusqlite::Error) -> StoreError {
+    match error {
+        rusqlite::Error::SqliteFailure(failure, _)
+            if matches!(failure.code, rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) =>
+        {
+            StoreError::Corrupt(format!("the call log is damaged ({error}): restore a backup"))
+        }
+        other => StoreError::Backend(format!("call log: {other}")),
+    }
+}
+
+fn opening(path: &Path, error: rusqlite::Error) -> StoreError {
+    match sql(error) {
+        StoreError::Backend(message) => StoreError::Backend(format!("{message} (opening {})", path.display())),
+        corrupt => corrupt,
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The positions of the last `RECENT_CALLS` calls logged, by a hash of the call id (a few bytes a
+/// call rather than the id itself; the record found is checked against the id).
+#[derive(Default)]
+struct RecentCalls {
+    positions: HashMap<u64, (i64, u64)>,
+    order: std::collections::VecDeque<u64>,
+}
+
+/// Outcomes come within minutes of their call; this covers days of a busy line for a few megabytes.
+const RECENT_CALLS: usize = 100_000;
+
+impl RecentCalls {
+    fn hash(call_sid: &str) -> u64 {
+        // Fixed keys: the same id must hash the same way for the life of the process.
+        std::hash::BuildHasher::hash_one(
+            &std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default(),
+            call_sid,
+        )
+    }
+
+    fn remember(&mut self, call_sid: &str, position: (i64, u64)) {
+        let hash = Self::hash(call_sid);
+        if self.positions.insert(hash, position).is_none() {
+            self.order.push_back(hash);
+        }
+        while self.order.len() > RECENT_CALLS {
+            if let Some(oldest) = self.order.pop_front() {
+                self.positions.remove(&oldest);
+            }
+        }
+    }
+
+    fn position(&self, call_sid: &str) -> Option<(i64, i64)> {
+        self.positions.get(&Self::hash(call_sid)).map(|&(at, id)| (at, id as i64))
+    }
+}
