@@ -1,7 +1,10 @@
 //! The call log's writer: calls are recorded off the call path, in batches, on a thread of their
-//! own, so a slow disk never delays the answer a caller hears.
+//! own, so a slow disk never delays the answer a caller hears. A batch gathers what arrives within
+//! one commit interval, so a busy line costs one commit per interval rather than one per call; a
+//! process killed outright loses at most the calls of the interval being gathered.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
@@ -12,8 +15,10 @@ use crate::store::Store;
 
 /// Enough for a burst of thousands of calls; past that, senders wait off the call path.
 const QUEUE: usize = 8192;
-/// How many queued entries go to the store in one batch.
-const BATCH: usize = 512;
+/// The most calls one batch gathers.
+const BATCH: usize = 4096;
+/// How long a batch gathers calls before it is written.
+pub const COMMIT_INTERVAL: Duration = Duration::from_millis(50);
 
 enum Entry {
     // Boxed: a call record is several times the size of the other entries.
@@ -94,50 +99,79 @@ impl CallLog {
 }
 
 fn write_entries(store: Arc<dyn Store>, metrics: Arc<Metrics>, mut entries: mpsc::Receiver<Entry>) {
-    let mut calls = Vec::with_capacity(BATCH);
+    let mut batch = Batch::default();
     while let Some(first) = entries.blocking_recv() {
+        let gathered_until = Instant::now() + COMMIT_INTERVAL;
         let mut next = Some(first);
-        while let Some(entry) = next.take() {
-            match entry {
-                Entry::Call(call) => calls.push(*call),
-                Entry::Outcome { call_sid, outcome } => {
-                    write_calls(store.as_ref(), &metrics, &mut calls);
-                    match store.attach_outcome(&call_sid, outcome) {
-                        Ok(true) => {}
-                        Ok(false) => {
-                            tracing::warn!(call_id = %call_sid, "an outcome arrived for a call not in the log")
+        loop {
+            while let Some(entry) = next.take() {
+                match entry {
+                    Entry::Call(call) => batch.calls.push(*call),
+                    // Written after the calls before it, one of which may be the call it is about.
+                    Entry::Outcome { call_sid, outcome } => batch.outcomes.push((call_sid, outcome)),
+                    Entry::Barrier { durable, done } => {
+                        batch.write(store.as_ref(), &metrics);
+                        if durable && let Err(error) = store.flush() {
+                            tracing::error!(%error, "could not flush the call log");
                         }
-                        Err(error) => {
-                            tracing::error!(call_id = %call_sid, %error, "could not record a call's outcome")
-                        }
+                        let _ = done.send(());
                     }
                 }
-                Entry::Barrier { durable, done } => {
-                    write_calls(store.as_ref(), &metrics, &mut calls);
-                    if durable && let Err(error) = store.flush() {
-                        tracing::error!(%error, "could not flush the call log");
-                    }
-                    let _ = done.send(());
+                if batch.len() < BATCH {
+                    next = entries.try_recv().ok();
                 }
             }
-            if calls.len() < BATCH {
-                next = entries.try_recv().ok();
+            let now = Instant::now();
+            if batch.len() == 0 || batch.len() >= BATCH || now >= gathered_until {
+                break;
             }
+            // Wait for more of this interval's calls; a barrier ends it early.
+            std::thread::sleep((gathered_until - now).min(Duration::from_millis(5)));
+            next = entries.try_recv().ok();
         }
-        write_calls(store.as_ref(), &metrics, &mut calls);
+        batch.write(store.as_ref(), &metrics);
     }
     if let Err(error) = store.flush() {
         tracing::error!(%error, "could not flush the call log");
     }
 }
 
-fn write_calls(store: &dyn Store, metrics: &Metrics, calls: &mut Vec<CallRecord>) {
-    if calls.is_empty() {
-        return;
+/// What one commit interval gathered: calls, then the outcomes reported after calls.
+#[derive(Default)]
+struct Batch {
+    calls: Vec<CallRecord>,
+    outcomes: Vec<(String, ForwardOutcome)>,
+}
+
+impl Batch {
+    fn len(&self) -> usize {
+        self.calls.len() + self.outcomes.len()
     }
-    if let Err(error) = store.append_calls(calls) {
-        metrics.store_error();
-        tracing::error!(%error, count = calls.len(), "could not write calls to the log");
+
+    fn write(&mut self, store: &dyn Store, metrics: &Metrics) {
+        if !self.calls.is_empty() {
+            if let Err(error) = store.append_calls(&self.calls) {
+                metrics.store_error();
+                tracing::error!(%error, count = self.calls.len(), "could not write calls to the log");
+            }
+            self.calls.clear();
+        }
+        if self.outcomes.is_empty() {
+            return;
+        }
+        match store.attach_outcomes(&self.outcomes) {
+            Ok(attached) => {
+                for ((call_sid, _), found) in self.outcomes.iter().zip(attached) {
+                    if !found {
+                        tracing::warn!(call_id = %call_sid, "an outcome arrived for a call not in the log");
+                    }
+                }
+            }
+            Err(error) => {
+                metrics.store_error();
+                tracing::error!(%error, count = self.outcomes.len(), "could not record calls' outcomes");
+            }
+        }
+        self.outcomes.clear();
     }
-    calls.clear();
 }

@@ -5,6 +5,7 @@ use std::collections::{HashMap, VecDeque};
 
 use jiff::{SignedDuration, Timestamp};
 
+use super::snapshot::number_key;
 use crate::domain::{CallerId, PhoneNumber};
 
 /// How far back the announcement counts.
@@ -16,7 +17,8 @@ const MAX_CALLS: usize = 50;
 
 #[derive(Default)]
 pub struct RecentCallers {
-    by_number: HashMap<PhoneNumber, Recent>,
+    /// By `number_key`: no string is copied for a call.
+    by_number: HashMap<u64, Recent>,
 }
 
 #[derive(Default)]
@@ -29,10 +31,11 @@ struct Recent {
 impl RecentCallers {
     pub fn note(&mut self, from: &CallerId, caller_name: Option<&str>, at: Timestamp) {
         let CallerId::Number(number) = from else { return };
-        if self.by_number.len() >= MAX_NUMBERS && !self.by_number.contains_key(number) {
+        let key = number_key(number);
+        if self.by_number.len() >= MAX_NUMBERS && !self.by_number.contains_key(&key) {
             self.forget_the_quietest(at);
         }
-        let recent = self.by_number.entry(number.clone()).or_default();
+        let recent = self.by_number.entry(key).or_default();
         if recent.times.len() == MAX_CALLS {
             recent.times.pop_front();
         }
@@ -45,7 +48,7 @@ impl RecentCallers {
     /// How many calls `number` made in the week up to `now`, and the caller name the network last
     /// gave for it.
     pub fn this_week(&self, number: &PhoneNumber, now: Timestamp) -> (usize, Option<&str>) {
-        let Some(recent) = self.by_number.get(number) else { return (0, None) };
+        let Some(recent) = self.by_number.get(&number_key(number)) else { return (0, None) };
         let since = now.checked_sub(WINDOW).unwrap_or(Timestamp::MIN);
         (recent.times.iter().filter(|&&at| at >= since).count(), recent.caller_name.as_deref())
     }

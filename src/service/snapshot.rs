@@ -167,7 +167,7 @@ impl NumberDeclines {
 
 /// The number's digits as an integer. E.164 has at most 15 digits and none leading with 0, so
 /// the integer is unique to the number and fits in 50 bits.
-fn number_key(number: &PhoneNumber) -> u64 {
+pub fn number_key(number: &PhoneNumber) -> u64 {
     number.as_str().bytes().skip(1).fold(0, |key, digit| key * 10 + u64::from(digit - b'0'))
 }
 

@@ -71,6 +71,10 @@ pub trait Store: Send + Sync + 'static {
     fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError>;
     /// Adds what the provider reported after the call to the call's entry; false if there is none.
     fn attach_outcome(&self, call_sid: &str, outcome: ForwardOutcome) -> Result<bool, StoreError>;
+    /// `attach_outcome` for many calls at once, in order; a store may write them together.
+    fn attach_outcomes(&self, outcomes: &[(String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
+        outcomes.iter().map(|(call_sid, outcome)| self.attach_outcome(call_sid, outcome.clone())).collect()
+    }
     /// One page of the log, newest first, read along an index so that no page walks the whole log.
     fn call_page(&self, query: &CallQuery) -> Result<CallPage, StoreError>;
     /// Calls per hour (UTC) for the hours that begin in `[since, until)`, for the dashboard; hours

@@ -412,7 +412,11 @@ impl Store for SledStore {
     }
 
     fn attach_outcome(&self, call_sid: &str, outcome: ForwardOutcome) -> Result<bool, StoreError> {
-        self.calls.attach_outcome(call_sid, outcome)
+        Ok(self.calls.attach_outcomes(&[(call_sid.to_owned(), outcome)])?[0])
+    }
+
+    fn attach_outcomes(&self, outcomes: &[(String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
+        self.calls.attach_outcomes(outcomes)
     }
 
     fn call_page(&self, query: &CallQuery) -> Result<CallPage, StoreError> {

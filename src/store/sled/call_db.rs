@@ -183,52 +183,20 @@ impl CallDb {
         Ok(())
     }
 
-    /// Adds what the provider reported after the call to the call's entry; false if there is none.
-    pub fn attach_outcome(&self, call_sid: &str, outcome: ForwardOutcome) -> Result<bool, StoreError> {
-        let remembered = lock(&self.recent).position(call_sid);
-        let writer = lock(&self.writer);
-        let connection = &writer.connection;
-        let outcome_at = |(at, id): (i64, i64)| -> Result<Option<Option<String>>, StoreError> {
-            let stored: Option<(String, Option<String>)> = connection
-                .prepare_cached("SELECT call_sid, outcome FROM calls WHERE at = ?1 AND id = ?2")
-                .and_then(|mut statement| {
-                    statement.query_row(params![at, id], |row| Ok((row.get(0)?, row.get(1)?))).optional()
-                })
-                .map_err(sql)?;
-            Ok(stored.filter(|(sid, _)| sid == call_sid).map(|(_, outcome)| outcome))
-        };
-        let mut found = None;
-        if let Some(position) = remembered {
-            found = outcome_at(position)?.map(|outcome| (position, outcome));
-        }
-        if found.is_none() {
-            // After a restart: the call is one of the last made.
-            let position: Option<(i64, i64)> = connection
-                .prepare_cached(
-                    "SELECT at, id FROM (SELECT at, id, call_sid FROM calls ORDER BY at DESC, id DESC LIMIT ?1) \
-                     WHERE call_sid = ?2 LIMIT 1",
-                )
-                .and_then(|mut statement| {
-                    let limit = SCAN_BUDGET as i64;
-                    statement.query_row(params![limit, call_sid], |row| Ok((row.get(0)?, row.get(1)?))).optional()
-                })
-                .map_err(sql)?;
-            if let Some(position) = position {
-                found = outcome_at(position)?.map(|outcome| (position, outcome));
-            }
-        }
-        let Some(((at, id), stored_outcome)) = found else { return Ok(false) };
-        let mut merged: ForwardOutcome = match stored_outcome {
-            Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            None => ForwardOutcome::default(),
-        };
-        merged.merge(outcome);
-        let text = serde_json::to_string(&merged).map_err(|e| StoreError::Backend(e.to_string()))?;
-        connection
-            .prepare_cached("UPDATE calls SET outcome = ?1 WHERE at = ?2 AND id = ?3")
-            .and_then(|mut statement| statement.execute(params![text, at, id]))
-            .map_err(sql)?;
-        Ok(true)
+    /// Adds what the provider reported after each call to the call's entry, in one transaction;
+    /// for each, false if the call is not in the log.
+    pub fn attach_outcomes(&self, outcomes: &[(String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
+        let mut writer = lock(&self.writer);
+        let transaction = writer.connection.transaction().map_err(sql)?;
+        let attached = outcomes
+            .iter()
+            .map(|(call_sid, outcome)| {
+                let remembered = lock(&self.recent).position(call_sid);
+                attach(&transaction, remembered, call_sid, outcome.clone())
+            })
+            .collect::<Result<Vec<bool>, StoreError>>()?;
+        transaction.commit().map_err(sql)?;
+        Ok(attached)
     }
 
     /// One page of the log, newest first. The number, party, decision and time filters are
@@ -462,6 +430,57 @@ impl Filter {
         self.conditions.push(numbered);
         self.values.extend(values);
     }
+}
+
+/// Merges an outcome into the entry of its call, found where `remembered` says or among the last
+/// calls logged.
+fn attach(
+    connection: &Connection,
+    remembered: Option<(i64, i64)>,
+    call_sid: &str,
+    outcome: ForwardOutcome,
+) -> Result<bool, StoreError> {
+    let outcome_at = |(at, id): (i64, i64)| -> Result<Option<Option<String>>, StoreError> {
+        let stored: Option<(String, Option<String>)> = connection
+            .prepare_cached("SELECT call_sid, outcome FROM calls WHERE at = ?1 AND id = ?2")
+            .and_then(|mut statement| {
+                statement.query_row(params![at, id], |row| Ok((row.get(0)?, row.get(1)?))).optional()
+            })
+            .map_err(sql)?;
+        Ok(stored.filter(|(sid, _)| sid == call_sid).map(|(_, outcome)| outcome))
+    };
+    let mut found = None;
+    if let Some(position) = remembered {
+        found = outcome_at(position)?.map(|outcome| (position, outcome));
+    }
+    if found.is_none() {
+        // After a restart: the call is one of the last made.
+        let position: Option<(i64, i64)> = connection
+            .prepare_cached(
+                "SELECT at, id FROM (SELECT at, id, call_sid FROM calls ORDER BY at DESC, id DESC LIMIT ?1) \
+                     WHERE call_sid = ?2 LIMIT 1",
+            )
+            .and_then(|mut statement| {
+                let limit = SCAN_BUDGET as i64;
+                statement.query_row(params![limit, call_sid], |row| Ok((row.get(0)?, row.get(1)?))).optional()
+            })
+            .map_err(sql)?;
+        if let Some(position) = position {
+            found = outcome_at(position)?.map(|outcome| (position, outcome));
+        }
+    }
+    let Some(((at, id), stored_outcome)) = found else { return Ok(false) };
+    let mut merged: ForwardOutcome = match stored_outcome {
+        Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        None => ForwardOutcome::default(),
+    };
+    merged.merge(outcome);
+    let text = serde_json::to_string(&merged).map_err(|e| StoreError::Backend(e.to_string()))?;
+    connection
+        .prepare_cached("UPDATE calls SET outcome = ?1 WHERE at = ?2 AND id = ?3")
+        .and_then(|mut statement| statement.execute(params![text, at, id]))
+        .map_err(sql)?;
+    Ok(true)
 }
 
 fn insert_call(verb: &str) -> String {
