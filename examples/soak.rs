@@ -32,7 +32,7 @@ const ADMIN_PERIOD: Duration = Duration::from_millis(100);
 const MEMORY_PERIOD: Duration = Duration::from_secs(5);
 /// Memory counts as flat when the last sample is within this much of the sample taken once the
 /// server has warmed up (a quarter of the way through).
-const FLAT_TOLERANCE: f64 = 0.25;
+const FLAT_TOLERANCE: f64 = 0.10;
 
 struct Options {
     binary: PathBuf,
@@ -352,7 +352,13 @@ fn main() -> std::process::ExitCode {
     };
     let samples_mb: Vec<String> = samples.iter().map(|kb| format!("{:.1}", *kb as f64 / 1024.0)).collect();
     println!("resident MB:       {} (every {:?})", samples_mb.join(" "), MEMORY_PERIOD);
-    let warmed = samples.get(samples.len() / 4).copied().unwrap_or_default() as f64;
+    let per_minute = (Duration::from_secs(60).as_secs() / MEMORY_PERIOD.as_secs()) as usize;
+    let minutes: Vec<String> =
+        samples.iter().step_by(per_minute).skip(1).map(|kb| format!("{:.1}", *kb as f64 / 1024.0)).collect();
+    println!("resident MB/min:   {}", minutes.join(" "));
+    // From minute 2 on a run of three minutes or more: the first minutes fill caches and queues.
+    let warmed_at = if samples.len() > 3 * per_minute { 2 * per_minute } else { samples.len() / 4 };
+    let warmed = samples.get(warmed_at).copied().unwrap_or_default() as f64;
     let last = samples.last().copied().unwrap_or_default() as f64;
     let flat = warmed > 0.0 && last <= warmed * (1.0 + FLAT_TOLERANCE);
     println!(
