@@ -31,7 +31,7 @@ const DECLINED_CALLERS: u64 = 20;
 const ADMIN_PERIOD: Duration = Duration::from_millis(100);
 const MEMORY_PERIOD: Duration = Duration::from_secs(5);
 /// Memory counts as flat when the last sample is within this much of the sample taken once the
-/// server has warmed up (a quarter of the way through).
+/// server has warmed up (at minute 2, or a quarter of the way through a shorter run).
 const FLAT_TOLERANCE: f64 = 0.10;
 
 struct Options {
