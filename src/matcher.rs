@@ -1,7 +1,5 @@
 //! Declines of ranges and patterns, compiled once into in-memory matchers and rebuilt on change:
-//! a look-up costs one probe per prefix length and one pass of each regex set.
-
-use std::collections::HashMap;
+//! a look-up costs one probe for each length of range declined and one pass of each regex set.
 
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
@@ -15,7 +13,9 @@ const SET_SIZE_LIMIT: usize = 32 * 1024 * 1024;
 
 #[derive(Default)]
 pub struct Matcher {
-    prefixes: HashMap<String, Decline>,
+    prefixes: foldhash::HashMap<String, Decline>,
+    /// The lengths the prefixes come in, shortest first: a number is probed at these alone.
+    prefix_lengths: Vec<usize>,
     numbers: Option<Compiled>,
     caller_names: Option<Compiled>,
 }
@@ -27,7 +27,7 @@ struct Compiled {
 
 impl Matcher {
     pub fn build(rules: impl IntoIterator<Item = Decline>) -> Result<Self, regex::Error> {
-        let mut prefixes = HashMap::new();
+        let mut prefixes = foldhash::HashMap::default();
         let mut numbers = Vec::new();
         let mut caller_names = Vec::new();
         for decline in rules {
@@ -40,7 +40,15 @@ impl Matcher {
                 Target::Number(_) => {}
             }
         }
-        Ok(Self { prefixes, numbers: Compiled::build(numbers)?, caller_names: Compiled::build(caller_names)? })
+        let mut prefix_lengths: Vec<usize> = prefixes.keys().map(String::len).collect();
+        prefix_lengths.sort_unstable();
+        prefix_lengths.dedup();
+        Ok(Self {
+            prefixes,
+            prefix_lengths,
+            numbers: Compiled::build(numbers)?,
+            caller_names: Compiled::build(caller_names)?,
+        })
     }
 
     /// Every rule that covers the call.
@@ -48,8 +56,9 @@ impl Matcher {
         let mut found = Vec::new();
         if let Some(number) = call.from.number() {
             let number = number.as_str();
-            // Every prefix of the number, "+2" up to the whole: at most fifteen probes.
-            found.extend((2..=number.len()).filter_map(|end| self.prefixes.get(&number[..end])).cloned());
+            // The number's prefixes of the lengths declined, "+2" up to the whole.
+            let lengths = self.prefix_lengths.iter().take_while(|&&length| length <= number.len());
+            found.extend(lengths.filter_map(|&end| self.prefixes.get(&number[..end])).cloned());
             if let Some(numbers) = &self.numbers {
                 found.extend(numbers.matching(number));
             }

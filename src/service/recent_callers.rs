@@ -1,7 +1,7 @@
 //! Who called lately, in memory, for the announcement's "called 3 times this week": the
 //! announcement is read to someone holding the phone, so it must not wait on the log.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -18,7 +18,7 @@ const MAX_CALLS: usize = 50;
 #[derive(Default)]
 pub struct RecentCallers {
     /// By `number_key`: no string is copied for a call.
-    by_number: HashMap<u64, Recent>,
+    by_number: foldhash::HashMap<u64, Recent>,
 }
 
 #[derive(Default)]
