@@ -116,7 +116,7 @@ impl CallDb {
                 }
             }
             add_tallies(&transaction, tallies)?;
-            add_follow_ups(&transaction, follow_ups)?;
+            add_follow_ups(&transaction, follow_ups.iter().map(|(party, counts)| (*party, counts)))?;
             let next_id = (first_id + calls.len() as u64) as i64;
             transaction
                 .prepare_cached(
@@ -161,18 +161,8 @@ impl CallDb {
                     .execute(params![*hour as i64, counts.forwarded as i64, counts.refused as i64, counts.other as i64])
                     .map_err(sql)?;
             }
-            let mut follow_up =
-                transaction.prepare_cached("INSERT OR REPLACE INTO follow_ups VALUES (?1, ?2, ?3, ?4)").map_err(sql)?;
-            for (party, counts) in follow_ups {
-                follow_up
-                    .execute(params![
-                        party,
-                        counts.count,
-                        counts.first_at.map(|at| at.as_microsecond()),
-                        counts.last_at.map(|at| at.as_microsecond())
-                    ])
-                    .map_err(sql)?;
-            }
+            // Merged as the log's own counts are, which taking in again leaves as they are.
+            add_follow_ups(&transaction, follow_ups.iter().map(|(party, counts)| (party.as_str(), counts)))?;
         }
         let next_id = known_next.max(last_id + 1);
         transaction
@@ -563,9 +553,9 @@ fn add_tallies(transaction: &rusqlite::Transaction<'_>, tallies: HashMap<i64, Ho
     Ok(())
 }
 
-fn add_follow_ups(
+fn add_follow_ups<'a>(
     transaction: &rusqlite::Transaction<'_>,
-    follow_ups: HashMap<&str, FollowUps>,
+    follow_ups: impl Iterator<Item = (&'a str, &'a FollowUps)>,
 ) -> Result<(), StoreError> {
     let mut statement = transaction
         .prepare_cached(
