@@ -55,6 +55,7 @@ pub struct TargetFields {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(try_from = "StoredDecline")]
 pub struct Decline {
     #[serde(flatten)]
     #[schema(inline, value_type = TargetFields)]
@@ -80,6 +81,60 @@ pub struct Decline {
     /// Offer "press 1 if you are calling about an existing order"; `None` follows the config.
     #[serde(default)]
     pub escape_hatch: Option<bool>,
+}
+
+/// A decline as it reads in JSON, with its target's field beside the others. Read through this
+/// rather than through `#[serde(flatten)]`, which buffers every field of every record first and
+/// made reading a million declines take seconds.
+#[derive(Deserialize)]
+struct StoredDecline {
+    #[serde(default)]
+    number: Option<PhoneNumber>,
+    #[serde(default)]
+    prefix: Option<String>,
+    #[serde(default)]
+    pattern: Option<String>,
+    #[serde(default)]
+    caller_name: Option<String>,
+    #[serde(default)]
+    company: Option<String>,
+    #[serde(default)]
+    note: Option<String>,
+    declined_at: Timestamp,
+    #[serde(default)]
+    declined_by: Option<String>,
+    #[serde(default)]
+    channel: Channel,
+    #[serde(default)]
+    mode: Option<RefusalMode>,
+    #[serde(default)]
+    not_before: Option<Timestamp>,
+    #[serde(default)]
+    escape_hatch: Option<bool>,
+}
+
+impl TryFrom<StoredDecline> for Decline {
+    type Error = &'static str;
+    fn try_from(stored: StoredDecline) -> Result<Self, Self::Error> {
+        let target = match (stored.number, stored.prefix, stored.pattern, stored.caller_name) {
+            (Some(number), None, None, None) => Target::Number(number),
+            (None, Some(prefix), None, None) => Target::Prefix(prefix),
+            (None, None, Some(pattern), None) => Target::Pattern(pattern),
+            (None, None, None, Some(pattern)) => Target::CallerName(pattern),
+            _ => return Err("a decline has exactly one of number, prefix, pattern and caller_name"),
+        };
+        Ok(Self {
+            target,
+            company: stored.company,
+            note: stored.note,
+            declined_at: stored.declined_at,
+            declined_by: stored.declined_by,
+            channel: stored.channel,
+            mode: stored.mode,
+            not_before: stored.not_before,
+            escape_hatch: stored.escape_hatch,
+        })
+    }
 }
 
 /// How often a declined party has called since it was told no.

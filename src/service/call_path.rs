@@ -69,8 +69,7 @@ impl Live {
 
 impl Published {
     fn read(store: &dyn Store) -> Result<Self, StoreError> {
-        let snapshot = Snapshot::new(store.declines()?, store.allows()?, store.paused()?)
-            .map_err(|error| StoreError::Corrupt(format!("a stored pattern does not compile: {error}")))?;
+        let snapshot = Snapshot::read(store)?;
         let follow_ups = store.follow_up_counts()?.into_iter().collect();
         let mut recent = RecentCallers::default();
         let week_ago = Timestamp::now().checked_sub(recent_callers::WINDOW).ok();

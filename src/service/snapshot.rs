@@ -8,6 +8,7 @@ use jiff::Timestamp;
 
 use crate::domain::{Allow, Channel, Decline, IncomingCall, PhoneNumber, RefusalMode, Target};
 use crate::matcher::Matcher;
+use crate::store::{Store, StoreError};
 
 /// Each part is shared between pictures, so a change copies only the part it touches.
 #[derive(Clone, Default)]
@@ -19,16 +20,22 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    pub fn new(declines: Vec<Decline>, allows: Vec<Allow>, paused: bool) -> Result<Self, regex::Error> {
-        let (numbers, rules): (Vec<_>, Vec<_>) = declines.into_iter().partition(|d| d.target.number().is_some());
-        let mut snapshot = Self {
-            rules: Arc::new(Matcher::build(rules)?),
-            allows: Arc::new(allows.into_iter().map(|allow| (allow.number.clone(), allow)).collect()),
-            paused,
-            ..Self::default()
-        };
-        snapshot.put_declines(&numbers);
-        Ok(snapshot)
+    /// Reads the snapshot of the records in `store`, one decline at a time.
+    pub fn read(store: &dyn Store) -> Result<Self, StoreError> {
+        let mut numbers = NumberDeclines::default();
+        let mut rules = Vec::new();
+        store.each_decline(&mut |decline| match &decline.target {
+            Target::Number(number) => numbers.insert(number, &decline),
+            _ => rules.push(decline),
+        })?;
+        let rules = Matcher::build(rules)
+            .map_err(|error| StoreError::Corrupt(format!("a stored pattern does not compile: {error}")))?;
+        Ok(Self {
+            numbers: Arc::new(numbers),
+            rules: Arc::new(rules),
+            allows: Arc::new(store.allows()?.into_iter().map(|allow| (allow.number.clone(), allow)).collect()),
+            paused: store.paused()?,
+        })
     }
 
     /// Every decline that covers the call: its number's, and the ranges and patterns that match.

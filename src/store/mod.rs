@@ -43,6 +43,11 @@ pub trait Store: Send + Sync + 'static {
     fn remove_decline(&self, target: &Target) -> Result<Option<Decline>, StoreError>;
     /// Every decline: numbers, ranges and patterns.
     fn declines(&self) -> Result<Vec<Decline>, StoreError>;
+    /// Every decline, one at a time, so that a million are read without holding them all.
+    fn each_decline(&self, visit: &mut dyn FnMut(Decline)) -> Result<(), StoreError> {
+        self.declines()?.into_iter().for_each(visit);
+        Ok(())
+    }
     /// Saves many declines at once: all of them are on disk, or none is.
     fn save_declines(&self, declines: &[Decline]) -> Result<(), StoreError>;
     /// The declines that are not of one number: few, and matched in memory.

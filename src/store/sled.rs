@@ -329,6 +329,15 @@ impl Store for SledStore {
         Ok(declines)
     }
 
+    fn each_decline(&self, visit: &mut dyn FnMut(Decline)) -> Result<(), StoreError> {
+        for prefix in [DECLINE, RULE] {
+            for value in self.db.scan_prefix(prefix).values() {
+                visit(decode(&value.map_err(backend)?)?);
+            }
+        }
+        Ok(())
+    }
+
     fn rules(&self) -> Result<Vec<Decline>, StoreError> {
         self.all(RULE)
     }
