@@ -1,5 +1,6 @@
 //! Numbers as people type them and as providers send them: every input is taken as E.164 or
-//! refused, never a panic, and a number taken reads back as itself.
+//! refused, never a panic, and a number taken reads back as itself. The fast path for E.164 text
+//! gives exactly the verdict of the full parser (`parse_typed_full`), whatever the input.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -11,7 +12,10 @@ fuzz_target!(|input: &str| {
     for code in REGIONS {
         let region: Region = code.parse().expect("a known region");
         for force in [false, true] {
-            let Ok(number) = PhoneNumber::parse_typed(input, region, force) else { continue };
+            let verdict = PhoneNumber::parse_typed(input, region, force);
+            let full = PhoneNumber::parse_typed_full(input, region, force);
+            assert_eq!(verdict, full, "{input:?} in {code} with force {force}: the fast path differs");
+            let Ok(number) = verdict else { continue };
             assert_eq!(PhoneNumber::from_e164(number.as_str()).as_ref(), Some(&number), "{input:?} in {code}");
             let again = PhoneNumber::parse_typed(number.as_str(), region, force);
             assert_eq!(again.as_ref(), Ok(&number), "{input:?} in {code} does not read back");

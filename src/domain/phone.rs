@@ -6,6 +6,8 @@ use std::str::FromStr;
 use phonenumber::Mode;
 use serde::{Deserialize, Serialize};
 
+mod fast;
+
 /// A phone number in E.164 form (`+442079460123`). The only way to get one is through a parser,
 /// so every number the rest of the code sees has already been checked.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -39,7 +41,16 @@ impl PhoneNumber {
     /// Parses a number a person typed: national form for `region`, or international with `+` or `00`.
     /// It must be valid per the numbering plan unless `force` is set, in which case a number of a
     /// plausible length for a known country code is enough.
+    ///
+    /// Text already in E.164 shape is decided without the `phonenumber` crate's parser, which is
+    /// slow and takes a global lock (see `fast`); the verdict is that of [`Self::parse_typed_full`].
     pub fn parse_typed(input: &str, region: Region, force: bool) -> Result<Self, NumberError> {
+        fast::parse(input.trim(), force).unwrap_or_else(|| Self::parse_typed_full(input, region, force))
+    }
+
+    /// [`Self::parse_typed`] with every input through the `phonenumber` crate: the reference the
+    /// fast path is checked against (by the tests and the `numbers` fuzz target).
+    pub fn parse_typed_full(input: &str, region: Region, force: bool) -> Result<Self, NumberError> {
         let trimmed = input.trim();
         if trimmed.is_empty() {
             return Err(NumberError::Empty);
@@ -132,6 +143,11 @@ impl FromStr for Region {
 /// "Possible": a known country code and a national number of a length that country uses. Weak on
 /// purpose (in GB, 12345 is possible), which is why it is only enough when the user insists.
 fn is_possible(parsed: &phonenumber::PhoneNumber) -> bool {
+    is_possible_length(parsed.code().value(), parsed.national().to_string().len())
+}
+
+/// Whether a national number of `length` digits is possible for the country calling code `code`.
+fn is_possible_length(code: u16, length: usize) -> bool {
     use phonenumber::Type;
     const DIALLABLE: [Type; 9] = [
         Type::FixedLine,
@@ -144,8 +160,7 @@ fn is_possible(parsed: &phonenumber::PhoneNumber) -> bool {
         Type::Pager,
         Type::Uan,
     ];
-    let length = parsed.national().to_string().len();
-    let regions = phonenumber::metadata::DATABASE.by_code(&parsed.code().value()).unwrap_or_default();
+    let regions = phonenumber::metadata::DATABASE.by_code(&code).unwrap_or_default();
     regions.iter().any(|region| {
         DIALLABLE
             .iter()
