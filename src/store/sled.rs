@@ -624,6 +624,11 @@ mod tests {
         db.insert(key(FOLLOW_UPS, b"company:everest"), encode(&follow_ups).unwrap()).unwrap();
         db.insert(b"meta:call-indexes-v1", &[][..]).unwrap();
         db.insert(decline_key(&decline("+442079460123").target), encode(&decline("+442079460123")).unwrap()).unwrap();
+        let allow = Allow::always(PhoneNumber::from_e164("+442079460124").unwrap(), None, refused.at);
+        db.insert(key(ALLOW, b"+442079460124"), encode(&allow).unwrap()).unwrap();
+        let hold = LegalHold { party: "company:everest".into(), since: refused.at };
+        db.insert(key(LEGAL_HOLD, b"company:everest"), encode(&hold).unwrap()).unwrap();
+        db.insert(PASSWORD, encode(&"$argon2id$old").unwrap()).unwrap();
         db.flush().unwrap();
     }
 
@@ -654,6 +659,9 @@ mod tests {
             assert_eq!(day.unwrap().iter().map(|t| (t.forwarded, t.refused)).collect::<Vec<_>>(), [(1, 1)]);
             assert_eq!(store.follow_ups("company:everest").unwrap().count, 1);
             assert_eq!(store.declines().unwrap().len(), 1, "the owner's record stays in sled");
+            assert_eq!(store.allows().unwrap().len(), 1);
+            assert_eq!(store.legal_holds().unwrap().len(), 1);
+            assert_eq!(store.password_hash().unwrap().as_deref(), Some("$argon2id$old"));
             for prefix in [CALL, TALLY, FOLLOW_UPS, b"by-from:", b"refused:", b"by-party:", b"call-sid:"] {
                 assert!(
                     store.db.scan_prefix(prefix).next().is_none(),
