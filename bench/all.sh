@@ -76,8 +76,8 @@ fi
 
 echo "== log queries on the footprint's database (examples/log_pages.rs)" >&2
 if cargo run --release --quiet --example log_pages -- "$LOG_ENTRIES" "$DIR" | tee "$work/log.txt" >&2; then
-  for query in "first page" "filtered: refused only" "filtered: one calling number" "filtered: one company" \
-    "deep page (cursor" "one company, 2.5" "search" "dashboard"; do
+  for query in "first page" "filtered: refused only" "filtered: one number" "filtered: one company" \
+    "deep page (cursor" "deep page of one company" "search" "dashboard"; do
     ms=$(grep -m1 -F "$query" "$work/log.txt" | awk '{ print $(NF-1) }')
     case $query in
       "first page") row "log page, first" "$ms ms" "< 5 ms" "$(met "$ms" '<' 5)" ;;
