@@ -30,7 +30,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{LazyLock, OnceLock};
 
-use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
+use phonenumber::metadata::{DATABASE, Descriptor, Descriptors, Metadata};
 use regex::{Regex, RegexBuilder};
 
 use super::{MAX_E164_DIGITS, MIN_E164_DIGITS, NumberError, PhoneNumber};
@@ -139,6 +139,23 @@ impl Plan {
     }
 }
 
+/// The kinds of number `number_type` tries, fixed line and mobile first: most numbers are one of
+/// them, and the search stops there.
+fn kinds(d: &Descriptors) -> [Option<&Descriptor>; 10] {
+    [
+        d.fixed_line(),
+        d.mobile(),
+        d.toll_free(),
+        d.premium_rate(),
+        d.shared_cost(),
+        d.voip(),
+        d.personal_number(),
+        d.pager(),
+        d.uan(),
+        d.voicemail(),
+    ]
+}
+
 /// What `is_valid` and the parser consult of one region's metadata.
 struct RegionPlan {
     leading_digits: Option<Regex>,
@@ -154,21 +171,7 @@ struct RegionPlan {
 impl RegionPlan {
     fn build(meta: &Metadata) -> Option<Self> {
         let d = meta.descriptors();
-        // Fixed line and mobile first: most numbers are one of them, and the search stops there.
-        let kinds = [
-            d.fixed_line(),
-            d.mobile(),
-            d.toll_free(),
-            d.premium_rate(),
-            d.shared_cost(),
-            d.voip(),
-            d.personal_number(),
-            d.pager(),
-            d.uan(),
-            d.voicemail(),
-        ]
-        .into_iter()
-        .flatten();
+        let kinds = kinds(d).into_iter().flatten();
         Some(Self {
             leading_digits: meta.leading_digits().map(|re| compile(&at_start(re.as_str()))).transpose().ok()?,
             general: Pattern::build(d.general())?,
@@ -285,24 +288,14 @@ mod tests {
             .flat_map(|code| DATABASE.by_code(&code).unwrap())
             .flat_map(|meta| {
                 let d = meta.descriptors();
-                [
-                    Some(d.general()),
-                    d.fixed_line(),
-                    d.mobile(),
-                    d.toll_free(),
-                    d.premium_rate(),
-                    d.shared_cost(),
-                    d.voip(),
-                    d.personal_number(),
-                    d.pager(),
-                    d.uan(),
-                    d.voicemail(),
-                    d.no_international(),
-                ]
-                .into_iter()
-                .flatten()
-                .filter_map(|descriptor| descriptor.example().map(|example| (meta.country_code(), example.to_owned())))
-                .collect::<Vec<_>>()
+                [Some(d.general()), d.no_international()]
+                    .into_iter()
+                    .chain(kinds(d))
+                    .flatten()
+                    .filter_map(|descriptor| {
+                        descriptor.example().map(|example| (meta.country_code(), example.to_owned()))
+                    })
+                    .collect::<Vec<_>>()
             })
             .collect();
         examples.sort();

@@ -264,7 +264,7 @@ impl CallDb {
         let reader = lock(&self.reader);
         let mut statement =
             reader.prepare_cached("SELECT count, first_at, last_at FROM follow_ups WHERE party = ?1").map_err(sql)?;
-        Ok(statement.query_row([party], read_follow_ups).optional().map_err(sql)?.unwrap_or_default())
+        Ok(statement.query_row([party], |row| read_follow_ups(row, 0)).optional().map_err(sql)?.unwrap_or_default())
     }
 
     pub fn follow_up_counts(&self) -> Result<Vec<(String, FollowUps)>, StoreError> {
@@ -274,8 +274,7 @@ impl CallDb {
         let rows = statement
             .query_map([], |row| {
                 let party: String = row.get(0)?;
-                let counts =
-                    FollowUps { count: row.get(1)?, first_at: micros(row.get(2)?), last_at: micros(row.get(3)?) };
+                let counts = read_follow_ups(row, 1)?;
                 Ok((party, counts))
             })
             .map_err(sql)?;
@@ -371,11 +370,7 @@ impl CallDb {
             let mut rows = follow_ups.query([]).map_err(sql)?;
             while let Some(row) = rows.next().map_err(sql)? {
                 let party: String = row.get(0).map_err(sql)?;
-                let counts = FollowUps {
-                    count: row.get(1).map_err(sql)?,
-                    first_at: micros(row.get(2).map_err(sql)?),
-                    last_at: micros(row.get(3).map_err(sql)?),
-                };
+                let counts = read_follow_ups(row, 1).map_err(sql)?;
                 let value = serde_json::to_vec(&counts).map_err(|e| StoreError::Backend(e.to_string()))?;
                 record(&[super::FOLLOW_UPS, party.as_bytes()].concat(), &value)?;
             }
@@ -534,8 +529,13 @@ fn read_call(row: &Row<'_>) -> Result<(Cursor, CallRecord), StoreError> {
     Ok((Cursor::new(timestamp, id as u64), call))
 }
 
-fn read_follow_ups(row: &Row<'_>) -> rusqlite::Result<FollowUps> {
-    Ok(FollowUps { count: row.get(0)?, first_at: micros(row.get(1)?), last_at: micros(row.get(2)?) })
+/// A party's counts from the row's columns `count, first_at, last_at`, starting at `first`.
+fn read_follow_ups(row: &Row<'_>, first: usize) -> rusqlite::Result<FollowUps> {
+    Ok(FollowUps {
+        count: row.get(first)?,
+        first_at: micros(row.get(first + 1)?),
+        last_at: micros(row.get(first + 2)?),
+    })
 }
 
 fn add_tallies(transaction: &rusqlite::Transaction<'_>, tallies: HashMap<i64, HourTally>) -> Result<(), StoreError> {
