@@ -105,7 +105,7 @@ impl Notifier {
         let Some(queue) = &self.queue else { return };
         let configured = PhoneNumber::from_e164(self.settings.notify.from.trim());
         let Some(from) = configured.or_else(|| PhoneNumber::from_e164(called)) else {
-            tracing::warn!(called, "no number to send the owner a text from; set [notify] from");
+            tracing::warn!(call_id = call_sid, called, "no number to send the owner a text from; set [notify] from");
             return;
         };
         for owner in &self.settings.owner.numbers {
@@ -121,7 +121,7 @@ impl Notifier {
                     mpsc::error::TrySendError::Closed(_) => "the sender has stopped",
                 };
                 self.metrics.notification_failed();
-                tracing::warn!(to = %owner, why, "a text to the owner was dropped");
+                tracing::warn!(call_id = call_sid, to = %owner, why, "a text to the owner was dropped");
             }
         }
     }

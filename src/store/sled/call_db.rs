@@ -82,6 +82,13 @@ impl CallDb {
             Ok(connection)
         };
         let connection = connect()?;
+        // The writer checkpoints every 8,000 pages (32 MB) of log rather than SQLite's 1,000: the
+        // pages a busy line rewrites in every batch (the table's end, the indexes' hot pages) are
+        // then copied into the main file once per checkpoint instead of eight times over.
+        // Its page cache holds the hot pages between batches (16 MB; the default is 2 MB).
+        connection
+            .execute_batch("PRAGMA wal_autocheckpoint = 8000; PRAGMA cache_size = -16384;")
+            .map_err(|e| opening(path, e))?;
         connection.execute_batch(SCHEMA).map_err(|e| opening(path, e))?;
         let next_id = connection
             .query_row("SELECT value FROM meta WHERE key = 'next_id'", [], |row| row.get::<_, i64>(0))
