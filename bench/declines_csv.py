@@ -4,8 +4,10 @@
 Usage: declines_csv.py OUT.csv ROWS [COLUMNS]   (COLUMNS default "number,company,declined_at")
 
 Numbers come from ten UK and US ranges, spread over each range; a third are written nationally
-("020 7123 4567"), the rest in E.164. A third of the rows name one of 2,000 companies.
+("020 7123 4567"), the rest in E.164 (NATIONAL=0: every number in E.164, as a published list of
+robocallers is). A third of the rows name one of 2,000 companies.
 """
+import os
 import sys
 
 path, rows = sys.argv[1], int(sys.argv[2])
@@ -16,6 +18,7 @@ ranges = [
     ("+447700", 6, "07700 "), ("+447911", 6, None), ("+1212", 7, None), ("+1415", 7, None),
     ("+1646", 7, None), ("+1800", 7, None),
 ]
+nationally = os.environ.get("NATIONAL", "1") != "0"
 assert -(-rows // len(ranges)) <= 8 * 10 ** 5, "at most eight million rows"
 with open(path, "w") as out:
     out.write(",".join(columns) + "\n")
@@ -26,7 +29,7 @@ with open(path, "w") as out:
         span = 10 ** digits - (2 * 10 ** (digits - 1) if prefix.startswith("+1") else 0)
         n = (i // len(ranges)) * 7919 % span + 10 ** digits - span
         rest = f"{n:0{digits}d}"
-        number = f"{national}{rest[:3]} {rest[3:]}" if national and i % 3 == 0 else prefix + rest
+        number = f"{national}{rest[:3]} {rest[3:]}" if national and nationally and i % 3 == 0 else prefix + rest
         fields = {
             "number": number,
             "company": f"Company {i % 2000}" if i % 3 == 1 else "",

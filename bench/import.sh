@@ -5,7 +5,8 @@
 # process's peak resident memory.
 #
 # Usage: bench/import.sh                (ROWS=1000000; COLUMNS="number,company,declined_at", or
-#                                        "number" for a published list of bare numbers)
+#                                        "number" for a published list of bare numbers; NATIONAL=0
+#                                        writes every number in E.164, none nationally)
 # The last line reads: import ROWS rows SECONDS s ROWS_PER_SECOND rows/s PEAK_MB MB peak
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -137,6 +137,27 @@ impl TryFrom<StoredDecline> for Decline {
     }
 }
 
+/// A decline less what it covers: what the numbers of an imported list share, kept once for all
+/// of them in memory and on disk.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DeclineTerms {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub declined_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declined_by: Option<String>,
+    #[serde(default)]
+    pub channel: Channel,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<RefusalMode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escape_hatch: Option<bool>,
+}
+
 /// How often a declined party has called since it was told no.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FollowUps {
@@ -193,6 +214,35 @@ impl Decline {
             mode: None,
             not_before: None,
             escape_hatch: None,
+        }
+    }
+
+    /// Everything but the target.
+    pub fn terms(&self) -> DeclineTerms {
+        DeclineTerms {
+            company: self.company.clone(),
+            note: self.note.clone(),
+            declined_at: self.declined_at,
+            declined_by: self.declined_by.clone(),
+            channel: self.channel,
+            mode: self.mode,
+            not_before: self.not_before,
+            escape_hatch: self.escape_hatch,
+        }
+    }
+
+    pub fn with_terms(target: Target, terms: &DeclineTerms) -> Self {
+        let terms = terms.clone();
+        Self {
+            target,
+            company: terms.company,
+            note: terms.note,
+            declined_at: terms.declined_at,
+            declined_by: terms.declined_by,
+            channel: terms.channel,
+            mode: terms.mode,
+            not_before: terms.not_before,
+            escape_hatch: terms.escape_hatch,
         }
     }
 

@@ -103,6 +103,18 @@ impl PhoneNumber {
         &self.0
     }
 
+    /// The number's digits as an integer. E.164 has at most 15 digits and none leading with 0,
+    /// so the integer is unique to the number, fits in 50 bits, and orders numbers as `from_key`
+    /// reads them back.
+    pub fn key(&self) -> u64 {
+        self.0.bytes().skip(1).fold(0, |key, digit| key * 10 + u64::from(digit - b'0'))
+    }
+
+    /// The number whose `key` this is, if it is one.
+    pub fn from_key(key: u64) -> Option<Self> {
+        Self::from_e164(&format!("+{key}"))
+    }
+
     /// The number as people in its own country write it ("020 7946 0123"), or E.164 when the
     /// numbering plan has no national format for it.
     pub fn national(&self) -> String {

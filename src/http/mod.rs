@@ -8,6 +8,7 @@ pub mod health;
 pub mod openapi;
 pub mod pages;
 pub mod router;
+pub mod security_headers;
 pub mod session;
 pub mod sms;
 pub mod webhook;

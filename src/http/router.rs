@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,7 +15,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{AppState, api, auth, backup, health, openapi, pages, session, sms, webhook, whisper};
+use super::{AppState, api, auth, backup, health, openapi, pages, security_headers, session, sms, webhook, whisper};
 
 /// Admin requests carry a record or a query, never more than this.
 const MAX_API_BODY: usize = 64 * 1024;
@@ -92,24 +92,6 @@ fn page_router(state: &AppState) -> Router<AppState> {
         .layer(csrf)
 }
 
-/// Pages load nothing from elsewhere, run no inline script, and are never framed.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
-
-/// The headers every response carries unless it sets its own.
-const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
-    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-    (header::X_FRAME_OPTIONS, "DENY"),
-    (header::REFERRER_POLICY, "no-referrer"),
-    (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
-];
-
-/// For the route served outside the layers.
-pub fn add_security_headers(headers: &mut HeaderMap) {
-    for (name, value) in SECURITY_HEADERS {
-        headers.entry(name).or_insert(HeaderValue::from_static(value));
-    }
-}
-
 pub fn router(state: AppState) -> Router {
     let (api, spec) = api_router();
     let spec = Arc::new(spec.to_pretty_json().expect("the OpenAPI description serialises"));
@@ -136,18 +118,12 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .merge(page_router(&state))
         .layer(from_fn(time_limit))
-        .layer(from_fn(security_headers))
+        .layer(from_fn(security_headers::on_every_response))
         .layer(TraceLayer::new_for_http())
         // Added after the layers, which wrap only the routes before them: every layer costs each
         // request a boxed clone of the route, and this is the route a busy line calls.
         .route("/twilio/voice", post(webhook::voice))
         .with_state(state)
-}
-
-async fn security_headers(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    add_security_headers(response.headers_mut());
-    response
 }
 
 /// Gives up on a request that has not been answered in time (`408`); imports get longer.

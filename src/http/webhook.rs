@@ -116,7 +116,7 @@ pub async fn voice(State(state): State<AppState>, request: Request) -> Response 
         Err(refused) => refused.into_response(),
     };
     state.metrics.webhook_latency(started.elapsed().as_secs_f64());
-    super::router::add_security_headers(response.headers_mut());
+    super::security_headers::add(response.headers_mut());
     response
 }
 

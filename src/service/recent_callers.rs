@@ -5,7 +5,6 @@ use std::collections::VecDeque;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::snapshot::number_key;
 use crate::domain::{CallerId, PhoneNumber};
 
 /// How far back the announcement counts.
@@ -17,7 +16,7 @@ const MAX_CALLS: usize = 50;
 
 #[derive(Default)]
 pub struct RecentCallers {
-    /// By `number_key`: no string is copied for a call.
+    /// By `PhoneNumber::key`: no string is copied for a call.
     by_number: foldhash::HashMap<u64, Recent>,
 }
 
@@ -31,7 +30,7 @@ struct Recent {
 impl RecentCallers {
     pub fn note(&mut self, from: &CallerId, caller_name: Option<&str>, at: Timestamp) {
         let CallerId::Number(number) = from else { return };
-        let key = number_key(number);
+        let key = number.key();
         if self.by_number.len() >= MAX_NUMBERS && !self.by_number.contains_key(&key) {
             self.forget_the_quietest(at);
         }
@@ -48,7 +47,7 @@ impl RecentCallers {
     /// How many calls `number` made in the week up to `now`, and the caller name the network last
     /// gave for it.
     pub fn this_week(&self, number: &PhoneNumber, now: Timestamp) -> (usize, Option<&str>) {
-        let Some(recent) = self.by_number.get(&number_key(number)) else { return (0, None) };
+        let Some(recent) = self.by_number.get(&number.key()) else { return (0, None) };
         let since = now.checked_sub(WINDOW).unwrap_or(Timestamp::MIN);
         (recent.times.iter().filter(|&&at| at >= since).count(), recent.caller_name.as_deref())
     }

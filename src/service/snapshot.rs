@@ -4,9 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use jiff::Timestamp;
-
-use crate::domain::{Allow, Channel, Decline, IncomingCall, PhoneNumber, RefusalMode, Target};
+use crate::domain::{Allow, Decline, DeclineTerms, IncomingCall, PhoneNumber, Target};
 use crate::matcher::Matcher;
 use crate::store::{Store, StoreError};
 
@@ -23,12 +21,8 @@ impl Snapshot {
     /// Reads the snapshot of the records in `store`, one decline at a time.
     pub fn read(store: &dyn Store) -> Result<Self, StoreError> {
         let mut numbers = NumberDeclines::default();
-        let mut rules = Vec::new();
-        store.each_decline(&mut |decline| match &decline.target {
-            Target::Number(number) => numbers.insert(number, &decline),
-            _ => rules.push(decline),
-        })?;
-        let rules = Matcher::build(rules)
+        store.each_number_decline(&mut |terms, keys| numbers.insert_shared(terms, keys))?;
+        let rules = Matcher::build(store.rules()?)
             .map_err(|error| StoreError::Corrupt(format!("a stored pattern does not compile: {error}")))?;
         Ok(Self {
             numbers: Arc::new(numbers),
@@ -106,67 +100,48 @@ struct NumberDeclines {
     /// foldhash, seeded afresh by each process: several times faster than the standard hasher
     /// for integer keys, which matters when it is paid on every call.
     by_number: foldhash::HashMap<u64, u32>,
-    terms: Vec<Arc<Terms>>,
+    terms: Vec<Arc<DeclineTerms>>,
     /// Where each distinct set of terms is in `terms`. Terms no number uses any more stay until
     /// the process ends: at most one for each change the owner makes.
-    known: HashMap<Arc<Terms>, u32>,
-}
-
-/// A decline less the number it is of.
-#[derive(Clone, PartialEq, Eq, Hash)]
-struct Terms {
-    company: Option<String>,
-    note: Option<String>,
-    declined_at: Timestamp,
-    declined_by: Option<String>,
-    channel: Channel,
-    mode: Option<RefusalMode>,
-    not_before: Option<Timestamp>,
-    escape_hatch: Option<bool>,
+    known: HashMap<Arc<DeclineTerms>, u32>,
 }
 
 impl NumberDeclines {
     fn get(&self, number: &PhoneNumber) -> Option<Decline> {
-        let terms = &self.terms[*self.by_number.get(&number_key(number))? as usize];
-        Some(Decline {
-            target: Target::Number(number.clone()),
-            company: terms.company.clone(),
-            note: terms.note.clone(),
-            declined_at: terms.declined_at,
-            declined_by: terms.declined_by.clone(),
-            channel: terms.channel,
-            mode: terms.mode,
-            not_before: terms.not_before,
-            escape_hatch: terms.escape_hatch,
-        })
+        let terms = &self.terms[*self.by_number.get(&number.key())? as usize];
+        Some(Decline::with_terms(Target::Number(number.clone()), terms))
     }
 
     fn insert(&mut self, number: &PhoneNumber, decline: &Decline) {
-        let terms = Terms {
-            company: decline.company.clone(),
-            note: decline.note.clone(),
-            declined_at: decline.declined_at,
-            declined_by: decline.declined_by.clone(),
-            channel: decline.channel,
-            mode: decline.mode,
-            not_before: decline.not_before,
-            escape_hatch: decline.escape_hatch,
-        };
-        let index = match self.known.get(&terms) {
-            Some(&index) => index,
-            None => {
-                let index = u32::try_from(self.terms.len()).expect("fewer than 4 billion distinct declines");
-                let terms = Arc::new(terms);
-                self.terms.push(terms.clone());
-                self.known.insert(terms, index);
-                index
-            }
-        };
-        self.by_number.insert(number_key(number), index);
+        let index = self.intern(decline.terms());
+        self.by_number.insert(number.key(), index);
+    }
+
+    /// Numbers, by key, that share one set of terms.
+    fn insert_shared(&mut self, terms: &DeclineTerms, keys: &[u64]) {
+        if keys.is_empty() {
+            return;
+        }
+        let index = self.intern(terms.clone());
+        self.by_number.reserve(keys.len());
+        for &key in keys {
+            self.by_number.insert(key, index);
+        }
+    }
+
+    fn intern(&mut self, terms: DeclineTerms) -> u32 {
+        if let Some(&index) = self.known.get(&terms) {
+            return index;
+        }
+        let index = u32::try_from(self.terms.len()).expect("fewer than 4 billion distinct declines");
+        let terms = Arc::new(terms);
+        self.terms.push(terms.clone());
+        self.known.insert(terms, index);
+        index
     }
 
     fn remove(&mut self, number: &PhoneNumber) {
-        self.by_number.remove(&number_key(number));
+        self.by_number.remove(&number.key());
     }
 
     fn reserve(&mut self, additional: usize) {
@@ -174,14 +149,10 @@ impl NumberDeclines {
     }
 }
 
-/// The number's digits as an integer. E.164 has at most 15 digits and none leading with 0, so
-/// the integer is unique to the number and fits in 50 bits.
-pub fn number_key(number: &PhoneNumber) -> u64 {
-    number.as_str().bytes().skip(1).fold(0, |key, digit| key * 10 + u64::from(digit - b'0'))
-}
-
 #[cfg(test)]
 mod tests {
+    use jiff::Timestamp;
+
     use super::*;
 
     fn number(text: &str) -> PhoneNumber {
@@ -207,7 +178,8 @@ mod tests {
         let mut snapshot = Snapshot::default();
         snapshot.put_decline(&number("+4420794601"), Some(&decline("+4420794601", "Short")));
         assert_eq!(snapshot.decline_of(&number("+44207946010")), None);
-        assert_eq!(number_key(&number("+999999999999999")), 999_999_999_999_999);
+        assert_eq!(number("+999999999999999").key(), 999_999_999_999_999);
+        assert_eq!(PhoneNumber::from_key(999_999_999_999_999), Some(number("+999999999999999")));
     }
 
     #[test]

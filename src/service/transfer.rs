@@ -92,7 +92,9 @@ impl Service {
         let now = Timestamp::now();
         let mut declines = Vec::new();
         let mut problems = Vec::new();
-        let mut seen: HashMap<Target, usize> = HashMap::new();
+        // foldhash, sized for the whole file: a million rows are a million look-ups here.
+        let mut seen: foldhash::HashMap<Target, usize> = foldhash::HashMap::default();
+        seen.reserve(rows.len());
         for (record, line, row) in rows {
             let problem = |field: Option<&str>, message: String| RowProblem {
                 line,

@@ -132,7 +132,8 @@ impl Application {
         admin_token: &str,
     ) -> Result<Self, StartupError> {
         check_listen(&settings)?;
-        phone::warm_up();
+        // The numbering metadata loads on the other core while the records are read below.
+        let numbering = std::thread::spawn(phone::warm_up);
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|error| StartupError::Bind { address: settings.listen, error })?;
@@ -151,6 +152,8 @@ impl Application {
         // Paid now rather than by the first caller. When the records cannot be read, every call
         // rings through (a panic is caught here, and met again by the first call).
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| service.warm_up()));
+        // A panic there would be met again by the first number parsed, which falls back safely.
+        let _ = numbering.join();
         let lasting = Lasting {
             call_log: CallLog::start(store.clone(), metrics.clone()),
             store,

@@ -15,7 +15,8 @@ pub use self::unavailable::UnavailableStore;
 use jiff::Timestamp;
 
 use crate::domain::{
-    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession, WebChange,
+    Allow, CallRecord, Decline, DeclineTerms, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession,
+    WebChange,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -43,9 +44,14 @@ pub trait Store: Send + Sync + 'static {
     fn remove_decline(&self, target: &Target) -> Result<Option<Decline>, StoreError>;
     /// Every decline: numbers, ranges and patterns.
     fn declines(&self) -> Result<Vec<Decline>, StoreError>;
-    /// Every decline, one at a time, so that a million are read without holding them all.
-    fn each_decline(&self, visit: &mut dyn FnMut(Decline)) -> Result<(), StoreError> {
-        self.declines()?.into_iter().for_each(visit);
+    /// Every decline of a number, as the keys (`PhoneNumber::key`) of numbers that share one set
+    /// of terms, so that a million are read without holding them all or copying their terms.
+    fn each_number_decline(&self, visit: &mut dyn FnMut(&DeclineTerms, &[u64])) -> Result<(), StoreError> {
+        for decline in self.declines()? {
+            if let Target::Number(number) = &decline.target {
+                visit(&decline.terms(), &[number.key()]);
+            }
+        }
         Ok(())
     }
     /// Saves many declines at once: all of them are on disk, or none is.

@@ -1,7 +1,9 @@
 //! The embedded store: the owner's record in sled, one tree, keys prefixed by kind, values as
 //! JSON so new fields can be added; the call log in SQLite beside it (see `call_db`).
 //!
-//! Key layout: `decline:<e164>` and `allow:<e164>` hold the records; `rule:<kind>:<text>` holds a
+//! Key layout: `declines:<number>` holds the declines of single numbers, in groups (see
+//! `number_declines`; an older release kept one `decline:<e164>` key each, moved into groups at
+//! opening); `allow:<e164>` holds an allow; `rule:<kind>:<text>` holds a
 //! decline of a range or pattern; `company:<key>` keeps a company's name as first written;
 //! `secret:password` holds the web page's password hash; `text-session:<e164>` keeps what an
 //! owner's texts left behind; `legal-hold:<party>` marks a party whose calls are never pruned.
@@ -22,12 +24,13 @@ use jiff::Timestamp;
 use super::{CallPage, CallQuery, Cursor, HourTally, Pruned, Store, StoreError};
 use crate::backup::{self, BackupError};
 use crate::domain::{
-    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession, WebChange,
-    company_key,
+    Allow, CallRecord, Decline, DeclineTerms, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession,
+    WebChange, company_key,
 };
 
 mod call_db;
 mod import;
+mod number_declines;
 mod old_log;
 
 use call_db::CallDb;
@@ -110,6 +113,7 @@ impl SledStore {
             tracing::warn!(records = undone, "an import was cut short; what it had written is undone");
         }
         store.move_old_log()?;
+        store.group_single_declines()?;
         Ok(store)
     }
 
@@ -217,6 +221,19 @@ impl SledStore {
         Ok((count, generation))
     }
 
+    /// Declines of numbers written one key each, by an older release or in an older backup, move
+    /// into groups once.
+    fn group_single_declines(&self) -> Result<(), StoreError> {
+        let mut generation = self.generation.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let moved = number_declines::take_in_single_keys(&self.db, DECLINE, &mut |batch| {
+            self.commit_holding(&mut generation, batch)
+        })?;
+        if moved > 0 {
+            tracing::info!(declines = moved, "declines moved into groups");
+        }
+        Ok(())
+    }
+
     fn put_durably<T: Serialize>(&self, key: Vec<u8>, value: &T) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
         batch.insert(key, encode(value)?);
@@ -266,11 +283,9 @@ fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} could not be read"))
 }
 
-fn decline_key(target: &Target) -> Vec<u8> {
-    match target {
-        Target::Number(number) => key(DECLINE, number.as_str().as_bytes()),
-        other => key(RULE, other.key().as_bytes()),
-    }
+/// A decline of a range or pattern; declines of numbers are kept in groups.
+fn rule_key(rule: &Target) -> Vec<u8> {
+    key(RULE, rule.key().as_bytes())
 }
 
 fn corrupt_key() -> StoreError {
@@ -300,7 +315,10 @@ fn backend(error: sled::Error) -> StoreError {
 
 impl Store for SledStore {
     fn decline(&self, target: &Target) -> Result<Option<Decline>, StoreError> {
-        self.get(&decline_key(target))
+        match target {
+            Target::Number(number) => number_declines::get(&self.db, number),
+            rule => self.get(&rule_key(rule)),
+        }
     }
 
     fn allow_of(&self, number: &PhoneNumber) -> Result<Option<Allow>, StoreError> {
@@ -308,46 +326,47 @@ impl Store for SledStore {
     }
 
     fn save_decline(&self, decline: &Decline) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
-        if let Some(company) = &decline.company {
-            let company_key = key(COMPANY, company_key(company).as_bytes());
-            if !self.db.contains_key(&company_key).map_err(backend)? {
-                batch.insert(company_key, encode(company)?);
-            }
-        }
-        batch.insert(decline_key(&decline.target), encode(decline)?);
-        self.commit(batch)
+        self.save_declines(std::slice::from_ref(decline))
     }
 
     fn remove_decline(&self, target: &Target) -> Result<Option<Decline>, StoreError> {
-        self.remove_durably(decline_key(target))
+        let Target::Number(number) = target else { return self.remove_durably(rule_key(target)) };
+        let mut generation = self.generation.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Some(removed) = number_declines::get(&self.db, number)? else { return Ok(None) };
+        let mut batch = sled::Batch::default();
+        number_declines::change(&self.db, &mut batch, &[(number.key(), None)])?;
+        self.commit_holding(&mut generation, batch)?;
+        Ok(Some(removed))
     }
 
     fn declines(&self) -> Result<Vec<Decline>, StoreError> {
-        let mut declines = self.all(DECLINE)?;
+        let mut declines = Vec::new();
+        number_declines::each(&self.db, &mut |decline| declines.push(decline))?;
+        // In the order of their text, as the numbers were listed before they were kept in groups.
+        declines.sort_by(|a, b| match (&a.target, &b.target) {
+            (Target::Number(a), Target::Number(b)) => a.as_str().cmp(b.as_str()),
+            _ => std::cmp::Ordering::Equal,
+        });
         declines.extend(self.rules()?);
         Ok(declines)
     }
 
-    fn each_decline(&self, visit: &mut dyn FnMut(Decline)) -> Result<(), StoreError> {
-        for prefix in [DECLINE, RULE] {
-            for value in self.db.scan_prefix(prefix).values() {
-                visit(decode(&value.map_err(backend)?)?);
-            }
-        }
-        Ok(())
+    fn each_number_decline(&self, visit: &mut dyn FnMut(&DeclineTerms, &[u64])) -> Result<(), StoreError> {
+        number_declines::each_shared(&self.db, visit)
     }
 
     fn rules(&self) -> Result<Vec<Decline>, StoreError> {
         self.all(RULE)
     }
 
+    /// One batch, whole or not at all: the numbers' groups rewritten, each rule under its own
+    /// key, and the companies named for the first time.
     fn save_declines(&self, declines: &[Decline]) -> Result<(), StoreError> {
-        if declines.len() > import::BATCH_ROWS {
-            return self.save_declines_in_batches(declines);
-        }
+        // Held while the groups are read and rewritten, so no other change comes between.
+        let mut generation = self.generation.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut batch = sled::Batch::default();
         let mut new_companies = HashMap::new();
+        let mut terms = Vec::new();
         for decline in declines {
             if let Some(company) = &decline.company {
                 // The first row of a company decides whether it is new.
@@ -356,14 +375,20 @@ impl Store for SledStore {
                     entry.insert((!known).then(|| company.clone()));
                 }
             }
-            batch.insert(decline_key(&decline.target), encode(decline)?);
+            match &decline.target {
+                Target::Number(number) => terms.push((number.key(), decline.terms())),
+                rule => batch.insert(rule_key(rule), encode(decline)?),
+            }
         }
+        let changes: Vec<(u64, Option<&DeclineTerms>)> =
+            terms.iter().map(|(number, terms)| (*number, Some(terms))).collect();
+        number_declines::change(&self.db, &mut batch, &changes)?;
         for (company_key, company) in new_companies {
             if let Some(company) = company {
                 batch.insert(company_key, encode(&company)?);
             }
         }
-        self.commit(batch)
+        self.commit_holding(&mut generation, batch)
     }
 
     fn company_name(&self, company: &str) -> Result<Option<String>, StoreError> {
@@ -488,7 +513,9 @@ impl Store for SledStore {
     /// rather than on some later call.
     fn verify(&self) -> Result<(), StoreError> {
         self.calls.verify()?;
-        for prefix in [SETTING, RULE, COMPANY, ALLOW, DECLINE, TEXT_SESSION, WEB_CHANGES, LEGAL_HOLD] {
+        // Every group of declines is read whole, with each of its numbers.
+        number_declines::each(&self.db, &mut drop)?;
+        for prefix in [SETTING, RULE, COMPANY, ALLOW, TEXT_SESSION, WEB_CHANGES, LEGAL_HOLD] {
             for entry in self.db.scan_prefix(prefix) {
                 let (key, value) = entry.map_err(backend)?;
                 if prefix != SETTING {
@@ -623,7 +650,7 @@ mod tests {
         let follow_ups = FollowUps { count: 1, first_at: Some(refused.at), last_at: Some(refused.at) };
         db.insert(key(FOLLOW_UPS, b"company:everest"), encode(&follow_ups).unwrap()).unwrap();
         db.insert(b"meta:call-indexes-v1", &[][..]).unwrap();
-        db.insert(decline_key(&decline("+442079460123").target), encode(&decline("+442079460123")).unwrap()).unwrap();
+        db.insert(key(DECLINE, b"+442079460123"), encode(&decline("+442079460123")).unwrap()).unwrap();
         let allow = Allow::always(PhoneNumber::from_e164("+442079460124").unwrap(), None, refused.at);
         db.insert(key(ALLOW, b"+442079460124"), encode(&allow).unwrap()).unwrap();
         let hold = LegalHold { party: "company:everest".into(), since: refused.at };
@@ -658,11 +685,11 @@ mod tests {
                 store.call_tallies("2026-11-01T00:00:00Z".parse().unwrap(), "2026-11-02T00:00:00Z".parse().unwrap());
             assert_eq!(day.unwrap().iter().map(|t| (t.forwarded, t.refused)).collect::<Vec<_>>(), [(1, 1)]);
             assert_eq!(store.follow_ups("company:everest").unwrap().count, 1);
-            assert_eq!(store.declines().unwrap().len(), 1, "the owner's record stays in sled");
+            assert_eq!(store.declines().unwrap(), [decline("+442079460123")], "the owner's record stays in sled");
             assert_eq!(store.allows().unwrap().len(), 1);
             assert_eq!(store.legal_holds().unwrap().len(), 1);
             assert_eq!(store.password_hash().unwrap().as_deref(), Some("$argon2id$old"));
-            for prefix in [CALL, TALLY, FOLLOW_UPS, b"by-from:", b"refused:", b"by-party:", b"call-sid:"] {
+            for prefix in [CALL, TALLY, FOLLOW_UPS, DECLINE, b"by-from:", b"refused:", b"by-party:", b"call-sid:"] {
                 assert!(
                     store.db.scan_prefix(prefix).next().is_none(),
                     "{} left in sled",
