@@ -102,7 +102,7 @@ fn calls(declines: usize, count: usize) -> Vec<(usize, IncomingCall)> {
 fn load(store: &SledStore, from: usize, to: usize) {
     for first in (from..to).step_by(BATCH) {
         let batch: Vec<Decline> = (first..(first + BATCH).min(to)).map(decline_of_number).collect();
-        store.save_declines(&batch).expect("declines are saved");
+        store.save_declines(&batch.into_iter().collect()).expect("declines are saved");
     }
 }
 
@@ -143,7 +143,7 @@ fn main() {
     let store = Arc::new(SledStore::open(&dir.path().join("db"), cache_mb).expect("the store opens"));
 
     let started = Instant::now();
-    store.save_declines(&rules()).expect("rules are saved");
+    store.save_declines(&rules().into_iter().collect()).expect("rules are saved");
     let allows: Vec<Allow> = (0..ALLOWS)
         .map(|i| Allow::always(number(format!("+44161{i:07}")), Some(format!("Contact {i}")), declined_at()))
         .collect();

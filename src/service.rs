@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 use crate::config::Settings;
 use crate::domain::text::{TextTooLong, tidy};
 use crate::domain::{
-    Allow, CallRecord, Channel, DecisionKind, Decline, FollowUps, NumberError, PhoneNumber, RefusalMode, Target,
-    WebChange, company_key, remember_web_change,
+    Allow, CallRecord, Channel, DecisionKind, Decline, DeclineBatch, FollowUps, NumberError, PhoneNumber, RefusalMode,
+    Target, WebChange, company_key, remember_web_change,
 };
 use crate::matcher::{Matcher, check_pattern};
 use crate::store::{CallPage, CallQuery, Store, StoreError};
@@ -422,12 +422,12 @@ impl Service {
     }
 
     /// Saves many declines at once, all or none, and publishes them.
-    fn put_declines(&self, declines: &[Decline]) -> Result<(), ServiceError> {
+    fn put_declines(&self, declines: &DeclineBatch) -> Result<(), ServiceError> {
         self.live.publish(|snapshot| {
             self.store.save_declines(declines)?;
             if let Some(snapshot) = snapshot {
                 snapshot.put_declines(declines);
-                if declines.iter().any(|decline| decline.target.number().is_none()) {
+                if !declines.rules().is_empty() {
                     snapshot.put_rules(self.compiled_rules()?);
                 }
             }

@@ -12,7 +12,9 @@ pub mod text;
 pub use allow::Allow;
 pub use call::{CallRecord, ForwardOutcome, IncomingCall};
 pub use decision::{Action, Decision, DecisionKind, Ground, Refusal};
-pub use decline::{Channel, Decline, DeclineTerms, FollowUps, RefusalMode, Target, company_key, party_key};
+pub use decline::{
+    Channel, Decline, DeclineBatch, DeclineTerms, FollowUps, RefusalMode, Target, company_key, party_key,
+};
 pub use hold::LegalHold;
 pub use phone::{CallerId, NumberError, PhoneNumber, Region};
 pub use session::{TextChange, TextSession, WebChange, remember_web_change};

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::domain::{Allow, Decline, DeclineTerms, IncomingCall, PhoneNumber, Target};
+use crate::domain::{Allow, Decline, DeclineBatch, DeclineTerms, IncomingCall, PhoneNumber, Target};
 use crate::matcher::Matcher;
 use crate::store::{Store, StoreError};
 
@@ -65,13 +65,14 @@ impl Snapshot {
 
     /// Sets the declines of many numbers at once (an import); declines of ranges or patterns are
     /// left to `put_rules`.
-    pub fn put_declines(&mut self, declines: &[Decline]) {
+    pub fn put_declines(&mut self, declines: &DeclineBatch) {
         let numbers = Arc::make_mut(&mut self.numbers);
+        // Each distinct set of terms is interned once, however many numbers share it.
+        let mut interned: Vec<Option<u32>> = vec![None; declines.terms().len()];
         numbers.reserve(declines.len());
-        for decline in declines {
-            if let Target::Number(number) = &decline.target {
-                numbers.insert(number, decline);
-            }
+        for (key, index) in declines.keyed() {
+            let index = *interned[index].get_or_insert_with(|| numbers.intern(declines.terms()[index].clone()));
+            numbers.by_number.insert(key, index);
         }
     }
 
@@ -167,7 +168,7 @@ mod tests {
     fn a_decline_reads_back_exactly_as_it_was_put() {
         let noted = Decline { note: Some("kitchen upsell".into()), ..decline("+442079460123", "Everest") };
         let mut snapshot = Snapshot::default();
-        snapshot.put_declines(&[noted.clone(), decline("+442079460124", "Everest")]);
+        snapshot.put_declines(&[noted.clone(), decline("+442079460124", "Everest")].into_iter().collect());
         assert_eq!(snapshot.decline_of(&number("+442079460123")), Some(noted));
         assert_eq!(snapshot.decline_of(&number("+442079460124")), Some(decline("+442079460124", "Everest")));
         assert_eq!(snapshot.decline_of(&number("+442079460125")), None);
@@ -198,7 +199,7 @@ mod tests {
     fn numbers_of_one_list_share_their_terms() {
         let mut snapshot = Snapshot::default();
         let list: Vec<Decline> = (0..1000).map(|i| decline(&format!("+4420794{i:05}"), "Robocaller list")).collect();
-        snapshot.put_declines(&list);
+        snapshot.put_declines(&list.iter().cloned().collect());
         assert_eq!(snapshot.numbers.terms.len(), 1);
         assert_eq!(snapshot.numbers.by_number.len(), 1000);
     }

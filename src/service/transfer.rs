@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{MAX_COMPANY, MAX_NAME, MAX_NOTE, NewDecline, Service, ServiceError};
 use crate::domain::text::tidy;
-use crate::domain::{CallRecord, Channel, Decline, RefusalMode, Target, company_key};
+use crate::domain::{CallRecord, Channel, Decline, DeclineBatch, RefusalMode, Target, company_key};
 use crate::store::CallQuery;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -85,17 +85,15 @@ impl Service {
         format: Format,
         good_rows_only: bool,
     ) -> Result<ImportReport, ServiceError> {
-        let rows = match format {
-            Format::Csv => csv_rows(text)?,
-            Format::Json => json_rows(text)?,
-        };
         let now = Timestamp::now();
-        let mut declines = Vec::new();
+        let mut declines = DeclineBatch::default();
         let mut problems = Vec::new();
-        // foldhash, sized for the whole file: a million rows are a million look-ups here.
-        let mut seen: foldhash::HashMap<Target, usize> = foldhash::HashMap::default();
-        seen.reserve(rows.len());
-        for (record, line, row) in rows {
+        // foldhash, sized as the rows come: a million rows are a million look-ups here. Numbers
+        // by their key, so a row's number is not copied a second time.
+        let mut seen_numbers: foldhash::HashMap<u64, usize> = foldhash::HashMap::default();
+        let mut seen_rules: HashMap<Target, usize> = HashMap::new();
+        // Each row becomes its decline as it is read, so the rows are never all held at once.
+        let mut take = |(record, line, row): Numbered| {
             let problem = |field: Option<&str>, message: String| RowProblem {
                 line,
                 record,
@@ -103,42 +101,50 @@ impl Service {
                 message,
             };
             match self.decline_of(row, now) {
-                Ok(decline) => match seen.insert(decline.target.clone(), record) {
-                    Some(first) => problems.push(problem(
-                        Some("number"),
-                        format!("{} appears twice (record {first} and record {record})", decline.target),
-                    )),
-                    None => declines.push(decline),
-                },
+                Ok(decline) => {
+                    let first = match &decline.target {
+                        Target::Number(number) => seen_numbers.insert(number.key(), record),
+                        rule => seen_rules.insert(rule.clone(), record),
+                    };
+                    match first {
+                        Some(first) => problems.push(problem(
+                            Some("number"),
+                            format!("{} appears twice (record {first} and record {record})", decline.target),
+                        )),
+                        None => declines.push(decline),
+                    }
+                }
                 Err((field, message)) => problems.push(problem(Some(field), message)),
             }
+        };
+        match format {
+            Format::Csv => csv_rows(text, &mut take)?,
+            Format::Json => json_rows(text, &mut take)?,
         }
         if !problems.is_empty() && !good_rows_only {
             return Err(ServiceError::Rejected(problems));
         }
+        drop((seen_numbers, seen_rules));
         // Rows of a company already on record join it under its first-written name; each
         // company is looked up once, however many rows name it.
         let mut known: HashMap<String, Option<String>> = HashMap::new();
-        for decline in &mut declines {
-            if let Some(company) = &decline.company {
-                let key = company_key(company);
-                let name = match known.get(&key) {
-                    Some(name) => name.clone(),
-                    None => {
-                        let name = self.store.company_name(&key)?;
-                        known.insert(key, name.clone());
-                        name
-                    }
-                };
-                if let Some(name) = name {
-                    decline.company = Some(name);
-                }
+        let mut failed = None;
+        declines.rename_companies(|company| {
+            let key = company_key(company);
+            if let Some(name) = known.get(&key) {
+                return name.clone();
             }
+            let name = self.store.company_name(&key).unwrap_or_else(|error| {
+                failed.get_or_insert(error);
+                None
+            });
+            known.insert(key, name.clone());
+            name
+        });
+        if let Some(error) = failed {
+            return Err(error.into());
         }
-        // One batch, so the file lands whole or not at all. sled holds what a batch touches in
-        // memory until it ends (gigabytes for a million rows); in key order the batch fills
-        // neighbouring pages instead of reading pages from all over the disk.
-        declines.sort_by_cached_key(|decline| decline.target.key());
+        // One change, so the file lands whole or not at all.
         self.put_declines(&declines)?;
         Ok(ImportReport { imported: declines.len(), skipped: problems })
     }
@@ -250,18 +256,19 @@ fn invalid_file(message: String) -> ServiceError {
     ServiceError::Invalid { field: "file", message }
 }
 
-fn csv_rows(text: &str) -> Result<Vec<Numbered>, ServiceError> {
+/// Hands each row to `take` as it is read. A row that cannot be read as CSV rejects the file,
+/// with every such row listed, once all are read.
+fn csv_rows(text: &str, take: &mut dyn FnMut(Numbered)) -> Result<(), ServiceError> {
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::None).from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| invalid_file(format!("the header line cannot be read: {e}")))?.clone();
     if !headers.iter().any(|header| ["number", "prefix", "pattern", "caller_name"].contains(&header)) {
         return Err(invalid_file("the header line must name a \"number\" column".into()));
     }
-    let mut rows = Vec::new();
     let mut problems = Vec::new();
     for (index, record) in reader.records().enumerate() {
         let line = record.as_ref().ok().and_then(|r| r.position()).map(|p| p.line());
         match record.and_then(|record| record.deserialize::<DeclineRow>(Some(&headers))) {
-            Ok(row) => rows.push((index + 1, line, row)),
+            Ok(row) => take((index + 1, line, row)),
             Err(error) => problems.push(RowProblem {
                 line: error.position().map(|p| p.line()).or(line),
                 record: index + 1,
@@ -273,14 +280,13 @@ fn csv_rows(text: &str) -> Result<Vec<Numbered>, ServiceError> {
     if !problems.is_empty() {
         return Err(ServiceError::Rejected(problems));
     }
-    Ok(rows)
+    Ok(())
 }
 
-fn json_rows(text: &str) -> Result<Vec<Numbered>, ServiceError> {
+fn json_rows(text: &str, take: &mut dyn FnMut(Numbered)) -> Result<(), ServiceError> {
     let values: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|e| {
         invalid_file(format!("not a JSON array of declines (line {}, column {}): {e}", e.line(), e.column()))
     })?;
-    let mut rows = Vec::new();
     for (index, value) in values.into_iter().enumerate() {
         // JSON keeps absent fields as null and the mode as a name; the row takes text alone.
         let mut row = DeclineRow::default();
@@ -302,9 +308,9 @@ fn json_rows(text: &str) -> Result<Vec<Numbered>, ServiceError> {
         row.declined_by = field("declined_by");
         row.channel = field("channel");
         row.mode = field("mode");
-        rows.push((index + 1, None, row));
+        take((index + 1, None, row));
     }
-    Ok(rows)
+    Ok(())
 }
 
 fn csv_text<R: Serialize>(rows: impl Iterator<Item = R>) -> Result<String, ServiceError> {

@@ -7,8 +7,8 @@ use jiff::Timestamp;
 
 use super::{CallPage, CallQuery, Cursor, HourTally, Pruned, SCAN_BUDGET, Store, StoreError};
 use crate::domain::{
-    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession, WebChange,
-    company_key,
+    Allow, CallRecord, Decline, DeclineBatch, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession,
+    WebChange, company_key,
 };
 
 #[derive(Default)]
@@ -72,8 +72,8 @@ impl Store for MemoryStore {
         Ok(self.read().declines.values().filter(|d| d.target.number().is_none()).cloned().collect())
     }
 
-    fn save_declines(&self, declines: &[Decline]) -> Result<(), StoreError> {
-        declines.iter().try_for_each(|decline| self.save_decline(decline))
+    fn save_declines(&self, declines: &DeclineBatch) -> Result<(), StoreError> {
+        declines.declines().try_for_each(|decline| self.save_decline(&decline))
     }
 
     fn company_name(&self, key: &str) -> Result<Option<String>, StoreError> {

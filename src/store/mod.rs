@@ -15,8 +15,8 @@ pub use self::unavailable::UnavailableStore;
 use jiff::Timestamp;
 
 use crate::domain::{
-    Allow, CallRecord, Decline, DeclineTerms, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession,
-    WebChange,
+    Allow, CallRecord, Decline, DeclineBatch, DeclineTerms, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target,
+    TextSession, WebChange,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -55,7 +55,7 @@ pub trait Store: Send + Sync + 'static {
         Ok(())
     }
     /// Saves many declines at once: all of them are on disk, or none is.
-    fn save_declines(&self, declines: &[Decline]) -> Result<(), StoreError>;
+    fn save_declines(&self, declines: &DeclineBatch) -> Result<(), StoreError>;
     /// The declines that are not of one number: few, and matched in memory.
     fn rules(&self) -> Result<Vec<Decline>, StoreError>;
     /// The company's name as first written, by its key (see `domain::company_key`).
@@ -351,7 +351,11 @@ mod contract {
         let none = store.call_tallies("2026-11-02T00:00:00Z".parse().unwrap(), "2026-11-03T00:00:00Z".parse().unwrap());
         assert!(none.unwrap().is_empty());
 
-        store.save_declines(&[decline("+442079460123", "Everest"), decline("+442079460124", "Acme")]).unwrap();
+        store
+            .save_declines(
+                &[decline("+442079460123", "Everest"), decline("+442079460124", "Acme")].into_iter().collect(),
+            )
+            .unwrap();
         assert_eq!(store.declines().unwrap().len(), 2);
         let allows = ["+442079460125", "+442079460126"].map(|n| Allow::always(number(n), None, Timestamp::UNIX_EPOCH));
         store.save_allows(&allows).unwrap();

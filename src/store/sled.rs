@@ -24,8 +24,8 @@ use jiff::Timestamp;
 use super::{CallPage, CallQuery, Cursor, HourTally, Pruned, Store, StoreError};
 use crate::backup::{self, BackupError};
 use crate::domain::{
-    Allow, CallRecord, Decline, DeclineTerms, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession,
-    WebChange, company_key,
+    Allow, CallRecord, Decline, DeclineBatch, DeclineTerms, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target,
+    TextSession, WebChange, company_key,
 };
 
 mod call_db;
@@ -326,7 +326,7 @@ impl Store for SledStore {
     }
 
     fn save_decline(&self, decline: &Decline) -> Result<(), StoreError> {
-        self.save_declines(std::slice::from_ref(decline))
+        self.save_declines(&DeclineBatch::from_iter([decline.clone()]))
     }
 
     fn remove_decline(&self, target: &Target) -> Result<Option<Decline>, StoreError> {
@@ -361,27 +361,24 @@ impl Store for SledStore {
 
     /// One batch, whole or not at all: the numbers' groups rewritten, each rule under its own
     /// key, and the companies named for the first time.
-    fn save_declines(&self, declines: &[Decline]) -> Result<(), StoreError> {
+    fn save_declines(&self, declines: &DeclineBatch) -> Result<(), StoreError> {
         // Held while the groups are read and rewritten, so no other change comes between.
         let mut generation = self.generation.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut batch = sled::Batch::default();
         let mut new_companies = HashMap::new();
-        let mut terms = Vec::new();
-        for decline in declines {
-            if let Some(company) = &decline.company {
-                // The first row of a company decides whether it is new.
-                if let Entry::Vacant(entry) = new_companies.entry(key(COMPANY, company_key(company).as_bytes())) {
-                    let known = self.db.contains_key(entry.key()).map_err(backend)?;
-                    entry.insert((!known).then(|| company.clone()));
-                }
-            }
-            match &decline.target {
-                Target::Number(number) => terms.push((number.key(), decline.terms())),
-                rule => batch.insert(rule_key(rule), encode(decline)?),
+        let companies = declines.terms().iter().filter_map(|terms| terms.company.as_ref());
+        for company in companies.chain(declines.rules().iter().filter_map(|rule| rule.company.as_ref())) {
+            // The first naming of a company decides whether it is new.
+            if let Entry::Vacant(entry) = new_companies.entry(key(COMPANY, company_key(company).as_bytes())) {
+                let known = self.db.contains_key(entry.key()).map_err(backend)?;
+                entry.insert((!known).then(|| company.clone()));
             }
         }
+        for rule in declines.rules() {
+            batch.insert(rule_key(&rule.target), encode(rule)?);
+        }
         let changes: Vec<(u64, Option<&DeclineTerms>)> =
-            terms.iter().map(|(number, terms)| (*number, Some(terms))).collect();
+            declines.numbers().map(|(key, terms)| (key, Some(terms))).collect();
         number_declines::change(&self.db, &mut batch, &changes)?;
         for (company_key, company) in new_companies {
             if let Some(company) = company {

@@ -5,7 +5,8 @@ use jiff::Timestamp;
 
 use super::{CallPage, CallQuery, Cursor, HourTally, Pruned, Store, StoreError};
 use crate::domain::{
-    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession, WebChange,
+    Allow, CallRecord, Decline, DeclineBatch, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession,
+    WebChange,
 };
 
 pub struct UnavailableStore {
@@ -23,7 +24,7 @@ impl UnavailableStore {
 }
 
 impl Store for UnavailableStore {
-    fn save_declines(&self, _: &[Decline]) -> Result<(), StoreError> {
+    fn save_declines(&self, _: &DeclineBatch) -> Result<(), StoreError> {
         self.fail()
     }
     fn call_page(&self, _: &CallQuery) -> Result<CallPage, StoreError> {

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use saidno::domain::{
-    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession, WebChange,
+    Allow, CallRecord, Decline, DeclineBatch, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession,
+    WebChange,
 };
 use saidno::store::{CallPage, CallQuery, Cursor, HourTally, MemoryStore, Pruned, Store, StoreError};
 use serde_json::json;
@@ -82,7 +83,7 @@ impl Store for BrokenLookups {
     fn call_tallies(&self, since: Timestamp, until: Timestamp) -> Result<Vec<HourTally>, StoreError> {
         self.log.call_tallies(since, until)
     }
-    fn save_declines(&self, _: &[Decline]) -> Result<(), StoreError> {
+    fn save_declines(&self, _: &DeclineBatch) -> Result<(), StoreError> {
         Err(StoreError::Backend("disk on fire".into()))
     }
     fn legal_holds(&self) -> Result<Vec<LegalHold>, StoreError> {

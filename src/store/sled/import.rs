@@ -84,7 +84,7 @@ mod tests {
         let path = dir.path().join("db");
         {
             let store = SledStore::reopen(&path).unwrap();
-            store.save_declines(&[decline("+441130000003", "Everest")]).unwrap();
+            store.save_declines(&[decline("+441130000003", "Everest")].into_iter().collect()).unwrap();
             // What the older release left: one row it overwrote, one it added, a company it named.
             let db = &store.db;
             db.insert(IMPORTING, &[][..]).unwrap();
@@ -112,7 +112,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(&dir.path().join("db"), 8).unwrap();
         let rows: Vec<Decline> = (0..50_001).map(|n| decline(&format!("+44113{:07}", n), "Imported Co")).collect();
-        store.save_declines(&rows).unwrap();
+        store.save_declines(&rows.iter().cloned().collect()).unwrap();
         assert_eq!(store.declines().unwrap(), rows);
         assert_eq!(store.company_name("imported co").unwrap().as_deref(), Some("Imported Co"));
     }
