@@ -334,7 +334,7 @@ impl Store for SledStore {
         let mut generation = self.generation.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let Some(removed) = number_declines::get(&self.db, number)? else { return Ok(None) };
         let mut batch = sled::Batch::default();
-        number_declines::change(&self.db, &mut batch, &[(number.key(), None)])?;
+        number_declines::change(&self.db, &mut batch, vec![(number.key(), None)])?;
         self.commit_holding(&mut generation, batch)?;
         Ok(Some(removed))
     }
@@ -379,7 +379,7 @@ impl Store for SledStore {
         }
         let changes: Vec<(u64, Option<&DeclineTerms>)> =
             declines.numbers().map(|(key, terms)| (key, Some(terms))).collect();
-        number_declines::change(&self.db, &mut batch, &changes)?;
+        number_declines::change(&self.db, &mut batch, changes)?;
         for (company_key, company) in new_companies {
             if let Some(company) = company {
                 batch.insert(company_key, encode(&company)?);

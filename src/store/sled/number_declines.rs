@@ -131,12 +131,11 @@ pub(super) fn each_shared(db: &sled::Db, visit: &mut dyn FnMut(&DeclineTerms, &[
 pub(super) fn change(
     db: &sled::Db,
     batch: &mut sled::Batch,
-    changes: &[(u64, Option<&DeclineTerms>)],
+    mut sorted: Vec<(u64, Option<&DeclineTerms>)>,
 ) -> Result<(), StoreError> {
-    if changes.is_empty() {
+    if sorted.is_empty() {
         return Ok(());
     }
-    let mut sorted: Vec<(u64, Option<&DeclineTerms>)> = changes.to_vec();
     // Stable, so the last change to a number stays last among its equals.
     sorted.sort_by_key(|(number, _)| *number);
     let mut groups: BTreeMap<u64, Group> = BTreeMap::new();
@@ -154,18 +153,19 @@ pub(super) fn change(
     }
 
     // Each change goes to the group that holds its number; a number below every group goes to the
-    // first, and with no group at all, to a new one.
-    let mut by_group: BTreeMap<Option<u64>, Vec<(u64, Option<&DeclineTerms>)>> = BTreeMap::new();
+    // first, and with no group at all, to a new one. In order of number, each group's changes are
+    // one run.
     let lowest = groups.keys().next().copied();
-    for change in sorted {
-        let first = groups.range(..=change.0).next_back().map(|(first, _)| *first).or(lowest);
-        by_group.entry(first).or_default().push(change);
-    }
-
+    let holder = |number: u64| groups.range(..=number).next_back().map(|(first, _)| *first).or(lowest);
     let empty = Group::default();
-    for (first, changes) in by_group {
+    let mut rest = sorted.as_slice();
+    while let Some(&(number, _)) = rest.first() {
+        let first = holder(number);
+        let run = rest.iter().position(|&(number, _)| holder(number) != first).unwrap_or(rest.len());
+        let (changes, after) = rest.split_at(run);
+        rest = after;
         let group = first.and_then(|first| groups.get(&first)).unwrap_or(&empty);
-        let merged = merge(group, &changes);
+        let merged = merge(group, changes);
         if let Some(first) = first {
             batch.remove(group_key(first));
         }
@@ -233,9 +233,8 @@ pub(super) fn take_in_single_keys(
             return Ok(moved);
         }
         let mut batch = sled::Batch::default();
-        let changes: Vec<(u64, Option<&DeclineTerms>)> =
-            declines.iter().map(|(number, terms)| (*number, Some(terms))).collect();
-        change(db, &mut batch, &changes)?;
+        let changes = declines.iter().map(|(number, terms)| (*number, Some(terms))).collect();
+        change(db, &mut batch, changes)?;
         for key in &keys {
             batch.remove(key.as_ref());
         }
@@ -260,7 +259,7 @@ mod tests {
 
     fn apply(db: &sled::Db, changes: &[(u64, Option<&DeclineTerms>)]) {
         let mut batch = sled::Batch::default();
-        change(db, &mut batch, changes).unwrap();
+        change(db, &mut batch, changes.to_vec()).unwrap();
         db.apply_batch(batch).unwrap();
     }
 
