@@ -160,7 +160,7 @@ pub struct DeclineTerms {
 
 /// Many declines at once, as an import gives them: each number as its key (`PhoneNumber::key`)
 /// with the terms it shares with others kept once, and declines of ranges and patterns whole. A
-/// million numbers take 12 bytes each here rather than a `Decline` each.
+/// million numbers take 16 bytes each here rather than a `Decline` each.
 #[derive(Clone, Debug, Default)]
 pub struct DeclineBatch {
     terms: Vec<DeclineTerms>,
