@@ -17,7 +17,7 @@ use saidno::config::Settings;
 use saidno::domain::{Allow, CallRecord, CallerId, DecisionKind, Decline, IncomingCall, PhoneNumber, Target};
 use saidno::policy;
 use saidno::service::Service;
-use saidno::store::{SledStore, Store};
+use saidno::store::{CallSink, Change, OwnerRecord, SledStore};
 
 // The server's allocator, so that the figures are the server's.
 #[global_allocator]
@@ -102,7 +102,7 @@ fn calls(declines: usize, count: usize) -> Vec<(usize, IncomingCall)> {
 fn load(store: &SledStore, from: usize, to: usize) {
     for first in (from..to).step_by(BATCH) {
         let batch: Vec<Decline> = (first..(first + BATCH).min(to)).map(decline_of_number).collect();
-        store.save_declines(&batch.into_iter().collect()).expect("declines are saved");
+        store.apply(Change::Declines(&batch.into_iter().collect())).expect("declines are saved");
     }
 }
 
@@ -143,11 +143,11 @@ fn main() {
     let store = Arc::new(SledStore::open(&dir.path().join("db"), cache_mb).expect("the store opens"));
 
     let started = Instant::now();
-    store.save_declines(&rules().into_iter().collect()).expect("rules are saved");
+    store.apply(Change::Declines(&rules().into_iter().collect())).expect("rules are saved");
     let allows: Vec<Allow> = (0..ALLOWS)
         .map(|i| Allow::always(number(format!("+44161{i:07}")), Some(format!("Contact {i}")), declined_at()))
         .collect();
-    store.save_allows(&allows).expect("allows are saved");
+    store.apply(Change::Allows(&allows)).expect("allows are saved");
     follow_ups(&store);
     eprintln!(
         "{RANGES} ranges, {PATTERNS} patterns and {ALLOWS} allows on record ({:.1} s)",

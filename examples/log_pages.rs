@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use jiff::{Timestamp, ToSpan};
 use saidno::domain::{CallRecord, DecisionKind};
-use saidno::store::{CallQuery, SledStore, Store};
+use saidno::store::{CallHistory, CallQuery, CallSink, SledStore};
 
 // As in the server: sled frees across threads, which glibc's allocator handles poorly.
 #[global_allocator]

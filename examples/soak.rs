@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use saidno::config::Settings;
 use saidno::provider::twilio::form::Params;
 use saidno::provider::twilio::signature::sign;
-use saidno::store::{CallQuery, SledStore, Store};
+use saidno::store::{CallHistory, CallQuery, SledStore};
 use tokio::sync::Mutex;
 use tokio::task::JoinSet;
 

@@ -11,7 +11,7 @@ use tracing::Instrument;
 
 use crate::domain::{CallRecord, ForwardOutcome};
 use crate::metrics::Metrics;
-use crate::store::Store;
+use crate::store::CallSink;
 
 /// Enough for a burst of thousands of calls; past that, senders wait off the call path.
 const QUEUE: usize = 8192;
@@ -41,7 +41,7 @@ pub struct CallLog {
 }
 
 impl CallLog {
-    pub fn start(store: Arc<dyn Store>, metrics: Arc<Metrics>) -> Self {
+    pub fn start(store: Arc<dyn CallSink>, metrics: Arc<Metrics>) -> Self {
         let (queue, entries) = mpsc::channel(QUEUE);
         std::thread::Builder::new()
             .name("call-log".into())
@@ -98,7 +98,7 @@ impl CallLog {
     }
 }
 
-fn write_entries(store: Arc<dyn Store>, metrics: Arc<Metrics>, mut entries: mpsc::Receiver<Entry>) {
+fn write_entries(store: Arc<dyn CallSink>, metrics: Arc<Metrics>, mut entries: mpsc::Receiver<Entry>) {
     let mut batch = Batch::default();
     while let Some(first) = entries.blocking_recv() {
         let gathered_until = Instant::now() + COMMIT_INTERVAL;
@@ -148,7 +148,7 @@ impl Batch {
         self.calls.len() + self.outcomes.len()
     }
 
-    fn write(&mut self, store: &dyn Store, metrics: &Metrics) {
+    fn write(&mut self, store: &dyn CallSink, metrics: &Metrics) {
         if !self.calls.is_empty() {
             if let Err(error) = store.append_calls(&self.calls) {
                 metrics.store_error();

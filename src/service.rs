@@ -28,7 +28,7 @@ use crate::domain::{
     Target, WebChange, company_key, remember_web_change,
 };
 use crate::matcher::{Matcher, check_pattern};
-use crate::store::{CallPage, CallQuery, Store, StoreError};
+use crate::store::{CallPage, CallQuery, Change, Store, StoreError};
 
 const MAX_COMPANY: usize = 120;
 const MAX_NOTE: usize = 1000;
@@ -238,7 +238,7 @@ impl Service {
             &mut changes,
             WebChange { target: saved.record.target.clone(), before: saved.before.clone() },
         );
-        self.store.save_web_changes(&changes)?;
+        self.store.apply(Change::WebChanges(&changes))?;
         Ok(saved)
     }
 
@@ -253,7 +253,7 @@ impl Service {
         };
         let change = changes.remove(index);
         self.restore_decline(&target, change.before.clone())?;
-        self.store.save_web_changes(&changes)?;
+        self.store.apply(Change::WebChanges(&changes))?;
         Ok(self.undone(target, change.before, now))
     }
 
@@ -388,7 +388,7 @@ impl Service {
     /// The pause switch: while on, every call rings through.
     pub fn set_paused(&self, paused: bool) -> Result<bool, ServiceError> {
         self.live.publish(|snapshot| {
-            self.store.set_paused(paused)?;
+            self.store.apply(Change::Paused(paused))?;
             if let Some(snapshot) = snapshot {
                 snapshot.put_paused(paused);
             }
@@ -405,11 +405,8 @@ impl Service {
     fn put_decline(&self, target: &Target, decline: Option<&Decline>) -> Result<Option<Decline>, ServiceError> {
         self.live.publish(|snapshot| {
             let removed = match decline {
-                Some(decline) => {
-                    self.store.save_decline(decline)?;
-                    None
-                }
-                None => self.store.remove_decline(target)?,
+                Some(decline) => self.store.apply(Change::Decline(decline))?,
+                None => self.store.apply(Change::RemoveDecline(target))?,
             };
             if let Some(snapshot) = snapshot {
                 match target.number() {
@@ -417,14 +414,14 @@ impl Service {
                     None => snapshot.put_rules(self.compiled_rules()?),
                 }
             }
-            Ok(removed)
+            Ok(removed.decline())
         })
     }
 
     /// Saves many declines at once, all or none, and publishes them.
     fn put_declines(&self, declines: &DeclineBatch) -> Result<(), ServiceError> {
         self.live.publish(|snapshot| {
-            self.store.save_declines(declines)?;
+            self.store.apply(Change::Declines(declines))?;
             if let Some(snapshot) = snapshot {
                 snapshot.put_declines(declines);
                 if !declines.rules().is_empty() {
@@ -440,16 +437,13 @@ impl Service {
     fn put_allow(&self, number: &PhoneNumber, allow: Option<&Allow>) -> Result<Option<Allow>, ServiceError> {
         self.live.publish(|snapshot| {
             let removed = match allow {
-                Some(allow) => {
-                    self.store.save_allow(allow)?;
-                    None
-                }
-                None => self.store.remove_allow(number)?,
+                Some(allow) => self.store.apply(Change::Allow(allow))?,
+                None => self.store.apply(Change::RemoveAllow(number))?,
             };
             if let Some(snapshot) = snapshot {
                 snapshot.put_allow(number, allow.cloned());
             }
-            Ok(removed)
+            Ok(removed.allow())
         })
     }
 

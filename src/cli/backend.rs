@@ -12,7 +12,7 @@ use crate::http::api::PauseState;
 use crate::runtime;
 use crate::service::{CheckRequest, NewAllow, NewDecline, Preview, Saved, Service, ServiceError};
 use crate::service::{DeclineEntry, Format, ImportReport, LegalHoldState, RowProblem};
-use crate::store::{CallQuery, SledStore, StoreError};
+use crate::store::{CallQuery, StoreError, open_local};
 
 pub enum Backend {
     Local(Service),
@@ -22,10 +22,10 @@ pub enum Backend {
 impl Backend {
     /// Opens the store; if a server has it open (sled admits one process), talks to that server.
     pub fn connect(settings: Arc<Settings>) -> Result<Self, CliError> {
-        match SledStore::open(&settings.database_path(), settings.store.cache_mb) {
-            Ok(store) => Service::open(Arc::new(store), settings)
-                .map(Self::Local)
-                .map_err(|e| CliError::Unavailable(e.to_string())),
+        match open_local(&settings.database_path(), settings.store.cache_mb) {
+            Ok(store) => {
+                Service::open(store, settings).map(Self::Local).map_err(|e| CliError::Unavailable(e.to_string()))
+            }
             Err(StoreError::Locked(path)) => {
                 let server = runtime::read_server_file(&settings).ok_or_else(|| {
                     CliError::Unavailable(format!(

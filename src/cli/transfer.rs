@@ -8,7 +8,7 @@ use super::CliError;
 use super::backend::Backend;
 use crate::backup::{self, BackupError};
 use crate::config::Settings;
-use crate::store::{SledStore, StoreError};
+use crate::store::{StoreError, restore_local};
 
 /// Writes to `FILE.partial`, reads it back whole, and only then names it `FILE`: a backup that
 /// exists is a backup that restores.
@@ -34,7 +34,7 @@ pub async fn backup(backend: &Backend, file: &Path) -> Result<(), CliError> {
 
 pub fn restore(settings: &Settings, file: &Path) -> Result<(), CliError> {
     let mut input = File::open(file).map_err(|e| CliError::Invalid(format!("{}: {e}", file.display())))?;
-    match SledStore::restore(&settings.database_path(), &mut input) {
+    match restore_local(&settings.database_path(), &mut input) {
         Ok((records, kept)) => {
             println!("Restored {records} records from {}.", file.display());
             if kept.exists() {

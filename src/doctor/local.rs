@@ -5,7 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 use super::{Finding, Verdict};
 use crate::config::Settings;
 use crate::runtime;
-use crate::store::{SledStore, Store, StoreError};
+use crate::store::{StoreError, open_local};
 
 /// Below this the database may fill the disk within days; below the warning, within weeks.
 const DISK_CRITICAL: u64 = 200 * 1024 * 1024;
@@ -90,14 +90,10 @@ pub async fn database(settings: &Settings) -> Finding {
     if !path.exists() {
         return Finding::new("database", Verdict::Ok("none yet: saidno makes it at its first start".into()));
     }
-    let opened = std::panic::catch_unwind(|| SledStore::open(&path, settings.store.cache_mb));
-    let verdict = match opened {
-        Err(_) => {
-            Verdict::Fix(format!("{} could not be opened: restore a backup (saidno restore FILE)", path.display()))
-        }
-        Ok(Err(StoreError::Locked(_))) => running_server(settings).await,
-        Ok(Err(error)) => Verdict::Fix(format!("{error}")),
-        Ok(Ok(store)) => match store.verify() {
+    let verdict = match open_local(&path, settings.store.cache_mb) {
+        Err(StoreError::Locked(_)) => running_server(settings).await,
+        Err(error) => Verdict::Fix(format!("{error}")),
+        Ok(store) => match store.verify() {
             Ok(()) => Verdict::Ok(format!("{} reads back whole", path.display())),
             Err(error) => Verdict::Fix(error.to_string()),
         },

@@ -15,7 +15,7 @@ use crate::config::{NotifyWhen, Settings};
 use crate::domain::PhoneNumber;
 use crate::metrics::Metrics;
 use crate::provider::twilio::rest::{RestClient, SendError};
-use crate::store::{CallQuery, Store};
+use crate::store::{CallHistory, CallQuery};
 use crate::telemetry::call_span;
 
 /// A refused call, as the notifier needs it.
@@ -54,7 +54,7 @@ pub struct Notifier {
 
 impl Notifier {
     /// Starts the sender (and the daily digest, if chosen) when texts can be sent.
-    pub fn start(settings: Arc<Settings>, store: Arc<dyn Store>, metrics: Arc<Metrics>) -> Self {
+    pub fn start(settings: Arc<Settings>, store: Arc<dyn CallHistory>, metrics: Arc<Metrics>) -> Self {
         let disabled = Self { queue: None, settings: settings.clone(), metrics: metrics.clone(), digest: None };
         if settings.notify.when == NotifyWhen::Off || settings.owner.numbers.is_empty() {
             return disabled;
@@ -171,7 +171,7 @@ async fn deliver(client: &RestClient, text: &Text, attempts: u32, base: Duration
 }
 
 /// Once a day at `digest_hour`, one text summing up the day's refused calls.
-async fn daily_digest(notifier: Notifier, store: Arc<dyn Store>) {
+async fn daily_digest(notifier: Notifier, store: Arc<dyn CallHistory>) {
     let settings = notifier.settings.clone();
     loop {
         let now = Timestamp::now();
@@ -188,7 +188,7 @@ async fn daily_digest(notifier: Notifier, store: Arc<dyn Store>) {
 
 impl Notifier {
     /// Queues the digest of the calls refused in the 24 hours up to `until`; nothing when none were.
-    pub async fn digest(&self, store: &Arc<dyn Store>, until: Timestamp) {
+    pub async fn digest(&self, store: &Arc<dyn CallHistory>, until: Timestamp) {
         let since = until.checked_sub(SignedDuration::from_hours(24)).ok();
         let query = CallQuery { declined_only: true, since, limit: 10_000, ..Default::default() };
         let store = store.clone();

@@ -9,7 +9,7 @@ use super::command::{self, Command, LISTED, ParseError, Whom};
 use crate::config::Settings;
 use crate::domain::{CallRecord, CallerId, Channel, DecisionKind, PhoneNumber, Target, TextChange, company_key};
 use crate::service::{NewAllow, NewDecline, Saved, Service, ServiceError};
-use crate::store::{CallQuery, Store};
+use crate::store::{CallQuery, Change, Store};
 
 /// The answer to anything saidno does not understand. One SMS segment (160 GSM characters).
 pub const HELP: &str = "NO [company]: decline last caller. NO 3 [company] or NO +44.. [company]. UNDO. \
@@ -82,7 +82,7 @@ impl Remote {
         let new = NewDecline { number, company, force: true, channel: Some(Channel::Text), ..Default::default() };
         let Saved { record: saved, before, .. } = self.service.decline(new, now)?;
         session.remember(TextChange::Declined { number: parsed.clone(), before });
-        self.store.save_text_session(owner, &session)?;
+        self.store.apply(Change::TextSession { owner, session: &session })?;
         let named = saved.company.as_deref().map(|company| format!(" ({company})")).unwrap_or_default();
         Ok(format!("Declined {parsed}{named}. Their next call hears your refusal. UNDO to revert."))
     }
@@ -104,7 +104,7 @@ impl Remote {
                 format!("Undone: {number} {was}.")
             }
         };
-        self.store.save_text_session(owner, &session)?;
+        self.store.apply(Change::TextSession { owner, session: &session })?;
         Ok(reply)
     }
 
@@ -124,7 +124,7 @@ impl Remote {
         let new = NewAllow { number: number.to_owned(), force: true, until, ..Default::default() };
         let Saved { record: saved, before, .. } = self.service.allow(new, now)?;
         session.remember(TextChange::Allowed { number: saved.number.clone(), before });
-        self.store.save_text_session(owner, &session)?;
+        self.store.apply(Change::TextSession { owner, session: &session })?;
         let how_long = match until {
             Some(until) => format!("until {}", clock(until, now, time_zone)),
             None => "always".to_owned(),
@@ -139,7 +139,7 @@ impl Remote {
         }
         let mut session = self.store.text_session(owner)?;
         session.listed = calls.iter().map(|call| CallerId::from_provider(&call.from).number().cloned()).collect();
-        self.store.save_text_session(owner, &session)?;
+        self.store.apply(Change::TextSession { owner, session: &session })?;
         let lines: Vec<String> =
             calls.iter().enumerate().map(|(index, call)| listing_line(index + 1, call, now, &self.settings)).collect();
         Ok(format!("{}\nNO <code> [company] declines it.", lines.join("\n")))

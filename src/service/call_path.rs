@@ -14,7 +14,7 @@ use crate::domain::text::tidy;
 use crate::domain::{Allow, CallerId, Decision, FollowUps, IncomingCall, PhoneNumber};
 use crate::policy::{self, Records};
 use crate::speech::caller_hears;
-use crate::store::{CallQuery, Store, StoreError};
+use crate::store::{CallQuery, Change, Store, StoreError};
 
 /// The snapshot in effect and the follow-up counts, read from the store once, when first needed:
 /// the server reads them at start, a command that decides nothing never does.
@@ -131,7 +131,7 @@ impl Service {
     fn spend(&self, allow: &Allow, now: Timestamp) -> Result<(), ServiceError> {
         let spent = Allow { used_at: Some(now), ..allow.clone() };
         self.live.publish(|snapshot| {
-            self.store.save_allow(&spent)?;
+            self.store.apply(Change::Allow(&spent))?;
             if let Some(snapshot) = snapshot {
                 snapshot.put_allow(&spent.number, Some(spent.clone()));
             }

@@ -3,6 +3,7 @@
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 
 use super::{Service, ServiceError};
+use crate::store::Change;
 
 pub const MIN_PASSWORD: usize = 10;
 const MAX_PASSWORD: usize = 1024;
@@ -19,7 +20,7 @@ impl Service {
         let hash: PasswordHash = Argon2::default()
             .hash_password(password.as_bytes())
             .map_err(|e| ServiceError::Invalid { field: "password", message: e.to_string() })?;
-        self.store.save_password_hash(&hash.to_string())?;
+        self.store.apply(Change::PasswordHash(&hash.to_string()))?;
         Ok(())
     }
 

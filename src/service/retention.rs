@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Service, ServiceError};
 use crate::domain::{CallRecord, party_key};
-use crate::store::{Cursor, PRUNE_BATCH, Pruned, party_of};
+use crate::store::{Change, Cursor, PRUNE_BATCH, Pruned, party_of};
 
 /// A party's legal hold as the admin API reads and writes it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -49,11 +49,11 @@ impl Service {
         let since = match (held, current) {
             (true, Some(hold)) => Some(hold.since),
             (true, None) => {
-                self.store.set_legal_hold(key, Some(now))?;
+                self.store.apply(Change::LegalHold { party: key, since: Some(now) })?;
                 Some(now)
             }
             (false, Some(_)) => {
-                self.store.set_legal_hold(key, None)?;
+                self.store.apply(Change::LegalHold { party: key, since: None })?;
                 None
             }
             (false, None) => None,

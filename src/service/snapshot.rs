@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::domain::{Allow, Decline, DeclineBatch, DeclineTerms, IncomingCall, PhoneNumber, Target};
 use crate::matcher::Matcher;
-use crate::store::{Store, StoreError};
+use crate::store::{OwnerRecord, StoreError};
 
 /// Each part is shared between pictures, so a change copies only the part it touches.
 #[derive(Clone, Default)]
@@ -19,7 +19,7 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// Reads the snapshot of the records in `store`, one decline at a time.
-    pub fn read(store: &dyn Store) -> Result<Self, StoreError> {
+    pub fn read(store: &dyn OwnerRecord) -> Result<Self, StoreError> {
         let mut numbers = NumberDeclines::default();
         store.each_number_decline(&mut |terms, keys| numbers.insert_shared(terms, keys))?;
         let rules = Matcher::build(store.rules()?)

@@ -25,7 +25,7 @@ use crate::provider::twilio::twiml;
 use crate::remote::Remote;
 use crate::runtime;
 use crate::service::Service;
-use crate::store::{SledStore, Store, StoreError, UnavailableStore};
+use crate::store::{Store, StoreError, UnavailableStore, open_local};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -257,12 +257,9 @@ fn open_store(settings: &Settings) -> Result<(Arc<dyn Store>, String), String> {
     std::fs::create_dir_all(&settings.data_dir).map_err(folder)?;
     let token = runtime::admin_token(settings).map_err(folder)?;
     let path = settings.database_path();
-    // A damaged file can make the database panic rather than fail; either way it is not usable.
-    let opened = std::panic::catch_unwind(|| SledStore::open(&path, settings.store.cache_mb))
-        .map_err(|_| format!("the database at {} could not be opened", path.display()))?;
-    let store = opened.map_err(|error| error.to_string())?;
+    let store = open_local(&path, settings.store.cache_mb).map_err(|error| error.to_string())?;
     store.probe().map_err(|error| format!("the database cannot be written: {error}"))?;
-    Ok((Arc::new(store), token))
+    Ok((store, token))
 }
 
 fn check_listen(settings: &Settings) -> Result<(), StartupError> {

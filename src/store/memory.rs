@@ -5,10 +5,13 @@ use std::sync::RwLock;
 
 use jiff::Timestamp;
 
-use super::{CallPage, CallQuery, Cursor, HourTally, Pruned, SCAN_BUDGET, Store, StoreError};
+use super::{
+    Archive, CallHistory, CallPage, CallQuery, CallSink, Change, Cursor, HourTally, OwnerRecord, Pruned, Removed,
+    SCAN_BUDGET, StoreError,
+};
 use crate::domain::{
-    Allow, CallRecord, Decline, DeclineBatch, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession,
-    WebChange, company_key,
+    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession, WebChange,
+    company_key,
 };
 
 #[derive(Default)]
@@ -32,6 +35,19 @@ struct Inner {
     legal_holds: BTreeMap<String, LegalHold>,
 }
 
+impl Inner {
+    fn put_decline(&mut self, decline: Decline) {
+        if let Some(company) = &decline.company {
+            self.companies.entry(company_key(company)).or_insert_with(|| company.clone());
+        }
+        self.declines.insert(decline.target.key(), decline);
+    }
+
+    fn put_allow(&mut self, allow: &Allow) {
+        self.allows.insert(allow.number.clone(), allow.clone());
+    }
+}
+
 impl MemoryStore {
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
         self.inner.read().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -42,26 +58,13 @@ impl MemoryStore {
     }
 }
 
-impl Store for MemoryStore {
+impl OwnerRecord for MemoryStore {
     fn decline(&self, target: &Target) -> Result<Option<Decline>, StoreError> {
         Ok(self.read().declines.get(&target.key()).cloned())
     }
 
     fn allow_of(&self, number: &PhoneNumber) -> Result<Option<Allow>, StoreError> {
         Ok(self.read().allows.get(number).cloned())
-    }
-
-    fn save_decline(&self, decline: &Decline) -> Result<(), StoreError> {
-        let mut inner = self.write();
-        if let Some(company) = &decline.company {
-            inner.companies.entry(company_key(company)).or_insert_with(|| company.clone());
-        }
-        inner.declines.insert(decline.target.key(), decline.clone());
-        Ok(())
-    }
-
-    fn remove_decline(&self, target: &Target) -> Result<Option<Decline>, StoreError> {
-        Ok(self.write().declines.remove(&target.key()))
     }
 
     fn declines(&self) -> Result<Vec<Decline>, StoreError> {
@@ -72,29 +75,8 @@ impl Store for MemoryStore {
         Ok(self.read().declines.values().filter(|d| d.target.number().is_none()).cloned().collect())
     }
 
-    fn save_declines(&self, declines: &DeclineBatch) -> Result<(), StoreError> {
-        declines.declines().try_for_each(|decline| self.save_decline(&decline))
-    }
-
     fn company_name(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(self.read().companies.get(key).cloned())
-    }
-
-    fn follow_ups(&self, party: &str) -> Result<FollowUps, StoreError> {
-        Ok(self.read().follow_ups.get(party).cloned().unwrap_or_default())
-    }
-
-    fn follow_up_counts(&self) -> Result<Vec<(String, FollowUps)>, StoreError> {
-        Ok(self.read().follow_ups.iter().map(|(party, counts)| (party.clone(), counts.clone())).collect())
-    }
-
-    fn save_allow(&self, allow: &Allow) -> Result<(), StoreError> {
-        self.write().allows.insert(allow.number.clone(), allow.clone());
-        Ok(())
-    }
-
-    fn remove_allow(&self, number: &PhoneNumber) -> Result<Option<Allow>, StoreError> {
-        Ok(self.write().allows.remove(number))
     }
 
     fn allows(&self) -> Result<Vec<Allow>, StoreError> {
@@ -105,11 +87,57 @@ impl Store for MemoryStore {
         Ok(self.read().paused)
     }
 
-    fn set_paused(&self, paused: bool) -> Result<(), StoreError> {
-        self.write().paused = paused;
-        Ok(())
+    fn legal_holds(&self) -> Result<Vec<LegalHold>, StoreError> {
+        Ok(self.read().legal_holds.values().cloned().collect())
     }
 
+    fn password_hash(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.read().password_hash.clone())
+    }
+
+    fn text_session(&self, owner: &PhoneNumber) -> Result<TextSession, StoreError> {
+        Ok(self.read().text_sessions.get(owner).cloned().unwrap_or_default())
+    }
+
+    fn web_changes(&self) -> Result<Vec<WebChange>, StoreError> {
+        Ok(self.read().web_changes.clone())
+    }
+
+    fn apply(&self, change: Change<'_>) -> Result<Removed, StoreError> {
+        let mut inner = self.write();
+        match change {
+            Change::Decline(decline) => inner.put_decline(decline.clone()),
+            Change::Declines(declines) => declines.declines().for_each(|decline| inner.put_decline(decline)),
+            Change::RemoveDecline(target) => {
+                return Ok(inner.declines.remove(&target.key()).map_or(Removed::Nothing, Removed::Decline));
+            }
+            Change::Allow(allow) => inner.put_allow(allow),
+            Change::Allows(allows) => allows.iter().for_each(|allow| inner.put_allow(allow)),
+            Change::RemoveAllow(number) => {
+                return Ok(inner.allows.remove(number).map_or(Removed::Nothing, Removed::Allow));
+            }
+            Change::Paused(paused) => inner.paused = paused,
+            Change::LegalHold { party, since: Some(since) } => {
+                inner.legal_holds.insert(party.to_owned(), LegalHold { party: party.to_owned(), since });
+            }
+            Change::LegalHold { party, since: None } => {
+                inner.legal_holds.remove(party);
+            }
+            Change::PasswordHash(hash) => inner.password_hash = Some(hash.to_owned()),
+            Change::TextSession { owner, session } => {
+                inner.text_sessions.insert(owner.clone(), session.clone());
+            }
+            Change::WebChanges(changes) => inner.web_changes = changes.to_vec(),
+        }
+        Ok(Removed::Nothing)
+    }
+
+    fn probe(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+impl CallSink for MemoryStore {
     fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError> {
         let mut inner = self.write();
         for call in calls {
@@ -123,15 +151,24 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    fn attach_outcome(&self, call_sid: &str, outcome: ForwardOutcome) -> Result<bool, StoreError> {
+    fn attach_outcomes(&self, outcomes: &[(String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
         let mut inner = self.write();
-        let Some(call) = inner.calls.values_mut().rev().find(|call| call.call_sid == call_sid) else {
-            return Ok(false);
-        };
-        call.outcome.get_or_insert_with(ForwardOutcome::default).merge(outcome);
-        Ok(true)
+        let attached = outcomes.iter().map(|(call_sid, outcome)| {
+            let Some(call) = inner.calls.values_mut().rev().find(|call| &call.call_sid == call_sid) else {
+                return false;
+            };
+            call.outcome.get_or_insert_with(ForwardOutcome::default).merge(outcome.clone());
+            true
+        });
+        Ok(attached.collect())
     }
 
+    fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+impl CallHistory for MemoryStore {
     fn call_page(&self, query: &CallQuery) -> Result<CallPage, StoreError> {
         let lower = query.since.map_or(Cursor([0; 16]), Cursor::at);
         let mut upper = query.until.map_or(Cursor([0xff; 16]), Cursor::at);
@@ -173,17 +210,12 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    fn legal_holds(&self) -> Result<Vec<LegalHold>, StoreError> {
-        Ok(self.read().legal_holds.values().cloned().collect())
+    fn follow_ups(&self, party: &str) -> Result<FollowUps, StoreError> {
+        Ok(self.read().follow_ups.get(party).cloned().unwrap_or_default())
     }
 
-    fn set_legal_hold(&self, party: &str, since: Option<Timestamp>) -> Result<(), StoreError> {
-        let mut inner = self.write();
-        match since {
-            Some(since) => inner.legal_holds.insert(party.to_owned(), LegalHold { party: party.to_owned(), since }),
-            None => inner.legal_holds.remove(party),
-        };
-        Ok(())
+    fn follow_up_counts(&self) -> Result<Vec<(String, FollowUps)>, StoreError> {
+        Ok(self.read().follow_ups.iter().map(|(party, counts)| (party.clone(), counts.clone())).collect())
     }
 
     /// Tallies are counted from the calls here, so pruning the calls prunes them too.
@@ -217,39 +249,6 @@ impl Store for MemoryStore {
         }
         Ok(pruned)
     }
-
-    fn password_hash(&self) -> Result<Option<String>, StoreError> {
-        Ok(self.read().password_hash.clone())
-    }
-
-    fn save_password_hash(&self, hash: &str) -> Result<(), StoreError> {
-        self.write().password_hash = Some(hash.to_owned());
-        Ok(())
-    }
-
-    fn text_session(&self, owner: &PhoneNumber) -> Result<TextSession, StoreError> {
-        Ok(self.read().text_sessions.get(owner).cloned().unwrap_or_default())
-    }
-
-    fn save_text_session(&self, owner: &PhoneNumber, session: &TextSession) -> Result<(), StoreError> {
-        self.write().text_sessions.insert(owner.clone(), session.clone());
-        Ok(())
-    }
-
-    fn web_changes(&self) -> Result<Vec<WebChange>, StoreError> {
-        Ok(self.read().web_changes.clone())
-    }
-
-    fn save_web_changes(&self, changes: &[WebChange]) -> Result<(), StoreError> {
-        self.write().web_changes = changes.to_vec();
-        Ok(())
-    }
-
-    fn probe(&self) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    fn flush(&self) -> Result<(), StoreError> {
-        Ok(())
-    }
 }
+
+impl Archive for MemoryStore {}

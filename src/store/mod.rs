@@ -1,11 +1,16 @@
-//! The storage boundary: everything saidno keeps goes through `Store`. Only `sled.rs` knows sled.
+//! The storage boundary: everything saidno keeps goes through these roles. Only `sled.rs` knows
+//! sled; `local` opens it for the rest of the program.
 
+mod change;
+mod local;
 mod memory;
 mod prune;
 mod query;
 mod sled;
 mod unavailable;
 
+pub use self::change::{Change, Removed};
+pub use self::local::{open_local, restore_local};
 pub use self::memory::MemoryStore;
 pub use self::prune::{PRUNE_BATCH, Pruned};
 pub use self::query::{CallPage, CallQuery, Cursor, HourTally, SCAN_BUDGET, party_of};
@@ -15,8 +20,8 @@ pub use self::unavailable::UnavailableStore;
 use jiff::Timestamp;
 
 use crate::domain::{
-    Allow, CallRecord, Decline, DeclineBatch, DeclineTerms, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target,
-    TextSession, WebChange,
+    Allow, CallRecord, Decline, DeclineTerms, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession,
+    WebChange,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -32,16 +37,13 @@ pub enum StoreError {
     Unavailable(String),
 }
 
-/// Changes to declines and allows are on disk when the call returns; call-log writes are batched
-/// and reach the disk within the store's flush interval or at `flush`.
-pub trait Store: Send + Sync + 'static {
+/// The owner's record: what they declined and allowed, and their settings. The call path never
+/// reads it; the service reads it whole into the snapshot calls are decided from, and changes it
+/// only through `apply`.
+pub trait OwnerRecord: Send + Sync {
     /// The decline of exactly this target (one number, one range, one pattern), if any.
     fn decline(&self, target: &Target) -> Result<Option<Decline>, StoreError>;
     fn allow_of(&self, number: &PhoneNumber) -> Result<Option<Allow>, StoreError>;
-
-    /// Saves a decline, and its company's name if the company is new.
-    fn save_decline(&self, decline: &Decline) -> Result<(), StoreError>;
-    fn remove_decline(&self, target: &Target) -> Result<Option<Decline>, StoreError>;
     /// Every decline: numbers, ranges and patterns.
     fn declines(&self) -> Result<Vec<Decline>, StoreError>;
     /// Every decline of a number, as the keys (`PhoneNumber::key`) of numbers that share one set
@@ -54,49 +56,55 @@ pub trait Store: Send + Sync + 'static {
         }
         Ok(())
     }
-    /// Saves many declines at once: all of them are on disk, or none is.
-    fn save_declines(&self, declines: &DeclineBatch) -> Result<(), StoreError>;
     /// The declines that are not of one number: few, and matched in memory.
     fn rules(&self) -> Result<Vec<Decline>, StoreError>;
     /// The company's name as first written, by its key (see `domain::company_key`).
     fn company_name(&self, key: &str) -> Result<Option<String>, StoreError>;
+    fn allows(&self) -> Result<Vec<Allow>, StoreError>;
+    /// The owner's pause switch: while on, every call rings through.
+    fn paused(&self) -> Result<bool, StoreError>;
+    /// The parties under a legal hold, whose calls are never pruned.
+    fn legal_holds(&self) -> Result<Vec<LegalHold>, StoreError>;
+    /// The argon2 hash of the web page's password, if one was set.
+    fn password_hash(&self) -> Result<Option<String>, StoreError>;
+    /// What the owner's texts from `owner` left behind (see `domain::TextSession`).
+    fn text_session(&self, owner: &PhoneNumber) -> Result<TextSession, StoreError>;
+    /// The web page's recent declines with what each replaced, newest last, for its Undo.
+    fn web_changes(&self) -> Result<Vec<WebChange>, StoreError>;
+
+    /// Makes one change: whole, and on disk, when it returns; or not at all. This is each store's
+    /// one place where the owner's record changes.
+    fn apply(&self, change: Change<'_>) -> Result<Removed, StoreError>;
+    /// Proves the store can take a write and get it to disk now (for the readiness check).
+    fn probe(&self) -> Result<(), StoreError>;
+}
+
+/// Where decided calls go: written in batches off the call path (see `crate::call_log`).
+pub trait CallSink: Send + Sync {
+    /// Logs calls. A refusal comes numbered among its party's follow-ups, and the party's count
+    /// is kept up to that number.
+    fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError>;
+    /// Adds what the provider reported after each call to the call's entry, in order; false for
+    /// a call that has none.
+    fn attach_outcomes(&self, outcomes: &[(String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError>;
+    /// Gets every call written so far to disk.
+    fn flush(&self) -> Result<(), StoreError>;
+}
+
+/// The call log read back, and pruned.
+pub trait CallHistory: Send + Sync {
+    /// One page of the log, newest first, read along an index so that no page walks the whole log.
+    fn call_page(&self, query: &CallQuery) -> Result<CallPage, StoreError>;
+    fn calls(&self, query: &CallQuery) -> Result<Vec<CallRecord>, StoreError> {
+        Ok(self.call_page(query)?.calls)
+    }
+    /// Calls per hour (UTC) for the hours that begin in `[since, until)`, for the dashboard; hours
+    /// without calls are left out.
+    fn call_tallies(&self, since: Timestamp, until: Timestamp) -> Result<Vec<HourTally>, StoreError>;
     /// The calls refused since the party (see `domain::party_key`) was told no.
     fn follow_ups(&self, party: &str) -> Result<FollowUps, StoreError>;
     /// Every party's follow-ups, for the call path to count on from.
     fn follow_up_counts(&self) -> Result<Vec<(String, FollowUps)>, StoreError>;
-
-    fn save_allow(&self, allow: &Allow) -> Result<(), StoreError>;
-    /// Saves many allows at once: all of them are on disk, or none is.
-    fn save_allows(&self, allows: &[Allow]) -> Result<(), StoreError> {
-        allows.iter().try_for_each(|allow| self.save_allow(allow))
-    }
-    fn remove_allow(&self, number: &PhoneNumber) -> Result<Option<Allow>, StoreError>;
-    fn allows(&self) -> Result<Vec<Allow>, StoreError>;
-
-    /// The owner's pause switch: while on, every call rings through.
-    fn paused(&self) -> Result<bool, StoreError>;
-    fn set_paused(&self, paused: bool) -> Result<(), StoreError>;
-
-    /// Logs calls. A refusal comes numbered among its party's follow-ups, and the party's count
-    /// is kept up to that number.
-    fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError>;
-    /// Adds what the provider reported after the call to the call's entry; false if there is none.
-    fn attach_outcome(&self, call_sid: &str, outcome: ForwardOutcome) -> Result<bool, StoreError>;
-    /// `attach_outcome` for many calls at once, in order; a store may write them together.
-    fn attach_outcomes(&self, outcomes: &[(String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
-        outcomes.iter().map(|(call_sid, outcome)| self.attach_outcome(call_sid, outcome.clone())).collect()
-    }
-    /// One page of the log, newest first, read along an index so that no page walks the whole log.
-    fn call_page(&self, query: &CallQuery) -> Result<CallPage, StoreError>;
-    /// Calls per hour (UTC) for the hours that begin in `[since, until)`, for the dashboard; hours
-    /// without calls are left out.
-    fn call_tallies(&self, since: Timestamp, until: Timestamp) -> Result<Vec<HourTally>, StoreError>;
-
-    /// The parties under a legal hold, whose calls are never pruned.
-    fn legal_holds(&self) -> Result<Vec<LegalHold>, StoreError>;
-    /// Places a legal hold on a party (`Some` with when), or lifts it (`None`); on disk when the
-    /// call returns.
-    fn set_legal_hold(&self, party: &str, since: Option<Timestamp>) -> Result<(), StoreError>;
     /// One bounded batch of pruning: of the calls logged before `before` (oldest first, strictly
     /// after `after` when given), looks at no more than `budget` and removes each one `keep`
     /// refuses, with every index entry that points at it; and removes the hourly tallies of hours
@@ -108,415 +116,25 @@ pub trait Store: Send + Sync + 'static {
         after: Option<Cursor>,
         budget: usize,
     ) -> Result<Pruned, StoreError>;
+}
 
-    /// The argon2 hash of the web page's password, if one was set.
-    fn password_hash(&self) -> Result<Option<String>, StoreError>;
-    fn save_password_hash(&self, hash: &str) -> Result<(), StoreError>;
-
-    /// What the owner's texts from `owner` left behind (see `domain::TextSession`).
-    fn text_session(&self, owner: &PhoneNumber) -> Result<TextSession, StoreError>;
-    /// Saves it; on disk when the call returns.
-    fn save_text_session(&self, owner: &PhoneNumber, session: &TextSession) -> Result<(), StoreError>;
-    /// The web page's recent declines with what each replaced, newest last, for its Undo.
-    fn web_changes(&self) -> Result<Vec<WebChange>, StoreError>;
-    /// Durable before it returns, like every change the owner made.
-    fn save_web_changes(&self, changes: &[WebChange]) -> Result<(), StoreError>;
-    /// Proves the store can take a write and get it to disk now (for the readiness check).
-    fn probe(&self) -> Result<(), StoreError>;
-
+/// A consistent copy of everything kept, and a check that it all reads back.
+pub trait Archive: Send + Sync {
     /// Writes a consistent copy of every record in the backup format (see `crate::backup`).
     fn backup(&self, _out: &mut dyn std::io::Write) -> Result<u64, StoreError> {
         Err(StoreError::Unavailable("this store cannot be backed up".into()))
     }
-
     /// Reads back everything the owner entered, to find damage before a caller does.
     fn verify(&self) -> Result<(), StoreError> {
         Ok(())
     }
-
-    fn flush(&self) -> Result<(), StoreError>;
-
-    fn calls(&self, query: &CallQuery) -> Result<Vec<CallRecord>, StoreError> {
-        Ok(self.call_page(query)?.calls)
-    }
 }
+
+/// Everything saidno keeps, by role. A part of the program that needs one role takes only that
+/// one: the call log's writer a `CallSink`, the snapshot's loader an `OwnerRecord`.
+pub trait Store: OwnerRecord + CallSink + CallHistory + Archive + 'static {}
+
+impl<T: OwnerRecord + CallSink + CallHistory + Archive + 'static> Store for T {}
 
 #[cfg(test)]
-mod contract {
-    //! One set of behaviours every store must show, run against each implementation.
-
-    use super::*;
-    use crate::domain::DecisionKind;
-
-    fn number(text: &str) -> PhoneNumber {
-        PhoneNumber::from_e164(text).unwrap()
-    }
-
-    fn decline(text: &str, company: &str) -> Decline {
-        Decline {
-            company: Some(company.into()),
-            ..Decline::new(Target::Number(number(text)), "2026-11-03T10:00:00Z".parse().unwrap())
-        }
-    }
-
-    fn call(sid: &str, at: &str, decision: DecisionKind) -> CallRecord {
-        CallRecord {
-            call_sid: sid.into(),
-            from: "+442079460123".into(),
-            to: "+442079460999".into(),
-            at: at.parse().unwrap(),
-            decision,
-            reason: "because".into(),
-            company: None,
-            ..Default::default()
-        }
-    }
-
-    pub fn declines_and_allows_are_kept_by_number(store: &dyn Store) {
-        store.save_decline(&decline("+442079460123", "Everest Windows")).unwrap();
-        store.save_decline(&decline("+442079460124", "Everest Windows")).unwrap();
-        store.save_allow(&Allow::always(number("+442079460124"), None, Timestamp::UNIX_EPOCH)).unwrap();
-
-        let found = store.decline(&Target::Number(number("+442079460123"))).unwrap();
-        assert_eq!(found.unwrap().company.as_deref(), Some("Everest Windows"));
-        assert!(store.allow_of(&number("+442079460123")).unwrap().is_none());
-        assert!(store.allow_of(&number("+442079460124")).unwrap().is_some());
-        assert!(store.decline(&Target::Number(number("+442079460125"))).unwrap().is_none());
-        assert_eq!(store.company_name("everest windows").unwrap().as_deref(), Some("Everest Windows"));
-        assert_eq!(store.company_name("everest").unwrap(), None);
-        assert_eq!(store.declines().unwrap().len(), 2);
-
-        let target = Target::Number(number("+442079460123"));
-        assert_eq!(store.remove_decline(&target).unwrap().unwrap().target, target);
-        assert!(store.remove_decline(&target).unwrap().is_none());
-        assert_eq!(store.declines().unwrap().len(), 1);
-        assert!(store.remove_allow(&number("+442079460124")).unwrap().is_some());
-        assert!(store.allows().unwrap().is_empty());
-    }
-
-    pub fn ranges_and_patterns_are_rules_apart_from_numbers(store: &dyn Store) {
-        store.save_decline(&decline("+442079460123", "Everest Windows")).unwrap();
-        let range =
-            Decline { target: Target::Prefix("+4416329601".into()), ..decline("+442079460123", "Rotating Ltd") };
-        let pattern = Decline { target: Target::Pattern("\\+23480\\d{8}".into()), ..range.clone() };
-        store.save_decline(&range).unwrap();
-        store.save_decline(&pattern).unwrap();
-        assert_eq!(store.declines().unwrap().len(), 3);
-        let mut rules: Vec<Target> = store.rules().unwrap().into_iter().map(|d| d.target).collect();
-        rules.sort_by_key(|t| t.key());
-        assert_eq!(rules, [pattern.target.clone(), range.target.clone()]);
-        assert!(store.remove_decline(&range.target).unwrap().is_some());
-        assert_eq!(store.rules().unwrap().len(), 1);
-    }
-
-    pub fn the_pause_switch_is_kept(store: &dyn Store) {
-        assert!(!store.paused().unwrap());
-        store.set_paused(true).unwrap();
-        assert!(store.paused().unwrap());
-        store.set_paused(false).unwrap();
-        assert!(!store.paused().unwrap());
-    }
-
-    pub fn calls_come_back_newest_first_and_filtered(store: &dyn Store) {
-        store
-            .append_calls(&[
-                call("CA1", "2026-11-01T10:00:00Z", DecisionKind::Forward),
-                call("CA2", "2026-11-02T10:00:00Z", DecisionKind::Decline),
-                call("CA3", "2026-11-03T10:00:00Z", DecisionKind::Forward),
-                call("CA4", "2026-11-03T10:00:00Z", DecisionKind::Decline),
-            ])
-            .unwrap();
-        let sids = |query: CallQuery| -> Vec<String> {
-            store.calls(&query).unwrap().into_iter().map(|c| c.call_sid).collect()
-        };
-        assert_eq!(sids(CallQuery { limit: 10, ..Default::default() }), ["CA4", "CA3", "CA2", "CA1"]);
-        assert_eq!(sids(CallQuery { limit: 2, ..Default::default() }), ["CA4", "CA3"]);
-        assert_eq!(sids(CallQuery { limit: 10, declined_only: true, ..Default::default() }), ["CA4", "CA2"]);
-        let since = Some("2026-11-02T00:00:00Z".parse().unwrap());
-        assert_eq!(sids(CallQuery { limit: 10, since, ..Default::default() }), ["CA4", "CA3", "CA2"]);
-    }
-
-    pub fn numbered_refusals_keep_their_companys_count(store: &dyn Store) {
-        let refused = |sid: &str, at: &str, from: &str, follow_up: u32| CallRecord {
-            from: from.into(),
-            party: Some("company:everest windows".into()),
-            follow_up: Some(follow_up),
-            ..call(sid, at, DecisionKind::Decline)
-        };
-        store
-            .append_calls(&[
-                refused("CA1", "2026-11-04T10:00:00Z", "+442079460123", 1),
-                call("CA3", "2026-11-06T10:00:00Z", DecisionKind::Forward),
-            ])
-            .unwrap();
-        store.append_calls(&[refused("CA2", "2026-11-05T10:00:00Z", "+442079460124", 2)]).unwrap();
-
-        let follow_ups = store.follow_ups("company:everest windows").unwrap();
-        assert_eq!(follow_ups.count, 2);
-        assert_eq!(follow_ups.first_at, Some("2026-11-04T10:00:00Z".parse().unwrap()));
-        assert_eq!(follow_ups.last_at, Some("2026-11-05T10:00:00Z".parse().unwrap()));
-        assert_eq!(store.follow_up_counts().unwrap(), [("company:everest windows".to_owned(), follow_ups)]);
-        let numbered: Vec<Option<u32>> =
-            store.calls(&CallQuery { limit: 10, ..Default::default() }).unwrap().iter().map(|c| c.follow_up).collect();
-        assert_eq!(numbered, [None, Some(2), Some(1)]);
-        assert_eq!(store.follow_ups("company:nobody").unwrap(), FollowUps::default());
-    }
-
-    pub fn outcomes_attach_to_their_call_and_merge(store: &dyn Store) {
-        store.append_calls(&[call("CA9", "2026-11-01T10:00:00Z", DecisionKind::Forward)]).unwrap();
-        let dialled = ForwardOutcome { status: Some("no-answer".into()), duration_secs: Some(0), ..Default::default() };
-        assert!(store.attach_outcome("CA9", dialled).unwrap());
-        let voicemail = ForwardOutcome {
-            recording_url: Some("https://api.twilio.com/rec/RE1".into()),
-            recording_secs: Some(12),
-            ..Default::default()
-        };
-        assert!(store.attach_outcome("CA9", voicemail).unwrap());
-        assert!(!store.attach_outcome("CA-unknown", ForwardOutcome::default()).unwrap());
-
-        let outcome = store.calls(&CallQuery { limit: 1, ..Default::default() }).unwrap()[0].outcome.clone().unwrap();
-        assert_eq!(outcome.status.as_deref(), Some("no-answer"));
-        assert_eq!(outcome.recording_url.as_deref(), Some("https://api.twilio.com/rec/RE1"));
-        assert_eq!(outcome.recording_secs, Some(12));
-    }
-
-    pub fn pages_follow_their_cursor_through_each_filter(store: &dyn Store) {
-        let mut calls = Vec::new();
-        for i in 0..30 {
-            let decision = if i % 3 == 0 { DecisionKind::Decline } else { DecisionKind::Forward };
-            let mut call = call(&format!("CA{i:02}"), &format!("2026-11-01T10:{i:02}:00Z"), decision);
-            call.from = format!("+4420794601{:02}", i % 5);
-            call.company = (decision == DecisionKind::Decline).then(|| format!("Company {}", i % 2));
-            call.party = call.company.as_deref().map(|company| crate::domain::party_key(Some(company), ""));
-            calls.push(call);
-        }
-        store.append_calls(&calls).unwrap();
-        let all_pages = |query: CallQuery| -> Vec<Vec<String>> {
-            let mut query = CallQuery { limit: 4, ..query };
-            let mut pages = Vec::new();
-            loop {
-                let page = store.call_page(&query).unwrap();
-                pages.push(page.calls.iter().map(|c| c.call_sid.clone()).collect());
-                match page.next {
-                    Some(next) => query.before = Some(next),
-                    None => return pages,
-                }
-            }
-        };
-        let every: Vec<String> = all_pages(CallQuery::default()).concat();
-        assert_eq!(every.len(), 30);
-        assert_eq!(every.first().map(String::as_str), Some("CA29"));
-        assert_eq!(every.last().map(String::as_str), Some("CA00"));
-        let refused = all_pages(CallQuery { decision: Some(DecisionKind::Decline), ..Default::default() }).concat();
-        assert_eq!(refused, ["CA27", "CA24", "CA21", "CA18", "CA15", "CA12", "CA09", "CA06", "CA03", "CA00"]);
-        let forwarded = all_pages(CallQuery { decision: Some(DecisionKind::Forward), ..Default::default() }).concat();
-        assert_eq!(forwarded.len(), 20);
-        let by_number = all_pages(CallQuery { number: Some("+442079460102".into()), ..Default::default() }).concat();
-        assert_eq!(by_number, ["CA27", "CA22", "CA17", "CA12", "CA07", "CA02"]);
-        let by_company = all_pages(CallQuery { company: Some("company  1".into()), ..Default::default() }).concat();
-        assert_eq!(by_company, ["CA27", "CA21", "CA15", "CA09", "CA03"]);
-        let both = CallQuery { number: Some("+442079460102".into()), declined_only: true, ..Default::default() };
-        assert_eq!(all_pages(both).concat(), ["CA27", "CA12"]);
-        let window = CallQuery {
-            since: Some("2026-11-01T10:10:00Z".parse().unwrap()),
-            until: Some("2026-11-01T10:13:00Z".parse().unwrap()),
-            ..Default::default()
-        };
-        assert_eq!(all_pages(window).concat(), ["CA12", "CA11", "CA10"]);
-        let searched = CallQuery { search: Some("ca1".into()), ..Default::default() };
-        assert_eq!(all_pages(searched).concat().len(), 10);
-        let backwards = CallQuery {
-            since: Some("2026-11-02T00:00:00Z".parse().unwrap()),
-            until: Some("2026-11-01T00:00:00Z".parse().unwrap()),
-            limit: 10,
-            ..Default::default()
-        };
-        assert_eq!(store.call_page(&backwards).unwrap(), CallPage::default());
-    }
-
-    pub fn hours_are_tallied_and_declines_saved_together(store: &dyn Store) {
-        store
-            .append_calls(&[
-                call("CA1", "2026-11-01T10:05:00Z", DecisionKind::Forward),
-                call("CA2", "2026-11-01T10:55:00Z", DecisionKind::Decline),
-                call("CA3", "2026-11-01T12:00:00Z", DecisionKind::Forward),
-            ])
-            .unwrap();
-        let tallies = store
-            .call_tallies("2026-11-01T00:00:00Z".parse().unwrap(), "2026-11-01T12:30:00Z".parse().unwrap())
-            .unwrap();
-        let hours: Vec<(String, u64, u64)> =
-            tallies.iter().map(|t| (t.hour.to_string(), t.forwarded, t.refused)).collect();
-        assert_eq!(hours, [("2026-11-01T10:00:00Z".into(), 1, 1), ("2026-11-01T12:00:00Z".into(), 1, 0)]);
-        let none = store.call_tallies("2026-11-02T00:00:00Z".parse().unwrap(), "2026-11-03T00:00:00Z".parse().unwrap());
-        assert!(none.unwrap().is_empty());
-
-        store
-            .save_declines(
-                &[decline("+442079460123", "Everest"), decline("+442079460124", "Acme")].into_iter().collect(),
-            )
-            .unwrap();
-        assert_eq!(store.declines().unwrap().len(), 2);
-        let allows = ["+442079460125", "+442079460126"].map(|n| Allow::always(number(n), None, Timestamp::UNIX_EPOCH));
-        store.save_allows(&allows).unwrap();
-        assert_eq!(store.allows().unwrap().len(), 2);
-        assert_eq!(store.company_name("acme").unwrap().as_deref(), Some("Acme"));
-        assert_eq!(store.password_hash().unwrap(), None);
-        store.save_password_hash("$argon2id$example").unwrap();
-        assert_eq!(store.password_hash().unwrap().as_deref(), Some("$argon2id$example"));
-    }
-
-    pub fn text_sessions_are_kept_per_owner(store: &dyn Store) {
-        let owner = number("+447700900123");
-        assert_eq!(store.text_session(&owner).unwrap(), TextSession::default());
-        let mut session = TextSession { listed: vec![Some(number("+442079460123")), None], ..Default::default() };
-        session.remember(crate::domain::TextChange::Declined { number: number("+442079460123"), before: None });
-        store.save_text_session(&owner, &session).unwrap();
-        assert_eq!(store.text_session(&owner).unwrap(), session);
-        assert_eq!(store.text_session(&number("+447700900124")).unwrap(), TextSession::default());
-    }
-
-    /// Prunes in batches of `budget` until the walk ends, as the background task does.
-    fn prune_all(store: &dyn Store, before: &str, keep: &dyn Fn(&CallRecord) -> bool, budget: usize) -> Pruned {
-        let mut total = Pruned::default();
-        loop {
-            let batch = store.prune_calls(before.parse().unwrap(), keep, total.next, budget).unwrap();
-            total = total.and(batch);
-            if total.next.is_none() {
-                return total;
-            }
-        }
-    }
-
-    pub fn pruning_removes_old_calls_from_every_listing_and_keeps_held_and_young_ones(store: &dyn Store) {
-        let refused = |sid: &str, at: &str, from: &str, company: &str| CallRecord {
-            from: from.into(),
-            company: Some(company.into()),
-            party: Some(crate::domain::party_key(Some(company), "")),
-            ..call(sid, at, DecisionKind::Decline)
-        };
-        store
-            .append_calls(&[
-                refused("CA-old-everest", "2024-01-01T10:00:00Z", "+442079460123", "Everest"),
-                refused("CA-old-acme", "2024-01-01T11:00:00Z", "+442079460124", "Acme"),
-                call("CA-old-forwarded", "2024-01-02T10:00:00Z", DecisionKind::Forward),
-                call("CA-reused", "2024-01-03T10:00:00Z", DecisionKind::Forward),
-                refused("CA-young-everest", "2024-06-01T00:00:01Z", "+442079460123", "Everest"),
-                call("CA-reused", "2026-11-01T10:00:00Z", DecisionKind::Forward),
-            ])
-            .unwrap();
-        let held = |call: &CallRecord| party_of(call).as_deref() == Some("company:acme");
-
-        let pruned = prune_all(store, "2024-06-01T00:00:00Z", &held, 2);
-        assert_eq!((pruned.calls, pruned.kept), (3, 1), "{pruned:?}");
-
-        let sids = |query: CallQuery| -> Vec<String> {
-            store.calls(&CallQuery { limit: 10, ..query }).unwrap().into_iter().map(|c| c.call_sid).collect()
-        };
-        assert_eq!(sids(CallQuery::default()), ["CA-reused", "CA-young-everest", "CA-old-acme"]);
-        let everest = CallQuery { company: Some("everest".into()), ..Default::default() };
-        assert_eq!(sids(everest), ["CA-young-everest"]);
-        assert_eq!(sids(CallQuery { company: Some("acme".into()), ..Default::default() }), ["CA-old-acme"]);
-        let by_number = CallQuery { number: Some("+442079460123".into()), ..Default::default() };
-        assert_eq!(sids(by_number), ["CA-reused", "CA-young-everest"]);
-        assert_eq!(sids(CallQuery { decision: Some(DecisionKind::Forward), ..Default::default() }), ["CA-reused"]);
-        // The pruned call's id now finds only the later call that reused it.
-        assert!(!store.attach_outcome("CA-old-forwarded", ForwardOutcome::default()).unwrap());
-        assert!(store.attach_outcome("CA-reused", ForwardOutcome::default()).unwrap());
-
-        let tallied = |since: &str, until: &str| -> u64 {
-            let tallies = store.call_tallies(since.parse().unwrap(), until.parse().unwrap()).unwrap();
-            tallies.iter().map(|t| t.forwarded + t.refused + t.other).sum()
-        };
-        assert_eq!(tallied("2024-01-02T00:00:00Z", "2024-01-04T00:00:00Z"), 0);
-        assert_eq!(tallied("2024-06-01T00:00:00Z", "2024-06-02T00:00:00Z"), 1);
-        assert_eq!(tallied("2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z"), 1);
-
-        // A second pass finds nothing more to do, and a hold lifted lets the held call go.
-        assert_eq!(prune_all(store, "2024-06-01T00:00:00Z", &held, 2).calls, 0);
-        assert_eq!(prune_all(store, "2024-06-01T00:00:00Z", &|_| false, 2).calls, 1);
-        assert_eq!(sids(CallQuery::default()), ["CA-reused", "CA-young-everest"]);
-    }
-
-    pub fn legal_holds_are_placed_and_lifted(store: &dyn Store) {
-        assert!(store.legal_holds().unwrap().is_empty());
-        let since: Timestamp = "2026-11-20T10:00:00Z".parse().unwrap();
-        store.set_legal_hold("company:everest", Some(since)).unwrap();
-        store.set_legal_hold("number:+442079460124", Some(since)).unwrap();
-        let mut parties: Vec<String> = store.legal_holds().unwrap().into_iter().map(|h| h.party).collect();
-        parties.sort();
-        assert_eq!(parties, ["company:everest", "number:+442079460124"]);
-        store.set_legal_hold("company:everest", None).unwrap();
-        store.set_legal_hold("company:nobody", None).unwrap();
-        assert_eq!(store.legal_holds().unwrap(), [LegalHold { party: "number:+442079460124".into(), since }]);
-    }
-
-    macro_rules! for_store {
-        ($name:ident, $make:expr) => {
-            mod $name {
-                #[test]
-                fn pages_follow_their_cursor_through_each_filter() {
-                    let (_dir, store) = $make;
-                    super::pages_follow_their_cursor_through_each_filter(&store);
-                }
-                #[test]
-                fn hours_are_tallied_and_declines_saved_together() {
-                    let (_dir, store) = $make;
-                    super::hours_are_tallied_and_declines_saved_together(&store);
-                }
-                #[test]
-                fn declines_and_allows_are_kept_by_number() {
-                    let (_dir, store) = $make;
-                    super::declines_and_allows_are_kept_by_number(&store);
-                }
-                #[test]
-                fn ranges_and_patterns_are_rules_apart_from_numbers() {
-                    let (_dir, store) = $make;
-                    super::ranges_and_patterns_are_rules_apart_from_numbers(&store);
-                }
-                #[test]
-                fn the_pause_switch_is_kept() {
-                    let (_dir, store) = $make;
-                    super::the_pause_switch_is_kept(&store);
-                }
-                #[test]
-                fn calls_come_back_newest_first_and_filtered() {
-                    let (_dir, store) = $make;
-                    super::calls_come_back_newest_first_and_filtered(&store);
-                }
-                #[test]
-                fn numbered_refusals_keep_their_companys_count() {
-                    let (_dir, store) = $make;
-                    super::numbered_refusals_keep_their_companys_count(&store);
-                }
-                #[test]
-                fn outcomes_attach_to_their_call_and_merge() {
-                    let (_dir, store) = $make;
-                    super::outcomes_attach_to_their_call_and_merge(&store);
-                }
-                #[test]
-                fn pruning_removes_old_calls_from_every_listing_and_keeps_held_and_young_ones() {
-                    let (_dir, store) = $make;
-                    super::pruning_removes_old_calls_from_every_listing_and_keeps_held_and_young_ones(&store);
-                }
-                #[test]
-                fn legal_holds_are_placed_and_lifted() {
-                    let (_dir, store) = $make;
-                    super::legal_holds_are_placed_and_lifted(&store);
-                }
-                #[test]
-                fn text_sessions_are_kept_per_owner() {
-                    let (_dir, store) = $make;
-                    super::text_sessions_are_kept_per_owner(&store);
-                }
-            }
-        };
-    }
-
-    for_store!(memory, ((), crate::store::MemoryStore::default()));
-    for_store!(sled, {
-        let dir = tempfile::tempdir().unwrap();
-        let store = crate::store::SledStore::open(&dir.path().join("db"), 8).unwrap();
-        (dir, store)
-    });
-}
+mod contract;

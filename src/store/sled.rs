@@ -21,7 +21,10 @@ use serde::de::DeserializeOwned;
 
 use jiff::Timestamp;
 
-use super::{CallPage, CallQuery, Cursor, HourTally, Pruned, Store, StoreError};
+use super::{
+    Archive, CallHistory, CallPage, CallQuery, CallSink, Change, Cursor, HourTally, OwnerRecord, Pruned, Removed,
+    StoreError,
+};
 use crate::backup::{self, BackupError};
 use crate::domain::{
     Allow, CallRecord, Decline, DeclineBatch, DeclineTerms, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target,
@@ -63,10 +66,9 @@ pub struct SledStore {
     writes: RwLock<()>,
     calls: CallDb,
     /// The pause switch as stored, read on every call without a look-up. Only `set_paused` writes
-    /// the switch, and it sets this (holding `pausing`, so two switches cannot cross) once the
-    /// change is on disk.
+    /// the switch, and it sets this (holding the generation, so two switches cannot cross) once
+    /// the change is on disk.
     paused: AtomicBool,
-    pausing: Mutex<()>,
 }
 
 impl SledStore {
@@ -106,7 +108,6 @@ impl SledStore {
             writes: RwLock::new(()),
             calls: CallDb::open(&call_log_path(path))?,
             paused: AtomicBool::new(paused),
-            pausing: Mutex::new(()),
         };
         let undone = store.settle_interrupted_import()?;
         if undone > 0 {
@@ -131,17 +132,12 @@ impl SledStore {
     }
 
     /// Applies an owner change and makes it durable before returning: the database is flushed,
-    /// then the marker file records the new generation.
-    fn commit(&self, batch: sled::Batch) -> Result<(), StoreError> {
-        let mut generation = self.generation.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        self.commit_holding(&mut generation, batch)
-    }
-
-    /// `commit`, for a caller that holds the generation (and so every other owner change) already.
+    /// then the marker file records the new generation. The caller holds the generation, and so
+    /// every other owner change.
     fn commit_holding(&self, generation: &mut MutexGuard<'_, u64>, mut batch: sled::Batch) -> Result<(), StoreError> {
         let next = **generation + 1;
         batch.insert(GENERATION, &next.to_be_bytes());
-        self.apply(batch)?;
+        self.write_batch(batch)?;
         self.flush()?;
         **generation = next;
         write_marker(&self.marker, next).map_err(|e| StoreError::Backend(format!("the generation marker: {e}")))
@@ -157,7 +153,7 @@ impl SledStore {
         self.db.insert(key, value).map_err(backend).map(drop)
     }
 
-    fn apply(&self, batch: sled::Batch) -> Result<(), StoreError> {
+    fn write_batch(&self, batch: sled::Batch) -> Result<(), StoreError> {
         let _writing = self.writes.read().unwrap_or_else(|poisoned| poisoned.into_inner());
         self.db.apply_batch(batch).map_err(backend)
     }
@@ -234,18 +230,47 @@ impl SledStore {
         Ok(())
     }
 
-    fn put_durably<T: Serialize>(&self, key: Vec<u8>, value: &T) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
-        batch.insert(key, encode(value)?);
-        self.commit(batch)
+    /// Adds to `batch` the declines' numbers (their groups rewritten), each rule under its own
+    /// key, and the companies named for the first time.
+    fn add_declines(&self, batch: &mut sled::Batch, declines: &DeclineBatch) -> Result<(), StoreError> {
+        let mut new_companies = HashMap::new();
+        let companies = declines.terms().iter().filter_map(|terms| terms.company.as_ref());
+        for company in companies.chain(declines.rules().iter().filter_map(|rule| rule.company.as_ref())) {
+            // The first naming of a company decides whether it is new.
+            if let Entry::Vacant(entry) = new_companies.entry(key(COMPANY, company_key(company).as_bytes())) {
+                let known = self.db.contains_key(entry.key()).map_err(backend)?;
+                entry.insert((!known).then(|| company.clone()));
+            }
+        }
+        for rule in declines.rules() {
+            batch.insert(rule_key(&rule.target), encode(rule)?);
+        }
+        let changes: Vec<(u64, Option<&DeclineTerms>)> =
+            declines.numbers().map(|(key, terms)| (key, Some(terms))).collect();
+        number_declines::change(&self.db, batch, changes)?;
+        for (company_key, company) in new_companies {
+            if let Some(company) = company {
+                batch.insert(company_key, encode(&company)?);
+            }
+        }
+        Ok(())
     }
 
-    fn remove_durably<T: DeserializeOwned>(&self, key: Vec<u8>) -> Result<Option<T>, StoreError> {
-        let Some(removed) = self.db.get(&key).map_err(backend)? else { return Ok(None) };
+    /// The pause switch is read on every call without a look-up, from `paused`, which is set
+    /// here once the change is on disk.
+    fn set_paused(&self, generation: &mut MutexGuard<'_, u64>, paused: bool) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
-        batch.remove(key);
-        self.commit(batch)?;
-        decode(&removed).map(Some)
+        batch.insert(PAUSED, encode(&paused)?);
+        let written = self.commit_holding(generation, batch);
+        // A failed write may or may not have reached the database: keep what it holds now.
+        let now = match &written {
+            Ok(()) => paused,
+            Err(_) => {
+                self.get::<bool>(PAUSED).map_or_else(|_| self.paused.load(Ordering::Acquire), Option::unwrap_or_default)
+            }
+        };
+        self.paused.store(now, Ordering::Release);
+        written
     }
 
     fn all<T: DeserializeOwned>(&self, prefix: &[u8]) -> Result<Vec<T>, StoreError> {
@@ -284,6 +309,10 @@ fn corrupt(what: &str) -> StoreError {
 }
 
 /// A decline of a range or pattern; declines of numbers are kept in groups.
+fn allow_key(number: &PhoneNumber) -> Vec<u8> {
+    key(ALLOW, number.as_str().as_bytes())
+}
+
 fn rule_key(rule: &Target) -> Vec<u8> {
     key(RULE, rule.key().as_bytes())
 }
@@ -313,7 +342,7 @@ fn backend(error: sled::Error) -> StoreError {
     }
 }
 
-impl Store for SledStore {
+impl OwnerRecord for SledStore {
     fn decline(&self, target: &Target) -> Result<Option<Decline>, StoreError> {
         match target {
             Target::Number(number) => number_declines::get(&self.db, number),
@@ -322,21 +351,7 @@ impl Store for SledStore {
     }
 
     fn allow_of(&self, number: &PhoneNumber) -> Result<Option<Allow>, StoreError> {
-        self.get(&key(ALLOW, number.as_str().as_bytes()))
-    }
-
-    fn save_decline(&self, decline: &Decline) -> Result<(), StoreError> {
-        self.save_declines(&DeclineBatch::from_iter([decline.clone()]))
-    }
-
-    fn remove_decline(&self, target: &Target) -> Result<Option<Decline>, StoreError> {
-        let Target::Number(number) = target else { return self.remove_durably(rule_key(target)) };
-        let mut generation = self.generation.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let Some(removed) = number_declines::get(&self.db, number)? else { return Ok(None) };
-        let mut batch = sled::Batch::default();
-        number_declines::change(&self.db, &mut batch, vec![(number.key(), None)])?;
-        self.commit_holding(&mut generation, batch)?;
-        Ok(Some(removed))
+        self.get(&allow_key(number))
     }
 
     fn declines(&self) -> Result<Vec<Decline>, StoreError> {
@@ -359,61 +374,8 @@ impl Store for SledStore {
         self.all(RULE)
     }
 
-    /// One batch, whole or not at all: the numbers' groups rewritten, each rule under its own
-    /// key, and the companies named for the first time.
-    fn save_declines(&self, declines: &DeclineBatch) -> Result<(), StoreError> {
-        // Held while the groups are read and rewritten, so no other change comes between.
-        let mut generation = self.generation.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut batch = sled::Batch::default();
-        let mut new_companies = HashMap::new();
-        let companies = declines.terms().iter().filter_map(|terms| terms.company.as_ref());
-        for company in companies.chain(declines.rules().iter().filter_map(|rule| rule.company.as_ref())) {
-            // The first naming of a company decides whether it is new.
-            if let Entry::Vacant(entry) = new_companies.entry(key(COMPANY, company_key(company).as_bytes())) {
-                let known = self.db.contains_key(entry.key()).map_err(backend)?;
-                entry.insert((!known).then(|| company.clone()));
-            }
-        }
-        for rule in declines.rules() {
-            batch.insert(rule_key(&rule.target), encode(rule)?);
-        }
-        let changes: Vec<(u64, Option<&DeclineTerms>)> =
-            declines.numbers().map(|(key, terms)| (key, Some(terms))).collect();
-        number_declines::change(&self.db, &mut batch, changes)?;
-        for (company_key, company) in new_companies {
-            if let Some(company) = company {
-                batch.insert(company_key, encode(&company)?);
-            }
-        }
-        self.commit_holding(&mut generation, batch)
-    }
-
     fn company_name(&self, company: &str) -> Result<Option<String>, StoreError> {
         self.get(&key(COMPANY, company.as_bytes()))
-    }
-
-    fn follow_ups(&self, party: &str) -> Result<FollowUps, StoreError> {
-        self.calls.follow_ups(party)
-    }
-
-    fn follow_up_counts(&self) -> Result<Vec<(String, FollowUps)>, StoreError> {
-        self.calls.follow_up_counts()
-    }
-
-    fn save_allow(&self, allow: &Allow) -> Result<(), StoreError> {
-        self.put_durably(key(ALLOW, allow.number.as_str().as_bytes()), allow)
-    }
-
-    fn save_allows(&self, allows: &[Allow]) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
-        for allow in allows {
-            batch.insert(key(ALLOW, allow.number.as_str().as_bytes()), encode(allow)?);
-        }
-        self.commit(batch)
-    }
-
-    fn remove_allow(&self, number: &PhoneNumber) -> Result<Option<Allow>, StoreError> {
-        self.remove_durably(key(ALLOW, number.as_str().as_bytes()))
     }
 
     fn allows(&self) -> Result<Vec<Allow>, StoreError> {
@@ -424,32 +386,93 @@ impl Store for SledStore {
         Ok(self.paused.load(Ordering::Acquire))
     }
 
-    fn set_paused(&self, paused: bool) -> Result<(), StoreError> {
-        let _alone = self.pausing.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let written = self.put_durably(PAUSED.to_vec(), &paused);
-        // A failed write may or may not have reached the database: keep what it holds now.
-        let now = match &written {
-            Ok(()) => paused,
-            Err(_) => {
-                self.get::<bool>(PAUSED).map_or_else(|_| self.paused.load(Ordering::Acquire), Option::unwrap_or_default)
-            }
-        };
-        self.paused.store(now, Ordering::Release);
-        written
+    fn legal_holds(&self) -> Result<Vec<LegalHold>, StoreError> {
+        self.all(LEGAL_HOLD)
     }
 
+    fn password_hash(&self) -> Result<Option<String>, StoreError> {
+        self.get(PASSWORD)
+    }
+
+    fn text_session(&self, owner: &PhoneNumber) -> Result<TextSession, StoreError> {
+        Ok(self.get(&key(TEXT_SESSION, owner.as_str().as_bytes()))?.unwrap_or_default())
+    }
+
+    fn web_changes(&self) -> Result<Vec<WebChange>, StoreError> {
+        Ok(self.get(WEB_CHANGES)?.unwrap_or_default())
+    }
+
+    /// Every change is one sled batch, read and written while holding the generation (and so
+    /// every other owner change), then flushed and counted in the marker before it returns.
+    fn apply(&self, change: Change<'_>) -> Result<Removed, StoreError> {
+        let mut generation = self.generation.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut batch = sled::Batch::default();
+        let mut removed = Removed::Nothing;
+        match change {
+            Change::Decline(decline) => self.add_declines(&mut batch, &DeclineBatch::from_iter([decline.clone()]))?,
+            Change::Declines(declines) => self.add_declines(&mut batch, declines)?,
+            Change::RemoveDecline(Target::Number(number)) => {
+                let Some(decline) = number_declines::get(&self.db, number)? else { return Ok(removed) };
+                number_declines::change(&self.db, &mut batch, vec![(number.key(), None)])?;
+                removed = Removed::Decline(decline);
+            }
+            Change::RemoveDecline(rule) => {
+                let Some(decline) = self.get(&rule_key(rule))? else { return Ok(removed) };
+                batch.remove(rule_key(rule));
+                removed = Removed::Decline(decline);
+            }
+            Change::Allow(allow) => batch.insert(allow_key(&allow.number), encode(allow)?),
+            Change::Allows(allows) => {
+                for allow in allows {
+                    batch.insert(allow_key(&allow.number), encode(allow)?);
+                }
+            }
+            Change::RemoveAllow(number) => {
+                let Some(allow) = self.get(&allow_key(number))? else { return Ok(removed) };
+                batch.remove(allow_key(number));
+                removed = Removed::Allow(allow);
+            }
+            Change::Paused(paused) => return self.set_paused(&mut generation, paused).map(|()| removed),
+            Change::LegalHold { party, since } => {
+                let hold_key = key(LEGAL_HOLD, party.as_bytes());
+                match since {
+                    Some(since) => batch.insert(hold_key, encode(&LegalHold { party: party.to_owned(), since })?),
+                    None => batch.remove(hold_key),
+                }
+            }
+            Change::PasswordHash(hash) => batch.insert(PASSWORD, encode(&hash)?),
+            Change::TextSession { owner, session } => {
+                batch.insert(key(TEXT_SESSION, owner.as_str().as_bytes()), encode(session)?);
+            }
+            Change::WebChanges(changes) => batch.insert(WEB_CHANGES, encode(&changes)?),
+        }
+        self.commit_holding(&mut generation, batch)?;
+        Ok(removed)
+    }
+
+    fn probe(&self) -> Result<(), StoreError> {
+        let now = jiff::Timestamp::now().as_microsecond().to_be_bytes();
+        self.put(PROBE, &now)?;
+        self.db.flush().map(drop).map_err(backend)
+    }
+}
+
+impl CallSink for SledStore {
     fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError> {
         self.calls.append(calls)
-    }
-
-    fn attach_outcome(&self, call_sid: &str, outcome: ForwardOutcome) -> Result<bool, StoreError> {
-        Ok(self.calls.attach_outcomes(&[(call_sid.to_owned(), outcome)])?[0])
     }
 
     fn attach_outcomes(&self, outcomes: &[(String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
         self.calls.attach_outcomes(outcomes)
     }
 
+    fn flush(&self) -> Result<(), StoreError> {
+        self.calls.flush()?;
+        self.db.flush().map(drop).map_err(backend)
+    }
+}
+
+impl CallHistory for SledStore {
     fn call_page(&self, query: &CallQuery) -> Result<CallPage, StoreError> {
         self.calls.page(query)
     }
@@ -458,18 +481,12 @@ impl Store for SledStore {
         self.calls.tallies(since, until)
     }
 
-    fn legal_holds(&self) -> Result<Vec<LegalHold>, StoreError> {
-        self.all(LEGAL_HOLD)
+    fn follow_ups(&self, party: &str) -> Result<FollowUps, StoreError> {
+        self.calls.follow_ups(party)
     }
 
-    fn set_legal_hold(&self, party: &str, since: Option<Timestamp>) -> Result<(), StoreError> {
-        let hold_key = key(LEGAL_HOLD, party.as_bytes());
-        let mut batch = sled::Batch::default();
-        match since {
-            Some(since) => batch.insert(hold_key, encode(&LegalHold { party: party.to_owned(), since })?),
-            None => batch.remove(hold_key),
-        }
-        self.commit(batch)
+    fn follow_up_counts(&self) -> Result<Vec<(String, FollowUps)>, StoreError> {
+        self.calls.follow_up_counts()
     }
 
     fn prune_calls(
@@ -481,31 +498,9 @@ impl Store for SledStore {
     ) -> Result<Pruned, StoreError> {
         self.calls.prune(before, keep, after, budget)
     }
+}
 
-    fn password_hash(&self) -> Result<Option<String>, StoreError> {
-        self.get(PASSWORD)
-    }
-
-    fn save_password_hash(&self, hash: &str) -> Result<(), StoreError> {
-        self.put_durably(PASSWORD.to_vec(), &hash)
-    }
-
-    fn text_session(&self, owner: &PhoneNumber) -> Result<TextSession, StoreError> {
-        Ok(self.get(&key(TEXT_SESSION, owner.as_str().as_bytes()))?.unwrap_or_default())
-    }
-
-    fn save_text_session(&self, owner: &PhoneNumber, session: &TextSession) -> Result<(), StoreError> {
-        self.put_durably(key(TEXT_SESSION, owner.as_str().as_bytes()), session)
-    }
-
-    fn web_changes(&self) -> Result<Vec<WebChange>, StoreError> {
-        Ok(self.get(WEB_CHANGES)?.unwrap_or_default())
-    }
-
-    fn save_web_changes(&self, changes: &[WebChange]) -> Result<(), StoreError> {
-        self.put_durably(WEB_CHANGES.to_vec(), &changes)
-    }
-
+impl Archive for SledStore {
     /// Reads every record the owner entered, and the call log's structure, so damage shows now
     /// rather than on some later call.
     fn verify(&self) -> Result<(), StoreError> {
@@ -528,12 +523,6 @@ impl Store for SledStore {
         Ok(())
     }
 
-    fn probe(&self) -> Result<(), StoreError> {
-        let now = jiff::Timestamp::now().as_microsecond().to_be_bytes();
-        self.put(PROBE, &now)?;
-        self.db.flush().map(drop).map_err(backend)
-    }
-
     /// Writes a consistent copy of every record: writes wait while it is taken, calls do not.
     fn backup(&self, out: &mut dyn std::io::Write) -> Result<u64, StoreError> {
         let _alone = self.writes.write().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -547,11 +536,6 @@ impl Store for SledStore {
         }
         self.calls.each_record(|key, value| writer.record(key, value).map_err(failed))?;
         writer.finish().map_err(failed)
-    }
-
-    fn flush(&self) -> Result<(), StoreError> {
-        self.calls.flush()?;
-        self.db.flush().map(drop).map_err(backend)
     }
 }
 
@@ -570,9 +554,10 @@ mod tests {
         let path = dir.path().join("db");
         {
             let store = SledStore::reopen(&path).unwrap();
-            store.save_decline(&decline("+442079460123")).unwrap();
-            store.save_decline(&decline("+442079460124")).unwrap();
-            store.remove_decline(&Target::Number(PhoneNumber::from_e164("+442079460124").unwrap())).unwrap();
+            store.apply(Change::Decline(&decline("+442079460123"))).unwrap();
+            store.apply(Change::Decline(&decline("+442079460124"))).unwrap();
+            let second = Target::Number(PhoneNumber::from_e164("+442079460124").unwrap());
+            store.apply(Change::RemoveDecline(&second)).unwrap();
         }
         assert_eq!(std::fs::read_to_string(dir.path().join("db.generation")).unwrap(), "3");
         assert!(SledStore::reopen(&path).is_ok(), "a database that kept every change opens");
@@ -589,11 +574,11 @@ mod tests {
         let path = dir.path().join("db");
         {
             let store = SledStore::reopen(&path).unwrap();
-            store.set_paused(true).unwrap();
+            store.apply(Change::Paused(true)).unwrap();
         }
         let store = SledStore::reopen(&path).unwrap();
         assert!(store.paused().unwrap());
-        store.set_paused(false).unwrap();
+        store.apply(Change::Paused(false)).unwrap();
         drop(store);
         assert!(!SledStore::reopen(&path).unwrap().paused().unwrap());
     }
@@ -713,7 +698,8 @@ mod tests {
         let mut copy = Vec::new();
         {
             let store = SledStore::reopen(&path).unwrap();
-            store.attach_outcome("CA1", ForwardOutcome { via_escape_hatch: true, ..Default::default() }).unwrap();
+            let escaped = ForwardOutcome { via_escape_hatch: true, ..Default::default() };
+            assert_eq!(store.attach_outcomes(&[("CA1".into(), escaped)]).unwrap(), [true]);
             store.backup(&mut copy).unwrap();
         }
         let (_, kept) = SledStore::restore(&path, &mut copy.as_slice()).unwrap();
@@ -744,8 +730,8 @@ mod tests {
         }
         let store = SledStore::reopen(&path).unwrap();
         let answered = ForwardOutcome { status: Some("answered".into()), ..Default::default() };
-        assert!(store.attach_outcome("CA2", answered).unwrap());
-        assert!(!store.attach_outcome("CA4", ForwardOutcome::default()).unwrap());
+        assert!(store.attach_outcomes(&[("CA2".into(), answered)]).unwrap()[0]);
+        assert!(!store.attach_outcomes(&[("CA4".into(), ForwardOutcome::default())]).unwrap()[0]);
         let calls = store.call_page(&CallQuery { limit: 10, ..Default::default() }).unwrap().calls;
         let outcome = |sid: &str| calls.iter().find(|c| c.call_sid == sid).unwrap().outcome.clone();
         assert_eq!(outcome("CA2").and_then(|o| o.status).as_deref(), Some("answered"));

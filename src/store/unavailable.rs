@@ -3,10 +3,12 @@
 
 use jiff::Timestamp;
 
-use super::{CallPage, CallQuery, Cursor, HourTally, Pruned, Store, StoreError};
+use super::{
+    Archive, CallHistory, CallPage, CallQuery, CallSink, Change, Cursor, HourTally, OwnerRecord, Pruned, Removed,
+    StoreError,
+};
 use crate::domain::{
-    Allow, CallRecord, Decline, DeclineBatch, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession,
-    WebChange,
+    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession, WebChange,
 };
 
 pub struct UnavailableStore {
@@ -23,32 +25,11 @@ impl UnavailableStore {
     }
 }
 
-impl Store for UnavailableStore {
-    fn save_declines(&self, _: &DeclineBatch) -> Result<(), StoreError> {
-        self.fail()
-    }
-    fn call_page(&self, _: &CallQuery) -> Result<CallPage, StoreError> {
-        self.fail()
-    }
-    fn call_tallies(&self, _: Timestamp, _: Timestamp) -> Result<Vec<HourTally>, StoreError> {
-        self.fail()
-    }
-    fn password_hash(&self) -> Result<Option<String>, StoreError> {
-        self.fail()
-    }
-    fn save_password_hash(&self, _: &str) -> Result<(), StoreError> {
-        self.fail()
-    }
+impl OwnerRecord for UnavailableStore {
     fn decline(&self, _: &Target) -> Result<Option<Decline>, StoreError> {
         self.fail()
     }
     fn allow_of(&self, _: &PhoneNumber) -> Result<Option<Allow>, StoreError> {
-        self.fail()
-    }
-    fn save_decline(&self, _: &Decline) -> Result<(), StoreError> {
-        self.fail()
-    }
-    fn remove_decline(&self, _: &Target) -> Result<Option<Decline>, StoreError> {
         self.fail()
     }
     fn declines(&self) -> Result<Vec<Decline>, StoreError> {
@@ -61,52 +42,55 @@ impl Store for UnavailableStore {
     fn company_name(&self, _: &str) -> Result<Option<String>, StoreError> {
         self.fail()
     }
-    fn follow_ups(&self, _: &str) -> Result<FollowUps, StoreError> {
-        self.fail()
-    }
-    fn follow_up_counts(&self) -> Result<Vec<(String, FollowUps)>, StoreError> {
-        self.fail()
-    }
-    fn save_allow(&self, _: &Allow) -> Result<(), StoreError> {
-        self.fail()
-    }
-    fn remove_allow(&self, _: &PhoneNumber) -> Result<Option<Allow>, StoreError> {
-        self.fail()
-    }
     fn allows(&self) -> Result<Vec<Allow>, StoreError> {
         self.fail()
     }
     fn paused(&self) -> Result<bool, StoreError> {
         self.fail()
     }
-    fn set_paused(&self, _: bool) -> Result<(), StoreError> {
+    fn legal_holds(&self) -> Result<Vec<LegalHold>, StoreError> {
         self.fail()
     }
-    fn append_calls(&self, _: &[CallRecord]) -> Result<(), StoreError> {
-        self.fail()
-    }
-    fn attach_outcome(&self, _: &str, _: ForwardOutcome) -> Result<bool, StoreError> {
-        self.fail()
-    }
-    fn calls(&self, _: &CallQuery) -> Result<Vec<CallRecord>, StoreError> {
+    fn password_hash(&self) -> Result<Option<String>, StoreError> {
         self.fail()
     }
     fn text_session(&self, _: &PhoneNumber) -> Result<TextSession, StoreError> {
         self.fail()
     }
-    fn save_text_session(&self, _: &PhoneNumber, _: &TextSession) -> Result<(), StoreError> {
-        self.fail()
-    }
     fn web_changes(&self) -> Result<Vec<WebChange>, StoreError> {
         self.fail()
     }
-    fn save_web_changes(&self, _: &[WebChange]) -> Result<(), StoreError> {
+    fn apply(&self, _: Change<'_>) -> Result<Removed, StoreError> {
         self.fail()
     }
-    fn legal_holds(&self) -> Result<Vec<LegalHold>, StoreError> {
+    fn probe(&self) -> Result<(), StoreError> {
         self.fail()
     }
-    fn set_legal_hold(&self, _: &str, _: Option<Timestamp>) -> Result<(), StoreError> {
+}
+
+impl CallSink for UnavailableStore {
+    fn append_calls(&self, _: &[CallRecord]) -> Result<(), StoreError> {
+        self.fail()
+    }
+    fn attach_outcomes(&self, _: &[(String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
+        self.fail()
+    }
+    fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+impl CallHistory for UnavailableStore {
+    fn call_page(&self, _: &CallQuery) -> Result<CallPage, StoreError> {
+        self.fail()
+    }
+    fn call_tallies(&self, _: Timestamp, _: Timestamp) -> Result<Vec<HourTally>, StoreError> {
+        self.fail()
+    }
+    fn follow_ups(&self, _: &str) -> Result<FollowUps, StoreError> {
+        self.fail()
+    }
+    fn follow_up_counts(&self) -> Result<Vec<(String, FollowUps)>, StoreError> {
         self.fail()
     }
     /// Nothing is pruned from a log that cannot be read.
@@ -119,11 +103,12 @@ impl Store for UnavailableStore {
     ) -> Result<Pruned, StoreError> {
         self.fail()
     }
-    fn probe(&self) -> Result<(), StoreError> {
+}
+
+/// Nothing to read back: the start that chose this store has already said why the database is not used.
+impl Archive for UnavailableStore {
+    fn backup(&self, _: &mut dyn std::io::Write) -> Result<u64, StoreError> {
         self.fail()
-    }
-    fn flush(&self) -> Result<(), StoreError> {
-        Ok(())
     }
 }
 
@@ -135,7 +120,9 @@ mod tests {
     fn holds_and_pruning_fail_with_the_reason_and_change_nothing() {
         let store = UnavailableStore::new("the disk is full");
         let unavailable = |result: Result<(), StoreError>| matches!(result, Err(StoreError::Unavailable(reason)) if reason == "the disk is full");
-        assert!(unavailable(store.set_legal_hold("company:everest", Some(Timestamp::UNIX_EPOCH))));
+        assert!(unavailable(
+            store.apply(Change::LegalHold { party: "company:everest", since: Some(Timestamp::UNIX_EPOCH) }).map(drop)
+        ));
         assert!(unavailable(store.legal_holds().map(drop)));
         assert!(unavailable(store.prune_calls(Timestamp::MAX, &|_| false, None, 10).map(drop)));
     }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use saidno::store::{SledStore, Store};
+use saidno::store::{OwnerRecord, SledStore};
 
 use crate::helpers::*;
 

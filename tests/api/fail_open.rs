@@ -4,10 +4,12 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use saidno::domain::{
-    Allow, CallRecord, Decline, DeclineBatch, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession,
-    WebChange,
+    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession, WebChange,
 };
-use saidno::store::{CallPage, CallQuery, Cursor, HourTally, MemoryStore, Pruned, Store, StoreError};
+use saidno::store::{
+    Archive, CallHistory, CallPage, CallQuery, CallSink, Change, Cursor, HourTally, MemoryStore, OwnerRecord, Pruned,
+    Removed, StoreError,
+};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -23,17 +25,11 @@ fn on_fire<T>() -> Result<T, StoreError> {
     Err(StoreError::Backend("disk on fire".into()))
 }
 
-impl Store for BrokenLookups {
+impl OwnerRecord for BrokenLookups {
     fn decline(&self, _: &Target) -> Result<Option<Decline>, StoreError> {
         on_fire()
     }
     fn allow_of(&self, _: &PhoneNumber) -> Result<Option<Allow>, StoreError> {
-        on_fire()
-    }
-    fn save_decline(&self, _: &Decline) -> Result<(), StoreError> {
-        on_fire()
-    }
-    fn remove_decline(&self, _: &Target) -> Result<Option<Decline>, StoreError> {
         on_fire()
     }
     fn declines(&self) -> Result<Vec<Decline>, StoreError> {
@@ -50,46 +46,56 @@ impl Store for BrokenLookups {
     fn company_name(&self, _: &str) -> Result<Option<String>, StoreError> {
         on_fire()
     }
-    fn follow_ups(&self, _: &str) -> Result<FollowUps, StoreError> {
-        on_fire()
-    }
-    fn follow_up_counts(&self) -> Result<Vec<(String, FollowUps)>, StoreError> {
-        on_fire()
-    }
-    fn save_allow(&self, _: &Allow) -> Result<(), StoreError> {
-        on_fire()
-    }
-    fn remove_allow(&self, _: &PhoneNumber) -> Result<Option<Allow>, StoreError> {
-        on_fire()
-    }
     fn allows(&self) -> Result<Vec<Allow>, StoreError> {
         on_fire()
     }
     fn paused(&self) -> Result<bool, StoreError> {
         on_fire()
     }
-    fn set_paused(&self, _: bool) -> Result<(), StoreError> {
+    fn legal_holds(&self) -> Result<Vec<LegalHold>, StoreError> {
         on_fire()
     }
+    fn password_hash(&self) -> Result<Option<String>, StoreError> {
+        on_fire()
+    }
+    fn text_session(&self, _: &PhoneNumber) -> Result<TextSession, StoreError> {
+        on_fire()
+    }
+    fn web_changes(&self) -> Result<Vec<WebChange>, StoreError> {
+        on_fire()
+    }
+    fn apply(&self, _: Change<'_>) -> Result<Removed, StoreError> {
+        on_fire()
+    }
+    fn probe(&self) -> Result<(), StoreError> {
+        on_fire()
+    }
+}
+
+impl CallSink for BrokenLookups {
     fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError> {
         self.log.append_calls(calls)
     }
-    fn attach_outcome(&self, call_sid: &str, outcome: ForwardOutcome) -> Result<bool, StoreError> {
-        self.log.attach_outcome(call_sid, outcome)
+    fn attach_outcomes(&self, outcomes: &[(String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
+        self.log.attach_outcomes(outcomes)
     }
+    fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// The log reads back, but the follow-up counts the snapshot starts from do not.
+impl CallHistory for BrokenLookups {
     fn call_page(&self, query: &CallQuery) -> Result<CallPage, StoreError> {
         self.log.call_page(query)
     }
     fn call_tallies(&self, since: Timestamp, until: Timestamp) -> Result<Vec<HourTally>, StoreError> {
         self.log.call_tallies(since, until)
     }
-    fn save_declines(&self, _: &DeclineBatch) -> Result<(), StoreError> {
-        Err(StoreError::Backend("disk on fire".into()))
-    }
-    fn legal_holds(&self) -> Result<Vec<LegalHold>, StoreError> {
+    fn follow_ups(&self, _: &str) -> Result<FollowUps, StoreError> {
         on_fire()
     }
-    fn set_legal_hold(&self, _: &str, _: Option<Timestamp>) -> Result<(), StoreError> {
+    fn follow_up_counts(&self) -> Result<Vec<(String, FollowUps)>, StoreError> {
         on_fire()
     }
     fn prune_calls(
@@ -101,31 +107,9 @@ impl Store for BrokenLookups {
     ) -> Result<Pruned, StoreError> {
         self.log.prune_calls(before, keep, after, budget)
     }
-    fn password_hash(&self) -> Result<Option<String>, StoreError> {
-        Err(StoreError::Backend("disk on fire".into()))
-    }
-    fn save_password_hash(&self, _: &str) -> Result<(), StoreError> {
-        Err(StoreError::Backend("disk on fire".into()))
-    }
-    fn text_session(&self, _: &PhoneNumber) -> Result<TextSession, StoreError> {
-        Err(StoreError::Backend("disk on fire".into()))
-    }
-    fn save_text_session(&self, _: &PhoneNumber, _: &TextSession) -> Result<(), StoreError> {
-        Err(StoreError::Backend("disk on fire".into()))
-    }
-    fn web_changes(&self) -> Result<Vec<WebChange>, StoreError> {
-        Err(StoreError::Backend("disk on fire".into()))
-    }
-    fn save_web_changes(&self, _: &[WebChange]) -> Result<(), StoreError> {
-        Err(StoreError::Backend("disk on fire".into()))
-    }
-    fn probe(&self) -> Result<(), StoreError> {
-        on_fire()
-    }
-    fn flush(&self) -> Result<(), StoreError> {
-        Ok(())
-    }
 }
+
+impl Archive for BrokenLookups {}
 
 fn assert_forwarded(twiml: &Twiml) {
     assert_eq!(twiml.verbs(), ["Dial"], "{}", twiml.xml);

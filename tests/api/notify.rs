@@ -9,7 +9,7 @@ use jiff::{SignedDuration, Timestamp};
 use saidno::config::{NotifyWhen, Settings};
 use saidno::domain::{CallRecord, DecisionKind};
 use saidno::notify::Notifier;
-use saidno::store::{SledStore, Store};
+use saidno::store::{CallHistory, CallSink, SledStore};
 use serde_json::json;
 
 use crate::fake_twilio::{Answer, FakeTwilio};
@@ -157,7 +157,7 @@ async fn the_daily_digest_sums_up_the_days_refusals_in_one_text() {
     settings.twilio.account_sid = ACCOUNT.into();
     settings.twilio.api_base_url = api.url.clone();
     settings.notify.when = NotifyWhen::Digest;
-    let store: Arc<dyn Store> = Arc::new(SledStore::open(&settings.database_path(), 8).unwrap());
+    let store = Arc::new(SledStore::open(&settings.database_path(), 8).unwrap());
     let now = Timestamp::now();
     let refused = |sid: &str, from: &str, company: Option<&str>, hours_ago: i64| CallRecord {
         call_sid: sid.into(),
@@ -178,8 +178,9 @@ async fn the_daily_digest_sums_up_the_days_refusals_in_one_text() {
         ])
         .unwrap();
 
-    let notifier = Notifier::start(Arc::new(settings), store.clone(), Default::default());
-    notifier.digest(&store, now).await;
+    let history: Arc<dyn CallHistory> = store;
+    let notifier = Notifier::start(Arc::new(settings), history.clone(), Default::default());
+    notifier.digest(&history, now).await;
     let sent = api.next_request().await;
     assert_twilio_accepts(&sent);
     assert_eq!(sent.field("To").as_deref(), Some(OWNER_MOBILE));

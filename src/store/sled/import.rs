@@ -4,7 +4,6 @@
 //! nothing new is written in this layout.
 
 use super::{SledStore, backend};
-use crate::store::Store;
 use crate::store::StoreError;
 
 /// Undo records restored per batch.
@@ -40,13 +39,13 @@ impl SledStore {
                 }
                 batch.remove(undo_key.clone());
             }
-            self.apply(batch)?;
+            self.write_batch(batch)?;
             undone += records.len();
         }
         let mut done = sled::Batch::default();
         done.remove(IMPORTING);
-        self.apply(done)?;
-        self.flush()?;
+        self.write_batch(done)?;
+        self.db.flush().map_err(super::backend)?;
         Ok(undone)
     }
 
@@ -61,7 +60,7 @@ impl SledStore {
             for undo_key in keys {
                 batch.remove(undo_key);
             }
-            self.apply(batch)?;
+            self.write_batch(batch)?;
         }
     }
 }
@@ -72,6 +71,7 @@ mod tests {
 
     use super::*;
     use crate::domain::{Decline, PhoneNumber, Target};
+    use crate::store::{Change, OwnerRecord};
 
     fn decline(number: &str, company: &str) -> Decline {
         let number = PhoneNumber::from_e164(number).unwrap();
@@ -84,7 +84,7 @@ mod tests {
         let path = dir.path().join("db");
         {
             let store = SledStore::reopen(&path).unwrap();
-            store.save_declines(&[decline("+441130000003", "Everest")].into_iter().collect()).unwrap();
+            store.apply(Change::Declines(&[decline("+441130000003", "Everest")].into_iter().collect())).unwrap();
             // What the older release left: one row it overwrote, one it added, a company it named.
             let db = &store.db;
             db.insert(IMPORTING, &[][..]).unwrap();
@@ -112,7 +112,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(&dir.path().join("db"), 8).unwrap();
         let rows: Vec<Decline> = (0..50_001).map(|n| decline(&format!("+44113{:07}", n), "Imported Co")).collect();
-        store.save_declines(&rows.iter().cloned().collect()).unwrap();
+        store.apply(Change::Declines(&rows.iter().cloned().collect())).unwrap();
         assert_eq!(store.declines().unwrap(), rows);
         assert_eq!(store.company_name("imported co").unwrap().as_deref(), Some("Imported Co"));
     }
