@@ -1,5 +1,6 @@
 #![forbid(unsafe_code)]
 
+pub mod answer;
 pub mod backup;
 pub mod call_log;
 pub mod cli;

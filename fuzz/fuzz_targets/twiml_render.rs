@@ -1,10 +1,11 @@
-//! TwiML built from hostile text (a company's name, the business's name, the voice, a reply):
-//! the answer always parses as XML, holds only the verbs saidno writes, and carries the text
-//! exactly, so no `<` from the input ever becomes markup.
+//! TwiML built from hostile text (a company's name, the business's name, the voice, a reply, a
+//! call's id): the answer always parses as XML, holds only the verbs saidno writes, and carries
+//! the text exactly, so no `<` from the input ever becomes markup.
 #![no_main]
 
 use jiff::Timestamp;
 use libfuzzer_sys::fuzz_target;
+use saidno::answer::{self, CallRef};
 use saidno::config::Settings;
 use saidno::domain::{Channel, Decline, Ground, PhoneNumber, Target};
 use saidno::provider::twilio::twiml;
@@ -62,7 +63,7 @@ fuzz_target!(|input: (&str, &str, &str, &str)| {
         escape_hatch: None,
     };
 
-    if let Ok(xml) = twiml::refusal(&decline, &settings) {
+    if let Ok(xml) = twiml::render(&answer::refusal(&decline, &settings)) {
         let document = parsed(&xml);
         let ground = Ground::Declined { decline: decline.clone(), follow_up: 1, flagged: false };
         assert_eq!(text_of(&document, "Say"), [as_read(&refusal_message(&ground, &settings))], "{xml}");
@@ -74,15 +75,18 @@ fuzz_target!(|input: (&str, &str, &str, &str)| {
     if let Ok(xml) = twiml::message(words) {
         assert_eq!(text_of(&parsed(&xml), "Message"), [as_read(words)]);
     }
-    if let Ok(xml) = twiml::say_and_hang_up(words, &settings) {
+    if let Ok(xml) = twiml::render(&answer::say_and_hang_up(words, &settings)) {
         assert_eq!(text_of(&parsed(&xml), "Say"), [as_read(words)]);
     }
-    let whisper = twiml::whisper_url(twiml::WHISPER_PATH, words, &saidno::domain::CallerId::from_provider(company));
-    if let Ok(xml) = twiml::forward(Some(company), Some(&whisper), &settings) {
+    // The call's id comes from the provider's request; the caller is a number or nobody.
+    let call = CallRef { call_id: words.to_owned(), caller: PhoneNumber::from_e164(company) };
+    if let Ok(xml) = twiml::render(&answer::forward(call.caller.clone(), Some(call.clone()), &settings)) {
         let document = parsed(&xml);
+        let number = document.descendants().find(|node| node.has_tag_name("Number")).unwrap();
+        let announced_at = as_read_attribute(&twiml::announcement_url(twiml::WHISPER_PATH, &call));
+        assert_eq!(number.attribute("url").map(as_read_attribute), Some(announced_at), "{xml}");
         let dial = document.descendants().find(|node| node.has_tag_name("Dial")).unwrap();
-        let expected_caller = as_read_attribute(company);
-        let shown = dial.attribute("callerId").map(as_read_attribute);
-        assert_eq!(shown, (!expected_caller.is_empty()).then_some(expected_caller), "{xml}");
+        let shown = dial.attribute("callerId").map(str::to_owned);
+        assert_eq!(shown, call.caller.map(|number| number.as_str().to_owned()), "{xml}");
     }
 });

@@ -10,6 +10,7 @@ use jiff::Timestamp;
 
 use super::AppState;
 use super::whisper::OwnerDecision;
+use crate::answer;
 use crate::domain::{Action, CallRecord, Decision, ForwardOutcome, Ground, IncomingCall, Refusal};
 use crate::notify::Refused;
 use crate::provider::twilio::form::Params;
@@ -160,7 +161,7 @@ fn answer(state: &AppState, call: &IncomingCall, now: Timestamp) -> Result<(Stri
         state.metrics.store_error();
         error.to_string()
     })?;
-    let xml = twiml::answer(&decision, call, &state.settings).map_err(|e| e.to_string())?;
+    let xml = twiml::render(&answer::for_call(&decision, call, &state.settings)).map_err(|e| e.to_string())?;
     if let (Action::Refuse(Refusal { ground: Ground::Declined { decline, follow_up, .. }, .. }), Some(number)) =
         (&decision.action, call.from.number())
     {
@@ -191,7 +192,7 @@ pub async fn dial_status(
         // Whoever answered may have decided during the announcement; the caller is still waiting.
         match state.whisper_decisions.take(&call_sid) {
             Some(OwnerDecision::Declined(decline)) => {
-                let xml = twiml::refusal(&decline, &state.settings).unwrap_or_else(|error| {
+                let xml = twiml::render(&answer::refusal(&decline, &state.settings)).unwrap_or_else(|error| {
                     tracing::error!(%error, "could not render the refusal the owner chose; hanging up");
                     twiml::hangup()
                 });
@@ -200,14 +201,14 @@ pub async fn dial_status(
             Some(OwnerDecision::ToVoicemail) => {
                 let outcome = ForwardOutcome { status: Some("no-answer".into()), ..Default::default() };
                 state.call_log.attach(call_sid, outcome);
-                return Ok(twiml_response(twiml::voicemail(&state.settings)));
+                return Ok(twiml_response(twiml::render_or_hang_up(&answer::voicemail(&state.settings))));
             }
             None => {}
         }
         let outcome = request::dial_outcome(&params)?;
         let answered_or_gone = matches!(outcome.status.as_deref(), Some("answered" | "canceled"));
         state.call_log.attach(call_sid, outcome);
-        Ok(twiml_response(twiml::after_dial(answered_or_gone, &state.settings)))
+        Ok(twiml_response(twiml::render_or_hang_up(&answer::after_dial(answered_or_gone, &state.settings))))
     })
 }
 
@@ -217,7 +218,7 @@ pub async fn escape(State(state): State<AppState>, SignedForm(params): SignedFor
     let call = request::incoming_call(&params)?;
     call_span(&call.call_sid).in_scope(|| {
         if params.get("Digits") != Some("1") {
-            return Ok(twiml_response(twiml::goodbye(&state.settings)));
+            return Ok(twiml_response(twiml::render_or_hang_up(&answer::goodbye(&state.settings))));
         }
         tracing::info!("a refused caller came through the escape hatch");
         state.call_log.attach(call.call_sid.clone(), ForwardOutcome { via_escape_hatch: true, ..Default::default() });
@@ -240,7 +241,7 @@ pub async fn screen(State(state): State<AppState>, SignedForm(params): SignedFor
 
 /// The call put through as configured, or, when that cannot be rendered, the fallback forward.
 fn forward_or_fallback(state: &AppState, call: &IncomingCall) -> String {
-    twiml::forward_call(call, &state.settings).unwrap_or_else(|error| {
+    twiml::render(&answer::forward_call(call, &state.settings)).unwrap_or_else(|error| {
         state.metrics.failed_open();
         tracing::error!(%error, "could not render the forward; giving the fallback forward");
         state.fallback_twiml.clone()

@@ -13,6 +13,7 @@ use tracing::Instrument;
 
 use super::AppState;
 use super::webhook::{SignedForm, WebhookError, twiml_response};
+use crate::answer::{self, Answer, CallRef};
 use crate::config::NoKey;
 use crate::domain::{CallerId, Channel, Decline, ForwardOutcome};
 use crate::provider::twilio::twiml;
@@ -88,9 +89,10 @@ async fn announcement_for(state: &AppState, forwarded: &Forwarded) -> Response {
         (None, 0)
     });
     let words = announcement(&caller, company.as_deref(), calls_this_week);
-    let key_url = twiml::whisper_url(twiml::WHISPER_KEY_PATH, &forwarded.call, &caller);
+    let call = CallRef { call_id: forwarded.call.clone(), caller: caller.number().cloned() };
     let hang_up_on_silence = state.settings.whisper.no_key == NoKey::Voicemail;
-    let xml = twiml::whisper(&words, &key_url, hang_up_on_silence, &state.settings).unwrap_or_else(|error| {
+    let announced = answer::announcement(words, call, hang_up_on_silence, &state.settings);
+    let xml = twiml::render(&announced).unwrap_or_else(|error| {
         tracing::error!(%error, "could not render the announcement; connecting the call");
         twiml::empty()
     });
@@ -109,8 +111,8 @@ pub async fn key(
 
 async fn answer_key(state: &AppState, forwarded: Forwarded, digits: &str) -> Response {
     let settings = &state.settings;
-    let render = |result: Result<String, twiml::RenderError>| {
-        twiml_response(result.unwrap_or_else(|error| {
+    let render = |answer: Answer| {
+        twiml_response(twiml::render(&answer).unwrap_or_else(|error| {
             tracing::error!(%error, "could not render the answer to the key; connecting the call");
             twiml::empty()
         }))
@@ -119,17 +121,17 @@ async fn answer_key(state: &AppState, forwarded: Forwarded, digits: &str) -> Res
         "9" => render(decline(state, &forwarded).await),
         "" if settings.whisper.no_key == NoKey::Voicemail => {
             state.whisper_decisions.put(forwarded.call, OwnerDecision::ToVoicemail);
-            render(twiml::say_and_hang_up("Not taken. The caller can leave a message.", settings))
+            render(answer::say_and_hang_up("Not taken. The caller can leave a message.", settings))
         }
         _ => twiml_response(twiml::empty()),
     }
 }
 
 /// Records the decline, and leaves word for the dial callback to give the caller the refusal.
-async fn decline(state: &AppState, forwarded: &Forwarded) -> Result<String, twiml::RenderError> {
+async fn decline(state: &AppState, forwarded: &Forwarded) -> Answer {
     let settings = &state.settings;
     let CallerId::Number(number) = CallerId::from_provider(&forwarded.from) else {
-        return twiml::say_and_connect(
+        return answer::say_and_connect(
             "This caller withheld their number, so it cannot be declined. Connecting.",
             settings,
         );
@@ -146,7 +148,7 @@ async fn decline(state: &AppState, forwarded: &Forwarded) -> Result<String, twim
                 ForwardOutcome { status: Some("declined".into()), ..ForwardOutcome::default() },
             );
             state.whisper_decisions.put(forwarded.call.clone(), OwnerDecision::Declined(saved.record));
-            twiml::say_and_hang_up(
+            answer::say_and_hang_up(
                 "Declined. The caller hears your refusal. Text NO and the company to name them.",
                 settings,
             )
@@ -157,7 +159,7 @@ async fn decline(state: &AppState, forwarded: &Forwarded) -> Result<String, twim
                 _ => "the decline task stopped".to_owned(),
             };
             tracing::error!(%error, "could not record a decline by phone; connecting");
-            twiml::say_and_connect("Sorry, saidno could not record the decline. Connecting the call.", settings)
+            answer::say_and_connect("Sorry, saidno could not record the decline. Connecting the call.", settings)
         }
     }
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use tokio::net::TcpListener;
 
+use crate::answer;
 use crate::call_log::CallLog;
 use crate::config::Settings;
 use crate::domain::phone;
@@ -83,7 +84,8 @@ impl Lasting {
 /// The state for `settings` over what lasts: everything the settings shape is made here, so a
 /// reload makes it the same way the start did.
 fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Result<AppState, StartupError> {
-    let fallback_twiml = twiml::forward(None, None, &settings).map_err(|e| StartupError::Config(e.to_string()))?;
+    let fallback_twiml =
+        twiml::render(&answer::forward(None, None, &settings)).map_err(|e| StartupError::Config(e.to_string()))?;
     let verifier = settings.auth_token().map(|token| Verifier::new(token, settings.twilio.signing_keys.clone()));
     if verifier.is_none() {
         tracing::warn!("no Twilio auth token set: webhook signatures are not checked (loopback only)");
