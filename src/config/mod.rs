@@ -42,6 +42,7 @@ pub struct Settings {
     pub admin: Admin,
     pub store: Store,
     pub log: Log,
+    pub http: Http,
     pub metrics: MetricsSettings,
     pub owner: Owner,
     pub whisper: Whisper,
@@ -225,6 +226,12 @@ pub enum NotifyWhen {
     From,
     Digest,
     Off,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Http {
+    #[serde(deserialize_with = "address_ranges")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Clone, Deserialize)]
@@ -523,6 +530,30 @@ pub fn is_sid(text: &str, kind: &str) -> bool {
 
 /// A list of numbers, or one number alone: from the environment, a single `+447700900123` arrives
 /// as the integer 447700900123 (the `+` read as a sign), which is taken back as that number.
+/// Addresses and ranges, one or a list (as an environment variable gives one): an address alone
+/// is a range of one.
+fn address_ranges<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<ipnet::IpNet>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Many(Vec<String>),
+        One(String),
+    }
+    let texts = match Written::deserialize(deserializer)? {
+        Written::Many(texts) => texts,
+        Written::One(text) => text.split(',').map(str::to_owned).collect(),
+    };
+    texts
+        .iter()
+        .map(|text| {
+            let text = text.trim();
+            text.parse::<ipnet::IpNet>()
+                .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| serde::de::Error::custom(format!("{text:?} is not an IP address or range (10.0.0.0/8)")))
+        })
+        .collect()
+}
+
 fn numbers<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<PhoneNumber>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
@@ -599,6 +630,25 @@ mod tests {
         assert_eq!(from_environment.forward.to, [PhoneNumber::from_e164("+447700900123").unwrap()]);
         let error = read("[owner]\nnumbers = [\"07700 900123\"]").unwrap_err().to_string();
         assert!(error.contains("\"07700 900123\" is not a phone number in E.164 form"), "{error}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_ranges_and_anything_else_is_refused_by_name() {
+        let read = |toml: &str| {
+            config::Config::builder()
+                .add_source(File::from_str(EXAMPLE, FileFormat::Toml))
+                .add_source(File::from_str(toml, FileFormat::Toml))
+                .build()
+                .and_then(config::Config::try_deserialize::<Settings>)
+        };
+        let read_ok = read("[http]\ntrusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\", \"::1\"]").unwrap();
+        let trusted: Vec<String> = read_ok.http.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(trusted, ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]);
+        let one = read("[http]\ntrusted_proxies = \"192.168.1.10, 10.0.0.0/8\"").unwrap();
+        assert_eq!(one.http.trusted_proxies.len(), 2);
+        let error = read("[http]\ntrusted_proxies = [\"proxy.local\"]").unwrap_err().to_string();
+        assert!(error.contains("\"proxy.local\" is not an IP address or range"), "{error}");
+        assert!(Settings::defaults().http.trusted_proxies.is_empty());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod auth;
 pub mod backup;
+pub mod client_address;
 pub mod error;
 pub mod health;
 pub mod openapi;

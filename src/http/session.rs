@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::api::blocking;
+use super::client_address::client_address;
 
 pub const COOKIE: &str = "saidno_session";
 /// A session lasts this long, however active.
@@ -100,13 +101,14 @@ pub async fn require_session(State(state): State<AppState>, request: Request, ne
 #[derive(Template, WebTemplate)]
 #[template(path = "login.html")]
 pub struct SignInPage {
+    pub business: String,
     pub error: Option<String>,
     pub has_password: bool,
 }
 
 pub async fn sign_in_page(State(state): State<AppState>) -> Response {
     let has_password = state.service.has_password().unwrap_or(true);
-    SignInPage { error: None, has_password }.into_response()
+    SignInPage { business: state.settings.business_name.trim().to_owned(), error: None, has_password }.into_response()
 }
 
 #[derive(Deserialize)]
@@ -117,12 +119,16 @@ pub struct SignIn {
 pub async fn sign_in(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     form: Result<Form<SignIn>, FormRejection>,
 ) -> Response {
     let refuse = |status: StatusCode, error: &str| {
-        (status, SignInPage { error: Some(error.to_owned()), has_password: true }).into_response()
+        let business = state.settings.business_name.trim().to_owned();
+        (status, SignInPage { business, error: Some(error.to_owned()), has_password: true }).into_response()
     };
-    if state.sessions.is_limited(peer.ip()) {
+    // Behind the recommended reverse proxy every visitor's peer is the proxy: count the visitor.
+    let client = client_address(peer.ip(), &headers, &state.settings.http.trusted_proxies);
+    if state.sessions.is_limited(client) {
         return refuse(StatusCode::TOO_MANY_REQUESTS, "Too many wrong passwords. Try again in 15 minutes.");
     }
     let Ok(Form(SignIn { password })) = form else {
@@ -132,8 +138,8 @@ pub async fn sign_in(
     match blocking(move || service.password_matches(&password)).await {
         Ok(true) => {}
         Ok(false) => {
-            state.sessions.failed(peer.ip());
-            tracing::warn!(address = %peer.ip(), "a sign-in with a wrong password");
+            state.sessions.failed(client);
+            tracing::warn!(address = %client, "a sign-in with a wrong password");
             return refuse(StatusCode::UNAUTHORIZED, "That is not the password.");
         }
         Err(_) => return refuse(StatusCode::SERVICE_UNAVAILABLE, "The database is not available."),

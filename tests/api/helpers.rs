@@ -418,6 +418,8 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct Browser<'a> {
     pub app: &'a TestApp,
     pub cookie: Option<String>,
+    /// Sent as `X-Forwarded-For`, as a reverse proxy in front of saidno would add it.
+    pub forwarded_for: Option<String>,
     http: reqwest::Client,
 }
 
@@ -468,7 +470,7 @@ impl TestApp {
 
     pub fn browser(&self) -> Browser<'_> {
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Browser { app: self, cookie: None, http }
+        Browser { app: self, cookie: None, forwarded_for: None, http }
     }
 
     /// A browser signed in with the password.
@@ -487,14 +489,11 @@ impl Browser<'_> {
     }
 
     pub async fn sign_in(&mut self, password: &str) -> Page {
-        let response = self
-            .http
-            .post(self.app.url("/login"))
-            .header("origin", self.origin())
-            .form(&[("password", password)])
-            .send()
-            .await
-            .unwrap();
+        let mut request = self.http.post(self.app.url("/login")).header("origin", self.origin());
+        if let Some(client) = &self.forwarded_for {
+            request = request.header("x-forwarded-for", client);
+        }
+        let response = request.form(&[("password", password)]).send().await.unwrap();
         if let Some(cookie) = response.headers().get("set-cookie") {
             let cookie = cookie.to_str().unwrap().to_owned();
             self.cookie = Some(cookie.split(';').next().unwrap().to_owned());

@@ -122,6 +122,47 @@ async fn repeated_wrong_passwords_lock_the_address_out_for_a_while() {
 }
 
 #[tokio::test]
+async fn behind_a_trusted_proxy_the_lock_out_falls_on_the_visitor_not_on_everyone() {
+    let app = spawn_app_with(|s| s.http.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()]).await;
+    app.set_password().await;
+    let mut guesser = app.browser();
+    guesser.forwarded_for = Some("203.0.113.9".into());
+    for _ in 0..5 {
+        assert_eq!(guesser.sign_in("guess").await.status, 401);
+    }
+    assert_eq!(guesser.sign_in(PASSWORD).await.status, 429);
+    // The owner, through the same proxy from elsewhere, still gets in.
+    let mut owner = app.browser();
+    owner.forwarded_for = Some("198.51.100.20".into());
+    assert_eq!(owner.sign_in(PASSWORD).await.status, 303);
+    // Claiming a fresh address does not get the guesser out of the lock-out: the proxy appends
+    // the address it really saw, and that one is counted.
+    guesser.forwarded_for = Some("192.0.2.1, 203.0.113.9".into());
+    assert_eq!(guesser.sign_in(PASSWORD).await.status, 429);
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_a_forwarded_for_header_does_not_escape_the_lock_out() {
+    let app = spawn_app().await;
+    app.set_password().await;
+    let mut browser = app.browser();
+    for attempt in 0..5 {
+        browser.forwarded_for = Some(format!("203.0.113.{attempt}"));
+        assert_eq!(browser.sign_in("guess").await.status, 401);
+    }
+    browser.forwarded_for = Some("198.51.100.20".into());
+    assert_eq!(browser.sign_in(PASSWORD).await.status, 429);
+}
+
+#[tokio::test]
+async fn the_sign_in_page_names_the_business() {
+    let app = spawn_app().await;
+    let page = app.browser().get("/login").await;
+    assert!(page.text_of("#business").contains("Acme Plumbing"), "{}", page.text);
+    assert!(page.text_of("title").contains("Acme Plumbing"));
+}
+
+#[tokio::test]
 async fn a_cross_site_form_is_refused_and_changes_nothing() {
     let app = spawn_app().await;
     let browser = app.signed_in().await;
