@@ -7,6 +7,7 @@ pub mod decline;
 pub mod hold;
 pub mod phone;
 pub mod session;
+pub mod signed_in;
 pub mod text;
 
 pub use allow::Allow;
@@ -18,3 +19,4 @@ pub use decline::{
 pub use hold::LegalHold;
 pub use phone::{CallerId, NumberError, PhoneNumber, Region};
 pub use session::{TextChange, TextSession, WebChange, remember_web_change};
+pub use signed_in::SignedIn;

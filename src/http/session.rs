@@ -16,49 +16,30 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::api::blocking;
 use super::client_address::client_address;
+use crate::domain::SignedIn;
 
 pub const COOKIE: &str = "saidno_session";
 /// A session lasts this long, however active.
-const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
+const SESSION_LIFETIME: SignedDuration = SignedDuration::from_hours(12);
 /// Failed sign-ins allowed from one address within `FAILURE_WINDOW` before it must wait.
 const MAX_FAILURES: usize = 5;
 const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
-/// Signed-in browsers and recent failed sign-ins, kept in memory: a restart signs everyone out.
+/// Recent failed sign-ins, by address, kept in memory. The signed-in browsers themselves are kept
+/// in the store, so that a restart or a reload signs nobody out.
 #[derive(Default)]
 pub struct Sessions {
-    /// By the SHA-256 of the cookie's value, so the table never holds a usable token.
-    live: Mutex<HashMap<[u8; 32], Instant>>,
     failures: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
 }
 
 impl Sessions {
-    fn start(&self) -> Option<String> {
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes).ok()?;
-        let token = URL_SAFE_NO_PAD.encode(bytes);
-        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        live.retain(|_, expires| *expires > now);
-        live.insert(digest(&token), now + SESSION_LIFETIME);
-        Some(token)
-    }
-
-    fn is_live(&self, token: &str) -> bool {
-        let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
-        live.get(&digest(token)).is_some_and(|expires| *expires > Instant::now())
-    }
-
-    fn end(&self, token: &str) {
-        self.live.lock().unwrap_or_else(|p| p.into_inner()).remove(&digest(token));
-    }
-
     /// Whether this address has used up its failed attempts for now.
     fn is_limited(&self, address: IpAddr) -> bool {
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
@@ -74,8 +55,15 @@ impl Sessions {
     }
 }
 
-fn digest(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
+fn new_token() -> Option<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).ok()?;
+    Some(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// What the store keeps of a cookie: enough to recognise it, never enough to use it.
+fn digest(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
 }
 
 /// The session token the browser sent, if any.
@@ -92,8 +80,12 @@ fn presented(headers: &HeaderMap) -> Option<&str> {
 
 /// Lets a signed-in browser through; anyone else is sent to the sign-in page, and nothing changes.
 pub async fn require_session(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    match presented(request.headers()) {
-        Some(token) if state.sessions.is_live(token) => next.run(request).await,
+    let Some(digest) = presented(request.headers()).map(digest) else {
+        return Redirect::to("/login").into_response();
+    };
+    let service = state.service.clone();
+    match blocking(move || service.is_signed_in(&digest, Timestamp::now())).await {
+        Ok(true) => next.run(request).await,
         _ => Redirect::to("/login").into_response(),
     }
 }
@@ -144,9 +136,15 @@ pub async fn sign_in(
         }
         Err(_) => return refuse(StatusCode::SERVICE_UNAVAILABLE, "The database is not available."),
     }
-    let Some(token) = state.sessions.start() else {
+    let Some(token) = new_token() else {
         return refuse(StatusCode::INTERNAL_SERVER_ERROR, "Could not start a session.");
     };
+    let now = Timestamp::now();
+    let browser = SignedIn { digest: digest(&token), until: now + SESSION_LIFETIME };
+    let service = state.service.clone();
+    if blocking(move || service.sign_in(&browser, now)).await.is_err() {
+        return refuse(StatusCode::SERVICE_UNAVAILABLE, "The database is not available.");
+    }
     let secure =
         if state.settings.public_url().is_some_and(|url| url.starts_with("https://")) { "; Secure" } else { "" };
     let cookie =
@@ -159,8 +157,11 @@ pub async fn sign_in(
 }
 
 pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(token) = presented(&headers) {
-        state.sessions.end(token);
+    if let Some(digest) = presented(&headers).map(digest) {
+        let service = state.service.clone();
+        if let Err(error) = blocking(move || service.sign_out(&digest)).await {
+            tracing::error!(?error, "could not forget a signed-out session");
+        }
     }
     let mut response = Redirect::to("/login").into_response();
     let expired = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");

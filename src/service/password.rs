@@ -1,8 +1,11 @@
-//! The web page's password: set from the command line, kept only as an argon2 hash.
+//! The web page's password, set from the command line and kept only as an argon2 hash, and the
+//! browsers signed in with it, kept so that a restart signs nobody out.
 
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
+use jiff::Timestamp;
 
 use super::{Service, ServiceError};
+use crate::domain::SignedIn;
 use crate::store::Change;
 
 pub const MIN_PASSWORD: usize = 10;
@@ -21,6 +24,8 @@ impl Service {
             .hash_password(password.as_bytes())
             .map_err(|e| ServiceError::Invalid { field: "password", message: e.to_string() })?;
         self.store.apply(Change::PasswordHash(&hash.to_string()))?;
+        // Whoever signed in with the old password is signed out.
+        self.store.apply(Change::SignOut { digest: None })?;
         Ok(())
     }
 
@@ -38,5 +43,21 @@ impl Service {
 
     pub fn has_password(&self) -> Result<bool, ServiceError> {
         Ok(self.store.password_hash()?.is_some())
+    }
+
+    /// Whether the browser whose cookie has `digest` is signed in at `now`.
+    pub fn is_signed_in(&self, digest: &str, now: Timestamp) -> Result<bool, ServiceError> {
+        Ok(self.store.signed_in()?.iter().any(|browser| browser.digest == digest && browser.until > now))
+    }
+
+    /// Keeps a browser signed in, on disk before it returns.
+    pub fn sign_in(&self, browser: &SignedIn, now: Timestamp) -> Result<(), ServiceError> {
+        self.store.apply(Change::SignIn { browser, now })?;
+        Ok(())
+    }
+
+    pub fn sign_out(&self, digest: &str) -> Result<(), ServiceError> {
+        self.store.apply(Change::SignOut { digest: Some(digest) })?;
+        Ok(())
     }
 }

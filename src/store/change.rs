@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 
-use crate::domain::{Allow, Decline, DeclineBatch, PhoneNumber, Target, TextSession, WebChange};
+use crate::domain::{Allow, Decline, DeclineBatch, PhoneNumber, SignedIn, Target, TextSession, WebChange};
 
 /// One change to the owner's record, made whole or not at all.
 #[derive(Clone, Copy, Debug)]
@@ -35,6 +35,15 @@ pub enum Change<'a> {
     },
     /// The web page's recent declines, for its Undo.
     WebChanges(&'a [WebChange]),
+    /// Keeps a browser signed in to the web page, and forgets those whose sessions ended by `now`.
+    SignIn {
+        browser: &'a SignedIn,
+        now: Timestamp,
+    },
+    /// Forgets the browser whose cookie has this digest; with `None`, every browser.
+    SignOut {
+        digest: Option<&'a str>,
+    },
 }
 
 /// The record a change took away: a removal's decline or allow, when there was one.

@@ -1,7 +1,7 @@
 //! One set of behaviours every store must show, run against each implementation.
 
 use super::*;
-use crate::domain::DecisionKind;
+use crate::domain::{DecisionKind, SignedIn};
 
 fn number(text: &str) -> PhoneNumber {
     PhoneNumber::from_e164(text).unwrap()
@@ -224,6 +224,24 @@ pub fn text_sessions_are_kept_per_owner(store: &dyn Store) {
     assert_eq!(store.text_session(&number("+447700900124")).unwrap(), TextSession::default());
 }
 
+pub fn signed_in_browsers_are_kept_until_signed_out_and_ended_ones_are_forgotten(store: &dyn Store) {
+    let at = |text: &str| -> Timestamp { text.parse().unwrap() };
+    let browser = |digest: &str, until: &str| SignedIn { digest: digest.into(), until: at(until) };
+    let (ended, phone, laptop) = (
+        browser("old", "2026-11-01T00:00:00Z"),
+        browser("phone", "2026-11-02T12:00:00Z"),
+        browser("laptop", "2026-11-02T13:00:00Z"),
+    );
+    store.apply(Change::SignIn { browser: &ended, now: at("2026-10-31T12:00:00Z") }).unwrap();
+    store.apply(Change::SignIn { browser: &phone, now: at("2026-11-02T00:00:00Z") }).unwrap();
+    store.apply(Change::SignIn { browser: &laptop, now: at("2026-11-02T01:00:00Z") }).unwrap();
+    assert_eq!(store.signed_in().unwrap(), [phone.clone(), laptop.clone()], "the ended session is forgotten");
+    store.apply(Change::SignOut { digest: Some("phone") }).unwrap();
+    assert_eq!(store.signed_in().unwrap(), [laptop]);
+    store.apply(Change::SignOut { digest: None }).unwrap();
+    assert!(store.signed_in().unwrap().is_empty());
+}
+
 /// Prunes in batches of `budget` until the walk ends, as the background task does.
 fn prune_all(store: &dyn Store, before: &str, keep: &dyn Fn(&CallRecord) -> bool, budget: usize) -> Pruned {
     let mut total = Pruned::default();
@@ -351,6 +369,11 @@ macro_rules! for_store {
             fn legal_holds_are_placed_and_lifted() {
                 let (_dir, store) = $make;
                 super::legal_holds_are_placed_and_lifted(&store);
+            }
+            #[test]
+            fn signed_in_browsers_are_kept_until_signed_out_and_ended_ones_are_forgotten() {
+                let (_dir, store) = $make;
+                super::signed_in_browsers_are_kept_until_signed_out_and_ended_ones_are_forgotten(&store);
             }
             #[test]
             fn text_sessions_are_kept_per_owner() {

@@ -10,8 +10,8 @@ use super::{
     SCAN_BUDGET, StoreError,
 };
 use crate::domain::{
-    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession, WebChange,
-    company_key,
+    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, SignedIn, Target, TextSession,
+    WebChange, company_key,
 };
 
 #[derive(Default)]
@@ -32,6 +32,7 @@ struct Inner {
     password_hash: Option<String>,
     text_sessions: HashMap<PhoneNumber, TextSession>,
     web_changes: Vec<WebChange>,
+    signed_in: Vec<SignedIn>,
     legal_holds: BTreeMap<String, LegalHold>,
 }
 
@@ -103,6 +104,10 @@ impl OwnerRecord for MemoryStore {
         Ok(self.read().web_changes.clone())
     }
 
+    fn signed_in(&self) -> Result<Vec<SignedIn>, StoreError> {
+        Ok(self.read().signed_in.clone())
+    }
+
     fn apply(&self, change: Change<'_>) -> Result<Removed, StoreError> {
         let mut inner = self.write();
         match change {
@@ -128,6 +133,13 @@ impl OwnerRecord for MemoryStore {
                 inner.text_sessions.insert(owner.clone(), session.clone());
             }
             Change::WebChanges(changes) => inner.web_changes = changes.to_vec(),
+            Change::SignIn { browser, now } => {
+                inner.signed_in.retain(|kept| kept.until > now);
+                inner.signed_in.push(browser.clone());
+            }
+            Change::SignOut { digest } => {
+                inner.signed_in.retain(|kept| digest.is_some_and(|digest| kept.digest != digest));
+            }
         }
         Ok(Removed::Nothing)
     }

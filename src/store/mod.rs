@@ -20,8 +20,8 @@ pub use self::unavailable::UnavailableStore;
 use jiff::Timestamp;
 
 use crate::domain::{
-    Allow, CallRecord, Decline, DeclineTerms, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession,
-    WebChange,
+    Allow, CallRecord, Decline, DeclineTerms, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, SignedIn, Target,
+    TextSession, WebChange,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +71,8 @@ pub trait OwnerRecord: Send + Sync {
     fn text_session(&self, owner: &PhoneNumber) -> Result<TextSession, StoreError>;
     /// The web page's recent declines with what each replaced, newest last, for its Undo.
     fn web_changes(&self) -> Result<Vec<WebChange>, StoreError>;
+    /// The browsers signed in to the web page, expired ones included until they are replaced.
+    fn signed_in(&self) -> Result<Vec<SignedIn>, StoreError>;
 
     /// Makes one change: whole, and on disk, when it returns; or not at all. This is each store's
     /// one place where the owner's record changes.

@@ -27,8 +27,8 @@ use super::{
 };
 use crate::backup::{self, BackupError};
 use crate::domain::{
-    Allow, CallRecord, Decline, DeclineBatch, DeclineTerms, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target,
-    TextSession, WebChange, company_key,
+    Allow, CallRecord, Decline, DeclineBatch, DeclineTerms, FollowUps, ForwardOutcome, LegalHold, PhoneNumber,
+    SignedIn, Target, TextSession, WebChange, company_key,
 };
 
 mod call_db;
@@ -46,6 +46,7 @@ const COMPANY: &[u8] = b"company:";
 const FOLLOW_UPS: &[u8] = b"follow-ups:";
 const TEXT_SESSION: &[u8] = b"text-session:";
 const WEB_CHANGES: &[u8] = b"web-changes";
+const SIGNED_IN: &[u8] = b"signed-in";
 const RULE: &[u8] = b"rule:";
 const SETTING: &[u8] = b"setting:";
 const PAUSED: &[u8] = b"setting:paused";
@@ -402,6 +403,10 @@ impl OwnerRecord for SledStore {
         Ok(self.get(WEB_CHANGES)?.unwrap_or_default())
     }
 
+    fn signed_in(&self) -> Result<Vec<SignedIn>, StoreError> {
+        Ok(self.get(SIGNED_IN)?.unwrap_or_default())
+    }
+
     /// Every change is one sled batch, read and written while holding the generation (and so
     /// every other owner change), then flushed and counted in the marker before it returns.
     fn apply(&self, change: Change<'_>) -> Result<Removed, StoreError> {
@@ -445,6 +450,17 @@ impl OwnerRecord for SledStore {
                 batch.insert(key(TEXT_SESSION, owner.as_str().as_bytes()), encode(session)?);
             }
             Change::WebChanges(changes) => batch.insert(WEB_CHANGES, encode(&changes)?),
+            Change::SignIn { browser, now } => {
+                let mut browsers = self.signed_in()?;
+                browsers.retain(|kept| kept.until > now);
+                browsers.push(browser.clone());
+                batch.insert(SIGNED_IN, encode(&browsers)?);
+            }
+            Change::SignOut { digest } => {
+                let mut browsers = self.signed_in()?;
+                browsers.retain(|kept| digest.is_some_and(|digest| kept.digest != digest));
+                batch.insert(SIGNED_IN, encode(&browsers)?);
+            }
         }
         self.commit_holding(&mut generation, batch)?;
         Ok(removed)
@@ -507,7 +523,7 @@ impl Archive for SledStore {
         self.calls.verify()?;
         // Every group of declines is read whole, with each of its numbers.
         number_declines::each(&self.db, &mut drop)?;
-        for prefix in [SETTING, RULE, COMPANY, ALLOW, TEXT_SESSION, WEB_CHANGES, LEGAL_HOLD] {
+        for prefix in [SETTING, RULE, COMPANY, ALLOW, TEXT_SESSION, WEB_CHANGES, SIGNED_IN, LEGAL_HOLD] {
             for entry in self.db.scan_prefix(prefix) {
                 let (key, value) = entry.map_err(backend)?;
                 if prefix != SETTING {

@@ -8,7 +8,8 @@ use super::{
     StoreError,
 };
 use crate::domain::{
-    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession, WebChange,
+    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, SignedIn, Target, TextSession,
+    WebChange,
 };
 
 pub struct UnavailableStore {
@@ -58,6 +59,9 @@ impl OwnerRecord for UnavailableStore {
         self.fail()
     }
     fn web_changes(&self) -> Result<Vec<WebChange>, StoreError> {
+        self.fail()
+    }
+    fn signed_in(&self) -> Result<Vec<SignedIn>, StoreError> {
         self.fail()
     }
     fn apply(&self, _: Change<'_>) -> Result<Removed, StoreError> {

@@ -431,3 +431,48 @@ fn the_manual_page_covers_every_command_and_its_options() {
     assert!(!page.contains(".SS \"saidno manual\""), "the hidden command stays hidden");
     assert_eq!(page.matches(".SH SYNOPSIS").count(), 1, "one page, one synopsis at the top");
 }
+
+/// Signs in to the server at `url` and returns the session cookie.
+fn signed_in_cookie(url: &str) -> String {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let http = saidno::tls::client_builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let response = http
+            .post(format!("{url}/login"))
+            .header("origin", url)
+            .form(&[("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303);
+        let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap();
+        cookie.split(';').next().unwrap().to_owned()
+    })
+}
+
+/// A page fetched with `cookie`: its status, and where it sent the browser.
+fn page_with(url: &str, path: &str, cookie: &str) -> (u16, Option<String>) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let http = saidno::tls::client_builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let response = http.get(format!("{url}{path}")).header("cookie", cookie).send().await.unwrap();
+        let location = response.headers().get("location").map(|value| value.to_str().unwrap().to_owned());
+        (response.status().as_u16(), location)
+    })
+}
+
+#[test]
+fn a_signed_in_browser_stays_signed_in_across_a_restart_and_a_new_password_signs_it_out() {
+    let saidno = Binary::new("");
+    assert!(saidno.with_input(&["admin", "set-password"], &format!("{PASSWORD}\n")).status.success());
+    let mut server = saidno.serve();
+    let cookie = signed_in_cookie(&server.url);
+    assert_eq!(page_with(&server.url, "/calls", &cookie).0, 200);
+    assert!(server.terminate().success());
+
+    let server = saidno.serve();
+    assert_eq!(page_with(&server.url, "/calls", &cookie), (200, None), "still signed in after the restart");
+    // The password changed (through the running server's API): the old session is over.
+    assert!(saidno.with_input(&["admin", "set-password"], "another long password\n").status.success());
+    assert_eq!(page_with(&server.url, "/calls", &cookie), (303, Some("/login".into())));
+}

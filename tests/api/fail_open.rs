@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use saidno::domain::{
-    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, Target, TextSession, WebChange,
+    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, SignedIn, Target, TextSession,
+    WebChange,
 };
 use saidno::store::{
     Archive, CallHistory, CallPage, CallQuery, CallSink, Change, Cursor, HourTally, MemoryStore, OwnerRecord, Pruned,
@@ -62,6 +63,9 @@ impl OwnerRecord for BrokenLookups {
         on_fire()
     }
     fn web_changes(&self) -> Result<Vec<WebChange>, StoreError> {
+        on_fire()
+    }
+    fn signed_in(&self) -> Result<Vec<SignedIn>, StoreError> {
         on_fire()
     }
     fn apply(&self, _: Change<'_>) -> Result<Removed, StoreError> {
