@@ -5,7 +5,7 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -25,12 +25,19 @@ use crate::service::{
 use crate::store::{CallQuery, Cursor, party_of};
 
 pub const STYLE: &str = include_str!("../../templates/style.css");
+
+/// The pause switch as every page's header shows it; one that cannot be read is not claimed to be on.
+fn paused(state: &AppState) -> bool {
+    state.service.paused().unwrap_or(false)
+}
 const PAGE_SIZE: usize = 50;
 
 /// Something went wrong: the page says what, with the status a program would expect.
 #[derive(Template, WebTemplate)]
 #[template(path = "error.html")]
 struct ErrorPage {
+    /// The pause switch is on: every page says so, with Resume.
+    paused: bool,
     message: String,
     rows: Vec<RowProblem>,
 }
@@ -54,7 +61,7 @@ impl IntoResponse for PageError {
             ApiError::Rejected(rows) => rows.clone(),
             _ => Vec::new(),
         };
-        (status, ErrorPage { message: format!("{field}{}", self.0), rows }).into_response()
+        (status, ErrorPage { message: format!("{field}{}", self.0), rows, paused: false }).into_response()
     }
 }
 
@@ -130,6 +137,8 @@ impl CallRow {
 #[derive(Template, WebTemplate)]
 #[template(path = "dashboard.html")]
 struct DashboardPage {
+    /// The pause switch is on: every page says so, with Resume.
+    paused: bool,
     dashboard: Dashboard,
     bars: Vec<Bar>,
     chart_max: u64,
@@ -176,7 +185,7 @@ pub async fn dashboard(State(state): State<AppState>) -> PageResult {
         })
         .collect();
     let top = dashboard.top_companies.iter().map(|c| CompanyRow::of(c, &state.settings.time_zone)).collect();
-    Ok(DashboardPage { dashboard, bars, chart_max, top }.into_response())
+    Ok(DashboardPage { paused: paused(&state), dashboard, bars, chart_max, top }.into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -229,6 +238,8 @@ struct UndoneBanner {
 #[derive(Template, WebTemplate)]
 #[template(path = "calls.html")]
 struct CallsPage {
+    /// The pause switch is on: every page says so, with Resume.
+    paused: bool,
     filters: CallFilters,
     calls: Vec<CallRow>,
     next_link: Option<String>,
@@ -357,7 +368,8 @@ pub async fn calls(State(state): State<AppState>, filters: Result<Query<CallFilt
             row
         })
         .collect();
-    Ok(CallsPage { filters, calls, next_link, companies, just_declined, undone }.into_response())
+    Ok(CallsPage { paused: paused(&state), filters, calls, next_link, companies, just_declined, undone }
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -442,6 +454,8 @@ impl CompanyRow {
 #[derive(Template, WebTemplate)]
 #[template(path = "companies.html")]
 struct CompaniesPage {
+    /// The pause switch is on: every page says so, with Resume.
+    paused: bool,
     companies: Vec<CompanyRow>,
 }
 
@@ -450,7 +464,7 @@ pub async fn companies(State(state): State<AppState>) -> PageResult {
     let service = state.service.clone();
     let companies = blocking(move || service.companies()).await?;
     let companies = companies.iter().map(|c| CompanyRow::of(c, &state.settings.time_zone)).collect();
-    Ok(CompaniesPage { companies }.into_response())
+    Ok(CompaniesPage { paused: paused(&state), companies }.into_response())
 }
 
 /// A decline as the company page and the evidence show it.
@@ -478,6 +492,8 @@ struct AttemptRow {
 #[derive(Template, WebTemplate)]
 #[template(path = "company.html")]
 struct CompanyPage {
+    /// The pause switch is on: every page says so, with Resume.
+    paused: bool,
     company: CompanyRow,
     key: String,
     declines: Vec<DeclineRow>,
@@ -538,7 +554,7 @@ pub async fn company(State(state): State<AppState>, Path(key): Path<String>) -> 
     let time_zone = &state.settings.time_zone;
     let (declines, attempts) = timeline_rows(&timeline, time_zone);
     let company = CompanyRow::of(&timeline.company, time_zone);
-    Ok(CompanyPage { company, key: encode(&key), declines, attempts }.into_response())
+    Ok(CompanyPage { paused: paused(&state), company, key: encode(&key), declines, attempts }.into_response())
 }
 
 #[derive(Deserialize)]
@@ -585,6 +601,8 @@ pub async fn evidence_csv(State(state): State<AppState>, Path(key): Path<String>
 #[derive(Template, WebTemplate)]
 #[template(path = "allows.html")]
 struct AllowsPage {
+    /// The pause switch is on: every page says so, with Resume.
+    paused: bool,
     allows: Vec<AllowRow>,
 }
 
@@ -619,7 +637,7 @@ pub async fn allows(State(state): State<AppState>) -> PageResult {
     let service = state.service.clone();
     let allows = blocking(move || service.allows()).await?;
     let allows = allows.iter().map(|a| AllowRow::of(a, &state.settings.time_zone)).collect();
-    Ok(AllowsPage { allows }.into_response())
+    Ok(AllowsPage { paused: paused(&state), allows }.into_response())
 }
 
 #[derive(Deserialize)]
@@ -653,6 +671,8 @@ pub struct CheckForm {
 #[derive(Template, WebTemplate)]
 #[template(path = "check.html")]
 struct CheckPage {
+    /// The pause switch is on: every page says so, with Resume.
+    paused: bool,
     number: String,
     preview: Option<Preview>,
     error: Option<String>,
@@ -661,28 +681,52 @@ struct CheckPage {
 pub async fn check(State(state): State<AppState>, form: Result<Query<CheckForm>, QueryRejection>) -> PageResult {
     let number = form.map(|Query(form)| form.number).unwrap_or_default();
     if number.trim().is_empty() {
-        return Ok(CheckPage { number, preview: None, error: None }.into_response());
+        return Ok(CheckPage { paused: paused(&state), number, preview: None, error: None }.into_response());
     }
     let service = state.service.clone();
     let typed = number.clone();
     let request = CheckRequest { number: Some(typed), ..Default::default() };
     match blocking(move || service.check(request, Timestamp::now())).await {
-        Ok(preview) => Ok(CheckPage { number, preview: Some(preview), error: None }.into_response()),
-        Err(ApiError::Invalid { message, .. }) => {
-            Ok((StatusCode::BAD_REQUEST, CheckPage { number, preview: None, error: Some(message) }).into_response())
+        Ok(preview) => {
+            Ok(CheckPage { paused: paused(&state), number, preview: Some(preview), error: None }.into_response())
         }
+        Err(ApiError::Invalid { message, .. }) => Ok((
+            StatusCode::BAD_REQUEST,
+            CheckPage { paused: paused(&state), number, preview: None, error: Some(message) },
+        )
+            .into_response()),
         Err(other) => Err(other.into()),
     }
+}
+
+/// `POST /resume`, from the pause banner: blocking is back on, and the owner stays on the page
+/// they were reading.
+pub async fn resume(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
+    let service = state.service.clone();
+    blocking(move || service.set_paused(false)).await?;
+    tracing::info!("blocking resumed from the web page");
+    Ok(Redirect::to(&same_site_path(&headers)).into_response())
+}
+
+/// The page a form was sent from, as its path and query; the host is dropped, so the redirect
+/// never leaves saidno. (A path starting `//` or `/\` would be read as another host.)
+fn same_site_path(headers: &HeaderMap) -> String {
+    let referer = headers.get(header::REFERER).and_then(|value| value.to_str().ok());
+    let page = referer.and_then(|referer| referer.parse::<Uri>().ok());
+    let path = page.as_ref().and_then(Uri::path_and_query).map(|path| path.as_str().to_owned());
+    path.filter(|path| path.starts_with('/') && !path[1..].starts_with(['/', '\\'])).unwrap_or_else(|| "/".to_owned())
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "transfer.html")]
 struct TransferPage {
+    /// The pause switch is on: every page says so, with Resume.
+    paused: bool,
     report: Option<ImportReport>,
 }
 
-pub async fn transfer() -> PageResult {
-    Ok(TransferPage { report: None }.into_response())
+pub async fn transfer(State(state): State<AppState>) -> PageResult {
+    Ok(TransferPage { paused: paused(&state), report: None }.into_response())
 }
 
 pub async fn export_declines_csv(State(state): State<AppState>) -> PageResult {
@@ -734,5 +778,29 @@ pub async fn import(State(state): State<AppState>, mut multipart: Multipart) -> 
     let text = text.filter(|text| !text.trim().is_empty()).ok_or_else(|| bad("file", "choose a file to import"))?;
     let service = state.service.clone();
     let report = blocking(move || service.import_declines(&text, format, skip_bad_rows)).await?;
-    Ok(TransferPage { report: Some(report) }.into_response())
+    Ok(TransferPage { paused: paused(&state), report: Some(report) }.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(referer: &str) -> String {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::REFERER, referer.parse().unwrap());
+        same_site_path(&headers)
+    }
+
+    #[test]
+    fn the_way_back_keeps_the_page_and_its_filters_but_never_another_host() {
+        assert_eq!(
+            from("https://calls.example.com/calls?decision=decline&before=abc"),
+            "/calls?decision=decline&before=abc"
+        );
+        assert_eq!(from("http://127.0.0.1:8080/companies/everest%20windows"), "/companies/everest%20windows");
+        assert_eq!(from("https://evil.example//evil.example/x"), "/");
+        assert_eq!(from("https://calls.example.com/\\evil.example"), "/");
+        assert_eq!(from("not a url"), "/");
+        assert_eq!(same_site_path(&HeaderMap::new()), "/");
+    }
 }

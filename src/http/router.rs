@@ -74,6 +74,7 @@ fn page_router(state: &AppState) -> Router<AppState> {
         .route("/transfer/declines.json", get(pages::export_declines_json))
         .route("/transfer/calls.csv", get(pages::export_calls))
         .route("/transfer/import", post(pages::import))
+        .route("/resume", post(pages::resume))
         .route("/logout", post(session::sign_out))
         .route_layer(from_fn_with_state(state.clone(), session::require_session))
         .layer(DefaultBodyLimit::max(MAX_IMPORT_BODY));

@@ -522,6 +522,20 @@ impl Browser<'_> {
         Page::from(request.send().await.unwrap()).await
     }
 
+    /// Posts a form from the page at `page`, which the browser names as the referrer.
+    pub async fn post_on(&self, page: &str, path: &str, form: &[(&str, &str)]) -> Page {
+        let mut request = self
+            .http
+            .post(self.app.url(path))
+            .header("origin", self.origin())
+            .header("referer", format!("{}{page}", self.origin()))
+            .form(form);
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        Page::from(request.send().await.unwrap()).await
+    }
+
     /// Uploads a file through a multipart form, as the import form does.
     pub async fn upload(&self, path: &str, file_name: &str, contents: &str, skip_bad_rows: bool) -> Page {
         let mut form = reqwest::multipart::Form::new()

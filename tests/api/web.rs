@@ -187,6 +187,26 @@ async fn a_cross_site_form_is_refused_and_changes_nothing() {
 }
 
 #[tokio::test]
+async fn while_paused_every_page_says_so_and_resume_puts_blocking_back_where_the_owner_was() {
+    let app = spawn_app().await;
+    app.decline(json!({"number": PUSHY, "company": "Everest Windows"})).await;
+    let browser = app.signed_in().await;
+    assert!(browser.get("/calls").await.texts("#paused").is_empty(), "no banner while blocking");
+    let (status, _) = app.api(reqwest::Method::POST, "/pause", Some(json!({"paused": true}))).await;
+    assert_eq!(status, 200);
+    for page in ["/", "/calls", "/companies", "/allows", "/check", "/transfer", "/companies/company%3Aeverest%20windows"] {
+        let shown = browser.get(page).await;
+        assert!(shown.text_of("#paused").contains("every call rings through"), "{page}: {}", shown.text);
+    }
+    assert_eq!(app.call("CA900", PUSHY).await.verbs(), ["Dial"], "the banner tells the truth");
+
+    let resumed = browser.post_on("/calls?decision=forward", "/resume", &[]).await;
+    assert_eq!(resumed.location.as_deref(), Some("/calls?decision=forward"));
+    assert!(browser.get("/calls").await.texts("#paused").is_empty());
+    assert_eq!(app.call("CA901", PUSHY).await.verbs(), ["Say", "Hangup"]);
+}
+
+#[tokio::test]
 async fn signing_out_ends_the_session() {
     let app = spawn_app().await;
     let browser = app.signed_in().await;
