@@ -352,14 +352,16 @@ impl Service {
         {
             return Err(invalid("until", "must not be before since"));
         }
-        // A number filter takes the number as typed, like every other command.
-        if let Some(number) = query.number.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-            query.number = Some(match number {
-                "withheld" => number.to_owned(),
-                _ => self.typed_number(number, true)?.to_string(),
-            });
-        } else {
-            query.number = None;
+        // A number filter takes the number as typed, like every other command, or its last few
+        // digits, as an owner remembers a number.
+        let typed = query.number.take();
+        match typed.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            Some("withheld") => query.number = Some("withheld".to_owned()),
+            Some(number) => match last_digits(number) {
+                Some(digits) => query.number_ending = Some(digits),
+                None => query.number = Some(self.typed_number(number, true)?.to_string()),
+            },
+            None => {}
         }
         query.search = query.search.filter(|words| !words.trim().is_empty());
         query.company = query.company.filter(|company| !company.trim().is_empty());
@@ -520,6 +522,16 @@ impl Service {
         PhoneNumber::parse_typed(text, self.settings.region, force)
             .map_err(|error: NumberError| invalid("number", &error.to_string()))
     }
+}
+
+/// The most digits taken as the end of a number rather than as a number of their own.
+const MAX_LAST_DIGITS: usize = 6;
+
+/// "0555" or "46 0555": fewer digits than a number with its area code ever has.
+fn last_digits(text: &str) -> Option<String> {
+    let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let few = (1..=MAX_LAST_DIGITS).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
+    few.then_some(digits)
 }
 
 fn invalid(field: &'static str, message: &str) -> ServiceError {

@@ -178,9 +178,9 @@ pub struct CallsParams {
     #[serde(default)]
     pub declined: bool,
     pub decision: Option<DecisionKind>,
-    /// Calls from this number, as typed or in E.164.
+    /// Calls from this number, as typed or in E.164; up to six digits are the number's last digits.
     pub number: Option<String>,
-    /// Calls refused for this company (case and spacing do not matter).
+    /// Calls refused for a company whose name holds this (case and spacing do not matter).
     pub company: Option<String>,
     #[param(value_type = Option<String>, format = DateTime)]
     pub since: Option<Timestamp>,
@@ -207,6 +207,7 @@ impl CallsParams {
             declined_only: self.declined,
             decision: self.decision,
             number: self.number,
+            number_ending: None,
             company: self.company,
             party: None,
             since: self.since,

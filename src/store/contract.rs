@@ -168,6 +168,11 @@ pub fn pages_follow_their_cursor_through_each_filter(store: &dyn Store) {
     assert_eq!(by_number, ["CA27", "CA22", "CA17", "CA12", "CA07", "CA02"]);
     let by_company = all_pages(CallQuery { company: Some("company  1".into()), ..Default::default() }).concat();
     assert_eq!(by_company, ["CA27", "CA21", "CA15", "CA09", "CA03"]);
+    let by_ending = all_pages(CallQuery { number_ending: Some("0102".into()), ..Default::default() }).concat();
+    assert_eq!(by_ending, by_number);
+    let by_part = all_pages(CallQuery { company: Some("ANY  1".into()), ..Default::default() }).concat();
+    assert_eq!(by_part, by_company, "a part of the name, in any case and spacing");
+    assert!(all_pages(CallQuery { company: Some("%".into()), ..Default::default() }).concat().is_empty());
     let both = CallQuery { number: Some("+442079460102".into()), declined_only: true, ..Default::default() };
     assert_eq!(all_pages(both).concat(), ["CA27", "CA12"]);
     let window = CallQuery {

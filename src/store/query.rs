@@ -18,7 +18,9 @@ pub struct CallQuery {
     pub decision: Option<DecisionKind>,
     /// Calls from this number, as logged (E.164 or `withheld`).
     pub number: Option<String>,
-    /// Calls refused on behalf of this company, by name (case and spacing do not matter).
+    /// Calls from numbers ending in these digits.
+    pub number_ending: Option<String>,
+    /// Calls refused on behalf of a company whose name holds this (case and spacing do not matter).
     pub company: Option<String>,
     /// Calls refused on behalf of this party (see `domain::party_key`): a company, or a number,
     /// range or pattern declined without a name.
@@ -99,23 +101,29 @@ impl CallQuery {
         self.decision.or(self.declined_only.then_some(DecisionKind::Decline))
     }
 
-    /// The party the query is narrowed to: the one named, or the company's, so that
-    /// "everest  WINDOWS" finds "Everest Windows".
-    pub fn party(&self) -> Option<String> {
-        let company = self.company.as_deref().filter(|name| !company_key(name).is_empty());
-        self.party.clone().or_else(|| company.map(|name| party_key(Some(name), "")))
+    /// The part of a company's name the query looks for, as names are compared: "everest  WIN"
+    /// finds "Everest Windows".
+    pub fn company_part(&self) -> Option<String> {
+        self.company.as_deref().map(company_key).filter(|key| !key.is_empty())
     }
 
     /// Whether a call passes every filter; the index a store reads along may already ensure some.
     pub fn matches(&self, call: &CallRecord) -> bool {
         self.decision().is_none_or(|decision| call.decision == decision)
             && self.number.as_deref().is_none_or(|number| call.from == number)
-            && self.party().is_none_or(|party| party_of(call).as_deref() == Some(&party))
+            && self.number_ending.as_deref().is_none_or(|digits| call.from.ends_with(digits))
+            && self.party.as_deref().is_none_or(|party| party_of(call).as_deref() == Some(party))
+            && self.company_part().is_none_or(|part| {
+                party_of(call).is_some_and(|party| party.strip_prefix(COMPANY).is_some_and(|name| name.contains(&part)))
+            })
             && self.since.is_none_or(|since| call.at >= since)
             && self.until.is_none_or(|until| call.at < until)
             && self.search.as_deref().is_none_or(|words| mentions(call, words))
     }
 }
+
+/// How a company's party key begins (see `domain::party_key`).
+pub const COMPANY: &str = "company:";
 
 /// Who a refused call counts toward; calls logged before the party was kept give their company's.
 pub fn party_of(call: &CallRecord) -> Option<String> {

@@ -194,7 +194,9 @@ async fn while_paused_every_page_says_so_and_resume_puts_blocking_back_where_the
     assert!(browser.get("/calls").await.texts("#paused").is_empty(), "no banner while blocking");
     let (status, _) = app.api(reqwest::Method::POST, "/pause", Some(json!({"paused": true}))).await;
     assert_eq!(status, 200);
-    for page in ["/", "/calls", "/companies", "/allows", "/check", "/transfer", "/companies/company%3Aeverest%20windows"] {
+    for page in
+        ["/", "/calls", "/companies", "/allows", "/check", "/transfer", "/companies/company%3Aeverest%20windows"]
+    {
         let shown = browser.get(page).await;
         assert!(shown.text_of("#paused").contains("every call rings through"), "{page}: {}", shown.text);
     }
@@ -375,8 +377,14 @@ async fn the_calls_page_filters_and_pages_by_cursor() {
     assert_eq!(refused.attributes("tr.call", "data-sid"), ["CA312", "CA311", "CA310"]);
     let by_company = browser.get("/calls?company=EVEREST+windows").await;
     assert_eq!(by_company.texts("tr.call").len(), 3);
+    let by_part = browser.get("/calls?company=ever").await;
+    assert_eq!(by_part.attributes("tr.call", "data-sid"), ["CA312", "CA311", "CA310"], "part of the name is enough");
+    assert!(browser.get("/calls?company=acme").await.texts("tr.call").is_empty());
     let by_number = browser.get("/calls?number=020+7946+0123").await;
     assert_eq!(by_number.texts("tr.call").len(), 3);
+    let by_last_digits = browser.get("/calls?number=0123").await;
+    assert_eq!(by_last_digits.attributes("tr.call", "data-sid"), ["CA312", "CA311", "CA310"]);
+    assert_eq!(browser.get("/calls?number=0555").await.texts("tr.call").len(), 50, "a page of the other caller");
     let searched = browser.get("/calls?q=CA405").await;
     assert_eq!(searched.attributes("tr.call", "data-sid"), ["CA405"]);
     let future = browser.get("/calls?from_date=2099-01-01").await;

@@ -14,7 +14,7 @@ use std::sync::{Mutex, MutexGuard};
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::super::query::party_of;
+use super::super::query::{COMPANY, party_of};
 use super::super::{CallPage, CallQuery, Cursor, HourTally, Pruned, SCAN_BUDGET, StoreError};
 use crate::domain::{CallRecord, DecisionKind, FollowUps, ForwardOutcome};
 
@@ -203,8 +203,14 @@ impl CallDb {
         if let Some(number) = &query.number {
             filter.and("caller = ?", [number.clone().into()]);
         }
-        if let Some(party) = query.party() {
-            filter.and("party = ?", [party.into()]);
+        if let Some(digits) = &query.number_ending {
+            filter.and("caller LIKE ? ESCAPE '\\'", [format!("%{}", like_escaped(digits)).into()]);
+        }
+        if let Some(party) = &query.party {
+            filter.and("party = ?", [party.clone().into()]);
+        }
+        if let Some(part) = query.company_part() {
+            filter.and("party LIKE ? ESCAPE '\\'", [format!("{COMPANY}%{}%", like_escaped(&part)).into()]);
         }
         if let Some(decision) = query.decision() {
             filter.and("decision = ?", [decision_code(decision).into()]);
@@ -581,6 +587,11 @@ fn add_follow_ups<'a>(
             .map_err(sql)?;
     }
     Ok(())
+}
+
+/// Text to find inside a `LIKE` pattern, with its wildcards taken literally.
+fn like_escaped(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 /// A cursor's time (in microseconds) and arrival number.
