@@ -33,6 +33,8 @@ use crate::store::{CallPage, CallQuery, Change, Store, StoreError};
 const MAX_COMPANY: usize = 120;
 const MAX_NOTE: usize = 1000;
 const MAX_NAME: usize = 120;
+/// Providers' call ids are a few dozen characters.
+const MAX_CALL_ID: usize = 64;
 /// The most calls one listing returns.
 pub const MAX_LIMIT: usize = 1000;
 
@@ -88,6 +90,9 @@ pub struct NewDecline {
     /// Offer the escape hatch on this decline's refusals (or not), whatever the config says.
     #[serde(default)]
     pub escape_hatch: Option<bool>,
+    /// The call (its id) the no was given on, when it was given about one.
+    #[serde(default)]
+    pub on_call: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
@@ -196,6 +201,7 @@ impl Service {
             None => None,
         };
         let note = tidy("note", new.note.as_deref(), MAX_NOTE)?;
+        let on_call = tidy("on_call", new.on_call.as_deref(), MAX_CALL_ID)?;
         let declined_by = tidy("declined_by", new.declined_by.as_deref(), MAX_NAME)?
             .or_else(|| self.settings.declined_by().map(str::to_owned));
         if new.not_before.is_some_and(|date| date <= now) {
@@ -212,6 +218,8 @@ impl Service {
                 declined_by: old.declined_by.or(declined_by),
                 not_before: new.not_before.or(old.not_before),
                 escape_hatch: new.escape_hatch.or(old.escape_hatch),
+                // Like the date, the call the no was first given on stays.
+                on_call: old.on_call.or(on_call),
                 ..old
             },
             None => Decline {
@@ -224,6 +232,7 @@ impl Service {
                 mode: new.mode,
                 not_before: new.not_before,
                 escape_hatch: new.escape_hatch,
+                on_call,
             },
         };
         self.put_decline(&decline.target, Some(&decline))?;

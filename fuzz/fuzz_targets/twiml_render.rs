@@ -61,6 +61,7 @@ fuzz_target!(|input: (&str, &str, &str, &str)| {
         mode: None,
         not_before: None,
         escape_hatch: None,
+        on_call: None,
     };
 
     if let Ok(xml) = twiml::render(&answer::refusal(&decline, &settings)) {

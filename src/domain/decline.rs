@@ -81,6 +81,10 @@ pub struct Decline {
     /// Offer "press 1 if you are calling about an existing order"; `None` follows the config.
     #[serde(default)]
     pub escape_hatch: Option<bool>,
+    /// The call the no was given on (its id): the one announced when 9 was pressed, or the row
+    /// of the log it was given from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_call: Option<String>,
 }
 
 /// A decline as it reads in JSON, with its target's field beside the others. Read through this
@@ -111,6 +115,8 @@ struct StoredDecline {
     not_before: Option<Timestamp>,
     #[serde(default)]
     escape_hatch: Option<bool>,
+    #[serde(default)]
+    on_call: Option<String>,
 }
 
 impl TryFrom<StoredDecline> for Decline {
@@ -133,6 +139,7 @@ impl TryFrom<StoredDecline> for Decline {
             mode: stored.mode,
             not_before: stored.not_before,
             escape_hatch: stored.escape_hatch,
+            on_call: stored.on_call,
         })
     }
 }
@@ -156,6 +163,8 @@ pub struct DeclineTerms {
     pub not_before: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escape_hatch: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_call: Option<String>,
 }
 
 /// Many declines at once, as an import gives them: each number as its key (`PhoneNumber::key`)
@@ -299,6 +308,7 @@ impl Decline {
             mode: None,
             not_before: None,
             escape_hatch: None,
+            on_call: None,
         }
     }
 
@@ -313,6 +323,7 @@ impl Decline {
             mode: self.mode,
             not_before: self.not_before,
             escape_hatch: self.escape_hatch,
+            on_call: self.on_call.clone(),
         }
     }
 
@@ -328,6 +339,7 @@ impl Decline {
             mode: terms.mode,
             not_before: terms.not_before,
             escape_hatch: terms.escape_hatch,
+            on_call: terms.on_call,
         }
     }
 

@@ -182,6 +182,11 @@ fn is_possible_length(code: u16, length: usize) -> bool {
 }
 
 impl Region {
+    /// The ISO code the region was given by: `GB`, `US`.
+    pub fn code(&self) -> &str {
+        self.0.as_ref()
+    }
+
     /// Turns the digits of a range as a person types it (`01632 9601`, `+44 1632 9601`, `00234`)
     /// into the E.164 prefix it stands for (`+4416329601`, `+234`).
     pub fn range_prefix(&self, typed: &str) -> Result<String, NumberError> {

@@ -294,8 +294,9 @@ pub async fn company(State(state): State<AppState>, Path(key): Path<String>) -> 
 pub async fn company_evidence(State(state): State<AppState>, Path(key): Path<String>) -> Result<Response, ApiError> {
     state.call_log.written().await;
     let service = state.service.clone();
+    let name = evidence_file_name(&key);
     let text = blocking(move || service.evidence_csv(&key)).await?;
-    Ok(download(Format::Csv, "evidence", text))
+    Ok(download(Format::Csv, &name, text))
 }
 
 /// A legal hold to place or lift.
@@ -402,6 +403,22 @@ pub async fn set_password(
 }
 
 /// A file to save: CSV or JSON, named for what it holds.
+/// The name of a company's evidence file: "company:Everest Windows" gives
+/// "evidence-everest-windows", in plain letters whatever the name holds.
+pub fn evidence_file_name(key: &str) -> String {
+    let name = key.split_once(':').map_or(key, |(_, name)| name);
+    let mut part = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            part.push(c);
+        } else if !part.is_empty() && !part.ends_with('-') {
+            part.push('-');
+        }
+    }
+    let part = part.trim_end_matches('-');
+    if part.is_empty() { "evidence".to_owned() } else { format!("evidence-{part}") }
+}
+
 pub fn download(format: Format, name: &str, text: String) -> Response {
     let (content_type, extension) = match format {
         Format::Csv => ("text/csv; charset=utf-8", "csv"),
@@ -410,4 +427,16 @@ pub fn download(format: Format, name: &str, text: String) -> Response {
     let disposition = format!("attachment; filename=\"saidno-{name}.{extension}\"");
     ([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], text)
         .into_response()
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_companys_file_is_named_after_it_in_plain_letters() {
+        assert_eq!(evidence_file_name("company:everest windows"), "evidence-everest-windows");
+        assert_eq!(evidence_file_name("company:Ré & Co. \"Ltd\""), "evidence-r-co-ltd");
+        assert_eq!(evidence_file_name("number:+442079460123"), "evidence-442079460123");
+        assert_eq!(evidence_file_name("company:***"), "evidence");
+    }
 }

@@ -4,6 +4,8 @@ pub mod api;
 pub mod auth;
 pub mod backup;
 pub mod client_address;
+pub mod company_page;
+pub mod complaints;
 pub mod error;
 pub mod health;
 pub mod openapi;

@@ -4,7 +4,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
@@ -19,15 +19,16 @@ use super::error::ApiError;
 use crate::domain::{Allow, CallRecord, Channel, DecisionKind};
 use crate::policy::short_date;
 use crate::service::{
-    CheckRequest, CompanySummary, CompanyTimeline, Dashboard, Format, ImportReport, NewAllow, NewDecline, Preview,
-    RowProblem,
+    CheckRequest, CompanySummary, Dashboard, Format, ImportReport, NewAllow, NewDecline, Preview, RowProblem,
 };
 use crate::store::{CallQuery, Cursor, party_of};
 
 pub const STYLE: &str = include_str!("../../templates/style.css");
+/// Served from saidno itself, as the page's policy lets scripts come from nowhere else.
+pub const PRINT_SCRIPT: &str = include_str!("../../templates/print.js");
 
 /// The pause switch as every page's header shows it; one that cannot be read is not claimed to be on.
-fn paused(state: &AppState) -> bool {
+pub(super) fn paused(state: &AppState) -> bool {
     state.service.paused().unwrap_or(false)
 }
 const PAGE_SIZE: usize = 50;
@@ -65,17 +66,17 @@ impl IntoResponse for PageError {
     }
 }
 
-type PageResult = Result<Response, PageError>;
+pub(super) type PageResult = Result<Response, PageError>;
 
-fn bad(field: &'static str, message: impl Into<String>) -> PageError {
+pub(super) fn bad(field: &'static str, message: impl Into<String>) -> PageError {
     PageError(ApiError::Invalid { field: Some(field), message: message.into() })
 }
 
-fn local_time(at: Timestamp, time_zone: &TimeZone) -> String {
+pub(super) fn local_time(at: Timestamp, time_zone: &TimeZone) -> String {
     at.to_zoned_datetime(time_zone.clone()).strftime("%Y-%m-%d %H:%M").to_string()
 }
 
-fn encode(text: &str) -> String {
+pub(super) fn encode(text: &str) -> String {
     utf8_percent_encode(text, NON_ALPHANUMERIC).to_string()
 }
 
@@ -379,6 +380,9 @@ pub struct DeclineForm {
     company: String,
     #[serde(default)]
     note: String,
+    /// The row of the log the decline was given from.
+    #[serde(default)]
+    call: String,
 }
 
 pub async fn decline(State(state): State<AppState>, form: Result<Form<DeclineForm>, FormRejection>) -> PageResult {
@@ -389,6 +393,7 @@ pub async fn decline(State(state): State<AppState>, form: Result<Form<DeclineFor
         note: Some(form.note),
         force: true,
         channel: Some(Channel::Web),
+        on_call: Some(form.call),
         ..Default::default()
     };
     let service = state.service.clone();
@@ -420,21 +425,21 @@ fn next_call(service: &crate::service::Service, decline: &crate::domain::Decline
 
 /// A company as a row of the companies page.
 pub struct CompanyRow {
-    name: String,
-    link: String,
-    numbers: String,
-    declined: String,
-    declined_by: String,
-    follow_ups: u32,
-    first_attempt: String,
-    last_attempt: String,
-    flagged: bool,
+    pub name: String,
+    pub link: String,
+    pub numbers: String,
+    pub declined: String,
+    pub declined_by: String,
+    pub follow_ups: u32,
+    pub first_attempt: String,
+    pub last_attempt: String,
+    pub flagged: bool,
     /// When a legal hold was placed on it; empty when there is none.
-    held_since: String,
+    pub held_since: String,
 }
 
 impl CompanyRow {
-    fn of(company: &CompanySummary, time_zone: &TimeZone) -> Self {
+    pub(super) fn of(company: &CompanySummary, time_zone: &TimeZone) -> Self {
         let when = |at: Option<Timestamp>| at.map(|at| local_time(at, time_zone)).unwrap_or_default();
         Self {
             name: company.name.clone(),
@@ -465,137 +470,6 @@ pub async fn companies(State(state): State<AppState>) -> PageResult {
     let companies = blocking(move || service.companies()).await?;
     let companies = companies.iter().map(|c| CompanyRow::of(c, &state.settings.time_zone)).collect();
     Ok(CompaniesPage { paused: paused(&state), companies }.into_response())
-}
-
-/// A decline as the company page and the evidence show it.
-struct DeclineRow {
-    number: String,
-    declined: String,
-    declined_by: String,
-    channel: String,
-    note: String,
-    mode: String,
-}
-
-/// One call from the company after the no.
-struct AttemptRow {
-    time: String,
-    from: String,
-    to: String,
-    caller_name: String,
-    verstat: String,
-    call_sid: String,
-    follow_up: String,
-    heard: String,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "company.html")]
-struct CompanyPage {
-    /// The pause switch is on: every page says so, with Resume.
-    paused: bool,
-    company: CompanyRow,
-    key: String,
-    declines: Vec<DeclineRow>,
-    attempts: Vec<AttemptRow>,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "evidence.html")]
-struct EvidencePage {
-    business: String,
-    company: CompanyRow,
-    declines: Vec<DeclineRow>,
-    attempts: Vec<AttemptRow>,
-    printed: String,
-}
-
-fn timeline_rows(timeline: &CompanyTimeline, time_zone: &TimeZone) -> (Vec<DeclineRow>, Vec<AttemptRow>) {
-    let declines = timeline
-        .declines
-        .iter()
-        .map(|d| DeclineRow {
-            number: d.target.to_string(),
-            declined: local_time(d.declined_at, time_zone),
-            declined_by: d.declined_by.clone().unwrap_or_default(),
-            channel: serde_json::to_value(d.channel)
-                .ok()
-                .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
-                .unwrap_or_default(),
-            note: d.note.clone().unwrap_or_default(),
-            mode: d.mode.map(|m| m.to_string()).unwrap_or_else(|| "default".into()),
-        })
-        .collect();
-    let attempts = timeline
-        .attempts
-        .iter()
-        .map(|a| AttemptRow {
-            time: local_time(a.call.at, time_zone),
-            from: a.call.from.clone(),
-            to: a.call.to.clone(),
-            caller_name: a.call.caller_name.clone().unwrap_or_default(),
-            verstat: a.call.verstat.clone().unwrap_or_default(),
-            call_sid: a.call.call_sid.clone(),
-            follow_up: a.call.follow_up.map(|n| n.to_string()).unwrap_or_default(),
-            heard: a.heard.clone(),
-        })
-        .collect();
-    (declines, attempts)
-}
-
-async fn timeline(state: &AppState, key: String) -> Result<CompanyTimeline, PageError> {
-    state.call_log.written().await;
-    let service = state.service.clone();
-    Ok(blocking(move || service.company(&key)).await?)
-}
-
-pub async fn company(State(state): State<AppState>, Path(key): Path<String>) -> PageResult {
-    let timeline = timeline(&state, key.clone()).await?;
-    let time_zone = &state.settings.time_zone;
-    let (declines, attempts) = timeline_rows(&timeline, time_zone);
-    let company = CompanyRow::of(&timeline.company, time_zone);
-    Ok(CompanyPage { paused: paused(&state), company, key: encode(&key), declines, attempts }.into_response())
-}
-
-#[derive(Deserialize)]
-pub struct LegalHoldForm {
-    held: bool,
-}
-
-/// The company page's legal hold button: places or lifts the hold, then shows the page again.
-pub async fn legal_hold(
-    State(state): State<AppState>,
-    Path(key): Path<String>,
-    form: Result<Form<LegalHoldForm>, FormRejection>,
-) -> PageResult {
-    let Form(form) = form.map_err(|r| bad("held", r.body_text()))?;
-    let service = state.service.clone();
-    let party = key.clone();
-    blocking(move || service.set_legal_hold(&party, form.held, Timestamp::now())).await?;
-    Ok(Redirect::to(&format!("/companies/{}", encode(&key))).into_response())
-}
-
-pub async fn evidence(State(state): State<AppState>, Path(key): Path<String>) -> PageResult {
-    let timeline = timeline(&state, key).await?;
-    let time_zone = &state.settings.time_zone;
-    let (declines, mut attempts) = timeline_rows(&timeline, time_zone);
-    // Evidence reads as a story: the no first, then each call after it.
-    attempts.reverse();
-    Ok(EvidencePage {
-        business: state.settings.business_name().to_owned(),
-        company: CompanyRow::of(&timeline.company, time_zone),
-        declines,
-        attempts,
-        printed: local_time(Timestamp::now(), time_zone),
-    }
-    .into_response())
-}
-
-pub async fn evidence_csv(State(state): State<AppState>, Path(key): Path<String>) -> PageResult {
-    state.call_log.written().await;
-    let service = state.service.clone();
-    let text = blocking(move || service.evidence_csv(&key)).await?;
-    Ok(download(Format::Csv, "evidence", text))
 }
 
 #[derive(Template, WebTemplate)]

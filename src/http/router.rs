@@ -15,7 +15,9 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{AppState, api, auth, backup, health, openapi, pages, security_headers, session, sms, webhook, whisper};
+use super::{
+    AppState, api, auth, backup, company_page, health, openapi, pages, security_headers, session, sms, webhook, whisper,
+};
 
 /// Admin requests carry a record or a query, never more than this.
 const MAX_API_BODY: usize = 64 * 1024;
@@ -62,10 +64,10 @@ fn page_router(state: &AppState) -> Router<AppState> {
         .route("/calls/decline", post(pages::decline))
         .route("/declines/undo", post(pages::undo_decline))
         .route("/companies", get(pages::companies))
-        .route("/companies/{key}", get(pages::company))
-        .route("/companies/{key}/legal-hold", post(pages::legal_hold))
-        .route("/companies/{key}/evidence", get(pages::evidence))
-        .route("/companies/{key}/evidence.csv", get(pages::evidence_csv))
+        .route("/companies/{key}", get(company_page::company))
+        .route("/companies/{key}/legal-hold", post(company_page::legal_hold))
+        .route("/companies/{key}/evidence", get(company_page::evidence))
+        .route("/companies/{key}/evidence.csv", get(company_page::evidence_csv))
         .route("/allows", get(pages::allows).post(pages::add_allow))
         .route("/allows/remove", post(pages::remove_allow))
         .route("/check", get(pages::check))
@@ -88,6 +90,7 @@ fn page_router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/login", get(session::sign_in_page).post(session::sign_in))
         .route("/style.css", get(|| async { ([(header::CONTENT_TYPE, "text/css")], pages::STYLE) }))
+        .route("/print.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript")], pages::PRINT_SCRIPT) }))
         .merge(signed_in)
         .layer(DefaultBodyLimit::max(MAX_API_BODY))
         .layer(csrf)

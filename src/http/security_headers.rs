@@ -1,5 +1,6 @@
 //! The headers every response carries unless it sets its own: pages load nothing from
-//! elsewhere, run no inline script, and are never framed.
+//! elsewhere, run no inline script, are never framed, and name themselves as the referrer only
+//! to saidno itself (a form such as Resume returns to the page it was sent from).
 
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
@@ -11,7 +12,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
 const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
     (header::X_FRAME_OPTIONS, "DENY"),
-    (header::REFERRER_POLICY, "no-referrer"),
+    (header::REFERRER_POLICY, "same-origin"),
     (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
 ];
 

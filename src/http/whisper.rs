@@ -137,8 +137,13 @@ async fn decline(state: &AppState, forwarded: &Forwarded) -> Answer {
         );
     };
     let service = state.service.clone();
-    let new =
-        NewDecline { number: number.to_string(), force: true, channel: Some(Channel::Phone), ..Default::default() };
+    let new = NewDecline {
+        number: number.to_string(),
+        force: true,
+        channel: Some(Channel::Phone),
+        on_call: Some(forwarded.call.clone()),
+        ..Default::default()
+    };
     let saved = tokio::task::spawn_blocking(move || service.decline(new, Timestamp::now())).await;
     match saved {
         Ok(Ok(saved)) => {

@@ -64,6 +64,7 @@ impl Remote {
         now: Timestamp,
     ) -> Result<String, Failure> {
         let mut session = self.store.text_session(owner)?;
+        let mut on_call = None;
         let number = match target {
             Whom::Number(text) => text,
             Whom::Code(code) => match session.listed.get(usize::from(code) - 1) {
@@ -72,14 +73,18 @@ impl Remote {
                 None => return Err(Failure::Refused(format!("No call {code}: send LAST first."))),
             },
             Whom::LastCaller => match self.last_forwarded()? {
-                Some(number) => number.to_string(),
+                Some((number, call)) => {
+                    on_call = Some(call);
+                    number.to_string()
+                }
                 None => return Err(Failure::Refused("No caller has rung through yet.".into())),
             },
         };
         // A number typed on a phone cannot carry --force; a plausible length is enough here.
         let parsed = PhoneNumber::parse_typed(&number, self.settings.region, true)
             .map_err(|error| Failure::Refused(format!("{error}.")))?;
-        let new = NewDecline { number, company, force: true, channel: Some(Channel::Text), ..Default::default() };
+        let new =
+            NewDecline { number, company, force: true, channel: Some(Channel::Text), on_call, ..Default::default() };
         let Saved { record: saved, before, .. } = self.service.decline(new, now)?;
         session.remember(TextChange::Declined { number: parsed.clone(), before });
         self.store.apply(Change::TextSession { owner, session: &session })?;
@@ -184,12 +189,12 @@ impl Remote {
         Ok(best)
     }
 
-    fn last_forwarded(&self) -> Result<Option<PhoneNumber>, Failure> {
+    /// The number of the last caller who rang through, and that call's id.
+    fn last_forwarded(&self) -> Result<Option<(PhoneNumber, String)>, Failure> {
         let calls = self.store.calls(&CallQuery { limit: RECENT_CALLS, ..Default::default() })?;
-        Ok(calls
-            .iter()
-            .filter(|call| rang_through(call))
-            .find_map(|call| CallerId::from_provider(&call.from).number().cloned()))
+        Ok(calls.iter().filter(|call| rang_through(call)).find_map(|call| {
+            CallerId::from_provider(&call.from).number().map(|number| (number.clone(), call.call_sid.clone()))
+        }))
     }
 }
 

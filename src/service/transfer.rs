@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::{MAX_COMPANY, MAX_NAME, MAX_NOTE, NewDecline, Service, ServiceError};
+use super::{MAX_CALL_ID, MAX_COMPANY, MAX_NAME, MAX_NOTE, NewDecline, Service, ServiceError};
 use crate::domain::text::tidy;
 use crate::domain::{CallRecord, Channel, Decline, DeclineBatch, RefusalMode, Target, company_key};
 use crate::store::CallQuery;
@@ -56,6 +56,7 @@ struct DeclineRow {
     mode: String,
     not_before: String,
     escape_hatch: String,
+    on_call: String,
 }
 
 impl std::str::FromStr for Format {
@@ -219,6 +220,7 @@ impl Service {
             mode,
             not_before,
             escape_hatch,
+            on_call: text("on_call", &row.on_call, MAX_CALL_ID)?,
         })
     }
 }
@@ -247,6 +249,7 @@ fn row_of(decline: &Decline) -> DeclineRow {
         mode: decline.mode.map(|mode| mode.to_string()).unwrap_or_default(),
         not_before: decline.not_before.map(|at| at.to_string()).unwrap_or_default(),
         escape_hatch: decline.escape_hatch.map(|on| on.to_string()).unwrap_or_default(),
+        on_call: decline.on_call.clone().unwrap_or_default(),
     }
 }
 
@@ -302,6 +305,7 @@ fn json_rows(text: &str, take: &mut dyn FnMut(Numbered)) -> Result<(), ServiceEr
         row.caller_name = field("caller_name");
         row.not_before = field("not_before");
         row.escape_hatch = field("escape_hatch");
+        row.on_call = field("on_call");
         row.company = field("company");
         row.note = field("note");
         row.declined_at = field("declined_at");
@@ -395,7 +399,8 @@ impl EvidenceRow {
             called: String::new(),
             caller_name: String::new(),
             verstat: String::new(),
-            call_sid: String::new(),
+            // The call the no was given on.
+            call_sid: row.on_call,
             follow_up: String::new(),
             heard: String::new(),
             company: row.company,

@@ -427,6 +427,8 @@ pub struct Browser<'a> {
 pub struct Page {
     pub status: u16,
     pub location: Option<String>,
+    /// The `Content-Disposition` of a download.
+    pub disposition: Option<String>,
     pub html: scraper::Html,
     pub text: String,
 }
@@ -434,9 +436,10 @@ pub struct Page {
 impl Page {
     async fn from(response: reqwest::Response) -> Self {
         let status = response.status().as_u16();
-        let location = response.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
+        let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+        let (location, disposition) = (header("location"), header("content-disposition"));
         let text = response.text().await.unwrap();
-        Self { status, location, html: scraper::Html::parse_document(&text), text }
+        Self { status, location, disposition, html: scraper::Html::parse_document(&text), text }
     }
 
     /// The text of every element the selector finds, white space folded.

@@ -18,6 +18,8 @@ async fn every_response_carries_the_security_headers() {
         assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(headers["x-frame-options"], "DENY", "{path}");
         assert!(headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"), "{path}");
+        // A page's address goes to saidno itself, never to another site.
+        assert_eq!(headers["referrer-policy"], "same-origin", "{path}");
     }
 }
 

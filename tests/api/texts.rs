@@ -39,6 +39,7 @@ async fn no_with_a_company_declines_the_last_caller_who_rang_through() {
     assert_eq!(declines.len(), 1);
     assert_eq!(declines[0]["number"], CALLER);
     assert_eq!(declines[0]["channel"], "text");
+    assert_eq!(declines[0]["on_call"], "CA311", "the no was about the call that rang through");
     assert_eq!(app.call("CA312", CALLER).await.verbs(), ["Say", "Hangup"]);
 }
 

@@ -430,6 +430,36 @@ async fn the_company_page_shows_the_decline_then_every_attempt_with_the_count() 
 }
 
 #[tokio::test]
+async fn the_evidence_says_how_and_on_which_call_the_no_was_given_and_where_to_report_the_calls_after_it() {
+    let app = spawn_app().await;
+    app.call("CA600", PUSHY).await;
+    let browser = app.signed_in().await;
+    let calls = browser.get("/calls").await;
+    let row_call = calls.attributes("tr.call form.decline input[name=call]", "value");
+    assert_eq!(row_call, ["CA600"], "the Decline form names the call it is on");
+    let declined = [("number", PUSHY), ("company", "Everest Windows"), ("call", "CA600")];
+    assert_eq!(browser.post("/calls/decline", &declined).await.status, 303);
+    app.call("CA601", PUSHY).await;
+
+    let evidence = browser.get("/companies/company%3Aeverest%20windows/evidence").await;
+    let no = evidence.text_of("#declines tr.decline");
+    assert!(no.contains("on the web page") && no.contains("CA600"), "{no}");
+    let attempt = evidence.text_of("#attempts tr.attempt");
+    assert!(attempt.contains("CA601") && attempt.contains(" UTC"), "times carry their zone: {attempt}");
+    assert!(evidence.text_of("#zone").contains("UTC"));
+    assert!(evidence.text_of("#regulators").contains("https://ico.org.uk/"), "GB's regulators");
+    assert_eq!(evidence.attributes("a", "href")[0], "/companies/company%3Aeverest%20windows", "the way back");
+    assert_eq!(evidence.attributes("button#print", "type"), ["button"]);
+    let script = browser.get(&evidence.attributes("script", "src")[0]).await;
+    assert!(script.text.contains("window.print()"));
+
+    let csv = browser.get("/companies/company%3Aeverest%20windows/evidence.csv").await;
+    assert!(csv.disposition.unwrap().contains("saidno-evidence-everest-windows.csv"));
+    let decline_line = csv.text.lines().find(|line| line.starts_with("decline,")).unwrap();
+    assert!(decline_line.contains("CA600"), "{decline_line}");
+}
+
+#[tokio::test]
 async fn allows_are_added_and_removed_from_the_page() {
     let app = spawn_app().await;
     let browser = app.signed_in().await;

@@ -100,6 +100,7 @@ async fn pressing_9_refuses_the_caller_declines_the_number_by_phone_and_logs_it(
     assert_eq!(declines.len(), 1);
     assert_eq!(declines[0]["number"], CALLER);
     assert_eq!(declines[0]["channel"], "phone");
+    assert_eq!(declines[0]["on_call"], "CA910", "the no was given on the announced call");
     assert!(declines[0]["company"].is_null(), "the company is named later");
 
     // The owner's leg hung up, so the original call moves on to its dial callback: the refusal.

@@ -1,0 +1,179 @@
+//! One company's pages: its timeline, its legal hold, and the evidence of the calls it made after
+//! the no, printable and as CSV.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+
+use super::AppState;
+use super::api::{blocking, download, evidence_file_name};
+use super::complaints::{Regulator, where_to_complain};
+use super::pages::{CompanyRow, PageError, PageResult, bad, encode, local_time, paused};
+use crate::domain::Channel;
+use crate::service::{CompanyTimeline, Format};
+
+/// A decline as the company page and the evidence show it.
+struct DeclineRow {
+    number: String,
+    declined: String,
+    declined_by: String,
+    /// How the no was given, in words.
+    channel: String,
+    /// The call it was given on, when it was given about one.
+    on_call: String,
+    note: String,
+    mode: String,
+}
+
+/// One call from the company after the no.
+struct AttemptRow {
+    time: String,
+    from: String,
+    to: String,
+    caller_name: String,
+    verstat: String,
+    call_sid: String,
+    follow_up: String,
+    heard: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "company.html")]
+struct CompanyPage {
+    /// The pause switch is on: every page says so, with Resume.
+    paused: bool,
+    company: CompanyRow,
+    key: String,
+    declines: Vec<DeclineRow>,
+    attempts: Vec<AttemptRow>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "evidence.html")]
+struct EvidencePage {
+    business: String,
+    company: CompanyRow,
+    key: String,
+    declines: Vec<DeclineRow>,
+    attempts: Vec<AttemptRow>,
+    printed: String,
+    /// The time zone every time on the page is in.
+    zone: String,
+    regulators: &'static [Regulator],
+}
+
+/// How each way of saying no reads in the evidence.
+fn how_given(channel: Channel) -> &'static str {
+    match channel {
+        Channel::CommandLine => "on the command line",
+        Channel::Api => "through the admin API",
+        Channel::Web => "on the web page",
+        Channel::Phone => "by pressing 9 while the call was announced",
+        Channel::Text => "by a text message",
+    }
+}
+
+/// A moment as evidence gives it: with its time zone, so that it stands on its own.
+fn zoned_time(at: Timestamp, time_zone: &TimeZone) -> String {
+    at.to_zoned_datetime(time_zone.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string()
+}
+
+fn timeline_rows(
+    timeline: &CompanyTimeline,
+    time_zone: &TimeZone,
+    time: fn(Timestamp, &TimeZone) -> String,
+) -> (Vec<DeclineRow>, Vec<AttemptRow>) {
+    let declines = timeline
+        .declines
+        .iter()
+        .map(|d| DeclineRow {
+            number: d.target.to_string(),
+            declined: time(d.declined_at, time_zone),
+            declined_by: d.declined_by.clone().unwrap_or_default(),
+            channel: how_given(d.channel).to_owned(),
+            on_call: d.on_call.clone().unwrap_or_default(),
+            note: d.note.clone().unwrap_or_default(),
+            mode: d.mode.map(|m| m.to_string()).unwrap_or_else(|| "default".into()),
+        })
+        .collect();
+    let attempts = timeline
+        .attempts
+        .iter()
+        .map(|a| AttemptRow {
+            time: time(a.call.at, time_zone),
+            from: a.call.from.clone(),
+            to: a.call.to.clone(),
+            caller_name: a.call.caller_name.clone().unwrap_or_default(),
+            verstat: a.call.verstat.clone().unwrap_or_default(),
+            call_sid: a.call.call_sid.clone(),
+            follow_up: a.call.follow_up.map(|n| n.to_string()).unwrap_or_default(),
+            heard: a.heard.clone(),
+        })
+        .collect();
+    (declines, attempts)
+}
+
+async fn timeline(state: &AppState, key: String) -> Result<CompanyTimeline, PageError> {
+    state.call_log.written().await;
+    let service = state.service.clone();
+    Ok(blocking(move || service.company(&key)).await?)
+}
+
+pub async fn company(State(state): State<AppState>, Path(key): Path<String>) -> PageResult {
+    let timeline = timeline(&state, key.clone()).await?;
+    let time_zone = &state.settings.time_zone;
+    let (declines, attempts) = timeline_rows(&timeline, time_zone, local_time);
+    let company = CompanyRow::of(&timeline.company, time_zone);
+    Ok(CompanyPage { paused: paused(&state), company, key: encode(&key), declines, attempts }.into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LegalHoldForm {
+    held: bool,
+}
+
+/// The company page's legal hold button: places or lifts the hold, then shows the page again.
+pub async fn legal_hold(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    form: Result<Form<LegalHoldForm>, FormRejection>,
+) -> PageResult {
+    let Form(form) = form.map_err(|r| bad("held", r.body_text()))?;
+    let service = state.service.clone();
+    let party = key.clone();
+    blocking(move || service.set_legal_hold(&party, form.held, Timestamp::now())).await?;
+    Ok(Redirect::to(&format!("/companies/{}", encode(&key))).into_response())
+}
+
+pub async fn evidence(State(state): State<AppState>, Path(key): Path<String>) -> PageResult {
+    let timeline = timeline(&state, key.clone()).await?;
+    let time_zone = &state.settings.time_zone;
+    let (declines, mut attempts) = timeline_rows(&timeline, time_zone, zoned_time);
+    // Evidence reads as a story: the no first, then each call after it.
+    attempts.reverse();
+    Ok(EvidencePage {
+        business: state.settings.business_name().to_owned(),
+        company: CompanyRow::of(&timeline.company, time_zone),
+        key: encode(&key),
+        declines,
+        attempts,
+        printed: zoned_time(Timestamp::now(), time_zone),
+        zone: time_zone.iana_name().unwrap_or("UTC").to_owned(),
+        regulators: where_to_complain(state.settings.region),
+    }
+    .into_response())
+}
+
+pub async fn evidence_csv(State(state): State<AppState>, Path(key): Path<String>) -> PageResult {
+    state.call_log.written().await;
+    let service = state.service.clone();
+    let name = evidence_file_name(&key);
+    let text = blocking(move || service.evidence_csv(&key)).await?;
+    Ok(download(Format::Csv, &name, text))
+}
