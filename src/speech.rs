@@ -4,14 +4,15 @@ use crate::config::Settings;
 use crate::domain::{Action, CallerId, Decision, Decline, Ground, Refusal, RefusalMode};
 use crate::policy::spoken_date;
 
+/// What a caller refused unanswered hears, as the log keeps it.
+pub const BUSY_SIGNAL: &str = "a busy signal (the call is not answered)";
+
 /// What a caller hears for a decision, in words for the owner: the preview, the log, the evidence.
 pub fn caller_hears(decision: &Decision, settings: &Settings) -> String {
     match &decision.action {
         Action::Forward if settings.forward.to.is_empty() => "the voicemail greeting".to_owned(),
         Action::Forward => "your phones ringing".to_owned(),
-        Action::Refuse(Refusal { mode: RefusalMode::Reject, .. }) => {
-            "a busy signal (the call is not answered)".to_owned()
-        }
+        Action::Refuse(Refusal { mode: RefusalMode::Reject, .. }) => BUSY_SIGNAL.to_owned(),
         Action::Refuse(Refusal { ground, escape_hatch, .. }) => {
             let words = refusal_message(ground, settings);
             match escape_hatch {

@@ -115,6 +115,14 @@ impl PhoneNumber {
         Self::from_e164(&format!("+{key}"))
     }
 
+    /// The number as someone in `region` dials it: "020 7946 0123" for a number of their own
+    /// country, "+1 415-555-0100" for one abroad; E.164 when the numbering plan has no format for it.
+    pub fn as_dialled_in(&self, region: Region) -> String {
+        let Ok(parsed) = phonenumber::parse(None, &self.0) else { return self.0.clone() };
+        let mode = if parsed.country().id() == Some(region.0) { Mode::National } else { Mode::International };
+        parsed.format().mode(mode).to_string()
+    }
+
     /// The number as people in its own country write it ("020 7946 0123"), or E.164 when the
     /// numbering plan has no national format for it.
     pub fn national(&self) -> String {

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod auth;
 pub mod backup;
+pub mod call_row;
 pub mod client_address;
 pub mod company_page;
 pub mod complaints;

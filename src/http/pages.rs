@@ -15,13 +15,14 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::api::{blocking, download};
+use super::call_row::{CallRow, DeclinedSince, Seen};
 use super::error::ApiError;
-use crate::domain::{Allow, CallRecord, Channel, DecisionKind};
+use crate::domain::{Allow, Channel, DecisionKind};
 use crate::policy::short_date;
 use crate::service::{
     CheckRequest, CompanySummary, Dashboard, Format, ImportReport, NewAllow, NewDecline, Preview, RowProblem,
 };
-use crate::store::{CallQuery, Cursor, party_of};
+use crate::store::{CallQuery, Cursor};
 
 pub const STYLE: &str = include_str!("../../templates/style.css");
 /// Served from saidno itself, as the page's policy lets scripts come from nowhere else.
@@ -78,61 +79,6 @@ pub(super) fn local_time(at: Timestamp, time_zone: &TimeZone) -> String {
 
 pub(super) fn encode(text: &str) -> String {
     utf8_percent_encode(text, NON_ALPHANUMERIC).to_string()
-}
-
-/// A call as a row of the log.
-pub struct CallRow {
-    pub time: String,
-    pub call_sid: String,
-    pub from: String,
-    pub decision: String,
-    pub refused: bool,
-    pub company: String,
-    pub company_link: String,
-    pub follow_up: String,
-    pub reason: String,
-    pub outcome: String,
-    pub can_decline: bool,
-    /// The decline now on record for this caller's number, if it was declined since.
-    pub declined: Option<DeclinedSince>,
-}
-
-/// A caller's current decline, as a forwarded row offers to edit it.
-pub struct DeclinedSince {
-    pub date: String,
-    pub company: String,
-    pub note: String,
-}
-
-impl CallRow {
-    fn of(call: &CallRecord, time_zone: &TimeZone) -> Self {
-        let outcome = call.outcome.as_ref().map_or_else(String::new, |o| {
-            let mut parts: Vec<String> = o.status.iter().cloned().collect();
-            if o.recording_url.is_some() {
-                parts.push("voicemail".into());
-            }
-            parts.join(", ")
-        });
-        Self {
-            time: local_time(call.at, time_zone),
-            call_sid: call.call_sid.clone(),
-            from: call.from.clone(),
-            decision: match call.decision {
-                DecisionKind::Forward => "forwarded".into(),
-                DecisionKind::Decline => "refused".into(),
-                DecisionKind::Screen => "screened".into(),
-                DecisionKind::Closed => "after hours".into(),
-            },
-            refused: call.is_refusal(),
-            company: call.company.clone().unwrap_or_default(),
-            company_link: party_of(call).map(|party| format!("/companies/{}", encode(&party))).unwrap_or_default(),
-            follow_up: call.follow_up.map(|n| format!("#{n} since the no")).unwrap_or_default(),
-            reason: call.reason.clone(),
-            outcome,
-            can_decline: call.decision == DecisionKind::Forward && call.from.starts_with('+'),
-            declined: None,
-        }
-    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -354,11 +300,12 @@ pub async fn calls(State(state): State<AppState>, filters: Result<Query<CallFilt
         }
         link + &format!("before={next}")
     });
+    let seen = Seen::now(state.settings.region, time_zone);
     let calls = page
         .calls
         .iter()
         .map(|call| {
-            let mut row = CallRow::of(call, time_zone);
+            let mut row = CallRow::of(call, &seen);
             if row.can_decline {
                 row.declined = current.get(&call.from).map(|decline| DeclinedSince {
                     date: short_date(decline.declined_at, time_zone),

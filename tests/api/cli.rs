@@ -211,7 +211,7 @@ fn declines_export_and_import_offline_and_a_bad_file_changes_nothing() {
 
     let bad = Binary::new("");
     let bad_file = bad.dir.path().join("bad.csv");
-    std::fs::write(&bad_file, format!("{csv}banana,,,,X,,2026-11-03T10:00:00Z,,web,,,\n")).unwrap();
+    std::fs::write(&bad_file, format!("{csv}banana,,,,X,,2026-11-03T10:00:00Z,,web,,,,\n")).unwrap();
     let output = bad.run(&["import", "declines", bad_file.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);

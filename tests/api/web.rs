@@ -225,7 +225,8 @@ async fn a_forwarded_call_is_declined_from_the_log_and_can_be_undone() {
     let browser = app.signed_in().await;
 
     let calls = browser.get("/calls").await;
-    assert_eq!(calls.texts("tr.call .from"), [PUSHY]);
+    assert_eq!(calls.texts("tr.call .from"), ["020 7946 0123"], "as the owner dials it");
+    assert_eq!(calls.attributes("tr.call .from .number", "title"), [PUSHY]);
     assert_eq!(calls.texts("tr.call .forwarded"), ["forwarded"]);
     assert_eq!(calls.attributes("form.decline input[name=number]", "value"), [PUSHY]);
     assert_eq!(calls.attributes("datalist#companies option", "value"), ["Everest Windows"]);
@@ -350,6 +351,19 @@ async fn a_decline_with_bad_input_shows_the_field_and_changes_nothing() {
     assert!(page.text_of("#error").starts_with("company:"));
     let (_, declines) = app.api(reqwest::Method::GET, "/declines", None).await;
     assert_eq!(declines, json!([]));
+}
+
+#[tokio::test]
+async fn a_log_row_names_the_caller_the_network_named_and_says_when_in_days() {
+    let app = spawn_app().await;
+    let mut pairs = incoming("CA700", "+442079460555");
+    pairs.push(("CallerName", "ACME SALES".into()));
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    assert_eq!(app.post_signed("/twilio/voice", &pairs).await.status(), 200);
+    let calls = app.signed_in().await.get("/calls").await;
+    assert_eq!(calls.text_of("tr.call .caller-name"), "ACME SALES");
+    assert!(calls.text_of("tr.call td.time").starts_with("Today "), "{}", calls.text_of("tr.call td.time"));
+    assert!(calls.attributes("tr.call td.time time", "title")[0].ends_with(" UTC"), "the full moment on hover");
 }
 
 #[tokio::test]
