@@ -195,16 +195,9 @@ fn record(settings: &Settings) -> [Step; 2] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::CallerId;
 
     fn call(from: &str) -> IncomingCall {
-        IncomingCall {
-            call_sid: "CA1".into(),
-            from: CallerId::from_provider(from),
-            to: "+442079460999".into(),
-            caller_name: None,
-            verstat: None,
-        }
+        IncomingCall::from_caller(from)
     }
 
     fn settings(edit: impl FnOnce(&mut Settings)) -> Settings {

@@ -615,15 +615,17 @@ mod tests {
         assert!(DayHours::try_from("nine to five".to_owned()).is_err());
     }
 
+    /// The example file with `toml` over it, as a configuration file is read.
+    fn read(toml: &str) -> Result<Settings, config::ConfigError> {
+        config::Config::builder()
+            .add_source(File::from_str(EXAMPLE, FileFormat::Toml))
+            .add_source(File::from_str(toml, FileFormat::Toml))
+            .build()
+            .and_then(config::Config::try_deserialize::<Settings>)
+    }
+
     #[test]
     fn one_number_or_a_list_is_taken_and_anything_else_is_refused_by_name() {
-        let read = |toml: &str| {
-            config::Config::builder()
-                .add_source(File::from_str(EXAMPLE, FileFormat::Toml))
-                .add_source(File::from_str(toml, FileFormat::Toml))
-                .build()
-                .and_then(config::Config::try_deserialize::<Settings>)
-        };
         let one = read("[owner]\nnumbers = \"+447700900123\"").unwrap();
         assert_eq!(one.owner.numbers, [PhoneNumber::from_e164("+447700900123").unwrap()]);
         let from_environment = read("[forward]\nto = 447700900123").unwrap();
@@ -634,13 +636,6 @@ mod tests {
 
     #[test]
     fn trusted_proxies_are_addresses_or_ranges_and_anything_else_is_refused_by_name() {
-        let read = |toml: &str| {
-            config::Config::builder()
-                .add_source(File::from_str(EXAMPLE, FileFormat::Toml))
-                .add_source(File::from_str(toml, FileFormat::Toml))
-                .build()
-                .and_then(config::Config::try_deserialize::<Settings>)
-        };
         let read_ok = read("[http]\ntrusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\", \"::1\"]").unwrap();
         let trusted: Vec<String> = read_ok.http.trusted_proxies.iter().map(ToString::to_string).collect();
         assert_eq!(trusted, ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]);

@@ -16,6 +16,20 @@ pub struct IncomingCall {
     pub verstat: Option<String>,
 }
 
+#[cfg(test)]
+impl IncomingCall {
+    /// A call from `from` to the business, with nothing else known, as unit tests make them.
+    pub fn from_caller(from: &str) -> Self {
+        Self {
+            call_sid: "CA1".into(),
+            from: CallerId::from_provider(from),
+            to: "+442079460999".into(),
+            caller_name: None,
+            verstat: None,
+        }
+    }
+}
+
 /// One call in the log: what came in, what saidno decided and why, and how the forward went.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CallRecord {

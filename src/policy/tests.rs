@@ -22,16 +22,6 @@ fn settings() -> Settings {
     settings
 }
 
-fn call_from(from: &str) -> IncomingCall {
-    IncomingCall {
-        call_sid: "CA1".into(),
-        from: CallerId::from_provider(from),
-        to: "+442079460999".into(),
-        caller_name: None,
-        verstat: None,
-    }
-}
-
 fn decline_of(target: Target, company: &str) -> Decline {
     Decline {
         company: Some(company.into()),
@@ -300,7 +290,7 @@ fn every_precedence_pair_decides_as_documented() {
     for case in cases {
         let mut settings = settings();
         (case.settings)(&mut settings);
-        let decision = decide_now(&call_from(case.from), &case.records, &settings);
+        let decision = decide_now(&IncomingCall::from_caller(case.from), &case.records, &settings);
         assert_eq!(decision.kind(), case.kind, "{}: {}", case.name, decision.reason);
         assert!(
             decision.reason.contains(case.reason_has),
@@ -329,7 +319,7 @@ fn the_ladder_escalates_step_by_step() {
     ];
     for (before, mode, flagged, reason) in expectations {
         let records = Records { declines: vec![(number_decline(), follow_ups(before))], ..Default::default() };
-        let decision = decide_now(&call_from(CALLER), &records, &settings);
+        let decision = decide_now(&IncomingCall::from_caller(CALLER), &records, &settings);
         let refusal = refusal(&decision);
         assert_eq!(refusal.mode, mode, "after {before} calls");
         assert_eq!(decision.flagged(), flagged, "after {before} calls");
@@ -342,22 +332,22 @@ fn the_escape_hatch_is_offered_as_configured_both_ways() {
     let records = records(vec![number_decline()], None);
     let mut listed = settings();
     listed.policy.escape_hatch_companies = vec!["everest  WINDOWS".into()];
-    assert!(refusal(&decide_now(&call_from(CALLER), &records, &listed)).escape_hatch);
+    assert!(refusal(&decide_now(&IncomingCall::from_caller(CALLER), &records, &listed)).escape_hatch);
 
     let plain = settings();
-    assert!(!refusal(&decide_now(&call_from(CALLER), &records, &plain)).escape_hatch);
+    assert!(!refusal(&decide_now(&IncomingCall::from_caller(CALLER), &records, &plain)).escape_hatch);
 
     let mut everyone = settings();
     everyone.policy.escape_hatch = true;
     let opted_out = self::records(vec![Decline { escape_hatch: Some(false), ..number_decline() }], None);
-    assert!(!refusal(&decide_now(&call_from(CALLER), &opted_out, &everyone)).escape_hatch);
-    let decision = decide_now(&call_from(CALLER), &records, &everyone);
+    assert!(!refusal(&decide_now(&IncomingCall::from_caller(CALLER), &opted_out, &everyone)).escape_hatch);
+    let decision = decide_now(&IncomingCall::from_caller(CALLER), &records, &everyone);
     assert!(refusal(&decision).escape_hatch);
     assert!(decision.reason.contains("offered the escape hatch"));
 
     // A silent reject is never answered, so there is nobody to offer it to.
     let silent = self::records(vec![Decline { mode: Some(RefusalMode::Reject), ..number_decline() }], None);
-    assert!(!refusal(&decide_now(&call_from(CALLER), &silent, &everyone)).escape_hatch);
+    assert!(!refusal(&decide_now(&IncomingCall::from_caller(CALLER), &silent, &everyone)).escape_hatch);
 }
 
 #[test]
@@ -371,19 +361,19 @@ fn failed_verification_follows_its_policy_and_passed_verification_does_not() {
         ("TN-Validation-Passed-A", DecisionKind::Forward),
         ("TN-Validation-Passed-B-Passthrough", DecisionKind::Forward),
     ] {
-        let call = IncomingCall { verstat: Some(verstat.into()), ..call_from(CALLER) };
+        let call = IncomingCall { verstat: Some(verstat.into()), ..IncomingCall::from_caller(CALLER) };
         let decision = decide_now(&call, &Records::default(), &settings);
         assert_eq!(decision.kind(), kind, "{verstat}: {}", decision.reason);
     }
     settings.policy.unverified = CallerPolicy::Screen;
-    let call = IncomingCall { verstat: Some("No-TN-Validation".into()), ..call_from(CALLER) };
+    let call = IncomingCall { verstat: Some("No-TN-Validation".into()), ..IncomingCall::from_caller(CALLER) };
     assert_eq!(decide_now(&call, &Records::default(), &settings).kind(), DecisionKind::Screen);
 }
 
 #[test]
 fn a_caller_name_rule_refuses_even_a_withheld_caller() {
     let rule = decline_of(Target::CallerName(r"V\d{15}".into()), "Robocaller");
-    let call = IncomingCall { caller_name: Some("V123456789012345".into()), ..call_from("anonymous") };
+    let call = IncomingCall { caller_name: Some("V123456789012345".into()), ..IncomingCall::from_caller("anonymous") };
     let decision = decide_now(&call, &records(vec![rule], None), &settings());
     assert!(decision.reason.contains(r"Robocaller (caller name /V\d{15}/)"), "{}", decision.reason);
 }
@@ -391,10 +381,10 @@ fn a_caller_name_rule_refuses_even_a_withheld_caller() {
 #[test]
 fn a_single_use_allow_is_spent_by_the_call_it_lets_through() {
     let once = Allow { once: true, ..allow() };
-    let decision = decide_now(&call_from(CALLER), &records(vec![], Some(once)), &settings());
+    let decision = decide_now(&IncomingCall::from_caller(CALLER), &records(vec![], Some(once)), &settings());
     assert!(decision.uses_single_allow);
     assert!(decision.reason.contains(", once"));
-    assert!(!decide_now(&call_from(CALLER), &records(vec![], Some(allow())), &settings()).uses_single_allow);
+    assert!(!decide_now(&IncomingCall::from_caller(CALLER), &records(vec![], Some(allow())), &settings()).uses_single_allow);
 }
 
 #[test]
@@ -476,7 +466,7 @@ fn any_call() -> impl Strategy<Value = IncomingCall> {
     (from, verstat, prop::option::of("[A-Z0-9 ]{0,20}")).prop_map(|(from, verstat, caller_name)| IncomingCall {
         verstat: verstat.map(str::to_owned),
         caller_name,
-        ..call_from(from)
+        ..IncomingCall::from_caller(from)
     })
 }
 

@@ -207,16 +207,6 @@ mod tests {
         Service::open(Arc::new(MemoryStore::default()), Arc::new(Settings::defaults())).unwrap()
     }
 
-    fn call_from(number: &str) -> IncomingCall {
-        IncomingCall {
-            call_sid: "CA1".into(),
-            from: CallerId::from_provider(number),
-            to: "+442079460999".into(),
-            caller_name: None,
-            verstat: None,
-        }
-    }
-
     fn decline(service: &Service, number: &str, company: &str) {
         let new = NewDecline { number: number.into(), company: Some(company.into()), ..Default::default() };
         service.decline(new, Timestamp::UNIX_EPOCH).unwrap();
@@ -233,7 +223,7 @@ mod tests {
                     let service = &service;
                     threads.spawn(move || {
                         let from = if i % 2 == 0 { "+442079460123" } else { "+442079460124" };
-                        let decision = service.decide_call(&call_from(from), Timestamp::now()).unwrap();
+                        let decision = service.decide_call(&IncomingCall::from_caller(from), Timestamp::now()).unwrap();
                         (decision.follow_up().unwrap(), decision.reason)
                     })
                 })
@@ -261,7 +251,10 @@ mod tests {
         service.allow(once, Timestamp::UNIX_EPOCH).unwrap();
         let through = std::thread::scope(|threads| {
             let running: Vec<_> = (0..8)
-                .map(|_| threads.spawn(|| service.decide_call(&call_from("+442079460123"), Timestamp::now()).unwrap()))
+                .map(|_| {
+                    threads
+                        .spawn(|| service.decide_call(&IncomingCall::from_caller("+442079460123"), Timestamp::now()).unwrap())
+                })
                 .collect();
             running
                 .into_iter()
@@ -282,7 +275,7 @@ mod tests {
         service.check(check.clone(), Timestamp::now()).unwrap();
         let reason = service.check(check, Timestamp::now()).unwrap().reason;
         assert!(reason.contains("1st call since"), "{reason}");
-        let decided = service.decide_call(&call_from("+442079460123"), Timestamp::now()).unwrap();
+        let decided = service.decide_call(&IncomingCall::from_caller("+442079460123"), Timestamp::now()).unwrap();
         assert_eq!(decided.follow_up(), Some(1));
     }
 
@@ -290,7 +283,7 @@ mod tests {
     fn a_change_is_decided_on_by_the_next_call() {
         let service = service();
         service.warm_up().unwrap();
-        let caller = call_from("+442079460123");
+        let caller = IncomingCall::from_caller("+442079460123");
         assert_eq!(service.decide_call(&caller, Timestamp::now()).unwrap().kind(), DecisionKind::Forward);
         decline(&service, "+442079460123", "Everest");
         assert_eq!(service.decide_call(&caller, Timestamp::now()).unwrap().kind(), DecisionKind::Decline);
@@ -308,7 +301,7 @@ mod tests {
     fn records_that_cannot_be_read_leave_every_call_undecided() {
         let store = Arc::new(UnavailableStore::new("no disk"));
         let service = Service::open(store, Arc::new(Settings::defaults())).unwrap();
-        let error = service.decide_call(&call_from("+442079460123"), Timestamp::now()).unwrap_err();
+        let error = service.decide_call(&IncomingCall::from_caller("+442079460123"), Timestamp::now()).unwrap_err();
         assert!(error.to_string().contains("no disk"), "{error}");
     }
 }
