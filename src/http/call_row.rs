@@ -58,6 +58,8 @@ pub struct CallRow {
     pub reason: String,
     pub outcome: String,
     pub can_decline: bool,
+    /// A refused caller with a number, who can be let through as a customer.
+    pub can_allow: bool,
     /// The decline now on record for this caller's number, if it was declined since.
     pub declined: Option<DeclinedSince>,
 }
@@ -96,6 +98,7 @@ impl CallRow {
             reason: call.reason.clone(),
             outcome: outcome(call),
             can_decline: call.decision == DecisionKind::Forward && call.from.starts_with('+'),
+            can_allow: call.is_refusal() && call.from.starts_with('+'),
             declined: None,
         }
     }

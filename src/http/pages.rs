@@ -161,6 +161,12 @@ pub struct CallFilters {
     updated: String,
     #[serde(default)]
     undone: String,
+    /// Set after "This was a customer" on a refused row.
+    #[serde(default)]
+    allowed: String,
+    /// Set when that allow replaced one already on record, which an Undo could not bring back.
+    #[serde(default)]
+    replaced: String,
 }
 
 /// The banner after a decline from this page, worded from the decision the next call will get.
@@ -172,6 +178,14 @@ struct DeclinedBanner {
     still_rings: Option<String>,
     /// The number's allow, which the banner offers to remove.
     allowed: bool,
+}
+
+/// The banner after "This was a customer": what the number's next call does now.
+struct AllowedBanner {
+    number: String,
+    next_call: Option<String>,
+    /// It replaced an allow on record (a lapsed or spent one): the banner offers no Undo then.
+    replaced: bool,
 }
 
 /// The banner after an Undo: what is on record now, and what the next call will do.
@@ -193,6 +207,7 @@ struct CallsPage {
     companies: Vec<String>,
     just_declined: Option<DeclinedBanner>,
     undone: Option<UndoneBanner>,
+    allowed: Option<AllowedBanner>,
 }
 
 fn local_day(text: &str, field: &'static str, time_zone: &TimeZone) -> Result<Option<Timestamp>, PageError> {
@@ -240,8 +255,10 @@ pub async fn calls(State(state): State<AppState>, filters: Result<Query<CallFilt
     let declined = filters.declined.clone();
     let updated = !filters.updated.is_empty();
     let undone = filters.undone.clone();
+    let allowed = filters.allowed.clone();
+    let replaced = !filters.replaced.is_empty();
     let zone = time_zone.clone();
-    let (page, companies, just_declined, undone, current) = blocking(move || {
+    let (page, companies, just_declined, undone, allowed, current) = blocking(move || {
         let now = Timestamp::now();
         let just_declined = match declined.as_str() {
             "" => None,
@@ -280,9 +297,20 @@ pub async fn calls(State(state): State<AppState>, filters: Result<Query<CallFilt
                 })
             }
         };
+        let allowed = match allowed.as_str() {
+            "" => None,
+            number => Some(AllowedBanner {
+                number: number.to_owned(),
+                next_call: service
+                    .check(CheckRequest { number: Some(number.to_owned()), ..Default::default() }, now)
+                    .ok()
+                    .map(|preview| preview.reason),
+                replaced,
+            }),
+        };
         let page = service.call_page(query)?;
         let current = service.current_declines(page.calls.iter().map(|call| call.from.as_str()))?;
-        Ok((page, service.company_names()?, just_declined, undone, current))
+        Ok((page, service.company_names()?, just_declined, undone, allowed, current))
     })
     .await?;
     let next_link = page.next.map(|next| {
@@ -316,7 +344,7 @@ pub async fn calls(State(state): State<AppState>, filters: Result<Query<CallFilt
             row
         })
         .collect();
-    Ok(CallsPage { paused: paused(&state), filters, calls, next_link, companies, just_declined, undone }
+    Ok(CallsPage { paused: paused(&state), filters, calls, next_link, companies, just_declined, undone, allowed }
         .into_response())
 }
 
@@ -476,11 +504,30 @@ pub async fn add_allow(State(state): State<AppState>, form: Result<Form<AllowFor
     Ok(Redirect::to("/allows").into_response())
 }
 
-pub async fn remove_allow(State(state): State<AppState>, form: Result<Form<NumberForm>, FormRejection>) -> PageResult {
+/// Removes an allow, from the allows page or from a banner, and goes back to where it was pressed.
+pub async fn remove_allow(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<NumberForm>, FormRejection>,
+) -> PageResult {
     let Form(form) = form.map_err(|r| bad("number", r.body_text()))?;
     let service = state.service.clone();
     blocking(move || service.remove_allow(&form.number)).await?;
-    Ok(Redirect::to("/allows").into_response())
+    Ok(Redirect::to(&same_site_path(&headers, "/allows")).into_response())
+}
+
+/// "This was a customer", on a refused row: the number rings through from now on, whatever is
+/// declined; the page then says what its next call does, and offers to take the allow back.
+pub async fn allow_from_log(
+    State(state): State<AppState>,
+    form: Result<Form<NumberForm>, FormRejection>,
+) -> PageResult {
+    let Form(form) = form.map_err(|r| bad("number", r.body_text()))?;
+    let new = NewAllow { number: form.number, ..Default::default() };
+    let service = state.service.clone();
+    let saved = blocking(move || service.allow(new, Timestamp::now())).await?;
+    let replaced = if saved.before.is_some() { "&replaced=1" } else { "" };
+    Ok(Redirect::to(&format!("/calls?allowed={}{replaced}", encode(saved.record.number.as_str()))).into_response())
 }
 
 #[derive(Deserialize)]
@@ -526,16 +573,17 @@ pub async fn resume(State(state): State<AppState>, headers: HeaderMap) -> PageRe
     let service = state.service.clone();
     blocking(move || service.set_paused(false)).await?;
     tracing::info!("blocking resumed from the web page");
-    Ok(Redirect::to(&same_site_path(&headers)).into_response())
+    Ok(Redirect::to(&same_site_path(&headers, "/")).into_response())
 }
 
 /// The page a form was sent from, as its path and query; the host is dropped, so the redirect
 /// never leaves saidno. (A path starting `//` or `/\` would be read as another host.)
-fn same_site_path(headers: &HeaderMap) -> String {
+fn same_site_path(headers: &HeaderMap, otherwise: &str) -> String {
     let referer = headers.get(header::REFERER).and_then(|value| value.to_str().ok());
     let page = referer.and_then(|referer| referer.parse::<Uri>().ok());
     let path = page.as_ref().and_then(Uri::path_and_query).map(|path| path.as_str().to_owned());
-    path.filter(|path| path.starts_with('/') && !path[1..].starts_with(['/', '\\'])).unwrap_or_else(|| "/".to_owned())
+    path.filter(|path| path.starts_with('/') && !path[1..].starts_with(['/', '\\']))
+        .unwrap_or_else(|| otherwise.to_owned())
 }
 
 #[derive(Template, WebTemplate)]
@@ -609,7 +657,7 @@ mod tests {
     fn from(referer: &str) -> String {
         let mut headers = HeaderMap::new();
         headers.insert(header::REFERER, referer.parse().unwrap());
-        same_site_path(&headers)
+        same_site_path(&headers, "/")
     }
 
     #[test]
@@ -622,6 +670,6 @@ mod tests {
         assert_eq!(from("https://evil.example//evil.example/x"), "/");
         assert_eq!(from("https://calls.example.com/\\evil.example"), "/");
         assert_eq!(from("not a url"), "/");
-        assert_eq!(same_site_path(&HeaderMap::new()), "/");
+        assert_eq!(same_site_path(&HeaderMap::new(), "/allows"), "/allows");
     }
 }

@@ -62,6 +62,7 @@ fn page_router(state: &AppState) -> Router<AppState> {
         .route("/", get(pages::dashboard))
         .route("/calls", get(pages::calls))
         .route("/calls/decline", post(pages::decline))
+        .route("/calls/allow", post(pages::allow_from_log))
         .route("/declines/undo", post(pages::undo_decline))
         .route("/companies", get(pages::companies))
         .route("/companies/{key}", get(company_page::company))

@@ -384,7 +384,9 @@ fn a_single_use_allow_is_spent_by_the_call_it_lets_through() {
     let decision = decide_now(&IncomingCall::from_caller(CALLER), &records(vec![], Some(once)), &settings());
     assert!(decision.uses_single_allow);
     assert!(decision.reason.contains(", once"));
-    assert!(!decide_now(&IncomingCall::from_caller(CALLER), &records(vec![], Some(allow())), &settings()).uses_single_allow);
+    assert!(
+        !decide_now(&IncomingCall::from_caller(CALLER), &records(vec![], Some(allow())), &settings()).uses_single_allow
+    );
 }
 
 #[test]

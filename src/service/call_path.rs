@@ -252,8 +252,9 @@ mod tests {
         let through = std::thread::scope(|threads| {
             let running: Vec<_> = (0..8)
                 .map(|_| {
-                    threads
-                        .spawn(|| service.decide_call(&IncomingCall::from_caller("+442079460123"), Timestamp::now()).unwrap())
+                    threads.spawn(|| {
+                        service.decide_call(&IncomingCall::from_caller("+442079460123"), Timestamp::now()).unwrap()
+                    })
                 })
                 .collect();
             running

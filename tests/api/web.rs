@@ -209,6 +209,29 @@ async fn while_paused_every_page_says_so_and_resume_puts_blocking_back_where_the
 }
 
 #[tokio::test]
+async fn a_refused_customer_is_let_through_from_their_row_and_the_undo_puts_the_refusal_back() {
+    let app = spawn_app().await;
+    app.decline(json!({"number": PUSHY, "company": "Everest Windows"})).await;
+    app.call("CA800", PUSHY).await;
+    let browser = app.signed_in().await;
+    let calls = browser.get("/calls").await;
+    assert_eq!(calls.attributes("tr.call form.allow input[name=number]", "value"), [PUSHY]);
+
+    let allowed = browser.post("/calls/allow", &[("number", PUSHY)]).await;
+    let back = allowed.location.unwrap();
+    assert_eq!(back, "/calls?allowed=%2B442079460123");
+    let banner = browser.get(&back).await.text_of("#allowed");
+    assert!(banner.starts_with("Allowed +442079460123"), "{banner}");
+    let next = app.call("CA801", PUSHY).await;
+    assert_eq!(next.verbs(), ["Dial"], "the banner's promise holds: {}", next.xml);
+
+    let undone = browser.post_on(&back, "/allows/remove", &[("number", PUSHY)]).await;
+    assert_eq!(undone.location.as_deref(), Some(back.as_str()), "back where the Undo was pressed");
+    assert_eq!(app.call("CA802", PUSHY).await.verbs(), ["Say", "Hangup"]);
+    assert!(browser.get("/allows").await.texts("tr.allow").is_empty());
+}
+
+#[tokio::test]
 async fn signing_out_ends_the_session() {
     let app = spawn_app().await;
     let browser = app.signed_in().await;
