@@ -21,6 +21,7 @@ use crate::domain::{Allow, Channel, DecisionKind};
 use crate::policy::short_date;
 use crate::service::{
     CheckRequest, CompanySummary, Dashboard, Format, ImportReport, NewAllow, NewDecline, Preview, RowProblem,
+    ServiceError,
 };
 use crate::store::{CallQuery, Cursor};
 
@@ -437,14 +438,16 @@ struct CompaniesPage {
     /// The pause switch is on: every page says so, with Resume.
     paused: bool,
     companies: Vec<CompanyRow>,
+    /// Their names, for the form that declines a number that has not called yet.
+    names: Vec<String>,
 }
 
 pub async fn companies(State(state): State<AppState>) -> PageResult {
     state.call_log.written().await;
     let service = state.service.clone();
-    let companies = blocking(move || service.companies()).await?;
+    let (companies, names) = blocking(move || Ok((service.companies()?, service.company_names()?))).await?;
     let companies = companies.iter().map(|c| CompanyRow::of(c, &state.settings.time_zone)).collect();
-    Ok(CompaniesPage { paused: paused(&state), companies }.into_response())
+    Ok(CompaniesPage { paused: paused(&state), companies, names }.into_response())
 }
 
 #[derive(Template, WebTemplate)]
@@ -544,26 +547,33 @@ struct CheckPage {
     number: String,
     preview: Option<Preview>,
     error: Option<String>,
+    /// The number tested is not refused yet, and can be declined from here.
+    can_decline: bool,
+    companies: Vec<String>,
 }
 
 pub async fn check(State(state): State<AppState>, form: Result<Query<CheckForm>, QueryRejection>) -> PageResult {
     let number = form.map(|Query(form)| form.number).unwrap_or_default();
+    let page = |preview: Option<Preview>, error: Option<String>, companies: Vec<String>| CheckPage {
+        paused: paused(&state),
+        number: number.clone(),
+        can_decline: preview.as_ref().is_some_and(|p| p.decision != DecisionKind::Decline && p.number.starts_with('+')),
+        preview,
+        error,
+        companies,
+    };
     if number.trim().is_empty() {
-        return Ok(CheckPage { paused: paused(&state), number, preview: None, error: None }.into_response());
+        return Ok(page(None, None, Vec::new()).into_response());
     }
     let service = state.service.clone();
-    let typed = number.clone();
-    let request = CheckRequest { number: Some(typed), ..Default::default() };
-    match blocking(move || service.check(request, Timestamp::now())).await {
-        Ok(preview) => {
-            Ok(CheckPage { paused: paused(&state), number, preview: Some(preview), error: None }.into_response())
+    let request = CheckRequest { number: Some(number.clone()), ..Default::default() };
+    let tested = blocking(move || Ok((service.check(request, Timestamp::now()), service.company_names()?))).await?;
+    match tested {
+        (Ok(preview), companies) => Ok(page(Some(preview), None, companies).into_response()),
+        (Err(ServiceError::Invalid { message, .. }), _) => {
+            Ok((StatusCode::BAD_REQUEST, page(None, Some(message), Vec::new())).into_response())
         }
-        Err(ApiError::Invalid { message, .. }) => Ok((
-            StatusCode::BAD_REQUEST,
-            CheckPage { paused: paused(&state), number, preview: None, error: Some(message) },
-        )
-            .into_response()),
-        Err(other) => Err(other.into()),
+        (Err(other), _) => Err(ApiError::from(other).into()),
     }
 }
 

@@ -232,6 +232,30 @@ async fn a_refused_customer_is_let_through_from_their_row_and_the_undo_puts_the_
 }
 
 #[tokio::test]
+async fn a_number_that_has_not_called_yet_is_declined_from_test_a_number_and_from_companies() {
+    let app = spawn_app().await;
+    let browser = app.signed_in().await;
+    let tested = browser.get("/check?number=020+7946+0777").await;
+    assert_eq!(tested.text_of("#decision"), "forward");
+    assert_eq!(tested.attributes("form#decline input[name=number]", "value"), ["+442079460777"]);
+    let declined = browser.post("/calls/decline", &[("number", "+442079460777"), ("company", "Acme Leads")]).await;
+    assert_eq!(declined.status, 303);
+    let retested = browser.get("/check?number=020+7946+0777").await;
+    assert_eq!(retested.text_of("#decision"), "decline");
+    assert!(retested.texts("form#decline").is_empty(), "a refused number is not offered again");
+
+    let companies = browser.get("/companies").await;
+    assert_eq!(companies.attributes("#decline-new input[name=number]", "required"), [""]);
+    assert_eq!(companies.attributes("datalist#companies option", "value"), ["Acme Leads"]);
+    let added = [("number", "020 7946 0778"), ("company", "acme  leads"), ("note", "same script")];
+    assert_eq!(browser.post("/calls/decline", &added).await.status, 303);
+    let companies = browser.get("/companies").await;
+    assert_eq!(companies.texts("tr.company td a"), ["Acme Leads"], "joined under the name first given");
+    assert!(companies.text_of("tr.company").contains("+442079460777, +442079460778"));
+    assert_eq!(app.call("CA950", "+442079460778").await.verbs(), ["Say", "Hangup"]);
+}
+
+#[tokio::test]
 async fn signing_out_ends_the_session() {
     let app = spawn_app().await;
     let browser = app.signed_in().await;
