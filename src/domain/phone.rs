@@ -27,12 +27,13 @@ pub enum NumberError {
     Letters(String),
     #[error("{0:?} is not a phone number")]
     NotANumber(String),
-    #[error(
-        "{input:?} ({e164}) is not a number in use according to the numbering plan; \
-         check it, or pass --force if the range is new"
-    )]
+    #[error("{input:?} ({e164}) is not a number in use according to the numbering plan; check it, or {ACCEPT_ANYWAY}")]
     NotValid { input: String, e164: String },
 }
+
+/// How a `NotValid` number is taken all the same: each way in (a flag, a checkbox) says so in its
+/// own words beside this.
+pub const ACCEPT_ANYWAY: &str = "accept it anyway if the range is new";
 
 const MAX_E164_DIGITS: usize = 15;
 const MIN_E164_DIGITS: usize = 7;

@@ -17,6 +17,7 @@ use super::AppState;
 use super::api::{blocking, download};
 use super::call_row::{CallRow, DeclinedSince, Seen};
 use super::error::ApiError;
+use crate::domain::phone::ACCEPT_ANYWAY;
 use crate::domain::{Allow, Channel, DecisionKind};
 use crate::policy::short_date;
 use crate::service::{
@@ -456,6 +457,11 @@ struct AllowsPage {
     /// The pause switch is on: every page says so, with Resume.
     paused: bool,
     allows: Vec<AllowRow>,
+    /// What was typed, kept when it was refused.
+    typed: AllowForm,
+    error: Option<String>,
+    /// The refusal was of a number the numbering plan does not know: offer to take it anyway.
+    offer_anyway: bool,
 }
 
 struct AllowRow {
@@ -489,22 +495,41 @@ pub async fn allows(State(state): State<AppState>) -> PageResult {
     let service = state.service.clone();
     let allows = blocking(move || service.allows()).await?;
     let allows = allows.iter().map(|a| AllowRow::of(a, &state.settings.time_zone)).collect();
-    Ok(AllowsPage { paused: paused(&state), allows }.into_response())
+    Ok(AllowsPage { paused: paused(&state), allows, typed: AllowForm::default(), error: None, offer_anyway: false }
+        .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 pub struct AllowForm {
     number: String,
     #[serde(default)]
     name: String,
+    /// The "accept it anyway" checkbox, offered when the numbering plan does not know the number.
+    #[serde(default)]
+    force: Option<String>,
 }
 
+/// Adds an allow. A number refused is shown again in the form, with why, so nothing typed is lost.
 pub async fn add_allow(State(state): State<AppState>, form: Result<Form<AllowForm>, FormRejection>) -> PageResult {
     let Form(form) = form.map_err(|r| bad("number", r.body_text()))?;
-    let new = NewAllow { number: form.number, name: Some(form.name), ..Default::default() };
+    let new = NewAllow {
+        number: form.number.clone(),
+        name: Some(form.name.clone()),
+        force: form.force.is_some(),
+        ..Default::default()
+    };
     let service = state.service.clone();
-    blocking(move || service.allow(new, Timestamp::now())).await?;
-    Ok(Redirect::to("/allows").into_response())
+    let (added, allows) = blocking(move || Ok((service.allow(new, Timestamp::now()), service.allows()?))).await?;
+    match added {
+        Ok(_) => Ok(Redirect::to("/allows").into_response()),
+        Err(ServiceError::Invalid { message, .. }) => {
+            let allows = allows.iter().map(|a| AllowRow::of(a, &state.settings.time_zone)).collect();
+            let offer_anyway = message.contains(ACCEPT_ANYWAY);
+            let page = AllowsPage { paused: paused(&state), allows, typed: form, error: Some(message), offer_anyway };
+            Ok((StatusCode::BAD_REQUEST, page).into_response())
+        }
+        Err(other) => Err(ApiError::from(other).into()),
+    }
 }
 
 /// Removes an allow, from the allows page or from a banner, and goes back to where it was pressed.
@@ -526,7 +551,8 @@ pub async fn allow_from_log(
     form: Result<Form<NumberForm>, FormRejection>,
 ) -> PageResult {
     let Form(form) = form.map_err(|r| bad("number", r.body_text()))?;
-    let new = NewAllow { number: form.number, ..Default::default() };
+    // The number comes from the log, where a declined number may be one the plan does not know.
+    let new = NewAllow { number: form.number, force: true, ..Default::default() };
     let service = state.service.clone();
     let saved = blocking(move || service.allow(new, Timestamp::now())).await?;
     let replaced = if saved.before.is_some() { "&replaced=1" } else { "" };

@@ -57,6 +57,18 @@ fn offline_allows_are_added_listed_and_removed() {
 }
 
 #[test]
+fn a_number_the_plan_does_not_know_is_refused_with_the_flag_that_takes_it() {
+    let saidno = Binary::new("");
+    let refused = saidno.run(&["decline", "add", "01632 960123"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("not a number in use") && stderr.contains("--force"), "{stderr}");
+    assert_eq!(saidno.json(&["decline", "list", "--json"]), Value::Array(vec![]));
+    saidno.ok(&["decline", "add", "01632 960123", "--force"]);
+    assert_eq!(saidno.json(&["decline", "list", "--json"])[0]["number"], "+441632960123");
+}
+
+#[test]
 fn bad_input_exits_non_zero_with_a_one_line_reason_and_changes_nothing() {
     let saidno = Binary::new("");
     for args in [

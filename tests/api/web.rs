@@ -521,6 +521,25 @@ async fn the_evidence_says_how_and_on_which_call_the_no_was_given_and_where_to_r
 }
 
 #[tokio::test]
+async fn a_number_the_plan_does_not_know_is_kept_in_the_form_with_a_box_to_accept_it_anyway() {
+    let app = spawn_app().await;
+    let browser = app.signed_in().await;
+    // 01632 960xxx is reserved for drama: the right length, but no number in use.
+    let refused = browser.post("/allows", &[("number", "01632 960123"), ("name", "New office")]).await;
+    assert_eq!(refused.status, 400);
+    assert!(refused.text_of("#error").contains("accept it anyway"), "{}", refused.text_of("#error"));
+    assert!(!refused.text.contains("--force"), "the page speaks of its own controls");
+    assert_eq!(refused.attributes("#add-allow input[name=number]", "value"), ["01632 960123"]);
+    assert_eq!(refused.attributes("#add-allow input[name=name]", "value"), ["New office"]);
+    assert_eq!(refused.attributes("#add-allow input[type=checkbox]", "name"), ["force"]);
+    assert!(browser.get("/allows").await.texts("tr.allow").is_empty(), "nothing was added");
+
+    let accepted = browser.post("/allows", &[("number", "01632 960123"), ("name", "New office"), ("force", "1")]).await;
+    assert_eq!(accepted.location.as_deref(), Some("/allows"));
+    assert_eq!(browser.get("/allows").await.texts("tr.allow td:first-child"), ["+441632960123"]);
+}
+
+#[tokio::test]
 async fn allows_are_added_and_removed_from_the_page() {
     let app = spawn_app().await;
     let browser = app.signed_in().await;
