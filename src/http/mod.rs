@@ -4,6 +4,7 @@ pub mod api;
 pub mod auth;
 pub mod backup;
 pub mod call_row;
+pub mod came_from;
 pub mod client_address;
 pub mod company_page;
 pub mod complaints;

@@ -5,7 +5,7 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Multipart, Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -16,6 +16,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::api::{blocking, download};
 use super::call_row::{CallRow, DeclinedSince, Seen};
+use super::came_from::{came_from, same_site_path};
 use super::error::ApiError;
 use crate::domain::phone::ACCEPT_ANYWAY;
 use crate::domain::{Allow, Channel, DecisionKind};
@@ -44,6 +45,8 @@ struct ErrorPage {
     paused: bool,
     message: String,
     rows: Vec<RowProblem>,
+    /// The page the request came from, to go back to.
+    back: String,
 }
 
 pub struct PageError(ApiError);
@@ -65,7 +68,8 @@ impl IntoResponse for PageError {
             ApiError::Rejected(rows) => rows.clone(),
             _ => Vec::new(),
         };
-        (status, ErrorPage { message: format!("{field}{}", self.0), rows, paused: false }).into_response()
+        (status, ErrorPage { message: format!("{field}{}", self.0), rows, paused: false, back: came_from() })
+            .into_response()
     }
 }
 
@@ -612,16 +616,6 @@ pub async fn resume(State(state): State<AppState>, headers: HeaderMap) -> PageRe
     Ok(Redirect::to(&same_site_path(&headers, "/")).into_response())
 }
 
-/// The page a form was sent from, as its path and query; the host is dropped, so the redirect
-/// never leaves saidno. (A path starting `//` or `/\` would be read as another host.)
-fn same_site_path(headers: &HeaderMap, otherwise: &str) -> String {
-    let referer = headers.get(header::REFERER).and_then(|value| value.to_str().ok());
-    let page = referer.and_then(|referer| referer.parse::<Uri>().ok());
-    let path = page.as_ref().and_then(Uri::path_and_query).map(|path| path.as_str().to_owned());
-    path.filter(|path| path.starts_with('/') && !path[1..].starts_with(['/', '\\']))
-        .unwrap_or_else(|| otherwise.to_owned())
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "transfer.html")]
 struct TransferPage {
@@ -684,28 +678,4 @@ pub async fn import(State(state): State<AppState>, mut multipart: Multipart) -> 
     let service = state.service.clone();
     let report = blocking(move || service.import_declines(&text, format, skip_bad_rows)).await?;
     Ok(TransferPage { paused: paused(&state), report: Some(report) }.into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn from(referer: &str) -> String {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::REFERER, referer.parse().unwrap());
-        same_site_path(&headers, "/")
-    }
-
-    #[test]
-    fn the_way_back_keeps_the_page_and_its_filters_but_never_another_host() {
-        assert_eq!(
-            from("https://calls.example.com/calls?decision=decline&before=abc"),
-            "/calls?decision=decline&before=abc"
-        );
-        assert_eq!(from("http://127.0.0.1:8080/companies/everest%20windows"), "/companies/everest%20windows");
-        assert_eq!(from("https://evil.example//evil.example/x"), "/");
-        assert_eq!(from("https://calls.example.com/\\evil.example"), "/");
-        assert_eq!(from("not a url"), "/");
-        assert_eq!(same_site_path(&HeaderMap::new(), "/allows"), "/allows");
-    }
 }

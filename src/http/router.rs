@@ -16,7 +16,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{
-    AppState, api, auth, backup, company_page, health, openapi, pages, security_headers, session, sms, webhook, whisper,
+    AppState, api, auth, backup, came_from, company_page, health, openapi, pages, security_headers, session, sms,
+    webhook, whisper,
 };
 
 /// Admin requests carry a record or a query, never more than this.
@@ -79,6 +80,7 @@ fn page_router(state: &AppState) -> Router<AppState> {
         .route("/transfer/import", post(pages::import))
         .route("/resume", post(pages::resume))
         .route("/logout", post(session::sign_out))
+        .route_layer(from_fn(came_from::remember))
         .route_layer(from_fn_with_state(state.clone(), session::require_session))
         .layer(DefaultBodyLimit::max(MAX_IMPORT_BODY));
     let mut csrf = CsrfLayer::new();

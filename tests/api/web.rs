@@ -414,6 +414,17 @@ async fn a_log_row_names_the_caller_the_network_named_and_says_when_in_days() {
 }
 
 #[tokio::test]
+async fn an_error_page_leads_back_to_the_page_it_came_from() {
+    let app = spawn_app().await;
+    let browser = app.signed_in().await;
+    let refused = browser.post_on("/companies", "/calls/decline", &[("number", "banana")]).await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.attributes("a#back", "href"), ["/companies"]);
+    let unknown = browser.get("/companies/company%3Anobody").await;
+    assert_eq!(unknown.attributes("a#back", "href"), ["/calls"], "with no page to go back to, the calls");
+}
+
+#[tokio::test]
 async fn the_calls_page_filters_and_pages_by_cursor() {
     let app = spawn_app().await;
     app.decline(json!({"number": PUSHY, "company": "Everest Windows"})).await;
