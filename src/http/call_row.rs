@@ -78,6 +78,9 @@ impl CallRow {
             CallerId::Withheld => "withheld".to_owned(),
             CallerId::Other(text) => text,
         };
+        // The owner pressed 9 during the announcement: the caller heard the refusal, whatever the
+        // decision logged when the call was put through.
+        let declined_by_phone = call.outcome.as_ref().and_then(|o| o.status.as_deref()) == Some("declined");
         Self {
             time: seen.when(call.at),
             at: call.at.to_zoned_datetime(seen.time_zone.clone()).strftime("%Y-%m-%d %H:%M:%S %Z").to_string(),
@@ -86,19 +89,23 @@ impl CallRow {
             shown,
             caller_name: call.caller_name.clone().unwrap_or_default(),
             decision: match call.decision {
+                DecisionKind::Forward if declined_by_phone => "refused".into(),
                 DecisionKind::Forward => "forwarded".into(),
                 DecisionKind::Decline => "refused".into(),
                 DecisionKind::Screen => "screened".into(),
                 DecisionKind::Closed => "after hours".into(),
             },
-            refused: call.is_refusal(),
+            refused: call.is_refusal() || declined_by_phone,
             company: call.company.clone().unwrap_or_default(),
             company_link: party_of(call).map(|party| format!("/companies/{}", encode(&party))).unwrap_or_default(),
             follow_up: call.follow_up.map(|n| format!("#{n} since the no")).unwrap_or_default(),
-            reason: call.reason.clone(),
+            reason: match declined_by_phone {
+                true => "declined by pressing 9 while the call was announced; the caller heard the refusal".into(),
+                false => call.reason.clone(),
+            },
             outcome: outcome(call),
             can_decline: call.decision == DecisionKind::Forward && call.from.starts_with('+'),
-            can_allow: call.is_refusal() && call.from.starts_with('+'),
+            can_allow: (call.is_refusal() || declined_by_phone) && call.from.starts_with('+'),
             declined: None,
         }
     }
@@ -136,7 +143,7 @@ fn forward_outcome(outcome: &ForwardOutcome) -> Vec<String> {
         Some("busy") => Some("busy".to_owned()),
         Some("failed") => Some("could not connect".to_owned()),
         Some("canceled") => Some("caller hung up".to_owned()),
-        Some("declined") => Some("declined by pressing 9".to_owned()),
+        Some("declined") => Some("spoken refusal".to_owned()),
         Some(other) => Some(other.to_owned()),
         None => None,
     };
@@ -205,6 +212,10 @@ mod tests {
         assert_eq!(busy.outcome, "busy signal, unanswered");
         let spoken = CallRow::of(&call("+442079460123", DecisionKind::Decline, Some("We said no."), None), &seen());
         assert_eq!(spoken.outcome, "spoken refusal");
+        let pressed_9 = ForwardOutcome { status: Some("declined".into()), ..Default::default() };
+        let row = CallRow::of(&call("+442079460123", DecisionKind::Forward, None, Some(pressed_9)), &seen());
+        assert_eq!((row.decision.as_str(), row.outcome.as_str()), ("refused", "spoken refusal"));
+        assert!(row.reason.starts_with("declined by pressing 9"), "{}", row.reason);
         let screened = ForwardOutcome { screening: Some("screened out".into()), ..Default::default() };
         let row = CallRow::of(&call("withheld", DecisionKind::Screen, None, Some(screened)), &seen());
         assert_eq!((row.shown.as_str(), row.outcome.as_str()), ("withheld", "screened out"));

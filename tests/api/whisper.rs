@@ -112,6 +112,13 @@ async fn pressing_9_refuses_the_caller_declines_the_number_by_phone_and_logs_it(
     let calls = app.calls().await;
     assert_eq!(calls[0]["call_sid"], "CA910");
     assert_eq!(calls[0]["outcome"]["status"], "declined", "{}", calls[0]);
+    let log = app.signed_in().await.get("/calls").await;
+    let row = log.text_of("tr.call[data-sid=CA910]");
+    assert!(
+        row.contains("refused") && row.contains("declined by pressing 9"),
+        "the log says what the caller got: {row}"
+    );
+    assert!(!row.contains("no decline on record"), "{row}");
 
     assert_eq!(app.call("CA911", CALLER).await.verbs(), ["Say", "Hangup"], "the next call is refused outright");
 }
