@@ -193,3 +193,31 @@ test('allow a contact, then import declines: a bad file is refused with its line
   assert.match(await page.locator('#companies').textContent(), /Dial-a-Kitchen/);
   await page.close();
 });
+
+test('on a phone the log is a list of cards with five on the first screen, the filters fold, and every value has its label', { skip }, async () => {
+  for (let i = 0; i < 8; i++) await call(`CAphone${i}`, `+44207946055${i}`);
+  const page = await context.newPage();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${base}/calls`);
+  assert.equal(await page.locator('details#filters').getAttribute('open'), null, 'no filter is set, so they fold');
+  assert.equal(await page.locator('form.filters').isVisible(), false);
+  const onFirstScreen = await page.locator('tr.call').evaluateAll((rows) =>
+    rows.filter((row) => row.getBoundingClientRect().bottom <= window.innerHeight).length);
+  assert.ok(onFirstScreen >= 5, `${onFirstScreen} calls on the first screen of a phone`);
+  await shot(page, '14-calls-cards-on-a-phone');
+  await page.click('details#filters summary');
+  assert.equal(await page.locator('form.filters').isVisible(), true);
+
+  await page.goto(`${base}/companies`);
+  const unlabelled = await page.locator('#companies td').evaluateAll((cells) => cells
+    .filter((cell) => cell.textContent.trim() !== '')
+    .filter((cell) => !/^".+: "$/.test(getComputedStyle(cell, '::before').content))
+    .map((cell) => cell.textContent.trim()));
+  assert.deepEqual(unlabelled, [], 'every value on a phone carries its label');
+  await shot(page, '15-companies-on-a-phone');
+
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto(`${base}/calls`);
+  assert.equal(await page.locator('form.filters').isVisible(), true, 'on a wide screen the filters are always there');
+  await page.close();
+});

@@ -175,6 +175,15 @@ pub struct CallFilters {
     replaced: String,
 }
 
+impl CallFilters {
+    /// Whether any filter narrows the list, so the folded filters open to show it.
+    fn any(&self) -> bool {
+        [&self.decision, &self.number, &self.company, &self.from_date, &self.to_date, &self.q]
+            .iter()
+            .any(|value| !value.trim().is_empty())
+    }
+}
+
 /// The banner after a decline from this page, worded from the decision the next call will get.
 struct DeclinedBanner {
     target: String,

@@ -246,7 +246,7 @@ async fn a_number_that_has_not_called_yet_is_declined_from_test_a_number_and_fro
 
     let companies = browser.get("/companies").await;
     assert_eq!(companies.attributes("#decline-new input[name=number]", "required"), [""]);
-    assert_eq!(companies.attributes("datalist#companies option", "value"), ["Acme Leads"]);
+    assert_eq!(companies.attributes("datalist#company-names option", "value"), ["Acme Leads"]);
     let added = [("number", "020 7946 0778"), ("company", "acme  leads"), ("note", "same script")];
     assert_eq!(browser.post("/calls/decline", &added).await.status, 303);
     let companies = browser.get("/companies").await;
