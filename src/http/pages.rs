@@ -19,13 +19,13 @@ use super::call_row::{CallRow, DeclinedSince, Seen};
 use super::came_from::{came_from, same_site_path};
 use super::error::ApiError;
 use crate::domain::phone::ACCEPT_ANYWAY;
-use crate::domain::{Allow, Channel, DecisionKind};
+use crate::domain::{Allow, Channel, DecisionKind, PhoneNumber};
 use crate::policy::short_date;
 use crate::service::{
     CheckRequest, CompanySummary, Dashboard, Format, ImportReport, NewAllow, NewDecline, Preview, RowProblem,
     ServiceError,
 };
-use crate::store::{CallQuery, Cursor};
+use crate::store::{CallQuery, Cursor, RepeatCaller};
 
 pub const STYLE: &str = include_str!("../../templates/style.css");
 /// Served from saidno itself, as the page's policy lets scripts come from nowhere else.
@@ -96,6 +96,30 @@ struct DashboardPage {
     bars: Vec<Bar>,
     chart_max: u64,
     top: Vec<CompanyRow>,
+    repeats: Vec<RepeatRow>,
+}
+
+/// A number that keeps ringing through and was never told no, as the dashboard names it.
+struct RepeatRow {
+    number: String,
+    shown: String,
+    /// "called 6 times in 12 days, never declined".
+    summary: String,
+    last_call: String,
+}
+
+impl RepeatRow {
+    fn of(caller: &RepeatCaller, seen: &Seen) -> Self {
+        let days = (caller.last_at.as_second() - caller.first_at.as_second()).div_euclid(86_400) + 1;
+        let span = if days == 1 { "one day".to_owned() } else { format!("{days} days") };
+        Self {
+            number: caller.number.clone(),
+            shown: PhoneNumber::from_e164(&caller.number)
+                .map_or_else(|| caller.number.clone(), |number| number.as_dialled_in(seen.region)),
+            summary: format!("called {} times in {span}, never declined", caller.calls),
+            last_call: seen.when(caller.last_at),
+        }
+    }
 }
 
 /// One day of the chart, in SVG units.
@@ -138,7 +162,9 @@ pub async fn dashboard(State(state): State<AppState>) -> PageResult {
         })
         .collect();
     let top = dashboard.top_companies.iter().map(|c| CompanyRow::of(c, &state.settings.time_zone)).collect();
-    Ok(DashboardPage { paused: paused(&state), dashboard, bars, chart_max, top }.into_response())
+    let seen = Seen::now(state.settings.region, &state.settings.time_zone);
+    let repeats = dashboard.repeat_callers.iter().map(|caller| RepeatRow::of(caller, &seen)).collect();
+    Ok(DashboardPage { paused: paused(&state), dashboard, bars, chart_max, top, repeats }.into_response())
 }
 
 #[derive(Deserialize, Default)]

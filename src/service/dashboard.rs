@@ -4,12 +4,18 @@ use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
 
-use super::{CompanySummary, Service, ServiceError};
+use super::{CheckRequest, CompanySummary, Service, ServiceError};
+use crate::domain::{DecisionKind, PhoneNumber};
+use crate::store::RepeatCaller;
 
 /// How many days the per-day chart covers.
 pub const CHART_DAYS: i32 = 30;
 /// How many companies the dashboard names.
 const TOP_COMPANIES: usize = 5;
+/// A number that rang through this often in the chart's days, and was never told no, is named.
+const REPEAT_CALLS: u32 = 3;
+/// How many such numbers the dashboard names.
+const REPEAT_CALLERS: usize = 10;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Totals {
@@ -44,6 +50,8 @@ pub struct Dashboard {
     pub days: Vec<DayTotals>,
     /// The declined companies with the most calls since they were told no.
     pub top_companies: Vec<CompanySummary>,
+    /// Numbers that keep ringing through and were never declined (nor allowed): most calls first.
+    pub repeat_callers: Vec<RepeatCaller>,
 }
 
 impl Service {
@@ -78,7 +86,28 @@ impl Service {
             self.companies()?.into_iter().filter(|company| company.follow_ups.count > 0).collect();
         top_companies.sort_by(|a, b| b.follow_ups.count.cmp(&a.follow_ups.count).then(a.name.cmp(&b.name)));
         top_companies.truncate(TOP_COMPANIES);
-        Ok(Dashboard { today, last_7_days, last_30_days, days, top_companies })
+        let repeat_callers = self.repeat_unknown_callers(since, now)?;
+        Ok(Dashboard { today, last_7_days, last_30_days, days, top_companies, repeat_callers })
+    }
+
+    /// The numbers that rang through again and again since `since` and whose next call would still
+    /// ring through on no allow: the calls an owner has not said no to yet.
+    fn repeat_unknown_callers(&self, since: Timestamp, now: Timestamp) -> Result<Vec<RepeatCaller>, ServiceError> {
+        // Read more than are shown, as some have been declined or allowed since.
+        let candidates = self.store.repeat_callers(since, REPEAT_CALLS, REPEAT_CALLERS * 4)?;
+        let mut unknown = Vec::new();
+        for caller in candidates {
+            let Some(number) = PhoneNumber::from_e164(&caller.number) else { continue };
+            let request = CheckRequest { number: Some(caller.number.clone()), ..Default::default() };
+            let refused_now = self.check(request, now)?.decision == DecisionKind::Decline;
+            if !refused_now && self.allow_of(&number)?.is_none() {
+                unknown.push(caller);
+            }
+            if unknown.len() == REPEAT_CALLERS {
+                break;
+            }
+        }
+        Ok(unknown)
     }
 }
 

@@ -247,6 +247,37 @@ pub fn signed_in_browsers_are_kept_until_signed_out_and_ended_ones_are_forgotten
     assert!(store.signed_in().unwrap().is_empty());
 }
 
+pub fn repeat_callers_are_numbers_that_rang_through_again_and_again(store: &dyn Store) {
+    let from =
+        |sid: &str, at: &str, number: &str, decision| CallRecord { from: number.into(), ..call(sid, at, decision) };
+    store
+        .append_calls(&[
+            from("CA1", "2026-10-01T10:00:00Z", "+442079460555", DecisionKind::Forward),
+            from("CA2", "2026-11-01T10:00:00Z", "+442079460555", DecisionKind::Forward),
+            from("CA3", "2026-11-02T10:00:00Z", "+442079460557", DecisionKind::Screen),
+            from("CA4", "2026-11-03T10:00:00Z", "+442079460555", DecisionKind::Forward),
+            from("CA5", "2026-11-04T10:00:00Z", "+442079460123", DecisionKind::Decline),
+            from("CA6", "2026-11-05T10:00:00Z", "+442079460123", DecisionKind::Decline),
+            from("CA7", "2026-11-06T10:00:00Z", "withheld", DecisionKind::Forward),
+            from("CA8", "2026-11-07T10:00:00Z", "withheld", DecisionKind::Forward),
+            from("CA9", "2026-11-08T10:00:00Z", "+442079460557", DecisionKind::Closed),
+            from("CA10", "2026-11-09T10:00:00Z", "+442079460556", DecisionKind::Forward),
+        ])
+        .unwrap();
+    let since: Timestamp = "2026-10-15T00:00:00Z".parse().unwrap();
+    let repeated = store.repeat_callers(since, 2, 10).unwrap();
+    let found: Vec<(&str, u32)> = repeated.iter().map(|seen| (seen.number.as_str(), seen.calls)).collect();
+    assert_eq!(found, [("+442079460557", 2), ("+442079460555", 2)], "most calls, then the latest, first");
+    assert_eq!(
+        repeated[1].first_at,
+        "2026-11-01T10:00:00Z".parse::<Timestamp>().unwrap(),
+        "the call before since is left out"
+    );
+    assert_eq!(repeated[1].last_at, "2026-11-03T10:00:00Z".parse::<Timestamp>().unwrap());
+    assert_eq!(store.repeat_callers(since, 2, 1).unwrap().len(), 1);
+    assert!(store.repeat_callers(since, 3, 10).unwrap().is_empty());
+}
+
 /// Prunes in batches of `budget` until the walk ends, as the background task does.
 fn prune_all(store: &dyn Store, before: &str, keep: &dyn Fn(&CallRecord) -> bool, budget: usize) -> Pruned {
     let mut total = Pruned::default();
@@ -379,6 +410,11 @@ macro_rules! for_store {
             fn signed_in_browsers_are_kept_until_signed_out_and_ended_ones_are_forgotten() {
                 let (_dir, store) = $make;
                 super::signed_in_browsers_are_kept_until_signed_out_and_ended_ones_are_forgotten(&store);
+            }
+            #[test]
+            fn repeat_callers_are_numbers_that_rang_through_again_and_again() {
+                let (_dir, store) = $make;
+                super::repeat_callers_are_numbers_that_rang_through_again_and_again(&store);
             }
             #[test]
             fn text_sessions_are_kept_per_owner() {

@@ -7,11 +7,11 @@ use jiff::Timestamp;
 
 use super::{
     Archive, CallHistory, CallPage, CallQuery, CallSink, Change, Cursor, HourTally, OwnerRecord, Pruned, Removed,
-    SCAN_BUDGET, StoreError,
+    RepeatCaller, SCAN_BUDGET, StoreError,
 };
 use crate::domain::{
-    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, SignedIn, Target, TextSession,
-    WebChange, company_key,
+    Allow, CallRecord, DecisionKind, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, SignedIn, Target,
+    TextSession, WebChange, company_key,
 };
 
 #[derive(Default)]
@@ -228,6 +228,27 @@ impl CallHistory for MemoryStore {
 
     fn follow_up_counts(&self) -> Result<Vec<(String, FollowUps)>, StoreError> {
         Ok(self.read().follow_ups.iter().map(|(party, counts)| (party.clone(), counts.clone())).collect())
+    }
+
+    fn repeat_callers(&self, since: Timestamp, min_calls: u32, limit: usize) -> Result<Vec<RepeatCaller>, StoreError> {
+        let inner = self.read();
+        let mut by_number: HashMap<&str, RepeatCaller> = HashMap::new();
+        let newest = inner.calls.range(Cursor::at(since)..).rev().take(SCAN_BUDGET).map(|(_, call)| call);
+        for call in newest.filter(|call| call.decision != DecisionKind::Decline && call.from.starts_with('+')) {
+            let seen = by_number.entry(&call.from).or_insert_with(|| RepeatCaller {
+                number: call.from.clone(),
+                calls: 0,
+                first_at: call.at,
+                last_at: call.at,
+            });
+            seen.calls += 1;
+            seen.first_at = seen.first_at.min(call.at);
+            seen.last_at = seen.last_at.max(call.at);
+        }
+        let mut repeated: Vec<RepeatCaller> = by_number.into_values().filter(|seen| seen.calls >= min_calls).collect();
+        repeated.sort_by(|a, b| b.calls.cmp(&a.calls).then(b.last_at.cmp(&a.last_at)));
+        repeated.truncate(limit);
+        Ok(repeated)
     }
 
     /// Tallies are counted from the calls here, so pruning the calls prunes them too.

@@ -13,7 +13,7 @@ pub use self::change::{Change, Removed};
 pub use self::local::{open_local, restore_local};
 pub use self::memory::MemoryStore;
 pub use self::prune::{PRUNE_BATCH, Pruned};
-pub use self::query::{CallPage, CallQuery, Cursor, HourTally, SCAN_BUDGET, party_of};
+pub use self::query::{CallPage, CallQuery, Cursor, HourTally, RepeatCaller, SCAN_BUDGET, party_of};
 pub use self::sled::SledStore;
 pub use self::unavailable::UnavailableStore;
 
@@ -107,6 +107,10 @@ pub trait CallHistory: Send + Sync {
     fn follow_ups(&self, party: &str) -> Result<FollowUps, StoreError>;
     /// Every party's follow-ups, for the call path to count on from.
     fn follow_up_counts(&self) -> Result<Vec<(String, FollowUps)>, StoreError>;
+    /// The numbers that rang through (were not refused) at least `min_calls` times since `since`,
+    /// most calls first, at most `limit` of them. No more than `SCAN_BUDGET` of the newest calls
+    /// are looked at, so a busy log answers as fast as a quiet one.
+    fn repeat_callers(&self, since: Timestamp, min_calls: u32, limit: usize) -> Result<Vec<RepeatCaller>, StoreError>;
     /// One bounded batch of pruning: of the calls logged before `before` (oldest first, strictly
     /// after `after` when given), looks at no more than `budget` and removes each one `keep`
     /// refuses, with every index entry that points at it; and removes the hourly tallies of hours

@@ -122,6 +122,18 @@ impl CallQuery {
     }
 }
 
+/// A number that rang through again and again: how often, and over what stretch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RepeatCaller {
+    /// As logged, in E.164.
+    pub number: String,
+    pub calls: u32,
+    #[schema(value_type = String, format = DateTime)]
+    pub first_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub last_at: Timestamp,
+}
+
 /// How a company's party key begins (see `domain::party_key`).
 pub const COMPANY: &str = "company:";
 

@@ -23,7 +23,7 @@ use jiff::Timestamp;
 
 use super::{
     Archive, CallHistory, CallPage, CallQuery, CallSink, Change, Cursor, HourTally, OwnerRecord, Pruned, Removed,
-    StoreError,
+    RepeatCaller, StoreError,
 };
 use crate::backup::{self, BackupError};
 use crate::domain::{
@@ -503,6 +503,10 @@ impl CallHistory for SledStore {
 
     fn follow_up_counts(&self) -> Result<Vec<(String, FollowUps)>, StoreError> {
         self.calls.follow_up_counts()
+    }
+
+    fn repeat_callers(&self, since: Timestamp, min_calls: u32, limit: usize) -> Result<Vec<RepeatCaller>, StoreError> {
+        self.calls.repeat_callers(since, min_calls, limit)
     }
 
     fn prune_calls(

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 
 use super::{
     Archive, CallHistory, CallPage, CallQuery, CallSink, Change, Cursor, HourTally, OwnerRecord, Pruned, Removed,
-    StoreError,
+    RepeatCaller, StoreError,
 };
 use crate::domain::{
     Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, SignedIn, Target, TextSession,
@@ -95,6 +95,9 @@ impl CallHistory for UnavailableStore {
         self.fail()
     }
     fn follow_up_counts(&self) -> Result<Vec<(String, FollowUps)>, StoreError> {
+        self.fail()
+    }
+    fn repeat_callers(&self, _: Timestamp, _: u32, _: usize) -> Result<Vec<RepeatCaller>, StoreError> {
         self.fail()
     }
     /// Nothing is pruned from a log that cannot be read.

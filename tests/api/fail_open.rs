@@ -9,7 +9,7 @@ use saidno::domain::{
 };
 use saidno::store::{
     Archive, CallHistory, CallPage, CallQuery, CallSink, Change, Cursor, HourTally, MemoryStore, OwnerRecord, Pruned,
-    Removed, StoreError,
+    Removed, RepeatCaller, StoreError,
 };
 use serde_json::json;
 
@@ -101,6 +101,9 @@ impl CallHistory for BrokenLookups {
     }
     fn follow_up_counts(&self) -> Result<Vec<(String, FollowUps)>, StoreError> {
         on_fire()
+    }
+    fn repeat_callers(&self, since: Timestamp, min_calls: u32, limit: usize) -> Result<Vec<RepeatCaller>, StoreError> {
+        self.log.repeat_callers(since, min_calls, limit)
     }
     fn prune_calls(
         &self,

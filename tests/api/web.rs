@@ -256,6 +256,36 @@ async fn a_number_that_has_not_called_yet_is_declined_from_test_a_number_and_fro
 }
 
 #[tokio::test]
+async fn the_dashboard_names_unknown_numbers_that_keep_calling_with_a_decline_beside_each() {
+    let app = spawn_app().await;
+    app.api(reqwest::Method::POST, "/allows", Some(json!({"number": "+442079460600", "name": "Mum"}))).await;
+    for i in 0..3 {
+        app.call(&format!("CA96{i}"), "+442079460555").await;
+        app.call(&format!("CA97{i}"), "+442079460600").await;
+    }
+    app.call("CA980", "+442079460556").await;
+    app.call("CA981", "+442079460556").await;
+    let browser = app.signed_in().await;
+    let dashboard = browser.get("/").await;
+    assert_eq!(
+        dashboard.texts("tr.repeat-caller .number"),
+        ["020 7946 0555"],
+        "a contact and a twice-caller are not named"
+    );
+    assert_eq!(dashboard.text_of("tr.repeat-caller .summary"), "called 3 times in one day, never declined");
+    let form = dashboard.attributes("tr.repeat-caller form.decline input[name=number]", "value");
+    assert_eq!(form, ["+442079460555"]);
+    assert_eq!(
+        browser.post("/calls/decline", &[("number", "+442079460555"), ("company", "Acme Leads")]).await.status,
+        303
+    );
+    assert!(
+        browser.get("/").await.text_of("#no-repeats").contains("No unknown number"),
+        "declined, so no longer unknown"
+    );
+}
+
+#[tokio::test]
 async fn signing_out_ends_the_session() {
     let app = spawn_app().await;
     let browser = app.signed_in().await;

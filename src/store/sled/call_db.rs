@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::super::query::{COMPANY, party_of};
-use super::super::{CallPage, CallQuery, Cursor, HourTally, Pruned, SCAN_BUDGET, StoreError};
+use super::super::{CallPage, CallQuery, Cursor, HourTally, Pruned, RepeatCaller, SCAN_BUDGET, StoreError};
 use crate::domain::{CallRecord, DecisionKind, FollowUps, ForwardOutcome};
 
 const SCHEMA: &str = "
@@ -292,6 +292,37 @@ impl CallDb {
             })
             .map_err(sql)?;
         rows.map(|row| row.map_err(sql)).collect()
+    }
+
+    /// As `CallHistory::repeat_callers` describes it: the newest calls, grouped by number.
+    pub fn repeat_callers(
+        &self,
+        since: Timestamp,
+        min_calls: u32,
+        limit: usize,
+    ) -> Result<Vec<RepeatCaller>, StoreError> {
+        let reader = lock(&self.reader);
+        let mut statement = reader
+            .prepare_cached(&format!(
+                "SELECT caller, COUNT(*), MIN(at), MAX(at) FROM (
+                     SELECT caller, at FROM calls WHERE at >= ?1 AND decision <> ?2 AND caller LIKE '+%'
+                     ORDER BY at DESC LIMIT {SCAN_BUDGET})
+                 GROUP BY caller HAVING COUNT(*) >= ?3 ORDER BY COUNT(*) DESC, MAX(at) DESC LIMIT ?4"
+            ))
+            .map_err(sql)?;
+        let refused = decision_code(DecisionKind::Decline);
+        let rows = statement
+            .query_map(params![since.as_microsecond(), refused, min_calls, limit as i64], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, u32>(1)?, row.get::<_, i64>(2)?, row.get::<_, i64>(3)?))
+            })
+            .map_err(sql)?;
+        rows.map(|row| {
+            let (number, calls, first, last) = row.map_err(sql)?;
+            let moment =
+                |micros: i64| Timestamp::from_microsecond(micros).map_err(|e| StoreError::Corrupt(e.to_string()));
+            Ok(RepeatCaller { number, calls, first_at: moment(first)?, last_at: moment(last)? })
+        })
+        .collect()
     }
 
     /// One bounded batch of pruning, as `Store::prune_calls` describes it.
