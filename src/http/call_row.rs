@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
-use super::pages::encode;
+use super::url_part::encode;
 use crate::domain::{CallRecord, CallerId, DecisionKind, ForwardOutcome, Region};
 use crate::speech::BUSY_SIGNAL;
 use crate::store::party_of;

@@ -14,7 +14,8 @@ use serde::Deserialize;
 use super::AppState;
 use super::api::{blocking, download, evidence_file_name};
 use super::complaints::{Regulator, where_to_complain};
-use super::pages::{CompanyRow, PageError, PageResult, bad, encode, local_time, paused};
+use super::pages::{CompanyRow, PageError, PageResult, bad, local_time, paused};
+use super::url_part::encode;
 use crate::domain::Channel;
 use crate::service::{CompanyTimeline, Format};
 

@@ -16,6 +16,7 @@ pub mod router;
 pub mod security_headers;
 pub mod session;
 pub mod sms;
+pub mod url_part;
 pub mod webhook;
 pub mod whisper;
 

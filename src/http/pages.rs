@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
 use super::AppState;
@@ -18,6 +17,7 @@ use super::api::{blocking, download};
 use super::call_row::{CallRow, DeclinedSince, Seen};
 use super::came_from::{came_from, same_site_path};
 use super::error::ApiError;
+use super::url_part::encode;
 use crate::domain::phone::ACCEPT_ANYWAY;
 use crate::domain::{Allow, Channel, DecisionKind, PhoneNumber};
 use crate::policy::short_date;
@@ -81,10 +81,6 @@ pub(super) fn bad(field: &'static str, message: impl Into<String>) -> PageError 
 
 pub(super) fn local_time(at: Timestamp, time_zone: &TimeZone) -> String {
     at.to_zoned_datetime(time_zone.clone()).strftime("%Y-%m-%d %H:%M").to_string()
-}
-
-pub(super) fn encode(text: &str) -> String {
-    utf8_percent_encode(text, NON_ALPHANUMERIC).to_string()
 }
 
 #[derive(Template, WebTemplate)]
