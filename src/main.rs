@@ -14,10 +14,10 @@ async fn main() -> ExitCode {
     match run(Cli::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("saidno: {error}");
-            if error.to_string().contains(ACCEPT_ANYWAY) {
-                eprintln!("saidno: to accept it anyway, run the command again with --force");
-            }
+            // The error names the way to take a number the plan does not know in neutral words;
+            // here that way is a flag.
+            let hint = if error.to_string().contains(ACCEPT_ANYWAY) { " (with --force)" } else { "" };
+            eprintln!("saidno: {error}{hint}");
             ExitCode::from(error.exit_code())
         }
     }
