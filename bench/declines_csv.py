@@ -3,8 +3,9 @@
 
 Usage: declines_csv.py OUT.csv ROWS [COLUMNS]   (COLUMNS default "number,company,declined_at")
 
-Numbers come from ten UK and US ranges, spread over each range; a third are written nationally
-("020 7123 4567"), the rest in E.164 (NATIONAL=0: every number in E.164, as a published list of
+Numbers come from ten UK and US ranges, spread over each range; in the four UK ranges written
+with a trunk zero, one number in three is written nationally ("020 7123 4567": 133,333 rows of a
+million), the rest in E.164 (NATIONAL=0: every number in E.164, as a published list of
 robocallers is). A third of the rows name one of 2,000 companies.
 """
 import os

@@ -31,6 +31,26 @@ pub enum NumberError {
     NotValid { input: String, e164: String },
 }
 
+impl NumberError {
+    /// The same error, about `input` rather than the text it was found in.
+    fn of_input(self, input: &str) -> Self {
+        match self {
+            Self::Letters(_) => Self::Letters(input.to_owned()),
+            Self::NotANumber(_) => Self::NotANumber(input.to_owned()),
+            Self::NotValid { e164, .. } => Self::NotValid { input: input.to_owned(), e164 },
+            Self::Empty => Self::Empty,
+        }
+    }
+}
+
+/// How a number found in national form is read back: through the fast path where it can decide,
+/// or always through the crate (the reference).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reread {
+    Fast,
+    Full,
+}
+
 /// How a `NotValid` number is taken all the same: each way in (a flag, a checkbox) says so in its
 /// own words beside this.
 pub const ACCEPT_ANYWAY: &str = "accept it anyway if the range is new";
@@ -45,14 +65,20 @@ impl PhoneNumber {
     ///
     /// Text already in E.164 shape is decided without the `phonenumber` crate's parser, which is
     /// slow and takes a global lock (see `fast`); the verdict is that of [`Self::parse_typed_full`].
+    /// A number written nationally goes through the crate's parser once, to find its E.164 form;
+    /// that form is then decided by the fast path too, rather than parsed again and matched.
     pub fn parse_typed(input: &str, region: Region, force: bool) -> Result<Self, NumberError> {
-        fast::parse(input.trim(), force).unwrap_or_else(|| Self::parse_typed_full(input, region, force))
+        let trimmed = input.trim();
+        fast::parse(trimmed, force).unwrap_or_else(|| Self::parse_with(trimmed, region, force, Reread::Fast))
     }
 
     /// [`Self::parse_typed`] with every input through the `phonenumber` crate: the reference the
     /// fast path is checked against (by the tests and the `numbers` fuzz target).
     pub fn parse_typed_full(input: &str, region: Region, force: bool) -> Result<Self, NumberError> {
-        let trimmed = input.trim();
+        Self::parse_with(input.trim(), region, force, Reread::Full)
+    }
+
+    fn parse_with(trimmed: &str, region: Region, force: bool, reread: Reread) -> Result<Self, NumberError> {
         if trimmed.is_empty() {
             return Err(NumberError::Empty);
         }
@@ -73,6 +99,10 @@ impl PhoneNumber {
         // typed in E.164 already was read exactly as it would be read back.
         let parsed = if trimmed == e164 {
             parsed
+        } else if let Some(verdict) = (reread == Reread::Fast).then(|| fast::parse(&e164, force)).flatten() {
+            // The fast path answers only where the crate would read `e164` back as itself, so its
+            // verdict on `e164` is this one's, told of the text as typed.
+            return verdict.map_err(|error| error.of_input(trimmed));
         } else {
             phonenumber::parse(None, &e164)
                 .ok()
