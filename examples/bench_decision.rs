@@ -88,7 +88,7 @@ fn calls(declines: usize, count: usize) -> Vec<(usize, IncomingCall)> {
                 _ => CallerId::Withheld,
             };
             let call = IncomingCall {
-                call_sid: format!("CA{i:032x}"),
+                call_id: format!("CA{i:032x}"),
                 from,
                 to: "+442079460000".into(),
                 caller_name: None,
@@ -110,7 +110,7 @@ fn load(store: &SledStore, from: usize, to: usize) {
 fn follow_ups(store: &SledStore) {
     let calls: Vec<CallRecord> = (0..1_000)
         .map(|i| CallRecord {
-            call_sid: format!("CA-follow-up-{i}"),
+            call_id: format!("CA-follow-up-{i}"),
             from: declined(i * 2),
             to: "+442079460000".into(),
             at: "2026-11-10T10:00:00Z".parse().unwrap(),

@@ -22,7 +22,7 @@ fn call(i: usize, start: Timestamp) -> CallRecord {
     // One call a second; every tenth refused, spread over 200 companies and 2,000 numbers.
     let refused = i.is_multiple_of(10);
     CallRecord {
-        call_sid: format!("CA{i:032x}"),
+        call_id: format!("CA{i:032x}"),
         from: format!("+4420794{:05}", i % 2_000),
         to: "+442079460000".into(),
         at: start + (i as i64).seconds(),

@@ -119,11 +119,11 @@ fn resident_kb(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn incoming(call_sid: &str, from: &str) -> Vec<(String, String)> {
+fn incoming(call_id: &str, from: &str) -> Vec<(String, String)> {
     [
         ("AccountSid", "AC0123456789abcdef0123456789abcdef"),
         ("ApiVersion", "2010-04-01"),
-        ("CallSid", call_sid),
+        ("CallSid", call_id),
         ("CallStatus", "ringing"),
         ("Direction", "inbound"),
         ("From", from),
@@ -142,8 +142,8 @@ fn caller(n: u64) -> String {
     }
 }
 
-async fn call(http: &reqwest::Client, url: &str, call_sid: &str, from: &str) -> Result<Duration, String> {
-    let pairs = incoming(call_sid, from);
+async fn call(http: &reqwest::Client, url: &str, call_id: &str, from: &str) -> Result<Duration, String> {
+    let pairs = incoming(call_id, from);
     let signature = sign(AUTH_TOKEN, &format!("{PUBLIC_URL}/twilio/voice"), &Params::from_pairs(pairs.clone()));
     let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(&pairs).finish();
     let started = Instant::now();
@@ -154,11 +154,11 @@ async fn call(http: &reqwest::Client, url: &str, call_sid: &str, from: &str) -> 
         .body(body)
         .send()
         .await
-        .map_err(|e| format!("call {call_sid}: {e}"))?;
+        .map_err(|e| format!("call {call_id}: {e}"))?;
     let status = response.status();
-    let text = response.text().await.map_err(|e| format!("call {call_sid}: {e}"))?;
+    let text = response.text().await.map_err(|e| format!("call {call_id}: {e}"))?;
     if status != 200 || !text.contains("<Response>") {
-        return Err(format!("call {call_sid}: {status} {text}"));
+        return Err(format!("call {call_id}: {status} {text}"));
     }
     Ok(started.elapsed())
 }
@@ -214,7 +214,7 @@ fn missing_from_log(data_dir: &Path, answered: &HashSet<String>) -> Result<(usiz
     let mut query = CallQuery { limit: 1000, ..Default::default() };
     loop {
         let page = store.call_page(&query).map_err(|e| e.to_string())?;
-        logged.extend(page.calls.into_iter().map(|call| call.call_sid));
+        logged.extend(page.calls.into_iter().map(|call| call.call_id));
         match page.next {
             Some(next) => query.before = Some(next),
             None => break,
@@ -267,9 +267,9 @@ async fn soak(
         tick.tick().await;
         let (http, url, errors) = (http.clone(), server.url.clone(), errors.clone());
         calls.spawn(async move {
-            let call_sid = format!("CA{n:032}");
-            match call(&http, &url, &call_sid, &caller(n)).await {
-                Ok(took) => Some((call_sid, took)),
+            let call_id = format!("CA{n:032}");
+            match call(&http, &url, &call_id, &caller(n)).await {
+                Ok(took) => Some((call_id, took)),
                 Err(error) => {
                     errors.record(error).await;
                     None
@@ -280,8 +280,8 @@ async fn soak(
     let mut answered = HashSet::new();
     let mut latencies = Vec::new();
     while let Some(done) = calls.join_next().await {
-        if let Some((call_sid, took)) = done.expect("a call task finishes") {
-            answered.insert(call_sid);
+        if let Some((call_id, took)) = done.expect("a call task finishes") {
+            answered.insert(call_id);
             latencies.push(took);
         }
     }

@@ -126,7 +126,7 @@ pub fn for_call(decision: &Decision, call: &IncomingCall, settings: &Settings) -
 /// announcement is switched off.
 pub fn forward_call(call: &IncomingCall, settings: &Settings) -> Answer {
     let caller = call.from.number().cloned();
-    let announce = settings.whisper.enabled.then(|| CallRef { call_id: call.call_sid.clone(), caller: caller.clone() });
+    let announce = settings.whisper.enabled.then(|| CallRef { call_id: call.call_id.clone(), caller: caller.clone() });
     forward(caller, announce, settings)
 }
 

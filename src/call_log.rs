@@ -24,7 +24,7 @@ enum Entry {
     // Boxed: a call record is several times the size of the other entries.
     Call(Box<CallRecord>),
     Outcome {
-        call_sid: String,
+        call_id: String,
         outcome: ForwardOutcome,
     },
     /// Answer once everything queued before is written; `durable` also waits for the disk.
@@ -56,8 +56,8 @@ impl CallLog {
     }
 
     /// Queues what the provider reported after a call; it lands after the call itself.
-    pub fn attach(&self, call_sid: String, outcome: ForwardOutcome) {
-        self.enqueue(Entry::Outcome { call_sid, outcome });
+    pub fn attach(&self, call_id: String, outcome: ForwardOutcome) {
+        self.enqueue(Entry::Outcome { call_id, outcome });
     }
 
     /// Waits until everything queued so far is written and on disk.
@@ -108,7 +108,7 @@ fn write_entries(store: Arc<dyn CallSink>, metrics: Arc<Metrics>, mut entries: m
                 match entry {
                     Entry::Call(call) => batch.calls.push(*call),
                     // Written after the calls before it, one of which may be the call it is about.
-                    Entry::Outcome { call_sid, outcome } => batch.outcomes.push((call_sid, outcome)),
+                    Entry::Outcome { call_id, outcome } => batch.outcomes.push((call_id, outcome)),
                     Entry::Barrier { durable, done } => {
                         batch.write(store.as_ref(), &metrics);
                         if durable && let Err(error) = store.flush() {
@@ -161,9 +161,9 @@ impl Batch {
         }
         match store.attach_outcomes(&self.outcomes) {
             Ok(attached) => {
-                for ((call_sid, _), found) in self.outcomes.iter().zip(attached) {
+                for ((call_id, _), found) in self.outcomes.iter().zip(attached) {
                     if !found {
-                        tracing::warn!(call_id = %call_sid, "an outcome arrived for a call not in the log");
+                        tracing::warn!(call_id = %call_id, "an outcome arrived for a call not in the log");
                     }
                 }
             }

@@ -122,8 +122,8 @@ mod tests {
 
     fn call(from: &str, caller_name: Option<&str>) -> IncomingCall {
         IncomingCall {
-            call_sid: "CA1".into(),
-            from: CallerId::from_provider(from),
+            call_id: "CA1".into(),
+            from: CallerId::from_text(from),
             to: String::new(),
             caller_name: caller_name.map(str::to_owned),
             verstat: None,
@@ -162,7 +162,7 @@ mod tests {
     fn withheld_callers_match_only_caller_name_rules() {
         let matcher =
             Matcher::build([rule(Target::Prefix("+44".into())), rule(Target::CallerName("SPAM.*".into()))]).unwrap();
-        assert_eq!(matched(&matcher, "anonymous", Some("SPAM LIKELY")), ["caller name /SPAM.*/"]);
+        assert_eq!(matched(&matcher, "withheld", Some("SPAM LIKELY")), ["caller name /SPAM.*/"]);
     }
 
     #[test]

@@ -153,7 +153,7 @@ mod tests {
 
     #[test]
     fn the_announcement_reads_the_number_digit_by_digit_with_company_and_calls() {
-        let caller = CallerId::from_provider("+442079460123");
+        let caller = CallerId::from_text("+442079460123");
         assert_eq!(
             announcement(&caller, Some("Everest Windows"), 3),
             "Call from 0 2 0, 7 9 4 6, 0 1 2 3, Everest Windows, their 3rd call this week. \

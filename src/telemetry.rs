@@ -30,11 +30,11 @@ pub fn init(default_level: &str, format: LogFormat) {
 }
 
 /// What every line logged while handling a request about a call is logged within: its `call_id`
-/// (the provider's CallSid, under a name that is the same whatever the provider) is on each line.
+/// (the provider's id for the call, under a name that is the same whatever the provider) is on each line.
 /// At error level, so that it is there whatever `RUST_LOG` lets through: an error about a call
 /// that does not say which call is of little use.
-pub fn call_span(call_sid: &str) -> tracing::Span {
-    tracing::error_span!("call", call_id = call_sid)
+pub fn call_span(call_id: &str) -> tracing::Span {
+    tracing::error_span!("call", call_id = call_id)
 }
 
 /// tracing-subscriber's JSON line, with the fields of the spans the event is in lifted beside its

@@ -29,5 +29,5 @@ fuzz_target!(|input: &str| {
     if let Some(number) = PhoneNumber::from_e164(input) {
         assert_eq!(number.as_str(), input);
     }
-    let _ = CallerId::from_provider(input).to_string();
+    let _ = CallerId::from_text(input).to_string();
 });

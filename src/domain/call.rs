@@ -8,7 +8,7 @@ use super::{CallerId, DecisionKind};
 /// The facts about an incoming call that a decision may use, whatever the provider.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IncomingCall {
-    pub call_sid: String,
+    pub call_id: String,
     pub from: CallerId,
     pub to: String,
     pub caller_name: Option<String>,
@@ -21,8 +21,8 @@ impl IncomingCall {
     /// A call from `from` to the business, with nothing else known, as unit tests make them.
     pub fn from_caller(from: &str) -> Self {
         Self {
-            call_sid: "CA1".into(),
-            from: CallerId::from_provider(from),
+            call_id: "CA1".into(),
+            from: CallerId::from_text(from),
             to: "+442079460999".into(),
             caller_name: None,
             verstat: None,
@@ -33,7 +33,10 @@ impl IncomingCall {
 /// One call in the log: what came in, what saidno decided and why, and how the forward went.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CallRecord {
-    pub call_sid: String,
+    /// The provider's id for the call. Exports, `log --json` and the admin API have always named it
+    /// `call_sid`, and outside tools read it by that name.
+    #[serde(rename = "call_sid")]
+    pub call_id: String,
     /// E.164, `withheld`, or what the provider sent when it is not a number.
     pub from: String,
     pub to: String,
@@ -101,7 +104,7 @@ impl ForwardOutcome {
 impl CallRecord {
     pub fn new(call: &IncomingCall, at: Timestamp, decision: &super::Decision) -> Self {
         Self {
-            call_sid: call.call_sid.clone(),
+            call_id: call.call_id.clone(),
             from: call.from.to_string(),
             to: call.to.clone(),
             at,

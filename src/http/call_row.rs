@@ -44,7 +44,7 @@ pub struct CallRow {
     pub time: String,
     /// The moment in full, for hovering over the time.
     pub at: String,
-    pub call_sid: String,
+    pub call_id: String,
     /// As logged: E.164, `withheld`, or what the provider sent.
     pub from: String,
     /// As the owner dials it.
@@ -73,7 +73,7 @@ pub struct DeclinedSince {
 
 impl CallRow {
     pub fn of(call: &CallRecord, seen: &Seen) -> Self {
-        let shown = match CallerId::from_provider(&call.from) {
+        let shown = match CallerId::from_text(&call.from) {
             CallerId::Number(number) => number.as_dialled_in(seen.region),
             CallerId::Withheld => "withheld".to_owned(),
             CallerId::Other(text) => text,
@@ -84,7 +84,7 @@ impl CallRow {
         Self {
             time: seen.when(call.at),
             at: call.at.to_zoned_datetime(seen.time_zone.clone()).strftime("%Y-%m-%d %H:%M:%S %Z").to_string(),
-            call_sid: call.call_sid.clone(),
+            call_id: call.call_id.clone(),
             from: call.from.clone(),
             shown,
             caller_name: call.caller_name.clone().unwrap_or_default(),

@@ -39,7 +39,7 @@ struct AttemptRow {
     to: String,
     caller_name: String,
     verstat: String,
-    call_sid: String,
+    call_id: String,
     follow_up: String,
     heard: String,
 }
@@ -112,7 +112,7 @@ fn timeline_rows(
             to: a.call.to.clone(),
             caller_name: a.call.caller_name.clone().unwrap_or_default(),
             verstat: a.call.verstat.clone().unwrap_or_default(),
-            call_sid: a.call.call_sid.clone(),
+            call_id: a.call.call_id.clone(),
             follow_up: a.call.follow_up.map(|n| n.to_string()).unwrap_or_default(),
             heard: a.heard.clone(),
         })

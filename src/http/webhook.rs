@@ -144,7 +144,7 @@ fn answer_or_forward(state: &AppState, call: &IncomingCall, now: Timestamp) -> (
             .unwrap_or_else(|| "panic".to_owned()),
     };
     state.metrics.failed_open();
-    tracing::error!(call_id = %call.call_sid, error = %failure, "could not decide; forwarding the call");
+    tracing::error!(call_id = %call.call_id, error = %failure, "could not decide; forwarding the call");
     let decision = Decision {
         action: Action::Forward,
         reason: format!("forwarded: saidno could not decide ({failure})"),
@@ -166,7 +166,7 @@ fn answer(state: &AppState, call: &IncomingCall, now: Timestamp) -> Result<(Stri
         (&decision.action, call.from.number())
     {
         state.notifier.refused(&Refused {
-            call_sid: call.call_sid.clone(),
+            call_id: call.call_id.clone(),
             company: decline.company.clone(),
             number: number.clone(),
             follow_up: *follow_up,
@@ -175,7 +175,7 @@ fn answer(state: &AppState, call: &IncomingCall, now: Timestamp) -> Result<(Stri
         });
     }
     // At debug: every call is in the call log already, and a line per call costs a busy line dearly.
-    tracing::debug!(call_id = %call.call_sid, from = %call.from, decision = %decision.kind(), reason = %decision.reason, "call answered");
+    tracing::debug!(call_id = %call.call_id, from = %call.from, decision = %decision.kind(), reason = %decision.reason, "call answered");
     let mut record = CallRecord::new(call, now, &decision);
     record.heard = Some(caller_hears(&decision, &state.settings));
     Ok((xml, record))
@@ -187,10 +187,10 @@ pub async fn dial_status(
     State(state): State<AppState>,
     SignedForm(params): SignedForm,
 ) -> Result<Response, WebhookError> {
-    let call_sid = request::call_sid(&params)?;
-    call_span(&call_sid).in_scope(|| {
+    let call_id = request::call_id(&params)?;
+    call_span(&call_id).in_scope(|| {
         // Whoever answered may have decided during the announcement; the caller is still waiting.
-        match state.whisper_decisions.take(&call_sid) {
+        match state.whisper_decisions.take(&call_id) {
             Some(OwnerDecision::Declined(decline)) => {
                 let xml = twiml::render(&answer::refusal(&decline, &state.settings)).unwrap_or_else(|error| {
                     tracing::error!(%error, "could not render the refusal the owner chose; hanging up");
@@ -200,14 +200,14 @@ pub async fn dial_status(
             }
             Some(OwnerDecision::ToVoicemail) => {
                 let outcome = ForwardOutcome { status: Some("no-answer".into()), ..Default::default() };
-                state.call_log.attach(call_sid, outcome);
+                state.call_log.attach(call_id, outcome);
                 return Ok(twiml_response(twiml::render_or_hang_up(&answer::voicemail(&state.settings))));
             }
             None => {}
         }
         let outcome = request::dial_outcome(&params)?;
         let answered_or_gone = matches!(outcome.status.as_deref(), Some("answered" | "canceled"));
-        state.call_log.attach(call_sid, outcome);
+        state.call_log.attach(call_id, outcome);
         Ok(twiml_response(twiml::render_or_hang_up(&answer::after_dial(answered_or_gone, &state.settings))))
     })
 }
@@ -216,12 +216,12 @@ pub async fn dial_status(
 /// them through, and the log says they came through the escape hatch; anything else, goodbye.
 pub async fn escape(State(state): State<AppState>, SignedForm(params): SignedForm) -> Result<Response, WebhookError> {
     let call = request::incoming_call(&params)?;
-    call_span(&call.call_sid).in_scope(|| {
+    call_span(&call.call_id).in_scope(|| {
         if params.get("Digits") != Some("1") {
             return Ok(twiml_response(twiml::render_or_hang_up(&answer::goodbye(&state.settings))));
         }
         tracing::info!("a refused caller came through the escape hatch");
-        state.call_log.attach(call.call_sid.clone(), ForwardOutcome { via_escape_hatch: true, ..Default::default() });
+        state.call_log.attach(call.call_id.clone(), ForwardOutcome { via_escape_hatch: true, ..Default::default() });
         Ok(twiml_response(forward_or_fallback(&state, &call)))
     })
 }
@@ -231,9 +231,9 @@ pub async fn screen(State(state): State<AppState>, SignedForm(params): SignedFor
     let call = request::incoming_call(&params)?;
     let passed = params.get("Digits") == Some("1");
     let screening = if passed { "passed" } else { "screened out" };
-    call_span(&call.call_sid).in_scope(|| {
+    call_span(&call.call_id).in_scope(|| {
         let outcome = ForwardOutcome { screening: Some(screening.to_owned()), ..Default::default() };
-        state.call_log.attach(call.call_sid.clone(), outcome);
+        state.call_log.attach(call.call_id.clone(), outcome);
         let xml = if passed { forward_or_fallback(&state, &call) } else { twiml::hangup() };
         Ok(twiml_response(xml))
     })
@@ -253,9 +253,9 @@ pub async fn voicemail(
     State(state): State<AppState>,
     SignedForm(params): SignedForm,
 ) -> Result<Response, WebhookError> {
-    let call_sid = request::call_sid(&params)?;
-    call_span(&call_sid).in_scope(|| {
-        state.call_log.attach(call_sid, request::voicemail(&params)?);
+    let call_id = request::call_id(&params)?;
+    call_span(&call_id).in_scope(|| {
+        state.call_log.attach(call_id, request::voicemail(&params)?);
         Ok(twiml_response(twiml::hangup()))
     })
 }

@@ -40,7 +40,7 @@ pub enum OwnerDecision {
 pub struct WhisperDecisions(Mutex<HashMap<String, (Instant, OwnerDecision)>>);
 
 impl WhisperDecisions {
-    fn put(&self, call_sid: String, decision: OwnerDecision) {
+    fn put(&self, call_id: String, decision: OwnerDecision) {
         let mut pending = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         pending.retain(|_, (at, _)| at.elapsed() < KEEP);
         if pending.len() >= MAX_PENDING
@@ -48,12 +48,12 @@ impl WhisperDecisions {
         {
             pending.remove(&oldest);
         }
-        pending.insert(call_sid, (Instant::now(), decision));
+        pending.insert(call_id, (Instant::now(), decision));
     }
 
-    pub fn take(&self, call_sid: &str) -> Option<OwnerDecision> {
+    pub fn take(&self, call_id: &str) -> Option<OwnerDecision> {
         let mut pending = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        pending.remove(call_sid).filter(|(at, _)| at.elapsed() < KEEP).map(|(_, decision)| decision)
+        pending.remove(call_id).filter(|(at, _)| at.elapsed() < KEEP).map(|(_, decision)| decision)
     }
 }
 
@@ -78,7 +78,7 @@ pub async fn announce(
 }
 
 async fn announcement_for(state: &AppState, forwarded: &Forwarded) -> Response {
-    let caller = CallerId::from_provider(&forwarded.from);
+    let caller = CallerId::from_text(&forwarded.from);
     let facts = match caller.number() {
         Some(number) => state.service.who_is_calling(number, Timestamp::now()),
         None => Ok((None, 0)),
@@ -130,7 +130,7 @@ async fn answer_key(state: &AppState, forwarded: Forwarded, digits: &str) -> Res
 /// Records the decline, and leaves word for the dial callback to give the caller the refusal.
 async fn decline(state: &AppState, forwarded: &Forwarded) -> Answer {
     let settings = &state.settings;
-    let CallerId::Number(number) = CallerId::from_provider(&forwarded.from) else {
+    let CallerId::Number(number) = CallerId::from_text(&forwarded.from) else {
         return answer::say_and_connect(
             "This caller withheld their number, so it cannot be declined. Connecting.",
             settings,

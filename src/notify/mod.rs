@@ -22,7 +22,7 @@ use crate::telemetry::call_span;
 #[derive(Clone, Debug)]
 pub struct Refused {
     /// The provider's id for the call, so the log of the text names the call it is about.
-    pub call_sid: String,
+    pub call_id: String,
     pub company: Option<String>,
     pub number: PhoneNumber,
     /// Which call this is since the decline (1 for the first).
@@ -39,7 +39,7 @@ struct Text {
     from: PhoneNumber,
     body: String,
     /// The call the text is about; none for the digest.
-    call_sid: Option<String>,
+    call_id: Option<String>,
 }
 
 /// The handle the call path holds. Cloning is cheap; without an account it does nothing.
@@ -96,32 +96,28 @@ impl Notifier {
         };
         if wanted {
             let body = wording::called_again(refused, &self.settings.time_zone);
-            self.send(&refused.called, Some(&refused.call_sid), body);
+            self.send(&refused.called, Some(&refused.call_id), body);
         }
     }
 
     /// Queues `body` for every owner number, sent from `[notify] from` or else from `called`.
-    fn send(&self, called: &str, call_sid: Option<&str>, body: String) {
+    fn send(&self, called: &str, call_id: Option<&str>, body: String) {
         let Some(queue) = &self.queue else { return };
         let configured = PhoneNumber::from_e164(self.settings.notify.from.trim());
         let Some(from) = configured.or_else(|| PhoneNumber::from_e164(called)) else {
-            tracing::warn!(call_id = call_sid, called, "no number to send the owner a text from; set [notify] from");
+            tracing::warn!(call_id = call_id, called, "no number to send the owner a text from; set [notify] from");
             return;
         };
         for owner in &self.settings.owner.numbers {
-            let text = Text {
-                to: owner.clone(),
-                from: from.clone(),
-                body: body.clone(),
-                call_sid: call_sid.map(str::to_owned),
-            };
+            let text =
+                Text { to: owner.clone(), from: from.clone(), body: body.clone(), call_id: call_id.map(str::to_owned) };
             if let Err(error) = queue.try_send(text) {
                 let why = match error {
                     mpsc::error::TrySendError::Full(_) => "the queue is full",
                     mpsc::error::TrySendError::Closed(_) => "the sender has stopped",
                 };
                 self.metrics.notification_failed();
-                tracing::warn!(call_id = call_sid, to = %owner, why, "a text to the owner was dropped");
+                tracing::warn!(call_id = call_id, to = %owner, why, "a text to the owner was dropped");
             }
         }
     }
@@ -138,7 +134,7 @@ async fn send_texts(
     let base = Duration::from_millis(settings.notify.retry_base_ms);
     while let Some(text) = texts.recv().await {
         // The attempts are logged with the call that prompted the text, though the call has ended.
-        let span = text.call_sid.as_deref().map_or_else(tracing::Span::none, call_span);
+        let span = text.call_id.as_deref().map_or_else(tracing::Span::none, call_span);
         if !deliver(&client, &text, attempts, base).instrument(span).await {
             metrics.notification_failed();
         }

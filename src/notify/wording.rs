@@ -42,7 +42,7 @@ mod tests {
     #[test]
     fn the_notice_names_the_company_the_count_and_the_day() {
         let refused = Refused {
-            call_sid: "CA1".into(),
+            call_id: "CA1".into(),
             company: Some("Everest Windows".into()),
             number: PhoneNumber::from_e164("+442079460123").unwrap(),
             follow_up: 4,
@@ -57,7 +57,7 @@ mod tests {
     #[test]
     fn the_digest_counts_refusals_by_company_most_first() {
         let call = |from: &str, company: Option<&str>, decision| CallRecord {
-            call_sid: "CA1".into(),
+            call_id: "CA1".into(),
             from: from.into(),
             to: "+442079460000".into(),
             at: jiff::Timestamp::UNIX_EPOCH,

@@ -242,7 +242,7 @@ fn every_precedence_pair_decides_as_documented() {
             name: "withheld callers are forwarded by default",
             records: records(vec![], None),
             settings: keep,
-            from: "anonymous",
+            from: "withheld",
             kind: DecisionKind::Forward,
             reason_has: "withheld",
         },
@@ -250,7 +250,7 @@ fn every_precedence_pair_decides_as_documented() {
             name: "withheld callers can be screened",
             records: records(vec![], None),
             settings: |s| s.policy.withheld = CallerPolicy::Screen,
-            from: "anonymous",
+            from: "withheld",
             kind: DecisionKind::Screen,
             reason_has: "screened: caller withheld their number",
         },
@@ -258,7 +258,7 @@ fn every_precedence_pair_decides_as_documented() {
             name: "withheld callers can be refused",
             records: records(vec![], None),
             settings: |s| s.policy.withheld = CallerPolicy::Refuse,
-            from: "anonymous",
+            from: "withheld",
             kind: DecisionKind::Decline,
             reason_has: "refused: caller withheld their number",
         },
@@ -373,7 +373,7 @@ fn failed_verification_follows_its_policy_and_passed_verification_does_not() {
 #[test]
 fn a_caller_name_rule_refuses_even_a_withheld_caller() {
     let rule = decline_of(Target::CallerName(r"V\d{15}".into()), "Robocaller");
-    let call = IncomingCall { caller_name: Some("V123456789012345".into()), ..IncomingCall::from_caller("anonymous") };
+    let call = IncomingCall { caller_name: Some("V123456789012345".into()), ..IncomingCall::from_caller("withheld") };
     let decision = decide_now(&call, &records(vec![rule], None), &settings());
     assert!(decision.reason.contains(r"Robocaller (caller name /V\d{15}/)"), "{}", decision.reason);
 }
@@ -459,7 +459,7 @@ fn any_allow() -> impl Strategy<Value = Option<Allow>> {
 }
 
 fn any_call() -> impl Strategy<Value = IncomingCall> {
-    let from = prop_oneof![Just(CALLER), Just("+2348012345678"), Just("anonymous"), Just(""), Just("sip:a@b.example")];
+    let from = prop_oneof![Just(CALLER), Just("+2348012345678"), Just("withheld"), Just(""), Just("sip:a@b.example")];
     let verstat = prop::option::of(prop_oneof![
         Just("TN-Validation-Passed-A"),
         Just("TN-Validation-Failed-B"),

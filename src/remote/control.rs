@@ -143,7 +143,7 @@ impl Remote {
             return Ok("No calls yet.".to_owned());
         }
         let mut session = self.store.text_session(owner)?;
-        session.listed = calls.iter().map(|call| CallerId::from_provider(&call.from).number().cloned()).collect();
+        session.listed = calls.iter().map(|call| CallerId::from_text(&call.from).number().cloned()).collect();
         self.store.apply(Change::TextSession { owner, session: &session })?;
         let lines: Vec<String> =
             calls.iter().enumerate().map(|(index, call)| listing_line(index + 1, call, now, &self.settings)).collect();
@@ -193,7 +193,7 @@ impl Remote {
     fn last_forwarded(&self) -> Result<Option<(PhoneNumber, String)>, Failure> {
         let calls = self.store.calls(&CallQuery { limit: RECENT_CALLS, ..Default::default() })?;
         Ok(calls.iter().filter(|call| rang_through(call)).find_map(|call| {
-            CallerId::from_provider(&call.from).number().map(|number| (number.clone(), call.call_sid.clone()))
+            CallerId::from_text(&call.from).number().map(|number| (number.clone(), call.call_id.clone()))
         }))
     }
 }

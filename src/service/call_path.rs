@@ -75,7 +75,7 @@ impl Published {
         let week_ago = Timestamp::now().checked_sub(recent_callers::WINDOW).ok();
         let this_week = store.calls(&CallQuery { since: week_ago, limit: RECENT_AT_START, ..Default::default() })?;
         for call in this_week.iter().rev() {
-            recent.note(&CallerId::from_provider(&call.from), call.caller_name.as_deref(), call.at);
+            recent.note(&CallerId::from_text(&call.from), call.caller_name.as_deref(), call.at);
         }
         Ok(Self {
             current: ArcSwap::from_pointee(snapshot),
@@ -165,7 +165,7 @@ impl Service {
             (None, false) => return Err(invalid("number", "give the number to check, or withheld")),
         };
         let call = IncomingCall {
-            call_sid: "preview".into(),
+            call_id: "preview".into(),
             from,
             to: String::new(),
             caller_name: tidy("caller_name", request.caller_name.as_deref(), MAX_NAME)?,

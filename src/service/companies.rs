@@ -127,8 +127,8 @@ impl Service {
                 CallQuery { number: Some(number.to_string()), since: Some(decline.declined_at), ..Default::default() };
             calls.extend(self.all_calls(by_number)?);
         }
-        calls.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| b.call_sid.cmp(&a.call_sid)));
-        calls.dedup_by(|a, b| a.call_sid == b.call_sid);
+        calls.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| b.call_id.cmp(&a.call_id)));
+        calls.dedup_by(|a, b| a.call_id == b.call_id);
         let attempts = calls.into_iter().map(|call| Attempt { heard: heard(&call), call }).collect();
         Ok(CompanyTimeline { company, declines, attempts })
     }

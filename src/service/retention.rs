@@ -127,7 +127,7 @@ mod tests {
     fn call(sid: &str, from: &str, party: Option<&str>) -> CallRecord {
         let decision = if party.is_some() { DecisionKind::Decline } else { DecisionKind::Forward };
         CallRecord {
-            call_sid: sid.into(),
+            call_id: sid.into(),
             from: from.into(),
             at: at("2020-01-01T10:00:00Z"),
             decision,
@@ -157,7 +157,7 @@ mod tests {
             .calls(CallQuery { limit: 10, ..Default::default() })
             .unwrap()
             .into_iter()
-            .map(|c| c.call_sid)
+            .map(|c| c.call_id)
             .collect();
         assert_eq!(left, ["CA-refused-elsewhere", "CA-allowed-through"]);
     }

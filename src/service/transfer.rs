@@ -334,7 +334,8 @@ fn csv_text<R: Serialize>(rows: impl Iterator<Item = R>) -> Result<String, Servi
 #[derive(Serialize)]
 struct CallRow<'a> {
     time: String,
-    call_sid: &'a str,
+    #[serde(rename = "call_sid")]
+    call_id: &'a str,
     from: &'a str,
     to: &'a str,
     decision: String,
@@ -354,7 +355,7 @@ impl<'a> CallRow<'a> {
         let outcome = call.outcome.as_ref();
         Self {
             time: call.at.to_string(),
-            call_sid: &call.call_sid,
+            call_id: &call.call_id,
             from: &call.from,
             to: &call.to,
             decision: call.decision.to_string(),
@@ -380,7 +381,8 @@ struct EvidenceRow {
     called: String,
     caller_name: String,
     verstat: String,
-    call_sid: String,
+    #[serde(rename = "call_sid")]
+    call_id: String,
     follow_up: String,
     heard: String,
     company: String,
@@ -400,7 +402,7 @@ impl EvidenceRow {
             caller_name: String::new(),
             verstat: String::new(),
             // The call the no was given on.
-            call_sid: row.on_call,
+            call_id: row.on_call,
             follow_up: String::new(),
             heard: String::new(),
             company: row.company,
@@ -418,7 +420,7 @@ impl EvidenceRow {
             called: call.to.clone(),
             caller_name: call.caller_name.clone().unwrap_or_default(),
             verstat: call.verstat.clone().unwrap_or_default(),
-            call_sid: call.call_sid.clone(),
+            call_id: call.call_id.clone(),
             follow_up: call.follow_up.map(|n| n.to_string()).unwrap_or_default(),
             heard: heard.to_owned(),
             company: call.company.clone().unwrap_or_default(),

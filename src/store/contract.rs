@@ -16,7 +16,7 @@ fn decline(text: &str, company: &str) -> Decline {
 
 fn call(sid: &str, at: &str, decision: DecisionKind) -> CallRecord {
     CallRecord {
-        call_sid: sid.into(),
+        call_id: sid.into(),
         from: "+442079460123".into(),
         to: "+442079460999".into(),
         at: at.parse().unwrap(),
@@ -81,7 +81,7 @@ pub fn calls_come_back_newest_first_and_filtered(store: &dyn Store) {
         ])
         .unwrap();
     let sids =
-        |query: CallQuery| -> Vec<String> { store.calls(&query).unwrap().into_iter().map(|c| c.call_sid).collect() };
+        |query: CallQuery| -> Vec<String> { store.calls(&query).unwrap().into_iter().map(|c| c.call_id).collect() };
     assert_eq!(sids(CallQuery { limit: 10, ..Default::default() }), ["CA4", "CA3", "CA2", "CA1"]);
     assert_eq!(sids(CallQuery { limit: 2, ..Default::default() }), ["CA4", "CA3"]);
     assert_eq!(sids(CallQuery { limit: 10, declined_only: true, ..Default::default() }), ["CA4", "CA2"]);
@@ -149,7 +149,7 @@ pub fn pages_follow_their_cursor_through_each_filter(store: &dyn Store) {
         let mut pages = Vec::new();
         loop {
             let page = store.call_page(&query).unwrap();
-            pages.push(page.calls.iter().map(|c| c.call_sid.clone()).collect());
+            pages.push(page.calls.iter().map(|c| c.call_id.clone()).collect());
             match page.next {
                 Some(next) => query.before = Some(next),
                 None => return pages,
@@ -313,7 +313,7 @@ pub fn pruning_removes_old_calls_from_every_listing_and_keeps_held_and_young_one
     assert_eq!((pruned.calls, pruned.kept), (3, 1), "{pruned:?}");
 
     let sids = |query: CallQuery| -> Vec<String> {
-        store.calls(&CallQuery { limit: 10, ..query }).unwrap().into_iter().map(|c| c.call_sid).collect()
+        store.calls(&CallQuery { limit: 10, ..query }).unwrap().into_iter().map(|c| c.call_id).collect()
     };
     assert_eq!(sids(CallQuery::default()), ["CA-reused", "CA-young-everest", "CA-old-acme"]);
     let everest = CallQuery { company: Some("everest".into()), ..Default::default() };

@@ -165,8 +165,8 @@ impl CallSink for MemoryStore {
 
     fn attach_outcomes(&self, outcomes: &[(String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
         let mut inner = self.write();
-        let attached = outcomes.iter().map(|(call_sid, outcome)| {
-            let Some(call) = inner.calls.values_mut().rev().find(|call| &call.call_sid == call_sid) else {
+        let attached = outcomes.iter().map(|(call_id, outcome)| {
+            let Some(call) = inner.calls.values_mut().rev().find(|call| &call.call_id == call_id) else {
                 return false;
             };
             call.outcome.get_or_insert_with(ForwardOutcome::default).merge(outcome.clone());

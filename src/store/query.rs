@@ -162,7 +162,7 @@ fn mentions(call: &CallRecord, words: &str) -> bool {
         call.company.as_deref().unwrap_or_default(),
         call.caller_name.as_deref().unwrap_or_default(),
         call.reason.as_str(),
-        call.call_sid.as_str(),
+        call.call_id.as_str(),
     ]
     .join("\n")
     .to_lowercase();

@@ -614,7 +614,7 @@ mod tests {
     fn write_old_layout(path: &Path) {
         let db = sled::open(path).unwrap();
         let refused = CallRecord {
-            call_sid: "CA1".into(),
+            call_id: "CA1".into(),
             from: "+442079460123".into(),
             to: "+442079460000".into(),
             at: "2026-11-01T10:00:00Z".parse().unwrap(),
@@ -627,7 +627,7 @@ mod tests {
             ..Default::default()
         };
         let forwarded = CallRecord {
-            call_sid: "CA2".into(),
+            call_id: "CA2".into(),
             at: "2026-11-01T11:00:00Z".parse().unwrap(),
             decision: DecisionKind::Forward,
             reason: "forwarded: no decline on record for +442079460123".into(),
@@ -670,7 +670,7 @@ mod tests {
             let store = SledStore::reopen(&path).unwrap();
             let sids = |query: CallQuery| -> Vec<String> {
                 let page = store.call_page(&CallQuery { limit: 10, ..query }).unwrap();
-                page.calls.into_iter().map(|c| c.call_sid).collect()
+                page.calls.into_iter().map(|c| c.call_id).collect()
             };
             // The second time, with the call logged after the move.
             let expected: &[&str] = if opening == "first" { &["CA2", "CA1"] } else { &["CA3", "CA2", "CA1"] };
@@ -701,7 +701,7 @@ mod tests {
             // A new call numbers on after the moved ones.
             if opening == "first" {
                 let new = CallRecord {
-                    call_sid: "CA3".into(),
+                    call_id: "CA3".into(),
                     at: "2026-11-05T10:00:00Z".parse().unwrap(),
                     ..Default::default()
                 };
@@ -726,7 +726,7 @@ mod tests {
         assert!(call_log_path(&kept).exists(), "the replaced call log is kept with its database");
         let store = SledStore::reopen(&path).unwrap();
         let calls = store.call_page(&CallQuery { limit: 10, ..Default::default() }).unwrap().calls;
-        assert_eq!(calls.iter().map(|c| c.call_sid.as_str()).collect::<Vec<_>>(), ["CA2", "CA1"]);
+        assert_eq!(calls.iter().map(|c| c.call_id.as_str()).collect::<Vec<_>>(), ["CA2", "CA1"]);
         assert!(calls[1].outcome.as_ref().is_some_and(|o| o.via_escape_hatch));
         assert_eq!(store.follow_ups("company:everest").unwrap().count, 1);
     }
@@ -736,7 +736,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
         let call = |sid: &str| CallRecord {
-            call_sid: sid.into(),
+            call_id: sid.into(),
             from: "+442079460123".into(),
             to: "+442079460000".into(),
             at: "2026-11-01T10:00:00Z".parse().unwrap(),
@@ -753,7 +753,7 @@ mod tests {
         assert!(store.attach_outcomes(&[("CA2".into(), answered)]).unwrap()[0]);
         assert!(!store.attach_outcomes(&[("CA4".into(), ForwardOutcome::default())]).unwrap()[0]);
         let calls = store.call_page(&CallQuery { limit: 10, ..Default::default() }).unwrap().calls;
-        let outcome = |sid: &str| calls.iter().find(|c| c.call_sid == sid).unwrap().outcome.clone();
+        let outcome = |sid: &str| calls.iter().find(|c| c.call_id == sid).unwrap().outcome.clone();
         assert_eq!(outcome("CA2").and_then(|o| o.status).as_deref(), Some("answered"));
         assert_eq!(outcome("CA1"), None);
         assert_eq!(outcome("CA3"), None);

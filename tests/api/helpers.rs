@@ -99,11 +99,11 @@ pub fn form_body(pairs: &[(&str, &str)]) -> String {
 }
 
 /// The parameters Twilio sends with every incoming call.
-pub fn incoming(call_sid: &str, from: &str) -> Vec<(&'static str, String)> {
+pub fn incoming(call_id: &str, from: &str) -> Vec<(&'static str, String)> {
     vec![
         ("AccountSid", "AC0123456789abcdef0123456789abcdef".to_owned()),
         ("ApiVersion", "2010-04-01".to_owned()),
-        ("CallSid", call_sid.to_owned()),
+        ("CallSid", call_id.to_owned()),
         ("CallStatus", "ringing".to_owned()),
         ("Direction", "inbound".to_owned()),
         ("From", from.to_owned()),
@@ -139,8 +139,8 @@ impl TestApp {
     }
 
     /// An incoming call from `from`, signed; returns the TwiML answer.
-    pub async fn call(&self, call_sid: &str, from: &str) -> Twiml {
-        let pairs = incoming(call_sid, from);
+    pub async fn call(&self, call_id: &str, from: &str) -> Twiml {
+        let pairs = incoming(call_id, from);
         let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let response = self.post_signed("/twilio/voice", &pairs).await;
         assert_eq!(response.status(), 200);
@@ -380,14 +380,14 @@ impl Server {
     }
 
     /// A signed incoming call, from a thread that is not async.
-    pub fn call(&self, call_sid: &str, from: &str) -> String {
-        call_at(&self.url, call_sid, from)
+    pub fn call(&self, call_id: &str, from: &str) -> String {
+        call_at(&self.url, call_id, from)
     }
 }
 
 /// A signed incoming call to the server at `url`, from a thread that is not async.
-pub fn call_at(url: &str, call_sid: &str, from: &str) -> String {
-    let pairs = incoming(call_sid, from);
+pub fn call_at(url: &str, call_id: &str, from: &str) -> String {
+    let pairs = incoming(call_id, from);
     let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let signature = sign(AUTH_TOKEN, &format!("{PUBLIC_URL}/twilio/voice"), &params(&pairs));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();

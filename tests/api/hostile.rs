@@ -48,8 +48,8 @@ const WRONG_NUMBERS: [&str; 19] = [
 ];
 
 /// An incoming call with extra (or repeated) parameters, signed as Twilio signs it.
-async fn call_with(app: &TestApp, call_sid: &str, from: &str, extra: &[(&str, &str)]) -> reqwest::Response {
-    let base = incoming(call_sid, from);
+async fn call_with(app: &TestApp, call_id: &str, from: &str, extra: &[(&str, &str)]) -> reqwest::Response {
+    let base = incoming(call_id, from);
     let mut pairs: Vec<(&str, &str)> = base.iter().map(|(name, value)| (*name, value.as_str())).collect();
     pairs.extend_from_slice(extra);
     app.post_signed("/twilio/voice", &pairs).await

@@ -37,8 +37,8 @@ async fn app_texting(script: Vec<Answer>, configure: impl FnOnce(&mut Settings))
 impl TestApp {
     /// A call from the declined company, logged before the next one comes, as real calls are
     /// seconds apart: the follow-up count of the next call includes this one.
-    async fn called(&self, call_sid: &str) {
-        assert_eq!(self.call(call_sid, PUSHY).await.verbs(), ["Say", "Hangup"]);
+    async fn called(&self, call_id: &str) {
+        assert_eq!(self.call(call_id, PUSHY).await.verbs(), ["Say", "Hangup"]);
         self.calls().await;
     }
 }
@@ -160,7 +160,7 @@ async fn the_daily_digest_sums_up_the_days_refusals_in_one_text() {
     let store = Arc::new(SledStore::open(&settings.database_path(), 8).unwrap());
     let now = Timestamp::now();
     let refused = |sid: &str, from: &str, company: Option<&str>, hours_ago: i64| CallRecord {
-        call_sid: sid.into(),
+        call_id: sid.into(),
         from: from.into(),
         to: BUSINESS_NUMBER.into(),
         at: now.checked_sub(SignedDuration::from_hours(hours_ago)).unwrap(),

@@ -15,8 +15,8 @@ fn in_hours(hours: i64) -> String {
 }
 
 /// A call with extra parameters (caller name, verification), signed.
-async fn call_with(app: &TestApp, call_sid: &str, from: &str, extra: &[(&str, &str)]) -> Twiml {
-    let mut pairs = incoming(call_sid, from);
+async fn call_with(app: &TestApp, call_id: &str, from: &str, extra: &[(&str, &str)]) -> Twiml {
+    let mut pairs = incoming(call_id, from);
     pairs.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
     let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let response = app.post_signed("/twilio/voice", &pairs).await;
@@ -25,8 +25,8 @@ async fn call_with(app: &TestApp, call_sid: &str, from: &str, extra: &[(&str, &s
 }
 
 /// A key pressed (or not) at a Gather, posted to its action as Twilio does.
-async fn press(app: &TestApp, path: &str, call_sid: &str, from: &str, digits: Option<&str>) -> Twiml {
-    let mut pairs = incoming(call_sid, from);
+async fn press(app: &TestApp, path: &str, call_id: &str, from: &str, digits: Option<&str>) -> Twiml {
+    let mut pairs = incoming(call_id, from);
     if let Some(digits) = digits {
         pairs.push(("Digits", digits.to_owned()));
     }

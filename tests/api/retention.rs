@@ -20,7 +20,7 @@ fn days_ago(days: i64) -> Timestamp {
 
 fn refused(sid: &str, from: &str, company: &str, at: Timestamp) -> CallRecord {
     CallRecord {
-        call_sid: sid.into(),
+        call_id: sid.into(),
         from: from.into(),
         to: BUSINESS_NUMBER.into(),
         at,
@@ -84,7 +84,7 @@ fn old_calls_leave_the_log_at_start_up_while_a_held_company_keeps_all_of_its_cal
             refused("CA-everest-old", EVEREST, "Everest Windows", days_ago(1000)),
             refused("CA-acme-old", ACME, "Acme Double Glazing", days_ago(1000)),
             CallRecord {
-                call_sid: "CA-forwarded-old".into(),
+                call_id: "CA-forwarded-old".into(),
                 from: "+442079460555".into(),
                 at: days_ago(800),
                 ..Default::default()

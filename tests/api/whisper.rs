@@ -24,8 +24,8 @@ fn answered_leg(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'
 
 impl TestApp {
     /// The call rings through; returns the announcement's address from the `<Number url>`.
-    async fn forwarded(&self, call_sid: &str, from: &str) -> String {
-        let twiml = self.call(call_sid, from).await;
+    async fn forwarded(&self, call_id: &str, from: &str) -> String {
+        let twiml = self.call(call_id, from).await;
         assert_eq!(twiml.verbs(), ["Dial"], "{}", twiml.xml);
         assert_eq!(twiml.attribute("Number", "method").as_deref(), Some("POST"));
         twiml.attribute("Number", "url").expect("the forward announces the call")
@@ -43,8 +43,8 @@ impl TestApp {
         Twiml::from_response(response).await
     }
 
-    async fn dial_ended(&self, call_sid: &str, status: &str) -> Twiml {
-        let pairs = [("CallSid", call_sid), ("From", CALLER), ("DialCallStatus", status), ("DialCallSid", CHILD_SID)];
+    async fn dial_ended(&self, call_id: &str, status: &str) -> Twiml {
+        let pairs = [("CallSid", call_id), ("From", CALLER), ("DialCallStatus", status), ("DialCallSid", CHILD_SID)];
         let response = self.post_signed("/twilio/dial-status", &pairs).await;
         assert_eq!(response.status(), 200);
         Twiml::from_response(response).await

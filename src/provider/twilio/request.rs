@@ -18,15 +18,27 @@ const MAX_TEXT: usize = 512;
 
 pub fn incoming_call(params: &Params) -> Result<IncomingCall, RequestError> {
     Ok(IncomingCall {
-        call_sid: call_sid(params)?,
-        from: CallerId::from_provider(bounded(params, "From")?.ok_or(RequestError::Missing("From"))?),
+        call_id: call_id(params)?,
+        from: caller(bounded(params, "From")?.ok_or(RequestError::Missing("From"))?),
         to: bounded(params, "To")?.unwrap_or_default().to_owned(),
         caller_name: extra(params, "CallerName"),
         verstat: extra(params, "StirVerstat"),
     })
 }
 
-pub fn call_sid(params: &Params) -> Result<String, RequestError> {
+/// What Twilio sends in `From` when the caller's number is not available (`+266696687` spells
+/// "anonymous" on a keypad).
+const WITHHELD: [&str; 6] = ["anonymous", "+266696687", "restricted", "unknown", "unavailable", "private"];
+
+fn caller(from: &str) -> CallerId {
+    if WITHHELD.iter().any(|spelling| spelling.eq_ignore_ascii_case(from.trim())) {
+        CallerId::Withheld
+    } else {
+        CallerId::from_text(from)
+    }
+}
+
+pub fn call_id(params: &Params) -> Result<String, RequestError> {
     let sid = params.get("CallSid").ok_or(RequestError::Missing("CallSid"))?;
     let well_formed = !sid.is_empty() && sid.len() <= MAX_SID && sid.bytes().all(|b| b.is_ascii_alphanumeric());
     if well_formed { Ok(sid.to_owned()) } else { Err(RequestError::Invalid("CallSid")) }
@@ -93,6 +105,16 @@ mod tests {
 
     fn params(pairs: &[(&str, &str)]) -> Params {
         Params::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    }
+
+    #[test]
+    fn withheld_callers_are_recognised_in_every_spelling_twilio_uses() {
+        for from in ["anonymous", "Anonymous", "+266696687", "restricted", "unknown", "unavailable", "private", ""] {
+            let call = incoming_call(&params(&[("CallSid", "CA1"), ("From", from)])).unwrap();
+            assert_eq!(call.from, CallerId::Withheld, "{from:?}");
+        }
+        let call = incoming_call(&params(&[("CallSid", "CA1"), ("From", "sip:alice@example.com")])).unwrap();
+        assert_eq!(call.from, CallerId::Other("sip:alice@example.com".into()));
     }
 
     #[test]

@@ -22,7 +22,7 @@ const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS calls (
         at INTEGER NOT NULL,
         id INTEGER NOT NULL,
-        call_sid TEXT NOT NULL,
+        call_id TEXT NOT NULL,
         caller TEXT NOT NULL,
         called TEXT NOT NULL,
         decision INTEGER NOT NULL,
@@ -56,7 +56,7 @@ const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 ";
 
-const COLUMNS: &str = "at, id, call_sid, caller, called, decision, reason, company, caller_name, verstat, outcome, \
+const COLUMNS: &str = "at, id, call_id, caller, called, decision, reason, company, caller_name, verstat, outcome, \
                        follow_up, party, flagged, used_single_allow, heard";
 
 pub struct CallDb {
@@ -89,6 +89,7 @@ impl CallDb {
         connection
             .execute_batch("PRAGMA wal_autocheckpoint = 8000; PRAGMA cache_size = -16384;")
             .map_err(|e| opening(path, e))?;
+        rename_call_id(&connection).map_err(|e| opening(path, e))?;
         connection.execute_batch(SCHEMA).map_err(|e| opening(path, e))?;
         let next_id = connection
             .query_row("SELECT value FROM meta WHERE key = 'next_id'", [], |row| row.get::<_, i64>(0))
@@ -116,7 +117,7 @@ impl CallDb {
             for (offset, call) in calls.iter().enumerate() {
                 let id = first_id + offset as u64;
                 insert_with(&mut insert, call, id)?;
-                positions.push((call.call_sid.as_str(), (call.at.as_microsecond(), id)));
+                positions.push((call.call_id.as_str(), (call.at.as_microsecond(), id)));
                 tallies.entry(hour_of(call.at)).or_default().count(call.decision);
                 if let (Some(party), Some(follow_up)) = (&call.party, call.follow_up.filter(|_| call.is_refusal())) {
                     follow_ups.entry(party).or_default().numbered(follow_up, call.at);
@@ -135,8 +136,8 @@ impl CallDb {
         transaction.commit().map_err(sql)?;
         writer.next_id = first_id + calls.len() as u64;
         let mut recent = lock(&self.recent);
-        for (call_sid, position) in positions {
-            recent.remember(call_sid, position);
+        for (call_id, position) in positions {
+            recent.remember(call_id, position);
         }
         Ok(())
     }
@@ -187,9 +188,9 @@ impl CallDb {
         let transaction = writer.connection.transaction().map_err(sql)?;
         let attached = outcomes
             .iter()
-            .map(|(call_sid, outcome)| {
-                let remembered = lock(&self.recent).position(call_sid);
-                attach(&transaction, remembered, call_sid, outcome.clone())
+            .map(|(call_id, outcome)| {
+                let remembered = lock(&self.recent).position(call_id);
+                attach(&transaction, remembered, call_id, outcome.clone())
             })
             .collect::<Result<Vec<bool>, StoreError>>()?;
         transaction.commit().map_err(sql)?;
@@ -466,17 +467,17 @@ impl Filter {
 fn attach(
     connection: &Connection,
     remembered: Option<(i64, i64)>,
-    call_sid: &str,
+    call_id: &str,
     outcome: ForwardOutcome,
 ) -> Result<bool, StoreError> {
     let outcome_at = |(at, id): (i64, i64)| -> Result<Option<Option<String>>, StoreError> {
         let stored: Option<(String, Option<String>)> = connection
-            .prepare_cached("SELECT call_sid, outcome FROM calls WHERE at = ?1 AND id = ?2")
+            .prepare_cached("SELECT call_id, outcome FROM calls WHERE at = ?1 AND id = ?2")
             .and_then(|mut statement| {
                 statement.query_row(params![at, id], |row| Ok((row.get(0)?, row.get(1)?))).optional()
             })
             .map_err(sql)?;
-        Ok(stored.filter(|(sid, _)| sid == call_sid).map(|(_, outcome)| outcome))
+        Ok(stored.filter(|(sid, _)| sid == call_id).map(|(_, outcome)| outcome))
     };
     let mut found = None;
     if let Some(position) = remembered {
@@ -486,12 +487,12 @@ fn attach(
         // After a restart: the call is one of the last made.
         let position: Option<(i64, i64)> = connection
             .prepare_cached(
-                "SELECT at, id FROM (SELECT at, id, call_sid FROM calls ORDER BY at DESC, id DESC LIMIT ?1) \
-                     WHERE call_sid = ?2 LIMIT 1",
+                "SELECT at, id FROM (SELECT at, id, call_id FROM calls ORDER BY at DESC, id DESC LIMIT ?1) \
+                     WHERE call_id = ?2 LIMIT 1",
             )
             .and_then(|mut statement| {
                 let limit = SCAN_BUDGET as i64;
-                statement.query_row(params![limit, call_sid], |row| Ok((row.get(0)?, row.get(1)?))).optional()
+                statement.query_row(params![limit, call_id], |row| Ok((row.get(0)?, row.get(1)?))).optional()
             })
             .map_err(sql)?;
         if let Some(position) = position {
@@ -525,7 +526,7 @@ fn insert_with(statement: &mut rusqlite::CachedStatement<'_>, call: &CallRecord,
         .execute(params![
             call.at.as_microsecond(),
             id as i64,
-            call.call_sid,
+            call.call_id,
             call.from,
             call.to,
             decision_code(call.decision),
@@ -551,7 +552,7 @@ fn read_call(row: &Row<'_>) -> Result<(Cursor, CallRecord), StoreError> {
     let outcome: Option<String> = row.get(10).map_err(sql)?;
     let timestamp = Timestamp::from_microsecond(at).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let call = CallRecord {
-        call_sid: row.get(2).map_err(sql)?,
+        call_id: row.get(2).map_err(sql)?,
         from: row.get(3).map_err(sql)?,
         to: row.get(4).map_err(sql)?,
         at: timestamp,
@@ -677,6 +678,20 @@ fn opening(path: &Path, error: rusqlite::Error) -> StoreError {
     }
 }
 
+/// A log written before the call id had a provider-neutral name kept it in `call_sid`; the column
+/// is renamed once, in place, with every row kept.
+fn rename_call_id(connection: &Connection) -> rusqlite::Result<()> {
+    let old: bool = connection.query_row(
+        "SELECT count(*) > 0 FROM pragma_table_info('calls') WHERE name = 'call_sid'",
+        [],
+        |row| row.get(0),
+    )?;
+    if old {
+        connection.execute_batch("ALTER TABLE calls RENAME COLUMN call_sid TO call_id")?;
+    }
+    Ok(())
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -693,16 +708,13 @@ struct RecentCalls {
 const RECENT_CALLS: usize = 100_000;
 
 impl RecentCalls {
-    fn hash(call_sid: &str) -> u64 {
+    fn hash(call_id: &str) -> u64 {
         // Fixed keys: the same id must hash the same way for the life of the process.
-        std::hash::BuildHasher::hash_one(
-            &std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default(),
-            call_sid,
-        )
+        std::hash::BuildHasher::hash_one(&std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default(), call_id)
     }
 
-    fn remember(&mut self, call_sid: &str, position: (i64, u64)) {
-        let hash = Self::hash(call_sid);
+    fn remember(&mut self, call_id: &str, position: (i64, u64)) {
+        let hash = Self::hash(call_id);
         if self.positions.insert(hash, position).is_none() {
             self.order.push_back(hash);
         }
@@ -713,7 +725,34 @@ impl RecentCalls {
         }
     }
 
-    fn position(&self, call_sid: &str) -> Option<(i64, i64)> {
-        self.positions.get(&Self::hash(call_sid)).map(|&(at, id)| (at, id as i64))
+    fn position(&self, call_id: &str) -> Option<(i64, i64)> {
+        self.positions.get(&Self::hash(call_id)).map(|&(at, id)| (at, id as i64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_log_that_kept_the_call_id_as_call_sid_opens_with_every_call_and_outcome() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("calls.sqlite");
+        let call = CallRecord { call_id: "CA77".into(), from: "+442079460123".into(), ..CallRecord::default() };
+        {
+            let db = CallDb::open(&path).unwrap();
+            db.append(std::slice::from_ref(&call)).unwrap();
+            db.flush().unwrap();
+        }
+        // The layout a log had before the column was renamed.
+        Connection::open(&path).unwrap().execute_batch("ALTER TABLE calls RENAME COLUMN call_id TO call_sid").unwrap();
+
+        let db = CallDb::open(&path).unwrap();
+        let page = db.page(&CallQuery { limit: 10, ..CallQuery::default() }).unwrap();
+        assert_eq!(page.calls, vec![call]);
+        let outcome = ForwardOutcome { status: Some("answered".into()), ..ForwardOutcome::default() };
+        assert_eq!(db.attach_outcomes(&[("CA77".into(), outcome.clone())]).unwrap(), vec![true]);
+        let page = db.page(&CallQuery { limit: 10, ..CallQuery::default() }).unwrap();
+        assert_eq!(page.calls[0].outcome, Some(outcome));
     }
 }
