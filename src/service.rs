@@ -242,13 +242,28 @@ impl Service {
     /// Declines from the web page, and remembers what the decline replaced for its Undo.
     pub fn decline_from_web(&self, new: NewDecline, now: Timestamp) -> Result<Saved<Decline>, ServiceError> {
         let saved = self.decline(new, now)?;
-        let mut changes = self.store.web_changes()?;
-        remember_web_change(
-            &mut changes,
-            WebChange { target: saved.record.target.clone(), before: saved.before.clone() },
-        );
-        self.store.apply(Change::WebChanges(&changes))?;
+        self.remember_web_change(WebChange::Declined {
+            target: saved.record.target.clone(),
+            before: saved.before.clone(),
+        })?;
         Ok(saved)
+    }
+
+    /// Allows from the web page, and remembers what the allow replaced for its Undo.
+    pub fn allow_from_web(&self, new: NewAllow, now: Timestamp) -> Result<Saved<Allow>, ServiceError> {
+        let saved = self.allow(new, now)?;
+        self.remember_web_change(WebChange::Allowed {
+            allowed: saved.record.number.clone(),
+            before: saved.before.clone(),
+        })?;
+        Ok(saved)
+    }
+
+    fn remember_web_change(&self, change: WebChange) -> Result<(), ServiceError> {
+        let mut changes = self.store.web_changes()?;
+        remember_web_change(&mut changes, change);
+        self.store.apply(Change::WebChanges(&changes))?;
+        Ok(())
     }
 
     /// Undoes the web page's latest decline of `text`: the decline it replaced is put back as it
@@ -257,13 +272,32 @@ impl Service {
     pub fn undo_web_decline(&self, text: &str, now: Timestamp) -> Result<Undone, ServiceError> {
         let target = self.removal_target(text)?;
         let mut changes = self.store.web_changes()?;
-        let Some(index) = changes.iter().rposition(|change| change.target == target) else {
+        let found =
+            changes.iter().rposition(|change| matches!(change, WebChange::Declined { target: t, .. } if *t == target));
+        let Some(WebChange::Declined { before, .. }) = found.map(|index| changes.remove(index)) else {
             return Err(ServiceError::NotFound(format!("there is no decline of {target} from this page to undo")));
         };
-        let change = changes.remove(index);
-        self.restore_decline(&target, change.before.clone())?;
+        self.restore_decline(&target, before.clone())?;
         self.store.apply(Change::WebChanges(&changes))?;
-        Ok(self.undone(target, change.before, now))
+        Ok(self.undone(target, before, now))
+    }
+
+    /// Undoes the web page's latest allow of `text`: the allow it replaced is put back as it was
+    /// (a lapsed window, a spent single use), or, when there was none, the allow is removed.
+    /// Without a remembered change nothing is touched, as for declines.
+    /// Answers the number and the allow now on record.
+    pub fn undo_web_allow(&self, text: &str) -> Result<(PhoneNumber, Option<Allow>), ServiceError> {
+        let number = self.typed_number(text, true)?;
+        let mut changes = self.store.web_changes()?;
+        let found = changes
+            .iter()
+            .rposition(|change| matches!(change, WebChange::Allowed { allowed, .. } if *allowed == number));
+        let Some(WebChange::Allowed { before, .. }) = found.map(|index| changes.remove(index)) else {
+            return Err(ServiceError::NotFound(format!("there is no allow of {number} from this page to undo")));
+        };
+        self.restore_allow(&number, before.clone())?;
+        self.store.apply(Change::WebChanges(&changes))?;
+        Ok((number, before))
     }
 
     /// Puts a decline back exactly as it was before a change: `before`, or nothing at all.

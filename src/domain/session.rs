@@ -34,24 +34,82 @@ impl TextSession {
     }
 }
 
-/// A decline made on the web page, with what was there before, so its Undo puts that back.
+/// A change made on the web page, with what was there before, so its Undo puts that back.
+/// Untagged: a decline's change is stored exactly as it was before allows had an Undo too.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WebChange {
-    pub target: Target,
-    pub before: Option<Decline>,
+#[serde(untagged)]
+pub enum WebChange {
+    Declined { target: Target, before: Option<Decline> },
+    Allowed { allowed: PhoneNumber, before: Option<Allow> },
 }
 
-/// Keeps the newest `UNDO_DEPTH` web changes, one per target: a newer decline of the same target
-/// replaces the older entry, whose "before" it already carries.
+impl WebChange {
+    fn is_of(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Declined { target, .. }, Self::Declined { target: other, .. }) => target == other,
+            (Self::Allowed { allowed, .. }, Self::Allowed { allowed: other, .. }) => allowed == other,
+            _ => false,
+        }
+    }
+
+    /// This change, undoing to the state before `older` (a change of the same thing before it).
+    fn since(self, older: Self) -> Self {
+        match (self, older) {
+            (Self::Declined { target, .. }, Self::Declined { before, .. }) => Self::Declined { target, before },
+            (Self::Allowed { allowed, .. }, Self::Allowed { before, .. }) => Self::Allowed { allowed, before },
+            (newer, _) => newer,
+        }
+    }
+}
+
+/// Keeps the newest `UNDO_DEPTH` web changes, one per declined target and one per allowed number:
+/// a newer change of the same thing replaces the older entry, whose "before" it then carries.
 pub fn remember_web_change(changes: &mut Vec<WebChange>, change: WebChange) {
-    match changes.iter().position(|kept| kept.target == change.target) {
+    match changes.iter().position(|kept| kept.is_of(&change)) {
         Some(index) => {
             let older = changes.remove(index);
-            changes.push(WebChange { before: older.before, ..change });
+            changes.push(change.since(older));
         }
         None => changes.push(change),
     }
     if changes.len() > UNDO_DEPTH {
         changes.remove(0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::Timestamp;
+
+    fn number() -> PhoneNumber {
+        PhoneNumber::from_e164("+442079460123").unwrap()
+    }
+
+    #[test]
+    fn a_decline_s_change_stored_before_allows_had_an_undo_reads_back_as_it_was() {
+        let stored = r#"[{"target":"+442079460123","before":null}]"#;
+        let changes: Vec<WebChange> = serde_json::from_str(stored).unwrap();
+        assert_eq!(changes, [WebChange::Declined { target: Target::Number(number()), before: None }]);
+        let allow = Allow::always(number(), Some("Mum".into()), Timestamp::UNIX_EPOCH);
+        let allowed = vec![WebChange::Allowed { allowed: number(), before: Some(allow) }];
+        let round_trip: Vec<WebChange> = serde_json::from_slice(&serde_json::to_vec(&allowed).unwrap()).unwrap();
+        assert_eq!(round_trip, allowed);
+    }
+
+    #[test]
+    fn a_second_change_of_the_same_number_undoes_to_before_the_first() {
+        let mum = Allow::always(number(), Some("Mum".into()), Timestamp::UNIX_EPOCH);
+        let mut changes = Vec::new();
+        remember_web_change(&mut changes, WebChange::Allowed { allowed: number(), before: Some(mum.clone()) });
+        remember_web_change(&mut changes, WebChange::Declined { target: Target::Number(number()), before: None });
+        remember_web_change(&mut changes, WebChange::Allowed { allowed: number(), before: None });
+        assert_eq!(
+            changes,
+            [
+                WebChange::Declined { target: Target::Number(number()), before: None },
+                WebChange::Allowed { allowed: number(), before: Some(mum) },
+            ]
+        );
     }
 }

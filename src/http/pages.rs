@@ -192,9 +192,12 @@ pub struct CallFilters {
     /// Set after "This was a customer" on a refused row.
     #[serde(default)]
     allowed: String,
-    /// Set when that allow replaced one already on record, which an Undo could not bring back.
+    /// Set when that allow replaced one already on record, which its Undo puts back.
     #[serde(default)]
     replaced: String,
+    /// Set after an allow's Undo.
+    #[serde(default)]
+    undone_allow: String,
 }
 
 impl CallFilters {
@@ -221,8 +224,16 @@ struct DeclinedBanner {
 struct AllowedBanner {
     number: String,
     next_call: Option<String>,
-    /// It replaced an allow on record (a lapsed or spent one): the banner offers no Undo then.
+    /// It replaced an allow on record (a lapsed or spent one), which the Undo puts back.
     replaced: bool,
+}
+
+/// The banner after an allow's Undo: the allow as it stands again, and what the next call will do.
+struct UndoneAllowBanner {
+    number: String,
+    /// The allow put back, "Mum, 3 Nov 2026 10:00 to on, once", or empty when none is left.
+    restored: String,
+    next_call: Option<String>,
 }
 
 /// The banner after an Undo: what is on record now, and what the next call will do.
@@ -245,6 +256,7 @@ struct CallsPage {
     just_declined: Option<DeclinedBanner>,
     undone: Option<UndoneBanner>,
     allowed: Option<AllowedBanner>,
+    undone_allow: Option<UndoneAllowBanner>,
 }
 
 fn local_day(text: &str, field: &'static str, time_zone: &TimeZone) -> Result<Option<Timestamp>, PageError> {
@@ -294,8 +306,9 @@ pub async fn calls(State(state): State<AppState>, filters: Result<Query<CallFilt
     let undone = filters.undone.clone();
     let allowed = filters.allowed.clone();
     let replaced = !filters.replaced.is_empty();
+    let undone_allow = filters.undone_allow.clone();
     let zone = time_zone.clone();
-    let (page, companies, just_declined, undone, allowed, current) = blocking(move || {
+    let (page, companies, just_declined, undone, allowed, undone_allow, current) = blocking(move || {
         let now = Timestamp::now();
         let just_declined = match declined.as_str() {
             "" => None,
@@ -345,9 +358,23 @@ pub async fn calls(State(state): State<AppState>, filters: Result<Query<CallFilt
                 replaced,
             }),
         };
+        let undone_allow = match undone_allow.as_str() {
+            "" => None,
+            number => {
+                let restored = PhoneNumber::from_e164(number).map(|n| service.allow_of(&n)).transpose()?.flatten();
+                Some(UndoneAllowBanner {
+                    number: number.to_owned(),
+                    restored: restored.map(|allow| AllowRow::of(&allow, &zone).described()).unwrap_or_default(),
+                    next_call: service
+                        .check(CheckRequest { number: Some(number.to_owned()), ..Default::default() }, now)
+                        .ok()
+                        .map(|preview| preview.reason),
+                })
+            }
+        };
         let page = service.call_page(query)?;
         let current = service.current_declines(page.calls.iter().map(|call| call.from.as_str()))?;
-        Ok((page, service.company_names()?, just_declined, undone, allowed, current))
+        Ok((page, service.company_names()?, just_declined, undone, allowed, undone_allow, current))
     })
     .await?;
     let next_link = page.next.map(|next| {
@@ -381,8 +408,18 @@ pub async fn calls(State(state): State<AppState>, filters: Result<Query<CallFilt
             row
         })
         .collect();
-    Ok(CallsPage { paused: paused(&state), filters, calls, next_link, companies, just_declined, undone, allowed }
-        .into_response())
+    Ok(CallsPage {
+        paused: paused(&state),
+        filters,
+        calls,
+        next_link,
+        companies,
+        just_declined,
+        undone,
+        allowed,
+        undone_allow,
+    }
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -427,6 +464,14 @@ pub async fn undo_decline(State(state): State<AppState>, form: Result<Form<Numbe
     let service = state.service.clone();
     let undone = blocking(move || service.undo_web_decline(&form.number, Timestamp::now())).await?;
     Ok(Redirect::to(&format!("/calls?undone={}", encode(&undone.target.to_string()))).into_response())
+}
+
+/// The Undo on the banner after "This was a customer": the allow it replaced is back, or none is.
+pub async fn undo_allow(State(state): State<AppState>, form: Result<Form<NumberForm>, FormRejection>) -> PageResult {
+    let Form(form) = form.map_err(|r| bad("number", r.body_text()))?;
+    let service = state.service.clone();
+    let (number, _) = blocking(move || service.undo_web_allow(&form.number)).await?;
+    Ok(Redirect::to(&format!("/calls?undone_allow={}", encode(number.as_str()))).into_response())
 }
 
 /// What the next call from a declined number will get, when the decline is for one number.
@@ -524,6 +569,11 @@ impl AllowRow {
             window,
         }
     }
+
+    /// The allow in a few words: "Mum, always" or "3 Nov 2026 10:00 to on, once".
+    fn described(&self) -> String {
+        if self.name.is_empty() { self.window.clone() } else { format!("{}, {}", self.name, self.window) }
+    }
 }
 
 pub async fn allows(State(state): State<AppState>) -> PageResult {
@@ -589,7 +639,7 @@ pub async fn allow_from_log(
     // The number comes from the log, where a declined number may be one the plan does not know.
     let new = NewAllow { number: form.number, force: true, ..Default::default() };
     let service = state.service.clone();
-    let saved = blocking(move || service.allow(new, Timestamp::now())).await?;
+    let saved = blocking(move || service.allow_from_web(new, Timestamp::now())).await?;
     let replaced = if saved.before.is_some() { "&replaced=1" } else { "" };
     Ok(Redirect::to(&format!("/calls?allowed={}{replaced}", encode(saved.record.number.as_str()))).into_response())
 }

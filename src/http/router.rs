@@ -72,6 +72,7 @@ fn page_router(state: &AppState) -> Router<AppState> {
         .route("/companies/{key}/evidence.csv", get(company_page::evidence_csv))
         .route("/allows", get(pages::allows).post(pages::add_allow))
         .route("/allows/remove", post(pages::remove_allow))
+        .route("/allows/undo", post(pages::undo_allow))
         .route("/check", get(pages::check))
         .route("/transfer", get(pages::transfer))
         .route("/transfer/declines.csv", get(pages::export_declines_csv))

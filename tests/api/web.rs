@@ -225,10 +225,57 @@ async fn a_refused_customer_is_let_through_from_their_row_and_the_undo_puts_the_
     let next = app.call("CA801", PUSHY).await;
     assert_eq!(next.verbs(), ["Dial"], "the banner's promise holds: {}", next.xml);
 
-    let undone = browser.post_on(&back, "/allows/remove", &[("number", PUSHY)]).await;
-    assert_eq!(undone.location.as_deref(), Some(back.as_str()), "back where the Undo was pressed");
+    let undone = browser.post_on(&back, "/allows/undo", &[("number", PUSHY)]).await;
+    let banner = browser.get(undone.location.as_deref().unwrap()).await.text_of("#undone");
+    assert!(banner.starts_with("Undone: +442079460123 is no longer allowed."), "{banner}");
+    assert!(banner.contains("Their next call: refused: Everest Windows"), "{banner}");
     assert_eq!(app.call("CA802", PUSHY).await.verbs(), ["Say", "Hangup"]);
     assert!(browser.get("/allows").await.texts("tr.allow").is_empty());
+    let again = browser.post("/allows/undo", &[("number", PUSHY)]).await;
+    assert_eq!(again.status, 404, "one Undo per allow");
+}
+
+#[tokio::test]
+async fn undoing_an_allow_that_replaced_a_spent_one_puts_the_spent_one_back_exactly() {
+    let app = spawn_app().await;
+    app.decline(json!({"number": PUSHY, "company": "Everest Windows"})).await;
+    let (status, _) =
+        app.api(reqwest::Method::POST, "/allows", Some(json!({"number": PUSHY, "name": "Dave", "once": true}))).await;
+    assert_eq!(status, 201);
+    assert_eq!(app.call("CA810", PUSHY).await.verbs(), ["Dial"], "the single use is spent");
+    let (_, spent) = app.api(reqwest::Method::GET, "/allows", None).await;
+    assert!(spent[0]["used_at"].is_string(), "{spent}");
+
+    let browser = app.signed_in().await;
+    let allowed = browser.post("/calls/allow", &[("number", PUSHY)]).await;
+    let banner = browser.get(allowed.location.as_deref().unwrap()).await;
+    assert!(banner.text_of("#allowed").starts_with("Updated the allow of +442079460123"), "{}", banner.text);
+    assert_eq!(
+        banner.attributes("#allowed form", "action"),
+        ["/allows/undo"],
+        "the replaced allow can be brought back"
+    );
+    assert_eq!(app.call("CA811", PUSHY).await.verbs(), ["Dial"]);
+
+    let undone = browser.post("/allows/undo", &[("number", PUSHY)]).await;
+    let banner = browser.get(undone.location.as_deref().unwrap()).await.text_of("#undone");
+    assert!(banner.contains("the allow of +442079460123 is back as it was (Dave, always, once)"), "{banner}");
+    let (_, restored) = app.api(reqwest::Method::GET, "/allows", None).await;
+    assert_eq!(restored, spent, "the allow is exactly as it was before");
+    assert_eq!(app.call("CA812", PUSHY).await.verbs(), ["Say", "Hangup"], "the spent allow lets nothing through");
+}
+
+#[tokio::test]
+async fn an_allow_undo_never_touches_an_allow_the_page_did_not_make() {
+    let app = spawn_app().await;
+    let (status, _) = app.api(reqwest::Method::POST, "/allows", Some(json!({"number": PUSHY, "name": "Mum"}))).await;
+    assert_eq!(status, 201);
+    let browser = app.signed_in().await;
+    let undone = browser.post("/allows/undo", &[("number", PUSHY)]).await;
+    assert_eq!(undone.status, 404);
+    assert!(undone.text_of("#error").contains("no allow of +442079460123 from this page to undo"), "{}", undone.text);
+    let (_, allows) = app.api(reqwest::Method::GET, "/allows", None).await;
+    assert_eq!(allows[0]["name"], "Mum");
 }
 
 #[tokio::test]
