@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use saidno::config::Settings;
-use saidno::provider::twilio::form::Params;
+use saidno::provider::form::Params;
 use saidno::provider::twilio::signature::sign;
 use saidno::store::{CallHistory, CallQuery, SledStore};
 use tokio::sync::Mutex;

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use saidno::provider::twilio::form::Params;
+use saidno::provider::form::Params;
 use saidno::provider::twilio::request;
 use saidno::provider::twilio::signature::{Signed, Verifier, sign};
 

@@ -88,7 +88,7 @@ mod tests {
 
     #[test]
     fn a_decline_s_change_stored_before_allows_had_an_undo_reads_back_as_it_was() {
-        let stored = r#"[{"target":"+442079460123","before":null}]"#;
+        let stored = r#"[{"target":{"number":"+442079460123"},"before":null}]"#;
         let changes: Vec<WebChange> = serde_json::from_str(stored).unwrap();
         assert_eq!(changes, [WebChange::Declined { target: Target::Number(number()), before: None }]);
         let allow = Allow::always(number(), Some("Mum".into()), Timestamp::UNIX_EPOCH);

@@ -1,4 +1,4 @@
-//! The HTTP edge: the provider's webhooks, the admin API, the web page and health, over one shared state.
+//! The HTTP edge: the providers' webhooks, the admin API, the web page and health, over one shared state.
 
 pub mod api;
 pub mod auth;
@@ -25,7 +25,6 @@ use std::sync::Arc;
 use crate::call_log::CallLog;
 use crate::config::Settings;
 use crate::notify::Notifier;
-use crate::provider::twilio::signature::Verifier;
 use crate::remote::Remote;
 use crate::service::Service;
 use crate::store::Store;
@@ -41,11 +40,8 @@ pub struct Shared {
     pub store: Arc<dyn Store>,
     pub service: Service,
     pub call_log: CallLog,
-    /// `None` only when no auth token is set, which start-up allows on loopback alone.
-    pub verifier: Option<Verifier>,
-    /// The answer that forwards a call when anything inside fails, rendered in advance so that
-    /// giving it cannot fail too.
-    pub fallback_twiml: String,
+    /// The enabled providers, each with routes under its name.
+    pub edges: Vec<Arc<webhook::Edge>>,
     pub admin_token: auth::AdminToken,
     pub sessions: Arc<session::Sessions>,
     /// The owner's text commands.

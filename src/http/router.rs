@@ -4,11 +4,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use tower_http::csrf::CsrfLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
@@ -19,12 +19,13 @@ use super::{
     AppState, api, auth, backup, came_from, company_page, health, openapi, pages, security_headers, session, sms,
     webhook, whisper,
 };
+use webhook::Edge;
 
 /// Admin requests carry a record or a query, never more than this.
 const MAX_API_BODY: usize = 64 * 1024;
 /// An import file may hold many thousands of declines.
 const MAX_IMPORT_BODY: usize = 8 * 1024 * 1024;
-/// Twilio waits 15 seconds for a webhook; answer (or give up) well before.
+/// Providers wait about 15 seconds for a webhook; answer (or give up) well before.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// An import of hundreds of thousands of declines takes longer than that, and its answer is the
 /// owner's only word on whether the file was saved: cut off, it would say "timed out" while the
@@ -113,25 +114,43 @@ pub fn router(state: AppState) -> Router {
         )
         .route_layer(from_fn_with_state(state.clone(), auth::require_token));
 
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(health::ready))
-        .route("/twilio/dial-status", post(webhook::dial_status))
-        .route("/twilio/voicemail", post(webhook::voicemail))
-        .route("/twilio/whisper", post(whisper::announce))
-        .route("/twilio/whisper/key", post(whisper::key))
-        .route("/twilio/sms", post(sms::sms))
-        .route("/twilio/escape", post(webhook::escape))
-        .route("/twilio/screen", post(webhook::screen))
+    let mut routes = Router::new().route("/healthz", get(|| async { "ok" })).route("/readyz", get(health::ready));
+    for edge in &state.edges {
+        routes = routes
+            .route(&edge_path(edge, "dial-status"), on_edge(edge, webhook::dial_status))
+            .route(&edge_path(edge, "voicemail"), on_edge(edge, webhook::voicemail))
+            .route(&edge_path(edge, "whisper"), on_edge(edge, whisper::announce))
+            .route(&edge_path(edge, "whisper/key"), on_edge(edge, whisper::key))
+            .route(&edge_path(edge, "sms"), on_edge(edge, sms::sms))
+            .route(&edge_path(edge, "escape"), on_edge(edge, webhook::escape))
+            .route(&edge_path(edge, "screen"), on_edge(edge, webhook::screen));
+    }
+    let mut routes = routes
         .nest("/api/v1", api)
         .merge(page_router(&state))
         .layer(from_fn(time_limit))
         .layer(from_fn(security_headers::on_every_response))
-        .layer(TraceLayer::new_for_http())
-        // Added after the layers, which wrap only the routes before them: every layer costs each
-        // request a boxed clone of the route, and this is the route a busy line calls.
-        .route("/twilio/voice", post(webhook::voice))
-        .with_state(state)
+        .layer(TraceLayer::new_for_http());
+    // Added after the layers, which wrap only the routes before them: every layer costs each
+    // request a boxed clone of the route, and this is the route a busy line calls.
+    for edge in &state.edges {
+        routes = routes.route(&edge_path(edge, "voice"), on_edge(edge, webhook::voice));
+    }
+    routes.with_state(state)
+}
+
+fn edge_path(edge: &Edge, route: &str) -> String {
+    format!("/{}/{route}", edge.provider.name())
+}
+
+/// A `POST` route for one provider: the handler is given that provider's edge.
+fn on_edge<F, Answer>(edge: &Arc<Edge>, handler: F) -> MethodRouter<AppState>
+where
+    F: Fn(State<AppState>, Arc<Edge>, Request) -> Answer + Clone + Send + Sync + 'static,
+    Answer: Future<Output = Response> + Send + 'static,
+{
+    let edge = edge.clone();
+    post(move |state: State<AppState>, request: Request| handler(state, edge.clone(), request))
 }
 
 /// Gives up on a request that has not been answered in time (`408`); imports get longer.

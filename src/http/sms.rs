@@ -1,30 +1,35 @@
-//! `POST /twilio/sms`: texts to the business number. The owner's are commands; anyone else's
+//! `POST /{provider}/sms`: texts to the business number. The owner's are commands; anyone else's
 //! get no reply.
 
-use axum::extract::State;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
 use axum::response::Response;
 use jiff::Timestamp;
 
 use super::AppState;
-use super::webhook::{SignedForm, WebhookError, twiml_response};
+use super::webhook::{Edge, WebhookError, answered, verified};
 use crate::domain::PhoneNumber;
-use crate::provider::twilio::request::RequestError;
-use crate::provider::twilio::twiml;
+use crate::provider::Rejection;
 
 /// Ten SMS segments; a command is a line.
 const MAX_BODY_CHARS: usize = 1600;
 
-pub async fn sms(State(state): State<AppState>, SignedForm(params): SignedForm) -> Result<Response, WebhookError> {
-    let from = params.get("From").ok_or(RequestError::Missing("From"))?.trim();
-    let body = params.get("Body").unwrap_or_default();
+pub async fn sms(State(state): State<AppState>, edge: Arc<Edge>, request: Request) -> Response {
+    answered(reply(&state, &edge, request).await)
+}
+
+async fn reply(state: &AppState, edge: &Edge, request: Request) -> Result<Response, WebhookError> {
+    let (_, params) = verified(state, edge, request).await?;
+    let (from, body) = edge.provider.text(&params)?;
     if body.chars().count() > MAX_BODY_CHARS {
-        return Err(RequestError::Invalid("Body").into());
+        return Err(Rejection::Invalid("Body").into());
     }
     let owner = match PhoneNumber::from_e164(from) {
         Some(number) if state.settings.is_owner(&number) => number,
         _ => {
             tracing::warn!(from, "a text from a number that is not the owner's was ignored");
-            return Ok(twiml_response(twiml::empty()));
+            return Ok(edge.markup(edge.provider.nothing()));
         }
     };
     // Calls are logged off the call path; NO and LAST must see the call that just ended.
@@ -35,5 +40,5 @@ pub async fn sms(State(state): State<AppState>, SignedForm(params): SignedForm) 
         .await
         .unwrap_or_else(|_| "Sorry, saidno could not carry that out; nothing changed.".to_owned());
     tracing::info!(reply = %reply, "answered a text from the owner");
-    Ok(twiml_response(twiml::message(&reply).unwrap_or_else(|_| twiml::empty())))
+    Ok(edge.markup(edge.provider.reply(&reply).unwrap_or_else(|_| edge.provider.nothing())))
 }

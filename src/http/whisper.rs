@@ -5,18 +5,19 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Query, State};
+use std::sync::Arc;
+
+use axum::extract::{Query, Request, State};
 use axum::response::Response;
 use jiff::Timestamp;
 use serde::Deserialize;
 use tracing::Instrument;
 
 use super::AppState;
-use super::webhook::{SignedForm, WebhookError, twiml_response};
+use super::webhook::{Edge, WebhookError, answered, verified};
 use crate::answer::{self, Answer, CallRef};
 use crate::config::NoKey;
 use crate::domain::{CallerId, Channel, Decline, ForwardOutcome};
-use crate::provider::twilio::twiml;
 use crate::service::NewDecline;
 use crate::speech::announcement;
 use crate::telemetry::call_span;
@@ -65,19 +66,28 @@ pub struct Forwarded {
     from: String,
 }
 
-/// `POST /twilio/whisper`: the forward was answered; say who is calling and wait for a key.
+/// `POST /{provider}/whisper`: the forward was answered; say who is calling and wait for a key.
 /// When the records cannot be read the number alone is announced; when the markup cannot be
 /// rendered the call connects unannounced.
-pub async fn announce(
-    State(state): State<AppState>,
-    Query(forwarded): Query<Forwarded>,
-    SignedForm(_): SignedForm,
-) -> Result<Response, WebhookError> {
-    let span = call_span(&forwarded.call);
-    Ok(announcement_for(&state, &forwarded).instrument(span).await)
+pub async fn announce(State(state): State<AppState>, edge: Arc<Edge>, request: Request) -> Response {
+    answered(announce_forwarded(&state, &edge, request).await)
 }
 
-async fn announcement_for(state: &AppState, forwarded: &Forwarded) -> Response {
+async fn announce_forwarded(state: &AppState, edge: &Edge, request: Request) -> Result<Response, WebhookError> {
+    let (parts, _) = verified(state, edge, request).await?;
+    let forwarded = forwarded(&parts)?;
+    let span = call_span(&forwarded.call);
+    Ok(announcement_for(state, edge, &forwarded).instrument(span).await)
+}
+
+/// The original call, from the query the announcement's address carries.
+fn forwarded(parts: &axum::http::request::Parts) -> Result<Forwarded, WebhookError> {
+    Query::<Forwarded>::try_from_uri(&parts.uri)
+        .map(|Query(forwarded)| forwarded)
+        .map_err(|_| crate::provider::Rejection::Missing("call").into())
+}
+
+async fn announcement_for(state: &AppState, edge: &Edge, forwarded: &Forwarded) -> Response {
     let caller = CallerId::from_text(&forwarded.from);
     let facts = match caller.number() {
         Some(number) => state.service.who_is_calling(number, Timestamp::now()),
@@ -92,29 +102,31 @@ async fn announcement_for(state: &AppState, forwarded: &Forwarded) -> Response {
     let call = CallRef { call_id: forwarded.call.clone(), caller: caller.number().cloned() };
     let hang_up_on_silence = state.settings.whisper.no_key == NoKey::Voicemail;
     let announced = answer::announcement(words, call, hang_up_on_silence, &state.settings);
-    let xml = twiml::render(&announced).unwrap_or_else(|error| {
+    let markup = edge.provider.render(&announced).unwrap_or_else(|error| {
         tracing::error!(%error, "could not render the announcement; connecting the call");
-        twiml::empty()
+        edge.provider.nothing()
     });
-    twiml_response(xml)
+    edge.markup(markup)
 }
 
-/// `POST /twilio/whisper/key`: the key pressed during the announcement (empty for none).
-pub async fn key(
-    State(state): State<AppState>,
-    Query(forwarded): Query<Forwarded>,
-    SignedForm(params): SignedForm,
-) -> Result<Response, WebhookError> {
+/// `POST /{provider}/whisper/key`: the key pressed during the announcement (empty for none).
+pub async fn key(State(state): State<AppState>, edge: Arc<Edge>, request: Request) -> Response {
+    answered(key_pressed(&state, &edge, request).await)
+}
+
+async fn key_pressed(state: &AppState, edge: &Edge, request: Request) -> Result<Response, WebhookError> {
+    let (parts, params) = verified(state, edge, request).await?;
+    let forwarded = forwarded(&parts)?;
     let span = call_span(&forwarded.call);
-    Ok(answer_key(&state, forwarded, params.get("Digits").unwrap_or_default().trim()).instrument(span).await)
+    Ok(answer_key(state, edge, forwarded, edge.provider.keys(&params)).instrument(span).await)
 }
 
-async fn answer_key(state: &AppState, forwarded: Forwarded, digits: &str) -> Response {
+async fn answer_key(state: &AppState, edge: &Edge, forwarded: Forwarded, digits: &str) -> Response {
     let settings = &state.settings;
     let render = |answer: Answer| {
-        twiml_response(twiml::render(&answer).unwrap_or_else(|error| {
+        edge.markup(edge.provider.render(&answer).unwrap_or_else(|error| {
             tracing::error!(%error, "could not render the answer to the key; connecting the call");
-            twiml::empty()
+            edge.provider.nothing()
         }))
     };
     match digits {
@@ -123,7 +135,7 @@ async fn answer_key(state: &AppState, forwarded: Forwarded, digits: &str) -> Res
             state.whisper_decisions.put(forwarded.call, OwnerDecision::ToVoicemail);
             render(answer::say_and_hang_up("Not taken. The caller can leave a message.", settings))
         }
-        _ => twiml_response(twiml::empty()),
+        _ => edge.markup(edge.provider.nothing()),
     }
 }
 

@@ -10,19 +10,18 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use tokio::net::TcpListener;
 
-use crate::answer;
 use crate::call_log::CallLog;
 use crate::config::Settings;
 use crate::domain::phone;
 use crate::http::auth::AdminToken;
 use crate::http::health::Health;
 use crate::http::session::Sessions;
+use crate::http::webhook::Edge;
 use crate::http::whisper::WhisperDecisions;
 use crate::http::{AppState, Shared, router};
 use crate::metrics::Metrics;
 use crate::notify::Notifier;
-use crate::provider::twilio::signature::Verifier;
-use crate::provider::twilio::twiml;
+use crate::provider::twilio::Twilio;
 use crate::remote::Remote;
 use crate::runtime;
 use crate::service::Service;
@@ -84,12 +83,12 @@ impl Lasting {
 /// The state for `settings` over what lasts: everything the settings shape is made here, so a
 /// reload makes it the same way the start did.
 fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Result<AppState, StartupError> {
-    let fallback_twiml =
-        twiml::render(&answer::forward(None, None, &settings)).map_err(|e| StartupError::Config(e.to_string()))?;
-    let verifier = settings.auth_token().map(|token| Verifier::new(token, settings.twilio.signing_keys.clone()));
-    if verifier.is_none() {
+    let twilio = Twilio::new(settings.auth_token(), settings.twilio.signing_keys.clone());
+    if !twilio.checks_signatures() {
         tracing::warn!("no Twilio auth token set: webhook signatures are not checked (loopback only)");
     }
+    let edges =
+        vec![Arc::new(Edge::new(Box::new(twilio), &settings).map_err(|e| StartupError::Config(e.to_string()))?)];
     let Lasting { store, call_log, metrics, health, sessions, whisper_decisions, admin_token } = lasting;
     Ok(AppState::new(Shared {
         remote: Arc::new(Remote::new(service.clone(), store.clone(), settings.clone())),
@@ -99,8 +98,7 @@ fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Re
         call_log,
         metrics,
         store,
-        verifier,
-        fallback_twiml,
+        edges,
         admin_token,
         sessions,
         health,

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use saidno::config::Settings;
 use saidno::domain::PhoneNumber;
-use saidno::provider::twilio::form::Params;
+use saidno::provider::form::Params;
 use saidno::provider::twilio::signature::sign;
 use saidno::startup::Application;
 use saidno::store::{MemoryStore, SledStore, Store};

@@ -172,7 +172,7 @@ async fn repeated_parameters_decide_on_the_first_and_empty_ones_are_read_safely(
         let signature = saidno::provider::twilio::signature::sign(
             AUTH_TOKEN,
             &format!("{PUBLIC_URL}/twilio/voice"),
-            &saidno::provider::twilio::form::Params::from_pairs(pairs),
+            &saidno::provider::form::Params::from_pairs(pairs),
         );
         let response = app.post_form("/twilio/voice", body.clone(), Some(&signature)).await;
         assert_eq!(response.status(), 400, "{body:?}");

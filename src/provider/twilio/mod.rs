@@ -1,8 +1,10 @@
-//! Twilio: webhook signatures, form parameters, and TwiML.
+//! Twilio: webhook signatures, its parameters, and TwiML.
 
-pub mod form;
+mod edge;
 pub mod request;
 pub mod rest;
 pub mod setup;
 pub mod signature;
 pub mod twiml;
+
+pub use edge::Twilio;

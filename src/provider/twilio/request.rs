@@ -1,25 +1,18 @@
 //! Twilio's webhook parameters turned into domain types.
 
-use super::form::Params;
 use crate::domain::{CallerId, ForwardOutcome, IncomingCall};
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RequestError {
-    #[error("the request has no {0} parameter")]
-    Missing(&'static str),
-    #[error("the {0} parameter is not valid")]
-    Invalid(&'static str),
-}
+use crate::provider::Rejection;
+use crate::provider::form::Params;
 
 /// Provider ids are short ASCII tokens; anything else is not from Twilio.
 const MAX_SID: usize = 64;
 /// Long enough for any real caller name or URL, short enough to keep the log small.
 const MAX_TEXT: usize = 512;
 
-pub fn incoming_call(params: &Params) -> Result<IncomingCall, RequestError> {
+pub fn incoming_call(params: &Params) -> Result<IncomingCall, Rejection> {
     Ok(IncomingCall {
         call_id: call_id(params)?,
-        from: caller(bounded(params, "From")?.ok_or(RequestError::Missing("From"))?),
+        from: caller(bounded(params, "From")?.ok_or(Rejection::Missing("From"))?),
         to: bounded(params, "To")?.unwrap_or_default().to_owned(),
         caller_name: extra(params, "CallerName"),
         verstat: extra(params, "StirVerstat"),
@@ -38,19 +31,19 @@ fn caller(from: &str) -> CallerId {
     }
 }
 
-pub fn call_id(params: &Params) -> Result<String, RequestError> {
-    let sid = params.get("CallSid").ok_or(RequestError::Missing("CallSid"))?;
+pub fn call_id(params: &Params) -> Result<String, Rejection> {
+    let sid = params.get("CallSid").ok_or(Rejection::Missing("CallSid"))?;
     let well_formed = !sid.is_empty() && sid.len() <= MAX_SID && sid.bytes().all(|b| b.is_ascii_alphanumeric());
-    if well_formed { Ok(sid.to_owned()) } else { Err(RequestError::Invalid("CallSid")) }
+    if well_formed { Ok(sid.to_owned()) } else { Err(Rejection::Invalid("CallSid")) }
 }
 
 /// The `<Dial action>` callback: how the forward ended.
-pub fn dial_outcome(params: &Params) -> Result<ForwardOutcome, RequestError> {
-    let status = params.get("DialCallStatus").ok_or(RequestError::Missing("DialCallStatus"))?;
+pub fn dial_outcome(params: &Params) -> Result<ForwardOutcome, Rejection> {
+    let status = params.get("DialCallStatus").ok_or(Rejection::Missing("DialCallStatus"))?;
     let status = match status {
         "completed" | "answered" => "answered",
         "busy" | "no-answer" | "failed" | "canceled" => status,
-        _ => return Err(RequestError::Invalid("DialCallStatus")),
+        _ => return Err(Rejection::Invalid("DialCallStatus")),
     };
     Ok(ForwardOutcome {
         status: Some(status.to_owned()),
@@ -60,10 +53,10 @@ pub fn dial_outcome(params: &Params) -> Result<ForwardOutcome, RequestError> {
 }
 
 /// The `<Record action>` callback: the voicemail left.
-pub fn voicemail(params: &Params) -> Result<ForwardOutcome, RequestError> {
+pub fn voicemail(params: &Params) -> Result<ForwardOutcome, Rejection> {
     let url = optional_text(params, "RecordingUrl")?;
     if url.as_deref().is_some_and(|url| !url.starts_with("https://") && !url.starts_with("http://")) {
-        return Err(RequestError::Invalid("RecordingUrl"));
+        return Err(Rejection::Invalid("RecordingUrl"));
     }
     Ok(ForwardOutcome {
         recording_url: url,
@@ -72,9 +65,9 @@ pub fn voicemail(params: &Params) -> Result<ForwardOutcome, RequestError> {
     })
 }
 
-fn bounded<'p>(params: &'p Params, name: &'static str) -> Result<Option<&'p str>, RequestError> {
+fn bounded<'p>(params: &'p Params, name: &'static str) -> Result<Option<&'p str>, Rejection> {
     match params.get(name) {
-        Some(value) if value.chars().count() > MAX_TEXT => Err(RequestError::Invalid(name)),
+        Some(value) if value.chars().count() > MAX_TEXT => Err(Rejection::Invalid(name)),
         value => Ok(value),
     }
 }
@@ -88,14 +81,14 @@ fn extra(params: &Params, name: &'static str) -> Option<String> {
         .flatten()
 }
 
-fn optional_text(params: &Params, name: &'static str) -> Result<Option<String>, RequestError> {
+fn optional_text(params: &Params, name: &'static str) -> Result<Option<String>, Rejection> {
     Ok(bounded(params, name)?.map(str::trim).filter(|value| !value.is_empty()).map(str::to_owned))
 }
 
-fn seconds(params: &Params, name: &'static str) -> Result<Option<u32>, RequestError> {
+fn seconds(params: &Params, name: &'static str) -> Result<Option<u32>, Rejection> {
     match params.get(name).map(str::trim) {
         None | Some("") => Ok(None),
-        Some(value) => value.parse().map(Some).map_err(|_| RequestError::Invalid(name)),
+        Some(value) => value.parse().map(Some).map_err(|_| Rejection::Invalid(name)),
     }
 }
 
@@ -119,11 +112,11 @@ mod tests {
 
     #[test]
     fn a_call_needs_a_sid_and_a_from() {
-        assert_eq!(incoming_call(&params(&[("From", "+442079460123")])), Err(RequestError::Missing("CallSid")));
-        assert_eq!(incoming_call(&params(&[("CallSid", "CA1")])), Err(RequestError::Missing("From")));
+        assert_eq!(incoming_call(&params(&[("From", "+442079460123")])), Err(Rejection::Missing("CallSid")));
+        assert_eq!(incoming_call(&params(&[("CallSid", "CA1")])), Err(Rejection::Missing("From")));
         assert_eq!(
             incoming_call(&params(&[("CallSid", "CA<1>"), ("From", "+44")])),
-            Err(RequestError::Invalid("CallSid"))
+            Err(Rejection::Invalid("CallSid"))
         );
     }
 
