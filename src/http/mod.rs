@@ -11,6 +11,7 @@ pub mod complaints;
 pub mod error;
 pub mod health;
 pub mod openapi;
+pub mod owner_decisions;
 pub mod pages;
 pub mod router;
 pub mod security_headers;
@@ -49,7 +50,7 @@ pub struct Shared {
     /// Texts to the owner, sent in the background.
     pub notifier: Notifier,
     /// What whoever answered a forward decided during the announcement.
-    pub whisper_decisions: Arc<whisper::WhisperDecisions>,
+    pub whisper_decisions: Arc<owner_decisions::WhisperDecisions>,
     pub health: Arc<health::Health>,
     pub metrics: Arc<crate::metrics::Metrics>,
 }

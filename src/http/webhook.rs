@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 
 use super::AppState;
-use super::whisper::OwnerDecision;
+use super::owner_decisions::OwnerDecision;
 use crate::answer::{self, Answer};
 use crate::config::Settings;
 use crate::domain::{Action, CallRecord, Decision, ForwardOutcome, Ground, IncomingCall, Refusal};

@@ -1,10 +1,6 @@
 //! The announcement to whoever answers a forwarded call, and the key they press: 1 (or nothing)
 //! connects, 9 declines the caller, who then hears the refusal from the dial callback.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
 use std::sync::Arc;
 
 use axum::extract::{Query, Request, State};
@@ -14,49 +10,14 @@ use serde::Deserialize;
 use tracing::Instrument;
 
 use super::AppState;
+use super::owner_decisions::OwnerDecision;
 use super::webhook::{Edge, WebhookError, answered, verified};
 use crate::answer::{self, Answer, CallRef};
 use crate::config::NoKey;
-use crate::domain::{CallerId, Channel, Decline, ForwardOutcome};
+use crate::domain::{CallerId, Channel, ForwardOutcome};
 use crate::service::NewDecline;
 use crate::speech::announcement;
 use crate::telemetry::call_span;
-
-/// A decision waits this long at most for its dial callback, which follows within seconds.
-const KEEP: Duration = Duration::from_secs(600);
-/// Past this many pending decisions the oldest are dropped; there are never more than a few.
-const MAX_PENDING: usize = 1000;
-
-/// What whoever answered decided, for the original call's dial callback to act on.
-#[derive(Clone, Debug)]
-pub enum OwnerDecision {
-    /// 9: the caller hears the refusal for this decline.
-    Declined(Decline),
-    /// No key, with `no_key = "voicemail"`: the caller may leave a message.
-    ToVoicemail,
-}
-
-/// Decisions by the original call's id, until its dial callback takes them.
-#[derive(Default)]
-pub struct WhisperDecisions(Mutex<HashMap<String, (Instant, OwnerDecision)>>);
-
-impl WhisperDecisions {
-    fn put(&self, call_id: String, decision: OwnerDecision) {
-        let mut pending = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        pending.retain(|_, (at, _)| at.elapsed() < KEEP);
-        if pending.len() >= MAX_PENDING
-            && let Some(oldest) = pending.iter().min_by_key(|(_, (at, _))| *at).map(|(sid, _)| sid.clone())
-        {
-            pending.remove(&oldest);
-        }
-        pending.insert(call_id, (Instant::now(), decision));
-    }
-
-    pub fn take(&self, call_id: &str) -> Option<OwnerDecision> {
-        let mut pending = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        pending.remove(call_id).filter(|(at, _)| at.elapsed() < KEEP).map(|(_, decision)| decision)
-    }
-}
 
 /// The original call, as carried in the announcement's query.
 #[derive(Deserialize)]
