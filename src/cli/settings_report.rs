@@ -7,7 +7,8 @@ use crate::config::{Loaded, leaves};
 use super::CliError;
 
 /// Keys whose values are never printed: only whether they are set.
-const SECRETS: &[&str] = &["twilio.auth_token", "twilio.api_key_secret", "twilio.signing_keys", "admin.token"];
+const SECRETS: &[&str] =
+    &["twilio.auth_token", "twilio.api_key_secret", "twilio.signing_keys", "admin.token", "pbx.token"];
 
 pub fn check(path: Option<&Path>) -> Result<(), CliError> {
     let loaded = Loaded::read(path)?;

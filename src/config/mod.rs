@@ -47,6 +47,7 @@ pub struct Settings {
     pub owner: Owner,
     pub whisper: Whisper,
     pub notify: Notify,
+    pub pbx: Pbx,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -236,6 +237,12 @@ pub struct Http {
 
 #[derive(Clone, Deserialize)]
 pub struct Admin {
+    pub token: String,
+}
+
+/// A business's own PBX, which asks before it rings.
+#[derive(Clone, Deserialize)]
+pub struct Pbx {
     pub token: String,
 }
 
@@ -513,6 +520,12 @@ impl std::fmt::Debug for Twilio {
     }
 }
 
+impl std::fmt::Debug for Pbx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pbx").field("token", &redacted(&self.token)).finish()
+    }
+}
+
 impl std::fmt::Debug for Admin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Admin").field("token", &redacted(&self.token)).finish()
@@ -651,6 +664,7 @@ mod tests {
         let mut settings = Settings::defaults();
         settings.twilio.auth_token = "tok-very-secret".into();
         settings.admin.token = "adm-very-secret".into();
+        settings.pbx.token = "pbx-very-secret".into();
         settings.twilio.signing_keys.insert("KS1".into(), "key-very-secret".into());
         settings.twilio.api_key_secret = "api-very-secret".into();
         let shown = format!("{settings:?}");

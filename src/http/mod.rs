@@ -13,6 +13,7 @@ pub mod health;
 pub mod openapi;
 pub mod owner_decisions;
 pub mod pages;
+pub mod pbx;
 pub mod router;
 pub mod security_headers;
 pub mod session;
@@ -43,6 +44,8 @@ pub struct Shared {
     pub call_log: CallLog,
     /// The enabled providers, each with routes under its name.
     pub edges: Vec<Arc<webhook::Edge>>,
+    /// The look-up for a business's own PBX, when `[pbx] token` is set.
+    pub pbx: Option<crate::provider::pbx::Pbx>,
     pub admin_token: auth::AdminToken,
     pub sessions: Arc<session::Sessions>,
     /// The owner's text commands.

@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{
-    AppState, api, auth, backup, came_from, company_page, health, openapi, pages, security_headers, session, sms,
+    AppState, api, auth, backup, came_from, company_page, health, openapi, pages, pbx, security_headers, session, sms,
     webhook, whisper,
 };
 use webhook::Edge;
@@ -114,7 +114,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route_layer(from_fn_with_state(state.clone(), auth::require_token));
 
-    let mut routes = Router::new().route("/healthz", get(|| async { "ok" })).route("/readyz", get(health::ready));
+    let mut routes = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(health::ready))
+        .route("/pbx/check", get(pbx::check));
     for edge in &state.edges {
         routes = routes
             .route(&edge_path(edge, "dial-status"), on_edge(edge, webhook::dial_status))

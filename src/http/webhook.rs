@@ -118,35 +118,53 @@ async fn answer_request(state: &AppState, edge: &Edge, request: Request) -> Resu
     let (_, params) = verified(state, edge, request).await?;
     let call = edge.provider.incoming_call(&params)?;
     // No span per call: every event on this path names the call itself.
-    let (markup, record) = answer_or_forward(state, edge, &call, Timestamp::now());
-    state.metrics.call(record.decision);
-    state.call_log.record(record);
+    let render = |decision: &Decision| {
+        edge.provider.render(&answer::for_call(decision, &call, &state.settings)).map_err(|e| e.to_string())
+    };
+    let markup = answer_or_forward(state, &call, Timestamp::now(), render, || edge.fallback.clone());
     Ok(edge.markup(markup))
 }
 
-/// Whatever goes wrong inside (a store error, markup that cannot be rendered, a panic), the call
-/// is forwarded: a business must never lose a call because of saidno.
-fn answer_or_forward(state: &AppState, edge: &Edge, call: &IncomingCall, now: Timestamp) -> (String, CallRecord) {
-    let failure = match catch_unwind(AssertUnwindSafe(|| answer(state, edge, call, now))) {
-        Ok(Ok(answered)) => return answered,
-        Ok(Err(error)) => error,
-        Err(panic) => panic
-            .downcast_ref::<&str>()
-            .map(|message| format!("panic: {message}"))
-            .or_else(|| panic.downcast_ref::<String>().map(|message| format!("panic: {message}")))
-            .unwrap_or_else(|| "panic".to_owned()),
+/// Decides the call, answers it with `render`'s spelling of the decision, and logs it. Whatever
+/// goes wrong inside (a store error, an answer that cannot be rendered, a panic), the call is
+/// answered with `fallback`, a plain forward, and logged as forwarded: a business must never
+/// lose a call because of saidno.
+pub fn answer_or_forward<T>(
+    state: &AppState,
+    call: &IncomingCall,
+    now: Timestamp,
+    render: impl Fn(&Decision) -> Result<T, String>,
+    fallback: impl FnOnce() -> T,
+) -> T {
+    let decided = catch_unwind(AssertUnwindSafe(|| decide(state, call, now, &render))).unwrap_or_else(|panic| {
+        let message =
+            panic.downcast_ref::<&str>().map(|m| m.to_string()).or_else(|| panic.downcast_ref::<String>().cloned());
+        Err(format!("panic: {}", message.as_deref().unwrap_or("no message")))
+    });
+    let (answer, record) = match decided {
+        Ok(answered) => answered,
+        Err(failure) => {
+            state.metrics.failed_open();
+            tracing::error!(call_id = %call.call_id, error = %failure, "could not decide; forwarding the call");
+            let decision = Decision {
+                action: Action::Forward,
+                reason: format!("forwarded: saidno could not decide ({failure})"),
+                uses_single_allow: false,
+            };
+            (fallback(), CallRecord::new(call, now, &decision))
+        }
     };
-    state.metrics.failed_open();
-    tracing::error!(call_id = %call.call_id, error = %failure, "could not decide; forwarding the call");
-    let decision = Decision {
-        action: Action::Forward,
-        reason: format!("forwarded: saidno could not decide ({failure})"),
-        uses_single_allow: false,
-    };
-    (edge.fallback.clone(), CallRecord::new(call, now, &decision))
+    state.metrics.call(record.decision);
+    state.call_log.record(record);
+    answer
 }
 
-fn answer(state: &AppState, edge: &Edge, call: &IncomingCall, now: Timestamp) -> Result<(String, CallRecord), String> {
+fn decide<T>(
+    state: &AppState,
+    call: &IncomingCall,
+    now: Timestamp,
+    render: impl Fn(&Decision) -> Result<T, String>,
+) -> Result<(T, CallRecord), String> {
     if let Some(reason) = state.health.degraded() {
         return Err(format!("degraded: {reason}"));
     }
@@ -154,8 +172,7 @@ fn answer(state: &AppState, edge: &Edge, call: &IncomingCall, now: Timestamp) ->
         state.metrics.store_error();
         error.to_string()
     })?;
-    let markup =
-        edge.provider.render(&answer::for_call(&decision, call, &state.settings)).map_err(|e| e.to_string())?;
+    let answer = render(&decision)?;
     if let (Action::Refuse(Refusal { ground: Ground::Declined { decline, follow_up, .. }, .. }), Some(number)) =
         (&decision.action, call.from.number())
     {
@@ -172,7 +189,7 @@ fn answer(state: &AppState, edge: &Edge, call: &IncomingCall, now: Timestamp) ->
     tracing::debug!(call_id = %call.call_id, from = %call.from, decision = %decision.kind(), reason = %decision.reason, "call answered");
     let mut record = CallRecord::new(call, now, &decision);
     record.heard = Some(caller_hears(&decision, &state.settings));
-    Ok((markup, record))
+    Ok((answer, record))
 }
 
 /// `POST /{provider}/dial-status`: the forward ended. Offer voicemail unless someone answered or

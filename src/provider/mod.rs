@@ -9,6 +9,7 @@ use crate::domain::{ForwardOutcome, IncomingCall};
 use form::{FormError, Params};
 
 pub mod form;
+pub mod pbx;
 pub mod setup;
 pub mod twilio;
 

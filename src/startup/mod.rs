@@ -21,6 +21,7 @@ use crate::http::webhook::Edge;
 use crate::http::{AppState, Shared, router};
 use crate::metrics::Metrics;
 use crate::notify::Notifier;
+use crate::provider::pbx::Pbx;
 use crate::provider::twilio::Twilio;
 use crate::remote::Remote;
 use crate::runtime;
@@ -99,6 +100,7 @@ fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Re
         metrics,
         store,
         edges,
+        pbx: Some(settings.pbx.token.trim()).filter(|token| !token.is_empty()).map(Pbx::new),
         admin_token,
         sessions,
         health,

@@ -17,9 +17,9 @@ use crate::helpers::*;
 
 /// A store whose look-ups and changes fail (or panic) while the call log still works, so the
 /// test can see what was recorded.
-struct BrokenLookups {
-    log: MemoryStore,
-    panic: bool,
+pub struct BrokenLookups {
+    pub log: MemoryStore,
+    pub panic: bool,
 }
 
 fn on_fire<T>() -> Result<T, StoreError> {

@@ -14,6 +14,7 @@ mod lifecycle;
 mod notify;
 mod openapi;
 mod operations;
+mod pbx;
 mod policy;
 mod reload;
 mod retention;
