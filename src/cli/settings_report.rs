@@ -7,8 +7,14 @@ use crate::config::{Loaded, leaves};
 use super::CliError;
 
 /// Keys whose values are never printed: only whether they are set.
-const SECRETS: &[&str] =
-    &["twilio.auth_token", "twilio.api_key_secret", "twilio.signing_keys", "admin.token", "pbx.token"];
+const SECRETS: &[&str] = &[
+    "twilio.auth_token",
+    "twilio.api_key_secret",
+    "twilio.signing_keys",
+    "admin.token",
+    "pbx.token",
+    "signalwire.signing_key",
+];
 
 pub fn check(path: Option<&Path>) -> Result<(), CliError> {
     let loaded = Loaded::read(path)?;

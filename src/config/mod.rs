@@ -48,6 +48,7 @@ pub struct Settings {
     pub whisper: Whisper,
     pub notify: Notify,
     pub pbx: Pbx,
+    pub signalwire: SignalWire,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -238,6 +239,11 @@ pub struct Http {
 #[derive(Clone, Deserialize)]
 pub struct Admin {
     pub token: String,
+}
+
+#[derive(Clone, Deserialize)]
+pub struct SignalWire {
+    pub signing_key: String,
 }
 
 /// A business's own PBX, which asks before it rings.
@@ -474,6 +480,17 @@ impl Settings {
         }
     }
 
+    /// The SignalWire project's Signing Key: its routes are served when it is set.
+    pub fn signalwire_key(&self) -> Option<&str> {
+        Some(self.signalwire.signing_key.trim()).filter(|key| !key.is_empty())
+    }
+
+    /// No provider's secret is set: Twilio's routes then take unsigned requests, which is for
+    /// trying saidno on loopback and nowhere else.
+    pub fn takes_unsigned_calls(&self) -> bool {
+        self.auth_token().is_none() && self.signalwire_key().is_none()
+    }
+
     pub fn auth_token(&self) -> Option<&str> {
         match self.twilio.auth_token.trim() {
             "" => None,
@@ -517,6 +534,12 @@ impl std::fmt::Debug for Twilio {
             .field("api_key_secret", &redacted(&self.api_key_secret))
             .field("api_base_url", &self.api_base_url)
             .finish()
+    }
+}
+
+impl std::fmt::Debug for SignalWire {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignalWire").field("signing_key", &redacted(&self.signing_key)).finish()
     }
 }
 
@@ -665,6 +688,7 @@ mod tests {
         settings.twilio.auth_token = "tok-very-secret".into();
         settings.admin.token = "adm-very-secret".into();
         settings.pbx.token = "pbx-very-secret".into();
+        settings.signalwire.signing_key = "psk-very-secret".into();
         settings.twilio.signing_keys.insert("KS1".into(), "key-very-secret".into());
         settings.twilio.api_key_secret = "api-very-secret".into();
         let shown = format!("{settings:?}");

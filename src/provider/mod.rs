@@ -11,6 +11,8 @@ use form::{FormError, Params};
 pub mod form;
 pub mod pbx;
 pub mod setup;
+pub mod signalwire;
+pub mod signing;
 pub mod twilio;
 
 /// A request as it reached one of a provider's routes.

@@ -21,8 +21,10 @@ use crate::http::webhook::Edge;
 use crate::http::{AppState, Shared, router};
 use crate::metrics::Metrics;
 use crate::notify::Notifier;
+use crate::provider::Provider;
 use crate::provider::pbx::Pbx;
-use crate::provider::twilio::Twilio;
+use crate::provider::signalwire::signalwire;
+use crate::provider::twilio::twilio;
 use crate::remote::Remote;
 use crate::runtime;
 use crate::service::Service;
@@ -31,8 +33,9 @@ use crate::store::{Store, StoreError, UnavailableStore, open_local};
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error(
-        "refusing to listen on {0}: without [twilio] auth_token anyone could post fake calls; \
-         set the auth token, or listen on 127.0.0.1 to try saidno locally"
+        "refusing to listen on {0}: without a provider's secret ([twilio] auth_token or \
+         [signalwire] signing_key) anyone could post fake calls; set one, or listen on 127.0.0.1 \
+         to try saidno locally"
     )]
     UnsignedBeyondLoopback(SocketAddr),
     #[error("cannot listen on {address}: {error}")]
@@ -84,12 +87,21 @@ impl Lasting {
 /// The state for `settings` over what lasts: everything the settings shape is made here, so a
 /// reload makes it the same way the start did.
 fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Result<AppState, StartupError> {
-    let twilio = Twilio::new(settings.auth_token(), settings.twilio.signing_keys.clone());
-    if !twilio.checks_signatures() {
-        tracing::warn!("no Twilio auth token set: webhook signatures are not checked (loopback only)");
+    let mut providers: Vec<Box<dyn Provider>> = Vec::new();
+    if settings.takes_unsigned_calls() {
+        tracing::warn!("no provider's secret set: Twilio's webhooks are taken unsigned (loopback only)");
     }
-    let edges =
-        vec![Arc::new(Edge::new(Box::new(twilio), &settings).map_err(|e| StartupError::Config(e.to_string()))?)];
+    if settings.auth_token().is_some() || settings.takes_unsigned_calls() {
+        providers.push(Box::new(twilio(settings.auth_token(), settings.twilio.signing_keys.clone())));
+    }
+    if let Some(key) = settings.signalwire_key() {
+        providers.push(Box::new(signalwire(key)));
+    }
+    let edges = providers
+        .into_iter()
+        .map(|provider| Edge::new(provider, &settings).map(Arc::new))
+        .collect::<Result<_, _>>()
+        .map_err(|e| StartupError::Config(e.to_string()))?;
     let Lasting { store, call_log, metrics, health, sessions, whisper_decisions, admin_token } = lasting;
     Ok(AppState::new(Shared {
         remote: Arc::new(Remote::new(service.clone(), store.clone(), settings.clone())),
@@ -265,7 +277,7 @@ fn open_store(settings: &Settings) -> Result<(Arc<dyn Store>, String), String> {
 }
 
 fn check_listen(settings: &Settings) -> Result<(), StartupError> {
-    if settings.auth_token().is_none() && !settings.listen.ip().is_loopback() {
+    if settings.takes_unsigned_calls() && !settings.listen.ip().is_loopback() {
         return Err(StartupError::UnsignedBeyondLoopback(settings.listen));
     }
     Ok(())

@@ -87,9 +87,10 @@ pub async fn on_hangup(
 fn next_state(path: Option<&Path>, state: &AppState) -> Result<AppState, String> {
     let settings = Settings::load(path).map_err(|error| error.to_string())?;
     let running = &state.settings;
-    if settings.auth_token().is_none() && !running.listen.ip().is_loopback() {
+    if settings.takes_unsigned_calls() && !running.listen.ip().is_loopback() {
         return Err(format!(
-            "without [twilio] auth_token anyone could post fake calls to {}, where saidno listens",
+            "without a provider's secret ([twilio] auth_token or [signalwire] signing_key) anyone could post \
+             fake calls to {}, where saidno listens",
             running.listen
         ));
     }

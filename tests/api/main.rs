@@ -21,6 +21,7 @@ mod retention;
 mod review_api;
 mod security;
 mod signals;
+mod signalwire;
 mod texts;
 mod voice;
 mod web;

@@ -1,40 +1,44 @@
-//! Twilio at the edge: its signed form posts in, TwiML out.
+//! Twilio at the edge: its signed form posts in, TwiML out. SignalWire speaks the same dialect,
+//! so a provider here is the dialect under a name of its own and with its own signature check.
 
 use std::collections::BTreeMap;
 
 use axum::http::header;
 
-use super::request;
 use super::signature::{Signed, Verifier};
-use super::twiml;
+use super::{request, twiml};
 use crate::answer::Answer;
 use crate::domain::{ForwardOutcome, IncomingCall};
 use crate::provider::form::Params;
 use crate::provider::{Inbound, Provider, Rejection, RenderError};
 
-pub struct Twilio {
-    /// `None` without an auth token: requests are taken unsigned, which the server allows only
-    /// on loopback.
-    verifier: Option<Verifier>,
+/// Checks that a request in Twilio's form came from the provider.
+pub trait Check: Send + Sync {
+    fn check(&self, request: &Inbound<'_>, params: &Params) -> Result<(), Rejection>;
 }
 
-impl Twilio {
-    pub fn new(auth_token: Option<&str>, signing_keys: BTreeMap<String, String>) -> Self {
-        Self { verifier: auth_token.map(|token| Verifier::new(token, signing_keys)) }
-    }
+/// A provider that speaks Twilio's dialect: form posts with Twilio's parameters in, TwiML out,
+/// its callbacks under its own name.
+pub struct Compatible<C> {
+    name: &'static str,
+    routes: String,
+    check: C,
+}
 
-    pub fn checks_signatures(&self) -> bool {
-        self.verifier.is_some()
+impl<C: Check> Compatible<C> {
+    pub fn new(name: &'static str, check: C) -> Self {
+        Self { name, routes: format!("/{name}"), check }
     }
 }
 
-fn header_text<'h>(request: &'h Inbound<'_>, name: &str) -> Option<&'h str> {
+/// The text of one of the request's headers.
+pub fn header_text<'h>(request: &'h Inbound<'_>, name: &str) -> Option<&'h str> {
     request.headers.get(name).and_then(|value| value.to_str().ok())
 }
 
-impl Provider for Twilio {
+impl<C: Check> Provider for Compatible<C> {
     fn name(&self) -> &'static str {
-        "twilio"
+        self.name
     }
 
     fn content_type(&self) -> &'static str {
@@ -48,17 +52,7 @@ impl Provider for Twilio {
             return Err(Rejection::WrongType("application/x-www-form-urlencoded"));
         }
         let params = Params::decode(request.body)?;
-        if let Some(verifier) = &self.verifier {
-            verifier
-                .verify(&Signed {
-                    url: request.url,
-                    params: &params,
-                    body: request.body,
-                    signature: header_text(request, "x-twilio-signature"),
-                    settings: header_text(request, "x-twilio-webhooks-signature-settings"),
-                })
-                .map_err(|error| Rejection::Unsigned(format!("the request is not signed by Twilio: {error}")))?;
-        }
+        self.check.check(request, &params)?;
         Ok(params)
     }
 
@@ -88,7 +82,7 @@ impl Provider for Twilio {
     }
 
     fn render(&self, answer: &Answer) -> Result<String, RenderError> {
-        twiml::render(answer).map_err(|error| RenderError(error.to_string()))
+        twiml::render_under(&self.routes, answer).map_err(|error| RenderError(error.to_string()))
     }
 
     fn hang_up(&self) -> String {
@@ -102,4 +96,29 @@ impl Provider for Twilio {
     fn reply(&self, words: &str) -> Result<String, RenderError> {
         twiml::message(words).map_err(|error| RenderError(error.to_string()))
     }
+}
+
+/// Twilio's signature; with no auth token, none, which the server allows only on loopback.
+pub struct TwilioSignature(Option<Verifier>);
+
+impl Check for TwilioSignature {
+    fn check(&self, request: &Inbound<'_>, params: &Params) -> Result<(), Rejection> {
+        let Some(verifier) = &self.0 else { return Ok(()) };
+        verifier
+            .verify(&Signed {
+                url: request.url,
+                params,
+                body: request.body,
+                signature: header_text(request, "x-twilio-signature"),
+                settings: header_text(request, "x-twilio-webhooks-signature-settings"),
+            })
+            .map_err(|error| Rejection::Unsigned(format!("the request is not signed by Twilio: {error}")))
+    }
+}
+
+pub type Twilio = Compatible<TwilioSignature>;
+
+/// Twilio, checking its requests against the auth token and the shared signing keys.
+pub fn twilio(auth_token: Option<&str>, signing_keys: BTreeMap<String, String>) -> Twilio {
+    Compatible::new("twilio", TwilioSignature(auth_token.map(|token| Verifier::new(token, signing_keys))))
 }

@@ -7,4 +7,4 @@ pub mod setup;
 pub mod signature;
 pub mod twiml;
 
-pub use edge::Twilio;
+pub use edge::{Check, Compatible, Twilio, header_text, twilio};

@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
 use crate::provider::form::Params;
+use crate::provider::signing::{hex, keyed, query_value, url_variants};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
@@ -115,14 +116,6 @@ fn verify_mac(algorithm: Algorithm, key: &[u8], parts: &[&[u8]], expected: &[u8]
     }
 }
 
-fn keyed<M: Mac + KeyInit>(key: &[u8], parts: &[&[u8]]) -> M {
-    let mut mac = <M as KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
-    for part in parts {
-        mac.update(part);
-    }
-    mac
-}
-
 /// Names in byte order; for a repeated name, its distinct values in byte order (as Twilio's own libraries do).
 fn sorted_concatenation(params: &Params) -> Vec<u8> {
     // Sorting the pairs by name, then value, and dropping repeated pairs orders them exactly so.
@@ -135,44 +128,6 @@ fn sorted_concatenation(params: &Params) -> Vec<u8> {
         out.extend_from_slice(value.as_bytes());
     }
     out
-}
-
-/// The URL as received, without its port, and with the scheme's default port: proxies and
-/// Twilio's own libraries disagree on whether the port is part of what was signed.
-fn url_variants(url: &str) -> Vec<String> {
-    let mut variants = vec![url.to_owned()];
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return variants;
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let (userinfo, host_port) = match authority.rfind('@') {
-        Some(at) => authority.split_at(at + 1),
-        None => ("", authority),
-    };
-    // A port follows the last colon, unless that colon is inside an IPv6 literal.
-    let port_start = host_port.rfind(':').filter(|&colon| !host_port[colon..].contains(']'));
-    match port_start {
-        Some(colon) => variants.push(format!("{scheme}://{userinfo}{}{tail}", &host_port[..colon])),
-        None => {
-            let default_port = match scheme.to_ascii_lowercase().as_str() {
-                "https" => "443",
-                "http" => "80",
-                _ => return variants,
-            };
-            variants.push(format!("{scheme}://{userinfo}{host_port}:{default_port}{tail}"));
-        }
-    }
-    variants
-}
-
-fn query_value<'u>(url: &'u str, name: &str) -> Option<&'u str> {
-    let query = url.split_once('?')?.1.split('#').next()?;
-    query.split('&').filter_map(|pair| pair.split_once('=')).find(|(key, _)| *key == name).map(|(_, value)| value)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

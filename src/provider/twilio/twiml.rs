@@ -7,16 +7,18 @@ use crate::answer::{Answer, CallRef, KeyFor, Step, Voice};
 /// Twilio refuses larger documents.
 pub const MAX_BYTES: usize = 64 * 1024;
 
-/// Where Twilio reports how a forward ended, and where a voicemail is handed over.
-pub const DIAL_STATUS_PATH: &str = "/twilio/dial-status";
-pub const VOICEMAIL_PATH: &str = "/twilio/voicemail";
-/// Where the announcement to whoever answers a forward is fetched, and where their key is sent.
-pub const WHISPER_PATH: &str = "/twilio/whisper";
-pub const WHISPER_KEY_PATH: &str = "/twilio/whisper/key";
-/// Where a refused caller's key press for the escape hatch arrives.
-pub const ESCAPE_PATH: &str = "/twilio/escape";
-/// Where a screened caller's key press arrives.
-pub const SCREEN_PATH: &str = "/twilio/screen";
+/// Where Twilio's routes are mounted; a provider that speaks the same markup (SignalWire's cXML)
+/// renders it with callbacks under its own name.
+pub const ROUTES: &str = "/twilio";
+/// The callbacks, after the routes' first part: how a forward ended, the voicemail left, the
+/// announcement to whoever answers a forward and its key, a refused caller's escape-hatch key and
+/// a screened caller's key.
+const DIAL_STATUS: &str = "/dial-status";
+const VOICEMAIL: &str = "/voicemail";
+pub const WHISPER: &str = "/whisper";
+const WHISPER_KEY: &str = "/whisper/key";
+const ESCAPE: &str = "/escape";
+const SCREEN: &str = "/screen";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderError {
@@ -26,9 +28,14 @@ pub enum RenderError {
 
 /// The answer as one TwiML document.
 pub fn render(answer: &Answer) -> Result<String, RenderError> {
+    render_under(ROUTES, answer)
+}
+
+/// The answer with its callbacks under `routes` (`/signalwire`).
+pub fn render_under(routes: &str, answer: &Answer) -> Result<String, RenderError> {
     let mut verbs = String::new();
     for step in &answer.steps {
-        verbs += &verb(step, &answer.voice);
+        verbs += &verb(step, &answer.voice, routes);
     }
     document(verbs)
 }
@@ -64,14 +71,14 @@ pub fn announcement_url(path: &str, call: &CallRef) -> String {
     format!("{path}?{query}")
 }
 
-fn verb(step: &Step, voice: &Voice) -> String {
+fn verb(step: &Step, voice: &Voice, routes: &str) -> String {
     match step {
         Step::Say(words) => say(words, voice),
         Step::Gather { prompt, timeout_secs, key, on_silence } => {
             let action = match key {
-                KeyFor::Escape => ESCAPE_PATH.to_owned(),
-                KeyFor::Screen => SCREEN_PATH.to_owned(),
-                KeyFor::Announcement(call) => announcement_url(WHISPER_KEY_PATH, call),
+                KeyFor::Escape => format!("{routes}{ESCAPE}"),
+                KeyFor::Screen => format!("{routes}{SCREEN}"),
+                KeyFor::Announcement(call) => announcement_url(&format!("{routes}{WHISPER_KEY}"), call),
             };
             let timeout = timeout_secs.to_string();
             let mut attributes = vec![
@@ -87,15 +94,16 @@ fn verb(step: &Step, voice: &Voice) -> String {
             element("Gather", &attributes, Some(&say(prompt, voice)))
         }
         Step::Dial { caller, to, ring_timeout_secs, announce } => {
-            let url = announce.as_ref().map(|call| announcement_url(WHISPER_PATH, call));
+            let url = announce.as_ref().map(|call| announcement_url(&format!("{routes}{WHISPER}"), call));
             let announce: Vec<(&str, &str)> =
                 url.as_deref().map(|url| vec![("url", url), ("method", "POST")]).unwrap_or_default();
             let numbers: String = to.iter().map(|n| element("Number", &announce, Some(&text(n.as_str())))).collect();
             let timeout = ring_timeout_secs.to_string();
+            let action = format!("{routes}{DIAL_STATUS}");
             let mut attributes = vec![
                 ("timeout", timeout.as_str()),
                 ("answerOnBridge", "true"),
-                ("action", DIAL_STATUS_PATH),
+                ("action", &action),
                 ("method", "POST"),
             ];
             if let Some(caller) = caller {
@@ -105,9 +113,10 @@ fn verb(step: &Step, voice: &Voice) -> String {
         }
         Step::Record { max_secs } => {
             let max = max_secs.to_string();
+            let action = format!("{routes}{VOICEMAIL}");
             element(
                 "Record",
-                &[("maxLength", &max), ("playBeep", "true"), ("action", VOICEMAIL_PATH), ("method", "POST")],
+                &[("maxLength", &max), ("playBeep", "true"), ("action", &action), ("method", "POST")],
                 None,
             )
         }
