@@ -14,7 +14,9 @@ use std::time::Instant;
 
 use jiff::Timestamp;
 use saidno::config::Settings;
-use saidno::domain::{Allow, CallRecord, CallerId, DecisionKind, Decline, IncomingCall, PhoneNumber, Target};
+use saidno::domain::{
+    Allow, CallRecord, CallerId, DecisionKind, Decline, IncomingCall, PhoneNumber, Target, Verification,
+};
 use saidno::policy;
 use saidno::service::Service;
 use saidno::store::{CallSink, Change, OwnerRecord, SledStore};
@@ -92,7 +94,7 @@ fn calls(declines: usize, count: usize) -> Vec<(usize, IncomingCall)> {
                 from,
                 to: "+442079460000".into(),
                 caller_name: None,
-                verstat: Some("TN-Validation-Passed-A".into()),
+                verification: Some(Verification::of_verstat("TN-Validation-Passed-A".into())),
             };
             (kind, call)
         })

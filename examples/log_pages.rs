@@ -30,7 +30,7 @@ fn call(i: usize, start: Timestamp) -> CallRecord {
         reason: if refused { "refused: declined".into() } else { "forwarded: no decline on record".into() },
         company: refused.then(|| format!("Company {}", i % 200)),
         party: refused.then(|| format!("company:company {}", i % 200)),
-        verstat: Some("TN-Validation-Passed-A".into()),
+        verification: Some("TN-Validation-Passed-A".into()),
         ..Default::default()
     }
 }

@@ -126,7 +126,7 @@ mod tests {
             from: CallerId::from_text(from),
             to: String::new(),
             caller_name: caller_name.map(str::to_owned),
-            verstat: None,
+            verification: None,
         }
     }
 

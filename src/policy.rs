@@ -68,10 +68,11 @@ pub fn decide(call: &IncomingCall, records: &Records, now: Timestamp, settings: 
         CallerId::Other(text) => format!("caller id {text:?} is not a phone number"),
         CallerId::Number(number) => format!("no decline on record for {number}"),
     };
-    if let Some(verstat) = call.verstat.as_deref().filter(|verstat| failed_verification(verstat)) {
-        let failed = format!("the caller's number failed verification ({verstat})");
+    if let Some(verification) = call.verification.as_ref().filter(|verification| verification.failed) {
+        let report = &verification.report;
+        let failed = format!("the caller's number failed verification ({report})");
         match settings.policy.unverified {
-            CallerPolicy::Refuse => return refuse(Ground::Unverified(verstat.to_owned()), failed, settings, notes),
+            CallerPolicy::Refuse => return refuse(Ground::Unverified(report.clone()), failed, settings, notes),
             CallerPolicy::Screen => return screen(failed, notes),
             CallerPolicy::Forward => notes.push(failed),
         }
@@ -84,12 +85,6 @@ pub fn decide(call: &IncomingCall, records: &Records, now: Timestamp, settings: 
         return screen(why, notes);
     }
     forward(why, notes)
-}
-
-/// Twilio's STIR/SHAKEN results for a number that did not verify; `-Diverted` and `-Passthrough`
-/// variants exist, so the prefix decides.
-pub fn failed_verification(verstat: &str) -> bool {
-    verstat.starts_with("TN-Validation-Failed") || verstat.starts_with("No-TN-Validation")
 }
 
 pub fn is_open(hours: &Hours, now: Timestamp, time_zone: &TimeZone) -> bool {

@@ -12,8 +12,28 @@ pub struct IncomingCall {
     pub from: CallerId,
     pub to: String,
     pub caller_name: Option<String>,
-    /// The STIR/SHAKEN verification result, when the provider sent one.
-    pub verstat: Option<String>,
+    /// How the caller's number verified (STIR/SHAKEN), when the provider said.
+    pub verification: Option<Verification>,
+}
+
+/// What the caller's network said of their number (STIR/SHAKEN), as one value whatever the
+/// provider: whether it failed, in the provider's own words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verification {
+    /// The number did not verify, so the `unverified` policy applies.
+    pub failed: bool,
+    /// The provider's words for the result ("TN-Validation-Failed-A"), for the log and the reason.
+    pub report: String,
+}
+
+impl Verification {
+    /// A SIP `verstat` value (3GPP TS 24.229, as carriers and providers pass it on): a number that
+    /// did not verify is `TN-Validation-Failed` or `No-TN-Validation`, with suffixes such as
+    /// `-Diverted` and `-Passthrough` after them, so the prefix decides.
+    pub fn of_verstat(report: String) -> Self {
+        let failed = report.starts_with("TN-Validation-Failed") || report.starts_with("No-TN-Validation");
+        Self { failed, report }
+    }
 }
 
 #[cfg(test)]
@@ -25,7 +45,7 @@ impl IncomingCall {
             from: CallerId::from_text(from),
             to: "+442079460999".into(),
             caller_name: None,
-            verstat: None,
+            verification: None,
         }
     }
 }
@@ -48,8 +68,9 @@ pub struct CallRecord {
     pub company: Option<String>,
     #[serde(default)]
     pub caller_name: Option<String>,
-    #[serde(default)]
-    pub verstat: Option<String>,
+    /// The verification's report, under the name exports and the admin API have always used.
+    #[serde(default, rename = "verstat")]
+    pub verification: Option<String>,
     #[serde(default)]
     pub outcome: Option<ForwardOutcome>,
     /// For a refused call: which call this is since the decline (1 for the first).
@@ -112,7 +133,7 @@ impl CallRecord {
             reason: decision.reason.clone(),
             company: decision.company().map(str::to_owned),
             caller_name: call.caller_name.clone(),
-            verstat: call.verstat.clone(),
+            verification: call.verification.as_ref().map(|verification| verification.report.clone()),
             outcome: None,
             follow_up: decision.follow_up(),
             party: decision.decline().map(|decline| decline.party()),

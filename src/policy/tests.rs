@@ -2,7 +2,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::config::Step;
-use crate::domain::{DecisionKind, PhoneNumber};
+use crate::domain::{DecisionKind, PhoneNumber, Verification};
 
 const CALLER: &str = "+442079460123";
 /// A Tuesday afternoon.
@@ -361,12 +361,18 @@ fn failed_verification_follows_its_policy_and_passed_verification_does_not() {
         ("TN-Validation-Passed-A", DecisionKind::Forward),
         ("TN-Validation-Passed-B-Passthrough", DecisionKind::Forward),
     ] {
-        let call = IncomingCall { verstat: Some(verstat.into()), ..IncomingCall::from_caller(CALLER) };
+        let call = IncomingCall {
+            verification: Some(Verification::of_verstat(verstat.into())),
+            ..IncomingCall::from_caller(CALLER)
+        };
         let decision = decide_now(&call, &Records::default(), &settings);
         assert_eq!(decision.kind(), kind, "{verstat}: {}", decision.reason);
     }
     settings.policy.unverified = CallerPolicy::Screen;
-    let call = IncomingCall { verstat: Some("No-TN-Validation".into()), ..IncomingCall::from_caller(CALLER) };
+    let call = IncomingCall {
+        verification: Some(Verification::of_verstat("No-TN-Validation".into())),
+        ..IncomingCall::from_caller(CALLER)
+    };
     assert_eq!(decide_now(&call, &Records::default(), &settings).kind(), DecisionKind::Screen);
 }
 
@@ -466,7 +472,7 @@ fn any_call() -> impl Strategy<Value = IncomingCall> {
         Just("No-TN-Validation")
     ]);
     (from, verstat, prop::option::of("[A-Z0-9 ]{0,20}")).prop_map(|(from, verstat, caller_name)| IncomingCall {
-        verstat: verstat.map(str::to_owned),
+        verification: verstat.map(|report| Verification::of_verstat(report.to_owned())),
         caller_name,
         ..IncomingCall::from_caller(from)
     })

@@ -11,7 +11,7 @@ use super::recent_callers::{self, RecentCallers};
 use super::snapshot::Snapshot;
 use super::{CheckRequest, MAX_NAME, Preview, Service, ServiceError, invalid};
 use crate::domain::text::tidy;
-use crate::domain::{Allow, CallerId, Decision, FollowUps, IncomingCall, PhoneNumber};
+use crate::domain::{Allow, CallerId, Decision, FollowUps, IncomingCall, PhoneNumber, Verification};
 use crate::policy::{self, Records};
 use crate::speech::caller_hears;
 use crate::store::{CallQuery, Change, Store, StoreError};
@@ -169,7 +169,7 @@ impl Service {
             from,
             to: String::new(),
             caller_name: tidy("caller_name", request.caller_name.as_deref(), MAX_NAME)?,
-            verstat: tidy("verstat", request.verstat.as_deref(), MAX_NAME)?,
+            verification: tidy("verstat", request.verstat.as_deref(), MAX_NAME)?.map(Verification::of_verstat),
         };
         let records = self.records_for(&call)?;
         let decision = policy::decide(&call, &records, request.at.unwrap_or(now), &self.settings);

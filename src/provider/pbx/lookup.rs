@@ -53,7 +53,7 @@ impl Lookup {
             from: caller(self.from.trim(), region),
             to: self.to.trim().to_owned(),
             caller_name: (!name.is_empty()).then(|| name.to_owned()),
-            verstat: None,
+            verification: None,
         })
     }
 }

@@ -1,6 +1,6 @@
 //! Twilio's webhook parameters turned into domain types.
 
-use crate::domain::{CallerId, ForwardOutcome, IncomingCall};
+use crate::domain::{CallerId, ForwardOutcome, IncomingCall, Verification};
 use crate::provider::Rejection;
 use crate::provider::form::Params;
 
@@ -15,7 +15,7 @@ pub fn incoming_call(params: &Params) -> Result<IncomingCall, Rejection> {
         from: caller(bounded(params, "From")?.ok_or(Rejection::Missing("From"))?),
         to: bounded(params, "To")?.unwrap_or_default().to_owned(),
         caller_name: extra(params, "CallerName"),
-        verstat: extra(params, "StirVerstat"),
+        verification: extra(params, "StirVerstat").map(Verification::of_verstat),
     })
 }
 

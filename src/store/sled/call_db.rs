@@ -29,7 +29,7 @@ const SCHEMA: &str = "
         reason TEXT NOT NULL,
         company TEXT,
         caller_name TEXT,
-        verstat TEXT,
+        verification TEXT,
         outcome TEXT,
         follow_up INTEGER,
         party TEXT,
@@ -56,7 +56,7 @@ const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 ";
 
-const COLUMNS: &str = "at, id, call_id, caller, called, decision, reason, company, caller_name, verstat, outcome, \
+const COLUMNS: &str = "at, id, call_id, caller, called, decision, reason, company, caller_name, verification, outcome, \
                        follow_up, party, flagged, used_single_allow, heard";
 
 pub struct CallDb {
@@ -89,7 +89,7 @@ impl CallDb {
         connection
             .execute_batch("PRAGMA wal_autocheckpoint = 8000; PRAGMA cache_size = -16384;")
             .map_err(|e| opening(path, e))?;
-        rename_call_id(&connection).map_err(|e| opening(path, e))?;
+        rename_columns(&connection).map_err(|e| opening(path, e))?;
         connection.execute_batch(SCHEMA).map_err(|e| opening(path, e))?;
         let next_id = connection
             .query_row("SELECT value FROM meta WHERE key = 'next_id'", [], |row| row.get::<_, i64>(0))
@@ -533,7 +533,7 @@ fn insert_with(statement: &mut rusqlite::CachedStatement<'_>, call: &CallRecord,
             call.reason,
             call.company,
             call.caller_name,
-            call.verstat,
+            call.verification,
             outcome,
             call.follow_up,
             // Calls logged before the party was kept count toward their company's.
@@ -560,7 +560,7 @@ fn read_call(row: &Row<'_>) -> Result<(Cursor, CallRecord), StoreError> {
         reason: row.get(6).map_err(sql)?,
         company: row.get(7).map_err(sql)?,
         caller_name: row.get(8).map_err(sql)?,
-        verstat: row.get(9).map_err(sql)?,
+        verification: row.get(9).map_err(sql)?,
         outcome: outcome
             .map(|text| serde_json::from_str(&text))
             .transpose()
@@ -678,16 +678,18 @@ fn opening(path: &Path, error: rusqlite::Error) -> StoreError {
     }
 }
 
-/// A log written before the call id had a provider-neutral name kept it in `call_sid`; the column
-/// is renamed once, in place, with every row kept.
-fn rename_call_id(connection: &Connection) -> rusqlite::Result<()> {
-    let old: bool = connection.query_row(
-        "SELECT count(*) > 0 FROM pragma_table_info('calls') WHERE name = 'call_sid'",
-        [],
-        |row| row.get(0),
-    )?;
-    if old {
-        connection.execute_batch("ALTER TABLE calls RENAME COLUMN call_sid TO call_id")?;
+/// A log written before the call id and the verification had provider-neutral names kept them
+/// in `call_sid` and `verstat`; the columns are renamed once, in place, with every row kept.
+fn rename_columns(connection: &Connection) -> rusqlite::Result<()> {
+    for (old, new) in [("call_sid", "call_id"), ("verstat", "verification")] {
+        let present: bool = connection.query_row(
+            "SELECT count(*) > 0 FROM pragma_table_info('calls') WHERE name = ?1",
+            [old],
+            |row| row.get(0),
+        )?;
+        if present {
+            connection.execute_batch(&format!("ALTER TABLE calls RENAME COLUMN {old} TO {new}"))?;
+        }
     }
     Ok(())
 }
@@ -735,17 +737,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_log_that_kept_the_call_id_as_call_sid_opens_with_every_call_and_outcome() {
+    fn a_log_with_the_columns_named_as_before_opens_with_every_call_and_outcome() {
         let folder = tempfile::tempdir().unwrap();
         let path = folder.path().join("calls.sqlite");
-        let call = CallRecord { call_id: "CA77".into(), from: "+442079460123".into(), ..CallRecord::default() };
+        let call = CallRecord {
+            call_id: "CA77".into(),
+            from: "+442079460123".into(),
+            verification: Some("TN-Validation-Passed-A".into()),
+            ..CallRecord::default()
+        };
         {
             let db = CallDb::open(&path).unwrap();
             db.append(std::slice::from_ref(&call)).unwrap();
             db.flush().unwrap();
         }
         // The layout a log had before the column was renamed.
-        Connection::open(&path).unwrap().execute_batch("ALTER TABLE calls RENAME COLUMN call_id TO call_sid").unwrap();
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "ALTER TABLE calls RENAME COLUMN call_id TO call_sid; \
+                 ALTER TABLE calls RENAME COLUMN verification TO verstat;",
+            )
+            .unwrap();
 
         let db = CallDb::open(&path).unwrap();
         let page = db.page(&CallQuery { limit: 10, ..CallQuery::default() }).unwrap();
