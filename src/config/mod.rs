@@ -49,6 +49,7 @@ pub struct Settings {
     pub notify: Notify,
     pub pbx: Pbx,
     pub signalwire: SignalWire,
+    pub telnyx: Telnyx,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -239,6 +240,12 @@ pub struct Http {
 #[derive(Clone, Deserialize)]
 pub struct Admin {
     pub token: String,
+}
+
+/// The public key is not a secret, but a wrong one refuses every call, so start-up checks it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Telnyx {
+    pub public_key: String,
 }
 
 #[derive(Clone, Deserialize)]
@@ -485,10 +492,15 @@ impl Settings {
         Some(self.signalwire.signing_key.trim()).filter(|key| !key.is_empty())
     }
 
+    /// The Telnyx account's public key, as given: its routes are served when it is set.
+    pub fn telnyx_key(&self) -> Option<&str> {
+        Some(self.telnyx.public_key.trim()).filter(|key| !key.is_empty())
+    }
+
     /// No provider's secret is set: Twilio's routes then take unsigned requests, which is for
     /// trying saidno on loopback and nowhere else.
     pub fn takes_unsigned_calls(&self) -> bool {
-        self.auth_token().is_none() && self.signalwire_key().is_none()
+        self.auth_token().is_none() && self.signalwire_key().is_none() && self.telnyx_key().is_none()
     }
 
     pub fn auth_token(&self) -> Option<&str> {

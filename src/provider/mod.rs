@@ -13,6 +13,7 @@ pub mod pbx;
 pub mod setup;
 pub mod signalwire;
 pub mod signing;
+pub mod telnyx;
 pub mod twilio;
 
 /// A request as it reached one of a provider's routes.

@@ -24,6 +24,8 @@ use crate::notify::Notifier;
 use crate::provider::Provider;
 use crate::provider::pbx::Pbx;
 use crate::provider::signalwire::signalwire;
+use crate::provider::telnyx::signature::PublicKey;
+use crate::provider::telnyx::telnyx;
 use crate::provider::twilio::twilio;
 use crate::remote::Remote;
 use crate::runtime;
@@ -33,8 +35,8 @@ use crate::store::{Store, StoreError, UnavailableStore, open_local};
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error(
-        "refusing to listen on {0}: without a provider's secret ([twilio] auth_token or \
-         [signalwire] signing_key) anyone could post fake calls; set one, or listen on 127.0.0.1 \
+        "refusing to listen on {0}: without a provider's key ([twilio] auth_token, \
+         [signalwire] signing_key or [telnyx] public_key) anyone could post fake calls; set one, or listen on 127.0.0.1 \
          to try saidno locally"
     )]
     UnsignedBeyondLoopback(SocketAddr),
@@ -96,6 +98,11 @@ fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Re
     }
     if let Some(key) = settings.signalwire_key() {
         providers.push(Box::new(signalwire(key)));
+    }
+    if let Some(key) = settings.telnyx_key() {
+        let key =
+            PublicKey::from_base64(key).map_err(|why| StartupError::Config(format!("telnyx.public_key {why}")))?;
+        providers.push(Box::new(telnyx(key)));
     }
     let edges = providers
         .into_iter()

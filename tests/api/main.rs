@@ -22,6 +22,7 @@ mod review_api;
 mod security;
 mod signals;
 mod signalwire;
+mod telnyx;
 mod texts;
 mod voice;
 mod web;

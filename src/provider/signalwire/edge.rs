@@ -3,14 +3,14 @@
 
 use super::signature::{self, Signed};
 use crate::provider::form::Params;
-use crate::provider::twilio::{Check, Compatible, header_text};
+use crate::provider::twilio::{Compatible, Flavour, header_text};
 use crate::provider::{Inbound, Rejection};
 
 pub struct SignalWireSignature {
     signing_key: String,
 }
 
-impl Check for SignalWireSignature {
+impl Flavour for SignalWireSignature {
     fn check(&self, request: &Inbound<'_>, params: &Params) -> Result<(), Rejection> {
         let signed = Signed {
             url: request.url,

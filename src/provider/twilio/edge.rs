@@ -1,5 +1,6 @@
-//! Twilio at the edge: its signed form posts in, TwiML out. SignalWire speaks the same dialect,
-//! so a provider here is the dialect under a name of its own and with its own signature check.
+//! Twilio at the edge: its signed form posts in, TwiML out. SignalWire and Telnyx speak the same
+//! dialect, so a provider here is the dialect under a name of its own, with its own flavour: how
+//! its requests are signed, and the parameters it names its own way.
 
 use std::collections::BTreeMap;
 
@@ -12,9 +13,15 @@ use crate::domain::{ForwardOutcome, IncomingCall};
 use crate::provider::form::Params;
 use crate::provider::{Inbound, Provider, Rejection, RenderError};
 
-/// Checks that a request in Twilio's form came from the provider.
-pub trait Check: Send + Sync {
+/// What sets one provider of Twilio's dialect apart.
+pub trait Flavour: Send + Sync {
+    /// Checks that a request came from the provider.
     fn check(&self, request: &Inbound<'_>, params: &Params) -> Result<(), Rejection>;
+
+    /// An incoming call, from parameters named as Twilio names them unless the provider differs.
+    fn incoming_call(&self, params: &Params) -> Result<IncomingCall, Rejection> {
+        request::incoming_call(params)
+    }
 }
 
 /// A provider that speaks Twilio's dialect: form posts with Twilio's parameters in, TwiML out,
@@ -22,12 +29,12 @@ pub trait Check: Send + Sync {
 pub struct Compatible<C> {
     name: &'static str,
     routes: String,
-    check: C,
+    flavour: C,
 }
 
-impl<C: Check> Compatible<C> {
-    pub fn new(name: &'static str, check: C) -> Self {
-        Self { name, routes: format!("/{name}"), check }
+impl<C: Flavour> Compatible<C> {
+    pub fn new(name: &'static str, flavour: C) -> Self {
+        Self { name, routes: format!("/{name}"), flavour }
     }
 }
 
@@ -36,7 +43,7 @@ pub fn header_text<'h>(request: &'h Inbound<'_>, name: &str) -> Option<&'h str> 
     request.headers.get(name).and_then(|value| value.to_str().ok())
 }
 
-impl<C: Check> Provider for Compatible<C> {
+impl<C: Flavour> Provider for Compatible<C> {
     fn name(&self) -> &'static str {
         self.name
     }
@@ -52,12 +59,12 @@ impl<C: Check> Provider for Compatible<C> {
             return Err(Rejection::WrongType("application/x-www-form-urlencoded"));
         }
         let params = Params::decode(request.body)?;
-        self.check.check(request, &params)?;
+        self.flavour.check(request, &params)?;
         Ok(params)
     }
 
     fn incoming_call(&self, params: &Params) -> Result<IncomingCall, Rejection> {
-        request::incoming_call(params)
+        self.flavour.incoming_call(params)
     }
 
     fn call_id(&self, params: &Params) -> Result<String, Rejection> {
@@ -101,7 +108,7 @@ impl<C: Check> Provider for Compatible<C> {
 /// Twilio's signature; with no auth token, none, which the server allows only on loopback.
 pub struct TwilioSignature(Option<Verifier>);
 
-impl Check for TwilioSignature {
+impl Flavour for TwilioSignature {
     fn check(&self, request: &Inbound<'_>, params: &Params) -> Result<(), Rejection> {
         let Some(verifier) = &self.0 else { return Ok(()) };
         verifier

@@ -7,4 +7,4 @@ pub mod setup;
 pub mod signature;
 pub mod twiml;
 
-pub use edge::{Check, Compatible, Twilio, header_text, twilio};
+pub use edge::{Compatible, Flavour, Twilio, header_text, twilio};

@@ -4,7 +4,8 @@ use crate::domain::{CallerId, ForwardOutcome, IncomingCall, Verification};
 use crate::provider::Rejection;
 use crate::provider::form::Params;
 
-/// Provider ids are short ASCII tokens; anything else is not from Twilio.
+/// Call ids are short tokens of letters and digits (Twilio's `CA...`), with `-`, `_` and `:` in Telnyx's
+/// (`v3:...`); anything else is not from a provider.
 const MAX_SID: usize = 64;
 /// Long enough for any real caller name or URL, short enough to keep the log small.
 const MAX_TEXT: usize = 512;
@@ -33,7 +34,9 @@ fn caller(from: &str) -> CallerId {
 
 pub fn call_id(params: &Params) -> Result<String, Rejection> {
     let sid = params.get("CallSid").ok_or(Rejection::Missing("CallSid"))?;
-    let well_formed = !sid.is_empty() && sid.len() <= MAX_SID && sid.bytes().all(|b| b.is_ascii_alphanumeric());
+    let well_formed = !sid.is_empty()
+        && sid.len() <= MAX_SID
+        && sid.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_:".contains(&b));
     if well_formed { Ok(sid.to_owned()) } else { Err(Rejection::Invalid("CallSid")) }
 }
 
@@ -74,7 +77,7 @@ fn bounded<'p>(params: &'p Params, name: &'static str) -> Result<Option<&'p str>
 
 /// Facts about the caller that a call can do without: one that is implausibly long is dropped,
 /// not held against the call, which must still be answered.
-fn extra(params: &Params, name: &'static str) -> Option<String> {
+pub fn extra(params: &Params, name: &'static str) -> Option<String> {
     optional_text(params, name)
         .inspect_err(|_| tracing::warn!(parameter = name, "an over-long parameter was left out"))
         .ok()
