@@ -20,15 +20,9 @@ async fn signalwire_app() -> TestApp {
 
 /// What SignalWire sends with a call: Twilio's parameters, its project as the account.
 fn call_params(call_id: &str, from: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("AccountSid", PROJECT.to_owned()),
-        ("ApiVersion", "2010-04-01".to_owned()),
-        ("CallSid", call_id.to_owned()),
-        ("CallStatus", "ringing".to_owned()),
-        ("Direction", "inbound".to_owned()),
-        ("From", from.to_owned()),
-        ("To", BUSINESS_NUMBER.to_owned()),
-    ]
+    let mut params = incoming(call_id, from);
+    params[0] = ("AccountSid", PROJECT.to_owned());
+    params
 }
 
 /// Posts to one of SignalWire's routes, signed with `headers` naming the signatures.
@@ -142,7 +136,7 @@ async fn a_request_not_signed_with_the_signing_key_is_refused_and_nothing_is_log
         assert_eq!(response.status(), 403, "{headers:?}");
     }
     let mut tampered = pairs.clone();
-    tampered[5].1 = "+442079460555".into();
+    tampered[5] = ("From", "+442079460555".into());
     let response = post(&app, "/signalwire/voice", &tampered, &[("x-signalwire-signature", good)]).await;
     assert_eq!(response.status(), 403, "a changed caller");
     assert!(app.calls().await.is_empty(), "nothing is logged for a refused request");
