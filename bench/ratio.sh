@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The webhook under load: signed POST /twilio/voice from wrk on loopback, call-log writes on, at 1,
+# The webhook under load: signed POST /{provider}/voice (Twilio's by default) from wrk on loopback, call-log writes on, at 1,
 # 16 and 64 connections, against saidno and, in the same run, against a minimal axum server that
 # answers the same requests with fixed TwiML (examples/bench_baseline.rs). Prints a table; the last
 # line is saidno's throughput at 64 connections as a share of the baseline's.
 #
-# Usage: bench/ratio.sh            (DURATION=10 seconds per run; needs wrk: apt-get install wrk)
+# Usage: bench/ratio.sh            (DURATION=10 seconds per run; PROVIDER=signalwire or telnyx sends
+#                                  that provider's signed webhooks to its route instead of Twilio's;
+#                                  needs wrk: apt-get install wrk, and for telnyx python3-cryptography)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${DURATION:-10}
@@ -21,6 +23,24 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 saidno_port=$(free_port)
 baseline_port=$(free_port)
 token=bench-auth-token
+provider=${PROVIDER:-twilio}
+case "$provider" in
+  twilio) provider_toml="[twilio]
+auth_token = \"$token\"" ;;
+  signalwire) provider_toml="[signalwire]
+signing_key = \"$token\"" ;;
+  telnyx)
+    # A key pair of the benchmark's own: the seed signs the requests, the public key checks them.
+    token=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
+    public_key=$(python3 -c 'import base64, sys
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(sys.argv[1])).public_key()
+print(base64.b64encode(key.public_bytes(Encoding.Raw, PublicFormat.Raw)).decode())' "$token")
+    provider_toml="[telnyx]
+public_key = \"$public_key\"" ;;
+  *) echo "PROVIDER is twilio, signalwire or telnyx" >&2; exit 1 ;;
+esac
 cat >"$work/saidno.toml" <<TOML
 listen = "127.0.0.1:$saidno_port"
 data_dir = "$work/data"
@@ -29,8 +49,7 @@ business_name = "Acme Plumbing"
 timezone = "UTC"
 [forward]
 to = ["+442079460999"]
-[twilio]
-auth_token = "$token"
+$provider_toml
 [metrics]
 listen = ""
 TOML
@@ -49,8 +68,8 @@ else
   for n in $(seq 0 99); do "$saidno" --config "$work/saidno.toml" decline add "+44207946$(printf %04d "$n")" --force >/dev/null; done
 fi
 
-python3 bench/signed_requests.py "http://127.0.0.1:$saidno_port" "$token" 2000 "$work/saidno.lua"
-python3 bench/signed_requests.py "http://127.0.0.1:$baseline_port" "$token" 2000 "$work/baseline.lua"
+python3 bench/signed_requests.py "http://127.0.0.1:$saidno_port" "$token" 2000 "$work/saidno.lua" "$provider"
+python3 bench/signed_requests.py "http://127.0.0.1:$baseline_port" "$token" 2000 "$work/baseline.lua" "$provider"
 
 wait_for() { for _ in $(seq 1 200); do grep -q "address=" "$1" 2>/dev/null && return 0; sleep 0.05; done; echo "$2 did not start" >&2; cat "$1" >&2; exit 1; }
 "$saidno" --config "$work/saidno.toml" serve 2>"$work/saidno.log" & pids+=($!)

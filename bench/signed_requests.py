@@ -1,20 +1,31 @@
 #!/usr/bin/env python3
-"""Writes a wrk script that cycles through signed Twilio voice webhooks.
+"""Writes a wrk script that cycles through signed voice webhooks of one provider.
 
-Usage: signed_requests.py PUBLIC_URL AUTH_TOKEN COUNT OUT.lua
+Usage: signed_requests.py PUBLIC_URL KEY COUNT OUT.lua [PROVIDER]
 
-Every fourth request comes from a declined number (+44207946 0000..0999, seeded by the benchmark);
-the rest from numbers with no record. Each has its own CallSid and its own X-Twilio-Signature,
-computed as Twilio does: base64(HMAC-SHA1(token, url + sorted name+value pairs)).
+PROVIDER is twilio (the default), signalwire or telnyx; KEY is the auth token, the signing key,
+or for telnyx the hex seed of the Ed25519 key pair the benchmark configured. Every fourth request
+comes from a declined number (+44207946 0000..0999, seeded by the benchmark); the rest from
+numbers with no record. Each has its own call id and its own signature, computed as the provider
+computes it: base64(HMAC-SHA1(key, url + sorted name+value pairs)) in X-Twilio-Signature or
+X-SignalWire-Signature, or Ed25519 over "timestamp|body" (valid for five minutes from now).
 """
 import base64
 import hashlib
 import hmac
 import sys
+import time
 import urllib.parse
 
 url, token, count, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-signed_url = url.rstrip("/") + "/twilio/voice"
+provider = sys.argv[5] if len(sys.argv) > 5 else "twilio"
+path = f"/{provider}/voice"
+signed_url = url.rstrip("/") + path
+if provider == "telnyx":
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    telnyx_key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(token))
+    timestamp = str(int(time.time()))
 
 
 def lua(text):
@@ -27,7 +38,7 @@ for n in range(count):
     params = {
         "AccountSid": "AC0123456789abcdef0123456789abcdef",
         "ApiVersion": "2010-04-01",
-        "CallSid": f"CA{n:032x}",
+        "CallSid": f"CA{n:032x}" if provider != "telnyx" else f"v3:{n:032x}",
         "CallStatus": "ringing",
         "Direction": "inbound",
         "From": caller,
@@ -35,11 +46,17 @@ for n in range(count):
         "Caller": caller,
         "Called": "+442079460000",
     }
-    payload = signed_url + "".join(k + params[k] for k in sorted(params))
-    signature = base64.b64encode(hmac.new(token.encode(), payload.encode(), hashlib.sha1).digest()).decode()
     body = urllib.parse.urlencode(params)
-    headers = '{["Content-Type"] = "application/x-www-form-urlencoded", ["X-Twilio-Signature"] = ' + lua(signature) + "}"
-    lines.append(f'requests[{n + 1}] = wrk.format("POST", "/twilio/voice", {headers}, {lua(body)})')
+    if provider == "telnyx":
+        signature = base64.b64encode(telnyx_key.sign(f"{timestamp}|{body}".encode())).decode()
+        signed = f'["telnyx-signature-ed25519"] = {lua(signature)}, ["telnyx-timestamp"] = {lua(timestamp)}'
+    else:
+        payload = signed_url + "".join(k + params[k] for k in sorted(params))
+        signature = base64.b64encode(hmac.new(token.encode(), payload.encode(), hashlib.sha1).digest()).decode()
+        header = "X-SignalWire-Signature" if provider == "signalwire" else "X-Twilio-Signature"
+        signed = f'["{header}"] = {lua(signature)}'
+    headers = '{["Content-Type"] = "application/x-www-form-urlencoded", ' + signed + "}"
+    lines.append(f'requests[{n + 1}] = wrk.format("POST", {lua(path)}, {headers}, {lua(body)})')
 
 lines.append("""
 local next = 0

@@ -1,5 +1,6 @@
-//! The benchmark's yardstick: the least an axum server can do for Twilio's voice webhook, namely
-//! read the form and answer fixed TwiML. saidno's throughput is reported as a share of this one's,
+//! The benchmark's yardstick: the least an axum server can do for a provider's voice webhook
+//! (`/twilio/voice`, `/signalwire/voice`, `/telnyx/voice`), namely read the form and answer fixed
+//! TwiML. saidno's throughput is reported as a share of this one's,
 //! measured in the same run, because absolute figures drift on a shared machine.
 
 use axum::Router;
@@ -13,7 +14,7 @@ const ANSWER: &str = r#"<?xml version="1.0" encoding="UTF-8"?><Response><Dial ti
 async fn main() {
     let address = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:18081".into());
     let app = Router::new().route(
-        "/twilio/voice",
+        "/{provider}/voice",
         post(|body: Bytes| async move {
             // Read the form as saidno must, so the comparison is of what happens after.
             let fields = form_urlencoded::parse(&body).count();
