@@ -63,8 +63,24 @@ pub fn with_business(template: &str, settings: &Settings) -> String {
     fill(template, &[("business", settings.business_name())])
 }
 
-/// What whoever answers a forwarded call hears first: who is calling, and the two keys.
-pub fn announcement(caller: &CallerId, company: Option<&str>, calls_this_week: usize) -> String {
+/// The keys an announcement offers, as far as the provider can act on them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnnouncementKeys {
+    /// 1 takes the call, 9 declines the caller.
+    TakeOrDecline,
+    /// Only 1, which takes the call; without it the call is not put through.
+    TakeOnly,
+    /// None: the call is put through once the announcement ends.
+    None,
+}
+
+/// What whoever answers a forwarded call hears first: who is calling, and the keys they have.
+pub fn announcement(
+    caller: &CallerId,
+    company: Option<&str>,
+    calls_this_week: usize,
+    keys: AnnouncementKeys,
+) -> String {
     let who = match caller {
         CallerId::Number(number) => spoken_digits(&number.national()),
         CallerId::Withheld => "a withheld number".to_owned(),
@@ -77,7 +93,11 @@ pub fn announcement(caller: &CallerId, company: Option<&str>, calls_this_week: u
     if calls_this_week > 1 {
         words.push_str(&format!(", their {} call this week", crate::policy::ordinal(calls_this_week as u32)));
     }
-    words.push_str(". Press 1 to take the call, or 9 to decline.");
+    words.push_str(match keys {
+        AnnouncementKeys::TakeOrDecline => ". Press 1 to take the call, or 9 to decline.",
+        AnnouncementKeys::TakeOnly => ". Press 1 to take the call.",
+        AnnouncementKeys::None => ". Connecting.",
+    });
     words
 }
 
@@ -155,13 +175,19 @@ mod tests {
     fn the_announcement_reads_the_number_digit_by_digit_with_company_and_calls() {
         let caller = CallerId::from_text("+442079460123");
         assert_eq!(
-            announcement(&caller, Some("Everest Windows"), 3),
+            announcement(&caller, Some("Everest Windows"), 3, AnnouncementKeys::TakeOrDecline),
             "Call from 0 2 0, 7 9 4 6, 0 1 2 3, Everest Windows, their 3rd call this week. \
              Press 1 to take the call, or 9 to decline."
         );
         assert_eq!(
-            announcement(&CallerId::Withheld, None, 1),
-            "Call from a withheld number. Press 1 to take the call, or 9 to decline."
+            announcement(&CallerId::Withheld, None, 1, AnnouncementKeys::TakeOnly),
+            "Call from a withheld number. Press 1 to take the call.",
+            "a provider that cannot report the 9 does not offer it"
+        );
+        assert_eq!(
+            announcement(&CallerId::Withheld, None, 1, AnnouncementKeys::None),
+            "Call from a withheld number. Connecting.",
+            "nor any key, where none changes what happens"
         );
     }
 

@@ -4,6 +4,7 @@
 mod backend;
 mod checkup;
 mod client;
+mod connect;
 mod manual;
 mod output;
 mod settings_report;
@@ -72,6 +73,8 @@ pub enum Command {
     Config(ConfigCommand),
     /// Check the set-up end to end and say in plain words what to fix.
     Doctor,
+    /// Point a number's voice and messaging webhooks at saidno through the provider's API.
+    Connect(ConnectArgs),
     /// Print the shell completion script for bash, zsh or fish.
     Completions {
         #[arg(value_enum)]
@@ -80,6 +83,22 @@ pub enum Command {
     /// Print the manual page (roff), made from these same command definitions.
     #[command(hide = true)]
     Manual,
+}
+
+#[derive(Args, Debug)]
+pub struct ConnectArgs {
+    /// The provider the number is with
+    #[arg(value_parser = clap::builder::PossibleValuesParser::new(crate::provider::connect::PROVIDERS))]
+    pub provider: String,
+    /// The number, as you would dial it or in E.164
+    pub number: String,
+    /// Where the provider sends calls when saidno cannot be reached: an answer of the provider's
+    /// own that rings your phone (a TwiML Bin). Without it the number's fallback is left as it is.
+    #[arg(long, value_name = "URL")]
+    pub fallback: Option<String>,
+    /// Say what would change, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -319,6 +338,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Manual => return manual::page(),
         Command::Config(ConfigCommand::Check) => return settings_report::check(cli.config.as_deref()),
         Command::Doctor => return checkup::run(cli.config.as_deref()).await,
+        Command::Connect(args) => return connect::run(cli.config.as_deref(), args).await,
         _ => {}
     }
     let settings = Settings::load(cli.config.as_deref())?;
@@ -340,7 +360,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     };
     match cli.command {
         Command::Serve => unreachable!("handled above"),
-        Command::Config(_) | Command::Doctor | Command::Completions { .. } | Command::Manual => {
+        Command::Config(_) | Command::Doctor | Command::Connect(_) | Command::Completions { .. } | Command::Manual => {
             unreachable!("handled above")
         }
         Command::Decline(DeclineCommand::Add(args)) => {

@@ -14,6 +14,11 @@ const SECRETS: &[&str] = &[
     "admin.token",
     "pbx.token",
     "signalwire.signing_key",
+    "vonage.signature_secret",
+    "plivo.auth_token",
+    "signalwire.api_token",
+    "telnyx.api_key",
+    "vonage.api_secret",
 ];
 
 pub fn check(path: Option<&Path>) -> Result<(), CliError> {

@@ -50,6 +50,8 @@ pub struct Settings {
     pub pbx: Pbx,
     pub signalwire: SignalWire,
     pub telnyx: Telnyx,
+    pub vonage: Vonage,
+    pub plivo: Plivo,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -243,14 +245,40 @@ pub struct Admin {
 }
 
 /// The public key is not a secret, but a wrong one refuses every call, so start-up checks it.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Deserialize)]
 pub struct Telnyx {
     pub public_key: String,
+    /// The API key the REST API signs in with, for texts to the owner.
+    pub api_key: String,
+    pub api_base_url: String,
+}
+
+/// Vonage signs each webhook with a token made with the account's signature secret.
+#[derive(Clone, Deserialize)]
+pub struct Vonage {
+    pub signature_secret: String,
+    /// The API key and secret, for texts to the owner through the SMS API.
+    pub api_key: String,
+    pub api_secret: String,
+    pub api_base_url: String,
 }
 
 #[derive(Clone, Deserialize)]
 pub struct SignalWire {
     pub signing_key: String,
+    /// The Space's address, the project and its API token, for texts to the owner through the
+    /// Twilio-compatible REST API.
+    pub space_url: String,
+    pub project: String,
+    pub api_token: String,
+}
+
+#[derive(Clone, Deserialize)]
+pub struct Plivo {
+    pub auth_token: String,
+    /// The Auth ID the REST API signs in with, for texts to the owner.
+    pub auth_id: String,
+    pub api_base_url: String,
 }
 
 /// A business's own PBX, which asks before it rings.
@@ -497,10 +525,24 @@ impl Settings {
         Some(self.telnyx.public_key.trim()).filter(|key| !key.is_empty())
     }
 
+    /// The Plivo account's Auth Token: its routes are served when it is set.
+    pub fn plivo_token(&self) -> Option<&str> {
+        Some(self.plivo.auth_token.trim()).filter(|token| !token.is_empty())
+    }
+
+    /// The Vonage account's signature secret: its routes are served when it is set.
+    pub fn vonage_secret(&self) -> Option<&str> {
+        Some(self.vonage.signature_secret.trim()).filter(|secret| !secret.is_empty())
+    }
+
     /// No provider's secret is set: Twilio's routes then take unsigned requests, which is for
     /// trying saidno on loopback and nowhere else.
     pub fn takes_unsigned_calls(&self) -> bool {
-        self.auth_token().is_none() && self.signalwire_key().is_none() && self.telnyx_key().is_none()
+        self.auth_token().is_none()
+            && self.signalwire_key().is_none()
+            && self.telnyx_key().is_none()
+            && self.plivo_token().is_none()
+            && self.vonage_secret().is_none()
     }
 
     pub fn auth_token(&self) -> Option<&str> {
@@ -549,9 +591,45 @@ impl std::fmt::Debug for Twilio {
     }
 }
 
+impl std::fmt::Debug for Vonage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vonage")
+            .field("signature_secret", &redacted(&self.signature_secret))
+            .field("api_key", &self.api_key)
+            .field("api_secret", &redacted(&self.api_secret))
+            .field("api_base_url", &self.api_base_url)
+            .finish()
+    }
+}
+
 impl std::fmt::Debug for SignalWire {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SignalWire").field("signing_key", &redacted(&self.signing_key)).finish()
+        f.debug_struct("SignalWire")
+            .field("signing_key", &redacted(&self.signing_key))
+            .field("space_url", &self.space_url)
+            .field("project", &self.project)
+            .field("api_token", &redacted(&self.api_token))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Telnyx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Telnyx")
+            .field("public_key", &self.public_key)
+            .field("api_key", &redacted(&self.api_key))
+            .field("api_base_url", &self.api_base_url)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Plivo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plivo")
+            .field("auth_token", &redacted(&self.auth_token))
+            .field("auth_id", &self.auth_id)
+            .field("api_base_url", &self.api_base_url)
+            .finish()
     }
 }
 
@@ -701,6 +779,11 @@ mod tests {
         settings.admin.token = "adm-very-secret".into();
         settings.pbx.token = "pbx-very-secret".into();
         settings.signalwire.signing_key = "psk-very-secret".into();
+        settings.vonage.signature_secret = "vng-very-secret".into();
+        settings.plivo.auth_token = "plv-very-secret".into();
+        settings.signalwire.api_token = "swt-very-secret".into();
+        settings.telnyx.api_key = "KEY-very-secret".into();
+        settings.vonage.api_secret = "vns-very-secret".into();
         settings.twilio.signing_keys.insert("KS1".into(), "key-very-secret".into());
         settings.twilio.api_key_secret = "api-very-secret".into();
         let shown = format!("{settings:?}");

@@ -286,6 +286,18 @@ impl CallerId {
         }
     }
 
+    /// A caller as sent by a provider that writes numbers as international digits without the
+    /// `+` (Plivo, Vonage). Whatever is not a number is a withheld caller: neither provider
+    /// documents its spelling of one.
+    pub fn from_international_digits(from: &str) -> Self {
+        let from = from.trim();
+        let number = match from.strip_prefix('+') {
+            Some(_) => PhoneNumber::from_e164(from),
+            None => PhoneNumber::from_e164(&format!("+{from}")),
+        };
+        number.map_or(Self::Withheld, Self::Number)
+    }
+
     pub fn number(&self) -> Option<&PhoneNumber> {
         match self {
             Self::Number(number) => Some(number),
@@ -373,6 +385,11 @@ mod tests {
     fn provider_numbers_are_taken_by_shape_only() {
         assert!(PhoneNumber::from_e164("+441632960123").is_some());
         assert!(PhoneNumber::from_e164("441632960123").is_none());
+        let digits = CallerId::from_international_digits("441632960123");
+        assert_eq!(digits.number().map(PhoneNumber::as_str), Some("+441632960123"));
+        for withheld in ["", "anonymous", "sip:anonymous@phone.plivo.com", "266696687x", "0"] {
+            assert_eq!(CallerId::from_international_digits(withheld), CallerId::Withheld, "{withheld:?}");
+        }
         assert!(PhoneNumber::from_e164("+44 1632").is_none());
         assert!(PhoneNumber::from_e164("+0123456789").is_none());
         assert!(PhoneNumber::from_e164("+1234567890123456").is_none());

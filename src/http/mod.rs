@@ -54,6 +54,8 @@ pub struct Shared {
     pub notifier: Notifier,
     /// What whoever answered a forward decided during the announcement.
     pub whisper_decisions: Arc<owner_decisions::WhisperDecisions>,
+    /// Providers' one-time request tokens already seen, kept across reloads.
+    pub replays: Arc<crate::provider::replay::SeenOnce>,
     pub health: Arc<health::Health>,
     pub metrics: Arc<crate::metrics::Metrics>,
 }

@@ -127,6 +127,9 @@ pub fn router(state: AppState) -> Router {
             .route(&edge_path(edge, "sms"), on_edge(edge, sms::sms))
             .route(&edge_path(edge, "escape"), on_edge(edge, webhook::escape))
             .route(&edge_path(edge, "screen"), on_edge(edge, webhook::screen));
+        if let Some(events) = edge.provider.events_route() {
+            routes = routes.route(&edge_path(edge, events), on_edge(edge, webhook::events));
+        }
     }
     let mut routes = routes
         .nest("/api/v1", api)
@@ -137,7 +140,7 @@ pub fn router(state: AppState) -> Router {
     // Added after the layers, which wrap only the routes before them: every layer costs each
     // request a boxed clone of the route, and this is the route a busy line calls.
     for edge in &state.edges {
-        routes = routes.route(&edge_path(edge, "voice"), on_edge(edge, webhook::voice));
+        routes = routes.route(&edge_path(edge, edge.provider.voice_route()), on_edge(edge, webhook::voice));
     }
     routes.with_state(state)
 }

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 
 use super::AppState;
 use super::webhook::{Edge, WebhookError, answered, verified};
-use crate::domain::PhoneNumber;
+use crate::domain::CallerId;
 use crate::provider::Rejection;
 
 /// Ten SMS segments; a command is a line.
@@ -25,10 +25,10 @@ async fn reply(state: &AppState, edge: &Edge, request: Request) -> Result<Respon
     if body.chars().count() > MAX_BODY_CHARS {
         return Err(Rejection::Invalid("Body").into());
     }
-    let owner = match PhoneNumber::from_e164(from) {
-        Some(number) if state.settings.is_owner(&number) => number,
+    let owner = match from {
+        CallerId::Number(number) if state.settings.is_owner(&number) => number,
         _ => {
-            tracing::warn!(from, "a text from a number that is not the owner's was ignored");
+            tracing::warn!(%from, "a text from a number that is not the owner's was ignored");
             return Ok(edge.markup(edge.provider.nothing()));
         }
     };
@@ -40,5 +40,5 @@ async fn reply(state: &AppState, edge: &Edge, request: Request) -> Result<Respon
         .await
         .unwrap_or_else(|_| "Sorry, saidno could not carry that out; nothing changed.".to_owned());
     tracing::info!(reply = %reply, "answered a text from the owner");
-    Ok(edge.markup(edge.provider.reply(&reply).unwrap_or_else(|_| edge.provider.nothing())))
+    Ok(edge.markup(edge.provider.reply(&params, &reply).unwrap_or_else(|_| edge.provider.nothing())))
 }

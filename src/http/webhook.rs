@@ -200,6 +200,9 @@ pub async fn dial_status(State(state): State<AppState>, edge: Arc<Edge>, request
 
 async fn after_dial(state: &AppState, edge: &Edge, request: Request) -> Result<Response, WebhookError> {
     let (_, params) = verified(state, edge, request).await?;
+    if edge.provider.dial_in_progress(&params) {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
     let call_id = edge.provider.call_id(&params)?;
     call_span(&call_id).in_scope(|| {
         // Whoever answered may have decided during the announcement; the caller is still waiting.
@@ -224,6 +227,13 @@ async fn after_dial(state: &AppState, edge: &Edge, request: Request) -> Result<R
         state.call_log.attach(call_id, outcome);
         Ok(edge.markup(edge.render_or_hang_up(&answer::after_dial(answered_or_gone, &state.settings))))
     })
+}
+
+/// `POST /{provider}/event`, for a provider that reports a call's progress apart from the
+/// callbacks (Vonage): the log learns how the call went from the callbacks, so these are
+/// verified and answered with nothing.
+pub async fn events(State(state): State<AppState>, edge: Arc<Edge>, request: Request) -> Response {
+    answered(verified(&state, &edge, request).await.map(|_| StatusCode::NO_CONTENT.into_response()))
 }
 
 /// `POST /{provider}/escape`: a refused caller was offered "press 1 for an existing order". A 1

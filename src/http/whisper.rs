@@ -16,7 +16,7 @@ use crate::answer::{self, Answer, CallRef};
 use crate::config::NoKey;
 use crate::domain::{CallerId, Channel, ForwardOutcome};
 use crate::service::NewDecline;
-use crate::speech::announcement;
+use crate::speech::{AnnouncementKeys, announcement};
 use crate::telemetry::call_span;
 
 /// The original call, as carried in the announcement's query.
@@ -59,7 +59,7 @@ async fn announcement_for(state: &AppState, edge: &Edge, forwarded: &Forwarded) 
         tracing::error!(%error, "could not look up the caller; announcing the number only");
         (None, 0)
     });
-    let words = announcement(&caller, company.as_deref(), calls_this_week);
+    let words = announcement(&caller, company.as_deref(), calls_this_week, edge.provider.announcement_keys());
     let call = CallRef { call_id: forwarded.call.clone(), caller: caller.number().cloned() };
     let hang_up_on_silence = state.settings.whisper.no_key == NoKey::Voicemail;
     let announced = answer::announcement(words, call, hang_up_on_silence, &state.settings);
@@ -83,6 +83,11 @@ async fn key_pressed(state: &AppState, edge: &Edge, request: Request) -> Result<
 }
 
 async fn answer_key(state: &AppState, edge: &Edge, forwarded: Forwarded, digits: &str) -> Response {
+    // Where the announcement cannot turn the caller away (Vonage), every key puts the call
+    // through: neither a decline nor a voicemail the caller would never reach is promised.
+    if edge.provider.announcement_keys() != AnnouncementKeys::TakeOrDecline {
+        return edge.markup(edge.provider.nothing());
+    }
     let settings = &state.settings;
     let render = |answer: Answer| {
         edge.markup(edge.provider.render(&answer).unwrap_or_else(|error| {

@@ -14,7 +14,7 @@ use tracing::Instrument;
 use crate::config::{NotifyWhen, Settings};
 use crate::domain::PhoneNumber;
 use crate::metrics::Metrics;
-use crate::provider::twilio::rest::{RestClient, SendError};
+use crate::provider::texting::{SendError, Texter};
 use crate::store::{CallHistory, CallQuery};
 use crate::telemetry::call_span;
 
@@ -59,10 +59,10 @@ impl Notifier {
         if settings.notify.when == NotifyWhen::Off || settings.owner.numbers.is_empty() {
             return disabled;
         }
-        let client = match RestClient::from_settings(&settings) {
+        let client = match Texter::from_settings(&settings) {
             Ok(Some(client)) => client,
             Ok(None) => {
-                tracing::info!("no [twilio] account_sid: the owner is not sent texts");
+                tracing::info!("no provider account to send texts through: the owner is not sent texts");
                 return disabled;
             }
             Err(error) => {
@@ -124,12 +124,7 @@ impl Notifier {
 }
 
 /// Sends the queued texts one after another, each with its retries.
-async fn send_texts(
-    client: RestClient,
-    mut texts: mpsc::Receiver<Text>,
-    settings: Arc<Settings>,
-    metrics: Arc<Metrics>,
-) {
+async fn send_texts(client: Texter, mut texts: mpsc::Receiver<Text>, settings: Arc<Settings>, metrics: Arc<Metrics>) {
     let attempts = settings.notify.max_attempts;
     let base = Duration::from_millis(settings.notify.retry_base_ms);
     while let Some(text) = texts.recv().await {
@@ -142,7 +137,7 @@ async fn send_texts(
 }
 
 /// Whether the text was sent.
-async fn deliver(client: &RestClient, text: &Text, attempts: u32, base: Duration) -> bool {
+async fn deliver(client: &Texter, text: &Text, attempts: u32, base: Duration) -> bool {
     for attempt in 1..=attempts {
         match client.send_text(&text.to, &text.from, &text.body).await {
             Ok(sid) => {
@@ -150,7 +145,7 @@ async fn deliver(client: &RestClient, text: &Text, attempts: u32, base: Duration
                 return true;
             }
             Err(SendError::Refused { detail }) => {
-                tracing::error!(to = %text.to, %detail, "Twilio refused a text to the owner; not retried");
+                tracing::error!(to = %text.to, %detail, "the provider refused a text to the owner; not retried");
                 return false;
             }
             Err(SendError::Retry { detail, retry_after }) if attempt < attempts => {

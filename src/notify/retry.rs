@@ -4,10 +4,10 @@ use std::time::Duration;
 
 /// A `Retry-After` longer than this is cut short: a text an hour late is no use to the owner.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
-/// The longest pause between tries when Twilio names none.
+/// The longest pause between tries when the provider names none.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
-/// The pause after the `failed`-th try (1 for the first): Twilio's `Retry-After` when it gave
+/// The pause after the `failed`-th try (1 for the first): the provider's `Retry-After` when it gave
 /// one (up to a minute), else `base` doubled for each try already made.
 pub fn pause(failed: u32, base: Duration, retry_after: Option<Duration>) -> Duration {
     if let Some(asked) = retry_after {

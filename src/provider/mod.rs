@@ -5,16 +5,25 @@
 use axum::http::HeaderMap;
 
 use crate::answer::Answer;
-use crate::domain::{ForwardOutcome, IncomingCall};
+use crate::domain::{CallerId, ForwardOutcome, IncomingCall};
+use crate::speech::AnnouncementKeys;
 use form::{FormError, Params};
 
+pub mod callbacks;
+pub mod connect;
+pub mod fields;
 pub mod form;
 pub mod pbx;
+pub mod plivo;
+pub mod replay;
 pub mod setup;
 pub mod signalwire;
 pub mod signing;
 pub mod telnyx;
+pub mod texting;
 pub mod twilio;
+pub mod vonage;
+pub mod xml;
 
 /// A request as it reached one of a provider's routes.
 pub struct Inbound<'a> {
@@ -24,6 +33,21 @@ pub struct Inbound<'a> {
     pub headers: &'a HeaderMap,
     /// The body exactly as it arrived: signatures cover the bytes.
     pub body: &'a [u8],
+}
+
+/// The text of one of the request's headers.
+pub fn header_text<'h>(request: &'h Inbound<'_>, name: &str) -> Option<&'h str> {
+    request.headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+/// The parameters of a form post, which is how most providers send their webhooks.
+pub fn form_params(request: &Inbound<'_>) -> Result<Params, Rejection> {
+    let is_form = header_text(request, axum::http::header::CONTENT_TYPE.as_str())
+        .is_some_and(|value| value.trim_start().starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(Rejection::WrongType("application/x-www-form-urlencoded"));
+    }
+    Ok(Params::decode(request.body)?)
 }
 
 /// Why a provider's request was refused. Nothing is recorded for a refused request.
@@ -52,12 +76,26 @@ pub trait Provider: Send + Sync {
     fn name(&self) -> &'static str;
     /// The media type of its markup.
     fn content_type(&self) -> &'static str;
+    /// The last part of the incoming call's route (`/twilio/voice`).
+    fn voice_route(&self) -> &'static str {
+        "voice"
+    }
+    /// The route of the provider's own reports on a call's progress, for one that sends them
+    /// apart from the callbacks (Vonage's event webhook): verified, then answered with nothing.
+    fn events_route(&self) -> Option<&'static str> {
+        None
+    }
     /// Checks that the request came from the provider and decodes its parameters.
     fn verify(&self, request: &Inbound<'_>) -> Result<Params, Rejection>;
     /// An incoming call, or a later request about it that carries the caller.
     fn incoming_call(&self, params: &Params) -> Result<IncomingCall, Rejection>;
     /// The provider's id for the call a callback is about.
     fn call_id(&self, params: &Params) -> Result<String, Rejection>;
+    /// Whether a dial callback only reports progress (ringing), for a provider that sends every
+    /// event of the forwarded leg there: it is then answered with nothing and recorded nowhere.
+    fn dial_in_progress(&self, _params: &Params) -> bool {
+        false
+    }
     /// How a forward ended, from its dial callback.
     fn dial_outcome(&self, params: &Params) -> Result<ForwardOutcome, Rejection>;
     /// The voicemail left, from its recording callback.
@@ -65,14 +103,18 @@ pub trait Provider: Send + Sync {
     /// The keys pressed in a gather, empty for none.
     fn keys<'p>(&self, params: &'p Params) -> &'p str;
     /// A text to the business number: who sent it and what it says.
-    fn text<'p>(&self, params: &'p Params) -> Result<(&'p str, &'p str), Rejection>;
+    fn text<'p>(&self, params: &'p Params) -> Result<(CallerId, &'p str), Rejection>;
     fn render(&self, answer: &Answer) -> Result<String, RenderError>;
     /// Ends the call.
     fn hang_up(&self) -> String;
     /// Says nothing: a forwarded leg connects, a text gets no reply.
     fn nothing(&self) -> String;
-    /// A reply to a text.
-    fn reply(&self, words: &str) -> Result<String, RenderError>;
+    /// A reply to the text `params` brought.
+    fn reply(&self, params: &Params, words: &str) -> Result<String, RenderError>;
+    /// What whoever answers a forward can do with a key during the announcement.
+    fn announcement_keys(&self) -> AnnouncementKeys {
+        AnnouncementKeys::TakeOrDecline
+    }
 }
 
 /// Every configured provider account as its own API describes it.

@@ -31,3 +31,21 @@ pub struct LineSetup {
     /// Set when the number's calls are handled by an application of the provider's rather than its own URL.
     pub application: Option<String>,
 }
+
+/// One webhook setting `saidno connect` changes, or would change with `--dry-run`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    /// The setting, in the provider's own words (`VoiceUrl`).
+    pub setting: &'static str,
+    pub from: String,
+    pub to: String,
+}
+
+/// The settings that differ from what they should be, in order.
+pub fn changes(settings: impl IntoIterator<Item = (&'static str, String, String)>) -> Vec<Change> {
+    settings
+        .into_iter()
+        .filter(|(_, from, to)| from != to)
+        .map(|(setting, from, to)| Change { setting, from, to })
+        .collect()
+}

@@ -23,10 +23,13 @@ use crate::metrics::Metrics;
 use crate::notify::Notifier;
 use crate::provider::Provider;
 use crate::provider::pbx::Pbx;
+use crate::provider::plivo::plivo;
+use crate::provider::replay::SeenOnce;
 use crate::provider::signalwire::signalwire;
 use crate::provider::telnyx::signature::PublicKey;
 use crate::provider::telnyx::telnyx;
 use crate::provider::twilio::twilio;
+use crate::provider::vonage::vonage;
 use crate::remote::Remote;
 use crate::runtime;
 use crate::service::Service;
@@ -36,7 +39,7 @@ use crate::store::{Store, StoreError, UnavailableStore, open_local};
 pub enum StartupError {
     #[error(
         "refusing to listen on {0}: without a provider's key ([twilio] auth_token, \
-         [signalwire] signing_key or [telnyx] public_key) anyone could post fake calls; set one, or listen on 127.0.0.1 \
+         [signalwire] signing_key, [telnyx] public_key, [plivo] auth_token or [vonage] signature_secret) anyone could post fake calls; set one, or listen on 127.0.0.1 \
          to try saidno locally"
     )]
     UnsignedBeyondLoopback(SocketAddr),
@@ -69,6 +72,7 @@ struct Lasting {
     health: Arc<Health>,
     sessions: Arc<Sessions>,
     whisper_decisions: Arc<WhisperDecisions>,
+    replays: Arc<SeenOnce>,
     admin_token: AdminToken,
 }
 
@@ -81,6 +85,7 @@ impl Lasting {
             health: state.health.clone(),
             sessions: state.sessions.clone(),
             whisper_decisions: state.whisper_decisions.clone(),
+            replays: state.replays.clone(),
             admin_token: state.admin_token.clone(),
         }
     }
@@ -104,16 +109,27 @@ fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Re
             PublicKey::from_base64(key).map_err(|why| StartupError::Config(format!("telnyx.public_key {why}")))?;
         providers.push(Box::new(telnyx(key)));
     }
+    if let Some(token) = settings.plivo_token() {
+        providers.push(Box::new(plivo(token, settings.public_url(), lasting.replays.clone())));
+    }
+    if let Some(secret) = settings.vonage_secret() {
+        // NCCO takes its callbacks only as absolute addresses.
+        let public_url = settings.public_url().ok_or_else(|| {
+            StartupError::Config("vonage.signature_secret is set, so public_url must be too".to_owned())
+        })?;
+        providers.push(Box::new(vonage(secret, public_url, lasting.replays.clone())));
+    }
     let edges = providers
         .into_iter()
         .map(|provider| Edge::new(provider, &settings).map(Arc::new))
         .collect::<Result<_, _>>()
         .map_err(|e| StartupError::Config(e.to_string()))?;
-    let Lasting { store, call_log, metrics, health, sessions, whisper_decisions, admin_token } = lasting;
+    let Lasting { store, call_log, metrics, health, sessions, whisper_decisions, replays, admin_token } = lasting;
     Ok(AppState::new(Shared {
         remote: Arc::new(Remote::new(service.clone(), store.clone(), settings.clone())),
         notifier: Notifier::start(settings.clone(), store.clone(), metrics.clone()),
         whisper_decisions,
+        replays,
         service,
         call_log,
         metrics,
@@ -182,6 +198,7 @@ impl Application {
             metrics,
             sessions: Arc::default(),
             whisper_decisions: Arc::default(),
+            replays: Arc::default(),
             admin_token: AdminToken::new(admin_token),
         };
         let state = configured(settings, service, lasting)?;

@@ -89,7 +89,7 @@ fn next_state(path: Option<&Path>, state: &AppState) -> Result<AppState, String>
     let running = &state.settings;
     if settings.takes_unsigned_calls() && !running.listen.ip().is_loopback() {
         return Err(format!(
-            "without a provider's key ([twilio] auth_token, [signalwire] signing_key or [telnyx] public_key) anyone could post \
+            "without a provider's key ([twilio] auth_token, [signalwire] signing_key, [telnyx] public_key, [plivo] auth_token or [vonage] signature_secret) anyone could post \
              fake calls to {}, where saidno listens",
             running.listen
         ));

@@ -240,6 +240,15 @@ impl Twiml {
     }
 }
 
+/// What a command printed to standard error, trimmed.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).trim().to_owned()
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// The real binary with its own data folder and config file.
 pub struct Binary {
     pub dir: TempDir,

@@ -9,14 +9,6 @@ use crate::openapi::assert_twilio_accepts;
 
 const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
 
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).trim().to_owned()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
 /// A configuration file of exactly `text`, and saidno run on it.
 fn run_with_file(text: &str, args: &[&str]) -> Output {
     let saidno = Binary::new("");

@@ -3,7 +3,8 @@
 
 use super::signature::{self, Signed};
 use crate::provider::form::Params;
-use crate::provider::twilio::{Compatible, Flavour, header_text};
+use crate::provider::header_text;
+use crate::provider::twilio::{Compatible, Flavour};
 use crate::provider::{Inbound, Rejection};
 
 pub struct SignalWireSignature {

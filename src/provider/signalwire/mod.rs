@@ -3,6 +3,7 @@
 //! signature of its own.
 
 mod edge;
+pub mod rest;
 pub mod signature;
 
 pub use edge::{SignalWire, signalwire};

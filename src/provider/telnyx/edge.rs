@@ -5,7 +5,8 @@
 use super::signature::PublicKey;
 use crate::domain::{CallerId, IncomingCall, Verification};
 use crate::provider::form::Params;
-use crate::provider::twilio::{Compatible, Flavour, header_text, request};
+use crate::provider::header_text;
+use crate::provider::twilio::{Compatible, Flavour, request};
 use crate::provider::{Inbound, Rejection};
 
 pub struct TelnyxSignature {

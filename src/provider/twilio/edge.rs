@@ -4,14 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use axum::http::header;
-
 use super::signature::{Signed, Verifier};
 use super::{request, twiml};
 use crate::answer::Answer;
-use crate::domain::{ForwardOutcome, IncomingCall};
+use crate::domain::{CallerId, ForwardOutcome, IncomingCall};
 use crate::provider::form::Params;
-use crate::provider::{Inbound, Provider, Rejection, RenderError};
+use crate::provider::{Inbound, Provider, Rejection, RenderError, form_params, header_text};
 
 /// What sets one provider of Twilio's dialect apart.
 pub trait Flavour: Send + Sync {
@@ -38,11 +36,6 @@ impl<C: Flavour> Compatible<C> {
     }
 }
 
-/// The text of one of the request's headers.
-pub fn header_text<'h>(request: &'h Inbound<'_>, name: &str) -> Option<&'h str> {
-    request.headers.get(name).and_then(|value| value.to_str().ok())
-}
-
 impl<C: Flavour> Provider for Compatible<C> {
     fn name(&self) -> &'static str {
         self.name
@@ -53,12 +46,7 @@ impl<C: Flavour> Provider for Compatible<C> {
     }
 
     fn verify(&self, request: &Inbound<'_>) -> Result<Params, Rejection> {
-        let is_form = header_text(request, header::CONTENT_TYPE.as_str())
-            .is_some_and(|value| value.trim_start().starts_with("application/x-www-form-urlencoded"));
-        if !is_form {
-            return Err(Rejection::WrongType("application/x-www-form-urlencoded"));
-        }
-        let params = Params::decode(request.body)?;
+        let params = form_params(request)?;
         self.flavour.check(request, &params)?;
         Ok(params)
     }
@@ -83,9 +71,9 @@ impl<C: Flavour> Provider for Compatible<C> {
         params.get("Digits").unwrap_or_default().trim()
     }
 
-    fn text<'p>(&self, params: &'p Params) -> Result<(&'p str, &'p str), Rejection> {
-        let from = params.get("From").ok_or(Rejection::Missing("From"))?.trim();
-        Ok((from, params.get("Body").unwrap_or_default()))
+    fn text<'p>(&self, params: &'p Params) -> Result<(CallerId, &'p str), Rejection> {
+        let from = params.get("From").ok_or(Rejection::Missing("From"))?;
+        Ok((CallerId::from_text(from), params.get("Body").unwrap_or_default()))
     }
 
     fn render(&self, answer: &Answer) -> Result<String, RenderError> {
@@ -100,7 +88,7 @@ impl<C: Flavour> Provider for Compatible<C> {
         twiml::empty()
     }
 
-    fn reply(&self, words: &str) -> Result<String, RenderError> {
+    fn reply(&self, _: &Params, words: &str) -> Result<String, RenderError> {
         twiml::message(words).map_err(|error| RenderError(error.to_string()))
     }
 }

@@ -1,5 +1,6 @@
 //! Twilio: webhook signatures, its parameters, and TwiML.
 
+pub mod connect;
 mod edge;
 pub mod request;
 pub mod rest;
@@ -7,4 +8,4 @@ pub mod setup;
 pub mod signature;
 pub mod twiml;
 
-pub use edge::{Compatible, Flavour, Twilio, header_text, twilio};
+pub use edge::{Compatible, Flavour, Twilio, twilio};

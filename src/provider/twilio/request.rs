@@ -2,13 +2,10 @@
 
 use crate::domain::{CallerId, ForwardOutcome, IncomingCall, Verification};
 use crate::provider::Rejection;
+use crate::provider::fields::{bounded, call_id as id_in, recording_url, seconds};
 use crate::provider::form::Params;
 
-/// Call ids are short tokens of letters and digits (Twilio's `CA...`), with `-`, `_` and `:` in Telnyx's
-/// (`v3:...`); anything else is not from a provider.
-const MAX_SID: usize = 64;
-/// Long enough for any real caller name or URL, short enough to keep the log small.
-const MAX_TEXT: usize = 512;
+pub use crate::provider::fields::extra;
 
 pub fn incoming_call(params: &Params) -> Result<IncomingCall, Rejection> {
     Ok(IncomingCall {
@@ -33,11 +30,7 @@ fn caller(from: &str) -> CallerId {
 }
 
 pub fn call_id(params: &Params) -> Result<String, Rejection> {
-    let sid = params.get("CallSid").ok_or(Rejection::Missing("CallSid"))?;
-    let well_formed = !sid.is_empty()
-        && sid.len() <= MAX_SID
-        && sid.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_:".contains(&b));
-    if well_formed { Ok(sid.to_owned()) } else { Err(Rejection::Invalid("CallSid")) }
+    id_in(params, "CallSid")
 }
 
 /// The `<Dial action>` callback: how the forward ended.
@@ -57,42 +50,12 @@ pub fn dial_outcome(params: &Params) -> Result<ForwardOutcome, Rejection> {
 
 /// The `<Record action>` callback: the voicemail left.
 pub fn voicemail(params: &Params) -> Result<ForwardOutcome, Rejection> {
-    let url = optional_text(params, "RecordingUrl")?;
-    if url.as_deref().is_some_and(|url| !url.starts_with("https://") && !url.starts_with("http://")) {
-        return Err(Rejection::Invalid("RecordingUrl"));
-    }
+    let url = recording_url(params, "RecordingUrl")?;
     Ok(ForwardOutcome {
         recording_url: url,
         recording_secs: seconds(params, "RecordingDuration")?,
         ..ForwardOutcome::default()
     })
-}
-
-fn bounded<'p>(params: &'p Params, name: &'static str) -> Result<Option<&'p str>, Rejection> {
-    match params.get(name) {
-        Some(value) if value.chars().count() > MAX_TEXT => Err(Rejection::Invalid(name)),
-        value => Ok(value),
-    }
-}
-
-/// Facts about the caller that a call can do without: one that is implausibly long is dropped,
-/// not held against the call, which must still be answered.
-pub fn extra(params: &Params, name: &'static str) -> Option<String> {
-    optional_text(params, name)
-        .inspect_err(|_| tracing::warn!(parameter = name, "an over-long parameter was left out"))
-        .ok()
-        .flatten()
-}
-
-fn optional_text(params: &Params, name: &'static str) -> Result<Option<String>, Rejection> {
-    Ok(bounded(params, name)?.map(str::trim).filter(|value| !value.is_empty()).map(str::to_owned))
-}
-
-fn seconds(params: &Params, name: &'static str) -> Result<Option<u32>, Rejection> {
-    match params.get(name).map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(value) => value.parse().map(Some).map_err(|_| Rejection::Invalid(name)),
-    }
 }
 
 #[cfg(test)]

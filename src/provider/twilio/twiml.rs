@@ -1,8 +1,9 @@
 //! TwiML: an answer spelt as the markup Twilio acts on. Every value is escaped.
 
-use std::borrow::Cow;
+use crate::answer::{Answer, KeyFor, Step, Voice};
+use crate::provider::xml::{element, text};
 
-use crate::answer::{Answer, CallRef, KeyFor, Step, Voice};
+pub use crate::provider::callbacks::announcement_url;
 
 /// Twilio refuses larger documents.
 pub const MAX_BYTES: usize = 64 * 1024;
@@ -58,17 +59,6 @@ pub fn empty() -> String {
 /// A text message's reply.
 pub fn message(words: &str) -> Result<String, RenderError> {
     document(element("Message", &[], Some(&text(words))))
-}
-
-/// The announcement's address for one forwarded call (`path` is the announcement's or its key's):
-/// the original call's id and the caller ride along in the query, which the signature covers. A
-/// caller without a number travels as empty.
-pub fn announcement_url(path: &str, call: &CallRef) -> String {
-    let query = form_urlencoded::Serializer::new(String::new())
-        .append_pair("call", &call.call_id)
-        .append_pair("from", call.caller.as_ref().map_or("", |number| number.as_str()))
-        .finish();
-    format!("{path}?{query}")
 }
 
 fn verb(step: &Step, voice: &Voice, routes: &str) -> String {
@@ -134,61 +124,13 @@ fn document(verbs: String) -> Result<String, RenderError> {
     if xml.len() > MAX_BYTES { Err(RenderError::TooLarge(xml.len())) } else { Ok(xml) }
 }
 
-/// `inner` is markup already escaped; attribute values are escaped here. Written into one string:
-/// every answer to a call is built from these.
-fn element(name: &str, attributes: &[(&str, &str)], inner: Option<&str>) -> String {
-    let mut out = String::with_capacity(64 + inner.map_or(0, str::len));
-    out.push('<');
-    out.push_str(name);
-    for (key, value) in attributes {
-        let value = text(value);
-        // Judged after cleaning: a value of nothing but control characters is no value either.
-        if value.is_empty() {
-            continue;
-        }
-        for part in [" ", key, "=\"", &value, "\""] {
-            out.push_str(part);
-        }
-    }
-    match inner {
-        Some(inner) => {
-            for part in [">", inner, "</", name, ">"] {
-                out.push_str(part);
-            }
-        }
-        None => out.push_str("/>"),
-    }
-    out
-}
-
-/// Escapes markup and drops the characters XML 1.0 cannot carry at all (NUL and most controls).
-fn text(value: &str) -> Cow<'_, str> {
-    let allowed = |c: &char| matches!(*c, '\t' | '\n' | '\r') || (*c >= ' ' && !matches!(*c, '\u{FFFE}' | '\u{FFFF}'));
-    if value.chars().all(|c| allowed(&c)) {
-        return quick_xml::escape::escape(value);
-    }
-    let clean: String = value.chars().filter(allowed).collect();
-    Cow::Owned(quick_xml::escape::escape(clean.as_str()).into_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn hostile_text_is_escaped_and_control_characters_dropped() {
-        assert_eq!(text("<b>&\"'\0\u{7}"), "&lt;b&gt;&amp;&quot;&apos;");
-    }
-
-    #[test]
     fn oversized_documents_are_refused() {
         let huge = "x".repeat(MAX_BYTES);
         assert!(matches!(document(huge), Err(RenderError::TooLarge(_))));
-    }
-
-    #[test]
-    fn empty_attributes_are_left_out() {
-        assert_eq!(element("Say", &[("voice", "")], Some("hi")), "<Say>hi</Say>");
-        assert_eq!(element("Say", &[("voice", "\0\u{7}")], Some("hi")), "<Say>hi</Say>");
     }
 }

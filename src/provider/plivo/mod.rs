@@ -1,0 +1,9 @@
+//! Plivo: Plivo XML answers on `/plivo/*`, each request signed with the account's Auth Token.
+
+mod edge;
+mod request;
+pub mod rest;
+pub mod signature;
+mod xml;
+
+pub use edge::{Plivo, plivo};

@@ -1,0 +1,66 @@
+//! Tokens a provider sends once per request (Plivo's nonce, Vonage's `jti`): a second request
+//! with one already seen is a replay. The memory outlives configuration reloads, so a reload
+//! opens no window for replaying what was just sent.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::Mutex;
+
+/// How long a token is remembered. Plivo's signature carries no time at all, so this bounds
+/// how long after a request a copy of it is still refused.
+pub const REMEMBER_SECS: i64 = 24 * 60 * 60;
+/// Enough for a busy line's day of callbacks; past it the oldest are forgotten first.
+const CAPACITY: usize = 200_000;
+
+#[derive(Default)]
+pub struct SeenOnce(Mutex<Tokens>);
+
+#[derive(Default)]
+struct Tokens {
+    seen: HashSet<String>,
+    /// When each was seen, oldest first, so that expiry is a walk from the front.
+    order: VecDeque<(i64, String)>,
+}
+
+impl SeenOnce {
+    /// Whether `token` is new, remembering it if so. Tokens are kept per provider (`scope`):
+    /// two providers may well pick the same one.
+    pub fn first_time(&self, scope: &str, token: &str, now_secs: i64) -> bool {
+        let key = format!("{scope}\u{0}{token}");
+        let mut tokens = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        while tokens.order.front().is_some_and(|(at, _)| now_secs - at > REMEMBER_SECS) {
+            tokens.forget_oldest();
+        }
+        if tokens.seen.contains(&key) {
+            return false;
+        }
+        if tokens.order.len() >= CAPACITY {
+            tokens.forget_oldest();
+        }
+        tokens.seen.insert(key.clone());
+        tokens.order.push_back((now_secs, key));
+        true
+    }
+}
+
+impl Tokens {
+    fn forget_oldest(&mut self) {
+        if let Some((_, key)) = self.order.pop_front() {
+            self.seen.remove(&key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_passes_once_per_provider_until_it_is_forgotten() {
+        let seen = SeenOnce::default();
+        assert!(seen.first_time("plivo", "n1", 1_000));
+        assert!(!seen.first_time("plivo", "n1", 1_001), "a replay");
+        assert!(seen.first_time("vonage", "n1", 1_001), "another provider's token");
+        assert!(!seen.first_time("plivo", "n1", 1_000 + REMEMBER_SECS), "still remembered");
+        assert!(seen.first_time("plivo", "n1", 1_001 + REMEMBER_SECS), "forgotten after a day");
+    }
+}
