@@ -4,9 +4,10 @@
 # answers the same requests with fixed TwiML (examples/bench_baseline.rs). Prints a table; the last
 # line is saidno's throughput at 64 connections as a share of the baseline's.
 #
-# Usage: bench/ratio.sh            (DURATION=10 seconds per run; PROVIDER=signalwire or telnyx sends
-#                                  that provider's signed webhooks to its route instead of Twilio's;
-#                                  needs wrk: apt-get install wrk, and for telnyx python3-cryptography)
+# Usage: bench/ratio.sh            (DURATION=10 seconds per run; PROVIDER=signalwire, telnyx, plivo
+#                                  or vonage sends that provider's signed webhooks to its route
+#                                  instead of Twilio's; needs wrk: apt-get install wrk, and for
+#                                  telnyx python3-cryptography)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${DURATION:-10}
@@ -39,7 +40,11 @@ key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(sys.argv[1])).public_ke
 print(base64.b64encode(key.public_bytes(Encoding.Raw, PublicFormat.Raw)).decode())' "$token")
     provider_toml="[telnyx]
 public_key = \"$public_key\"" ;;
-  *) echo "PROVIDER is twilio, signalwire or telnyx" >&2; exit 1 ;;
+  plivo) provider_toml="[plivo]
+auth_token = \"$token\"" ;;
+  vonage) provider_toml="[vonage]
+signature_secret = \"$token\"" ;;
+  *) echo "PROVIDER is twilio, signalwire, telnyx, plivo or vonage" >&2; exit 1 ;;
 esac
 cat >"$work/saidno.toml" <<TOML
 listen = "127.0.0.1:$saidno_port"
@@ -68,7 +73,13 @@ else
   for n in $(seq 0 99); do "$saidno" --config "$work/saidno.toml" decline add "+44207946$(printf %04d "$n")" --force >/dev/null; done
 fi
 
-python3 bench/signed_requests.py "http://127.0.0.1:$saidno_port" "$token" 2000 "$work/saidno.lua" "$provider"
+# Plivo's nonces and Vonage's token ids are taken once: each run against saidno gets requests of
+# its own, more than it can send.
+once=2000; case "$provider" in plivo | vonage) once=$((30000 * duration)) ;; esac
+for connections in 1 16 64; do
+  python3 bench/signed_requests.py "http://127.0.0.1:$saidno_port" "$token" "$once" "$work/saidno$connections.lua" \
+    "$provider" $((connections * once))
+done
 python3 bench/signed_requests.py "http://127.0.0.1:$baseline_port" "$token" 2000 "$work/baseline.lua" "$provider"
 
 wait_for() { for _ in $(seq 1 200); do grep -q "address=" "$1" 2>/dev/null && return 0; sleep 0.05; done; echo "$2 did not start" >&2; cat "$1" >&2; exit 1; }
@@ -77,17 +88,18 @@ target/release/examples/bench_baseline "127.0.0.1:$baseline_port" 2>"$work/basel
 wait_for "$work/saidno.log" saidno
 wait_for "$work/baseline.log" baseline
 
-run() { # server port connections
+run() { # script port connections
   local threads=2; [ "$3" -eq 1 ] && threads=1
-  wrk -t"$threads" -c"$3" -d"${duration}s" --latency -s "$work/$1.lua" "http://127.0.0.1:$2" | grep '^RESULT'
+  wrk -t"$threads" -c"$3" -d"${duration}s" --latency -s "$work/$1.lua" "http://127.0.0.1:$2" -- "$threads" | grep '^RESULT'
 }
 
 printf '%-9s %5s %10s %9s %9s %7s\n' server conns "req/s" "p50 ms" "p99 ms" errors
 declare -A rate
 for connections in 1 16 64; do
   for server in baseline saidno; do
-    port=$baseline_port; [ "$server" = saidno ] && port=$saidno_port
-    read -r _ requests per_second p50 p99 errors < <(run "$server" "$port" "$connections")
+    port=$baseline_port script=baseline
+    [ "$server" = saidno ] && port=$saidno_port script=saidno$connections
+    read -r _ requests per_second p50 p99 errors < <(run "$script" "$port" "$connections")
     rate[$server$connections]=$per_second
     printf '%-9s %5d %10.0f %9.3f %9.3f %7d\n' "$server" "$connections" "$per_second" "$p50" "$p99" "$errors"
   done

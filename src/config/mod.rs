@@ -260,7 +260,9 @@ pub struct Vonage {
     /// The API key and secret, for texts to the owner through the SMS API.
     pub api_key: String,
     pub api_secret: String,
+    /// Where the SMS and Numbers APIs answer, and where the Applications API does.
     pub api_base_url: String,
+    pub applications_base_url: String,
 }
 
 #[derive(Clone, Deserialize)]
@@ -598,6 +600,7 @@ impl std::fmt::Debug for Vonage {
             .field("api_key", &self.api_key)
             .field("api_secret", &redacted(&self.api_secret))
             .field("api_base_url", &self.api_base_url)
+            .field("applications_base_url", &self.applications_base_url)
             .finish()
     }
 }

@@ -19,8 +19,14 @@ pub async fn accounts(settings: &Settings, now: Timestamp) -> Vec<Finding> {
                  [twilio] account_sid so doctor can check where your numbers send their calls"
                     .into(),
             )
-        } else {
+        } else if settings.takes_unsigned_calls() {
             Verdict::Warn("none configured: saidno answers only requests from this machine".into())
+        } else {
+            Verdict::Ok(
+                "webhooks are checked; `saidno connect PROVIDER NUMBER --dry-run` shows whether a number \
+                 sends its calls to saidno"
+                    .into(),
+            )
         };
         return vec![Finding::new("provider", verdict)];
     }

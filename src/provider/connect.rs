@@ -4,10 +4,10 @@
 use crate::config::Settings;
 use crate::domain::PhoneNumber;
 use crate::provider::setup::Change;
-use crate::provider::{plivo, signalwire, telnyx, twilio};
+use crate::provider::{plivo, signalwire, telnyx, twilio, vonage};
 
 /// The providers a number can be connected for.
-pub const PROVIDERS: [&str; 4] = ["twilio", "signalwire", "telnyx", "plivo"];
+pub const PROVIDERS: [&str; 5] = ["twilio", "signalwire", "telnyx", "plivo", "vonage"];
 
 /// Points `number` at saidno (unless `dry_run`) and says what changed, or would.
 pub async fn connect(
@@ -26,6 +26,10 @@ pub async fn connect(
     let routes = format!("{public_url}/{provider}");
     if provider == "telnyx" {
         let api = telnyx::rest::Api::from_settings(settings)?.ok_or("set [telnyx] api_key first")?;
+        return api.connect(number, &routes, fallback, dry_run).await;
+    }
+    if provider == "vonage" {
+        let api = vonage::rest::Sms::from_settings(settings)?.ok_or("set [vonage] api_key and api_secret first")?;
         return api.connect(number, &routes, fallback, dry_run).await;
     }
     if provider == "plivo" {

@@ -2,12 +2,16 @@
 //! requests, reads them into the provider-neutral call, and renders the neutral answer in its
 //! own markup. Nothing past this module knows which provider a call came through.
 
+use std::sync::Arc;
+
 use axum::http::HeaderMap;
 
 use crate::answer::Answer;
+use crate::config::Settings;
 use crate::domain::{CallerId, ForwardOutcome, IncomingCall};
 use crate::speech::AnnouncementKeys;
 use form::{FormError, Params};
+use replay::SeenOnce;
 
 pub mod callbacks;
 pub mod connect;
@@ -117,7 +121,45 @@ pub trait Provider: Send + Sync {
     }
 }
 
+/// The secret that enables each provider, as the configuration names it.
+pub const SECRETS: [&str; 5] = [
+    "[twilio] auth_token",
+    "[signalwire] signing_key",
+    "[telnyx] public_key",
+    "[plivo] auth_token",
+    "[vonage] signature_secret",
+];
+
+/// The providers whose secret is set, each checking its requests with it; with none set,
+/// Twilio's routes, unsigned, for trying saidno on loopback. `replays` remembers the one-time
+/// tokens of the providers that send them.
+pub fn enabled(settings: &Settings, replays: &Arc<SeenOnce>) -> Result<Vec<Box<dyn Provider>>, String> {
+    let mut providers: Vec<Box<dyn Provider>> = Vec::new();
+    if settings.takes_unsigned_calls() {
+        tracing::warn!("no provider's secret set: Twilio's webhooks are taken unsigned (loopback only)");
+    }
+    if settings.auth_token().is_some() || settings.takes_unsigned_calls() {
+        providers.push(Box::new(twilio::twilio(settings.auth_token(), settings.twilio.signing_keys.clone())));
+    }
+    if let Some(key) = settings.signalwire_key() {
+        providers.push(Box::new(signalwire::signalwire(key)));
+    }
+    if let Some(key) = settings.telnyx_key() {
+        let key = telnyx::signature::PublicKey::from_base64(key).map_err(|why| format!("telnyx.public_key {why}"))?;
+        providers.push(Box::new(telnyx::telnyx(key)));
+    }
+    if let Some(token) = settings.plivo_token() {
+        providers.push(Box::new(plivo::plivo(token, settings.public_url(), replays.clone())));
+    }
+    if let Some(secret) = settings.vonage_secret() {
+        // NCCO takes its callbacks only as absolute addresses.
+        let public_url = settings.public_url().ok_or("vonage.signature_secret is set, so public_url must be too")?;
+        providers.push(Box::new(vonage::vonage(secret, public_url, replays.clone())));
+    }
+    Ok(providers)
+}
+
 /// Every configured provider account as its own API describes it.
-pub async fn inspect_accounts(settings: &crate::config::Settings) -> Vec<setup::AccountSetup> {
+pub async fn inspect_accounts(settings: &Settings) -> Vec<setup::AccountSetup> {
     twilio::setup::inspect(settings).await.into_iter().collect()
 }

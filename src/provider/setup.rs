@@ -49,3 +49,46 @@ pub fn changes(settings: impl IntoIterator<Item = (&'static str, String, String)
         .map(|(setting, from, to)| Change { setting, from, to })
         .collect()
 }
+
+/// Why a read of a provider's API gave nothing to work on.
+#[derive(Debug)]
+pub enum ReadError {
+    /// The provider has no such resource (`404`).
+    Missing,
+    /// Anything else, in words.
+    Failed(String),
+}
+
+impl ReadError {
+    /// The error in words, with `missing` saying what a `404` means here.
+    pub fn or_missing(self, missing: impl FnOnce() -> String) -> String {
+        match self {
+            Self::Missing => missing(),
+            Self::Failed(why) => why,
+        }
+    }
+}
+
+/// Reads a resource of the provider's API, as JSON.
+pub async fn read(provider: &str, request: reqwest::RequestBuilder) -> Result<serde_json::Value, ReadError> {
+    let response = request.send().await.map_err(|error| ReadError::Failed(unreachable(provider, error)))?;
+    match response.status() {
+        reqwest::StatusCode::NOT_FOUND => Err(ReadError::Missing),
+        status if !status.is_success() => Err(ReadError::Failed(format!("{provider} answered {status}"))),
+        _ => response.json().await.map_err(|_| ReadError::Failed(format!("{provider}'s answer could not be read"))),
+    }
+}
+
+/// Sends a change of `what` to the provider's API; a refusal changes nothing.
+pub async fn change(provider: &str, what: &str, request: reqwest::RequestBuilder) -> Result<(), String> {
+    let response = request.send().await.map_err(|error| unreachable(provider, error))?;
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("{provider} answered {} when asked to change {what}; nothing was changed", response.status()))
+    }
+}
+
+fn unreachable(provider: &str, error: reqwest::Error) -> String {
+    format!("{provider}'s API could not be reached: {}", error.without_url())
+}

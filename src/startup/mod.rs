@@ -21,15 +21,9 @@ use crate::http::webhook::Edge;
 use crate::http::{AppState, Shared, router};
 use crate::metrics::Metrics;
 use crate::notify::Notifier;
-use crate::provider::Provider;
+use crate::provider;
 use crate::provider::pbx::Pbx;
-use crate::provider::plivo::plivo;
 use crate::provider::replay::SeenOnce;
-use crate::provider::signalwire::signalwire;
-use crate::provider::telnyx::signature::PublicKey;
-use crate::provider::telnyx::telnyx;
-use crate::provider::twilio::twilio;
-use crate::provider::vonage::vonage;
 use crate::remote::Remote;
 use crate::runtime;
 use crate::service::Service;
@@ -38,9 +32,9 @@ use crate::store::{Store, StoreError, UnavailableStore, open_local};
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error(
-        "refusing to listen on {0}: without a provider's key ([twilio] auth_token, \
-         [signalwire] signing_key, [telnyx] public_key, [plivo] auth_token or [vonage] signature_secret) anyone could post fake calls; set one, or listen on 127.0.0.1 \
-         to try saidno locally"
+        "refusing to listen on {0}: without a provider's key ({keys}) anyone could post fake calls; set one, or \
+         listen on 127.0.0.1 to try saidno locally",
+        keys = provider::SECRETS.join(", ")
     )]
     UnsignedBeyondLoopback(SocketAddr),
     #[error("cannot listen on {address}: {error}")]
@@ -94,31 +88,7 @@ impl Lasting {
 /// The state for `settings` over what lasts: everything the settings shape is made here, so a
 /// reload makes it the same way the start did.
 fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Result<AppState, StartupError> {
-    let mut providers: Vec<Box<dyn Provider>> = Vec::new();
-    if settings.takes_unsigned_calls() {
-        tracing::warn!("no provider's secret set: Twilio's webhooks are taken unsigned (loopback only)");
-    }
-    if settings.auth_token().is_some() || settings.takes_unsigned_calls() {
-        providers.push(Box::new(twilio(settings.auth_token(), settings.twilio.signing_keys.clone())));
-    }
-    if let Some(key) = settings.signalwire_key() {
-        providers.push(Box::new(signalwire(key)));
-    }
-    if let Some(key) = settings.telnyx_key() {
-        let key =
-            PublicKey::from_base64(key).map_err(|why| StartupError::Config(format!("telnyx.public_key {why}")))?;
-        providers.push(Box::new(telnyx(key)));
-    }
-    if let Some(token) = settings.plivo_token() {
-        providers.push(Box::new(plivo(token, settings.public_url(), lasting.replays.clone())));
-    }
-    if let Some(secret) = settings.vonage_secret() {
-        // NCCO takes its callbacks only as absolute addresses.
-        let public_url = settings.public_url().ok_or_else(|| {
-            StartupError::Config("vonage.signature_secret is set, so public_url must be too".to_owned())
-        })?;
-        providers.push(Box::new(vonage(secret, public_url, lasting.replays.clone())));
-    }
+    let providers = provider::enabled(&settings, &lasting.replays).map_err(StartupError::Config)?;
     let edges = providers
         .into_iter()
         .map(|provider| Edge::new(provider, &settings).map(Arc::new))

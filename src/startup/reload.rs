@@ -89,8 +89,8 @@ fn next_state(path: Option<&Path>, state: &AppState) -> Result<AppState, String>
     let running = &state.settings;
     if settings.takes_unsigned_calls() && !running.listen.ip().is_loopback() {
         return Err(format!(
-            "without a provider's key ([twilio] auth_token, [signalwire] signing_key, [telnyx] public_key, [plivo] auth_token or [vonage] signature_secret) anyone could post \
-             fake calls to {}, where saidno listens",
+            "without a provider's key ({}) anyone could post fake calls to {}, where saidno listens",
+            crate::provider::SECRETS.join(", "),
             running.listen
         ));
     }

@@ -189,3 +189,50 @@ async fn a_plivo_numbers_application_is_pointed_at_saidno_sending_only_what_chan
         "only the settings that change"
     );
 }
+
+#[tokio::test]
+async fn a_vonage_numbers_application_gets_saidnos_webhooks_signed_and_keeps_the_rest() {
+    let numbers = Description::load("Vonage", "vonage-numbers-openapi.json");
+    let applications = Description::load("Vonage", "vonage-application-openapi.json");
+    let owned: Answer = (
+        200,
+        vec![],
+        r#"{"count": 1, "numbers": [{"country": "GB", "msisdn": "442079460000",
+        "type": "landline", "app_id": "aaaaaaaa-bbbb-cccc-dddd-0123456789ab", "features": ["VOICE", "SMS"]}]}"#,
+    );
+    let application: Answer = (
+        200,
+        vec![],
+        r#"{"id": "aaaaaaaa-bbbb-cccc-dddd-0123456789ab", "name": "front desk",
+        "capabilities": {"voice": {"webhooks": {"answer_url": {"address": "https://example.com/answer", "http_method": "GET"},
+        "event_url": {"address": "https://example.com/event", "http_method": "POST"}}}, "rtc": {"webhooks": {}}}}"#,
+    );
+    let updated: Answer = (200, vec![], r#"{"id": "aaaaaaaa-bbbb-cccc-dddd-0123456789ab", "name": "front desk"}"#);
+    let mut api = FakeTwilio::start(vec![owned, application, updated]).await;
+    let saidno = Binary::new("");
+    let mut command = tokio::process::Command::from(saidno.command());
+    command
+        .args(["connect", "vonage", "+442079460000", "--fallback", "https://example.com/ncco-forward.json"])
+        .env("SAIDNO_VONAGE__API_KEY", "abcd1234")
+        .env("SAIDNO_VONAGE__API_SECRET", "vonage-secret-3")
+        .env("SAIDNO_VONAGE__API_BASE_URL", &api.url)
+        .env("SAIDNO_VONAGE__APPLICATIONS_BASE_URL", &api.url);
+    let output = command.output().await.unwrap();
+    assert!(output.status.success(), "{}{}", stdout(&output), stderr(&output));
+    let requests = api.received();
+    assert_eq!(requests.len(), 3);
+    numbers.assert_accepts(&requests[0]);
+    applications.assert_accepts(&requests[1]);
+    applications.assert_accepts(&requests[2]);
+    assert_eq!(requests[2].method, "PUT");
+    assert_eq!(requests[2].path, "/v2/applications/aaaaaaaa-bbbb-cccc-dddd-0123456789ab");
+    let sent: serde_json::Value = serde_json::from_slice(&requests[2].body).unwrap();
+    let voice = &sent["capabilities"]["voice"];
+    assert_eq!(voice["webhooks"]["answer_url"]["address"], format!("{PUBLIC_URL}/vonage/answer"));
+    assert_eq!(voice["webhooks"]["answer_url"]["http_method"], "POST");
+    assert_eq!(voice["webhooks"]["event_url"]["address"], format!("{PUBLIC_URL}/vonage/event"));
+    assert_eq!(voice["webhooks"]["fallback_answer_url"]["address"], "https://example.com/ncco-forward.json");
+    assert_eq!(voice["signed_callbacks"], true);
+    assert_eq!(sent["name"], "front desk");
+    assert_eq!(sent["capabilities"]["rtc"], serde_json::json!({"webhooks": {}}), "other capabilities are kept");
+}

@@ -72,8 +72,13 @@ impl Description {
 
     fn check_value(&self, field: &str, value: &str, schema: &Value) -> Result<(), String> {
         let schema = self.resolve(schema);
+        // A choice may be a number (`search_pattern: [0, 1, 2]`), sent as its digits.
         if let Some(choices) = schema["enum"].as_array()
-            && !choices.iter().any(|choice| choice.as_str() == Some(value))
+            && !choices.iter().any(|choice| match choice {
+                Value::String(text) => text == value,
+                Value::Number(number) => number.as_i64().is_some_and(|number| value.parse() == Ok(number)),
+                _ => false,
+            })
         {
             return Err(format!("{field}={value:?} is not one of {choices:?}"));
         }
@@ -167,18 +172,20 @@ impl Description {
             }
         }
 
+        // Each requirement names schemes that must all be met; meeting any one requirement is enough.
         let security = operation.get("security").unwrap_or(&self.document["security"]);
-        let schemes: Vec<&str> = security
+        let requirements: Vec<Vec<&str>> = security
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|s| s.as_object())
-            .flat_map(|s| s.keys())
-            .map(|k| k.as_str())
+            .filter_map(|requirement| requirement.as_object())
+            .map(|requirement| requirement.keys().map(String::as_str).collect())
             .collect();
         let authorization = request.headers.get("authorization").and_then(|value| value.to_str().ok());
-        let passes = |scheme: &&str| {
-            let definition = &self.document["components"]["securitySchemes"][*scheme];
+        let query: Vec<(String, String)> = form_urlencoded::parse(request.query.as_bytes()).into_owned().collect();
+        let mut credentials_in_query = Vec::new();
+        let mut passes = |scheme: &str| {
+            let definition = &self.document["components"]["securitySchemes"][scheme];
             match (definition["type"].as_str(), definition["scheme"].as_str().map(str::to_ascii_lowercase).as_deref()) {
                 (Some("http"), Some("basic")) => authorization
                     .and_then(|value| value.strip_prefix("Basic "))
@@ -190,25 +197,41 @@ impl Description {
                 (Some("http"), Some("bearer")) => {
                     authorization.and_then(|value| value.strip_prefix("Bearer ")).is_some_and(|token| !token.is_empty())
                 }
+                (Some("apiKey"), _) => {
+                    let name = definition["name"].as_str().unwrap_or_default();
+                    match definition["in"].as_str() {
+                        Some("query") => {
+                            credentials_in_query.push(name.to_owned());
+                            query.iter().any(|(key, value)| key == name && !value.is_empty())
+                        }
+                        Some("header") => request.headers.get(name).is_some(),
+                        _ => false,
+                    }
+                }
                 _ => false,
             }
         };
+        let met = requirements.iter().filter(|schemes| schemes.iter().all(|scheme| passes(scheme))).count();
         // With no scheme named (Vonage's SMS API), the credentials are fields the body describes.
-        if !schemes.is_empty() && !schemes.iter().any(passes) {
-            problems.push(format!("the request carries none of the credentials {provider} asks for ({schemes:?})"));
+        if !requirements.is_empty() && met == 0 {
+            problems
+                .push(format!("the request carries none of the credentials {provider} asks for ({requirements:?})"));
         }
 
-        for (name, value) in form_urlencoded::parse(request.query.as_bytes()) {
+        for (name, value) in &query {
+            if credentials_in_query.contains(name) {
+                continue;
+            }
             // A deepObject parameter is sent as `filter[phone_number]=...`.
             let (base, inner) = match name.split_once('[') {
                 Some((base, rest)) => (base, rest.strip_suffix(']')),
-                None => (name.as_ref(), None),
+                None => (name.as_str(), None),
             };
             match (described(base, "query"), inner) {
-                (Some(parameter), None) => problems.extend(self.check_value(&name, &value, &parameter["schema"]).err()),
+                (Some(parameter), None) => problems.extend(self.check_value(name, value, &parameter["schema"]).err()),
                 (Some(parameter), Some(inner)) if parameter["style"] == "deepObject" => {
                     match self.resolve(&parameter["schema"])["properties"].get(inner) {
-                        Some(property) => problems.extend(self.check_value(&name, &value, property).err()),
+                        Some(property) => problems.extend(self.check_value(name, value, property).err()),
                         None => problems.push(format!("query parameter {name} is not described")),
                     }
                 }
@@ -440,6 +463,23 @@ mod the_checker {
         ];
         for case in cases {
             assert!(!telnyx.problems(&case).is_empty(), "{case:?} passed");
+        }
+    }
+
+    #[test]
+    fn credentials_in_the_query_must_all_be_there_and_other_parameters_described() {
+        let numbers = Description::load("Vonage", "vonage-numbers-openapi.json");
+        let mut owned =
+            read("/account/numbers", "api_key=abcd1234&api_secret=s3cret&pattern=442079460000&search_pattern=0");
+        owned.headers.remove("authorization");
+        assert_eq!(numbers.problems(&owned), Vec::<String>::new());
+        for query in [
+            "api_key=abcd1234&pattern=442079460000",
+            "api_key=abcd1234&api_secret=s3cret&search_pattern=7",
+            "api_key=abcd1234&api_secret=s3cret&msisdn=442079460000",
+        ] {
+            owned.query = query.into();
+            assert!(!numbers.problems(&owned).is_empty(), "{query} passed");
         }
     }
 }

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::config::Settings;
 use crate::domain::PhoneNumber;
-use crate::provider::setup::{Change, changes};
+use crate::provider::setup::{Change, change, changes, read};
 use crate::provider::texting::{SendError, answered, http_client, unanswered};
 
 pub struct Api {
@@ -68,10 +68,9 @@ impl Api {
         dry_run: bool,
     ) -> Result<Vec<Change>, String> {
         let digits = number.as_str().trim_start_matches('+');
-        let line = self.read(&format!("/Number/{digits}/")).await.map_err(|error| match error {
-            Missing => format!("{number} is not a number of this Plivo account"),
-            Failed(why) => why,
-        })?;
+        let line = read("Plivo", self.request(reqwest::Method::GET, &format!("/Number/{digits}/")))
+            .await
+            .map_err(|error| error.or_missing(|| format!("{number} is not a number of this Plivo account")))?;
         // The number names its application by the application's address: `.../Application/{id}/`.
         let application = line["application"].as_str().and_then(|path| path.trim_end_matches('/').rsplit('/').next());
         let Some(application) = application.filter(|id| id.bytes().all(|b| b.is_ascii_digit()) && !id.is_empty())
@@ -79,9 +78,8 @@ impl Api {
             return Err(format!("{number} is on no application: attach it to one in Plivo's console first"));
         };
         let resource = format!("/Application/{application}/");
-        let current = self.read(&resource).await.map_err(|error| match error {
-            Missing => format!("the application {application} of {number} could not be found"),
-            Failed(why) => why,
+        let current = read("Plivo", self.request(reqwest::Method::GET, &resource)).await.map_err(|error| {
+            error.or_missing(|| format!("the application {application} of {number} could not be found"))
         })?;
         let text = |name: &str| current[name].as_str().unwrap_or_default().to_owned();
         let mut wanted = vec![
@@ -101,34 +99,9 @@ impl Api {
         // Only what changes is sent: the SDK's defaults would reset the application's other settings.
         let update: serde_json::Map<String, Value> =
             changes.iter().map(|change| (change.setting.to_owned(), Value::String(change.to.clone()))).collect();
-        let response = self.request(reqwest::Method::POST, &resource).json(&update).send().await.map_err(reach)?;
-        if !response.status().is_success() {
-            return Err(format!(
-                "Plivo answered {} when asked to change the application; nothing was changed",
-                response.status()
-            ));
-        }
+        change("Plivo", "the application", self.request(reqwest::Method::POST, &resource).json(&update)).await?;
         Ok(changes)
     }
-
-    async fn read(&self, resource: &str) -> Result<Value, ReadError> {
-        let response = self.request(reqwest::Method::GET, resource).send().await.map_err(|e| Failed(reach(e)))?;
-        match response.status() {
-            reqwest::StatusCode::NOT_FOUND => Err(Missing),
-            status if !status.is_success() => Err(Failed(format!("Plivo answered {status}"))),
-            _ => response.json().await.map_err(|_| Failed("Plivo's answer could not be read".into())),
-        }
-    }
-}
-
-enum ReadError {
-    Missing,
-    Failed(String),
-}
-use ReadError::{Failed, Missing};
-
-fn reach(error: reqwest::Error) -> String {
-    format!("Plivo's API could not be reached: {}", error.without_url())
 }
 
 /// Plivo's error body: `{"api_id": "...", "error": "..."}`.

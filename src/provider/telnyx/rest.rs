@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::config::Settings;
 use crate::domain::PhoneNumber;
-use crate::provider::setup::{Change, changes};
+use crate::provider::setup::{Change, ReadError, change, changes, read};
 use crate::provider::texting::{SendError, answered, http_client, unanswered};
 
 /// The account's API: its root (`https://api.telnyx.com/v2`) and the key.
@@ -48,7 +48,8 @@ impl Api {
         fallback: Option<&str>,
         dry_run: bool,
     ) -> Result<Vec<Change>, String> {
-        let found = self.read(&format!("/phone_numbers?filter[phone_number]={}", encoded(number.as_str()))).await?;
+        let path = format!("/phone_numbers?filter[phone_number]={}", encoded(number.as_str()));
+        let found = self.read(&path).await.map_err(|error| error.or_missing(|| "Telnyx has no numbers".into()))?;
         let Some(line) = found["data"].as_array().and_then(|numbers| numbers.first()) else {
             return Err(format!("{number} is not a number of this Telnyx account"));
         };
@@ -56,7 +57,9 @@ impl Api {
             return Err(format!("{number} is on no TeXML application: assign it to one in Mission Control first"));
         };
         let current = self.read(&format!("/texml_applications/{application}")).await.map_err(|error| {
-            format!("{number} is answered by connection {application}, which is not a TeXML application ({error})")
+            error.or_missing(|| {
+                format!("{number} is answered by connection {application}, which is not a TeXML application")
+            })
         })?;
         let current = &current["data"];
         let text = |name: &str| current[name].as_str().unwrap_or_default().to_owned();
@@ -77,27 +80,13 @@ impl Api {
             update[change.setting] = Value::String(change.to.clone());
         }
         let path = format!("/texml_applications/{application}");
-        let response = self.request(reqwest::Method::PATCH, &path).json(&update).send().await.map_err(reach)?;
-        if !response.status().is_success() {
-            return Err(format!(
-                "Telnyx answered {} when asked to change the application; nothing was changed",
-                response.status()
-            ));
-        }
+        change("Telnyx", "the application", self.request(reqwest::Method::PATCH, &path).json(&update)).await?;
         Ok(changes)
     }
 
-    async fn read(&self, path: &str) -> Result<Value, String> {
-        let response = self.request(reqwest::Method::GET, path).send().await.map_err(reach)?;
-        if !response.status().is_success() {
-            return Err(format!("Telnyx answered {}", response.status()));
-        }
-        response.json().await.map_err(|_| "Telnyx's answer could not be read".to_owned())
+    async fn read(&self, path: &str) -> Result<Value, ReadError> {
+        read("Telnyx", self.request(reqwest::Method::GET, path)).await
     }
-}
-
-fn reach(error: reqwest::Error) -> String {
-    format!("Telnyx's API could not be reached: {}", error.without_url())
 }
 
 fn encoded(value: &str) -> String {

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::rest::Account;
 use crate::domain::PhoneNumber;
-use crate::provider::setup::{Change, changes};
+use crate::provider::setup::{Change, change, changes, read};
 
 #[derive(Deserialize)]
 struct Page {
@@ -43,17 +43,12 @@ pub async fn connect(
     target: &Target<'_>,
     dry_run: bool,
 ) -> Result<Vec<Change>, String> {
-    let unreachable = |error: reqwest::Error| format!("{provider}'s API could not be reached: {}", error.without_url());
     let query = form_urlencoded::Serializer::new(String::new()).append_pair("PhoneNumber", number.as_str()).finish();
-    let response = account
-        .get(&format!("{}?{query}", account.resource("/IncomingPhoneNumbers")))
-        .send()
-        .await
-        .map_err(unreachable)?;
-    if !response.status().is_success() {
-        return Err(format!("{provider} answered {} when asked for {number}", response.status()));
-    }
-    let page: Page = response.json().await.map_err(|_| format!("{provider}'s list of numbers could not be read"))?;
+    let request = account.get(&format!("{}?{query}", account.resource("/IncomingPhoneNumbers")));
+    let page =
+        read(provider, request).await.map_err(|error| error.or_missing(|| format!("{provider} has no numbers")))?;
+    let page: Page =
+        serde_json::from_value(page).map_err(|_| format!("{provider}'s list of numbers could not be read"))?;
     let Some(current) = page.incoming_phone_numbers.into_iter().next() else {
         return Err(format!("{number} is not a number of this {provider} account"));
     };
@@ -76,12 +71,6 @@ pub async fn connect(
     }
     let form: Vec<(&str, &str)> = changes.iter().map(|change| (change.setting, change.to.as_str())).collect();
     let url = account.resource(&format!("/IncomingPhoneNumbers/{}", current.sid));
-    let response = account.post(&url).form(&form).send().await.map_err(unreachable)?;
-    if !response.status().is_success() {
-        return Err(format!(
-            "{provider} answered {} when asked to change {number}; nothing was changed",
-            response.status()
-        ));
-    }
+    change(provider, &number.to_string(), account.post(&url).form(&form)).await?;
     Ok(changes)
 }
