@@ -11,7 +11,7 @@ use crate::domain::{Allow, CallRecord, Decline};
 use crate::http::api::PauseState;
 use crate::runtime;
 use crate::service::{CheckRequest, NewAllow, NewDecline, Preview, Saved, Service, ServiceError};
-use crate::service::{DeclineEntry, Format, ImportReport, LegalHoldState, RowProblem};
+use crate::service::{DeclineEntry, Format, ImportReport, LegalHoldState};
 use crate::store::{CallQuery, StoreError, open_local};
 
 pub enum Backend {
@@ -237,17 +237,6 @@ fn format_name(format: Format) -> &'static str {
     }
 }
 
-/// Every bad row of an import, one a line.
-pub fn rejected_rows(rows: &[RowProblem]) -> String {
-    let mut text = format!("{} row(s) are not valid declines; nothing was imported:", rows.len());
-    for row in rows {
-        let place = row.line.map_or_else(|| format!("record {}", row.record), |line| format!("line {line}"));
-        let field = row.field.as_deref().map(|f| format!("{f}: ")).unwrap_or_default();
-        text.push_str(&format!("\n  {place}: {field}{}", row.message));
-    }
-    text
-}
-
 fn bool_text(value: bool) -> &'static str {
     if value { "true" } else { "false" }
 }
@@ -255,7 +244,7 @@ fn bool_text(value: bool) -> &'static str {
 fn local<T>(result: Result<T, ServiceError>) -> Result<T, CliError> {
     result.map_err(|error| match error {
         ServiceError::Invalid { .. } => CliError::Invalid(error.to_string()),
-        ServiceError::Rejected(rows) => CliError::Invalid(rejected_rows(&rows)),
+        ServiceError::Rejected(rows) => CliError::Invalid(super::output::rejected_rows(&rows)),
         ServiceError::NotFound(message) => CliError::NotFound(message),
         ServiceError::Store(error) => CliError::Unavailable(error.to_string()),
     })

@@ -99,7 +99,7 @@ impl Client {
             return Ok(response);
         }
         let message = match response.json::<ErrorBody>().await {
-            Ok(body) if !body.rows.is_empty() => super::backend::rejected_rows(&body.rows),
+            Ok(body) if !body.rows.is_empty() => super::output::rejected_rows(&body.rows),
             Ok(body) => body.error,
             Err(_) => format!("the server answered {status}"),
         };

@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::config::Settings;
 use crate::domain::{Allow, CallRecord, Decline};
 use crate::policy::{short_date, short_time};
-use crate::service::{DeclineEntry, ImportReport, LegalHoldState, Preview, Saved};
+use crate::service::{DeclineEntry, ImportReport, LegalHoldState, Preview, RowProblem, Saved};
 
 pub fn declined(saved: &Saved<Decline>, settings: &Settings) {
     let decline = &saved.record;
@@ -200,4 +200,14 @@ fn print_table(headers: &[&str], rows: impl Iterator<Item = Vec<String>>) {
     for row in &rows {
         line(row.iter().map(String::as_str).collect());
     }
+}
+/// Every bad row of an import, one a line.
+pub fn rejected_rows(rows: &[RowProblem]) -> String {
+    let mut text = format!("{} row(s) are not valid declines; nothing was imported:", rows.len());
+    for row in rows {
+        let place = row.line.map_or_else(|| format!("record {}", row.record), |line| format!("line {line}"));
+        let field = row.field.as_deref().map(|f| format!("{f}: ")).unwrap_or_default();
+        text.push_str(&format!("\n  {place}: {field}{}", row.message));
+    }
+    text
 }

@@ -13,6 +13,7 @@ use crate::speech::AnnouncementKeys;
 use form::{FormError, Params};
 use replay::SeenOnce;
 
+pub mod api;
 pub mod callbacks;
 pub mod connect;
 pub mod fields;

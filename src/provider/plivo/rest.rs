@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 
 use crate::config::Settings;
 use crate::domain::PhoneNumber;
+use crate::provider::api::{SendError, answered, http_client, unanswered};
 use crate::provider::setup::{Change, change, changes, read};
-use crate::provider::texting::{SendError, answered, http_client, unanswered};
 
 pub struct Api {
     http: reqwest::Client,

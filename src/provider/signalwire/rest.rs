@@ -3,7 +3,7 @@
 //! description names the resources without Twilio's `.json`.
 
 use crate::config::Settings;
-use crate::provider::texting::http_client;
+use crate::provider::api::http_client;
 use crate::provider::twilio::rest::{Account, RestClient};
 
 /// The client for the configured project, or `None` when no project is configured.

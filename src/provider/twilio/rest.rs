@@ -2,7 +2,7 @@
 
 use crate::config::{Settings, is_sid};
 use crate::domain::PhoneNumber;
-use crate::provider::texting::{SendError, answered, http_client, unanswered};
+use crate::provider::api::{SendError, answered, http_client, unanswered};
 
 /// The configured account: where its REST API answers, and the credentials to sign in with.
 pub struct Account {

@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 use crate::config::Settings;
 use crate::domain::PhoneNumber;
+use crate::provider::api::{SendError, answer_body, http_client, unanswered, unreadable};
 use crate::provider::setup::{Change, change, changes, read};
-use crate::provider::texting::{SendError, answer_body, http_client, unanswered, unreadable};
 
 pub struct Sms {
     http: reqwest::Client,
