@@ -84,7 +84,8 @@ fuzz_target!(|input: (&str, &str, &str, &str)| {
     if let Ok(xml) = twiml::render(&answer::forward(call.caller.clone(), Some(call.clone()), &settings)) {
         let document = parsed(&xml);
         let number = document.descendants().find(|node| node.has_tag_name("Number")).unwrap();
-        let announced_at = as_read_attribute(&twiml::announcement_url(&format!("{}{}", twiml::ROUTES, twiml::WHISPER), &call));
+        let announced_at =
+            as_read_attribute(&twiml::announcement_url(&format!("{}{}", twiml::ROUTES, twiml::WHISPER), &call));
         assert_eq!(number.attribute("url").map(as_read_attribute), Some(announced_at), "{xml}");
         let dial = document.descendants().find(|node| node.has_tag_name("Dial")).unwrap();
         let shown = dial.attribute("callerId").map(str::to_owned);

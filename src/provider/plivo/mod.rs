@@ -1,7 +1,7 @@
 //! Plivo: Plivo XML answers on `/plivo/*`, each request signed with the account's Auth Token.
 
 mod edge;
-mod request;
+pub mod request;
 pub mod rest;
 pub mod signature;
 mod xml;
