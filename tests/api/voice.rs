@@ -85,7 +85,14 @@ async fn an_allowed_number_rings_through_even_when_declined() {
 #[tokio::test]
 async fn withheld_callers_are_forwarded_without_a_caller_id_and_logged_as_withheld() {
     let app = spawn_app().await;
-    for (sid, from) in [("CA301", "anonymous"), ("CA302", "+266696687"), ("CA303", "Restricted"), ("CA304", "")] {
+    let callers = [
+        ("CA301", "anonymous"),
+        ("CA302", "+266696687"),
+        ("CA303", "Restricted"),
+        ("CA304", ""),
+        ("CA305", "sip:sales@dialer.example.com"),
+    ];
+    for (sid, from) in callers {
         let twiml = app.call(sid, from).await;
         assert_eq!(twiml.verbs(), ["Dial"], "{from:?}");
         assert_eq!(twiml.attribute("Dial", "callerId"), None, "{from:?}");

@@ -3,7 +3,7 @@
 //! `ShakenStirValidated`.
 
 use super::signature::PublicKey;
-use crate::domain::{CallerId, IncomingCall, Verification};
+use crate::domain::{IncomingCall, Verification};
 use crate::provider::form::Params;
 use crate::provider::header_text;
 use crate::provider::twilio::{Compatible, Flavour, request};
@@ -24,10 +24,6 @@ impl Flavour for TelnyxSignature {
 
     fn incoming_call(&self, params: &Params) -> Result<IncomingCall, Rejection> {
         let mut call = request::incoming_call(params)?;
-        // Telnyx documents no spelling of a withheld caller: whatever is not a number is one.
-        if let CallerId::Other(_) = call.from {
-            call.from = CallerId::Withheld;
-        }
         call.caller_name = request::extra(params, "CallerId");
         call.verification = verification(params);
         Ok(call)

@@ -17,15 +17,20 @@ pub fn incoming_call(params: &Params) -> Result<IncomingCall, Rejection> {
     })
 }
 
-/// What Twilio sends in `From` when the caller's number is not available (`+266696687` spells
-/// "anonymous" on a keypad).
+/// What Twilio sends in `From` when the caller's number is not available. `+266696687` (which
+/// spells "anonymous" on a keypad) has the shape of a number, so it is named here; the words are
+/// kept as the known spellings, though anything that is not a number is a withheld caller anyway.
 const WITHHELD: [&str; 6] = ["anonymous", "+266696687", "restricted", "unknown", "unavailable", "private"];
 
+/// A `From` that is not a number (a word, a SIP address, nothing) is a withheld caller: there is
+/// no number to decline, show or call back.
 fn caller(from: &str) -> CallerId {
     if WITHHELD.iter().any(|spelling| spelling.eq_ignore_ascii_case(from.trim())) {
-        CallerId::Withheld
-    } else {
-        CallerId::from_text(from)
+        return CallerId::Withheld;
+    }
+    match CallerId::from_text(from) {
+        CallerId::Other(_) => CallerId::Withheld,
+        caller => caller,
     }
 }
 
@@ -73,7 +78,7 @@ mod tests {
             assert_eq!(call.from, CallerId::Withheld, "{from:?}");
         }
         let call = incoming_call(&params(&[("CallSid", "CA1"), ("From", "sip:alice@example.com")])).unwrap();
-        assert_eq!(call.from, CallerId::Other("sip:alice@example.com".into()));
+        assert_eq!(call.from, CallerId::Withheld, "a caller without a number");
     }
 
     #[test]
