@@ -93,7 +93,7 @@ pub struct ConnectArgs {
     /// The number, as you would dial it or in E.164
     pub number: String,
     /// Where the provider sends calls when saidno cannot be reached: an answer of the provider's
-    /// own that rings your phone (a TwiML Bin). Without it the number's fallback is left as it is.
+    /// own that rings your phone (a bin or a static answer held by the provider). Without it the number's fallback is left as it is.
     #[arg(long, value_name = "URL")]
     pub fallback: Option<String>,
     /// Say what would change, and change nothing

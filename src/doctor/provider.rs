@@ -13,12 +13,8 @@ const CLOCK_FIX: SignedDuration = SignedDuration::from_secs(120);
 pub async fn accounts(settings: &Settings, now: Timestamp) -> Vec<Finding> {
     let accounts = crate::provider::inspect_accounts(settings).await;
     if accounts.is_empty() {
-        let verdict = if settings.auth_token().is_some() {
-            Verdict::Warn(
-                "webhooks are checked, but no account is set to read the numbers' set-up with: set \
-                 [twilio] account_sid so doctor can check where your numbers send their calls"
-                    .into(),
-            )
+        let verdict = if let Some(hint) = crate::provider::missing_account(settings) {
+            Verdict::Warn(hint.into())
         } else if settings.takes_unsigned_calls() {
             Verdict::Warn("none configured: saidno answers only requests from this machine".into())
         } else {
@@ -161,10 +157,10 @@ mod tests {
     fn the_clock_is_judged_by_how_far_it_is_from_the_providers() {
         let theirs: Timestamp = "2026-12-01T09:00:00Z".parse().unwrap();
         let at = |secs| theirs.checked_add(SignedDuration::from_secs(secs)).unwrap();
-        assert!(matches!(clock(theirs, at(3), "Twilio").verdict, Verdict::Ok(_)));
-        assert!(matches!(clock(theirs, at(-45), "Twilio").verdict, Verdict::Warn(text) if text.contains("45s behind")));
+        assert!(matches!(clock(theirs, at(3), "Plivo").verdict, Verdict::Ok(_)));
+        assert!(matches!(clock(theirs, at(-45), "Plivo").verdict, Verdict::Warn(text) if text.contains("45s behind")));
         assert!(
-            matches!(clock(theirs, at(600), "Twilio").verdict, Verdict::Fix(text) if text.contains("600s ahead of"))
+            matches!(clock(theirs, at(600), "Plivo").verdict, Verdict::Fix(text) if text.contains("600s ahead of"))
         );
     }
 }

@@ -160,6 +160,13 @@ pub fn enabled(settings: &Settings, replays: &Arc<SeenOnce>) -> Result<Vec<Box<d
     Ok(providers)
 }
 
+/// What to set so that `saidno doctor` can read the set-up of numbers whose webhooks are
+/// checked, when nothing is set to read it with.
+pub fn missing_account(settings: &Settings) -> Option<&'static str> {
+    (settings.auth_token().is_some() && settings.twilio.account_sid.trim().is_empty())
+        .then_some(twilio::setup::MISSING_ACCOUNT)
+}
+
 /// Every configured provider account as its own API describes it.
 pub async fn inspect_accounts(settings: &Settings) -> Vec<setup::AccountSetup> {
     twilio::setup::inspect(settings).await.into_iter().collect()

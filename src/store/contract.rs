@@ -120,7 +120,7 @@ pub fn outcomes_attach_to_their_call_and_merge(store: &dyn Store) {
     let dialled = ForwardOutcome { status: Some("no-answer".into()), duration_secs: Some(0), ..Default::default() };
     assert!(store.attach_outcomes(&[("CA9".into(), dialled)]).unwrap()[0]);
     let voicemail = ForwardOutcome {
-        recording_url: Some("https://api.twilio.com/rec/RE1".into()),
+        recording_url: Some("https://media.example.com/rec/RE1".into()),
         recording_secs: Some(12),
         ..Default::default()
     };
@@ -129,7 +129,7 @@ pub fn outcomes_attach_to_their_call_and_merge(store: &dyn Store) {
 
     let outcome = store.calls(&CallQuery { limit: 1, ..Default::default() }).unwrap()[0].outcome.clone().unwrap();
     assert_eq!(outcome.status.as_deref(), Some("no-answer"));
-    assert_eq!(outcome.recording_url.as_deref(), Some("https://api.twilio.com/rec/RE1"));
+    assert_eq!(outcome.recording_url.as_deref(), Some("https://media.example.com/rec/RE1"));
     assert_eq!(outcome.recording_secs, Some(12));
 }
 

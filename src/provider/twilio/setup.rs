@@ -6,6 +6,10 @@ use super::rest::Account as Credentials;
 use crate::config::Settings;
 use crate::provider::setup::{AccountSetup, LineSetup};
 
+/// Webhooks checked with the auth token, but no account to read the numbers with.
+pub const MISSING_ACCOUNT: &str = "webhooks are checked, but no account is set to read the numbers' set-up with: set \
+     [twilio] account_sid so doctor can check where your numbers send their calls";
+
 /// Past this many pages of numbers the rest are not read: a business has a handful.
 const MAX_PAGES: usize = 20;
 
