@@ -22,8 +22,9 @@ pub struct RecentCallers {
 
 #[derive(Default)]
 struct Recent {
-    /// Oldest first.
-    times: VecDeque<Timestamp>,
+    /// Oldest first, in whole seconds: half the size of a `Timestamp`, and a count of calls this
+    /// week needs no finer time.
+    times: VecDeque<i64>,
     caller_name: Option<String>,
 }
 
@@ -38,7 +39,7 @@ impl RecentCallers {
         if recent.times.len() == MAX_CALLS {
             recent.times.pop_front();
         }
-        recent.times.push_back(at);
+        recent.times.push_back(at.as_second());
         if let Some(name) = caller_name {
             recent.caller_name = Some(name.to_owned());
         }
@@ -48,18 +49,17 @@ impl RecentCallers {
     /// gave for it.
     pub fn this_week(&self, number: &PhoneNumber, now: Timestamp) -> (usize, Option<&str>) {
         let Some(recent) = self.by_number.get(&number.key()) else { return (0, None) };
-        let since = now.checked_sub(WINDOW).unwrap_or(Timestamp::MIN);
+        let since = now.checked_sub(WINDOW).unwrap_or(Timestamp::MIN).as_second();
         (recent.times.iter().filter(|&&at| at >= since).count(), recent.caller_name.as_deref())
     }
 
     /// Forgets numbers with no call this week, or, when every number called this week, the
     /// quieter half.
     fn forget_the_quietest(&mut self, now: Timestamp) {
-        let since = now.checked_sub(WINDOW).unwrap_or(Timestamp::MIN);
+        let since = now.checked_sub(WINDOW).unwrap_or(Timestamp::MIN).as_second();
         self.by_number.retain(|_, recent| recent.times.back().is_some_and(|&last| last >= since));
         if self.by_number.len() >= MAX_NUMBERS {
-            let mut last_calls: Vec<Timestamp> =
-                self.by_number.values().filter_map(|r| r.times.back().copied()).collect();
+            let mut last_calls: Vec<i64> = self.by_number.values().filter_map(|r| r.times.back().copied()).collect();
             let middle = last_calls.len() / 2;
             let (_, &mut median, _) = last_calls.select_nth_unstable(middle);
             self.by_number.retain(|_, recent| recent.times.back().is_some_and(|&last| last > median));
