@@ -3,7 +3,7 @@
 
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
-use crate::domain::{Decline, IncomingCall, Target};
+use crate::domain::{Decline, IncomingCall, PhoneNumber, Target};
 
 /// The longest pattern a person may write; longer ones are not written by hand.
 pub const MAX_PATTERN_CHARS: usize = 500;
@@ -13,7 +13,7 @@ const SET_SIZE_LIMIT: usize = 32 * 1024 * 1024;
 
 #[derive(Default)]
 pub struct Matcher {
-    prefixes: foldhash::HashMap<String, Decline>,
+    prefixes: foldhash::HashMap<String, Rule>,
     /// The lengths the prefixes come in, shortest first: a number is probed at these alone.
     prefix_lengths: Vec<usize>,
     numbers: Option<Compiled>,
@@ -22,7 +22,20 @@ pub struct Matcher {
 
 struct Compiled {
     set: RegexSet,
-    declines: Vec<Decline>,
+    rules: Vec<Rule>,
+}
+
+/// A decline of a range or pattern, with the party its follow-ups count toward
+/// (`Decline::party`), made once when the matcher is built rather than on every call.
+struct Rule {
+    decline: Decline,
+    party: Box<str>,
+}
+
+impl From<Decline> for Rule {
+    fn from(decline: Decline) -> Self {
+        Self { party: decline.party().into_boxed_str(), decline }
+    }
 }
 
 impl Matcher {
@@ -33,7 +46,7 @@ impl Matcher {
         for decline in rules {
             match &decline.target {
                 Target::Prefix(prefix) => {
-                    prefixes.insert(prefix.clone(), decline);
+                    prefixes.insert(prefix.clone(), Rule::from(decline));
                 }
                 Target::Pattern(_) => numbers.push(decline),
                 Target::CallerName(_) => caller_names.push(decline),
@@ -54,19 +67,40 @@ impl Matcher {
     /// Every rule that covers the call.
     pub fn matching(&self, call: &IncomingCall) -> Vec<Decline> {
         let mut found = Vec::new();
+        self.each_matching(call, |decline, _| found.push(decline.clone()));
+        found
+    }
+
+    /// Gives `found` every rule that covers the call, in the order of `matching`, with its party.
+    pub fn each_matching<'a>(&'a self, call: &IncomingCall, mut found: impl FnMut(&'a Decline, &'a str)) {
+        let mut rule = |rule: &'a Rule| found(&rule.decline, &rule.party);
         if let Some(number) = call.from.number() {
             let number = number.as_str();
             // The number's prefixes of the lengths declined, "+2" up to the whole.
             let lengths = self.prefix_lengths.iter().take_while(|&&length| length <= number.len());
-            found.extend(lengths.filter_map(|&end| self.prefixes.get(&number[..end])).cloned());
+            lengths.filter_map(|&end| self.prefixes.get(&number[..end])).for_each(&mut rule);
             if let Some(numbers) = &self.numbers {
-                found.extend(numbers.matching(number));
+                numbers.matching(number).for_each(&mut rule);
             }
         }
         if let (Some(names), Some(caller_name)) = (&self.caller_names, &call.caller_name) {
-            found.extend(names.matching(caller_name));
+            names.matching(caller_name).for_each(&mut rule);
         }
-        found
+    }
+
+    /// Whether any rule covers the call, told without listing them.
+    pub fn covers(&self, call: &IncomingCall) -> bool {
+        let number = call.from.number().map(PhoneNumber::as_str);
+        let in_range = |number: &str| {
+            let lengths = self.prefix_lengths.iter().take_while(|&&length| length <= number.len());
+            lengths.into_iter().any(|&end| self.prefixes.contains_key(&number[..end]))
+        };
+        let matches = |compiled: &Option<Compiled>, text: Option<&str>| {
+            compiled.as_ref().zip(text).is_some_and(|(compiled, text)| compiled.set.is_match(text))
+        };
+        number.is_some_and(in_range)
+            || matches(&self.numbers, number)
+            || matches(&self.caller_names, call.caller_name.as_deref())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -76,21 +110,22 @@ impl Matcher {
 
 impl Compiled {
     fn build(declines: Vec<Decline>) -> Result<Option<Self>, regex::Error> {
+        let declines: Vec<Rule> = declines.into_iter().map(Rule::from).collect();
         if declines.is_empty() {
             return Ok(None);
         }
-        let patterns = declines.iter().map(|decline| match &decline.target {
+        let patterns = declines.iter().map(|rule| match &rule.decline.target {
             Target::Pattern(pattern) | Target::CallerName(pattern) => anchored(pattern),
             _ => unreachable!("only patterns are compiled"),
         });
         let set = RegexSetBuilder::new(patterns).size_limit(SET_SIZE_LIMIT).dfa_size_limit(SET_SIZE_LIMIT).build()?;
-        Ok(Some(Self { set, declines }))
+        Ok(Some(Self { set, rules: declines }))
     }
 
-    fn matching<'a>(&'a self, text: &str) -> impl Iterator<Item = Decline> + 'a {
+    fn matching<'a>(&'a self, text: &str) -> impl Iterator<Item = &'a Rule> + 'a {
         // Most callers match no pattern, and telling so is cheaper than listing every match.
         let matches = if self.set.is_match(text) { Some(self.set.matches(text)) } else { None };
-        matches.into_iter().flatten().map(|index| self.declines[index].clone())
+        matches.into_iter().flatten().map(|index| &self.rules[index])
     }
 }
 

@@ -7,6 +7,8 @@
 //! patterns), escalated by the ladder; the withheld and failed-verification policies; business
 //! hours; screening of unknown callers; forward.
 
+use std::fmt::Write as _;
+
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
@@ -29,45 +31,58 @@ pub struct Records {
 
 pub fn decide(call: &IncomingCall, records: &Records, now: Timestamp, settings: &Settings) -> Decision {
     if records.paused {
-        return forward("saidno is paused, so every call rings through".into(), Vec::new());
+        return forward(format_args!("saidno is paused, so every call rings through"), Vec::new());
     }
     let time_zone = &settings.time_zone;
-    let mut declines: Vec<&(Decline, FollowUps)> = records.declines.iter().collect();
-    declines.sort_by_key(|(decline, _)| std::cmp::Reverse(decline.target.specificity()));
-    let active = declines.iter().find(|(decline, _)| decline.is_active(now));
+    // The most specific decline (the first given of equally specific ones): of those that hold
+    // now, and of all of them for the note on a lapse. No list is sorted for it.
+    let most_specific = |holding: bool| {
+        records
+            .declines
+            .iter()
+            .filter(|(decline, _)| !holding || decline.is_active(now))
+            .min_by_key(|(decline, _)| std::cmp::Reverse(decline.target.specificity()))
+    };
+    let active = most_specific(true);
 
     let mut notes = Vec::new();
     if let Some(allow) = &records.allow {
         if allow.is_active(now) {
-            let mut reason =
-                format!("{} is allowed{}{}", call.from, named(allow.name.as_deref()), window(allow, time_zone));
+            let mut reason = String::with_capacity(96);
+            let _ = write!(reason, "forwarded: {} is allowed", call.from);
+            push_named(&mut reason, allow.name.as_deref());
+            push_window(&mut reason, allow, time_zone);
             if let Some((decline, _)) = active {
-                reason.push_str(&format!(", which overrides the decline of {}", describe(decline, time_zone)));
+                reason.push_str(", which overrides the decline of ");
+                push_description(&mut reason, decline, time_zone);
             }
-            return Decision { uses_single_allow: allow.once, ..forward(reason, Vec::new()) };
+            return Decision { action: Action::Forward, reason, uses_single_allow: allow.once };
         }
         notes.push(inactive_allow(allow, now, time_zone));
     }
     if let Some((decline, follow_ups)) = active {
         return with_notes(refuse_declined(decline, follow_ups, settings), notes);
     }
-    if let Some((lapsed, _)) = declines.first() {
-        let date = lapsed.not_before.map(|date| short_date(date, time_zone)).unwrap_or_default();
-        notes.push(format!("the decline of {} lapsed on {date}", subject(lapsed)));
+    if !records.declines.is_empty()
+        && let Some((lapsed, _)) = most_specific(false)
+    {
+        let mut note = String::from("the decline of ");
+        push_subject(&mut note, lapsed);
+        note.push_str(" lapsed on ");
+        if let Some(date) = lapsed.not_before {
+            push_short_date(&mut note, date, time_zone);
+        }
+        notes.push(note);
     }
 
-    let why = match &call.from {
-        CallerId::Withheld => {
-            let why = "caller withheld their number".to_owned();
-            match settings.policy.withheld {
-                CallerPolicy::Refuse => return refuse(Ground::Withheld, why, settings, notes),
-                CallerPolicy::Screen => return screen(why, notes),
-                CallerPolicy::Forward => why,
-            }
+    let why = Why(&call.from);
+    if let CallerId::Withheld = call.from {
+        match settings.policy.withheld {
+            CallerPolicy::Refuse => return refuse(Ground::Withheld, why.to_string(), settings, notes),
+            CallerPolicy::Screen => return screen(why, notes),
+            CallerPolicy::Forward => {}
         }
-        CallerId::Other(text) => format!("caller id {text:?} is not a phone number"),
-        CallerId::Number(number) => format!("no decline on record for {number}"),
-    };
+    }
     if let Some(verification) = call.verification.as_ref().filter(|verification| verification.failed) {
         let report = &verification.report;
         let failed = format!("the caller's number failed verification ({report})");
@@ -87,21 +102,44 @@ pub fn decide(call: &IncomingCall, records: &Records, now: Timestamp, settings: 
     forward(why, notes)
 }
 
+/// Why a call with no record of its own is let through, or would be: written straight into the
+/// reason rather than into a string of its own first.
+struct Why<'a>(&'a CallerId);
+
+impl std::fmt::Display for Why<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            CallerId::Withheld => f.write_str("caller withheld their number"),
+            CallerId::Other(text) => write!(f, "caller id {text:?} is not a phone number"),
+            CallerId::Number(number) => write!(f, "no decline on record for {number}"),
+        }
+    }
+}
+
 pub fn is_open(hours: &Hours, now: Timestamp, time_zone: &TimeZone) -> bool {
-    let local = now.to_zoned_datetime(time_zone.clone());
+    let local = time_zone.to_datetime(now);
     hours.day(local.weekday()).contains(local.time())
 }
 
 fn refuse_declined(decline: &Decline, follow_ups: &FollowUps, settings: &Settings) -> Decision {
     let this_call = follow_ups.count + 1;
     let chosen = decline.mode.unwrap_or(settings.refusal.mode);
-    let mut steps: Vec<_> =
-        settings.policy.escalation.steps.iter().filter(|step| step.from_call <= this_call).collect();
-    steps.sort_by_key(|step| step.from_call);
-    let mode = steps.iter().filter_map(|step| step.mode).next_back().unwrap_or(chosen);
-    let flagged = steps.iter().any(|step| step.flag);
+    let reached = || settings.policy.escalation.steps.iter().filter(|step| step.from_call <= this_call);
+    // The mode of the latest step reached that sets one (of steps from the same call, the last
+    // listed), as though the steps were sorted by the call they start from.
+    let mode = reached()
+        .filter(|step| step.mode.is_some())
+        .max_by_key(|step| step.from_call)
+        .and_then(|step| step.mode)
+        .unwrap_or(chosen);
+    let flagged = reached().any(|step| step.flag);
 
-    let mut reason = format!("refused: {}; {} call since", describe(decline, &settings.time_zone), ordinal(this_call));
+    let mut reason = String::with_capacity(96);
+    reason.push_str("refused: ");
+    push_description(&mut reason, decline, &settings.time_zone);
+    reason.push_str("; ");
+    push_ordinal(&mut reason, this_call);
+    reason.push_str(" call since");
     if mode != chosen {
         reason.push_str(match mode {
             RefusalMode::Reject => "; escalated to silent reject",
@@ -112,9 +150,12 @@ fn refuse_declined(decline: &Decline, follow_ups: &FollowUps, settings: &Setting
         reason.push_str("; flagged for a complaint");
     }
     let hatch_for_company = || {
-        let company = decline.company.as_deref().map(company_key);
+        let companies = &settings.policy.escape_hatch_companies;
         settings.policy.escape_hatch
-            || settings.policy.escape_hatch_companies.iter().any(|listed| Some(company_key(listed)) == company)
+            || (!companies.is_empty() && {
+                let company = decline.company.as_deref().map(company_key);
+                companies.iter().any(|listed| Some(company_key(listed)) == company)
+            })
     };
     let escape_hatch = mode == RefusalMode::Message && decline.escape_hatch.unwrap_or_else(hatch_for_company);
     if escape_hatch {
@@ -132,16 +173,15 @@ fn refuse(ground: Ground, why: String, settings: &Settings, notes: Vec<String>) 
     )
 }
 
-fn screen(why: String, notes: Vec<String>) -> Decision {
+fn screen(why: impl std::fmt::Display, notes: Vec<String>) -> Decision {
     let reason = format!("screened: {why}; asked to press 1");
     with_notes(Decision { action: Action::Screen, reason, uses_single_allow: false }, notes)
 }
 
-fn forward(why: String, notes: Vec<String>) -> Decision {
-    with_notes(
-        Decision { action: Action::Forward, reason: format!("forwarded: {why}"), uses_single_allow: false },
-        notes,
-    )
+fn forward(why: impl std::fmt::Display, notes: Vec<String>) -> Decision {
+    let mut reason = String::with_capacity(64);
+    let _ = write!(reason, "forwarded: {why}");
+    with_notes(Decision { action: Action::Forward, reason, uses_single_allow: false }, notes)
 }
 
 fn with_notes(mut decision: Decision, notes: Vec<String>) -> Decision {
@@ -152,23 +192,28 @@ fn with_notes(mut decision: Decision, notes: Vec<String>) -> Decision {
     decision
 }
 
-fn named(name: Option<&str>) -> String {
-    name.map(|name| format!(" ({name})")).unwrap_or_default()
+/// " (Mum)" after the number, when the allow names it.
+fn push_named(out: &mut String, name: Option<&str>) {
+    if let Some(name) = name {
+        out.push_str(" (");
+        out.push_str(name);
+        out.push(')');
+    }
 }
 
 /// " from 24 Nov 14:00 until 24 Nov 16:00, once".
-fn window(allow: &Allow, time_zone: &TimeZone) -> String {
-    let mut text = String::new();
+fn push_window(out: &mut String, allow: &Allow, time_zone: &TimeZone) {
     if let Some(from) = allow.from {
-        text.push_str(&format!(" from {}", short_time(from, time_zone)));
+        out.push_str(" from ");
+        push_short_time(out, from, time_zone);
     }
     if let Some(until) = allow.until {
-        text.push_str(&format!(" until {}", short_time(until, time_zone)));
+        out.push_str(" until ");
+        push_short_time(out, until, time_zone);
     }
     if allow.once {
-        text.push_str(", once");
+        out.push_str(", once");
     }
-    text
 }
 
 fn inactive_allow(allow: &Allow, now: Timestamp, time_zone: &TimeZone) -> String {
@@ -178,37 +223,56 @@ fn inactive_allow(allow: &Allow, now: Timestamp, time_zone: &TimeZone) -> String
         (_, _, Some(until)) => format!("ended {}", short_time(until, time_zone)),
         _ => "does not hold now".to_owned(),
     };
-    format!("the allow for {}{} {state}", allow.number, named(allow.name.as_deref()))
+    let mut note = format!("the allow for {}", allow.number);
+    push_named(&mut note, allow.name.as_deref());
+    note.push(' ');
+    note.push_str(&state);
+    note
 }
 
 /// Who was declined, as a person reads it: the company, with the range or pattern when the
 /// decline is not of one number.
-fn subject(decline: &Decline) -> String {
+fn push_subject(out: &mut String, decline: &Decline) {
     match (&decline.company, &decline.target) {
-        (Some(company), Target::Number(_)) => company.clone(),
-        (Some(company), target) => format!("{company} ({target})"),
-        (None, Target::Number(_)) => "unnamed company".to_owned(),
-        (None, target) => target.to_string(),
+        (Some(company), Target::Number(_)) => out.push_str(company),
+        (Some(company), target) => {
+            let _ = write!(out, "{company} ({target})");
+        }
+        (None, Target::Number(_)) => out.push_str("unnamed company"),
+        (None, target) => {
+            let _ = write!(out, "{target}");
+        }
     }
 }
 
 /// "Everest Windows, declined 3 Nov 2026 by Sam, not before 1 Mar 2027 (kitchen upsell)".
-fn describe(decline: &Decline, time_zone: &TimeZone) -> String {
-    let mut text = format!("{}, declined {}", subject(decline), short_date(decline.declined_at, time_zone));
+fn push_description(out: &mut String, decline: &Decline, time_zone: &TimeZone) {
+    push_subject(out, decline);
+    out.push_str(", declined ");
+    push_short_date(out, decline.declined_at, time_zone);
     if let Some(by) = &decline.declined_by {
-        text.push_str(&format!(" by {by}"));
+        out.push_str(" by ");
+        out.push_str(by);
     }
     if let Some(date) = decline.not_before {
-        text.push_str(&format!(", not before {}", short_date(date, time_zone)));
+        out.push_str(", not before ");
+        push_short_date(out, date, time_zone);
     }
     if let Some(note) = &decline.note {
-        text.push_str(&format!(" ({note})"));
+        out.push_str(" (");
+        out.push_str(note);
+        out.push(')');
     }
-    text
 }
 
 /// "1st", "2nd", "3rd", "4th", "11th", "21st".
 pub fn ordinal(n: u32) -> String {
+    let mut text = String::new();
+    push_ordinal(&mut text, n);
+    text
+}
+
+fn push_ordinal(out: &mut String, n: u32) {
     let suffix = match (n % 10, n % 100) {
         (1, 11) | (2, 12) | (3, 13) => "th",
         (1, _) => "st",
@@ -216,17 +280,64 @@ pub fn ordinal(n: u32) -> String {
         (3, _) => "rd",
         _ => "th",
     };
-    format!("{n}{suffix}")
+    let _ = write!(out, "{n}{suffix}");
 }
+
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// "3 Nov 2026", in the business's time zone.
 pub fn short_date(at: Timestamp, time_zone: &TimeZone) -> String {
-    at.to_zoned_datetime(time_zone.clone()).strftime("%-d %b %Y").to_string()
+    let mut text = String::with_capacity(11);
+    push_short_date(&mut text, at, time_zone);
+    text
+}
+
+/// `short_date` written by hand rather than through `strftime`, which costs a decision several
+/// hundred nanoseconds: the same text for every year of four digits, `strftime` for any other.
+fn push_short_date(out: &mut String, at: Timestamp, time_zone: &TimeZone) {
+    let local = time_zone.to_datetime(at);
+    if !(1000..=9999).contains(&local.year()) {
+        let _ = write!(out, "{}", local.strftime("%-d %b %Y"));
+        return;
+    }
+    push_day_month(out, local);
+    out.push(' ');
+    push_digits(out, local.year().unsigned_abs().into(), 4);
 }
 
 /// "24 Nov 14:00", in the business's time zone.
 pub fn short_time(at: Timestamp, time_zone: &TimeZone) -> String {
-    at.to_zoned_datetime(time_zone.clone()).strftime("%-d %b %H:%M").to_string()
+    let mut text = String::with_capacity(12);
+    push_short_time(&mut text, at, time_zone);
+    text
+}
+
+/// `short_time` by hand, as `push_short_date`.
+fn push_short_time(out: &mut String, at: Timestamp, time_zone: &TimeZone) {
+    let local = time_zone.to_datetime(at);
+    push_day_month(out, local);
+    out.push(' ');
+    push_digits(out, local.hour().unsigned_abs().into(), 2);
+    out.push(':');
+    push_digits(out, local.minute().unsigned_abs().into(), 2);
+}
+
+/// "3 Nov": the day unpadded and the month's English abbreviation, as `%-d %b` writes them.
+fn push_day_month(out: &mut String, local: jiff::civil::DateTime) {
+    let day = local.day().unsigned_abs();
+    if day >= 10 {
+        out.push(char::from(b'0' + day / 10));
+    }
+    out.push(char::from(b'0' + day % 10));
+    out.push(' ');
+    out.push_str(MONTHS[usize::from(local.month().unsigned_abs()) - 1]);
+}
+
+/// `value` in exactly `width` decimal digits, zero-padded; `value` has no more than that.
+fn push_digits(out: &mut String, value: u32, width: u32) {
+    for place in (0..width).rev() {
+        out.push(char::from(b'0' + (value / 10u32.pow(place) % 10) as u8));
+    }
 }
 
 /// "3 November 2026", for words that are spoken.

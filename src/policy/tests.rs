@@ -552,3 +552,39 @@ proptest! {
         }
     }
 }
+
+fn zone() -> impl Strategy<Value = TimeZone> {
+    prop_oneof![
+        Just(TimeZone::UTC),
+        Just(TimeZone::get("Europe/London").unwrap()),
+        Just(TimeZone::get("America/New_York").unwrap()),
+        Just(TimeZone::get("Pacific/Chatham").unwrap()),
+        Just(TimeZone::get("Asia/Kolkata").unwrap()),
+        Just(TimeZone::fixed(jiff::tz::offset(-11))),
+    ]
+}
+
+/// Any moment jiff can hold, with the years of four digits and the recent ones most often.
+fn moment() -> impl Strategy<Value = Timestamp> {
+    let min = Timestamp::MIN.as_second() + 2 * 86_400;
+    let max = Timestamp::MAX.as_second() - 2 * 86_400;
+    prop_oneof![
+        1 => min..max,
+        1 => -30_610_224_000i64..253_402_300_799,
+        4 => 1_700_000_000i64..1_900_000_000,
+    ]
+    .prop_map(|second| Timestamp::from_second(second).unwrap())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    // The reasons' dates are written without strftime, which is slow on a path every refusal
+    // takes; they must read exactly as strftime would write them, in any zone and year.
+    #[test]
+    fn dates_and_times_read_as_strftime_writes_them(at in moment(), zone in zone()) {
+        let local = at.to_zoned_datetime(zone.clone());
+        prop_assert_eq!(short_date(at, &zone), local.strftime("%-d %b %Y").to_string());
+        prop_assert_eq!(short_time(at, &zone), local.strftime("%-d %b %H:%M").to_string());
+    }
+}

@@ -1,7 +1,6 @@
 //! Deciding a call from the snapshot alone. A refusal is numbered as its party's next follow-up,
 //! and a single-use allow is spent, here and only here, at the moment the call is decided.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use arc_swap::ArcSwap;
@@ -30,9 +29,12 @@ struct Published {
     current: ArcSwap<Snapshot>,
     /// Follow-ups so far by party. Held while a call that a decline covers is decided, so that
     /// two calls at once from one company are its 4th and 5th, never both its 4th.
-    follow_ups: Mutex<HashMap<String, FollowUps>>,
+    follow_ups: Mutex<FollowUpCounts>,
     recent: Mutex<RecentCallers>,
 }
+
+/// Follow-ups so far by party (`Decline::party`). foldhash: looked up on every covered call.
+type FollowUpCounts = foldhash::HashMap<String, FollowUps>;
 
 /// How many of the week's logged calls are read back at start for the announcement's count.
 const RECENT_AT_START: usize = 10_000;
@@ -104,9 +106,7 @@ impl Service {
         lock(&published.recent).note(&call.from, call.caller_name.as_deref(), now);
         let snapshot = published.current.load();
         let number = call.from.number();
-        let covered =
-            !snapshot.declines_covering(call).is_empty() || number.and_then(|n| snapshot.allow_of(n)).is_some();
-        if !covered {
+        if !snapshot.covers(call) {
             // Most calls: nothing to count and nothing to spend, so no lock.
             let records = Records { paused: snapshot.paused(), ..Records::default() };
             return Ok(policy::decide(call, &records, now, &self.settings));
@@ -178,16 +178,19 @@ impl Service {
     }
 }
 
-fn records(snapshot: &Snapshot, call: &IncomingCall, follow_ups: &HashMap<String, FollowUps>) -> Records {
-    let declines = snapshot
-        .declines_covering(call)
-        .into_iter()
-        .map(|decline| {
-            let so_far = follow_ups.get(&decline.party()).cloned().unwrap_or_default();
-            (decline, so_far)
-        })
-        .collect();
-    let allow = call.from.number().and_then(|number| snapshot.allow_of(number)).cloned();
+fn records(snapshot: &Snapshot, call: &IncomingCall, follow_ups: &FollowUpCounts) -> Records {
+    let allow = call.from.number().and_then(|number| {
+        let allow = snapshot.allow_of(number)?;
+        // The caller's number is the allow's, and already at hand: the copy of the number kept
+        // is not read.
+        debug_assert_eq!(allow.number, *number, "an allow is kept by its number's key");
+        Some(Allow { number: number.clone(), name: allow.name.clone(), ..*allow })
+    });
+    let mut declines = Vec::new();
+    snapshot.each_decline_covering(call, |decline, party| {
+        let so_far = follow_ups.get(party).cloned().unwrap_or_default();
+        declines.push((decline, so_far));
+    });
     Records { allow, declines, paused: snapshot.paused() }
 }
 

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::domain::{Allow, Decline, DeclineBatch, DeclineTerms, IncomingCall, PhoneNumber, Target};
+use crate::domain::{Allow, Decline, DeclineBatch, DeclineTerms, IncomingCall, PhoneNumber, Target, party_key};
 use crate::matcher::Matcher;
 use crate::store::{OwnerRecord, StoreError};
 
@@ -13,7 +13,9 @@ use crate::store::{OwnerRecord, StoreError};
 pub struct Snapshot {
     numbers: Arc<NumberDeclines>,
     rules: Arc<Matcher>,
-    allows: Arc<foldhash::HashMap<PhoneNumber, Allow>>,
+    /// By the number's key (`PhoneNumber::key`): hashed and compared as an integer, with no
+    /// string of the number to follow.
+    allows: Arc<foldhash::HashMap<u64, Allow>>,
     paused: bool,
 }
 
@@ -27,19 +29,31 @@ impl Snapshot {
         Ok(Self {
             numbers: Arc::new(numbers),
             rules: Arc::new(rules),
-            allows: Arc::new(store.allows()?.into_iter().map(|allow| (allow.number.clone(), allow)).collect()),
+            allows: Arc::new(store.allows()?.into_iter().map(|allow| (allow.number.key(), allow)).collect()),
             paused: store.paused()?,
         })
     }
 
-    /// Every decline that covers the call: its number's, and the ranges and patterns that match.
-    pub fn declines_covering(&self, call: &IncomingCall) -> Vec<Decline> {
-        let mut found: Vec<Decline> =
-            call.from.number().and_then(|number| self.decline_of(number)).into_iter().collect();
-        if !self.rules.is_empty() {
-            found.extend(self.rules.matching(call));
+    /// Gives `found` every decline that covers the call (its number's, then the ranges and
+    /// patterns that match, as `Matcher::matching` lists them), each with its party
+    /// (`Decline::party`), worked out once when the decline was put rather than on every call.
+    pub fn each_decline_covering(&self, call: &IncomingCall, mut found: impl FnMut(Decline, &str)) {
+        if let Some(number) = call.from.number() {
+            self.numbers.each(number, &mut found);
         }
-        found
+        if !self.rules.is_empty() {
+            self.rules.each_matching(call, |decline, party| found(decline.clone(), party));
+        }
+    }
+
+    /// Whether anything on record bears on the call: a decline of its number, a range or pattern
+    /// that matches it, an allow. Tells so without making a copy of any of them.
+    pub fn covers(&self, call: &IncomingCall) -> bool {
+        let number = call.from.number();
+        number.is_some_and(|number| {
+            let key = number.key();
+            self.numbers.by_number.contains_key(&key) || self.allows.contains_key(&key)
+        }) || (!self.rules.is_empty() && self.rules.covers(call))
     }
 
     pub fn decline_of(&self, number: &PhoneNumber) -> Option<Decline> {
@@ -47,7 +61,7 @@ impl Snapshot {
     }
 
     pub fn allow_of(&self, number: &PhoneNumber) -> Option<&Allow> {
-        self.allows.get(number)
+        self.allows.get(&number.key())
     }
 
     pub fn paused(&self) -> bool {
@@ -83,8 +97,8 @@ impl Snapshot {
     pub fn put_allow(&mut self, number: &PhoneNumber, allow: Option<Allow>) {
         let allows = Arc::make_mut(&mut self.allows);
         match allow {
-            Some(allow) => allows.insert(number.clone(), allow),
-            None => allows.remove(number),
+            Some(allow) => allows.insert(number.key(), allow),
+            None => allows.remove(&number.key()),
         };
     }
 
@@ -102,6 +116,9 @@ struct NumberDeclines {
     /// for integer keys, which matters when it is paid on every call.
     by_number: foldhash::HashMap<u64, u32>,
     terms: Vec<Arc<DeclineTerms>>,
+    /// The party of each set of terms in `terms` that names a company (`Decline::party`), made
+    /// once rather than on every call; a decline naming none counts toward its number.
+    parties: Vec<Option<Box<str>>>,
     /// Where each distinct set of terms is in `terms`. Terms no number uses any more stay until
     /// the process ends: at most one for each change the owner makes.
     known: HashMap<Arc<DeclineTerms>, u32>,
@@ -111,6 +128,16 @@ impl NumberDeclines {
     fn get(&self, number: &PhoneNumber) -> Option<Decline> {
         let terms = &self.terms[*self.by_number.get(&number.key())? as usize];
         Some(Decline::with_terms(Target::Number(number.clone()), terms))
+    }
+
+    /// The number's decline, if it has one, with its party.
+    fn each(&self, number: &PhoneNumber, found: &mut impl FnMut(Decline, &str)) {
+        let Some(&index) = self.by_number.get(&number.key()) else { return };
+        let decline = Decline::with_terms(Target::Number(number.clone()), &self.terms[index as usize]);
+        match &self.parties[index as usize] {
+            Some(party) => found(decline, party),
+            None => with_number_party(number, |party| found(decline, party)),
+        }
     }
 
     fn insert(&mut self, number: &PhoneNumber, decline: &Decline) {
@@ -135,7 +162,9 @@ impl NumberDeclines {
             return index;
         }
         let index = u32::try_from(self.terms.len()).expect("fewer than 4 billion distinct declines");
+        let party = terms.company.as_deref().map(|company| party_key(Some(company), "").into_boxed_str());
         let terms = Arc::new(terms);
+        self.parties.push(party);
         self.terms.push(terms.clone());
         self.known.insert(terms, index);
         index
@@ -148,6 +177,20 @@ impl NumberDeclines {
     fn reserve(&mut self, additional: usize) {
         self.by_number.reserve(additional);
     }
+}
+
+/// Calls `with` with the party of a decline of `number` that names no company, "number:+44...",
+/// written on the stack rather than into a new string.
+fn with_number_party<R>(number: &PhoneNumber, with: impl FnOnce(&str) -> R) -> R {
+    const PREFIX: &[u8] = b"number:";
+    let digits = number.as_str().as_bytes();
+    let mut party = [0u8; PREFIX.len() + 16];
+    let Some(room) = party.get_mut(PREFIX.len()..PREFIX.len() + digits.len()) else {
+        return with(&party_key(None, number.as_str()));
+    };
+    room.copy_from_slice(digits);
+    party[..PREFIX.len()].copy_from_slice(PREFIX);
+    with(std::str::from_utf8(&party[..PREFIX.len() + digits.len()]).expect("a number is ASCII"))
 }
 
 #[cfg(test)]
@@ -193,6 +236,38 @@ mod tests {
         assert!(before.decline_of(&number("+442079460123")).is_some());
         assert!(after.decline_of(&number("+442079460123")).is_none());
         assert!(!before.paused() && after.paused());
+    }
+
+    #[test]
+    fn each_covering_decline_comes_with_its_party_and_is_told_of_by_covers() {
+        let mut snapshot = Snapshot::default();
+        let unnamed = Decline::new(Target::Number(number("+442079460124")), Timestamp::UNIX_EPOCH);
+        snapshot.put_declines(&[decline("+442079460123", " Everest  WINDOWS"), unnamed].into_iter().collect());
+        let range = Decline::new(Target::Prefix("+4420794601".into()), Timestamp::UNIX_EPOCH);
+        let pattern = Decline {
+            company: Some("Acme".into()),
+            ..Decline::new(Target::Pattern(r"\+4420.*".into()), range.declined_at)
+        };
+        snapshot.put_rules(Matcher::build([range, pattern]).unwrap());
+        let allow = Allow::always(number("+442079460999"), None, Timestamp::UNIX_EPOCH);
+        snapshot.put_allow(&allow.number.clone(), Some(allow));
+        let covering = |caller: &str| {
+            let mut found = Vec::new();
+            snapshot.each_decline_covering(&IncomingCall::from_caller(caller), |decline, party| {
+                assert_eq!(party, decline.party());
+                found.push(decline.target.to_string());
+            });
+            found
+        };
+        assert_eq!(covering("+442079460123"), ["+442079460123", "+4420794601*", r"pattern /\+4420.*/"]);
+        assert_eq!(covering("+442079460124"), ["+442079460124", "+4420794601*", r"pattern /\+4420.*/"]);
+        assert_eq!(covering("+442079460999"), [r"pattern /\+4420.*/"]);
+        assert!(covering("+441632960000").is_empty());
+        for (caller, covered) in
+            [("+442079460123", true), ("+442079460999", true), ("+441632960000", false), ("withheld", false)]
+        {
+            assert_eq!(snapshot.covers(&IncomingCall::from_caller(caller)), covered, "{caller}");
+        }
     }
 
     #[test]
