@@ -183,7 +183,7 @@ pub struct Service {
 }
 
 impl Service {
-    /// The service over a store. The records a call is decided from are read when first needed.
+    /// The service over a store. The records a call is decided from are read by `warm_up`.
     pub fn open(store: Arc<dyn Store>, settings: Arc<Settings>) -> Result<Self, ServiceError> {
         Ok(Self { store, settings, live: Arc::default(), holding: Arc::default() })
     }

@@ -24,9 +24,9 @@ use crate::store::{CallQuery, Change, Publish, Store, StoreError};
 #[derive(Default)]
 pub(super) struct Live {
     loaded: OnceLock<Result<Published, String>>,
-    /// The changes published while the records are first read, to be taken in over what was read
-    /// (`None` when no read is under way). Each takes in the change it is told of once it holds it,
-    /// so that a change made during that read is never lost.
+    /// The changes published while the records are first read, taken in over what was read once
+    /// the read is done (`None` when no read is under way). Held by whoever takes in a change, so
+    /// that none made during the first read is lost in the hand-over.
     pending: Mutex<Option<Vec<Change>>>,
     /// One first read at a time.
     reading: tokio::sync::Mutex<()>,
@@ -58,11 +58,11 @@ impl Live {
             *lock(&self.pending) = Some(Vec::new());
             // A store that panics is as unreadable as one that fails, and says why the same way.
             let read = AssertUnwindSafe(Published::read(store)).catch_unwind().await.unwrap_or_else(|panic| {
-                let message = panic
-                    .downcast_ref::<&str>()
-                    .map(|text| text.to_string())
-                    .or(panic.downcast::<String>().ok().map(|text| *text));
-                Err(StoreError::Backend(message.unwrap_or_else(|| "reading the records panicked".into())))
+                let message = match panic.downcast::<String>() {
+                    Ok(text) => *text,
+                    Err(panic) => panic.downcast_ref::<&str>().map_or("reading the records panicked", |t| t).to_owned(),
+                };
+                Err(StoreError::Backend(message))
             });
             let mut pending = lock(&self.pending);
             let read = read.map_err(|error| {
@@ -80,16 +80,14 @@ impl Live {
         self.published()
     }
 
-    /// What a store tells of each change once it is durable: the snapshot in effect is copied,
-    /// the change applied to the copy, and the copy put in its place. The store tells of one
+    /// What a store tells of each change once it is durable: the snapshot in effect is copied
+    /// (its parts are shared, so the copy is cheap), the change applied to the copy, and the copy
+    /// put in its place. The store tells of one
     /// change at a time, in the order they reached the disk, so nothing is published before it
     /// is on disk and no change overtakes another.
     pub(super) fn publisher(self: &Arc<Self>) -> Publish {
         let live = self.clone();
         Publish::to(move |change| {
-            if !Snapshot::changed_by(change) {
-                return;
-            }
             let mut pending = lock(&live.pending);
             match (live.loaded.get(), pending.as_mut()) {
                 (Some(Ok(published)), _) => published.take_in(change),

@@ -35,21 +35,8 @@ impl Snapshot {
         })
     }
 
-    /// Whether a change to the owner's record bears on how calls are decided.
-    pub fn changed_by(change: &Change) -> bool {
-        matches!(
-            change,
-            Change::Decline(_)
-                | Change::Declines(_)
-                | Change::RemoveDecline(_)
-                | Change::Allow(_)
-                | Change::Allows(_)
-                | Change::RemoveAllow(_)
-                | Change::Paused(_)
-        )
-    }
-
-    /// Takes in a change made on disk: this is how the picture follows the owner's record.
+    /// Takes in a change made on disk: this is how the picture follows the owner's record. A
+    /// change that bears on no call (a password, a text session) leaves it as it was.
     pub fn apply(&mut self, change: &Change) {
         match change {
             Change::Decline(decline) => match decline.target.number() {
@@ -74,7 +61,12 @@ impl Snapshot {
             }
             Change::RemoveAllow(number) => self.put_allow(number, None),
             Change::Paused(paused) => self.put_paused(*paused),
-            _ => {}
+            Change::LegalHold { .. }
+            | Change::PasswordHash(_)
+            | Change::TextSession { .. }
+            | Change::WebChanges(_)
+            | Change::SignIn { .. }
+            | Change::SignOut { .. } => {}
         }
     }
 
@@ -254,6 +246,21 @@ mod tests {
         assert!(before.decline_of(&number("+442079460123")).is_some());
         assert!(after.decline_of(&number("+442079460123")).is_none());
         assert!(!before.paused() && after.paused());
+    }
+
+    #[test]
+    fn a_range_saved_then_removed_is_matched_then_not_and_the_other_rules_stay() {
+        let range = |prefix: &str| Decline::new(Target::Prefix(prefix.into()), Timestamp::UNIX_EPOCH);
+        let from = |number: &str| IncomingCall::from_caller(number);
+        let mut snapshot = Snapshot::default();
+        snapshot.apply(&Change::Decline(range("+4416329601")));
+        snapshot.apply(&Change::Decline(range("+4420794601")));
+        assert_eq!(snapshot.declines_covering(&from("+441632960123")), [range("+4416329601")]);
+        snapshot.apply(&Change::RemoveDecline(Target::Prefix("+4416329601".into())));
+        assert!(snapshot.declines_covering(&from("+441632960123")).is_empty());
+        assert_eq!(snapshot.declines_covering(&from("+442079460123")), [range("+4420794601")]);
+        snapshot.apply(&Change::Paused(true));
+        assert!(snapshot.paused());
     }
 
     #[test]
