@@ -239,8 +239,14 @@ mod tests {
     use super::*;
     use crate::config::Settings;
     use crate::domain::DecisionKind;
+    use crate::domain::{
+        CallRecord, Decline, DeclineTerms, ForwardOutcome, LegalHold, SignedIn, Target, TextSession, WebChange,
+    };
     use crate::service::{NewAllow, NewDecline};
-    use crate::store::{MemoryStore, UnavailableStore};
+    use crate::store::{
+        Answer, Archive, CallHistory, CallPage, CallSink, Cursor, HourTally, Keep, MemoryStore, OwnerRecord, Pruned,
+        Removed, RepeatCaller, UnavailableStore,
+    };
 
     /// A service with its records read, as the server has them before its first call.
     async fn service() -> Service {
@@ -336,6 +342,118 @@ mod tests {
         assert_eq!(service.decide_call(&caller, Timestamp::now()).unwrap().kind(), DecisionKind::Forward);
         let range = NewDecline { number: "+4420794601*".into(), ..Default::default() };
         service.decline(range, Timestamp::UNIX_EPOCH).await.unwrap();
+        assert_eq!(service.decide_call(&caller, Timestamp::now()).unwrap().kind(), DecisionKind::Decline);
+    }
+
+    /// A store on a slow disk: reading the allows waits a turn of the runtime, so that a change
+    /// can be made while the records are first read.
+    #[derive(Default)]
+    struct SlowAllows(MemoryStore);
+
+    impl OwnerRecord for SlowAllows {
+        fn decline(&self, target: &Target) -> Answer<'_, Option<Decline>> {
+            self.0.decline(target)
+        }
+        fn allow_of(&self, number: &PhoneNumber) -> Answer<'_, Option<Allow>> {
+            self.0.allow_of(number)
+        }
+        fn declines(&self) -> Answer<'_, Vec<Decline>> {
+            self.0.declines()
+        }
+        fn number_declines(&self) -> Answer<'_, Vec<(DeclineTerms, Vec<u64>)>> {
+            self.0.number_declines()
+        }
+        fn rules(&self) -> Answer<'_, Vec<Decline>> {
+            self.0.rules()
+        }
+        fn company_name(&self, key: &str) -> Answer<'_, Option<String>> {
+            self.0.company_name(key)
+        }
+        fn allows(&self) -> Answer<'_, Vec<Allow>> {
+            Box::pin(async move {
+                tokio::task::yield_now().await;
+                self.0.allows().await
+            })
+        }
+        fn paused(&self) -> Answer<'_, bool> {
+            self.0.paused()
+        }
+        fn legal_holds(&self) -> Answer<'_, Vec<LegalHold>> {
+            self.0.legal_holds()
+        }
+        fn password_hash(&self) -> Answer<'_, Option<String>> {
+            self.0.password_hash()
+        }
+        fn text_session(&self, owner: &PhoneNumber) -> Answer<'_, TextSession> {
+            self.0.text_session(owner)
+        }
+        fn web_changes(&self) -> Answer<'_, Vec<WebChange>> {
+            self.0.web_changes()
+        }
+        fn signed_in(&self) -> Answer<'_, Vec<SignedIn>> {
+            self.0.signed_in()
+        }
+        fn apply(&self, change: Change, publish: Publish) -> Answer<'_, Removed> {
+            self.0.apply(change, publish)
+        }
+        fn apply_blocking(&self, change: Change, publish: Publish) -> Result<Removed, StoreError> {
+            self.0.apply_blocking(change, publish)
+        }
+        fn probe(&self) -> Answer<'_, ()> {
+            self.0.probe()
+        }
+    }
+
+    impl CallSink for SlowAllows {
+        fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError> {
+            self.0.append_calls(calls)
+        }
+        fn attach_outcomes(&self, outcomes: &[(String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
+            self.0.attach_outcomes(outcomes)
+        }
+        fn flush(&self) -> Result<(), StoreError> {
+            self.0.flush()
+        }
+    }
+
+    impl CallHistory for SlowAllows {
+        fn call_page(&self, query: &CallQuery) -> Answer<'_, CallPage> {
+            self.0.call_page(query)
+        }
+        fn call_tallies(&self, since: Timestamp, until: Timestamp) -> Answer<'_, Vec<HourTally>> {
+            self.0.call_tallies(since, until)
+        }
+        fn follow_ups(&self, party: &str) -> Answer<'_, FollowUps> {
+            self.0.follow_ups(party)
+        }
+        fn follow_up_counts(&self) -> Answer<'_, Vec<(String, FollowUps)>> {
+            self.0.follow_up_counts()
+        }
+        fn repeat_callers(&self, since: Timestamp, min_calls: u32, limit: usize) -> Answer<'_, Vec<RepeatCaller>> {
+            self.0.repeat_callers(since, min_calls, limit)
+        }
+        fn prune_calls(
+            &self,
+            before: Timestamp,
+            keep: Keep,
+            after: Option<Cursor>,
+            budget: usize,
+        ) -> Answer<'_, Pruned> {
+            self.0.prune_calls(before, keep, after, budget)
+        }
+    }
+
+    impl Archive for SlowAllows {}
+
+    #[tokio::test]
+    async fn a_decline_made_while_the_records_are_first_read_is_decided_on() {
+        let service = Service::open(Arc::new(SlowAllows::default()), Arc::new(Settings::defaults())).unwrap();
+        let new = NewDecline { number: "+442079460123".into(), company: Some("Everest".into()), ..Default::default() };
+        // The declines are read, then the decline is made while the allows are being read.
+        let (read, declined) = tokio::join!(service.warm_up(), service.decline(new, Timestamp::UNIX_EPOCH));
+        read.unwrap();
+        declined.unwrap();
+        let caller = IncomingCall::from_caller("+442079460123");
         assert_eq!(service.decide_call(&caller, Timestamp::now()).unwrap().kind(), DecisionKind::Decline);
     }
 
