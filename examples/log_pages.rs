@@ -70,8 +70,11 @@ fn main() {
     let dir = args.next().map_or_else(|| temporary.path().to_owned(), Into::into);
     let store = SledStore::open(&dir.join("db"), 256).expect("the store opens");
     let start: Timestamp = START.parse().unwrap();
+    // The log is read as the server reads it: through the async role, on tokio's blocking pool.
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let runtime = &runtime;
 
-    let logged = store.call_page(&CallQuery { limit: 1, ..Default::default() }).unwrap().calls;
+    let logged = runtime.block_on(store.call_page(&CallQuery { limit: 1, ..Default::default() })).unwrap().calls;
     // One process at a time may hold the database.
     drop(store);
     if logged.is_empty() {
@@ -91,7 +94,9 @@ fn main() {
     }
     let store = SledStore::open(&dir.join("db"), 256).expect("the store opens");
     let store = &store;
-    let page = |query: CallQuery| move || store.call_page(&CallQuery { limit: 50, ..query.clone() }).unwrap();
+    let page = |query: CallQuery| {
+        move || runtime.block_on(store.call_page(&CallQuery { limit: 50, ..query.clone() })).unwrap()
+    };
     let first = time("first page (newest 50)", page(CallQuery::default()));
     assert_eq!(first.calls.len(), 50);
     let refused = time("filtered: refused only", page(CallQuery { declined_only: true, ..Default::default() }));
@@ -132,5 +137,5 @@ fn main() {
         page(CallQuery { search: Some("CA00000000000000000000000000000064".into()), ..Default::default() }),
     );
     let end = start + (entries as i64).seconds();
-    time("dashboard tallies (30 days)", || store.call_tallies(end - (30 * 24).hours(), end).unwrap());
+    time("dashboard tallies (30 days)", || runtime.block_on(store.call_tallies(end - (30 * 24).hours(), end)).unwrap());
 }

@@ -209,11 +209,12 @@ fn missing_from_log(data_dir: &Path, answered: &HashSet<String>) -> Result<(usiz
     let mut settings = Settings::defaults();
     settings.data_dir = data_dir.to_owned();
     let store = SledStore::open(&settings.database_path(), 64).map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     // Page by page, as the calls page reads it: one query looks at a bounded number of entries.
     let mut logged = HashSet::new();
     let mut query = CallQuery { limit: 1000, ..Default::default() };
     loop {
-        let page = store.call_page(&query).map_err(|e| e.to_string())?;
+        let page = runtime.block_on(store.call_page(&query)).map_err(|e| e.to_string())?;
         logged.extend(page.calls.into_iter().map(|call| call.call_id));
         match page.next {
             Some(next) => query.before = Some(next),

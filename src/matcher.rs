@@ -106,6 +106,13 @@ impl Matcher {
     pub fn is_empty(&self) -> bool {
         self.prefixes.is_empty() && self.numbers.is_none() && self.caller_names.is_none()
     }
+
+    /// The rules it was built from, so that one can be changed and the rest built again.
+    pub fn rules(&self) -> impl Iterator<Item = &Decline> {
+        let compiled = [&self.numbers, &self.caller_names].into_iter().flatten();
+        let rules = self.prefixes.values().chain(compiled.flat_map(|compiled| compiled.rules.iter()));
+        rules.map(|rule| &rule.decline)
+    }
 }
 
 impl Compiled {

@@ -29,17 +29,11 @@ pub async fn prune(service: &Service, retention: SignedDuration, metrics: &Metri
     let before = Timestamp::now().checked_sub(retention).unwrap_or(Timestamp::MIN);
     let mut total = Pruned::default();
     loop {
-        let batch_service = service.clone();
-        let after = total.next;
-        let batch = match tokio::task::spawn_blocking(move || batch_service.prune_calls(before, after)).await {
-            Ok(Ok(batch)) => batch,
-            Ok(Err(error)) => {
+        let batch = match service.prune_calls(before, total.next).await {
+            Ok(batch) => batch,
+            Err(error) => {
                 metrics.store_error();
                 tracing::error!(%error, pruned = total.calls, "could not prune the call log");
-                return None;
-            }
-            Err(error) => {
-                tracing::error!(%error, pruned = total.calls, "pruning the call log stopped");
                 return None;
             }
         };

@@ -16,7 +16,7 @@ pub use retention::LegalHoldState;
 pub use transfer::{Format, ImportReport, RowProblem};
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -27,8 +27,8 @@ use crate::domain::{
     Allow, CallRecord, Channel, DecisionKind, Decline, DeclineBatch, FollowUps, NumberError, PhoneNumber, RefusalMode,
     Target, WebChange, company_key, remember_web_change,
 };
-use crate::matcher::{Matcher, check_pattern};
-use crate::store::{CallPage, CallQuery, Change, Store, StoreError};
+use crate::matcher::check_pattern;
+use crate::store::{CallPage, CallQuery, Change, Removed, Store, StoreError};
 
 const MAX_COMPANY: usize = 120;
 const MAX_NOTE: usize = 1000;
@@ -179,11 +179,11 @@ pub struct Service {
     /// What calls are decided from: see `call_path`.
     live: Arc<call_path::Live>,
     /// Taken by a legal hold's change and by each prune batch, so they never interleave.
-    holding: Arc<Mutex<()>>,
+    holding: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Service {
-    /// The service over a store. The records a call is decided from are read when first needed.
+    /// The service over a store. The records a call is decided from are read by `warm_up`.
     pub fn open(store: Arc<dyn Store>, settings: Arc<Settings>) -> Result<Self, ServiceError> {
         Ok(Self { store, settings, live: Arc::default(), holding: Arc::default() })
     }
@@ -193,11 +193,11 @@ impl Service {
         Self { settings, ..self.clone() }
     }
 
-    pub fn decline(&self, new: NewDecline, now: Timestamp) -> Result<Saved<Decline>, ServiceError> {
+    pub async fn decline(&self, new: NewDecline, now: Timestamp) -> Result<Saved<Decline>, ServiceError> {
         let target = self.target(&new)?;
         let company = match tidy("company", new.company.as_deref(), MAX_COMPANY)? {
             // An existing company is joined under the name it was first given.
-            Some(name) => Some(self.store.company_name(&company_key(&name))?.unwrap_or(name)),
+            Some(name) => Some(self.store.company_name(&company_key(&name)).await?.unwrap_or(name)),
             None => None,
         };
         let note = tidy("note", new.note.as_deref(), MAX_NOTE)?;
@@ -207,7 +207,7 @@ impl Service {
         if new.not_before.is_some_and(|date| date <= now) {
             return Err(invalid("not_before", "the date must be in the future"));
         }
-        let before = self.store.decline(&target)?;
+        let before = self.store.decline(&target).await?;
         let created = before.is_none();
         // Saying no again keeps the date it was first said: that date is the evidence.
         let decline = match before.clone() {
@@ -235,114 +235,122 @@ impl Service {
                 on_call,
             },
         };
-        self.put_decline(&decline.target, Some(&decline))?;
+        self.put_decline(&decline.target, Some(&decline)).await?;
         Ok(Saved { record: decline, created, before })
     }
 
     /// Declines from the web page, and remembers what the decline replaced for its Undo.
-    pub fn decline_from_web(&self, new: NewDecline, now: Timestamp) -> Result<Saved<Decline>, ServiceError> {
-        let saved = self.decline(new, now)?;
+    pub async fn decline_from_web(&self, new: NewDecline, now: Timestamp) -> Result<Saved<Decline>, ServiceError> {
+        let saved = self.decline(new, now).await?;
         self.remember_web_change(WebChange::Declined {
             target: saved.record.target.clone(),
             before: saved.before.clone(),
-        })?;
+        })
+        .await?;
         Ok(saved)
     }
 
     /// Allows from the web page, and remembers what the allow replaced for its Undo.
-    pub fn allow_from_web(&self, new: NewAllow, now: Timestamp) -> Result<Saved<Allow>, ServiceError> {
-        let saved = self.allow(new, now)?;
+    pub async fn allow_from_web(&self, new: NewAllow, now: Timestamp) -> Result<Saved<Allow>, ServiceError> {
+        let saved = self.allow(new, now).await?;
         self.remember_web_change(WebChange::Allowed {
             allowed: saved.record.number.clone(),
             before: saved.before.clone(),
-        })?;
+        })
+        .await?;
         Ok(saved)
     }
 
-    fn remember_web_change(&self, change: WebChange) -> Result<(), ServiceError> {
-        let mut changes = self.store.web_changes()?;
+    async fn remember_web_change(&self, change: WebChange) -> Result<(), ServiceError> {
+        let mut changes = self.store.web_changes().await?;
         remember_web_change(&mut changes, change);
-        self.store.apply(Change::WebChanges(&changes))?;
+        self.commit(Change::WebChanges(changes)).await?;
         Ok(())
     }
 
     /// Undoes the web page's latest decline of `text`: the decline it replaced is put back as it
     /// was, or, when there was none, the decline is removed. Without a remembered change nothing
     /// is touched, so an old Undo button can never delete a decline it did not make.
-    pub fn undo_web_decline(&self, text: &str, now: Timestamp) -> Result<Undone, ServiceError> {
+    pub async fn undo_web_decline(&self, text: &str, now: Timestamp) -> Result<Undone, ServiceError> {
         let target = self.removal_target(text)?;
-        let mut changes = self.store.web_changes()?;
+        let mut changes = self.store.web_changes().await?;
         let found =
             changes.iter().rposition(|change| matches!(change, WebChange::Declined { target: t, .. } if *t == target));
         let Some(WebChange::Declined { before, .. }) = found.map(|index| changes.remove(index)) else {
             return Err(ServiceError::NotFound(format!("there is no decline of {target} from this page to undo")));
         };
-        self.restore_decline(&target, before.clone())?;
-        self.store.apply(Change::WebChanges(&changes))?;
-        Ok(self.undone(target, before, now))
+        self.restore_decline(&target, before.clone()).await?;
+        self.commit(Change::WebChanges(changes)).await?;
+        Ok(self.undone(target, before, now).await)
     }
 
     /// Undoes the web page's latest allow of `text`: the allow it replaced is put back as it was
     /// (a lapsed window, a spent single use), or, when there was none, the allow is removed.
     /// Without a remembered change nothing is touched, as for declines.
     /// Answers the number and the allow now on record.
-    pub fn undo_web_allow(&self, text: &str) -> Result<(PhoneNumber, Option<Allow>), ServiceError> {
+    pub async fn undo_web_allow(&self, text: &str) -> Result<(PhoneNumber, Option<Allow>), ServiceError> {
         let number = self.typed_number(text, true)?;
-        let mut changes = self.store.web_changes()?;
+        let mut changes = self.store.web_changes().await?;
         let found = changes
             .iter()
             .rposition(|change| matches!(change, WebChange::Allowed { allowed, .. } if *allowed == number));
         let Some(WebChange::Allowed { before, .. }) = found.map(|index| changes.remove(index)) else {
             return Err(ServiceError::NotFound(format!("there is no allow of {number} from this page to undo")));
         };
-        self.restore_allow(&number, before.clone())?;
-        self.store.apply(Change::WebChanges(&changes))?;
+        self.restore_allow(&number, before.clone()).await?;
+        self.commit(Change::WebChanges(changes)).await?;
         Ok((number, before))
     }
 
     /// Puts a decline back exactly as it was before a change: `before`, or nothing at all.
-    pub fn restore_decline(&self, target: &Target, before: Option<Decline>) -> Result<(), ServiceError> {
-        self.put_decline(target, before.as_ref())?;
+    pub async fn restore_decline(&self, target: &Target, before: Option<Decline>) -> Result<(), ServiceError> {
+        self.put_decline(target, before.as_ref()).await?;
         Ok(())
     }
 
     /// Puts an allow back exactly as it was before a change: `before`, or nothing at all.
-    pub fn restore_allow(&self, number: &PhoneNumber, before: Option<Allow>) -> Result<(), ServiceError> {
-        self.put_allow(number, before.as_ref())?;
+    pub async fn restore_allow(&self, number: &PhoneNumber, before: Option<Allow>) -> Result<(), ServiceError> {
+        self.put_allow(number, before.as_ref()).await?;
         Ok(())
     }
 
-    fn undone(&self, target: Target, restored: Option<Decline>, now: Timestamp) -> Undone {
+    async fn undone(&self, target: Target, restored: Option<Decline>, now: Timestamp) -> Undone {
         // Worded by the decision itself, so the page says what the caller will get.
-        let next_call = target.number().and_then(|number| {
-            let request = CheckRequest { number: Some(number.to_string()), ..Default::default() };
-            self.check(request, now).ok().map(|preview| preview.reason)
-        });
+        let next_call = match target.number() {
+            Some(number) => {
+                let request = CheckRequest { number: Some(number.to_string()), ..Default::default() };
+                self.check(request, now).await.ok().map(|preview| preview.reason)
+            }
+            None => None,
+        };
         Undone { target, restored, next_call }
     }
 
     /// Removes a decline: `text` is a number, a range (`+4416329601*`), `pattern:REGEX` or
     /// `caller-name:REGEX`.
-    pub fn remove_decline(&self, text: &str) -> Result<Decline, ServiceError> {
+    pub async fn remove_decline(&self, text: &str) -> Result<Decline, ServiceError> {
         let target = self.removal_target(text)?;
-        self.put_decline(&target, None)?.ok_or_else(|| ServiceError::NotFound(format!("{target} is not declined")))
+        self.put_decline(&target, None)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("{target} is not declined")))
     }
 
-    pub fn declines(&self) -> Result<Vec<Decline>, ServiceError> {
-        Ok(self.store.declines()?)
+    pub async fn declines(&self) -> Result<Vec<Decline>, ServiceError> {
+        Ok(self.store.declines().await?)
     }
 
     /// The declines with how often their company (or number) has called since, by company then target.
-    pub fn decline_list(&self) -> Result<Vec<DeclineEntry>, ServiceError> {
-        let mut declines = self.store.declines()?;
+    pub async fn decline_list(&self) -> Result<Vec<DeclineEntry>, ServiceError> {
+        let mut declines = self.store.declines().await?;
         declines.sort_by_key(|decline| (decline.party(), decline.target.key()));
-        declines
-            .into_iter()
-            .map(|decline| Ok(DeclineEntry { follow_ups: self.store.follow_ups(&decline.party())?, decline }))
-            .collect()
+        let mut entries = Vec::with_capacity(declines.len());
+        for decline in declines {
+            entries.push(DeclineEntry { follow_ups: self.store.follow_ups(&decline.party()).await?, decline });
+        }
+        Ok(entries)
     }
 
-    pub fn allow(&self, new: NewAllow, now: Timestamp) -> Result<Saved<Allow>, ServiceError> {
+    pub async fn allow(&self, new: NewAllow, now: Timestamp) -> Result<Saved<Allow>, ServiceError> {
         let number = self.typed_number(&new.number, new.force)?;
         let name = tidy("name", new.name.as_deref(), MAX_NAME)?;
         if let (Some(from), Some(until)) = (new.from, new.until)
@@ -353,7 +361,7 @@ impl Service {
         if new.until.is_some_and(|until| until <= now) {
             return Err(invalid("until", "the window has already ended"));
         }
-        let before = self.store.allow_of(&number)?;
+        let before = self.store.allow_of(&number).await?;
         let created = before.is_none();
         let allow = match before.clone() {
             // A new window replaces the old one, and a single use starts afresh.
@@ -367,26 +375,27 @@ impl Service {
             },
             None => Allow { from: new.from, until: new.until, once: new.once, ..Allow::always(number, name, now) },
         };
-        self.put_allow(&allow.number, Some(&allow))?;
+        self.put_allow(&allow.number, Some(&allow)).await?;
         Ok(Saved { record: allow, created, before })
     }
 
-    pub fn remove_allow(&self, number: &str) -> Result<Allow, ServiceError> {
+    pub async fn remove_allow(&self, number: &str) -> Result<Allow, ServiceError> {
         let number = self.typed_number(number, true)?;
-        self.put_allow(&number, None)?
+        self.put_allow(&number, None)
+            .await?
             .ok_or_else(|| ServiceError::NotFound(format!("{number} is not on the allow list")))
     }
 
-    pub fn allows(&self) -> Result<Vec<Allow>, ServiceError> {
-        Ok(self.store.allows()?)
+    pub async fn allows(&self) -> Result<Vec<Allow>, ServiceError> {
+        Ok(self.store.allows().await?)
     }
 
-    pub fn calls(&self, query: CallQuery) -> Result<Vec<CallRecord>, ServiceError> {
-        Ok(self.call_page(query)?.calls)
+    pub async fn calls(&self, query: CallQuery) -> Result<Vec<CallRecord>, ServiceError> {
+        Ok(self.call_page(query).await?.calls)
     }
 
     /// One page of the log, newest first, with the cursor of the next page if there is more.
-    pub fn call_page(&self, mut query: CallQuery) -> Result<CallPage, ServiceError> {
+    pub async fn call_page(&self, mut query: CallQuery) -> Result<CallPage, ServiceError> {
         if query.limit == 0 || query.limit > MAX_LIMIT {
             return Err(invalid("limit", &format!("must be between 1 and {MAX_LIMIT}")));
         }
@@ -408,15 +417,15 @@ impl Service {
         }
         query.search = query.search.filter(|words| !words.trim().is_empty());
         query.company = query.company.filter(|company| !company.trim().is_empty());
-        Ok(self.store.call_page(&query)?)
+        Ok(self.store.call_page(&query).await?)
     }
 
     /// Every call that matches, page after page: for exports, which want the whole range.
-    pub fn all_calls(&self, mut query: CallQuery) -> Result<Vec<CallRecord>, ServiceError> {
+    pub async fn all_calls(&self, mut query: CallQuery) -> Result<Vec<CallRecord>, ServiceError> {
         query.limit = MAX_LIMIT;
         let mut calls = Vec::new();
         loop {
-            let page = self.call_page(query.clone())?;
+            let page = self.call_page(query.clone()).await?;
             calls.extend(page.calls);
             match page.next {
                 Some(next) => query.before = Some(next),
@@ -426,90 +435,62 @@ impl Service {
     }
 
     /// A consistent copy of the whole database, in the backup format.
+    /// It blocks while it reads the whole store: run it off the runtime.
     pub fn backup(&self, out: &mut dyn std::io::Write) -> Result<u64, ServiceError> {
         Ok(self.store.backup(out)?)
     }
 
     /// The pause switch: while on, every call rings through.
-    pub fn set_paused(&self, paused: bool) -> Result<bool, ServiceError> {
-        self.live.publish(|snapshot| {
-            self.store.apply(Change::Paused(paused))?;
-            if let Some(snapshot) = snapshot {
-                snapshot.put_paused(paused);
-            }
-            Ok(paused)
-        })
+    pub async fn set_paused(&self, paused: bool) -> Result<bool, ServiceError> {
+        self.commit(Change::Paused(paused)).await?;
+        Ok(paused)
     }
 
-    pub fn paused(&self) -> Result<bool, ServiceError> {
-        Ok(self.store.paused()?)
+    pub async fn paused(&self) -> Result<bool, ServiceError> {
+        Ok(self.store.paused().await?)
     }
 
-    /// Saves a decline (or, with `None`, removes the decline of `target`) and publishes it: the
-    /// one way a decline changes. Returns the decline removed.
-    fn put_decline(&self, target: &Target, decline: Option<&Decline>) -> Result<Option<Decline>, ServiceError> {
-        self.live.publish(|snapshot| {
-            let removed = match decline {
-                Some(decline) => self.store.apply(Change::Decline(decline))?,
-                None => self.store.apply(Change::RemoveDecline(target))?,
-            };
-            if let Some(snapshot) = snapshot {
-                match target.number() {
-                    Some(number) => snapshot.put_decline(number, decline),
-                    None => snapshot.put_rules(self.compiled_rules()?),
-                }
-            }
-            Ok(removed.decline())
-        })
+    /// Makes a change to the owner's record: the one way the service changes it. The store makes
+    /// it durable and only then publishes it to the snapshot calls are decided from.
+    pub(crate) async fn commit(&self, change: Change) -> Result<Removed, ServiceError> {
+        Ok(self.store.apply(change, self.live.publisher()).await?)
     }
 
-    /// Saves many declines at once, all or none, and publishes them.
-    fn put_declines(&self, declines: &DeclineBatch) -> Result<(), ServiceError> {
-        self.live.publish(|snapshot| {
-            self.store.apply(Change::Declines(declines))?;
-            if let Some(snapshot) = snapshot {
-                snapshot.put_declines(declines);
-                if !declines.rules().is_empty() {
-                    snapshot.put_rules(self.compiled_rules()?);
-                }
-            }
-            Ok(())
-        })
+    /// Saves a decline (or, with `None`, removes the decline of `target`). Returns the decline removed.
+    async fn put_decline(&self, target: &Target, decline: Option<&Decline>) -> Result<Option<Decline>, ServiceError> {
+        let change = match decline {
+            Some(decline) => Change::Decline(decline.clone()),
+            None => Change::RemoveDecline(target.clone()),
+        };
+        Ok(self.commit(change).await?.decline())
     }
 
-    /// Saves an allow (or, with `None`, removes the allow of `number`) and publishes it. Returns
-    /// the allow removed.
-    fn put_allow(&self, number: &PhoneNumber, allow: Option<&Allow>) -> Result<Option<Allow>, ServiceError> {
-        self.live.publish(|snapshot| {
-            let removed = match allow {
-                Some(allow) => self.store.apply(Change::Allow(allow))?,
-                None => self.store.apply(Change::RemoveAllow(number))?,
-            };
-            if let Some(snapshot) = snapshot {
-                snapshot.put_allow(number, allow.cloned());
-            }
-            Ok(removed.allow())
-        })
+    /// Saves many declines at once, all or none.
+    async fn put_declines(&self, declines: Arc<DeclineBatch>) -> Result<(), ServiceError> {
+        self.commit(Change::Declines(declines)).await.map(drop)
     }
 
-    /// The ranges and patterns on record, compiled.
-    fn compiled_rules(&self) -> Result<Matcher, ServiceError> {
-        Matcher::build(self.store.rules()?)
-            .map_err(|e| ServiceError::Invalid { field: "pattern", message: e.to_string() })
+    /// Saves an allow (or, with `None`, removes the allow of `number`). Returns the allow removed.
+    async fn put_allow(&self, number: &PhoneNumber, allow: Option<&Allow>) -> Result<Option<Allow>, ServiceError> {
+        let change = match allow {
+            Some(allow) => Change::Allow(allow.clone()),
+            None => Change::RemoveAllow(number.clone()),
+        };
+        Ok(self.commit(change).await?.allow())
     }
 
     /// The decline on record for `text` (a number, range or pattern as `remove_decline` takes it).
-    pub fn decline_on_record(&self, text: &str) -> Result<Option<Decline>, ServiceError> {
-        Ok(self.store.decline(&self.removal_target(text)?)?)
+    pub async fn decline_on_record(&self, text: &str) -> Result<Option<Decline>, ServiceError> {
+        Ok(self.store.decline(&self.removal_target(text)?).await?)
     }
 
     /// The allow on record for a number.
-    pub fn allow_of(&self, number: &PhoneNumber) -> Result<Option<Allow>, ServiceError> {
-        Ok(self.store.allow_of(number)?)
+    pub async fn allow_of(&self, number: &PhoneNumber) -> Result<Option<Allow>, ServiceError> {
+        Ok(self.store.allow_of(number).await?)
     }
 
     /// The declines now on record for the E.164 numbers among `numbers`, by number.
-    pub fn current_declines<'a>(
+    pub async fn current_declines<'a>(
         &self,
         numbers: impl Iterator<Item = &'a str>,
     ) -> Result<HashMap<String, Decline>, ServiceError> {
@@ -519,7 +500,7 @@ impl Service {
                 continue;
             }
             let Some(number) = PhoneNumber::from_e164(text) else { continue };
-            if let Some(decline) = self.store.decline(&Target::Number(number))? {
+            if let Some(decline) = self.store.decline(&Target::Number(number)).await? {
                 current.insert(text.to_owned(), decline);
             }
         }
@@ -594,59 +575,60 @@ mod tests {
         NewDecline { number: number.into(), company: company.map(str::to_owned), ..Default::default() }
     }
 
-    #[test]
-    fn declining_again_keeps_the_first_date_and_updates_the_details() {
+    #[tokio::test]
+    async fn declining_again_keeps_the_first_date_and_updates_the_details() {
         let service = service();
         let first: Timestamp = "2026-11-03T10:00:00Z".parse().unwrap();
         let later: Timestamp = "2026-11-20T10:00:00Z".parse().unwrap();
-        let saved = service.decline(new_decline("020 7946 0123", None), first).unwrap();
+        let saved = service.decline(new_decline("020 7946 0123", None), first).await.unwrap();
         assert!(saved.created);
-        let again = service.decline(new_decline("+442079460123", Some("Everest")), later).unwrap();
+        let again = service.decline(new_decline("+442079460123", Some("Everest")), later).await.unwrap();
         assert!(!again.created);
         assert_eq!(again.record.declined_at, first);
         assert_eq!(again.record.company.as_deref(), Some("Everest"));
-        assert_eq!(service.declines().unwrap().len(), 1);
+        assert_eq!(service.declines().await.unwrap().len(), 1);
     }
 
-    #[test]
-    fn a_company_written_differently_joins_the_existing_company() {
+    #[tokio::test]
+    async fn a_company_written_differently_joins_the_existing_company() {
         let service = service();
-        service.decline(new_decline("020 7946 0123", Some("Everest Windows")), Timestamp::UNIX_EPOCH).unwrap();
-        let second = service.decline(new_decline("020 7946 0124", Some(" everest   WINDOWS")), Timestamp::UNIX_EPOCH);
+        service.decline(new_decline("020 7946 0123", Some("Everest Windows")), Timestamp::UNIX_EPOCH).await.unwrap();
+        let second =
+            service.decline(new_decline("020 7946 0124", Some(" everest   WINDOWS")), Timestamp::UNIX_EPOCH).await;
         assert_eq!(second.unwrap().record.company.as_deref(), Some("Everest Windows"));
     }
 
-    #[test]
-    fn a_bad_number_names_the_field_and_stores_nothing() {
+    #[tokio::test]
+    async fn a_bad_number_names_the_field_and_stores_nothing() {
         let service = service();
-        let err = service.decline(new_decline("not a number", None), Timestamp::UNIX_EPOCH).unwrap_err();
+        let err = service.decline(new_decline("not a number", None), Timestamp::UNIX_EPOCH).await.unwrap_err();
         assert!(matches!(err, ServiceError::Invalid { field: "number", .. }), "{err}");
-        assert!(service.declines().unwrap().is_empty());
+        assert!(service.declines().await.unwrap().is_empty());
     }
 
-    #[test]
-    fn an_overlong_company_names_the_field_and_stores_nothing() {
+    #[tokio::test]
+    async fn an_overlong_company_names_the_field_and_stores_nothing() {
         let service = service();
         let long = "x".repeat(MAX_COMPANY + 1);
-        let err = service.decline(new_decline("02079460123", Some(&long)), Timestamp::UNIX_EPOCH).unwrap_err();
+        let err = service.decline(new_decline("02079460123", Some(&long)), Timestamp::UNIX_EPOCH).await.unwrap_err();
         assert!(matches!(err, ServiceError::Invalid { field: "company", .. }), "{err}");
-        assert!(service.declines().unwrap().is_empty());
+        assert!(service.declines().await.unwrap().is_empty());
     }
 
-    #[test]
-    fn removing_what_is_not_there_is_not_found() {
-        assert!(matches!(service().remove_decline("02079460123"), Err(ServiceError::NotFound(_))));
-        assert!(matches!(service().remove_allow("02079460123"), Err(ServiceError::NotFound(_))));
+    #[tokio::test]
+    async fn removing_what_is_not_there_is_not_found() {
+        assert!(matches!(service().remove_decline("02079460123").await, Err(ServiceError::NotFound(_))));
+        assert!(matches!(service().remove_allow("02079460123").await, Err(ServiceError::NotFound(_))));
     }
 
-    #[test]
-    fn check_previews_the_refusal_the_caller_would_hear() {
+    #[tokio::test]
+    async fn check_previews_the_refusal_the_caller_would_hear() {
         let service = service();
-        service.decline(new_decline("02079460123", Some("Everest Windows")), Timestamp::UNIX_EPOCH).unwrap();
-        let preview = service.check(check("020 7946 0123"), Timestamp::UNIX_EPOCH).unwrap();
+        service.decline(new_decline("02079460123", Some("Everest Windows")), Timestamp::UNIX_EPOCH).await.unwrap();
+        let preview = service.check(check("020 7946 0123"), Timestamp::UNIX_EPOCH).await.unwrap();
         assert_eq!(preview.decision, DecisionKind::Decline);
         assert!(preview.caller_hears.contains("Everest Windows"), "{}", preview.caller_hears);
-        let other = service.check(check("020 7946 0999"), Timestamp::UNIX_EPOCH).unwrap();
+        let other = service.check(check("020 7946 0999"), Timestamp::UNIX_EPOCH).await.unwrap();
         assert_eq!(other.decision, DecisionKind::Forward);
     }
 
@@ -654,91 +636,94 @@ mod tests {
         CheckRequest { number: Some(number.into()), ..Default::default() }
     }
 
-    #[test]
-    fn a_range_is_typed_with_a_star_and_refuses_every_number_in_it() {
+    #[tokio::test]
+    async fn a_range_is_typed_with_a_star_and_refuses_every_number_in_it() {
         let service = service();
-        let saved = service.decline(new_decline("01632 9601*", Some("Rotating Ltd")), Timestamp::UNIX_EPOCH).unwrap();
+        let saved =
+            service.decline(new_decline("01632 9601*", Some("Rotating Ltd")), Timestamp::UNIX_EPOCH).await.unwrap();
         assert_eq!(saved.record.target, Target::Prefix("+4416329601".into()));
-        let preview = service.check(check("+441632960123"), Timestamp::UNIX_EPOCH).unwrap();
+        let preview = service.check(check("+441632960123"), Timestamp::UNIX_EPOCH).await.unwrap();
         assert_eq!(preview.decision, DecisionKind::Decline);
         assert!(preview.reason.contains("Rotating Ltd (+4416329601*)"), "{}", preview.reason);
-        service.remove_decline("+4416329601*").unwrap();
+        service.remove_decline("+4416329601*").await.unwrap();
         assert_eq!(
-            service.check(check("+441632960123"), Timestamp::UNIX_EPOCH).unwrap().decision,
+            service.check(check("+441632960123"), Timestamp::UNIX_EPOCH).await.unwrap().decision,
             DecisionKind::Forward
         );
     }
 
-    #[test]
-    fn a_pattern_is_compiled_at_once_and_a_bad_one_is_refused_with_the_regex_error() {
+    #[tokio::test]
+    async fn a_pattern_is_compiled_at_once_and_a_bad_one_is_refused_with_the_regex_error() {
         let service = service();
         let bad = NewDecline { pattern: Some(r"\+234(".into()), ..Default::default() };
-        let err = service.decline(bad, Timestamp::UNIX_EPOCH).unwrap_err();
+        let err = service.decline(bad, Timestamp::UNIX_EPOCH).await.unwrap_err();
         assert!(
             matches!(&err, ServiceError::Invalid { field: "pattern", message } if message.contains("unclosed")),
             "{err}"
         );
-        assert!(service.declines().unwrap().is_empty());
+        assert!(service.declines().await.unwrap().is_empty());
 
         let good = NewDecline { pattern: Some(r"\+23480\d{8}".into()), ..Default::default() };
-        service.decline(good, Timestamp::UNIX_EPOCH).unwrap();
-        let preview = service.check(check("+2348012345678"), Timestamp::UNIX_EPOCH).unwrap();
+        service.decline(good, Timestamp::UNIX_EPOCH).await.unwrap();
+        let preview = service.check(check("+2348012345678"), Timestamp::UNIX_EPOCH).await.unwrap();
         assert_eq!(preview.decision, DecisionKind::Decline);
-        service.remove_decline(r"pattern:\+23480\d{8}").unwrap();
+        service.remove_decline(r"pattern:\+23480\d{8}").await.unwrap();
         assert_eq!(
-            service.check(check("+2348012345678"), Timestamp::UNIX_EPOCH).unwrap().decision,
+            service.check(check("+2348012345678"), Timestamp::UNIX_EPOCH).await.unwrap().decision,
             DecisionKind::Forward
         );
     }
 
-    #[test]
-    fn a_decline_covers_exactly_one_thing() {
+    #[tokio::test]
+    async fn a_decline_covers_exactly_one_thing() {
         let both = NewDecline { number: "02079460123".into(), pattern: Some(".*".into()), ..Default::default() };
-        assert!(matches!(service().decline(both, Timestamp::UNIX_EPOCH), Err(ServiceError::Invalid { .. })));
+        assert!(matches!(service().decline(both, Timestamp::UNIX_EPOCH).await, Err(ServiceError::Invalid { .. })));
         assert!(matches!(
-            service().decline(NewDecline::default(), Timestamp::UNIX_EPOCH),
+            service().decline(NewDecline::default(), Timestamp::UNIX_EPOCH).await,
             Err(ServiceError::Invalid { .. })
         ));
     }
 
-    #[test]
-    fn a_not_before_date_must_lie_ahead_and_a_window_must_end_after_it_starts() {
+    #[tokio::test]
+    async fn a_not_before_date_must_lie_ahead_and_a_window_must_end_after_it_starts() {
         let now: Timestamp = "2026-11-24T12:00:00Z".parse().unwrap();
         let past = NewDecline {
             not_before: Some("2026-11-01T00:00:00Z".parse().unwrap()),
             ..new_decline("02079460123", None)
         };
-        assert!(matches!(service().decline(past, now), Err(ServiceError::Invalid { field: "not_before", .. })));
+        assert!(matches!(service().decline(past, now).await, Err(ServiceError::Invalid { field: "not_before", .. })));
         let backwards = NewAllow {
             number: "02079460123".into(),
             from: Some("2026-11-25T16:00:00Z".parse().unwrap()),
             until: Some("2026-11-25T14:00:00Z".parse().unwrap()),
             ..Default::default()
         };
-        assert!(matches!(service().allow(backwards, now), Err(ServiceError::Invalid { field: "until", .. })));
+        assert!(matches!(service().allow(backwards, now).await, Err(ServiceError::Invalid { field: "until", .. })));
     }
 
-    #[test]
-    fn the_pause_switch_forwards_a_declined_number() {
+    #[tokio::test]
+    async fn the_pause_switch_forwards_a_declined_number() {
         let service = service();
-        service.decline(new_decline("02079460123", Some("Everest")), Timestamp::UNIX_EPOCH).unwrap();
-        service.set_paused(true).unwrap();
-        let preview = service.check(check("02079460123"), Timestamp::UNIX_EPOCH).unwrap();
+        service.decline(new_decline("02079460123", Some("Everest")), Timestamp::UNIX_EPOCH).await.unwrap();
+        service.set_paused(true).await.unwrap();
+        let preview = service.check(check("02079460123"), Timestamp::UNIX_EPOCH).await.unwrap();
         assert_eq!(preview.decision, DecisionKind::Forward);
-        assert!(service.paused().unwrap());
+        assert!(service.paused().await.unwrap());
     }
 
-    #[test]
-    fn a_withheld_preview_needs_no_number() {
-        let preview =
-            service().check(CheckRequest { withheld: true, ..Default::default() }, Timestamp::UNIX_EPOCH).unwrap();
+    #[tokio::test]
+    async fn a_withheld_preview_needs_no_number() {
+        let preview = service()
+            .check(CheckRequest { withheld: true, ..Default::default() }, Timestamp::UNIX_EPOCH)
+            .await
+            .unwrap();
         assert_eq!(preview.number, "withheld");
-        assert!(service().check(CheckRequest::default(), Timestamp::UNIX_EPOCH).is_err());
+        assert!(service().check(CheckRequest::default(), Timestamp::UNIX_EPOCH).await.is_err());
     }
 
-    #[test]
-    fn a_listing_limit_out_of_range_is_refused() {
-        let err = service().calls(CallQuery { limit: 0, ..Default::default() }).unwrap_err();
+    #[tokio::test]
+    async fn a_listing_limit_out_of_range_is_refused() {
+        let err = service().calls(CallQuery { limit: 0, ..Default::default() }).await.unwrap_err();
         assert!(matches!(err, ServiceError::Invalid { field: "limit", .. }));
     }
 }

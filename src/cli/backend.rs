@@ -44,28 +44,28 @@ impl Backend {
 
     pub async fn decline(&self, new: NewDecline) -> Result<Saved<Decline>, CliError> {
         match self {
-            Self::Local(service) => local(service.decline(new, Timestamp::now())),
+            Self::Local(service) => local(service.decline(new, Timestamp::now()).await),
             Self::Remote(client) => client.post("declines", &new).await,
         }
     }
 
     pub async fn remove_decline(&self, number: &str) -> Result<Decline, CliError> {
         match self {
-            Self::Local(service) => local(service.remove_decline(number)),
+            Self::Local(service) => local(service.remove_decline(number).await),
             Self::Remote(client) => client.delete("declines", number).await,
         }
     }
 
     pub async fn declines(&self) -> Result<Vec<DeclineEntry>, CliError> {
         match self {
-            Self::Local(service) => local(service.decline_list()),
+            Self::Local(service) => local(service.decline_list().await),
             Self::Remote(client) => client.get("declines", &[]).await,
         }
     }
 
     pub async fn export_declines(&self, format: Format) -> Result<String, CliError> {
         match self {
-            Self::Local(service) => local(service.export_declines(format)),
+            Self::Local(service) => local(service.export_declines(format).await),
             Self::Remote(client) => client.get_text("declines/export", &[("format", format_name(format))]).await,
         }
     }
@@ -77,7 +77,7 @@ impl Backend {
         skip_bad_rows: bool,
     ) -> Result<ImportReport, CliError> {
         match self {
-            Self::Local(service) => local(service.import_declines(&text, format, skip_bad_rows)),
+            Self::Local(service) => local(service.import_declines(text, format, skip_bad_rows).await),
             Self::Remote(client) => {
                 let params = [("format", format_name(format)), ("skip_bad_rows", bool_text(skip_bad_rows))];
                 client.post_text("declines/import", &params, text).await
@@ -87,7 +87,7 @@ impl Backend {
 
     pub async fn export_calls(&self, since: Option<Timestamp>, until: Option<Timestamp>) -> Result<String, CliError> {
         match self {
-            Self::Local(service) => local(service.export_calls(since, until)),
+            Self::Local(service) => local(service.export_calls(since, until).await),
             Self::Remote(client) => {
                 let since = since.map(|at| at.to_string());
                 let until = until.map(|at| at.to_string());
@@ -107,7 +107,8 @@ impl Backend {
     pub async fn evidence(&self, company_or_number: &str) -> Result<String, CliError> {
         match self {
             Self::Local(service) => {
-                local(service.party_for(company_or_number).and_then(|party| service.evidence_csv(&party)))
+                let party = local(service.party_for(company_or_number).await)?;
+                local(service.evidence_csv(&party).await)
             }
             Self::Remote(client) => {
                 let party = remote_party(client, company_or_number).await?;
@@ -119,11 +120,10 @@ impl Backend {
     /// Places or lifts a company's legal hold, by its name or one of its numbers.
     pub async fn set_legal_hold(&self, company_or_number: &str, held: bool) -> Result<LegalHoldState, CliError> {
         match self {
-            Self::Local(service) => local(
-                service
-                    .hold_party_for(company_or_number)
-                    .and_then(|party| service.set_legal_hold(&party, held, Timestamp::now())),
-            ),
+            Self::Local(service) => {
+                let party = local(service.hold_party_for(company_or_number).await)?;
+                local(service.set_legal_hold(&party, held, Timestamp::now()).await)
+            }
             Self::Remote(client) => {
                 let party = match remote_party(client, company_or_number).await {
                     Ok(party) => party,
@@ -142,14 +142,14 @@ impl Backend {
 
     pub async fn legal_holds(&self) -> Result<Vec<LegalHoldState>, CliError> {
         match self {
-            Self::Local(service) => local(service.legal_holds()),
+            Self::Local(service) => local(service.legal_holds().await),
             Self::Remote(client) => client.get("legal-holds", &[]).await,
         }
     }
 
     pub async fn set_password(&self, password: String) -> Result<(), CliError> {
         match self {
-            Self::Local(service) => local(service.set_password(&password)),
+            Self::Local(service) => local(service.set_password(&password).await),
             Self::Remote(client) => {
                 client.put_empty("admin/password", &serde_json::json!({ "password": password })).await
             }
@@ -158,28 +158,28 @@ impl Backend {
 
     pub async fn allow(&self, new: NewAllow) -> Result<Saved<Allow>, CliError> {
         match self {
-            Self::Local(service) => local(service.allow(new, Timestamp::now())),
+            Self::Local(service) => local(service.allow(new, Timestamp::now()).await),
             Self::Remote(client) => client.post("allows", &new).await,
         }
     }
 
     pub async fn remove_allow(&self, number: &str) -> Result<Allow, CliError> {
         match self {
-            Self::Local(service) => local(service.remove_allow(number)),
+            Self::Local(service) => local(service.remove_allow(number).await),
             Self::Remote(client) => client.delete("allows", number).await,
         }
     }
 
     pub async fn allows(&self) -> Result<Vec<Allow>, CliError> {
         match self {
-            Self::Local(service) => local(service.allows()),
+            Self::Local(service) => local(service.allows().await),
             Self::Remote(client) => client.get("allows", &[]).await,
         }
     }
 
     pub async fn calls(&self, query: CallQuery) -> Result<Vec<CallRecord>, CliError> {
         match self {
-            Self::Local(service) => local(service.calls(query)),
+            Self::Local(service) => local(service.calls(query).await),
             Self::Remote(client) => {
                 // The command line asks for the newest calls, optionally refused only, since a time.
                 let limit = query.limit.to_string();
@@ -195,7 +195,7 @@ impl Backend {
 
     pub async fn check(&self, request: CheckRequest) -> Result<Preview, CliError> {
         match self {
-            Self::Local(service) => local(service.check(request, Timestamp::now())),
+            Self::Local(service) => local(service.check(request, Timestamp::now()).await),
             Self::Remote(client) => client.post("check", &request).await,
         }
     }
@@ -203,6 +203,7 @@ impl Backend {
     /// Writes a backup of the whole database into `out`.
     pub async fn backup(&self, out: &mut impl std::io::Write) -> Result<(), CliError> {
         match self {
+            // Blocks while it reads the store; the command line has nothing else to run meanwhile.
             Self::Local(service) => local(service.backup(out).map(drop)),
             Self::Remote(client) => client.download("backup", out).await,
         }
@@ -210,7 +211,7 @@ impl Backend {
 
     pub async fn set_paused(&self, paused: bool) -> Result<bool, CliError> {
         match self {
-            Self::Local(service) => local(service.set_paused(paused)),
+            Self::Local(service) => local(service.set_paused(paused).await),
             Self::Remote(client) => {
                 let state: PauseState = client.post("pause", &PauseState { paused }).await?;
                 Ok(state.paused)

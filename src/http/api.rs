@@ -24,11 +24,10 @@ type ApiResult<T> = Result<Json<T>, ApiError>;
 /// The header that carries the cursor of the next page of calls.
 pub const NEXT_CURSOR: &str = "next-cursor";
 
-/// Changes flush to disk before they are acknowledged; that wait belongs off the async workers.
-pub async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(work).await.map_err(|_| ApiError::Internal)?.map_err(ApiError::from)
+/// A service call's answer as the API gives it. The store does its disk work off the async
+/// workers itself, so the call is simply awaited.
+pub async fn served<T>(work: impl Future<Output = Result<T, ServiceError>>) -> Result<T, ApiError> {
+    work.await.map_err(ApiError::from)
 }
 
 fn body<T>(json: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
@@ -80,8 +79,7 @@ pub async fn add_decline(
     json: Result<Json<NewDecline>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Saved<Decline>>), ApiError> {
     let new = body(json)?;
-    let service = state.service.clone();
-    blocking(move || service.decline(new, Timestamp::now())).await.map(saved)
+    served(state.service.decline(new, Timestamp::now())).await.map(saved)
 }
 
 /// Remove a decline: calls from the number ring through again.
@@ -89,16 +87,14 @@ pub async fn add_decline(
     params(("number" = String, Path, description = "the number as typed or in E.164")),
     responses((status = 200, body = Decline), (status = 404, body = ErrorBody)))]
 pub async fn remove_decline(State(state): State<AppState>, Path(number): Path<String>) -> ApiResult<Decline> {
-    let service = state.service.clone();
-    blocking(move || service.remove_decline(&number)).await.map(Json)
+    served(state.service.remove_decline(&number)).await.map(Json)
 }
 
 /// The declines, with each one's follow-up count.
 #[utoipa::path(get, path = "/declines", tag = "declines", responses((status = 200, body = Vec<DeclineEntry>)))]
 pub async fn list_declines(State(state): State<AppState>) -> ApiResult<Vec<DeclineEntry>> {
     state.call_log.written().await;
-    let service = state.service.clone();
-    blocking(move || service.decline_list()).await.map(Json)
+    served(state.service.decline_list()).await.map(Json)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -119,8 +115,7 @@ pub async fn export_declines(
     params: Result<Query<FormatParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let format = query(params)?.format.unwrap_or(Format::Csv);
-    let service = state.service.clone();
-    let text = blocking(move || service.export_declines(format)).await?;
+    let text = served(state.service.export_declines(format)).await?;
     Ok(download(format, "declines", text))
 }
 
@@ -141,8 +136,7 @@ pub async fn import_declines(
     })?;
     let is_json = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("json"));
     let format = params.format.unwrap_or(if is_json { Format::Json } else { Format::Csv });
-    let service = state.service.clone();
-    blocking(move || service.import_declines(&text, format, params.skip_bad_rows)).await.map(Json)
+    served(state.service.import_declines(text, format, params.skip_bad_rows)).await.map(Json)
 }
 
 /// Add an allow: the number always rings through (or, with a window, rings through then).
@@ -153,22 +147,19 @@ pub async fn add_allow(
     json: Result<Json<NewAllow>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Saved<Allow>>), ApiError> {
     let new = body(json)?;
-    let service = state.service.clone();
-    blocking(move || service.allow(new, Timestamp::now())).await.map(saved)
+    served(state.service.allow(new, Timestamp::now())).await.map(saved)
 }
 
 #[utoipa::path(delete, path = "/allows/{number}", tag = "allows",
     params(("number" = String, Path, description = "the number as typed or in E.164")),
     responses((status = 200, body = Allow), (status = 404, body = ErrorBody)))]
 pub async fn remove_allow(State(state): State<AppState>, Path(number): Path<String>) -> ApiResult<Allow> {
-    let service = state.service.clone();
-    blocking(move || service.remove_allow(&number)).await.map(Json)
+    served(state.service.remove_allow(&number)).await.map(Json)
 }
 
 #[utoipa::path(get, path = "/allows", tag = "allows", responses((status = 200, body = Vec<Allow>)))]
 pub async fn list_allows(State(state): State<AppState>) -> ApiResult<Vec<Allow>> {
-    let service = state.service.clone();
-    blocking(move || service.allows()).await.map(Json)
+    served(state.service.allows()).await.map(Json)
 }
 
 /// Filters for the call log; each one narrows the listing.
@@ -231,8 +222,7 @@ pub async fn list_calls(
     let query = query(params)?.into_query()?;
     // Calls are logged off the call path; a listing must still show the call that just ended.
     state.call_log.written().await;
-    let service = state.service.clone();
-    let page = blocking(move || service.call_page(query)).await?;
+    let page = served(state.service.call_page(query)).await?;
     let mut response = Json(page.calls).into_response();
     if let Some(next) = page.next {
         let value = HeaderValue::from_str(&next.to_string()).map_err(|_| ApiError::Internal)?;
@@ -263,8 +253,7 @@ pub async fn export_calls(
         return Err(ApiError::Invalid { field: Some("until"), message: "must not be before since".into() });
     }
     state.call_log.written().await;
-    let service = state.service.clone();
-    let text = blocking(move || service.export_calls(since, until)).await?;
+    let text = served(state.service.export_calls(since, until)).await?;
     Ok(download(Format::Csv, "calls", text))
 }
 
@@ -273,8 +262,7 @@ pub async fn export_calls(
 pub async fn list_companies(State(state): State<AppState>) -> ApiResult<Vec<CompanySummary>> {
     // The follow-up counts include the call that just ended.
     state.call_log.written().await;
-    let service = state.service.clone();
-    blocking(move || service.companies()).await.map(Json)
+    served(state.service.companies()).await.map(Json)
 }
 
 /// A company's declines and every call from it since, newest first.
@@ -283,8 +271,7 @@ pub async fn list_companies(State(state): State<AppState>) -> ApiResult<Vec<Comp
     responses((status = 200, body = CompanyTimeline), (status = 404, body = ErrorBody)))]
 pub async fn company(State(state): State<AppState>, Path(key): Path<String>) -> ApiResult<CompanyTimeline> {
     state.call_log.written().await;
-    let service = state.service.clone();
-    blocking(move || service.company(&key)).await.map(Json)
+    served(state.service.company(&key)).await.map(Json)
 }
 
 /// A company's evidence for a complaint: its declines, then every call since, as CSV.
@@ -293,9 +280,8 @@ pub async fn company(State(state): State<AppState>, Path(key): Path<String>) -> 
     responses((status = 200, content_type = "text/csv", body = String), (status = 404, body = ErrorBody)))]
 pub async fn company_evidence(State(state): State<AppState>, Path(key): Path<String>) -> Result<Response, ApiError> {
     state.call_log.written().await;
-    let service = state.service.clone();
     let name = evidence_file_name(&key);
-    let text = blocking(move || service.evidence_csv(&key)).await?;
+    let text = served(state.service.evidence_csv(&key)).await?;
     Ok(download(Format::Csv, &name, text))
 }
 
@@ -316,23 +302,20 @@ pub async fn set_legal_hold(
     json: Result<Json<LegalHoldChange>, JsonRejection>,
 ) -> ApiResult<LegalHoldState> {
     let LegalHoldChange { held } = body(json)?;
-    let service = state.service.clone();
-    blocking(move || service.set_legal_hold(&key, held, Timestamp::now())).await.map(Json)
+    served(state.service.set_legal_hold(&key, held, Timestamp::now())).await.map(Json)
 }
 
 /// The companies under a legal hold.
 #[utoipa::path(get, path = "/legal-holds", tag = "companies", responses((status = 200, body = Vec<LegalHoldState>)))]
 pub async fn legal_holds(State(state): State<AppState>) -> ApiResult<Vec<LegalHoldState>> {
-    let service = state.service.clone();
-    blocking(move || service.legal_holds()).await.map(Json)
+    served(state.service.legal_holds()).await.map(Json)
 }
 
 /// Calls today, in the last 7 and 30 days, per day, and the companies that call most after a no.
 #[utoipa::path(get, path = "/dashboard", tag = "calls", responses((status = 200, body = Dashboard)))]
 pub async fn dashboard(State(state): State<AppState>) -> ApiResult<Dashboard> {
     state.call_log.written().await;
-    let service = state.service.clone();
-    blocking(move || service.dashboard(Timestamp::now())).await.map(Json)
+    served(state.service.dashboard(Timestamp::now())).await.map(Json)
 }
 
 /// What would happen to a call with these facts, and why: the webhook's own decision.
@@ -356,8 +339,7 @@ pub async fn check_posted(
 }
 
 async fn preview(state: AppState, request: CheckRequest) -> ApiResult<Preview> {
-    let service = state.service.clone();
-    blocking(move || service.check(request, Timestamp::now())).await.map(Json)
+    served(state.service.check(request, Timestamp::now())).await.map(Json)
 }
 
 /// The pause switch, as the API reads and writes it.
@@ -369,8 +351,7 @@ pub struct PauseState {
 /// Whether every call rings through for now.
 #[utoipa::path(get, path = "/pause", tag = "admin", responses((status = 200, body = PauseState)))]
 pub async fn pause_state(State(state): State<AppState>) -> ApiResult<PauseState> {
-    let service = state.service.clone();
-    blocking(move || service.paused()).await.map(|paused| Json(PauseState { paused }))
+    served(state.service.paused()).await.map(|paused| Json(PauseState { paused }))
 }
 
 /// Pause (every call rings through) or resume.
@@ -381,8 +362,7 @@ pub async fn set_pause(
     json: Result<Json<PauseState>, JsonRejection>,
 ) -> ApiResult<PauseState> {
     let PauseState { paused } = body(json)?;
-    let service = state.service.clone();
-    blocking(move || service.set_paused(paused)).await.map(|paused| Json(PauseState { paused }))
+    served(state.service.set_paused(paused)).await.map(|paused| Json(PauseState { paused }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -398,8 +378,7 @@ pub async fn set_password(
     json: Result<Json<NewPassword>, JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
     let new = body(json)?;
-    let service = state.service.clone();
-    blocking(move || service.set_password(&new.password)).await.map(|()| StatusCode::NO_CONTENT)
+    served(state.service.set_password(&new.password)).await.map(|()| StatusCode::NO_CONTENT)
 }
 
 /// A file to save: CSV or JSON, named for what it holds.

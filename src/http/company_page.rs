@@ -12,7 +12,7 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use super::AppState;
-use super::api::{blocking, download, evidence_file_name};
+use super::api::{download, evidence_file_name, served};
 use super::complaints::{Regulator, where_to_complain};
 use super::pages::{CompanyRow, PageError, PageResult, bad, local_time, paused};
 use super::url_part::encode;
@@ -122,8 +122,7 @@ fn timeline_rows(
 
 async fn timeline(state: &AppState, key: String) -> Result<CompanyTimeline, PageError> {
     state.call_log.written().await;
-    let service = state.service.clone();
-    Ok(blocking(move || service.company(&key)).await?)
+    Ok(served(state.service.company(&key)).await?)
 }
 
 pub async fn company(State(state): State<AppState>, Path(key): Path<String>) -> PageResult {
@@ -131,7 +130,7 @@ pub async fn company(State(state): State<AppState>, Path(key): Path<String>) -> 
     let time_zone = &state.settings.time_zone;
     let (declines, attempts) = timeline_rows(&timeline, time_zone, local_time);
     let company = CompanyRow::of(&timeline.company, time_zone);
-    Ok(CompanyPage { paused: paused(&state), company, key: encode(&key), declines, attempts }.into_response())
+    Ok(CompanyPage { paused: paused(&state).await, company, key: encode(&key), declines, attempts }.into_response())
 }
 
 #[derive(Deserialize)]
@@ -146,9 +145,8 @@ pub async fn legal_hold(
     form: Result<Form<LegalHoldForm>, FormRejection>,
 ) -> PageResult {
     let Form(form) = form.map_err(|r| bad("held", r.body_text()))?;
-    let service = state.service.clone();
     let party = key.clone();
-    blocking(move || service.set_legal_hold(&party, form.held, Timestamp::now())).await?;
+    served(state.service.set_legal_hold(&party, form.held, Timestamp::now())).await?;
     Ok(Redirect::to(&format!("/companies/{}", encode(&key))).into_response())
 }
 
@@ -173,8 +171,7 @@ pub async fn evidence(State(state): State<AppState>, Path(key): Path<String>) ->
 
 pub async fn evidence_csv(State(state): State<AppState>, Path(key): Path<String>) -> PageResult {
     state.call_log.written().await;
-    let service = state.service.clone();
     let name = evidence_file_name(&key);
-    let text = blocking(move || service.evidence_csv(&key)).await?;
+    let text = served(state.service.evidence_csv(&key)).await?;
     Ok(download(Format::Csv, &name, text))
 }

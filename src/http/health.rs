@@ -43,15 +43,12 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     if let Some(reason) = state.health.degraded() {
         return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"ready": false, "store": reason})));
     }
-    let store = state.store.clone();
-    let probe = tokio::task::spawn_blocking(move || store.probe()).await;
-    match probe {
-        Ok(Ok(())) => (StatusCode::OK, Json(json!({"ready": true, "store": "ok"}))),
-        Ok(Err(error)) => {
+    match state.store.probe().await {
+        Ok(()) => (StatusCode::OK, Json(json!({"ready": true, "store": "ok"}))),
+        Err(error) => {
             state.metrics.store_error();
             tracing::error!(%error, "not ready: the store cannot be written");
             (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"ready": false, "store": error.to_string()})))
         }
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"ready": false, "store": "the probe failed"}))),
     }
 }

@@ -13,7 +13,7 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use super::AppState;
-use super::api::{blocking, download};
+use super::api::{download, served};
 use super::call_row::{CallRow, DeclinedSince, Seen};
 use super::came_from::{came_from, same_site_path};
 use super::error::ApiError;
@@ -32,8 +32,8 @@ pub const STYLE: &str = include_str!("../../templates/style.css");
 pub const PRINT_SCRIPT: &str = include_str!("../../templates/print.js");
 
 /// The pause switch as every page's header shows it; one that cannot be read is not claimed to be on.
-pub(super) fn paused(state: &AppState) -> bool {
-    state.service.paused().unwrap_or(false)
+pub(super) async fn paused(state: &AppState) -> bool {
+    state.service.paused().await.unwrap_or(false)
 }
 const PAGE_SIZE: usize = 50;
 
@@ -134,8 +134,7 @@ const CHART_HEIGHT: u32 = 120;
 
 pub async fn dashboard(State(state): State<AppState>) -> PageResult {
     state.call_log.written().await;
-    let service = state.service.clone();
-    let dashboard = blocking(move || service.dashboard(Timestamp::now())).await?;
+    let dashboard = served(state.service.dashboard(Timestamp::now())).await?;
     let chart_max = dashboard.days.iter().map(|d| d.forwarded + d.refused).max().unwrap_or(0).max(1);
     // Screened and after-hours calls are counted on the cards; the chart shows forwarded and refused.
     let scale = |n: u64| (n * u64::from(CHART_HEIGHT) / chart_max) as u32;
@@ -160,7 +159,7 @@ pub async fn dashboard(State(state): State<AppState>) -> PageResult {
     let top = dashboard.top_companies.iter().map(|c| CompanyRow::of(c, &state.settings.time_zone)).collect();
     let seen = Seen::now(state.settings.region, &state.settings.time_zone);
     let repeats = dashboard.repeat_callers.iter().map(|caller| RepeatRow::of(caller, &seen)).collect();
-    Ok(DashboardPage { paused: paused(&state), dashboard, bars, chart_max, top, repeats }.into_response())
+    Ok(DashboardPage { paused: paused(&state).await, dashboard, bars, chart_max, top, repeats }.into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -308,17 +307,17 @@ pub async fn calls(State(state): State<AppState>, filters: Result<Query<CallFilt
     let replaced = !filters.replaced.is_empty();
     let undone_allow = filters.undone_allow.clone();
     let zone = time_zone.clone();
-    let (page, companies, just_declined, undone, allowed, undone_allow, current) = blocking(move || {
+    let (page, companies, just_declined, undone, allowed, undone_allow, current) = served(async move {
         let now = Timestamp::now();
         let just_declined = match declined.as_str() {
             "" => None,
-            target => match service.decline_on_record(target)? {
+            target => match service.decline_on_record(target).await? {
                 Some(decline) => {
                     let allowed = match decline.target.number() {
-                        Some(number) => service.allow_of(number)?.is_some(),
+                        Some(number) => service.allow_of(number).await?.is_some(),
                         None => false,
                     };
-                    let next = next_call(&service, &decline, now);
+                    let next = next_call(&service, &decline, now).await;
                     Some(DeclinedBanner {
                         target: decline.target.to_string(),
                         company: decline.company,
@@ -333,11 +332,14 @@ pub async fn calls(State(state): State<AppState>, filters: Result<Query<CallFilt
         let undone = match undone.as_str() {
             "" => None,
             target => {
-                let restored = service.decline_on_record(target)?;
-                let next_call = restored.as_ref().map_or_else(
-                    || service.check(CheckRequest { number: Some(target.to_owned()), ..Default::default() }, now).ok(),
-                    |decline| next_call(&service, decline, now),
-                );
+                let restored = service.decline_on_record(target).await?;
+                let next_call = match &restored {
+                    Some(decline) => next_call(&service, decline, now).await,
+                    None => {
+                        let request = CheckRequest { number: Some(target.to_owned()), ..Default::default() };
+                        service.check(request, now).await.ok()
+                    }
+                };
                 Some(UndoneBanner {
                     target: target.to_owned(),
                     restored: restored
@@ -353,6 +355,7 @@ pub async fn calls(State(state): State<AppState>, filters: Result<Query<CallFilt
                 number: number.to_owned(),
                 next_call: service
                     .check(CheckRequest { number: Some(number.to_owned()), ..Default::default() }, now)
+                    .await
                     .ok()
                     .map(|preview| preview.reason),
                 replaced,
@@ -361,20 +364,24 @@ pub async fn calls(State(state): State<AppState>, filters: Result<Query<CallFilt
         let undone_allow = match undone_allow.as_str() {
             "" => None,
             number => {
-                let restored = PhoneNumber::from_e164(number).map(|n| service.allow_of(&n)).transpose()?.flatten();
+                let restored = match PhoneNumber::from_e164(number) {
+                    Some(number) => service.allow_of(&number).await?,
+                    None => None,
+                };
                 Some(UndoneAllowBanner {
                     number: number.to_owned(),
                     restored: restored.map(|allow| AllowRow::of(&allow, &zone).described()).unwrap_or_default(),
                     next_call: service
                         .check(CheckRequest { number: Some(number.to_owned()), ..Default::default() }, now)
+                        .await
                         .ok()
                         .map(|preview| preview.reason),
                 })
             }
         };
-        let page = service.call_page(query)?;
-        let current = service.current_declines(page.calls.iter().map(|call| call.from.as_str()))?;
-        Ok((page, service.company_names()?, just_declined, undone, allowed, undone_allow, current))
+        let page = service.call_page(query).await?;
+        let current = service.current_declines(page.calls.iter().map(|call| call.from.as_str())).await?;
+        Ok((page, service.company_names().await?, just_declined, undone, allowed, undone_allow, current))
     })
     .await?;
     let next_link = page.next.map(|next| {
@@ -409,7 +416,7 @@ pub async fn calls(State(state): State<AppState>, filters: Result<Query<CallFilt
         })
         .collect();
     Ok(CallsPage {
-        paused: paused(&state),
+        paused: paused(&state).await,
         filters,
         calls,
         next_link,
@@ -445,8 +452,7 @@ pub async fn decline(State(state): State<AppState>, form: Result<Form<DeclineFor
         on_call: Some(form.call),
         ..Default::default()
     };
-    let service = state.service.clone();
-    let saved = blocking(move || service.decline_from_web(new, Timestamp::now())).await?;
+    let saved = served(state.service.decline_from_web(new, Timestamp::now())).await?;
     let mut target = format!("/calls?declined={}", encode(&saved.record.target.to_string()));
     if !saved.created {
         target.push_str("&updated=1");
@@ -461,23 +467,25 @@ pub struct NumberForm {
 
 pub async fn undo_decline(State(state): State<AppState>, form: Result<Form<NumberForm>, FormRejection>) -> PageResult {
     let Form(form) = form.map_err(|r| bad("number", r.body_text()))?;
-    let service = state.service.clone();
-    let undone = blocking(move || service.undo_web_decline(&form.number, Timestamp::now())).await?;
+    let undone = served(state.service.undo_web_decline(&form.number, Timestamp::now())).await?;
     Ok(Redirect::to(&format!("/calls?undone={}", encode(&undone.target.to_string()))).into_response())
 }
 
 /// The Undo on the banner after "This was a customer": the allow it replaced is back, or none is.
 pub async fn undo_allow(State(state): State<AppState>, form: Result<Form<NumberForm>, FormRejection>) -> PageResult {
     let Form(form) = form.map_err(|r| bad("number", r.body_text()))?;
-    let service = state.service.clone();
-    let (number, _) = blocking(move || service.undo_web_allow(&form.number)).await?;
+    let (number, _) = served(state.service.undo_web_allow(&form.number)).await?;
     Ok(Redirect::to(&format!("/calls?undone_allow={}", encode(number.as_str()))).into_response())
 }
 
 /// What the next call from a declined number will get, when the decline is for one number.
-fn next_call(service: &crate::service::Service, decline: &crate::domain::Decline, now: Timestamp) -> Option<Preview> {
+async fn next_call(
+    service: &crate::service::Service,
+    decline: &crate::domain::Decline,
+    now: Timestamp,
+) -> Option<Preview> {
     let number = decline.target.number()?;
-    service.check(CheckRequest { number: Some(number.to_string()), ..Default::default() }, now).ok()
+    service.check(CheckRequest { number: Some(number.to_string()), ..Default::default() }, now).await.ok()
 }
 
 /// A company as a row of the companies page.
@@ -526,9 +534,10 @@ struct CompaniesPage {
 pub async fn companies(State(state): State<AppState>) -> PageResult {
     state.call_log.written().await;
     let service = state.service.clone();
-    let (companies, names) = blocking(move || Ok((service.companies()?, service.company_names()?))).await?;
+    let (companies, names) =
+        served(async move { Ok((service.companies().await?, service.company_names().await?)) }).await?;
     let companies = companies.iter().map(|c| CompanyRow::of(c, &state.settings.time_zone)).collect();
-    Ok(CompaniesPage { paused: paused(&state), companies, names }.into_response())
+    Ok(CompaniesPage { paused: paused(&state).await, companies, names }.into_response())
 }
 
 #[derive(Template, WebTemplate)]
@@ -577,11 +586,16 @@ impl AllowRow {
 }
 
 pub async fn allows(State(state): State<AppState>) -> PageResult {
-    let service = state.service.clone();
-    let allows = blocking(move || service.allows()).await?;
+    let allows = served(state.service.allows()).await?;
     let allows = allows.iter().map(|a| AllowRow::of(a, &state.settings.time_zone)).collect();
-    Ok(AllowsPage { paused: paused(&state), allows, typed: AllowForm::default(), error: None, offer_anyway: false }
-        .into_response())
+    Ok(AllowsPage {
+        paused: paused(&state).await,
+        allows,
+        typed: AllowForm::default(),
+        error: None,
+        offer_anyway: false,
+    }
+    .into_response())
 }
 
 #[derive(Default, Deserialize)]
@@ -604,13 +618,15 @@ pub async fn add_allow(State(state): State<AppState>, form: Result<Form<AllowFor
         ..Default::default()
     };
     let service = state.service.clone();
-    let (added, allows) = blocking(move || Ok((service.allow(new, Timestamp::now()), service.allows()?))).await?;
+    let (added, allows) =
+        served(async move { Ok((service.allow(new, Timestamp::now()).await, service.allows().await?)) }).await?;
     match added {
         Ok(_) => Ok(Redirect::to("/allows").into_response()),
         Err(ServiceError::Invalid { message, .. }) => {
             let allows = allows.iter().map(|a| AllowRow::of(a, &state.settings.time_zone)).collect();
             let offer_anyway = message.contains(ACCEPT_ANYWAY);
-            let page = AllowsPage { paused: paused(&state), allows, typed: form, error: Some(message), offer_anyway };
+            let page =
+                AllowsPage { paused: paused(&state).await, allows, typed: form, error: Some(message), offer_anyway };
             Ok((StatusCode::BAD_REQUEST, page).into_response())
         }
         Err(other) => Err(ApiError::from(other).into()),
@@ -624,8 +640,7 @@ pub async fn remove_allow(
     form: Result<Form<NumberForm>, FormRejection>,
 ) -> PageResult {
     let Form(form) = form.map_err(|r| bad("number", r.body_text()))?;
-    let service = state.service.clone();
-    blocking(move || service.remove_allow(&form.number)).await?;
+    served(state.service.remove_allow(&form.number)).await?;
     Ok(Redirect::to(&same_site_path(&headers, "/allows")).into_response())
 }
 
@@ -638,8 +653,7 @@ pub async fn allow_from_log(
     let Form(form) = form.map_err(|r| bad("number", r.body_text()))?;
     // The number comes from the log, where a declined number may be one the plan does not know.
     let new = NewAllow { number: form.number, force: true, ..Default::default() };
-    let service = state.service.clone();
-    let saved = blocking(move || service.allow_from_web(new, Timestamp::now())).await?;
+    let saved = served(state.service.allow_from_web(new, Timestamp::now())).await?;
     let replaced = if saved.before.is_some() { "&replaced=1" } else { "" };
     Ok(Redirect::to(&format!("/calls?allowed={}{replaced}", encode(saved.record.number.as_str()))).into_response())
 }
@@ -665,8 +679,9 @@ struct CheckPage {
 
 pub async fn check(State(state): State<AppState>, form: Result<Query<CheckForm>, QueryRejection>) -> PageResult {
     let number = form.map(|Query(form)| form.number).unwrap_or_default();
+    let paused = paused(&state).await;
     let page = |preview: Option<Preview>, error: Option<String>, companies: Vec<String>| CheckPage {
-        paused: paused(&state),
+        paused,
         number: number.clone(),
         can_decline: preview.as_ref().is_some_and(|p| p.decision != DecisionKind::Decline && p.number.starts_with('+')),
         preview,
@@ -678,7 +693,9 @@ pub async fn check(State(state): State<AppState>, form: Result<Query<CheckForm>,
     }
     let service = state.service.clone();
     let request = CheckRequest { number: Some(number.clone()), ..Default::default() };
-    let tested = blocking(move || Ok((service.check(request, Timestamp::now()), service.company_names()?))).await?;
+    let tested =
+        served(async move { Ok((service.check(request, Timestamp::now()).await, service.company_names().await?)) })
+            .await?;
     match tested {
         (Ok(preview), companies) => Ok(page(Some(preview), None, companies).into_response()),
         (Err(ServiceError::Invalid { message, .. }), _) => {
@@ -691,8 +708,7 @@ pub async fn check(State(state): State<AppState>, form: Result<Query<CheckForm>,
 /// `POST /resume`, from the pause banner: blocking is back on, and the owner stays on the page
 /// they were reading.
 pub async fn resume(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
-    let service = state.service.clone();
-    blocking(move || service.set_paused(false)).await?;
+    served(state.service.set_paused(false)).await?;
     tracing::info!("blocking resumed from the web page");
     Ok(Redirect::to(&same_site_path(&headers, "/")).into_response())
 }
@@ -706,17 +722,15 @@ struct TransferPage {
 }
 
 pub async fn transfer(State(state): State<AppState>) -> PageResult {
-    Ok(TransferPage { paused: paused(&state), report: None }.into_response())
+    Ok(TransferPage { paused: paused(&state).await, report: None }.into_response())
 }
 
 pub async fn export_declines_csv(State(state): State<AppState>) -> PageResult {
-    let service = state.service.clone();
-    Ok(download(Format::Csv, "declines", blocking(move || service.export_declines(Format::Csv)).await?))
+    Ok(download(Format::Csv, "declines", served(state.service.export_declines(Format::Csv)).await?))
 }
 
 pub async fn export_declines_json(State(state): State<AppState>) -> PageResult {
-    let service = state.service.clone();
-    Ok(download(Format::Json, "declines", blocking(move || service.export_declines(Format::Json)).await?))
+    Ok(download(Format::Json, "declines", served(state.service.export_declines(Format::Json)).await?))
 }
 
 pub async fn export_calls(
@@ -733,8 +747,7 @@ pub async fn export_calls(
         return Err(bad("to_date", "must not be before the first day"));
     }
     state.call_log.written().await;
-    let service = state.service.clone();
-    Ok(download(Format::Csv, "calls", blocking(move || service.export_calls(since, until)).await?))
+    Ok(download(Format::Csv, "calls", served(state.service.export_calls(since, until)).await?))
 }
 
 /// An uploaded file of declines; `.json` files are read as JSON, anything else as CSV.
@@ -756,7 +769,6 @@ pub async fn import(State(state): State<AppState>, mut multipart: Multipart) -> 
         }
     }
     let text = text.filter(|text| !text.trim().is_empty()).ok_or_else(|| bad("file", "choose a file to import"))?;
-    let service = state.service.clone();
-    let report = blocking(move || service.import_declines(&text, format, skip_bad_rows)).await?;
-    Ok(TransferPage { paused: paused(&state), report: Some(report) }.into_response())
+    let report = served(state.service.import_declines(text, format, skip_bad_rows)).await?;
+    Ok(TransferPage { paused: paused(&state).await, report: Some(report) }.into_response())
 }

@@ -21,7 +21,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::AppState;
-use super::api::blocking;
+use super::api::served;
 use super::client_address::client_address;
 use crate::domain::SignedIn;
 
@@ -83,8 +83,7 @@ pub async fn require_session(State(state): State<AppState>, request: Request, ne
     let Some(digest) = presented(request.headers()).map(digest) else {
         return Redirect::to("/login").into_response();
     };
-    let service = state.service.clone();
-    match blocking(move || service.is_signed_in(&digest, Timestamp::now())).await {
+    match served(state.service.is_signed_in(&digest, Timestamp::now())).await {
         Ok(true) => next.run(request).await,
         _ => Redirect::to("/login").into_response(),
     }
@@ -99,7 +98,7 @@ pub struct SignInPage {
 }
 
 pub async fn sign_in_page(State(state): State<AppState>) -> Response {
-    let has_password = state.service.has_password().unwrap_or(true);
+    let has_password = state.service.has_password().await.unwrap_or(true);
     SignInPage { business: state.settings.business_name.trim().to_owned(), error: None, has_password }.into_response()
 }
 
@@ -126,8 +125,7 @@ pub async fn sign_in(
     let Ok(Form(SignIn { password })) = form else {
         return refuse(StatusCode::BAD_REQUEST, "Type the password.");
     };
-    let service = state.service.clone();
-    match blocking(move || service.password_matches(&password)).await {
+    match served(state.service.password_matches(&password)).await {
         Ok(true) => {}
         Ok(false) => {
             state.sessions.failed(client);
@@ -141,8 +139,7 @@ pub async fn sign_in(
     };
     let now = Timestamp::now();
     let browser = SignedIn { digest: digest(&token), until: now + SESSION_LIFETIME };
-    let service = state.service.clone();
-    if blocking(move || service.sign_in(&browser, now)).await.is_err() {
+    if served(state.service.sign_in(&browser, now)).await.is_err() {
         return refuse(StatusCode::SERVICE_UNAVAILABLE, "The database is not available.");
     }
     let secure =
@@ -157,11 +154,10 @@ pub async fn sign_in(
 }
 
 pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(digest) = presented(&headers).map(digest) {
-        let service = state.service.clone();
-        if let Err(error) = blocking(move || service.sign_out(&digest)).await {
-            tracing::error!(?error, "could not forget a signed-out session");
-        }
+    if let Some(digest) = presented(&headers).map(digest)
+        && let Err(error) = served(state.service.sign_out(&digest)).await
+    {
+        tracing::error!(?error, "could not forget a signed-out session");
     }
     let mut response = Redirect::to("/login").into_response();
     let expired = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");

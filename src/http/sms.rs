@@ -1,10 +1,12 @@
 //! `POST /{provider}/sms`: texts to the business number. The owner's are commands; anyone else's
 //! get no reply.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::response::Response;
+use futures_util::FutureExt;
 use jiff::Timestamp;
 
 use super::AppState;
@@ -34,9 +36,9 @@ async fn reply(state: &AppState, edge: &Edge, request: Request) -> Result<Respon
     };
     // Calls are logged off the call path; NO and LAST must see the call that just ended.
     state.call_log.written().await;
-    let remote = state.remote.clone();
-    let body = body.to_owned();
-    let reply = tokio::task::spawn_blocking(move || remote.handle(&owner, &body, Timestamp::now()))
+    // A command that fails on a fault of saidno's own still gets the owner a reply.
+    let reply = AssertUnwindSafe(state.remote.handle(&owner, body, Timestamp::now()))
+        .catch_unwind()
         .await
         .unwrap_or_else(|_| "Sorry, saidno could not carry that out; nothing changed.".to_owned());
     tracing::info!(reply = %reply, "answered a text from the owner");

@@ -114,7 +114,6 @@ async fn decline(state: &AppState, forwarded: &Forwarded) -> Answer {
             settings,
         );
     };
-    let service = state.service.clone();
     let new = NewDecline {
         number: number.to_string(),
         force: true,
@@ -122,9 +121,8 @@ async fn decline(state: &AppState, forwarded: &Forwarded) -> Answer {
         on_call: Some(forwarded.call.clone()),
         ..Default::default()
     };
-    let saved = tokio::task::spawn_blocking(move || service.decline(new, Timestamp::now())).await;
-    match saved {
-        Ok(Ok(saved)) => {
+    match state.service.decline(new, Timestamp::now()).await {
+        Ok(saved) => {
             tracing::info!(from = %number, "declined by phone during the announcement");
             state.call_log.attach(
                 forwarded.call.clone(),
@@ -136,11 +134,7 @@ async fn decline(state: &AppState, forwarded: &Forwarded) -> Answer {
                 settings,
             )
         }
-        failed => {
-            let error = match failed {
-                Ok(Err(error)) => error.to_string(),
-                _ => "the decline task stopped".to_owned(),
-            };
+        Err(error) => {
             tracing::error!(%error, "could not record a decline by phone; connecting");
             answer::say_and_connect("Sorry, saidno could not record the decline. Connecting the call.", settings)
         }

@@ -182,14 +182,12 @@ impl Notifier {
     pub async fn digest(&self, store: &Arc<dyn CallHistory>, until: Timestamp) {
         let since = until.checked_sub(SignedDuration::from_hours(24)).ok();
         let query = CallQuery { declined_only: true, since, limit: 10_000, ..Default::default() };
-        let store = store.clone();
-        let refused = match tokio::task::spawn_blocking(move || store.calls(&query)).await {
-            Ok(Ok(calls)) => calls.into_iter().filter(|call| call.at <= until).collect::<Vec<_>>(),
-            Ok(Err(error)) => {
+        let refused = match store.calls(&query).await {
+            Ok(calls) => calls.into_iter().filter(|call| call.at <= until).collect::<Vec<_>>(),
+            Err(error) => {
                 tracing::error!(%error, "could not read the day's refusals for the digest");
                 return;
             }
-            Err(_) => return,
         };
         if let (Some(body), Some(latest)) = (wording::digest(&refused), refused.first()) {
             self.send(&latest.to, None, body);

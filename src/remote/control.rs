@@ -33,7 +33,7 @@ impl Remote {
 
     /// Carries out one text from the owner and returns the reply. Every failure is a reply too:
     /// the owner is on a phone, and an error page would never reach them.
-    pub fn handle(&self, owner: &PhoneNumber, body: &str, now: Timestamp) -> String {
+    pub async fn handle(&self, owner: &PhoneNumber, body: &str, now: Timestamp) -> String {
         let command = match command::parse(body) {
             Ok(command) => command,
             Err(ParseError::Unknown) => return HELP.to_owned(),
@@ -41,11 +41,11 @@ impl Remote {
         };
         let result = match command {
             Command::Help => Ok(HELP.to_owned()),
-            Command::Decline { target, company } => self.decline(owner, target, company, now),
-            Command::Undo => self.undo(owner),
-            Command::Allow { number, window } => self.allow(owner, &number, &window, now),
-            Command::Last => self.last(owner, now),
-            Command::Status => self.status(now),
+            Command::Decline { target, company } => self.decline(owner, target, company, now).await,
+            Command::Undo => self.undo(owner).await,
+            Command::Allow { number, window } => self.allow(owner, &number, &window, now).await,
+            Command::Last => self.last(owner, now).await,
+            Command::Status => self.status(now).await,
         };
         result.unwrap_or_else(|error| match error {
             Failure::Refused(message) => format!("{message} Nothing changed."),
@@ -56,14 +56,14 @@ impl Remote {
         })
     }
 
-    fn decline(
+    async fn decline(
         &self,
         owner: &PhoneNumber,
         target: Whom,
         company: Option<String>,
         now: Timestamp,
     ) -> Result<String, Failure> {
-        let mut session = self.store.text_session(owner)?;
+        let mut session = self.store.text_session(owner).await?;
         let mut on_call = None;
         let number = match target {
             Whom::Number(text) => text,
@@ -72,7 +72,7 @@ impl Remote {
                 Some(None) => return Err(Failure::Refused(format!("Call {code} withheld its number."))),
                 None => return Err(Failure::Refused(format!("No call {code}: send LAST first."))),
             },
-            Whom::LastCaller => match self.last_forwarded()? {
+            Whom::LastCaller => match self.last_forwarded().await? {
                 Some((number, call)) => {
                     on_call = Some(call);
                     number.to_string()
@@ -85,35 +85,35 @@ impl Remote {
             .map_err(|error| Failure::Refused(format!("{error}.")))?;
         let new =
             NewDecline { number, company, force: true, channel: Some(Channel::Text), on_call, ..Default::default() };
-        let Saved { record: saved, before, .. } = self.service.decline(new, now)?;
+        let Saved { record: saved, before, .. } = self.service.decline(new, now).await?;
         session.remember(TextChange::Declined { number: parsed.clone(), before });
-        self.store.apply(Change::TextSession { owner, session: &session })?;
+        self.service.commit(Change::TextSession { owner: owner.clone(), session }).await?;
         let named = saved.company.as_deref().map(|company| format!(" ({company})")).unwrap_or_default();
         Ok(format!("Declined {parsed}{named}. Their next call hears your refusal. UNDO to revert."))
     }
 
-    fn undo(&self, owner: &PhoneNumber) -> Result<String, Failure> {
-        let mut session = self.store.text_session(owner)?;
+    async fn undo(&self, owner: &PhoneNumber) -> Result<String, Failure> {
+        let mut session = self.store.text_session(owner).await?;
         let Some(change) = session.changes.pop() else {
             return Err(Failure::Refused("Nothing to undo.".into()));
         };
         let reply = match change {
             TextChange::Declined { number, before } => {
                 let was = if before.is_some() { "is declined as before" } else { "is no longer declined" };
-                self.service.restore_decline(&Target::Number(number.clone()), before)?;
+                self.service.restore_decline(&Target::Number(number.clone()), before).await?;
                 format!("Undone: {number} {was}.")
             }
             TextChange::Allowed { number, before } => {
                 let was = if before.is_some() { "is allowed as before" } else { "is no longer allowed" };
-                self.service.restore_allow(&number, before)?;
+                self.service.restore_allow(&number, before).await?;
                 format!("Undone: {number} {was}.")
             }
         };
-        self.store.apply(Change::TextSession { owner, session: &session })?;
+        self.service.commit(Change::TextSession { owner: owner.clone(), session }).await?;
         Ok(reply)
     }
 
-    fn allow(
+    async fn allow(
         &self,
         owner: &PhoneNumber,
         number: &str,
@@ -125,11 +125,11 @@ impl Remote {
         // Parsed here for a reply worded for a phone; the service parses it again to save it.
         PhoneNumber::parse_typed(number, self.settings.region, true)
             .map_err(|error| Failure::Refused(format!("{error}.")))?;
-        let mut session = self.store.text_session(owner)?;
+        let mut session = self.store.text_session(owner).await?;
         let new = NewAllow { number: number.to_owned(), force: true, until, ..Default::default() };
-        let Saved { record: saved, before, .. } = self.service.allow(new, now)?;
+        let Saved { record: saved, before, .. } = self.service.allow(new, now).await?;
         session.remember(TextChange::Allowed { number: saved.number.clone(), before });
-        self.store.apply(Change::TextSession { owner, session: &session })?;
+        self.service.commit(Change::TextSession { owner: owner.clone(), session }).await?;
         let how_long = match until {
             Some(until) => format!("until {}", clock(until, now, time_zone)),
             None => "always".to_owned(),
@@ -137,28 +137,30 @@ impl Remote {
         Ok(format!("{} rings through {how_long}. UNDO to revert.", saved.number))
     }
 
-    fn last(&self, owner: &PhoneNumber, now: Timestamp) -> Result<String, Failure> {
-        let calls = self.store.calls(&CallQuery { limit: usize::from(LISTED), ..Default::default() })?;
+    async fn last(&self, owner: &PhoneNumber, now: Timestamp) -> Result<String, Failure> {
+        let calls = self.store.calls(&CallQuery { limit: usize::from(LISTED), ..Default::default() }).await?;
         if calls.is_empty() {
             return Ok("No calls yet.".to_owned());
         }
-        let mut session = self.store.text_session(owner)?;
+        let mut session = self.store.text_session(owner).await?;
         session.listed = calls.iter().map(|call| CallerId::from_text(&call.from).number().cloned()).collect();
-        self.store.apply(Change::TextSession { owner, session: &session })?;
+        self.service.commit(Change::TextSession { owner: owner.clone(), session }).await?;
         let lines: Vec<String> =
             calls.iter().enumerate().map(|(index, call)| listing_line(index + 1, call, now, &self.settings)).collect();
         Ok(format!("{}\nNO <code> [company] declines it.", lines.join("\n")))
     }
 
-    fn status(&self, now: Timestamp) -> Result<String, Failure> {
+    async fn status(&self, now: Timestamp) -> Result<String, Failure> {
         let time_zone = &self.settings.time_zone;
         let midnight =
             now.to_zoned_datetime(time_zone.clone()).start_of_day().map_err(|e| Failure::Refused(e.to_string()))?;
-        let today =
-            self.store.calls(&CallQuery { since: Some(midnight.timestamp()), limit: 100_000, ..Default::default() })?;
+        let today = self
+            .store
+            .calls(&CallQuery { since: Some(midnight.timestamp()), limit: 100_000, ..Default::default() })
+            .await?;
         let refused = today.iter().filter(|call| call.is_refusal()).count();
         let mut reply = format!("Today: {}, {refused} refused.", counted(today.len(), "call"));
-        if let Some((name, count, since)) = self.top_offender()? {
+        if let Some((name, count, since)) = self.top_offender().await? {
             reply.push_str(&format!(
                 " Most persistent: {name}, {} since you said no on {}.",
                 counted(count as usize, "call"),
@@ -169,18 +171,18 @@ impl Remote {
     }
 
     /// The declined party that has called back most often since being told no.
-    fn top_offender(&self) -> Result<Option<(String, u32, Timestamp)>, Failure> {
+    async fn top_offender(&self) -> Result<Option<(String, u32, Timestamp)>, Failure> {
         let mut best: Option<(String, u32, Timestamp)> = None;
         let mut seen = std::collections::HashSet::new();
-        for decline in self.store.declines()? {
+        for decline in self.store.declines().await? {
             let party = decline.party();
             if !seen.insert(party.clone()) {
                 continue;
             }
-            let count = self.store.follow_ups(&party)?.count;
+            let count = self.store.follow_ups(&party).await?.count;
             if count > 0 && best.as_ref().is_none_or(|(_, most, _)| count > *most) {
                 let name = match &decline.company {
-                    Some(company) => self.store.company_name(&company_key(company))?.unwrap_or(company.clone()),
+                    Some(company) => self.store.company_name(&company_key(company)).await?.unwrap_or(company.clone()),
                     None => decline.target.to_string(),
                 };
                 best = Some((name, count, decline.declined_at));
@@ -190,8 +192,8 @@ impl Remote {
     }
 
     /// The number of the last caller who rang through, and that call's id.
-    fn last_forwarded(&self) -> Result<Option<(PhoneNumber, String)>, Failure> {
-        let calls = self.store.calls(&CallQuery { limit: RECENT_CALLS, ..Default::default() })?;
+    async fn last_forwarded(&self) -> Result<Option<(PhoneNumber, String)>, Failure> {
+        let calls = self.store.calls(&CallQuery { limit: RECENT_CALLS, ..Default::default() }).await?;
         Ok(calls.iter().filter(|call| rang_through(call)).find_map(|call| {
             CallerId::from_text(&call.from).number().map(|number| (number.clone(), call.call_id.clone()))
         }))
@@ -270,28 +272,28 @@ mod tests {
     use super::*;
     use crate::store::MemoryStore;
 
-    #[test]
-    fn the_help_text_fits_one_sms_segment() {
+    #[tokio::test]
+    async fn the_help_text_fits_one_sms_segment() {
         assert!(HELP.len() <= 160, "{} characters", HELP.len());
         assert!(HELP.is_ascii());
     }
 
-    #[test]
-    fn a_text_change_is_undone_in_reverse_order() {
+    #[tokio::test]
+    async fn a_text_change_is_undone_in_reverse_order() {
         let store: Arc<dyn Store> = Arc::new(MemoryStore::default());
         let settings = Arc::new(Settings::defaults());
         let remote = Remote::new(Service::open(store.clone(), settings.clone()).unwrap(), store.clone(), settings);
         let owner = PhoneNumber::from_e164("+447700900123").unwrap();
         let now = Timestamp::UNIX_EPOCH;
         let number = PhoneNumber::from_e164("+442079460123").unwrap();
-        remote.handle(&owner, "NO +442079460123 Everest", now);
-        remote.handle(&owner, "NO +442079460123 Everest Windows", now);
-        let company = || store.decline(&Target::Number(number.clone())).unwrap().and_then(|d| d.company);
-        assert_eq!(company().as_deref(), Some("Everest Windows"));
-        assert!(remote.handle(&owner, "UNDO", now).contains("as before"));
-        assert_eq!(company().as_deref(), Some("Everest"));
-        assert!(remote.handle(&owner, "undo", now).contains("no longer declined"));
-        assert_eq!(company(), None);
-        assert_eq!(remote.handle(&owner, "UNDO", now), "Nothing to undo. Nothing changed.");
+        remote.handle(&owner, "NO +442079460123 Everest", now).await;
+        remote.handle(&owner, "NO +442079460123 Everest Windows", now).await;
+        let company = async || store.decline(&Target::Number(number.clone())).await.unwrap().and_then(|d| d.company);
+        assert_eq!(company().await.as_deref(), Some("Everest Windows"));
+        assert!(remote.handle(&owner, "UNDO", now).await.contains("as before"));
+        assert_eq!(company().await.as_deref(), Some("Everest"));
+        assert!(remote.handle(&owner, "undo", now).await.contains("no longer declined"));
+        assert_eq!(company().await, None);
+        assert_eq!(remote.handle(&owner, "UNDO", now).await, "Nothing to undo. Nothing changed.");
     }
 }

@@ -1,9 +1,11 @@
 //! Deciding a call from the snapshot alone. A refusal is numbered as its party's next follow-up,
 //! and a single-use allow is spent, here and only here, at the moment the call is decided.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use arc_swap::ArcSwap;
+use futures_util::FutureExt;
 use jiff::Timestamp;
 
 use super::recent_callers::{self, RecentCallers};
@@ -13,16 +15,20 @@ use crate::domain::text::tidy;
 use crate::domain::{Allow, CallerId, Decision, FollowUps, IncomingCall, PhoneNumber, Verification};
 use crate::policy::{self, Records};
 use crate::speech::caller_hears;
-use crate::store::{CallQuery, Change, Store, StoreError};
+use crate::store::{CallQuery, Change, Publish, Store, StoreError};
 
-/// The snapshot in effect and the follow-up counts, read from the store once, when first needed:
-/// the server reads them at start, a command that decides nothing never does.
+/// The snapshot in effect and the follow-up counts, read from the store once, before the first
+/// call is decided (`Service::warm_up`): the server reads them at start, a command that decides
+/// nothing never does.
 #[derive(Default)]
 pub(super) struct Live {
     loaded: OnceLock<Result<Published, String>>,
-    /// Held by whoever publishes, and while the records are first read, so that a change made
-    /// during that read is published over it rather than lost.
-    publishing: Mutex<()>,
+    /// The changes published while the records are first read, taken in over what was read once
+    /// the read is done (`None` when no read is under way). Held by whoever takes in a change, so
+    /// that none made during the first read is lost in the hand-over.
+    pending: Mutex<Option<Vec<Change>>>,
+    /// One first read at a time.
+    reading: tokio::sync::Mutex<()>,
 }
 
 struct Published {
@@ -40,42 +46,69 @@ type FollowUpCounts = foldhash::HashMap<String, FollowUps>;
 const RECENT_AT_START: usize = 10_000;
 
 impl Live {
-    fn published(&self, store: &dyn Store) -> Result<&Published, StoreError> {
-        self.loaded
-            .get_or_init(|| {
-                let _alone = lock(&self.publishing);
-                Published::read(store).map_err(|error| {
-                    tracing::error!(%error, "could not read the records; every call will ring through");
-                    error.to_string()
-                })
-            })
-            .as_ref()
-            .map_err(|reason| StoreError::Unavailable(reason.clone()))
+    fn published(&self) -> Result<&Published, StoreError> {
+        match self.loaded.get() {
+            Some(loaded) => loaded.as_ref().map_err(|reason| StoreError::Unavailable(reason.clone())),
+            None => Err(StoreError::Unavailable("the records have not been read yet".into())),
+        }
     }
 
-    /// Applies a change to a copy of the snapshot in effect and puts the copy in its place, one
-    /// change at a time. `change` makes the change durable first; when it fails nothing is
-    /// published. Before the records are first read there is nothing to update.
-    pub(super) fn publish<T>(
-        &self,
-        change: impl FnOnce(Option<&mut Snapshot>) -> Result<T, ServiceError>,
-    ) -> Result<T, ServiceError> {
-        let _alone = lock(&self.publishing);
-        let Some(Ok(published)) = self.loaded.get() else { return change(None) };
-        let mut next = Snapshot::clone(&published.current.load());
-        let done = change(Some(&mut next))?;
-        published.current.store(Arc::new(next));
-        Ok(done)
+    /// Reads the records, once; later calls answer what the first read found.
+    async fn load(&self, store: &dyn Store) -> Result<&Published, StoreError> {
+        let _one = self.reading.lock().await;
+        if self.loaded.get().is_none() {
+            *lock(&self.pending) = Some(Vec::new());
+            // A store that panics is as unreadable as one that fails, and says why the same way.
+            let read = AssertUnwindSafe(Published::read(store)).catch_unwind().await.unwrap_or_else(|panic| {
+                let message = match panic.downcast::<String>() {
+                    Ok(text) => *text,
+                    Err(panic) => panic.downcast_ref::<&str>().map_or("reading the records panicked", |t| t).to_owned(),
+                };
+                Err(StoreError::Backend(message))
+            });
+            let mut pending = lock(&self.pending);
+            let read = read.map_err(|error| {
+                tracing::error!(%error, "could not read the records; every call will ring through");
+                error.to_string()
+            });
+            if let Ok(published) = &read {
+                for change in pending.take().into_iter().flatten() {
+                    published.take_in(&change);
+                }
+            }
+            *pending = None;
+            let _ = self.loaded.set(read);
+        }
+        self.published()
+    }
+
+    /// What a store tells of each change once it is durable: the snapshot in effect is copied
+    /// (its parts are shared, so the copy is cheap), the change applied to the copy, and the copy
+    /// put in its place. The store tells of one
+    /// change at a time, in the order they reached the disk, so nothing is published before it
+    /// is on disk and no change overtakes another.
+    pub(super) fn publisher(self: &Arc<Self>) -> Publish {
+        let live = self.clone();
+        Publish::to(move |change| {
+            let mut pending = lock(&live.pending);
+            match (live.loaded.get(), pending.as_mut()) {
+                (Some(Ok(published)), _) => published.take_in(change),
+                (None, Some(during_read)) => during_read.push(change.clone()),
+                // Not read (so nothing to bring up to date), or could not be read.
+                _ => {}
+            }
+        })
     }
 }
 
 impl Published {
-    fn read(store: &dyn Store) -> Result<Self, StoreError> {
-        let snapshot = Snapshot::read(store)?;
-        let follow_ups = store.follow_up_counts()?.into_iter().collect();
+    async fn read(store: &dyn Store) -> Result<Self, StoreError> {
+        let snapshot = Snapshot::read(store).await?;
+        let follow_ups = store.follow_up_counts().await?.into_iter().collect();
         let mut recent = RecentCallers::default();
         let week_ago = Timestamp::now().checked_sub(recent_callers::WINDOW).ok();
-        let this_week = store.calls(&CallQuery { since: week_ago, limit: RECENT_AT_START, ..Default::default() })?;
+        let this_week =
+            store.calls(&CallQuery { since: week_ago, limit: RECENT_AT_START, ..Default::default() }).await?;
         for call in this_week.iter().rev() {
             recent.note(&CallerId::from_text(&call.from), call.caller_name.as_deref(), call.at);
         }
@@ -85,24 +118,31 @@ impl Published {
             recent: Mutex::new(recent),
         })
     }
+
+    fn take_in(&self, change: &Change) {
+        let mut next = Snapshot::clone(&self.current.load());
+        next.apply(change);
+        self.current.store(Arc::new(next));
+    }
 }
 
 impl Service {
-    /// Reads the records into memory now rather than on the first call.
-    pub fn warm_up(&self) -> Result<(), StoreError> {
-        self.live.published(self.store.as_ref()).map(drop)
+    /// Reads the records into memory, as calls are decided from them. Until it has, every call
+    /// is left undecided (and so rings through).
+    pub async fn warm_up(&self) -> Result<(), StoreError> {
+        self.live.load(self.store.as_ref()).await.map(drop)
     }
 
     /// Everything on record that bears on a call, with its parties' follow-ups so far.
     pub fn records_for(&self, call: &IncomingCall) -> Result<Records, StoreError> {
-        let published = self.live.published(self.store.as_ref())?;
+        let published = self.live.published()?;
         Ok(records(&published.current.load(), call, &lock(&published.follow_ups)))
     }
 
     /// Decides a call as the webhook answers it, counting a refusal as its party's next
     /// follow-up and spending a single-use allow that let the call through.
     pub fn decide_call(&self, call: &IncomingCall, now: Timestamp) -> Result<Decision, ServiceError> {
-        let published = self.live.published(self.store.as_ref())?;
+        let published = self.live.published()?;
         lock(&published.recent).note(&call.from, call.caller_name.as_deref(), now);
         let snapshot = published.current.load();
         let number = call.from.number();
@@ -127,23 +167,21 @@ impl Service {
         Ok(decision)
     }
 
-    /// Marks a single-use allow as used, on disk before the call it let through is answered.
+    /// Marks a single-use allow as used, on disk before the call it let through is answered. The
+    /// one change made on the call path, and the one made blocking: the call is answered from
+    /// synchronous code, under the lock that lets exactly one call spend the allow, and waiting
+    /// there on the runtime could wait on the very worker that is blocked.
     fn spend(&self, allow: &Allow, now: Timestamp) -> Result<(), ServiceError> {
         let spent = Allow { used_at: Some(now), ..allow.clone() };
-        self.live.publish(|snapshot| {
-            self.store.apply(Change::Allow(&spent))?;
-            if let Some(snapshot) = snapshot {
-                snapshot.put_allow(&spent.number, Some(spent.clone()));
-            }
-            Ok(())
-        })
+        self.store.apply_blocking(Change::Allow(spent), self.live.publisher())?;
+        Ok(())
     }
 
     /// Who is calling, for the announcement: the name the owner gave the number (an allow's, or
     /// the declined company's) or else the network's caller name, and how many calls the number
     /// made this week, this one included.
     pub fn who_is_calling(&self, number: &PhoneNumber, now: Timestamp) -> Result<(Option<String>, usize), StoreError> {
-        let published = self.live.published(self.store.as_ref())?;
+        let published = self.live.published()?;
         let snapshot = published.current.load();
         let recent = lock(&published.recent);
         let (this_week, caller_name) = recent.this_week(number, now);
@@ -156,8 +194,9 @@ impl Service {
     }
 
     /// Runs the webhook's own decision for a call with these facts at `at` (default `now`),
-    /// without counting or spending anything.
-    pub fn check(&self, request: CheckRequest, now: Timestamp) -> Result<Preview, ServiceError> {
+    /// without counting or spending anything. Reads the records first if they were not read.
+    pub async fn check(&self, request: CheckRequest, now: Timestamp) -> Result<Preview, ServiceError> {
+        self.warm_up().await?;
         let from = match (&request.number, request.withheld) {
             (Some(_), true) => return Err(invalid("number", "give a number or withheld, not both")),
             (Some(number), false) => CallerId::Number(self.typed_number(number, true)?),
@@ -203,23 +242,32 @@ mod tests {
     use super::*;
     use crate::config::Settings;
     use crate::domain::DecisionKind;
+    use crate::domain::{
+        CallRecord, Decline, DeclineTerms, ForwardOutcome, LegalHold, SignedIn, Target, TextSession, WebChange,
+    };
     use crate::service::{NewAllow, NewDecline};
-    use crate::store::{MemoryStore, UnavailableStore};
+    use crate::store::{
+        Answer, Archive, CallHistory, CallPage, CallSink, Cursor, HourTally, Keep, MemoryStore, OwnerRecord, Pruned,
+        Removed, RepeatCaller, UnavailableStore,
+    };
 
-    fn service() -> Service {
-        Service::open(Arc::new(MemoryStore::default()), Arc::new(Settings::defaults())).unwrap()
+    /// A service with its records read, as the server has them before its first call.
+    async fn service() -> Service {
+        let service = Service::open(Arc::new(MemoryStore::default()), Arc::new(Settings::defaults())).unwrap();
+        service.warm_up().await.unwrap();
+        service
     }
 
-    fn decline(service: &Service, number: &str, company: &str) {
+    async fn decline(service: &Service, number: &str, company: &str) {
         let new = NewDecline { number: number.into(), company: Some(company.into()), ..Default::default() };
-        service.decline(new, Timestamp::UNIX_EPOCH).unwrap();
+        service.decline(new, Timestamp::UNIX_EPOCH).await.unwrap();
     }
 
-    #[test]
-    fn calls_at_once_from_one_company_are_numbered_one_after_another() {
-        let service = service();
-        decline(&service, "+442079460123", "Everest");
-        decline(&service, "+442079460124", "Everest");
+    #[tokio::test]
+    async fn calls_at_once_from_one_company_are_numbered_one_after_another() {
+        let service = service().await;
+        decline(&service, "+442079460123", "Everest").await;
+        decline(&service, "+442079460124", "Everest").await;
         let numbers: Vec<u32> = std::thread::scope(|threads| {
             let running: Vec<_> = (0..8)
                 .map(|i| {
@@ -246,12 +294,12 @@ mod tests {
         assert_eq!(numbers, (1..=8).collect::<Vec<u32>>());
     }
 
-    #[test]
-    fn a_single_use_allow_lets_exactly_one_of_many_calls_at_once_through() {
-        let service = service();
-        decline(&service, "+442079460123", "Everest");
+    #[tokio::test]
+    async fn a_single_use_allow_lets_exactly_one_of_many_calls_at_once_through() {
+        let service = service().await;
+        decline(&service, "+442079460123", "Everest").await;
         let once = NewAllow { number: "+442079460123".into(), once: true, ..Default::default() };
-        service.allow(once, Timestamp::UNIX_EPOCH).unwrap();
+        service.allow(once, Timestamp::UNIX_EPOCH).await.unwrap();
         let through = std::thread::scope(|threads| {
             let running: Vec<_> = (0..8)
                 .map(|_| {
@@ -268,43 +316,155 @@ mod tests {
         });
         assert_eq!(through, 1);
         let number = PhoneNumber::from_e164("+442079460123").unwrap();
-        assert!(service.store.allow_of(&number).unwrap().unwrap().used_at.is_some(), "spent on disk");
+        assert!(service.store.allow_of(&number).await.unwrap().unwrap().used_at.is_some(), "spent on disk");
     }
 
-    #[test]
-    fn a_preview_counts_nothing() {
-        let service = service();
-        decline(&service, "+442079460123", "Everest");
+    #[tokio::test]
+    async fn a_preview_counts_nothing() {
+        let service = service().await;
+        decline(&service, "+442079460123", "Everest").await;
         let check = CheckRequest { number: Some("+442079460123".into()), ..Default::default() };
-        service.check(check.clone(), Timestamp::now()).unwrap();
-        let reason = service.check(check, Timestamp::now()).unwrap().reason;
+        service.check(check.clone(), Timestamp::now()).await.unwrap();
+        let reason = service.check(check, Timestamp::now()).await.unwrap().reason;
         assert!(reason.contains("1st call since"), "{reason}");
         let decided = service.decide_call(&IncomingCall::from_caller("+442079460123"), Timestamp::now()).unwrap();
         assert_eq!(decided.follow_up(), Some(1));
     }
 
-    #[test]
-    fn a_change_is_decided_on_by_the_next_call() {
-        let service = service();
-        service.warm_up().unwrap();
+    #[tokio::test]
+    async fn a_change_is_decided_on_by_the_next_call() {
+        let service = service().await;
         let caller = IncomingCall::from_caller("+442079460123");
         assert_eq!(service.decide_call(&caller, Timestamp::now()).unwrap().kind(), DecisionKind::Forward);
-        decline(&service, "+442079460123", "Everest");
+        decline(&service, "+442079460123", "Everest").await;
         assert_eq!(service.decide_call(&caller, Timestamp::now()).unwrap().kind(), DecisionKind::Decline);
-        service.set_paused(true).unwrap();
+        service.set_paused(true).await.unwrap();
         assert_eq!(service.decide_call(&caller, Timestamp::now()).unwrap().kind(), DecisionKind::Forward);
-        service.set_paused(false).unwrap();
-        service.remove_decline("+442079460123").unwrap();
+        service.set_paused(false).await.unwrap();
+        service.remove_decline("+442079460123").await.unwrap();
         assert_eq!(service.decide_call(&caller, Timestamp::now()).unwrap().kind(), DecisionKind::Forward);
         let range = NewDecline { number: "+4420794601*".into(), ..Default::default() };
-        service.decline(range, Timestamp::UNIX_EPOCH).unwrap();
+        service.decline(range, Timestamp::UNIX_EPOCH).await.unwrap();
         assert_eq!(service.decide_call(&caller, Timestamp::now()).unwrap().kind(), DecisionKind::Decline);
     }
 
-    #[test]
-    fn records_that_cannot_be_read_leave_every_call_undecided() {
+    /// A store on a slow disk: reading the allows waits a turn of the runtime, so that a change
+    /// can be made while the records are first read.
+    #[derive(Default)]
+    struct SlowAllows(MemoryStore);
+
+    impl OwnerRecord for SlowAllows {
+        fn decline(&self, target: &Target) -> Answer<'_, Option<Decline>> {
+            self.0.decline(target)
+        }
+        fn allow_of(&self, number: &PhoneNumber) -> Answer<'_, Option<Allow>> {
+            self.0.allow_of(number)
+        }
+        fn declines(&self) -> Answer<'_, Vec<Decline>> {
+            self.0.declines()
+        }
+        fn number_declines(&self) -> Answer<'_, Vec<(DeclineTerms, Vec<u64>)>> {
+            self.0.number_declines()
+        }
+        fn rules(&self) -> Answer<'_, Vec<Decline>> {
+            self.0.rules()
+        }
+        fn company_name(&self, key: &str) -> Answer<'_, Option<String>> {
+            self.0.company_name(key)
+        }
+        fn allows(&self) -> Answer<'_, Vec<Allow>> {
+            Box::pin(async move {
+                tokio::task::yield_now().await;
+                self.0.allows().await
+            })
+        }
+        fn paused(&self) -> Answer<'_, bool> {
+            self.0.paused()
+        }
+        fn legal_holds(&self) -> Answer<'_, Vec<LegalHold>> {
+            self.0.legal_holds()
+        }
+        fn password_hash(&self) -> Answer<'_, Option<String>> {
+            self.0.password_hash()
+        }
+        fn text_session(&self, owner: &PhoneNumber) -> Answer<'_, TextSession> {
+            self.0.text_session(owner)
+        }
+        fn web_changes(&self) -> Answer<'_, Vec<WebChange>> {
+            self.0.web_changes()
+        }
+        fn signed_in(&self) -> Answer<'_, Vec<SignedIn>> {
+            self.0.signed_in()
+        }
+        fn apply(&self, change: Change, publish: Publish) -> Answer<'_, Removed> {
+            self.0.apply(change, publish)
+        }
+        fn apply_blocking(&self, change: Change, publish: Publish) -> Result<Removed, StoreError> {
+            self.0.apply_blocking(change, publish)
+        }
+        fn probe(&self) -> Answer<'_, ()> {
+            self.0.probe()
+        }
+    }
+
+    impl CallSink for SlowAllows {
+        fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError> {
+            self.0.append_calls(calls)
+        }
+        fn attach_outcomes(&self, outcomes: &[(String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
+            self.0.attach_outcomes(outcomes)
+        }
+        fn flush(&self) -> Result<(), StoreError> {
+            self.0.flush()
+        }
+    }
+
+    impl CallHistory for SlowAllows {
+        fn call_page(&self, query: &CallQuery) -> Answer<'_, CallPage> {
+            self.0.call_page(query)
+        }
+        fn call_tallies(&self, since: Timestamp, until: Timestamp) -> Answer<'_, Vec<HourTally>> {
+            self.0.call_tallies(since, until)
+        }
+        fn follow_ups(&self, party: &str) -> Answer<'_, FollowUps> {
+            self.0.follow_ups(party)
+        }
+        fn follow_up_counts(&self) -> Answer<'_, Vec<(String, FollowUps)>> {
+            self.0.follow_up_counts()
+        }
+        fn repeat_callers(&self, since: Timestamp, min_calls: u32, limit: usize) -> Answer<'_, Vec<RepeatCaller>> {
+            self.0.repeat_callers(since, min_calls, limit)
+        }
+        fn prune_calls(
+            &self,
+            before: Timestamp,
+            keep: Keep,
+            after: Option<Cursor>,
+            budget: usize,
+        ) -> Answer<'_, Pruned> {
+            self.0.prune_calls(before, keep, after, budget)
+        }
+    }
+
+    impl Archive for SlowAllows {}
+
+    #[tokio::test]
+    async fn a_decline_made_while_the_records_are_first_read_is_decided_on() {
+        let service = Service::open(Arc::new(SlowAllows::default()), Arc::new(Settings::defaults())).unwrap();
+        let new = NewDecline { number: "+442079460123".into(), company: Some("Everest".into()), ..Default::default() };
+        // The declines are read, then the decline is made while the allows are being read.
+        let (read, declined) = tokio::join!(service.warm_up(), service.decline(new, Timestamp::UNIX_EPOCH));
+        read.unwrap();
+        declined.unwrap();
+        let caller = IncomingCall::from_caller("+442079460123");
+        assert_eq!(service.decide_call(&caller, Timestamp::now()).unwrap().kind(), DecisionKind::Decline);
+    }
+
+    #[tokio::test]
+    async fn records_that_cannot_be_read_leave_every_call_undecided() {
         let store = Arc::new(UnavailableStore::new("no disk"));
         let service = Service::open(store, Arc::new(Settings::defaults())).unwrap();
+        assert!(service.warm_up().await.is_err());
         let error = service.decide_call(&IncomingCall::from_caller("+442079460123"), Timestamp::now()).unwrap_err();
         assert!(error.to_string().contains("no disk"), "{error}");
     }

@@ -56,10 +56,10 @@ impl Service {
     }
 
     /// Every declined party, the most recently active first.
-    pub fn companies(&self) -> Result<Vec<CompanySummary>, ServiceError> {
-        let mut declines = self.store.declines()?;
+    pub async fn companies(&self) -> Result<Vec<CompanySummary>, ServiceError> {
+        let mut declines = self.store.declines().await?;
         let holds: HashMap<String, Timestamp> =
-            self.store.legal_holds()?.into_iter().map(|hold| (hold.party, hold.since)).collect();
+            self.store.legal_holds().await?.into_iter().map(|hold| (hold.party, hold.since)).collect();
         declines.sort_by_key(|decline| (decline.party(), decline.declined_at));
         let mut companies: Vec<CompanySummary> = Vec::new();
         for decline in declines {
@@ -71,7 +71,7 @@ impl Service {
                     numbers: vec![decline.target.to_string()],
                     declined_at: decline.declined_at,
                     declined_by: decline.declined_by.clone(),
-                    follow_ups: self.store.follow_ups(&party)?,
+                    follow_ups: self.store.follow_ups(&party).await?,
                     flagged_for_complaint: false,
                     legal_hold_since: holds.get(&party).copied(),
                     key: party,
@@ -88,16 +88,16 @@ impl Service {
     }
 
     /// Company names on record, for suggestions when declining.
-    pub fn company_names(&self) -> Result<Vec<String>, ServiceError> {
-        let mut names: Vec<String> = self.store.declines()?.into_iter().filter_map(|d| d.company).collect();
+    pub async fn company_names(&self) -> Result<Vec<String>, ServiceError> {
+        let mut names: Vec<String> = self.store.declines().await?.into_iter().filter_map(|d| d.company).collect();
         names.sort_by_key(|name| company_key(name));
         names.dedup_by_key(|name| company_key(name));
         Ok(names)
     }
 
     /// The party's declines and every call from it since, newest first.
-    pub fn company(&self, key: &str) -> Result<CompanyTimeline, ServiceError> {
-        let declines: Vec<Decline> = self.store.declines()?.into_iter().filter(|d| d.party() == key).collect();
+    pub async fn company(&self, key: &str) -> Result<CompanyTimeline, ServiceError> {
+        let declines: Vec<Decline> = self.store.declines().await?.into_iter().filter(|d| d.party() == key).collect();
         let Some(first) = declines.iter().min_by_key(|d| d.declined_at) else {
             return Err(ServiceError::NotFound(format!("no declined company or number {key:?}")));
         };
@@ -107,11 +107,12 @@ impl Service {
             numbers: declines.iter().map(|d| d.target.to_string()).collect(),
             declined_at: first.declined_at,
             declined_by: first.declined_by.clone(),
-            follow_ups: self.store.follow_ups(key)?,
+            follow_ups: self.store.follow_ups(key).await?,
             flagged_for_complaint: false,
             legal_hold_since: self
                 .store
-                .legal_holds()?
+                .legal_holds()
+                .await?
                 .into_iter()
                 .find(|hold| hold.party == key)
                 .map(|hold| hold.since),
@@ -120,12 +121,12 @@ impl Service {
         // Refusals name their party; calls from its numbers after their decline count too (say,
         // one that an allow let through), so both indexes are read and merged.
         let by_party = CallQuery { party: Some(key.to_owned()), since: Some(first.declined_at), ..Default::default() };
-        let mut calls = self.all_calls(by_party)?;
+        let mut calls = self.all_calls(by_party).await?;
         for decline in &declines {
             let Some(number) = decline.target.number() else { continue };
             let by_number =
                 CallQuery { number: Some(number.to_string()), since: Some(decline.declined_at), ..Default::default() };
-            calls.extend(self.all_calls(by_number)?);
+            calls.extend(self.all_calls(by_number).await?);
         }
         calls.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| b.call_id.cmp(&a.call_id)));
         calls.dedup_by(|a, b| a.call_id == b.call_id);
@@ -134,8 +135,8 @@ impl Service {
     }
 
     /// The party key for a company name or a declined number, as the owner would type either.
-    pub fn party_for(&self, company_or_number: &str) -> Result<String, ServiceError> {
-        let declines = self.store.declines()?;
+    pub async fn party_for(&self, company_or_number: &str) -> Result<String, ServiceError> {
+        let declines = self.store.declines().await?;
         let by_name = party_key(Some(company_or_number), "");
         if declines.iter().any(|decline| decline.party() == by_name) {
             return Ok(by_name);

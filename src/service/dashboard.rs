@@ -55,7 +55,7 @@ pub struct Dashboard {
 }
 
 impl Service {
-    pub fn dashboard(&self, now: Timestamp) -> Result<Dashboard, ServiceError> {
+    pub async fn dashboard(&self, now: Timestamp) -> Result<Dashboard, ServiceError> {
         let time_zone = self.settings.time_zone.clone();
         let today = now.to_zoned_datetime(time_zone.clone()).date();
         let first_day = today.checked_sub((CHART_DAYS - 1).days()).map_err(|e| internal(e.to_string()))?;
@@ -66,7 +66,7 @@ impl Service {
             .map(|date| DayTotals { date, forwarded: 0, refused: 0, other: 0 })
             .collect();
         // Hours are counted in UTC; each is put on the local day it begins in.
-        for hour in self.store.call_tallies(since, now)? {
+        for hour in self.store.call_tallies(since, now).await? {
             let date = hour.hour.to_zoned_datetime(time_zone.clone()).date();
             if let Some(day) = days.iter_mut().find(|day| day.date == date) {
                 day.forwarded += hour.forwarded;
@@ -83,24 +83,28 @@ impl Service {
         };
         let (today, last_7_days, last_30_days) = (sum(1), sum(7), sum(CHART_DAYS as usize));
         let mut top_companies: Vec<CompanySummary> =
-            self.companies()?.into_iter().filter(|company| company.follow_ups.count > 0).collect();
+            self.companies().await?.into_iter().filter(|company| company.follow_ups.count > 0).collect();
         top_companies.sort_by(|a, b| b.follow_ups.count.cmp(&a.follow_ups.count).then(a.name.cmp(&b.name)));
         top_companies.truncate(TOP_COMPANIES);
-        let repeat_callers = self.repeat_unknown_callers(since, now)?;
+        let repeat_callers = self.repeat_unknown_callers(since, now).await?;
         Ok(Dashboard { today, last_7_days, last_30_days, days, top_companies, repeat_callers })
     }
 
     /// The numbers that rang through again and again since `since` and whose next call would still
     /// ring through on no allow: the calls an owner has not said no to yet.
-    fn repeat_unknown_callers(&self, since: Timestamp, now: Timestamp) -> Result<Vec<RepeatCaller>, ServiceError> {
+    async fn repeat_unknown_callers(
+        &self,
+        since: Timestamp,
+        now: Timestamp,
+    ) -> Result<Vec<RepeatCaller>, ServiceError> {
         // Read more than are shown, as some have been declined or allowed since.
-        let candidates = self.store.repeat_callers(since, REPEAT_CALLS, REPEAT_CALLERS * 4)?;
+        let candidates = self.store.repeat_callers(since, REPEAT_CALLS, REPEAT_CALLERS * 4).await?;
         let mut unknown = Vec::new();
         for caller in candidates {
             let Some(number) = PhoneNumber::from_e164(&caller.number) else { continue };
             let request = CheckRequest { number: Some(caller.number.clone()), ..Default::default() };
-            let refused_now = self.check(request, now)?.decision == DecisionKind::Decline;
-            if !refused_now && self.allow_of(&number)?.is_none() {
+            let refused_now = self.check(request, now).await?.decision == DecisionKind::Decline;
+            if !refused_now && self.allow_of(&number).await?.is_none() {
                 unknown.push(caller);
             }
             if unknown.len() == REPEAT_CALLERS {

@@ -38,22 +38,22 @@ impl Held {
 
 impl Service {
     /// Places or lifts the legal hold on a declined party; a hold already placed keeps its date.
-    pub fn set_legal_hold(&self, key: &str, held: bool, now: Timestamp) -> Result<LegalHoldState, ServiceError> {
+    pub async fn set_legal_hold(&self, key: &str, held: bool, now: Timestamp) -> Result<LegalHoldState, ServiceError> {
         // One at a time with pruning, so no batch prunes by holds that have just changed.
-        let _holding = self.holding.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let current = self.store.legal_holds()?.into_iter().find(|hold| hold.party == key);
+        let _holding = self.holding.lock().await;
+        let current = self.store.legal_holds().await?.into_iter().find(|hold| hold.party == key);
         // A hold stays on a party whose declines were removed since, and can still be lifted there.
-        if current.is_none() && !self.store.declines()?.iter().any(|decline| decline.party() == key) {
+        if current.is_none() && !self.store.declines().await?.iter().any(|decline| decline.party() == key) {
             return Err(ServiceError::NotFound(format!("no declined company or number {key:?}")));
         }
         let since = match (held, current) {
             (true, Some(hold)) => Some(hold.since),
             (true, None) => {
-                self.store.apply(Change::LegalHold { party: key, since: Some(now) })?;
+                self.commit(Change::LegalHold { party: key.to_owned(), since: Some(now) }).await?;
                 Some(now)
             }
             (false, Some(_)) => {
-                self.store.apply(Change::LegalHold { party: key, since: None })?;
+                self.commit(Change::LegalHold { party: key.to_owned(), since: None }).await?;
                 None
             }
             (false, None) => None,
@@ -63,19 +63,19 @@ impl Service {
 
     /// The party a legal hold is about, as the owner types it: a declined company's name or one of
     /// its numbers, or the name of a company still held after its declines were removed.
-    pub fn hold_party_for(&self, company_or_number: &str) -> Result<String, ServiceError> {
-        let not_declined = match self.party_for(company_or_number) {
+    pub async fn hold_party_for(&self, company_or_number: &str) -> Result<String, ServiceError> {
+        let not_declined = match self.party_for(company_or_number).await {
             Ok(party) => return Ok(party),
             Err(error) => error,
         };
         let by_name = party_key(Some(company_or_number), "");
-        let held = self.store.legal_holds()?.into_iter().find(|hold| hold.party == by_name);
+        let held = self.store.legal_holds().await?.into_iter().find(|hold| hold.party == by_name);
         held.map(|hold| hold.party).ok_or(not_declined)
     }
 
     /// The parties under a legal hold.
-    pub fn legal_holds(&self) -> Result<Vec<LegalHoldState>, ServiceError> {
-        let holds = self.store.legal_holds()?;
+    pub async fn legal_holds(&self) -> Result<Vec<LegalHoldState>, ServiceError> {
+        let holds = self.store.legal_holds().await?;
         Ok(holds
             .into_iter()
             .map(|hold| LegalHoldState { key: hold.party, held: true, since: Some(hold.since) })
@@ -83,21 +83,22 @@ impl Service {
     }
 
     /// One bounded batch of pruning the calls logged before `before`, continuing after `after`.
-    pub fn prune_calls(&self, before: Timestamp, after: Option<Cursor>) -> Result<Pruned, ServiceError> {
-        let _holding = self.holding.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let parties: HashSet<String> = self.store.legal_holds()?.into_iter().map(|hold| hold.party).collect();
+    pub async fn prune_calls(&self, before: Timestamp, after: Option<Cursor>) -> Result<Pruned, ServiceError> {
+        let _holding = self.holding.lock().await;
+        let parties: HashSet<String> = self.store.legal_holds().await?.into_iter().map(|hold| hold.party).collect();
         let numbers = match parties.is_empty() {
             true => HashSet::new(),
             false => self
                 .store
-                .declines()?
+                .declines()
+                .await?
                 .into_iter()
                 .filter(|decline| parties.contains(&decline.party()))
                 .filter_map(|decline| decline.target.number().map(|number| number.as_str().to_owned()))
                 .collect(),
         };
         let held = Held { parties, numbers };
-        Ok(self.store.prune_calls(before, &|call| held.covers(call), after, PRUNE_BATCH)?)
+        Ok(self.store.prune_calls(before, Box::new(move |call| held.covers(call)), after, PRUNE_BATCH).await?)
     }
 }
 
@@ -119,9 +120,9 @@ mod tests {
         text.parse().unwrap()
     }
 
-    fn decline(service: &Service, number: &str, company: &str) {
+    async fn decline(service: &Service, number: &str, company: &str) {
         let new = NewDecline { number: number.into(), company: Some(company.into()), ..Default::default() };
-        service.decline(new, at("2019-01-01T00:00:00Z")).unwrap();
+        service.decline(new, at("2019-01-01T00:00:00Z")).await.unwrap();
     }
 
     fn call(sid: &str, from: &str, party: Option<&str>) -> CallRecord {
@@ -136,10 +137,10 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_hold_keeps_the_companys_refusals_and_every_call_from_its_numbers() {
+    #[tokio::test]
+    async fn a_hold_keeps_the_companys_refusals_and_every_call_from_its_numbers() {
         let service = service();
-        decline(&service, "+442079460123", "Everest");
+        decline(&service, "+442079460123", "Everest").await;
         service
             .store
             .append_calls(&[
@@ -148,13 +149,14 @@ mod tests {
                 call("CA-someone-else", "+442079460555", None),
             ])
             .unwrap();
-        let placed = service.set_legal_hold("company:everest", true, at("2026-11-25T10:00:00Z")).unwrap();
+        let placed = service.set_legal_hold("company:everest", true, at("2026-11-25T10:00:00Z")).await.unwrap();
         assert_eq!(placed.since, Some(at("2026-11-25T10:00:00Z")));
 
-        let pruned = service.prune_calls(at("2025-01-01T00:00:00Z"), None).unwrap();
+        let pruned = service.prune_calls(at("2025-01-01T00:00:00Z"), None).await.unwrap();
         assert_eq!((pruned.calls, pruned.kept, pruned.next), (1, 2, None));
         let left: Vec<String> = service
             .calls(CallQuery { limit: 10, ..Default::default() })
+            .await
             .unwrap()
             .into_iter()
             .map(|c| c.call_id)
@@ -162,24 +164,24 @@ mod tests {
         assert_eq!(left, ["CA-refused-elsewhere", "CA-allowed-through"]);
     }
 
-    #[test]
-    fn a_hold_outlives_the_companys_declines_and_is_lifted_by_its_name() {
+    #[tokio::test]
+    async fn a_hold_outlives_the_companys_declines_and_is_lifted_by_its_name() {
         let service = service();
-        decline(&service, "+442079460123", "Everest");
-        service.set_legal_hold("company:everest", true, at("2026-11-25T10:00:00Z")).unwrap();
-        service.remove_decline("+442079460123").unwrap();
-        let party = service.hold_party_for("EVEREST").unwrap();
-        let lifted = service.set_legal_hold(&party, false, at("2026-11-26T10:00:00Z")).unwrap();
+        decline(&service, "+442079460123", "Everest").await;
+        service.set_legal_hold("company:everest", true, at("2026-11-25T10:00:00Z")).await.unwrap();
+        service.remove_decline("+442079460123").await.unwrap();
+        let party = service.hold_party_for("EVEREST").await.unwrap();
+        let lifted = service.set_legal_hold(&party, false, at("2026-11-26T10:00:00Z")).await.unwrap();
         assert_eq!((lifted.held, lifted.since), (false, None));
-        assert!(service.legal_holds().unwrap().is_empty());
+        assert!(service.legal_holds().await.unwrap().is_empty());
     }
 
-    #[test]
-    fn a_party_that_was_never_declined_cannot_be_held_and_nothing_changes() {
+    #[tokio::test]
+    async fn a_party_that_was_never_declined_cannot_be_held_and_nothing_changes() {
         let service = service();
-        let error = service.set_legal_hold("company:nobody", true, at("2026-11-25T10:00:00Z")).unwrap_err();
+        let error = service.set_legal_hold("company:nobody", true, at("2026-11-25T10:00:00Z")).await.unwrap_err();
         assert!(matches!(error, ServiceError::NotFound(_)), "{error}");
-        assert!(matches!(service.hold_party_for("Nobody"), Err(ServiceError::NotFound(_))));
-        assert!(service.legal_holds().unwrap().is_empty());
+        assert!(matches!(service.hold_party_for("Nobody").await, Err(ServiceError::NotFound(_))));
+        assert!(service.legal_holds().await.unwrap().is_empty());
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::domain::{Allow, Decline, DeclineBatch, DeclineTerms, IncomingCall, PhoneNumber, Target, party_key};
 use crate::matcher::Matcher;
-use crate::store::{OwnerRecord, StoreError};
+use crate::store::{Change, OwnerRecord, StoreError};
 
 /// Each part is shared between pictures, so a change copies only the part it touches.
 #[derive(Clone, Default)]
@@ -20,18 +20,71 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Reads the snapshot of the records in `store`, one decline at a time.
-    pub fn read(store: &dyn OwnerRecord) -> Result<Self, StoreError> {
+    /// Reads the snapshot of the records in `store`, the declines of numbers a group at a time.
+    pub async fn read(store: &dyn OwnerRecord) -> Result<Self, StoreError> {
         let mut numbers = NumberDeclines::default();
-        store.each_number_decline(&mut |terms, keys| numbers.insert_shared(terms, keys))?;
-        let rules = Matcher::build(store.rules()?)
+        for (terms, keys) in store.number_declines().await? {
+            numbers.insert_shared(&terms, &keys);
+        }
+        let rules = Matcher::build(store.rules().await?)
             .map_err(|error| StoreError::Corrupt(format!("a stored pattern does not compile: {error}")))?;
+        let allows = store.allows().await?;
         Ok(Self {
             numbers: Arc::new(numbers),
             rules: Arc::new(rules),
-            allows: Arc::new(store.allows()?.into_iter().map(|allow| (allow.number.key(), allow)).collect()),
-            paused: store.paused()?,
+            allows: Arc::new(allows.into_iter().map(|allow| (allow.number.key(), allow)).collect()),
+            paused: store.paused().await?,
         })
+    }
+
+    /// Takes in a change made on disk: this is how the picture follows the owner's record. A
+    /// change that bears on no call (a password, a text session) leaves it as it was.
+    pub fn apply(&mut self, change: &Change) {
+        match change {
+            Change::Decline(decline) => match decline.target.number() {
+                Some(number) => self.put_decline(number, Some(decline)),
+                None => self.change_rules(std::slice::from_ref(decline), None),
+            },
+            Change::Declines(declines) => {
+                self.put_declines(declines);
+                if !declines.rules().is_empty() {
+                    self.change_rules(declines.rules(), None);
+                }
+            }
+            Change::RemoveDecline(target) => match target.number() {
+                Some(number) => self.put_decline(number, None),
+                None => self.change_rules(&[], Some(target)),
+            },
+            Change::Allow(allow) => self.put_allow(&allow.number, Some(allow.clone())),
+            Change::Allows(allows) => {
+                for allow in allows {
+                    self.put_allow(&allow.number, Some(allow.clone()));
+                }
+            }
+            Change::RemoveAllow(number) => self.put_allow(number, None),
+            Change::Paused(paused) => self.put_paused(*paused),
+            Change::LegalHold { .. }
+            | Change::PasswordHash(_)
+            | Change::TextSession { .. }
+            | Change::WebChanges(_)
+            | Change::SignIn { .. }
+            | Change::SignOut { .. } => {}
+        }
+    }
+
+    /// Builds the ranges and patterns again with `saved` in place of the rules of their targets,
+    /// and without `removed`. Each was checked before it was saved; one that still does not
+    /// compile leaves the rules as they were, and is said so.
+    fn change_rules(&mut self, saved: &[Decline], removed: Option<&Target>) {
+        let replaced = |target: &Target| saved.iter().any(|rule| rule.target == *target) || removed == Some(target);
+        let kept = self.rules.rules().filter(|rule| !replaced(&rule.target)).cloned();
+        let mut rules: Vec<Decline> = kept.chain(saved.iter().cloned()).collect();
+        // In the order a store lists them, as when they are first read.
+        rules.sort_by_key(|rule| rule.target.key());
+        match Matcher::build(rules) {
+            Ok(rules) => self.put_rules(rules),
+            Err(error) => tracing::error!(%error, "a saved rule does not compile; calls are decided without it"),
+        }
     }
 
     /// Gives `found` every decline that covers the call (its number's, then the ranges and
@@ -268,6 +321,26 @@ mod tests {
         {
             assert_eq!(snapshot.covers(&IncomingCall::from_caller(caller)), covered, "{caller}");
         }
+    }
+
+    #[test]
+    fn a_range_saved_then_removed_is_matched_then_not_and_the_other_rules_stay() {
+        let range = |prefix: &str| Decline::new(Target::Prefix(prefix.into()), Timestamp::UNIX_EPOCH);
+        let from = |number: &str| IncomingCall::from_caller(number);
+        let covering = |snapshot: &Snapshot, caller: &str| {
+            let mut found = Vec::new();
+            snapshot.each_decline_covering(&from(caller), |decline, _| found.push(decline));
+            found
+        };
+        let mut snapshot = Snapshot::default();
+        snapshot.apply(&Change::Decline(range("+4416329601")));
+        snapshot.apply(&Change::Decline(range("+4420794601")));
+        assert_eq!(covering(&snapshot, "+441632960123"), [range("+4416329601")]);
+        snapshot.apply(&Change::RemoveDecline(Target::Prefix("+4416329601".into())));
+        assert!(covering(&snapshot, "+441632960123").is_empty());
+        assert_eq!(covering(&snapshot, "+442079460123"), [range("+4420794601")]);
+        snapshot.apply(&Change::Paused(true));
+        assert!(snapshot.paused());
     }
 
     #[test]

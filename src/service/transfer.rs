@@ -4,7 +4,8 @@
 //! bad row named, unless the owner asks for the good rows alone; either way the rows taken are
 //! saved in one batch, so a file is never half imported, whatever stops saidno meanwhile.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -71,8 +72,8 @@ impl std::str::FromStr for Format {
 }
 
 impl Service {
-    pub fn export_declines(&self, format: Format) -> Result<String, ServiceError> {
-        let mut declines = self.store.declines()?;
+    pub async fn export_declines(&self, format: Format) -> Result<String, ServiceError> {
+        let mut declines = self.store.declines().await?;
         declines.sort_by(|a, b| a.declined_at.cmp(&b.declined_at).then_with(|| a.target.key().cmp(&b.target.key())));
         match format {
             Format::Json => Ok(serde_json::to_string_pretty(&declines).expect("declines serialise") + "\n"),
@@ -80,12 +81,39 @@ impl Service {
         }
     }
 
-    pub fn import_declines(
+    pub async fn import_declines(
         &self,
-        text: &str,
+        text: String,
         format: Format,
         good_rows_only: bool,
     ) -> Result<ImportReport, ServiceError> {
+        // A million rows take seconds to read: that is done off the async workers.
+        let reading = self.clone();
+        let read = tokio::task::spawn_blocking(move || reading.read_declines(&text, format)).await;
+        let (mut declines, problems) =
+            read.map_err(|error| invalid_file(format!("the file could not be read: {error}")))??;
+        if !problems.is_empty() && !good_rows_only {
+            return Err(ServiceError::Rejected(problems));
+        }
+        // Rows of a company already on record join it under its first-written name; each
+        // company is looked up once, however many rows name it.
+        let named = declines.terms().iter().map(|terms| &terms.company);
+        let keys: HashSet<String> =
+            named.chain(declines.rules().iter().map(|rule| &rule.company)).flatten().map(|c| company_key(c)).collect();
+        let mut known: HashMap<String, Option<String>> = HashMap::new();
+        for key in keys {
+            let name = self.store.company_name(&key).await?;
+            known.insert(key, name);
+        }
+        declines.rename_companies(|company| known.get(&company_key(company)).cloned().flatten());
+        let imported = declines.len();
+        // One change, so the file lands whole or not at all.
+        self.put_declines(Arc::new(declines)).await?;
+        Ok(ImportReport { imported, skipped: problems })
+    }
+
+    /// Every row of a file as a decline, and the rows that are not one.
+    fn read_declines(&self, text: &str, format: Format) -> Result<(DeclineBatch, Vec<RowProblem>), ServiceError> {
         let now = Timestamp::now();
         let mut declines = DeclineBatch::default();
         let mut problems = Vec::new();
@@ -122,44 +150,23 @@ impl Service {
             Format::Csv => csv_rows(text, &mut take)?,
             Format::Json => json_rows(text, &mut take)?,
         }
-        if !problems.is_empty() && !good_rows_only {
-            return Err(ServiceError::Rejected(problems));
-        }
-        drop((seen_numbers, seen_rules));
-        // Rows of a company already on record join it under its first-written name; each
-        // company is looked up once, however many rows name it.
-        let mut known: HashMap<String, Option<String>> = HashMap::new();
-        let mut failed = None;
-        declines.rename_companies(|company| {
-            let key = company_key(company);
-            if let Some(name) = known.get(&key) {
-                return name.clone();
-            }
-            let name = self.store.company_name(&key).unwrap_or_else(|error| {
-                failed.get_or_insert(error);
-                None
-            });
-            known.insert(key, name.clone());
-            name
-        });
-        if let Some(error) = failed {
-            return Err(error.into());
-        }
-        // One change, so the file lands whole or not at all.
-        self.put_declines(&declines)?;
-        Ok(ImportReport { imported: declines.len(), skipped: problems })
+        Ok((declines, problems))
     }
 
     /// The call log between two moments (either open), oldest first, as CSV.
-    pub fn export_calls(&self, since: Option<Timestamp>, until: Option<Timestamp>) -> Result<String, ServiceError> {
-        let mut calls = self.all_calls(CallQuery { since, until, ..Default::default() })?;
+    pub async fn export_calls(
+        &self,
+        since: Option<Timestamp>,
+        until: Option<Timestamp>,
+    ) -> Result<String, ServiceError> {
+        let mut calls = self.all_calls(CallQuery { since, until, ..Default::default() }).await?;
         calls.reverse();
         csv_text(calls.iter().map(CallRow::of))
     }
 
     /// A declined party's evidence: its declines, then every call from it since, oldest first.
-    pub fn evidence_csv(&self, key: &str) -> Result<String, ServiceError> {
-        let timeline = self.company(key)?;
+    pub async fn evidence_csv(&self, key: &str) -> Result<String, ServiceError> {
+        let timeline = self.company(key).await?;
         let mut rows: Vec<EvidenceRow> = timeline.declines.iter().map(EvidenceRow::decline).collect();
         rows.extend(timeline.attempts.iter().rev().map(|attempt| EvidenceRow::attempt(&attempt.call, &attempt.heard)));
         csv_text(rows.into_iter())
@@ -439,15 +446,15 @@ mod tests {
     use crate::config::Settings;
     use crate::store::MemoryStore;
 
-    #[test]
-    fn a_large_file_is_imported_whole_and_joins_known_companies() {
+    #[tokio::test]
+    async fn a_large_file_is_imported_whole_and_joins_known_companies() {
         let service = Service::open(Arc::new(MemoryStore::default()), Arc::new(Settings::defaults())).unwrap();
         let known = NewDecline {
             number: "+442079460999".into(),
             company: Some("Everest Windows".into()),
             ..Default::default()
         };
-        service.decline(known, Timestamp::UNIX_EPOCH).unwrap();
+        service.decline(known, Timestamp::UNIX_EPOCH).await.unwrap();
         let rows: usize = 20_005;
         let mut csv = String::from("number,company\n");
         for i in 0..rows {
@@ -455,9 +462,9 @@ mod tests {
             let n = (i * 7919) % 1_000_000;
             csv.push_str(&format!("+44113{n:07},{}\n", if i.is_multiple_of(2) { "EVEREST  windows" } else { "" }));
         }
-        let report = service.import_declines(&csv, Format::Csv, false).unwrap();
+        let report = service.import_declines(csv, Format::Csv, false).await.unwrap();
         assert_eq!(report.imported, rows);
-        let declines = service.declines().unwrap();
+        let declines = service.declines().await.unwrap();
         assert_eq!(declines.len(), rows + 1);
         let everest = declines.iter().filter(|d| d.company.as_deref() == Some("Everest Windows")).count();
         assert_eq!(everest, rows.div_ceil(2) + 1);

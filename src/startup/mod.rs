@@ -120,7 +120,7 @@ impl Application {
     /// and reports it at `/readyz`: a dead phone line would be worse.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         check_listen(&settings)?;
-        match open_store(&settings) {
+        match open_store(&settings).await {
             Ok((store, token)) => Self::build_with_store(settings, store, &token).await,
             Err(reason) => {
                 let token = runtime::admin_token(&settings).unwrap_or_else(|_| runtime::unguessable_token());
@@ -156,9 +156,9 @@ impl Application {
         let settings = Arc::new(settings);
         let service =
             Service::open(store.clone(), settings.clone()).map_err(|e| StartupError::Config(e.to_string()))?;
-        // Paid now rather than by the first caller. When the records cannot be read, every call
-        // rings through (a panic is caught here, and met again by the first call).
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| service.warm_up()));
+        // Before the first call, which is decided from them. When the records cannot be read (or
+        // reading them panics), every call rings through, and says why.
+        let _ = service.warm_up().await;
         // A panic there would be met again by the first number parsed, which falls back safely.
         let _ = numbering.join();
         let lasting = Lasting {
@@ -260,13 +260,13 @@ impl Application {
 }
 
 /// The database, proven writable, and the admin token; or why not.
-fn open_store(settings: &Settings) -> Result<(Arc<dyn Store>, String), String> {
+async fn open_store(settings: &Settings) -> Result<(Arc<dyn Store>, String), String> {
     let folder = |error: std::io::Error| format!("data folder {}: {error}", settings.data_dir.display());
     std::fs::create_dir_all(&settings.data_dir).map_err(folder)?;
     let token = runtime::admin_token(settings).map_err(folder)?;
     let path = settings.database_path();
     let store = open_local(&path, settings.store.cache_mb).map_err(|error| error.to_string())?;
-    store.probe().map_err(|error| format!("the database cannot be written: {error}"))?;
+    store.probe().await.map_err(|error| format!("the database cannot be written: {error}"))?;
     Ok((store, token))
 }
 

@@ -1,49 +1,72 @@
 //! The one type every change to the owner's record takes, so that each store has a single place
-//! where a change is made durable.
+//! where a change is made durable and published.
+
+use std::sync::Arc;
 
 use jiff::Timestamp;
 
 use crate::domain::{Allow, Decline, DeclineBatch, PhoneNumber, SignedIn, Target, TextSession, WebChange};
 
-/// One change to the owner's record, made whole or not at all.
-#[derive(Clone, Copy, Debug)]
-pub enum Change<'a> {
+/// One change to the owner's record, made whole or not at all. It owns what it carries, so a store
+/// can take it to a thread of its own.
+#[derive(Clone, Debug)]
+pub enum Change {
     /// Saves a decline, replacing any of the same target, and keeps its company's name if the
     /// company is new.
-    Decline(&'a Decline),
+    Decline(Decline),
     /// `Decline` for many at once: all of them, or none.
-    Declines(&'a DeclineBatch),
-    RemoveDecline(&'a Target),
+    Declines(Arc<DeclineBatch>),
+    RemoveDecline(Target),
     /// Saves an allow, replacing any of the same number.
-    Allow(&'a Allow),
+    Allow(Allow),
     /// `Allow` for many at once: all of them, or none.
-    Allows(&'a [Allow]),
-    RemoveAllow(&'a PhoneNumber),
+    Allows(Vec<Allow>),
+    RemoveAllow(PhoneNumber),
     /// The pause switch: while on, every call rings through.
     Paused(bool),
     /// Places a legal hold on a party (`Some` with when), or lifts it (`None`).
     LegalHold {
-        party: &'a str,
+        party: String,
         since: Option<Timestamp>,
     },
     /// The argon2 hash of the web page's password.
-    PasswordHash(&'a str),
+    PasswordHash(String),
     /// What the owner's texts from `owner` left behind.
     TextSession {
-        owner: &'a PhoneNumber,
-        session: &'a TextSession,
+        owner: PhoneNumber,
+        session: TextSession,
     },
     /// The web page's recent declines, for its Undo.
-    WebChanges(&'a [WebChange]),
+    WebChanges(Vec<WebChange>),
     /// Keeps a browser signed in to the web page, and forgets those whose sessions ended by `now`.
     SignIn {
-        browser: &'a SignedIn,
+        browser: SignedIn,
         now: Timestamp,
     },
     /// Forgets the browser whose cookie has this digest; with `None`, every browser.
     SignOut {
-        digest: Option<&'a str>,
+        digest: Option<String>,
     },
+}
+
+/// Told of each change once it is durable, before the store takes the next one, so that a copy of
+/// the record kept in memory (the call path's snapshot) follows the disk in the disk's order.
+#[derive(Clone)]
+pub struct Publish(Arc<dyn Fn(&Change) + Send + Sync>);
+
+impl Publish {
+    pub fn to(publish: impl Fn(&Change) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(publish))
+    }
+
+    /// For a change no copy in memory is kept of.
+    pub fn nowhere() -> Self {
+        Self::to(|_| {})
+    }
+
+    pub fn published(&self, change: &Change) {
+        (self.0)(change)
+    }
 }
 
 /// The record a change took away: a removal's decline or allow, when there was one.

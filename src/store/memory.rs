@@ -6,8 +6,8 @@ use std::sync::RwLock;
 use jiff::Timestamp;
 
 use super::{
-    Archive, CallHistory, CallPage, CallQuery, CallSink, Change, Cursor, HourTally, OwnerRecord, Pruned, Removed,
-    RepeatCaller, SCAN_BUDGET, StoreError,
+    Answer, Archive, CallHistory, CallPage, CallQuery, CallSink, Change, Cursor, HourTally, Keep, OwnerRecord, Pruned,
+    Publish, Removed, RepeatCaller, SCAN_BUDGET, StoreError, ready,
 };
 use crate::domain::{
     Allow, CallRecord, DecisionKind, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, SignedIn, Target,
@@ -60,92 +60,127 @@ impl MemoryStore {
 }
 
 impl OwnerRecord for MemoryStore {
-    fn decline(&self, target: &Target) -> Result<Option<Decline>, StoreError> {
-        Ok(self.read().declines.get(&target.key()).cloned())
+    fn decline(&self, target: &Target) -> Answer<'_, Option<Decline>> {
+        ready(Ok(self.read().declines.get(&target.key()).cloned()))
     }
 
-    fn allow_of(&self, number: &PhoneNumber) -> Result<Option<Allow>, StoreError> {
-        Ok(self.read().allows.get(number).cloned())
+    fn allow_of(&self, number: &PhoneNumber) -> Answer<'_, Option<Allow>> {
+        ready(Ok(self.read().allows.get(number).cloned()))
     }
 
-    fn declines(&self) -> Result<Vec<Decline>, StoreError> {
-        Ok(self.read().declines.values().cloned().collect())
+    fn declines(&self) -> Answer<'_, Vec<Decline>> {
+        ready(Ok(self.read().declines.values().cloned().collect()))
     }
 
-    fn rules(&self) -> Result<Vec<Decline>, StoreError> {
-        Ok(self.read().declines.values().filter(|d| d.target.number().is_none()).cloned().collect())
+    fn rules(&self) -> Answer<'_, Vec<Decline>> {
+        ready(Ok(self.read().declines.values().filter(|d| d.target.number().is_none()).cloned().collect()))
     }
 
-    fn company_name(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.read().companies.get(key).cloned())
+    fn company_name(&self, key: &str) -> Answer<'_, Option<String>> {
+        ready(Ok(self.read().companies.get(key).cloned()))
     }
 
-    fn allows(&self) -> Result<Vec<Allow>, StoreError> {
-        Ok(self.read().allows.values().cloned().collect())
+    fn allows(&self) -> Answer<'_, Vec<Allow>> {
+        ready(Ok(self.read().allows.values().cloned().collect()))
     }
 
-    fn paused(&self) -> Result<bool, StoreError> {
-        Ok(self.read().paused)
+    fn paused(&self) -> Answer<'_, bool> {
+        ready(Ok(self.read().paused))
     }
 
-    fn legal_holds(&self) -> Result<Vec<LegalHold>, StoreError> {
-        Ok(self.read().legal_holds.values().cloned().collect())
+    fn legal_holds(&self) -> Answer<'_, Vec<LegalHold>> {
+        ready(Ok(self.read().legal_holds.values().cloned().collect()))
     }
 
-    fn password_hash(&self) -> Result<Option<String>, StoreError> {
-        Ok(self.read().password_hash.clone())
+    fn password_hash(&self) -> Answer<'_, Option<String>> {
+        ready(Ok(self.read().password_hash.clone()))
     }
 
-    fn text_session(&self, owner: &PhoneNumber) -> Result<TextSession, StoreError> {
-        Ok(self.read().text_sessions.get(owner).cloned().unwrap_or_default())
+    fn text_session(&self, owner: &PhoneNumber) -> Answer<'_, TextSession> {
+        ready(Ok(self.read().text_sessions.get(owner).cloned().unwrap_or_default()))
     }
 
-    fn web_changes(&self) -> Result<Vec<WebChange>, StoreError> {
-        Ok(self.read().web_changes.clone())
+    fn web_changes(&self) -> Answer<'_, Vec<WebChange>> {
+        ready(Ok(self.read().web_changes.clone()))
     }
 
-    fn signed_in(&self) -> Result<Vec<SignedIn>, StoreError> {
-        Ok(self.read().signed_in.clone())
+    fn signed_in(&self) -> Answer<'_, Vec<SignedIn>> {
+        ready(Ok(self.read().signed_in.clone()))
     }
 
-    fn apply(&self, change: Change<'_>) -> Result<Removed, StoreError> {
+    fn apply(&self, change: Change, publish: Publish) -> Answer<'_, Removed> {
+        Box::pin(async move { self.apply_blocking(change, publish) })
+    }
+
+    /// The one place a change is made here: under the write lock, which it still holds while the
+    /// change is published, so changes are published in the order they were made.
+    fn apply_blocking(&self, change: Change, publish: Publish) -> Result<Removed, StoreError> {
         let mut inner = self.write();
-        match change {
-            Change::Decline(decline) => inner.put_decline(decline.clone()),
-            Change::Declines(declines) => declines.declines().for_each(|decline| inner.put_decline(decline)),
-            Change::RemoveDecline(target) => {
-                return Ok(inner.declines.remove(&target.key()).map_or(Removed::Nothing, Removed::Decline));
+        let removed = match &change {
+            Change::Decline(decline) => {
+                inner.put_decline(decline.clone());
+                Removed::Nothing
             }
-            Change::Allow(allow) => inner.put_allow(allow),
-            Change::Allows(allows) => allows.iter().for_each(|allow| inner.put_allow(allow)),
-            Change::RemoveAllow(number) => {
-                return Ok(inner.allows.remove(number).map_or(Removed::Nothing, Removed::Allow));
+            Change::Declines(declines) => {
+                declines.declines().for_each(|decline| inner.put_decline(decline));
+                Removed::Nothing
             }
-            Change::Paused(paused) => inner.paused = paused,
+            Change::RemoveDecline(target) => match inner.declines.remove(&target.key()) {
+                Some(decline) => Removed::Decline(decline),
+                None => return Ok(Removed::Nothing),
+            },
+            Change::Allow(allow) => {
+                inner.put_allow(allow);
+                Removed::Nothing
+            }
+            Change::Allows(allows) => {
+                allows.iter().for_each(|allow| inner.put_allow(allow));
+                Removed::Nothing
+            }
+            Change::RemoveAllow(number) => match inner.allows.remove(number) {
+                Some(allow) => Removed::Allow(allow),
+                None => return Ok(Removed::Nothing),
+            },
+            Change::Paused(paused) => {
+                inner.paused = *paused;
+                Removed::Nothing
+            }
             Change::LegalHold { party, since: Some(since) } => {
-                inner.legal_holds.insert(party.to_owned(), LegalHold { party: party.to_owned(), since });
+                inner.legal_holds.insert(party.clone(), LegalHold { party: party.clone(), since: *since });
+                Removed::Nothing
             }
             Change::LegalHold { party, since: None } => {
                 inner.legal_holds.remove(party);
+                Removed::Nothing
             }
-            Change::PasswordHash(hash) => inner.password_hash = Some(hash.to_owned()),
+            Change::PasswordHash(hash) => {
+                inner.password_hash = Some(hash.clone());
+                Removed::Nothing
+            }
             Change::TextSession { owner, session } => {
                 inner.text_sessions.insert(owner.clone(), session.clone());
+                Removed::Nothing
             }
-            Change::WebChanges(changes) => inner.web_changes = changes.to_vec(),
+            Change::WebChanges(changes) => {
+                inner.web_changes = changes.clone();
+                Removed::Nothing
+            }
             Change::SignIn { browser, now } => {
-                inner.signed_in.retain(|kept| kept.until > now);
+                inner.signed_in.retain(|kept| kept.until > *now);
                 inner.signed_in.push(browser.clone());
+                Removed::Nothing
             }
             Change::SignOut { digest } => {
-                inner.signed_in.retain(|kept| digest.is_some_and(|digest| kept.digest != digest));
+                inner.signed_in.retain(|kept| digest.as_ref().is_some_and(|digest| kept.digest != *digest));
+                Removed::Nothing
             }
-        }
-        Ok(Removed::Nothing)
+        };
+        publish.published(&change);
+        Ok(removed)
     }
 
-    fn probe(&self) -> Result<(), StoreError> {
-        Ok(())
+    fn probe(&self) -> Answer<'_, ()> {
+        ready(Ok(()))
     }
 }
 
@@ -181,7 +216,33 @@ impl CallSink for MemoryStore {
 }
 
 impl CallHistory for MemoryStore {
-    fn call_page(&self, query: &CallQuery) -> Result<CallPage, StoreError> {
+    fn call_page(&self, query: &CallQuery) -> Answer<'_, CallPage> {
+        ready(Ok(self.page(query)))
+    }
+
+    fn call_tallies(&self, since: Timestamp, until: Timestamp) -> Answer<'_, Vec<HourTally>> {
+        ready(Ok(self.tallies(since, until)))
+    }
+
+    fn follow_ups(&self, party: &str) -> Answer<'_, FollowUps> {
+        ready(Ok(self.read().follow_ups.get(party).cloned().unwrap_or_default()))
+    }
+
+    fn follow_up_counts(&self) -> Answer<'_, Vec<(String, FollowUps)>> {
+        ready(Ok(self.read().follow_ups.iter().map(|(party, counts)| (party.clone(), counts.clone())).collect()))
+    }
+
+    fn repeat_callers(&self, since: Timestamp, min_calls: u32, limit: usize) -> Answer<'_, Vec<RepeatCaller>> {
+        ready(Ok(self.repeated(since, min_calls, limit)))
+    }
+
+    fn prune_calls(&self, before: Timestamp, keep: Keep, after: Option<Cursor>, budget: usize) -> Answer<'_, Pruned> {
+        ready(Ok(self.prune(before, &keep, after, budget)))
+    }
+}
+
+impl MemoryStore {
+    fn page(&self, query: &CallQuery) -> CallPage {
         let lower = query.since.map_or(Cursor([0; 16]), Cursor::at);
         let mut upper = query.until.map_or(Cursor([0xff; 16]), Cursor::at);
         if let Some(before) = query.before {
@@ -189,7 +250,7 @@ impl CallHistory for MemoryStore {
         }
         let mut page = CallPage::default();
         if lower >= upper {
-            return Ok(page);
+            return page;
         }
         // No indexes here, so count every call looked at against the budget the same way.
         for (looked_at, (position, call)) in self.read().calls.range(lower..upper).rev().enumerate() {
@@ -201,10 +262,10 @@ impl CallHistory for MemoryStore {
                 break;
             }
         }
-        Ok(page)
+        page
     }
 
-    fn call_tallies(&self, since: Timestamp, until: Timestamp) -> Result<Vec<HourTally>, StoreError> {
+    fn tallies(&self, since: Timestamp, until: Timestamp) -> Vec<HourTally> {
         let mut hours: BTreeMap<i64, HourTally> = BTreeMap::new();
         for call in self.read().calls.values() {
             let hour = call.at.as_second().div_euclid(3600);
@@ -216,21 +277,13 @@ impl CallHistory for MemoryStore {
             }
             hours.entry(hour).or_default().count(call.decision);
         }
-        Ok(hours
+        hours
             .into_iter()
             .map(|(hour, tally)| HourTally { hour: Timestamp::from_second(hour * 3600).unwrap_or_default(), ..tally })
-            .collect())
+            .collect()
     }
 
-    fn follow_ups(&self, party: &str) -> Result<FollowUps, StoreError> {
-        Ok(self.read().follow_ups.get(party).cloned().unwrap_or_default())
-    }
-
-    fn follow_up_counts(&self) -> Result<Vec<(String, FollowUps)>, StoreError> {
-        Ok(self.read().follow_ups.iter().map(|(party, counts)| (party.clone(), counts.clone())).collect())
-    }
-
-    fn repeat_callers(&self, since: Timestamp, min_calls: u32, limit: usize) -> Result<Vec<RepeatCaller>, StoreError> {
+    fn repeated(&self, since: Timestamp, min_calls: u32, limit: usize) -> Vec<RepeatCaller> {
         let inner = self.read();
         let mut by_number: HashMap<&str, RepeatCaller> = HashMap::new();
         let newest = inner.calls.range(Cursor::at(since)..).rev().take(SCAN_BUDGET).map(|(_, call)| call);
@@ -248,17 +301,11 @@ impl CallHistory for MemoryStore {
         let mut repeated: Vec<RepeatCaller> = by_number.into_values().filter(|seen| seen.calls >= min_calls).collect();
         repeated.sort_by(|a, b| b.calls.cmp(&a.calls).then(b.last_at.cmp(&a.last_at)));
         repeated.truncate(limit);
-        Ok(repeated)
+        repeated
     }
 
     /// Tallies are counted from the calls here, so pruning the calls prunes them too.
-    fn prune_calls(
-        &self,
-        before: Timestamp,
-        keep: &dyn Fn(&CallRecord) -> bool,
-        after: Option<Cursor>,
-        budget: usize,
-    ) -> Result<Pruned, StoreError> {
+    fn prune(&self, before: Timestamp, keep: &Keep, after: Option<Cursor>, budget: usize) -> Pruned {
         use std::ops::Bound;
         let mut inner = self.write();
         let lower = after.map_or(Bound::Unbounded, Bound::Excluded);
@@ -280,7 +327,7 @@ impl CallHistory for MemoryStore {
             inner.calls.remove(&position);
             pruned.calls += 1;
         }
-        Ok(pruned)
+        pruned
     }
 }
 

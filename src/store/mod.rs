@@ -9,7 +9,7 @@ mod query;
 mod sled;
 mod unavailable;
 
-pub use self::change::{Change, Removed};
+pub use self::change::{Change, Publish, Removed};
 pub use self::local::{open_local, restore_local};
 pub use self::memory::MemoryStore;
 pub use self::prune::{PRUNE_BATCH, Pruned};
@@ -17,6 +17,7 @@ pub use self::query::{CallPage, CallQuery, Cursor, HourTally, RepeatCaller, SCAN
 pub use self::sled::SledStore;
 pub use self::unavailable::UnavailableStore;
 
+use futures_util::future::BoxFuture;
 use jiff::Timestamp;
 
 use crate::domain::{
@@ -37,51 +38,66 @@ pub enum StoreError {
     Unavailable(String),
 }
 
-/// The owner's record: what they declined and allowed, and their settings. The call path never
-/// reads it; the service reads it whole into the snapshot calls are decided from, and changes it
-/// only through `apply`.
-pub trait OwnerRecord: Send + Sync {
-    /// The decline of exactly this target (one number, one range, one pattern), if any.
-    fn decline(&self, target: &Target) -> Result<Option<Decline>, StoreError>;
-    fn allow_of(&self, number: &PhoneNumber) -> Result<Option<Allow>, StoreError>;
-    /// Every decline: numbers, ranges and patterns.
-    fn declines(&self) -> Result<Vec<Decline>, StoreError>;
-    /// Every decline of a number, as the keys (`PhoneNumber::key`) of numbers that share one set
-    /// of terms, so that a million are read without holding them all or copying their terms.
-    fn each_number_decline(&self, visit: &mut dyn FnMut(&DeclineTerms, &[u64])) -> Result<(), StoreError> {
-        for decline in self.declines()? {
-            if let Target::Number(number) = &decline.target {
-                visit(&decline.terms(), &[number.key()]);
-            }
-        }
-        Ok(())
-    }
-    /// The declines that are not of one number: few, and matched in memory.
-    fn rules(&self) -> Result<Vec<Decline>, StoreError>;
-    /// The company's name as first written, by its key (see `domain::company_key`).
-    fn company_name(&self, key: &str) -> Result<Option<String>, StoreError>;
-    fn allows(&self) -> Result<Vec<Allow>, StoreError>;
-    /// The owner's pause switch: while on, every call rings through.
-    fn paused(&self) -> Result<bool, StoreError>;
-    /// The parties under a legal hold, whose calls are never pruned.
-    fn legal_holds(&self) -> Result<Vec<LegalHold>, StoreError>;
-    /// The argon2 hash of the web page's password, if one was set.
-    fn password_hash(&self) -> Result<Option<String>, StoreError>;
-    /// What the owner's texts from `owner` left behind (see `domain::TextSession`).
-    fn text_session(&self, owner: &PhoneNumber) -> Result<TextSession, StoreError>;
-    /// The web page's recent declines with what each replaced, newest last, for its Undo.
-    fn web_changes(&self) -> Result<Vec<WebChange>, StoreError>;
-    /// The browsers signed in to the web page, expired ones included until they are replaced.
-    fn signed_in(&self) -> Result<Vec<SignedIn>, StoreError>;
+/// What a store's async methods return: boxed, so that the roles can be used as `dyn` objects.
+pub type Answer<'a, T> = BoxFuture<'a, Result<T, StoreError>>;
 
-    /// Makes one change: whole, and on disk, when it returns; or not at all. This is each store's
-    /// one place where the owner's record changes.
-    fn apply(&self, change: Change<'_>) -> Result<Removed, StoreError>;
-    /// Proves the store can take a write and get it to disk now (for the readiness check).
-    fn probe(&self) -> Result<(), StoreError>;
+/// An answer already known, from a store that does not wait on a disk.
+fn ready<'a, T: Send + 'a>(answer: Result<T, StoreError>) -> Answer<'a, T> {
+    Box::pin(std::future::ready(answer))
 }
 
-/// Where decided calls go: written in batches off the call path (see `crate::call_log`).
+/// The owner's record: what they declined and allowed, and their settings. The call path never
+/// reads it; the service reads it whole into the snapshot calls are decided from, and changes it
+/// only through `apply`. Every method is async: a store on disk does its work off the runtime.
+pub trait OwnerRecord: Send + Sync {
+    /// The decline of exactly this target (one number, one range, one pattern), if any.
+    fn decline(&self, target: &Target) -> Answer<'_, Option<Decline>>;
+    fn allow_of(&self, number: &PhoneNumber) -> Answer<'_, Option<Allow>>;
+    /// Every decline: numbers, ranges and patterns.
+    fn declines(&self) -> Answer<'_, Vec<Decline>>;
+    /// Every decline of a number, as the keys (`PhoneNumber::key`) of numbers that share one set
+    /// of terms, so that a million are read without copying their terms a million times.
+    fn number_declines(&self) -> Answer<'_, Vec<(DeclineTerms, Vec<u64>)>> {
+        Box::pin(async move {
+            let numbers = self.declines().await?.into_iter().filter_map(|decline| {
+                let key = decline.target.number()?.key();
+                Some((decline.terms(), vec![key]))
+            });
+            Ok(numbers.collect())
+        })
+    }
+    /// The declines that are not of one number: few, and matched in memory.
+    fn rules(&self) -> Answer<'_, Vec<Decline>>;
+    /// The company's name as first written, by its key (see `domain::company_key`).
+    fn company_name(&self, key: &str) -> Answer<'_, Option<String>>;
+    fn allows(&self) -> Answer<'_, Vec<Allow>>;
+    /// The owner's pause switch: while on, every call rings through.
+    fn paused(&self) -> Answer<'_, bool>;
+    /// The parties under a legal hold, whose calls are never pruned.
+    fn legal_holds(&self) -> Answer<'_, Vec<LegalHold>>;
+    /// The argon2 hash of the web page's password, if one was set.
+    fn password_hash(&self) -> Answer<'_, Option<String>>;
+    /// What the owner's texts from `owner` left behind (see `domain::TextSession`).
+    fn text_session(&self, owner: &PhoneNumber) -> Answer<'_, TextSession>;
+    /// The web page's recent declines with what each replaced, newest last, for its Undo.
+    fn web_changes(&self) -> Answer<'_, Vec<WebChange>>;
+    /// The browsers signed in to the web page, expired ones included until they are replaced.
+    fn signed_in(&self) -> Answer<'_, Vec<SignedIn>>;
+
+    /// Makes one change: whole, and on disk, when it resolves; or not at all. Once it is on disk,
+    /// and before the next change is taken, `publish` is told of it (a change that changes
+    /// nothing, such as removing what is not there, is not told).
+    fn apply(&self, change: Change, publish: Publish) -> Answer<'_, Removed>;
+    /// `apply`, blocking the calling thread: for the one change made on the call path (spending a
+    /// single-use allow), which must be on disk before the call is answered and cannot wait on
+    /// the runtime the call is answered on. Each store makes both in the same one place.
+    fn apply_blocking(&self, change: Change, publish: Publish) -> Result<Removed, StoreError>;
+    /// Proves the store can take a write and get it to disk now (for the readiness check).
+    fn probe(&self) -> Answer<'_, ()>;
+}
+
+/// Where decided calls go: written in batches off the call path (see `crate::call_log`). It is
+/// synchronous: its one writer is the call log's own thread, which no request waits on.
 pub trait CallSink: Send + Sync {
     /// Logs calls. A refusal comes numbered among its party's follow-ups, and the party's count
     /// is kept up to that number.
@@ -93,38 +109,37 @@ pub trait CallSink: Send + Sync {
     fn flush(&self) -> Result<(), StoreError>;
 }
 
+/// Which logged calls a prune keeps (those of parties under a legal hold).
+pub type Keep = Box<dyn Fn(&CallRecord) -> bool + Send + Sync>;
+
 /// The call log read back, and pruned.
 pub trait CallHistory: Send + Sync {
     /// One page of the log, newest first, read along an index so that no page walks the whole log.
-    fn call_page(&self, query: &CallQuery) -> Result<CallPage, StoreError>;
-    fn calls(&self, query: &CallQuery) -> Result<Vec<CallRecord>, StoreError> {
-        Ok(self.call_page(query)?.calls)
+    fn call_page(&self, query: &CallQuery) -> Answer<'_, CallPage>;
+    fn calls(&self, query: &CallQuery) -> Answer<'_, Vec<CallRecord>> {
+        let page = self.call_page(query);
+        Box::pin(async move { Ok(page.await?.calls) })
     }
     /// Calls per hour (UTC) for the hours that begin in `[since, until)`, for the dashboard; hours
     /// without calls are left out.
-    fn call_tallies(&self, since: Timestamp, until: Timestamp) -> Result<Vec<HourTally>, StoreError>;
+    fn call_tallies(&self, since: Timestamp, until: Timestamp) -> Answer<'_, Vec<HourTally>>;
     /// The calls refused since the party (see `domain::party_key`) was told no.
-    fn follow_ups(&self, party: &str) -> Result<FollowUps, StoreError>;
+    fn follow_ups(&self, party: &str) -> Answer<'_, FollowUps>;
     /// Every party's follow-ups, for the call path to count on from.
-    fn follow_up_counts(&self) -> Result<Vec<(String, FollowUps)>, StoreError>;
+    fn follow_up_counts(&self) -> Answer<'_, Vec<(String, FollowUps)>>;
     /// The numbers that rang through (were not refused) at least `min_calls` times since `since`,
     /// most calls first, at most `limit` of them. No more than `SCAN_BUDGET` of the newest calls
     /// are looked at, so a busy log answers as fast as a quiet one.
-    fn repeat_callers(&self, since: Timestamp, min_calls: u32, limit: usize) -> Result<Vec<RepeatCaller>, StoreError>;
+    fn repeat_callers(&self, since: Timestamp, min_calls: u32, limit: usize) -> Answer<'_, Vec<RepeatCaller>>;
     /// One bounded batch of pruning: of the calls logged before `before` (oldest first, strictly
     /// after `after` when given), looks at no more than `budget` and removes each one `keep`
     /// refuses, with every index entry that points at it; and removes the hourly tallies of hours
     /// that ended by `before`. Call again with the returned `next` until it is `None`.
-    fn prune_calls(
-        &self,
-        before: Timestamp,
-        keep: &dyn Fn(&CallRecord) -> bool,
-        after: Option<Cursor>,
-        budget: usize,
-    ) -> Result<Pruned, StoreError>;
+    fn prune_calls(&self, before: Timestamp, keep: Keep, after: Option<Cursor>, budget: usize) -> Answer<'_, Pruned>;
 }
 
-/// A consistent copy of everything kept, and a check that it all reads back.
+/// A consistent copy of everything kept, and a check that it all reads back. Both read the whole
+/// store and block while they do: run them off the runtime (`tokio::task::spawn_blocking`).
 pub trait Archive: Send + Sync {
     /// Writes a consistent copy of every record in the backup format (see `crate::backup`).
     fn backup(&self, _out: &mut dyn std::io::Write) -> Result<u64, StoreError> {

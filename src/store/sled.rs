@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -22,8 +22,8 @@ use serde::de::DeserializeOwned;
 use jiff::Timestamp;
 
 use super::{
-    Archive, CallHistory, CallPage, CallQuery, CallSink, Change, Cursor, HourTally, OwnerRecord, Pruned, Removed,
-    RepeatCaller, StoreError,
+    Answer, Archive, CallHistory, CallPage, CallQuery, CallSink, Change, Cursor, HourTally, Keep, OwnerRecord, Pruned,
+    Publish, Removed, RepeatCaller, StoreError, ready,
 };
 use crate::backup::{self, BackupError};
 use crate::domain::{
@@ -56,7 +56,13 @@ const PASSWORD: &[u8] = b"secret:password";
 const GENERATION: &[u8] = b"setting:generation";
 const PROBE: &[u8] = b"setting:probe";
 
+/// The embedded store. Its work blocks on the disk, so the async roles run it on tokio's blocking
+/// pool, which needs a `'static` handle to it.
 pub struct SledStore {
+    inner: Arc<Database>,
+}
+
+struct Database {
     db: sled::Db,
     /// How many owner changes have been acknowledged, kept in the database and mirrored in a
     /// file beside it. sled recovers a damaged file by silently dropping what it cannot read, so a
@@ -74,6 +80,44 @@ pub struct SledStore {
 
 impl SledStore {
     pub fn open(path: &Path, cache_mb: u64) -> Result<Self, StoreError> {
+        Ok(Self { inner: Arc::new(Database::open(path, cache_mb)?) })
+    }
+
+    /// Opens, for a test, a database this process has just closed: sled lets go of its lock from
+    /// a background thread, a moment after the last handle is dropped.
+    #[cfg(test)]
+    pub(crate) fn reopen(path: &Path) -> Result<Self, StoreError> {
+        for _ in 0..200 {
+            match Self::open(path, 8) {
+                Err(StoreError::Locked(_)) => std::thread::sleep(std::time::Duration::from_millis(25)),
+                opened => return opened,
+            }
+        }
+        Self::open(path, 8)
+    }
+
+    /// Replaces the database at `path` with the records of a backup. The database must not be
+    /// open; the one it replaces is kept beside it, and its path returned with the count.
+    pub fn restore(path: &Path, input: &mut dyn std::io::Read) -> Result<(u64, PathBuf), StoreError> {
+        Database::restore(path, input)
+    }
+
+    /// Runs `work` on tokio's blocking pool, so that no async worker waits on the disk.
+    fn off_runtime<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
+    ) -> Answer<'static, T> {
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || work(&inner))
+                .await
+                .map_err(|error| StoreError::Backend(format!("the store's work was cut short: {error}")))?
+        })
+    }
+}
+
+impl Database {
+    fn open(path: &Path, cache_mb: u64) -> Result<Self, StoreError> {
         let db =
             sled::Config::new().path(path).cache_capacity(cache_mb.max(1) * 1024 * 1024).open().map_err(
                 |e| match e {
@@ -119,19 +163,6 @@ impl SledStore {
         Ok(store)
     }
 
-    /// Opens, for a test, a database this process has just closed: sled lets go of its lock from
-    /// a background thread, a moment after the last handle is dropped.
-    #[cfg(test)]
-    pub(crate) fn reopen(path: &Path) -> Result<Self, StoreError> {
-        for _ in 0..200 {
-            match Self::open(path, 8) {
-                Err(StoreError::Locked(_)) => std::thread::sleep(std::time::Duration::from_millis(25)),
-                opened => return opened,
-            }
-        }
-        Self::open(path, 8)
-    }
-
     /// Applies an owner change and makes it durable before returning: the database is flushed,
     /// then the marker file records the new generation. The caller holds the generation, and so
     /// every other owner change.
@@ -159,9 +190,7 @@ impl SledStore {
         self.db.apply_batch(batch).map_err(backend)
     }
 
-    /// Replaces the database at `path` with the records of a backup. The database must not be
-    /// open; the one it replaces is kept beside it, and its path returned with the count.
-    pub fn restore(path: &Path, input: &mut dyn std::io::Read) -> Result<(u64, PathBuf), StoreError> {
+    fn restore(path: &Path, input: &mut dyn std::io::Read) -> Result<(u64, PathBuf), StoreError> {
         // The current database must not be in use (taking its lock proves it); a damaged one may
         // be replaced, which is what a restore is for.
         match Self::open(path, 1) {
@@ -343,7 +372,8 @@ fn backend(error: sled::Error) -> StoreError {
     }
 }
 
-impl OwnerRecord for SledStore {
+/// The roles' work, done where it may block.
+impl Database {
     fn decline(&self, target: &Target) -> Result<Option<Decline>, StoreError> {
         match target {
             Target::Number(number) => number_declines::get(&self.db, number),
@@ -365,10 +395,6 @@ impl OwnerRecord for SledStore {
         });
         declines.extend(self.rules()?);
         Ok(declines)
-    }
-
-    fn each_number_decline(&self, visit: &mut dyn FnMut(&DeclineTerms, &[u64])) -> Result<(), StoreError> {
-        number_declines::each_shared(&self.db, visit)
     }
 
     fn rules(&self) -> Result<Vec<Decline>, StoreError> {
@@ -408,8 +434,9 @@ impl OwnerRecord for SledStore {
     }
 
     /// Every change is one sled batch, read and written while holding the generation (and so
-    /// every other owner change), then flushed and counted in the marker before it returns.
-    fn apply(&self, change: Change<'_>) -> Result<Removed, StoreError> {
+    /// every other owner change), then flushed and counted in the marker, and published while the
+    /// generation is still held, before it returns: the one place the owner's record changes.
+    fn apply(&self, change: &Change, publish: &Publish) -> Result<Removed, StoreError> {
         let mut generation = self.generation.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut batch = sled::Batch::default();
         let mut removed = Removed::Nothing;
@@ -437,11 +464,15 @@ impl OwnerRecord for SledStore {
                 batch.remove(allow_key(number));
                 removed = Removed::Allow(allow);
             }
-            Change::Paused(paused) => return self.set_paused(&mut generation, paused).map(|()| removed),
+            Change::Paused(paused) => {
+                self.set_paused(&mut generation, *paused)?;
+                publish.published(change);
+                return Ok(removed);
+            }
             Change::LegalHold { party, since } => {
                 let hold_key = key(LEGAL_HOLD, party.as_bytes());
-                match since {
-                    Some(since) => batch.insert(hold_key, encode(&LegalHold { party: party.to_owned(), since })?),
+                match *since {
+                    Some(since) => batch.insert(hold_key, encode(&LegalHold { party: party.clone(), since })?),
                     None => batch.remove(hold_key),
                 }
             }
@@ -452,17 +483,18 @@ impl OwnerRecord for SledStore {
             Change::WebChanges(changes) => batch.insert(WEB_CHANGES, encode(&changes)?),
             Change::SignIn { browser, now } => {
                 let mut browsers = self.signed_in()?;
-                browsers.retain(|kept| kept.until > now);
+                browsers.retain(|kept| kept.until > *now);
                 browsers.push(browser.clone());
                 batch.insert(SIGNED_IN, encode(&browsers)?);
             }
             Change::SignOut { digest } => {
                 let mut browsers = self.signed_in()?;
-                browsers.retain(|kept| digest.is_some_and(|digest| kept.digest != digest));
+                browsers.retain(|kept| digest.as_ref().is_some_and(|digest| kept.digest != *digest));
                 batch.insert(SIGNED_IN, encode(&browsers)?);
             }
         }
         self.commit_holding(&mut generation, batch)?;
+        publish.published(change);
         Ok(removed)
     }
 
@@ -471,56 +503,143 @@ impl OwnerRecord for SledStore {
         self.put(PROBE, &now)?;
         self.db.flush().map(drop).map_err(backend)
     }
-}
 
-impl CallSink for SledStore {
-    fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError> {
-        self.calls.append(calls)
-    }
-
-    fn attach_outcomes(&self, outcomes: &[(String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
-        self.calls.attach_outcomes(outcomes)
-    }
-
+    /// Gets every logged call and every owner change written so far to disk.
     fn flush(&self) -> Result<(), StoreError> {
         self.calls.flush()?;
         self.db.flush().map(drop).map_err(backend)
     }
 }
 
+impl OwnerRecord for SledStore {
+    fn decline(&self, target: &Target) -> Answer<'_, Option<Decline>> {
+        let target = target.clone();
+        self.off_runtime(move |db| db.decline(&target))
+    }
+
+    fn allow_of(&self, number: &PhoneNumber) -> Answer<'_, Option<Allow>> {
+        let number = number.clone();
+        self.off_runtime(move |db| db.allow_of(&number))
+    }
+
+    fn declines(&self) -> Answer<'_, Vec<Decline>> {
+        self.off_runtime(Database::declines)
+    }
+
+    fn number_declines(&self) -> Answer<'_, Vec<(DeclineTerms, Vec<u64>)>> {
+        self.off_runtime(|db| {
+            let mut groups = Vec::new();
+            number_declines::each_shared(&db.db, &mut |terms, keys| groups.push((terms.clone(), keys.to_vec())))?;
+            Ok(groups)
+        })
+    }
+
+    fn rules(&self) -> Answer<'_, Vec<Decline>> {
+        self.off_runtime(Database::rules)
+    }
+
+    fn company_name(&self, company: &str) -> Answer<'_, Option<String>> {
+        let company = company.to_owned();
+        self.off_runtime(move |db| db.company_name(&company))
+    }
+
+    fn allows(&self) -> Answer<'_, Vec<Allow>> {
+        self.off_runtime(Database::allows)
+    }
+
+    /// Kept in memory, so read without the blocking pool.
+    fn paused(&self) -> Answer<'_, bool> {
+        ready(self.inner.paused())
+    }
+
+    fn legal_holds(&self) -> Answer<'_, Vec<LegalHold>> {
+        self.off_runtime(Database::legal_holds)
+    }
+
+    fn password_hash(&self) -> Answer<'_, Option<String>> {
+        self.off_runtime(Database::password_hash)
+    }
+
+    fn text_session(&self, owner: &PhoneNumber) -> Answer<'_, TextSession> {
+        let owner = owner.clone();
+        self.off_runtime(move |db| db.text_session(&owner))
+    }
+
+    fn web_changes(&self) -> Answer<'_, Vec<WebChange>> {
+        self.off_runtime(Database::web_changes)
+    }
+
+    fn signed_in(&self) -> Answer<'_, Vec<SignedIn>> {
+        self.off_runtime(Database::signed_in)
+    }
+
+    fn apply(&self, change: Change, publish: Publish) -> Answer<'_, Removed> {
+        self.off_runtime(move |db| db.apply(&change, &publish))
+    }
+
+    fn apply_blocking(&self, change: Change, publish: Publish) -> Result<Removed, StoreError> {
+        self.inner.apply(&change, &publish)
+    }
+
+    fn probe(&self) -> Answer<'_, ()> {
+        self.off_runtime(Database::probe)
+    }
+}
+
+/// Written by the call log's own thread, which may block.
+impl CallSink for SledStore {
+    fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError> {
+        self.inner.calls.append(calls)
+    }
+
+    fn attach_outcomes(&self, outcomes: &[(String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
+        self.inner.calls.attach_outcomes(outcomes)
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.inner.flush()
+    }
+}
+
 impl CallHistory for SledStore {
-    fn call_page(&self, query: &CallQuery) -> Result<CallPage, StoreError> {
-        self.calls.page(query)
+    fn call_page(&self, query: &CallQuery) -> Answer<'_, CallPage> {
+        let query = query.clone();
+        self.off_runtime(move |db| db.calls.page(&query))
     }
 
-    fn call_tallies(&self, since: Timestamp, until: Timestamp) -> Result<Vec<HourTally>, StoreError> {
-        self.calls.tallies(since, until)
+    fn call_tallies(&self, since: Timestamp, until: Timestamp) -> Answer<'_, Vec<HourTally>> {
+        self.off_runtime(move |db| db.calls.tallies(since, until))
     }
 
-    fn follow_ups(&self, party: &str) -> Result<FollowUps, StoreError> {
-        self.calls.follow_ups(party)
+    fn follow_ups(&self, party: &str) -> Answer<'_, FollowUps> {
+        let party = party.to_owned();
+        self.off_runtime(move |db| db.calls.follow_ups(&party))
     }
 
-    fn follow_up_counts(&self) -> Result<Vec<(String, FollowUps)>, StoreError> {
-        self.calls.follow_up_counts()
+    fn follow_up_counts(&self) -> Answer<'_, Vec<(String, FollowUps)>> {
+        self.off_runtime(|db| db.calls.follow_up_counts())
     }
 
-    fn repeat_callers(&self, since: Timestamp, min_calls: u32, limit: usize) -> Result<Vec<RepeatCaller>, StoreError> {
-        self.calls.repeat_callers(since, min_calls, limit)
+    fn repeat_callers(&self, since: Timestamp, min_calls: u32, limit: usize) -> Answer<'_, Vec<RepeatCaller>> {
+        self.off_runtime(move |db| db.calls.repeat_callers(since, min_calls, limit))
     }
 
-    fn prune_calls(
-        &self,
-        before: Timestamp,
-        keep: &dyn Fn(&CallRecord) -> bool,
-        after: Option<Cursor>,
-        budget: usize,
-    ) -> Result<Pruned, StoreError> {
-        self.calls.prune(before, keep, after, budget)
+    fn prune_calls(&self, before: Timestamp, keep: Keep, after: Option<Cursor>, budget: usize) -> Answer<'_, Pruned> {
+        self.off_runtime(move |db| db.calls.prune(before, &keep, after, budget))
     }
 }
 
 impl Archive for SledStore {
+    fn verify(&self) -> Result<(), StoreError> {
+        self.inner.verify()
+    }
+
+    fn backup(&self, out: &mut dyn std::io::Write) -> Result<u64, StoreError> {
+        self.inner.backup(out)
+    }
+}
+
+impl Database {
     /// Reads every record the owner entered, and the call log's structure, so damage shows now
     /// rather than on some later call.
     fn verify(&self) -> Result<(), StoreError> {
@@ -568,16 +687,16 @@ mod tests {
         Decline::new(Target::Number(PhoneNumber::from_e164(number).unwrap()), jiff::Timestamp::UNIX_EPOCH)
     }
 
-    #[test]
-    fn a_database_holding_fewer_changes_than_were_acknowledged_is_refused() {
+    #[tokio::test]
+    async fn a_database_holding_fewer_changes_than_were_acknowledged_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
         {
             let store = SledStore::reopen(&path).unwrap();
-            store.apply(Change::Decline(&decline("+442079460123"))).unwrap();
-            store.apply(Change::Decline(&decline("+442079460124"))).unwrap();
+            store.apply(Change::Decline(decline("+442079460123")), Publish::nowhere()).await.unwrap();
+            store.apply(Change::Decline(decline("+442079460124")), Publish::nowhere()).await.unwrap();
             let second = Target::Number(PhoneNumber::from_e164("+442079460124").unwrap());
-            store.apply(Change::RemoveDecline(&second)).unwrap();
+            store.apply(Change::RemoveDecline(second), Publish::nowhere()).await.unwrap();
         }
         assert_eq!(std::fs::read_to_string(dir.path().join("db.generation")).unwrap(), "3");
         assert!(SledStore::reopen(&path).is_ok(), "a database that kept every change opens");
@@ -588,23 +707,23 @@ mod tests {
         assert!(matches!(&error, StoreError::Corrupt(message) if message.contains("3 of the 7")), "{error}");
     }
 
-    #[test]
-    fn the_pause_switch_is_read_back_when_the_database_is_opened_again() {
+    #[tokio::test]
+    async fn the_pause_switch_is_read_back_when_the_database_is_opened_again() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
         {
             let store = SledStore::reopen(&path).unwrap();
-            store.apply(Change::Paused(true)).unwrap();
+            store.apply(Change::Paused(true), Publish::nowhere()).await.unwrap();
         }
         let store = SledStore::reopen(&path).unwrap();
-        assert!(store.paused().unwrap());
-        store.apply(Change::Paused(false)).unwrap();
+        assert!(store.paused().await.unwrap());
+        store.apply(Change::Paused(false), Publish::nowhere()).await.unwrap();
         drop(store);
-        assert!(!SledStore::reopen(&path).unwrap().paused().unwrap());
+        assert!(!SledStore::reopen(&path).unwrap().paused().await.unwrap());
     }
 
-    #[test]
-    fn a_second_process_is_told_the_database_is_in_use() {
+    #[tokio::test]
+    async fn a_second_process_is_told_the_database_is_in_use() {
         let dir = tempfile::tempdir().unwrap();
         let _first = SledStore::open(&dir.path().join("db"), 8).unwrap();
         assert!(matches!(SledStore::open(&dir.path().join("db"), 8), Err(StoreError::Locked(_))));
@@ -661,39 +780,42 @@ mod tests {
         db.flush().unwrap();
     }
 
-    #[test]
-    fn a_call_log_in_the_old_layout_moves_once_with_nothing_lost() {
+    #[tokio::test]
+    async fn a_call_log_in_the_old_layout_moves_once_with_nothing_lost() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
         write_old_layout(&path);
         for opening in ["first", "second"] {
             let store = SledStore::reopen(&path).unwrap();
-            let sids = |query: CallQuery| -> Vec<String> {
-                let page = store.call_page(&CallQuery { limit: 10, ..query }).unwrap();
+            let sids = async |query: CallQuery| -> Vec<String> {
+                let page = store.call_page(&CallQuery { limit: 10, ..query }).await.unwrap();
                 page.calls.into_iter().map(|c| c.call_id).collect()
             };
             // The second time, with the call logged after the move.
             let expected: &[&str] = if opening == "first" { &["CA2", "CA1"] } else { &["CA3", "CA2", "CA1"] };
-            assert_eq!(sids(CallQuery::default()), expected, "{opening} opening");
-            assert_eq!(sids(CallQuery { number: Some("+442079460123".into()), ..Default::default() }), ["CA2", "CA1"]);
-            assert_eq!(sids(CallQuery { company: Some("everest".into()), ..Default::default() }), ["CA1"]);
-            assert_eq!(sids(CallQuery { decision: Some(DecisionKind::Decline), ..Default::default() }), ["CA1"]);
+            assert_eq!(sids(CallQuery::default()).await, expected, "{opening} opening");
+            assert_eq!(
+                sids(CallQuery { number: Some("+442079460123".into()), ..Default::default() }).await,
+                ["CA2", "CA1"]
+            );
+            assert_eq!(sids(CallQuery { company: Some("everest".into()), ..Default::default() }).await, ["CA1"]);
+            assert_eq!(sids(CallQuery { decision: Some(DecisionKind::Decline), ..Default::default() }).await, ["CA1"]);
             let calls =
                 store.call_page(&CallQuery { number: Some("+442079460123".into()), limit: 10, ..Default::default() });
-            let calls = calls.unwrap().calls;
+            let calls = calls.await.unwrap().calls;
             assert_eq!(calls[0].outcome.as_ref().and_then(|o| o.status.as_deref()), Some("no-answer"));
             assert_eq!((calls[1].follow_up, calls[1].heard.as_deref()), (Some(1), Some("We said no")));
             let day =
                 store.call_tallies("2026-11-01T00:00:00Z".parse().unwrap(), "2026-11-02T00:00:00Z".parse().unwrap());
-            assert_eq!(day.unwrap().iter().map(|t| (t.forwarded, t.refused)).collect::<Vec<_>>(), [(1, 1)]);
-            assert_eq!(store.follow_ups("company:everest").unwrap().count, 1);
-            assert_eq!(store.declines().unwrap(), [decline("+442079460123")], "the owner's record stays in sled");
-            assert_eq!(store.allows().unwrap().len(), 1);
-            assert_eq!(store.legal_holds().unwrap().len(), 1);
-            assert_eq!(store.password_hash().unwrap().as_deref(), Some("$argon2id$old"));
+            assert_eq!(day.await.unwrap().iter().map(|t| (t.forwarded, t.refused)).collect::<Vec<_>>(), [(1, 1)]);
+            assert_eq!(store.follow_ups("company:everest").await.unwrap().count, 1);
+            assert_eq!(store.declines().await.unwrap(), [decline("+442079460123")], "the owner's record stays in sled");
+            assert_eq!(store.allows().await.unwrap().len(), 1);
+            assert_eq!(store.legal_holds().await.unwrap().len(), 1);
+            assert_eq!(store.password_hash().await.unwrap().as_deref(), Some("$argon2id$old"));
             for prefix in [CALL, TALLY, FOLLOW_UPS, DECLINE, b"by-from:", b"refused:", b"by-party:", b"call-sid:"] {
                 assert!(
-                    store.db.scan_prefix(prefix).next().is_none(),
+                    store.inner.db.scan_prefix(prefix).next().is_none(),
                     "{} left in sled",
                     String::from_utf8_lossy(prefix)
                 );
@@ -710,8 +832,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_backup_holds_the_call_log_and_restores_it() {
+    #[tokio::test]
+    async fn a_backup_holds_the_call_log_and_restores_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
         write_old_layout(&path);
@@ -725,14 +847,14 @@ mod tests {
         let (_, kept) = SledStore::restore(&path, &mut copy.as_slice()).unwrap();
         assert!(call_log_path(&kept).exists(), "the replaced call log is kept with its database");
         let store = SledStore::reopen(&path).unwrap();
-        let calls = store.call_page(&CallQuery { limit: 10, ..Default::default() }).unwrap().calls;
+        let calls = store.call_page(&CallQuery { limit: 10, ..Default::default() }).await.unwrap().calls;
         assert_eq!(calls.iter().map(|c| c.call_id.as_str()).collect::<Vec<_>>(), ["CA2", "CA1"]);
         assert!(calls[1].outcome.as_ref().is_some_and(|o| o.via_escape_hatch));
-        assert_eq!(store.follow_ups("company:everest").unwrap().count, 1);
+        assert_eq!(store.follow_ups("company:everest").await.unwrap().count, 1);
     }
 
-    #[test]
-    fn an_outcome_reported_after_a_restart_still_finds_its_call() {
+    #[tokio::test]
+    async fn an_outcome_reported_after_a_restart_still_finds_its_call() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
         let call = |sid: &str| CallRecord {
@@ -752,7 +874,7 @@ mod tests {
         let answered = ForwardOutcome { status: Some("answered".into()), ..Default::default() };
         assert!(store.attach_outcomes(&[("CA2".into(), answered)]).unwrap()[0]);
         assert!(!store.attach_outcomes(&[("CA4".into(), ForwardOutcome::default())]).unwrap()[0]);
-        let calls = store.call_page(&CallQuery { limit: 10, ..Default::default() }).unwrap().calls;
+        let calls = store.call_page(&CallQuery { limit: 10, ..Default::default() }).await.unwrap().calls;
         let outcome = |sid: &str| calls.iter().find(|c| c.call_id == sid).unwrap().outcome.clone();
         assert_eq!(outcome("CA2").and_then(|o| o.status).as_deref(), Some("answered"));
         assert_eq!(outcome("CA1"), None);

@@ -4,8 +4,8 @@
 use jiff::Timestamp;
 
 use super::{
-    Archive, CallHistory, CallPage, CallQuery, CallSink, Change, Cursor, HourTally, OwnerRecord, Pruned, Removed,
-    RepeatCaller, StoreError,
+    Answer, Archive, CallHistory, CallPage, CallQuery, CallSink, Change, Cursor, HourTally, Keep, OwnerRecord, Pruned,
+    Publish, Removed, RepeatCaller, StoreError, ready,
 };
 use crate::domain::{
     Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, SignedIn, Target, TextSession,
@@ -21,63 +21,70 @@ impl UnavailableStore {
         Self { reason: reason.into() }
     }
 
-    fn fail<T>(&self) -> Result<T, StoreError> {
-        Err(StoreError::Unavailable(self.reason.clone()))
+    fn error(&self) -> StoreError {
+        StoreError::Unavailable(self.reason.clone())
+    }
+
+    fn fail<T: Send + 'static>(&self) -> Answer<'static, T> {
+        ready(Err(self.error()))
     }
 }
 
 impl OwnerRecord for UnavailableStore {
-    fn decline(&self, _: &Target) -> Result<Option<Decline>, StoreError> {
+    fn decline(&self, _: &Target) -> Answer<'_, Option<Decline>> {
         self.fail()
     }
-    fn allow_of(&self, _: &PhoneNumber) -> Result<Option<Allow>, StoreError> {
+    fn allow_of(&self, _: &PhoneNumber) -> Answer<'_, Option<Allow>> {
         self.fail()
     }
-    fn declines(&self) -> Result<Vec<Decline>, StoreError> {
+    fn declines(&self) -> Answer<'_, Vec<Decline>> {
         self.fail()
     }
     /// No rules can be read, so none match: the look-up of the number itself fails anyway.
-    fn rules(&self) -> Result<Vec<Decline>, StoreError> {
-        Ok(Vec::new())
+    fn rules(&self) -> Answer<'_, Vec<Decline>> {
+        ready(Ok(Vec::new()))
     }
-    fn company_name(&self, _: &str) -> Result<Option<String>, StoreError> {
+    fn company_name(&self, _: &str) -> Answer<'_, Option<String>> {
         self.fail()
     }
-    fn allows(&self) -> Result<Vec<Allow>, StoreError> {
+    fn allows(&self) -> Answer<'_, Vec<Allow>> {
         self.fail()
     }
-    fn paused(&self) -> Result<bool, StoreError> {
+    fn paused(&self) -> Answer<'_, bool> {
         self.fail()
     }
-    fn legal_holds(&self) -> Result<Vec<LegalHold>, StoreError> {
+    fn legal_holds(&self) -> Answer<'_, Vec<LegalHold>> {
         self.fail()
     }
-    fn password_hash(&self) -> Result<Option<String>, StoreError> {
+    fn password_hash(&self) -> Answer<'_, Option<String>> {
         self.fail()
     }
-    fn text_session(&self, _: &PhoneNumber) -> Result<TextSession, StoreError> {
+    fn text_session(&self, _: &PhoneNumber) -> Answer<'_, TextSession> {
         self.fail()
     }
-    fn web_changes(&self) -> Result<Vec<WebChange>, StoreError> {
+    fn web_changes(&self) -> Answer<'_, Vec<WebChange>> {
         self.fail()
     }
-    fn signed_in(&self) -> Result<Vec<SignedIn>, StoreError> {
+    fn signed_in(&self) -> Answer<'_, Vec<SignedIn>> {
         self.fail()
     }
-    fn apply(&self, _: Change<'_>) -> Result<Removed, StoreError> {
+    fn apply(&self, _: Change, _: Publish) -> Answer<'_, Removed> {
         self.fail()
     }
-    fn probe(&self) -> Result<(), StoreError> {
+    fn apply_blocking(&self, _: Change, _: Publish) -> Result<Removed, StoreError> {
+        Err(self.error())
+    }
+    fn probe(&self) -> Answer<'_, ()> {
         self.fail()
     }
 }
 
 impl CallSink for UnavailableStore {
     fn append_calls(&self, _: &[CallRecord]) -> Result<(), StoreError> {
-        self.fail()
+        Err(self.error())
     }
     fn attach_outcomes(&self, _: &[(String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
-        self.fail()
+        Err(self.error())
     }
     fn flush(&self) -> Result<(), StoreError> {
         Ok(())
@@ -85,29 +92,23 @@ impl CallSink for UnavailableStore {
 }
 
 impl CallHistory for UnavailableStore {
-    fn call_page(&self, _: &CallQuery) -> Result<CallPage, StoreError> {
+    fn call_page(&self, _: &CallQuery) -> Answer<'_, CallPage> {
         self.fail()
     }
-    fn call_tallies(&self, _: Timestamp, _: Timestamp) -> Result<Vec<HourTally>, StoreError> {
+    fn call_tallies(&self, _: Timestamp, _: Timestamp) -> Answer<'_, Vec<HourTally>> {
         self.fail()
     }
-    fn follow_ups(&self, _: &str) -> Result<FollowUps, StoreError> {
+    fn follow_ups(&self, _: &str) -> Answer<'_, FollowUps> {
         self.fail()
     }
-    fn follow_up_counts(&self) -> Result<Vec<(String, FollowUps)>, StoreError> {
+    fn follow_up_counts(&self) -> Answer<'_, Vec<(String, FollowUps)>> {
         self.fail()
     }
-    fn repeat_callers(&self, _: Timestamp, _: u32, _: usize) -> Result<Vec<RepeatCaller>, StoreError> {
+    fn repeat_callers(&self, _: Timestamp, _: u32, _: usize) -> Answer<'_, Vec<RepeatCaller>> {
         self.fail()
     }
     /// Nothing is pruned from a log that cannot be read.
-    fn prune_calls(
-        &self,
-        _: Timestamp,
-        _: &dyn Fn(&CallRecord) -> bool,
-        _: Option<Cursor>,
-        _: usize,
-    ) -> Result<Pruned, StoreError> {
+    fn prune_calls(&self, _: Timestamp, _: Keep, _: Option<Cursor>, _: usize) -> Answer<'_, Pruned> {
         self.fail()
     }
 }
@@ -115,7 +116,7 @@ impl CallHistory for UnavailableStore {
 /// Nothing to read back: the start that chose this store has already said why the database is not used.
 impl Archive for UnavailableStore {
     fn backup(&self, _: &mut dyn std::io::Write) -> Result<u64, StoreError> {
-        self.fail()
+        Err(self.error())
     }
 }
 
@@ -123,14 +124,17 @@ impl Archive for UnavailableStore {
 mod tests {
     use super::*;
 
-    #[test]
-    fn holds_and_pruning_fail_with_the_reason_and_change_nothing() {
+    #[tokio::test]
+    async fn holds_and_pruning_fail_with_the_reason_and_change_nothing() {
         let store = UnavailableStore::new("the disk is full");
         let unavailable = |result: Result<(), StoreError>| matches!(result, Err(StoreError::Unavailable(reason)) if reason == "the disk is full");
-        assert!(unavailable(
-            store.apply(Change::LegalHold { party: "company:everest", since: Some(Timestamp::UNIX_EPOCH) }).map(drop)
-        ));
-        assert!(unavailable(store.legal_holds().map(drop)));
-        assert!(unavailable(store.prune_calls(Timestamp::MAX, &|_| false, None, 10).map(drop)));
+        let published = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let told = published.clone();
+        let publish = Publish::to(move |_| told.store(true, std::sync::atomic::Ordering::SeqCst));
+        let hold = Change::LegalHold { party: "company:everest".into(), since: Some(Timestamp::UNIX_EPOCH) };
+        assert!(unavailable(store.apply(hold, publish).await.map(drop)));
+        assert!(!published.load(std::sync::atomic::Ordering::SeqCst), "a change not made is not published");
+        assert!(unavailable(store.legal_holds().await.map(drop)));
+        assert!(unavailable(store.prune_calls(Timestamp::MAX, Box::new(|_| false), None, 10).await.map(drop)));
     }
 }

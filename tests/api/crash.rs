@@ -192,7 +192,8 @@ fn rows_by_round(saidno: &Binary) -> BTreeMap<String, usize> {
     let store = SledStore::open(&saidno.dir.path().join("data").join("db"), 8)
         .unwrap_or_else(|error| panic!("the database does not open after the kill: {error}"));
     let mut rounds = BTreeMap::new();
-    for decline in store.declines().unwrap() {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    for decline in runtime.block_on(store.declines()).unwrap() {
         let company = decline.company.unwrap_or_default();
         // The note is written with the company in the same row, so the two must agree.
         let round = company.trim_start_matches("Import Round ");

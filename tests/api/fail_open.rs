@@ -8,8 +8,8 @@ use saidno::domain::{
     WebChange,
 };
 use saidno::store::{
-    Archive, CallHistory, CallPage, CallQuery, CallSink, Change, Cursor, HourTally, MemoryStore, OwnerRecord, Pruned,
-    Removed, RepeatCaller, StoreError,
+    Answer, Archive, CallHistory, CallPage, CallQuery, CallSink, Change, Cursor, HourTally, Keep, MemoryStore,
+    OwnerRecord, Pruned, Publish, Removed, RepeatCaller, StoreError,
 };
 use serde_json::json;
 
@@ -22,56 +22,62 @@ pub struct BrokenLookups {
     pub panic: bool,
 }
 
-fn on_fire<T>() -> Result<T, StoreError> {
-    Err(StoreError::Backend("disk on fire".into()))
+fn fire() -> StoreError {
+    StoreError::Backend("disk on fire".into())
+}
+
+fn on_fire<'a, T: Send + 'a>() -> Answer<'a, T> {
+    Box::pin(std::future::ready(Err(fire())))
 }
 
 impl OwnerRecord for BrokenLookups {
-    fn decline(&self, _: &Target) -> Result<Option<Decline>, StoreError> {
+    fn decline(&self, _: &Target) -> Answer<'_, Option<Decline>> {
         on_fire()
     }
-    fn allow_of(&self, _: &PhoneNumber) -> Result<Option<Allow>, StoreError> {
+    fn allow_of(&self, _: &PhoneNumber) -> Answer<'_, Option<Allow>> {
         on_fire()
     }
-    fn declines(&self) -> Result<Vec<Decline>, StoreError> {
-        // What a call is decided from is read from here, at start and again on each call until
-        // it can be read.
+    fn declines(&self) -> Answer<'_, Vec<Decline>> {
+        // What a call is decided from is read from here, at start.
         if self.panic {
             panic!("look-up exploded");
         }
         on_fire()
     }
-    fn rules(&self) -> Result<Vec<Decline>, StoreError> {
+    fn rules(&self) -> Answer<'_, Vec<Decline>> {
         self.log.rules()
     }
-    fn company_name(&self, _: &str) -> Result<Option<String>, StoreError> {
+    fn company_name(&self, _: &str) -> Answer<'_, Option<String>> {
         on_fire()
     }
-    fn allows(&self) -> Result<Vec<Allow>, StoreError> {
+    fn allows(&self) -> Answer<'_, Vec<Allow>> {
         on_fire()
     }
-    fn paused(&self) -> Result<bool, StoreError> {
+    fn paused(&self) -> Answer<'_, bool> {
         on_fire()
     }
-    fn legal_holds(&self) -> Result<Vec<LegalHold>, StoreError> {
+    fn legal_holds(&self) -> Answer<'_, Vec<LegalHold>> {
         on_fire()
     }
-    fn password_hash(&self) -> Result<Option<String>, StoreError> {
+    fn password_hash(&self) -> Answer<'_, Option<String>> {
         on_fire()
     }
-    fn text_session(&self, _: &PhoneNumber) -> Result<TextSession, StoreError> {
+    fn text_session(&self, _: &PhoneNumber) -> Answer<'_, TextSession> {
         on_fire()
     }
-    fn web_changes(&self) -> Result<Vec<WebChange>, StoreError> {
+    fn web_changes(&self) -> Answer<'_, Vec<WebChange>> {
         on_fire()
     }
-    fn signed_in(&self) -> Result<Vec<SignedIn>, StoreError> {
+    fn signed_in(&self) -> Answer<'_, Vec<SignedIn>> {
         on_fire()
     }
-    fn apply(&self, _: Change<'_>) -> Result<Removed, StoreError> {
+    fn apply(&self, _: Change, _: Publish) -> Answer<'_, Removed> {
         on_fire()
     }
-    fn probe(&self) -> Result<(), StoreError> {
+    fn apply_blocking(&self, _: Change, _: Publish) -> Result<Removed, StoreError> {
+        Err(fire())
+    }
+    fn probe(&self) -> Answer<'_, ()> {
         on_fire()
     }
 }
@@ -90,28 +96,22 @@ impl CallSink for BrokenLookups {
 
 /// The log reads back, but the follow-up counts the snapshot starts from do not.
 impl CallHistory for BrokenLookups {
-    fn call_page(&self, query: &CallQuery) -> Result<CallPage, StoreError> {
+    fn call_page(&self, query: &CallQuery) -> Answer<'_, CallPage> {
         self.log.call_page(query)
     }
-    fn call_tallies(&self, since: Timestamp, until: Timestamp) -> Result<Vec<HourTally>, StoreError> {
+    fn call_tallies(&self, since: Timestamp, until: Timestamp) -> Answer<'_, Vec<HourTally>> {
         self.log.call_tallies(since, until)
     }
-    fn follow_ups(&self, _: &str) -> Result<FollowUps, StoreError> {
+    fn follow_ups(&self, _: &str) -> Answer<'_, FollowUps> {
         on_fire()
     }
-    fn follow_up_counts(&self) -> Result<Vec<(String, FollowUps)>, StoreError> {
+    fn follow_up_counts(&self) -> Answer<'_, Vec<(String, FollowUps)>> {
         on_fire()
     }
-    fn repeat_callers(&self, since: Timestamp, min_calls: u32, limit: usize) -> Result<Vec<RepeatCaller>, StoreError> {
+    fn repeat_callers(&self, since: Timestamp, min_calls: u32, limit: usize) -> Answer<'_, Vec<RepeatCaller>> {
         self.log.repeat_callers(since, min_calls, limit)
     }
-    fn prune_calls(
-        &self,
-        before: Timestamp,
-        keep: &dyn Fn(&CallRecord) -> bool,
-        after: Option<Cursor>,
-        budget: usize,
-    ) -> Result<Pruned, StoreError> {
+    fn prune_calls(&self, before: Timestamp, keep: Keep, after: Option<Cursor>, budget: usize) -> Answer<'_, Pruned> {
         self.log.prune_calls(before, keep, after, budget)
     }
 }

@@ -5,7 +5,7 @@ use jiff::{SignedDuration, Timestamp};
 use reqwest::Method;
 use saidno::config::{CallerPolicy, Step};
 use saidno::domain::{Decline, PhoneNumber, RefusalMode, Target};
-use saidno::store::Change;
+use saidno::store::{Change, Publish};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -148,7 +148,7 @@ async fn a_not_before_decline_has_its_own_words_and_lapses_on_its_own() {
         not_before: Some("2026-06-01T00:00:00Z".parse().unwrap()),
         ..Decline::new(number, "2026-01-01T00:00:00Z".parse().unwrap())
     };
-    store.apply(Change::Decline(&lapsed)).unwrap();
+    store.apply_blocking(Change::Decline(lapsed), Publish::nowhere()).unwrap();
     let app = spawn_app_on(store, |_| {}).await;
     let until = "2027-03-01T00:00:00Z";
     app.decline(json!({"number": PUSHY, "company": "Everest Windows", "not_before": until})).await;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use jiff::{SignedDuration, Timestamp};
 use reqwest::Method;
 use saidno::domain::{CallRecord, DecisionKind, Decline, PhoneNumber, Target, party_key};
-use saidno::store::{CallSink, Change, OwnerRecord, SledStore};
+use saidno::store::{CallSink, Change, OwnerRecord, Publish, SledStore};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -40,7 +40,7 @@ fn seed(saidno: &Binary, calls: &[CallRecord]) {
     for (number, company) in [(EVEREST, "Everest Windows"), (ACME, "Acme Double Glazing")] {
         let target = Target::Number(PhoneNumber::from_e164(number).unwrap());
         let decline = Decline { company: Some(company.into()), ..Decline::new(target, days_ago(1200)) };
-        store.apply(Change::Decline(&decline)).unwrap();
+        store.apply_blocking(Change::Decline(decline), Publish::nowhere()).unwrap();
     }
     store.append_calls(calls).unwrap();
     store.flush().unwrap();

@@ -3,7 +3,7 @@
 //! opening, such an import is undone. Imports now land in one batch (see `number_declines`), so
 //! nothing new is written in this layout.
 
-use super::{SledStore, backend};
+use super::{Database, backend};
 use crate::store::StoreError;
 
 /// Undo records restored per batch.
@@ -13,7 +13,7 @@ const IMPORTING: &[u8] = b"meta:importing";
 /// The first byte of an undo record: the key had the value that follows (else it had none).
 const WAS: u8 = 1;
 
-impl SledStore {
+impl Database {
     /// At opening: undoes an import that was cut short, or clears what a finished one left.
     /// Returns how many records an undone import had written.
     pub(super) fn settle_interrupted_import(&self) -> Result<usize, StoreError> {
@@ -71,22 +71,23 @@ mod tests {
 
     use super::*;
     use crate::domain::{Decline, PhoneNumber, Target};
-    use crate::store::{Change, OwnerRecord};
+    use crate::store::{Change, OwnerRecord, Publish, SledStore};
 
     fn decline(number: &str, company: &str) -> Decline {
         let number = PhoneNumber::from_e164(number).unwrap();
         Decline { company: Some(company.into()), ..Decline::new(Target::Number(number), Timestamp::UNIX_EPOCH) }
     }
 
-    #[test]
-    fn an_import_an_older_release_left_cut_short_is_undone_when_the_database_is_opened() {
+    #[tokio::test]
+    async fn an_import_an_older_release_left_cut_short_is_undone_when_the_database_is_opened() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
         {
             let store = SledStore::reopen(&path).unwrap();
-            store.apply(Change::Declines(&[decline("+441130000003", "Everest")].into_iter().collect())).unwrap();
+            let declines = [decline("+441130000003", "Everest")].into_iter().collect();
+            store.apply(Change::Declines(std::sync::Arc::new(declines)), Publish::nowhere()).await.unwrap();
             // What the older release left: one row it overwrote, one it added, a company it named.
-            let db = &store.db;
+            let db = &store.inner.db;
             db.insert(IMPORTING, &[][..]).unwrap();
             let overwritten = serde_json::to_vec(&decline("+441130000003", "Imported Co")).unwrap();
             let old = serde_json::to_vec(&decline("+441130000003", "Everest")).unwrap();
@@ -101,19 +102,20 @@ mod tests {
         }
         let store = SledStore::reopen(&path).unwrap();
         // The row it overwrote is as before, once, and nothing it added is left.
-        assert_eq!(store.declines().unwrap(), [decline("+441130000003", "Everest")]);
-        assert_eq!(store.company_name("imported co").unwrap(), None);
-        assert!(!store.db.contains_key(IMPORTING).unwrap());
-        assert_eq!(store.db.scan_prefix(UNDO).count(), 0);
+        assert_eq!(store.declines().await.unwrap(), [decline("+441130000003", "Everest")]);
+        assert_eq!(store.company_name("imported co").await.unwrap(), None);
+        assert!(!store.inner.db.contains_key(IMPORTING).unwrap());
+        assert_eq!(store.inner.db.scan_prefix(UNDO).count(), 0);
     }
 
-    #[test]
-    fn a_large_import_lands_whole() {
+    #[tokio::test]
+    async fn a_large_import_lands_whole() {
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(&dir.path().join("db"), 8).unwrap();
         let rows: Vec<Decline> = (0..50_001).map(|n| decline(&format!("+44113{:07}", n), "Imported Co")).collect();
-        store.apply(Change::Declines(&rows.iter().cloned().collect())).unwrap();
-        assert_eq!(store.declines().unwrap(), rows);
-        assert_eq!(store.company_name("imported co").unwrap().as_deref(), Some("Imported Co"));
+        let declines = std::sync::Arc::new(rows.iter().cloned().collect());
+        store.apply(Change::Declines(declines), Publish::nowhere()).await.unwrap();
+        assert_eq!(store.declines().await.unwrap(), rows);
+        assert_eq!(store.company_name("imported co").await.unwrap().as_deref(), Some("Imported Co"));
     }
 }

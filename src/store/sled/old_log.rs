@@ -3,7 +3,7 @@
 //! the log in that layout too. Opening such a database moves the log into SQLite once, in
 //! batches that can be taken in again without harm, and only then removes the sled keys.
 
-use super::{CALL, FOLLOW_UPS, SledStore, TALLY, backend, corrupt_key, decode};
+use super::{CALL, Database, FOLLOW_UPS, TALLY, backend, corrupt_key, decode};
 use crate::domain::{CallRecord, FollowUps};
 use crate::store::{Cursor, HourTally, StoreError};
 
@@ -23,7 +23,7 @@ const OLD_KEYS: [&[u8]; 10] = [
 /// Calls taken in per transaction.
 const BATCH: usize = 10_000;
 
-impl SledStore {
+impl Database {
     /// Moves a call log kept in sled into the call log's own database.
     pub(super) fn move_old_log(&self) -> Result<(), StoreError> {
         if OLD_KEYS.iter().all(|prefix| self.db.scan_prefix(prefix).next().is_none()) {
