@@ -139,7 +139,10 @@ impl Snapshot {
         numbers.reserve(declines.len());
         for (key, index) in declines.keyed() {
             let index = *interned[index].get_or_insert_with(|| numbers.intern(declines.terms()[index].clone()));
-            numbers.by_number.insert(key, index);
+            numbers.set(key, index);
+        }
+        for index in interned.into_iter().flatten() {
+            numbers.release(index);
         }
     }
 
@@ -168,25 +171,32 @@ struct NumberDeclines {
     /// foldhash, seeded afresh by each process: several times faster than the standard hasher
     /// for integer keys, which matters when it is paid on every call.
     by_number: foldhash::HashMap<u64, u32>,
-    terms: Vec<Arc<DeclineTerms>>,
+    /// Each distinct set of terms, by the index `by_number` gives; `None` where no number uses
+    /// the set any more and its place waits in `free` to be taken again.
+    terms: Vec<Option<Arc<DeclineTerms>>>,
     /// The party of each set of terms in `terms` that names a company (`Decline::party`), made
     /// once rather than on every call; a decline naming none counts toward its number.
     parties: Vec<Option<Box<str>>>,
-    /// Where each distinct set of terms is in `terms`. Terms no number uses any more stay until
-    /// the process ends: at most one for each change the owner makes.
+    /// How many numbers use each set of terms: every decline the owner makes has terms of its
+    /// own (its date at least), so a set is let go with its last number, or a server taking
+    /// changes for months would keep every set it ever saw.
+    uses: Vec<u32>,
+    free: Vec<u32>,
+    /// Where each distinct set of terms in use is in `terms`.
     known: HashMap<Arc<DeclineTerms>, u32>,
 }
 
 impl NumberDeclines {
     fn get(&self, number: &PhoneNumber) -> Option<Decline> {
-        let terms = &self.terms[*self.by_number.get(&number.key())? as usize];
+        let terms = self.terms[*self.by_number.get(&number.key())? as usize].as_ref()?;
         Some(Decline::with_terms(Target::Number(number.clone()), terms))
     }
 
     /// The number's decline, if it has one, with its party.
     fn each(&self, number: &PhoneNumber, found: &mut impl FnMut(Decline, &str)) {
         let Some(&index) = self.by_number.get(&number.key()) else { return };
-        let decline = Decline::with_terms(Target::Number(number.clone()), &self.terms[index as usize]);
+        let Some(terms) = &self.terms[index as usize] else { return };
+        let decline = Decline::with_terms(Target::Number(number.clone()), terms);
         match &self.parties[index as usize] {
             Some(party) => found(decline, party),
             None => with_number_party(number, |party| found(decline, party)),
@@ -195,7 +205,8 @@ impl NumberDeclines {
 
     fn insert(&mut self, number: &PhoneNumber, decline: &Decline) {
         let index = self.intern(decline.terms());
-        self.by_number.insert(number.key(), index);
+        self.set(number.key(), index);
+        self.release(index);
     }
 
     /// Numbers, by key, that share one set of terms.
@@ -206,25 +217,64 @@ impl NumberDeclines {
         let index = self.intern(terms.clone());
         self.by_number.reserve(keys.len());
         for &key in keys {
-            self.by_number.insert(key, index);
+            self.set(key, index);
+        }
+        self.release(index);
+    }
+
+    /// Gives the number `key` the terms at `index`, letting go of the terms it had.
+    fn set(&mut self, key: u64, index: u32) {
+        self.uses[index as usize] += 1;
+        if let Some(before) = self.by_number.insert(key, index) {
+            self.release(before);
         }
     }
 
+    fn release(&mut self, index: u32) {
+        let uses = &mut self.uses[index as usize];
+        *uses -= 1;
+        if *uses == 0 {
+            if let Some(terms) = self.terms[index as usize].take() {
+                self.known.remove(&terms);
+            }
+            self.parties[index as usize] = None;
+            self.free.push(index);
+        }
+    }
+
+    /// The index of these terms, held for the caller (counted as one use) until it calls
+    /// `release`: a set of terms a change both takes from some numbers and gives to others is
+    /// never let go in between.
     fn intern(&mut self, terms: DeclineTerms) -> u32 {
         if let Some(&index) = self.known.get(&terms) {
+            self.uses[index as usize] += 1;
             return index;
         }
-        let index = u32::try_from(self.terms.len()).expect("fewer than 4 billion distinct declines");
         let party = terms.company.as_deref().map(|company| party_key(Some(company), "").into_boxed_str());
         let terms = Arc::new(terms);
-        self.parties.push(party);
-        self.terms.push(terms.clone());
+        let index = match self.free.pop() {
+            Some(index) => {
+                self.terms[index as usize] = Some(terms.clone());
+                self.parties[index as usize] = party;
+                index
+            }
+            None => {
+                let index = u32::try_from(self.terms.len()).expect("fewer than 4 billion distinct declines");
+                self.terms.push(Some(terms.clone()));
+                self.parties.push(party);
+                self.uses.push(0);
+                index
+            }
+        };
         self.known.insert(terms, index);
+        self.uses[index as usize] = 1;
         index
     }
 
     fn remove(&mut self, number: &PhoneNumber) {
-        self.by_number.remove(&number.key());
+        if let Some(before) = self.by_number.remove(&number.key()) {
+            self.release(before);
+        }
     }
 
     fn reserve(&mut self, additional: usize) {
@@ -350,5 +400,34 @@ mod tests {
         snapshot.put_declines(&list.iter().cloned().collect());
         assert_eq!(snapshot.numbers.terms.len(), 1);
         assert_eq!(snapshot.numbers.by_number.len(), 1000);
+    }
+
+    #[test]
+    fn terms_no_number_uses_are_let_go_and_their_place_taken_again() {
+        let mut snapshot = Snapshot::default();
+        let dated = |i: i64| Decline {
+            declined_at: Timestamp::from_second(1_800_000_000 + i).unwrap(),
+            ..decline("+442079460123", "Everest")
+        };
+        // The owner declines one number again and again, each time with a new date.
+        for i in 0..100 {
+            snapshot.put_decline(&number("+442079460123"), Some(&dated(i)));
+        }
+        assert_eq!(snapshot.decline_of(&number("+442079460123")), Some(dated(99)));
+        assert_eq!(snapshot.numbers.known.len(), 1, "only the terms in use are kept");
+        // A list sharing the number's terms, then the number taken off: the list keeps them.
+        let list: Vec<Decline> = (0..10)
+            .map(|i| Decline { target: Target::Number(number(&format!("+4411329600{i:02}"))), ..dated(99) })
+            .collect();
+        snapshot.put_declines(&list.iter().cloned().collect());
+        snapshot.put_decline(&number("+442079460123"), None);
+        assert_eq!(snapshot.decline_of(&number("+441132960003")), Some(list[3].clone()));
+        for decline in &list {
+            snapshot.put_decline(decline.target.number().unwrap(), None);
+        }
+        assert!(snapshot.numbers.known.is_empty());
+        snapshot.put_decline(&number("+442079460123"), Some(&dated(200)));
+        assert_eq!(snapshot.decline_of(&number("+442079460123")), Some(dated(200)));
+        assert!(snapshot.numbers.terms.len() <= 2, "a place let go is taken again");
     }
 }
