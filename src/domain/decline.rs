@@ -192,7 +192,8 @@ impl DeclineBatch {
         let index = match self.known.get(&shared) {
             Some(&index) => index,
             None => {
-                let index = u32::try_from(self.terms.len()).expect("fewer than 4 billion distinct declines in one batch");
+                let index =
+                    u32::try_from(self.terms.len()).expect("fewer than 4 billion distinct declines in one batch");
                 self.terms.push(shared.clone());
                 self.known.insert(shared, index);
                 index

@@ -583,7 +583,7 @@ mod tests {
                     format!("{prefix}{head}.{tail}"),
                     format!("{prefix}{head}/{tail}"),
                     format!("{prefix}{head}\u{a0}{tail}"),
-                    format!("{example}"),
+                    example.clone(),
                     format!("{head} {tail}"),
                     format!("{prefix}{prefix}{example}"),
                     format!("{code}{example}"),
