@@ -175,8 +175,9 @@ pub struct DeclineBatch {
     terms: Vec<DeclineTerms>,
     numbers: Vec<(u64, u32)>,
     rules: Vec<Decline>,
-    /// Where each set of terms is in `terms`, while the batch is filled.
-    known: std::collections::HashMap<DeclineTerms, u32>,
+    /// Where each set of terms is in `terms`, while the batch is filled (foldhash: an import
+    /// looks up every row's terms here).
+    known: foldhash::HashMap<DeclineTerms, u32>,
 }
 
 impl DeclineBatch {
@@ -186,11 +187,18 @@ impl DeclineBatch {
             return;
         };
         let key = number.key();
-        let terms = &mut self.terms;
-        let index = *self.known.entry(decline.terms()).or_insert_with_key(|shared| {
-            terms.push(shared.clone());
-            u32::try_from(terms.len() - 1).expect("fewer than 4 billion distinct declines in one batch")
-        });
+        // The decline's own fields become the terms: a row's text is not copied unless its terms are new.
+        let shared = decline.into_terms();
+        let index = match self.known.get(&shared) {
+            Some(&index) => index,
+            None => {
+                let index =
+                    u32::try_from(self.terms.len()).expect("fewer than 4 billion distinct declines in one batch");
+                self.terms.push(shared.clone());
+                self.known.insert(shared, index);
+                index
+            }
+        };
         self.numbers.push((key, index));
     }
 
@@ -225,7 +233,7 @@ impl DeclineBatch {
     pub fn rename_companies(&mut self, mut rename: impl FnMut(&str) -> Option<String>) {
         // Terms renamed alike may become equal; they stay apart, which changes nothing. The map
         // of terms is given up rather than cleared, so its memory goes before the batch is saved.
-        self.known = std::collections::HashMap::new();
+        self.known = foldhash::HashMap::default();
         let companies = self.terms.iter_mut().map(|terms| &mut terms.company);
         for company in companies.chain(self.rules.iter_mut().map(|rule| &mut rule.company)) {
             if let Some(name) = company.as_deref().and_then(&mut rename) {
@@ -309,6 +317,21 @@ impl Decline {
             not_before: None,
             escape_hatch: None,
             on_call: None,
+        }
+    }
+
+    /// Everything but the target, taken from the decline rather than copied.
+    pub fn into_terms(self) -> DeclineTerms {
+        DeclineTerms {
+            company: self.company,
+            note: self.note,
+            declined_at: self.declined_at,
+            declined_by: self.declined_by,
+            channel: self.channel,
+            mode: self.mode,
+            not_before: self.not_before,
+            escape_hatch: self.escape_hatch,
+            on_call: self.on_call,
         }
     }
 

@@ -65,11 +65,15 @@ impl PhoneNumber {
     ///
     /// Text already in E.164 shape is decided without the `phonenumber` crate's parser, which is
     /// slow and takes a global lock (see `fast`); the verdict is that of [`Self::parse_typed_full`].
-    /// A number written nationally goes through the crate's parser once, to find its E.164 form;
-    /// that form is then decided by the fast path too, rather than parsed again and matched.
+    /// So is a number written nationally in `region` in the plain way (`020 7946 0123` in GB): its
+    /// E.164 form is found as the crate would find it (`fast::parse_national`). Any other number
+    /// written nationally goes through the crate's parser once, to find its E.164 form; that form
+    /// is then decided by the fast path too, rather than parsed again and matched.
     pub fn parse_typed(input: &str, region: Region, force: bool) -> Result<Self, NumberError> {
         let trimmed = input.trim();
-        fast::parse(trimmed, force).unwrap_or_else(|| Self::parse_with(trimmed, region, force, Reread::Fast))
+        fast::parse(trimmed, force)
+            .or_else(|| fast::parse_national(trimmed, region.code(), force))
+            .unwrap_or_else(|| Self::parse_with(trimmed, region, force, Reread::Fast))
     }
 
     /// [`Self::parse_typed`] with every input through the `phonenumber` crate: the reference the

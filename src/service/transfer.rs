@@ -172,13 +172,13 @@ impl Service {
         csv_text(rows.into_iter())
     }
 
-    fn decline_of(&self, row: DeclineRow, now: Timestamp) -> Result<Decline, (&'static str, String)> {
+    fn decline_of(&self, mut row: DeclineRow, now: Timestamp) -> Result<Decline, (&'static str, String)> {
         let text = |field: &'static str, value: &str, max: usize| {
             tidy(field, Some(value), max).map_err(|e| (field, e.to_string()))
         };
         let some = |text: &str| Some(text.trim().to_owned()).filter(|text| !text.is_empty());
         let typed = NewDecline {
-            number: row.number.clone(),
+            number: std::mem::take(&mut row.number),
             prefix: some(&row.prefix),
             pattern: some(&row.pattern),
             caller_name: some(&row.caller_name),

@@ -48,8 +48,13 @@ static PLANS: LazyLock<HashMap<u16, OnceLock<Option<Plan>>>> = LazyLock::new(|| 
 /// The verdict of the full parser for `trimmed` (the input without surrounding white space), or
 /// `None` when this path cannot prove it would be the same.
 pub(super) fn parse(trimmed: &str, force: bool) -> Option<Result<PhoneNumber, NumberError>> {
-    let digits = e164_digits(trimmed)?;
-    let Some((code, national)) = split_country_code(&digits) else {
+    decide(&e164_digits(trimmed)?, trimmed, force)
+}
+
+/// The verdict on the E.164 number of `digits` (without the `+`), told of `input` as typed.
+fn decide(digits: &str, input: &str, force: bool) -> Option<Result<PhoneNumber, NumberError>> {
+    let trimmed = input;
+    let Some((code, national)) = split_country_code(digits) else {
         return Some(Err(NumberError::NotANumber(trimmed.to_owned())));
     };
     // All zeros cannot be stored as a national number; the crate refuses it, by a path not copied here.
@@ -88,6 +93,108 @@ fn e164_digits(trimmed: &str) -> Option<String> {
         && (rest.contains(' ') || !rest.contains('-'));
     let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
     (shaped && (MIN_E164_DIGITS..=MAX_E164_DIGITS).contains(&digits.len())).then_some(digits)
+}
+
+/// One entry per region the metadata knows, by its id (`GB`), what reading a number written
+/// nationally there takes, built on first use. `None` where the region's national numbers are
+/// left to the full parser (no national prefix, or rules for it this path does not copy).
+static NATIONAL: LazyLock<HashMap<&'static str, OnceLock<Option<National>>>> =
+    LazyLock::new(|| DATABASE.iter().map(|meta| (meta.id(), OnceLock::new())).collect());
+
+/// The verdict of the full parser for `trimmed` read as a number written nationally in `region`
+/// (`020 7946 0123` in GB), or `None` when this path cannot prove it would be the same.
+///
+/// What the crate does with such text (`parser/mod.rs`, `helper.rs`), copied for the inputs taken
+/// here only: text of digits and spaces, dashes, dots, brackets and slashes (no `+`) is read, as
+/// RFC 3966 or as natural text, as its digits, with the region's country code (`Source::Default`);
+/// the region's international prefix (GB: `00`) would be taken off the start, and a number that
+/// starts with the country code may be read as including it: both left to the full parser. Then
+/// the national prefix is taken off (`helper::national_number`: the region's pattern for it where
+/// it has one, GB's `0|180020`, without a rule rewriting the number, which AR, MX and BR have),
+/// and once more if still there (left to the full parser), unless what is left is too short. The
+/// E.164 form is the country code and what is left; from there the verdict is that of the E.164
+/// text, as in `PhoneNumber::parse_with`, given of the text as typed.
+pub(super) fn parse_national(trimmed: &str, region: &str, force: bool) -> Option<Result<PhoneNumber, NumberError>> {
+    let plan = NATIONAL.get(region)?.get_or_init(|| National::build(region)).as_ref()?;
+    // "+44 20..." in E.164 comes here only when the E.164 path declined it: never with a `+`.
+    let mut digits = [0u8; MAX_E164_DIGITS];
+    let mut count = 0;
+    for byte in trimmed.bytes() {
+        match byte {
+            b'0'..=b'9' => {
+                *digits.get_mut(count)? = byte;
+                count += 1;
+            }
+            b' ' | b'-' | b'.' | b'(' | b')' | b'/' => {}
+            _ => return None,
+        }
+    }
+    let digits = std::str::from_utf8(&digits[..count]).ok()?;
+    if plan.international.as_ref().is_some_and(|idd| idd.is_match(digits)) || digits.starts_with(&plan.code) {
+        return None;
+    }
+    // `helper::national_number`: the pattern's leftmost match, when it starts the number, or the prefix.
+    let national = match &plan.prefix_for_parsing {
+        Some(parsing) => match parsing.find(digits) {
+            Some(found) if found.start() == 0 => &digits[found.end()..],
+            _ => digits,
+        },
+        None => digits.strip_prefix(plan.prefix.as_str()).unwrap_or(digits),
+    };
+    // A second national prefix (or a leading zero, which E.164 keeps) is the full parser's to read.
+    if national.starts_with(plan.prefix.as_str()) || national.starts_with('0') || plan.too_short(national.len()) {
+        return None;
+    }
+    let mut e164 = [0u8; MAX_E164_DIGITS];
+    let length = plan.code.len() + national.len();
+    if !(MIN_E164_DIGITS..=MAX_E164_DIGITS).contains(&length) {
+        return None;
+    }
+    e164[..plan.code.len()].copy_from_slice(plan.code.as_bytes());
+    e164[plan.code.len()..length].copy_from_slice(national.as_bytes());
+    decide(std::str::from_utf8(&e164[..length]).ok()?, trimmed, force)
+}
+
+/// What reading a national number of one region consults of its metadata.
+struct National {
+    /// The country calling code as written (`44`).
+    code: String,
+    /// Not empty.
+    prefix: String,
+    /// Compiled as the crate compiles it (GB: `0|180020`): its match is used as is.
+    prefix_for_parsing: Option<Regex>,
+    /// The international prefix (`00`), matched at the start.
+    international: Option<Regex>,
+    /// The general descriptor's possible lengths, for `validator::length`.
+    lengths: Vec<u16>,
+    local_lengths: Vec<u16>,
+}
+
+impl National {
+    fn build(region: &str) -> Option<Self> {
+        let meta = DATABASE.by_id(region)?;
+        // A rule rewriting the number (AR, MX, BR) is left to the full parser, and so is a region
+        // without a national prefix.
+        if meta.national_prefix_transform_rule().is_some() {
+            return None;
+        }
+        let prefix = meta.national_prefix().filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))?;
+        let general = meta.descriptors().general();
+        Some(Self {
+            code: meta.country_code().to_string(),
+            prefix: prefix.to_owned(),
+            prefix_for_parsing: meta.national_prefix_for_parsing().map(|re| compile(re.as_str())).transpose().ok()?,
+            international: meta.international_prefix().map(|re| compile(&at_start(re.as_str()))).transpose().ok()?,
+            lengths: general.possible_length().to_vec(),
+            local_lengths: general.possible_local_length().to_vec(),
+        })
+    }
+
+    /// `validator::length(.., Type::Unknown) == Validation::TooShort`, as `RegionPlan::too_short`.
+    fn too_short(&self, length: usize) -> bool {
+        let length = length as u16;
+        self.lengths.first().is_some_and(|&minimum| !self.local_lengths.contains(&length) && length < minimum)
+    }
 }
 
 /// The crate's rule (`country_code` in `helper.rs`): the first of 1, 2 and 3 digits that is a code.
@@ -303,12 +410,13 @@ mod tests {
         examples
     }
 
-    /// Where the fast path answers, its verdict is the full parser's; either way `parse_typed`'s is.
+    /// Where the fast path (E.164 or national) answers, its verdict is the full parser's; either
+    /// way `parse_typed`'s is.
     /// Whether the fast path answered.
     fn assert_same(input: &str, region: &str, force: bool) -> bool {
         let region_id: Region = region.parse().unwrap();
         let full = PhoneNumber::parse_typed_full(input, region_id, force);
-        let fast = parse(input.trim(), force);
+        let fast = parse(input.trim(), force).or_else(|| parse_national(input.trim(), region, force));
         if let Some(fast) = &fast {
             assert_eq!(fast, &full, "{input:?} in {region} with force {force}");
         }
@@ -425,5 +533,202 @@ mod tests {
         eprintln!("{} of {CASES} inputs decided by the fast path", decided.get());
         // Most generated inputs are E.164 text; the comparison must not be left to the fallback.
         assert!(decided.get() > CASES / 4, "{} decided", decided.get());
+    }
+
+    /// Regions to read national numbers in: with a plain national prefix (GB, DE, FR, NZ...), a
+    /// prefix that is also the country code (US, CA), patterns or rules for it (AU, AR, MX, BR,
+    /// RU), none (IT, with its leading zero).
+    const NATIONAL_REGIONS: [&str; 18] =
+        ["GB", "US", "DE", "FR", "IT", "AU", "AR", "MX", "BR", "CA", "NZ", "IE", "NL", "JP", "IN", "RU", "ES", "CH"];
+
+    /// Every example national number of `region`'s metadata.
+    fn region_examples(region: &str) -> Vec<String> {
+        let d = DATABASE.by_id(region).unwrap().descriptors();
+        let mut examples: Vec<String> = [Some(d.general()), d.no_international()]
+            .into_iter()
+            .chain(kinds(d))
+            .flatten()
+            .filter_map(|descriptor| descriptor.example().map(str::to_owned))
+            .collect();
+        examples.sort();
+        examples.dedup();
+        examples
+    }
+
+    /// The national prefix of `region`, or `0` where it has none (a plausible thing to type).
+    fn trunk(region: &str) -> String {
+        DATABASE.by_id(region).unwrap().national_prefix().unwrap_or("0").to_owned()
+    }
+
+    #[test]
+    fn every_region_gives_the_full_verdict_for_its_example_numbers_written_nationally() {
+        let regions: Vec<&str> =
+            DATABASE.iter().map(|meta| meta.id()).filter(|id| id.parse::<Region>().is_ok()).collect();
+        assert!(regions.len() > 200, "{} regions", regions.len());
+        let (mut tried, mut decided) = (0, 0);
+        let mut plain: HashMap<&str, (usize, usize)> = HashMap::new();
+        for &region in &regions {
+            let (prefix, code) = (trunk(region), DATABASE.by_id(region).unwrap().country_code());
+            for example in region_examples(region) {
+                let (head, tail) = example.split_at(example.len().min(3));
+                let mut changed = example.clone().into_bytes();
+                let last = changed.len() - 1;
+                changed[last] = b'0' + (changed[last] - b'0' + 1) % 10;
+                let changed = String::from_utf8(changed).unwrap();
+                let variants = [
+                    format!("{prefix}{example}"),
+                    format!("{prefix}{head} {tail}"),
+                    format!("({prefix}{head}) {tail}"),
+                    format!("{prefix}{head}-{tail}"),
+                    format!("{prefix}{head}.{tail}"),
+                    format!("{prefix}{head}/{tail}"),
+                    format!("{prefix}{head}\u{a0}{tail}"),
+                    example.clone(),
+                    format!("{head} {tail}"),
+                    format!("{prefix}{prefix}{example}"),
+                    format!("{code}{example}"),
+                    format!("{code} {prefix}{example}"),
+                    format!("00{code}{example}"),
+                    format!("011 {code} {example}"),
+                    format!("{prefix}{changed}"),
+                    format!("{prefix}{example}5"),
+                    format!("{prefix}{}", &example[1..]),
+                    format!("{prefix}{example}-"),
+                    format!("{prefix}{head}+{tail}"),
+                ];
+                for (i, input) in variants.iter().enumerate() {
+                    for force in [false, true] {
+                        tried += 1;
+                        let answered = assert_same(input, region, force);
+                        decided += usize::from(answered);
+                        // With its national prefix; in the US and Canada, where it is the country code, without.
+                        let plain_form = if ["US", "CA"].contains(&region) { 8 } else { 1 };
+                        if i == plain_form && !force {
+                            let entry = plain.entry(region).or_default();
+                            entry.0 += 1;
+                            entry.1 += usize::from(answered);
+                        }
+                    }
+                }
+            }
+        }
+        eprintln!("{decided} of {tried} decided by the fast path");
+        // The plain national form of a region with a plain national prefix is the fast path's to decide.
+        for region in ["GB", "DE", "FR", "NZ", "US", "CA"] {
+            let (examples, answered) = plain[region];
+            assert!(answered * 10 >= examples * 9, "{answered} of {examples} examples in {region}");
+        }
+    }
+
+    #[test]
+    fn common_national_numbers_are_decided_by_the_fast_path() {
+        let e164 = |input: &str, region: &str| match parse_national(input, region, false) {
+            Some(Ok(number)) => Some(number.0),
+            _ => None,
+        };
+        assert_eq!(e164("020 7946 0123", "GB").as_deref(), Some("+442079460123"));
+        assert_eq!(e164("(0161) 496-0000", "GB").as_deref(), Some("+441614960000"));
+        assert_eq!(e164("07400 123456", "GB").as_deref(), Some("+447400123456"));
+        assert_eq!(e164("(202) 555-0143", "US").as_deref(), Some("+12025550143"));
+        assert_eq!(e164("030 901820", "DE").as_deref(), Some("+4930901820"));
+        assert_eq!(e164("01 42 76 49 78", "FR").as_deref(), Some("+33142764978"));
+        // AU's pattern for its prefix (`(183[12])|0`, carrier codes) rewrites nothing: it is copied.
+        assert_eq!(e164("(02) 9876 5432", "AU").as_deref(), Some("+61298765432"));
+        assert!(matches!(parse_national("01632 960123", "GB", false), Some(Err(NumberError::NotValid { .. }))));
+        // Left to the full parser: international prefixes, the country code typed without `+`,
+        // a second national prefix, regions with rules rewriting the number or with no national
+        // prefix, other characters.
+        for (input, region) in [
+            ("0044 20 7946 0123", "GB"),
+            ("44 20 7946 0123", "GB"),
+            ("00 20 7946 0123", "GB"),
+            ("1 202 555 0143", "US"),
+            ("011 44 20 7946 0123", "US"),
+            ("02 3661 8300", "IT"),
+            ("011 15 2345 6789", "AR"),
+            ("044 55 1234 5678", "MX"),
+            ("0 11 96123 4567", "BR"),
+            ("020\u{a0}7946 0123", "GB"),
+            ("+44 20 7946 0123", "GB"),
+            ("020 7946 0123 ext 5", "GB"),
+        ] {
+            assert_eq!(parse_national(input, region, false), None, "{input} in {region}");
+        }
+    }
+
+    /// Text near a national number of one of `NATIONAL_REGIONS`: random digits, or one of the
+    /// region's example numbers with some digits changed, written with its national prefix and
+    /// punctuation, or in one of the ways the fast path must leave to the full parser.
+    fn near_national() -> impl Strategy<Value = (String, &'static str)> {
+        let examples: Vec<Vec<String>> = NATIONAL_REGIONS.iter().map(|region| region_examples(region)).collect();
+        let random = proptest::string::string_regex("[0-9]{1,16}").unwrap();
+        (0..NATIONAL_REGIONS.len(), any::<bool>(), random, any::<u64>(), 0..4usize, 0..12u8, any::<u64>()).prop_map(
+            move |(r, use_example, random, pick, edits, form, seed)| {
+                let region = NATIONAL_REGIONS[r];
+                let national = match &examples[r][..] {
+                    list if use_example && !list.is_empty() => {
+                        let mut digits = list[pick as usize % list.len()].clone().into_bytes();
+                        for edit in 0..edits {
+                            let at = (pick >> (edit * 8 + 16)) as usize % digits.len();
+                            digits[at] = b'0' + (pick >> (edit * 8 + 20)) as u8 % 10;
+                        }
+                        String::from_utf8(digits).unwrap()
+                    }
+                    _ => random,
+                };
+                let prefix = trunk(region);
+                let code = DATABASE.by_id(region).unwrap().country_code();
+                let separated = |text: &str| {
+                    let mut out = String::new();
+                    for (i, c) in text.chars().enumerate() {
+                        if i > 0 && seed >> (i % 64) & 1 == 1 {
+                            out.push(
+                                [' ', ' ', '-', '.', '/', ' ', '\u{a0}', '(']
+                                    [(seed >> ((i * 3 + 5) % 61)) as usize & 7],
+                            );
+                        }
+                        out.push(c);
+                    }
+                    out
+                };
+                let text = match form {
+                    0..=3 => separated(&format!("{prefix}{national}")),
+                    4 => format!(
+                        "({prefix}{}) {}",
+                        &national[..national.len().min(3)],
+                        &national[national.len().min(3)..]
+                    ),
+                    5 => separated(&national),
+                    6 => format!("{prefix}{prefix}{national}"),
+                    7 => separated(&format!("00{code}{national}")),
+                    8 => separated(&format!("{code}{prefix}{national}")),
+                    9 => format!("{code}{national}"),
+                    10 => format!(
+                        " {}{} ",
+                        separated(&format!("{prefix}{national}")),
+                        ["", ")", "-", "/", "+", "#"][seed as usize % 6]
+                    ),
+                    _ => format!("{}0{national}", ["", "(", "+", "0", "1", "-"][seed as usize % 6]),
+                };
+                (text, region)
+            },
+        )
+    }
+
+    #[test]
+    fn the_national_fast_path_gives_the_full_verdict() {
+        const CASES: u32 = 10_000;
+        let config = ProptestConfig { cases: CASES, failure_persistence: None, ..ProptestConfig::default() };
+        let decided = std::cell::Cell::new(0);
+        let cases = (near_national(), any::<bool>());
+        proptest::test_runner::TestRunner::new(config)
+            .run(&cases, |((input, region), force)| {
+                decided.set(decided.get() + u32::from(assert_same(&input, region, force)));
+                Ok(())
+            })
+            .unwrap();
+        eprintln!("{} of {CASES} national inputs decided by the fast path", decided.get());
+        // Many of the forms and regions are the full parser's on purpose; the rest must not be.
+        assert!(decided.get() > CASES / 10, "{} decided", decided.get());
     }
 }
