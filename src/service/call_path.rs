@@ -242,13 +242,11 @@ mod tests {
     use super::*;
     use crate::config::Settings;
     use crate::domain::DecisionKind;
-    use crate::domain::{
-        CallRecord, Decline, DeclineTerms, ForwardOutcome, LegalHold, SignedIn, Target, TextSession, WebChange,
-    };
+    use crate::domain::{CallRecord, Decline, ForwardOutcome, LegalHold, SignedIn, Target, TextSession, WebChange};
     use crate::service::{NewAllow, NewDecline};
     use crate::store::{
-        Answer, Archive, CallHistory, CallPage, CallSink, Cursor, HourTally, Keep, MemoryStore, OwnerRecord, Pruned,
-        Removed, RepeatCaller, UnavailableStore,
+        Answer, Archive, CallHistory, CallPage, CallSink, Cursor, HourTally, Keep, MemoryStore, NumberVisit,
+        OwnerRecord, Pruned, Removed, RepeatCaller, UnavailableStore,
     };
 
     /// A service with its records read, as the server has them before its first call.
@@ -363,8 +361,8 @@ mod tests {
         fn declines(&self) -> Answer<'_, Vec<Decline>> {
             self.0.declines()
         }
-        fn number_declines(&self) -> Answer<'_, Vec<(DeclineTerms, Vec<u64>)>> {
-            self.0.number_declines()
+        fn each_number_decline(&self, visit: NumberVisit) -> Answer<'_, ()> {
+            self.0.each_number_decline(visit)
         }
         fn rules(&self) -> Answer<'_, Vec<Decline>> {
             self.0.rules()

@@ -2,7 +2,7 @@
 //! change is on disk, so that no call waits on the store or on a writer.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::domain::{Allow, Decline, DeclineBatch, DeclineTerms, IncomingCall, PhoneNumber, Target, party_key};
 use crate::matcher::Matcher;
@@ -20,12 +20,22 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Reads the snapshot of the records in `store`, the declines of numbers a group at a time.
+    /// Reads the snapshot of the records in `store`. The declines of numbers are taken in a group
+    /// at a time where the store reads them, so a million are never in memory twice.
     pub async fn read(store: &dyn OwnerRecord) -> Result<Self, StoreError> {
-        let mut numbers = NumberDeclines::default();
-        for (terms, keys) in store.number_declines().await? {
-            numbers.insert_shared(terms, &keys);
-        }
+        // The store reads off the runtime, so what it fills must be shared with it; only it
+        // takes the lock until the read is done.
+        let filling = Arc::new(Mutex::new(NumberDeclines::default()));
+        let fill = filling.clone();
+        store
+            .each_number_decline(Box::new(move |terms, keys| {
+                fill.lock().unwrap_or_else(PoisonError::into_inner).insert_shared(terms, keys)
+            }))
+            .await?;
+        let numbers = Arc::try_unwrap(filling)
+            .map_err(|_| StoreError::Backend("the store kept the declines it was reading".into()))?
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
         let rules = Matcher::build(store.rules().await?)
             .map_err(|error| StoreError::Corrupt(format!("a stored pattern does not compile: {error}")))?;
         let allows = store.allows().await?;
@@ -138,7 +148,7 @@ impl Snapshot {
         let mut interned: Vec<Option<u32>> = vec![None; declines.terms().len()];
         numbers.reserve(declines.len());
         for (key, index) in declines.keyed() {
-            let index = *interned[index].get_or_insert_with(|| numbers.intern(declines.terms()[index].clone()));
+            let index = *interned[index].get_or_insert_with(|| numbers.intern(&declines.terms()[index]));
             numbers.set(key, index);
         }
         for index in interned.into_iter().flatten() {
@@ -204,14 +214,14 @@ impl NumberDeclines {
     }
 
     fn insert(&mut self, number: &PhoneNumber, decline: &Decline) {
-        let index = self.intern(decline.terms());
+        let index = self.intern(&decline.terms());
         self.set(number.key(), index);
         self.release(index);
     }
 
     /// Numbers, by key, that share one set of terms, taken rather than copied: at start-up a
     /// million declines' terms would otherwise be in memory twice while they are read.
-    fn insert_shared(&mut self, terms: DeclineTerms, keys: &[u64]) {
+    fn insert_shared(&mut self, terms: &DeclineTerms, keys: &[u64]) {
         if keys.is_empty() {
             return;
         }
@@ -246,13 +256,14 @@ impl NumberDeclines {
     /// The index of these terms, held for the caller (counted as one use) until it calls
     /// `release`: a set of terms a change both takes from some numbers and gives to others is
     /// never let go in between.
-    fn intern(&mut self, terms: DeclineTerms) -> u32 {
-        if let Some(&index) = self.known.get(&terms) {
+    /// Copies the terms only when they are new: most groups read at start share a set.
+    fn intern(&mut self, terms: &DeclineTerms) -> u32 {
+        if let Some(&index) = self.known.get(terms) {
             self.uses[index as usize] += 1;
             return index;
         }
         let party = terms.company.as_deref().map(|company| party_key(Some(company), "").into_boxed_str());
-        let terms = Arc::new(terms);
+        let terms = Arc::new(terms.clone());
         let index = match self.free.pop() {
             Some(index) => {
                 self.terms[index as usize] = Some(terms.clone());

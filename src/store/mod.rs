@@ -41,6 +41,10 @@ pub enum StoreError {
 /// What a store's async methods return: boxed, so that the roles can be used as `dyn` objects.
 pub type Answer<'a, T> = BoxFuture<'a, Result<T, StoreError>>;
 
+/// Takes in the declines of numbers that share one set of terms (`OwnerRecord::each_number_decline`),
+/// where the store reads them: on the store's own thread, so it owns what it fills.
+pub type NumberVisit = Box<dyn FnMut(&DeclineTerms, &[u64]) + Send>;
+
 /// An answer already known, from a store that does not wait on a disk.
 fn ready<'a, T: Send + 'a>(answer: Result<T, StoreError>) -> Answer<'a, T> {
     Box::pin(std::future::ready(answer))
@@ -55,15 +59,17 @@ pub trait OwnerRecord: Send + Sync {
     fn allow_of(&self, number: &PhoneNumber) -> Answer<'_, Option<Allow>>;
     /// Every decline: numbers, ranges and patterns.
     fn declines(&self) -> Answer<'_, Vec<Decline>>;
-    /// Every decline of a number, as the keys (`PhoneNumber::key`) of numbers that share one set
-    /// of terms, so that a million are read without copying their terms a million times.
-    fn number_declines(&self) -> Answer<'_, Vec<(DeclineTerms, Vec<u64>)>> {
+    /// Every decline of a number, handed to `visit` as the keys (`PhoneNumber::key`) of numbers
+    /// that share one set of terms, so that a million are read without copying their terms a
+    /// million times, or holding them all at once.
+    fn each_number_decline(&self, mut visit: NumberVisit) -> Answer<'_, ()> {
         Box::pin(async move {
-            let numbers = self.declines().await?.into_iter().filter_map(|decline| {
-                let key = decline.target.number()?.key();
-                Some((decline.terms(), vec![key]))
-            });
-            Ok(numbers.collect())
+            for decline in self.declines().await? {
+                if let Some(number) = decline.target.number() {
+                    visit(&decline.terms(), &[number.key()]);
+                }
+            }
+            Ok(())
         })
     }
     /// The declines that are not of one number: few, and matched in memory.

@@ -22,8 +22,8 @@ use serde::de::DeserializeOwned;
 use jiff::Timestamp;
 
 use super::{
-    Answer, Archive, CallHistory, CallPage, CallQuery, CallSink, Change, Cursor, HourTally, Keep, OwnerRecord, Pruned,
-    Publish, Removed, RepeatCaller, StoreError, ready,
+    Answer, Archive, CallHistory, CallPage, CallQuery, CallSink, Change, Cursor, HourTally, Keep, NumberVisit,
+    OwnerRecord, Pruned, Publish, Removed, RepeatCaller, StoreError, ready,
 };
 use crate::backup::{self, BackupError};
 use crate::domain::{
@@ -526,12 +526,8 @@ impl OwnerRecord for SledStore {
         self.off_runtime(Database::declines)
     }
 
-    fn number_declines(&self) -> Answer<'_, Vec<(DeclineTerms, Vec<u64>)>> {
-        self.off_runtime(|db| {
-            let mut groups = Vec::new();
-            number_declines::each_shared(&db.db, &mut |terms, keys| groups.push((terms.clone(), keys.to_vec())))?;
-            Ok(groups)
-        })
+    fn each_number_decline(&self, mut visit: NumberVisit) -> Answer<'_, ()> {
+        self.off_runtime(move |db| number_declines::each_shared(&db.db, &mut visit))
     }
 
     fn rules(&self) -> Answer<'_, Vec<Decline>> {

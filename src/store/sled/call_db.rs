@@ -18,6 +18,13 @@ use super::super::query::{COMPANY, party_of};
 use super::super::{CallPage, CallQuery, Cursor, HourTally, Pruned, RepeatCaller, SCAN_BUDGET, StoreError};
 use crate::domain::{CallRecord, DecisionKind, FollowUps, ForwardOutcome};
 
+/// The calls from a number are found through `caller_spans`: each number with the spans of 2^26
+/// microseconds (about 67 seconds) in which it called. An index of every call by its number
+/// would put each new call's entry at a random place in it, so a busy line's every commit
+/// rewrote a page of that index per call; a number calling again within its span writes nothing
+/// there. A page of one number's calls reads its spans newest first and, in each, the calls of
+/// that minute: a few dozen rows on a line answering a call a second. The span is a shift rather
+/// than a division so that times before 1970 fall in the right span too.
 const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS calls (
         at INTEGER NOT NULL,
@@ -38,7 +45,15 @@ const SCHEMA: &str = "
         heard TEXT,
         PRIMARY KEY (at, id)
     ) WITHOUT ROWID;
-    CREATE INDEX IF NOT EXISTS calls_by_caller ON calls (caller, at, id);
+    CREATE TABLE IF NOT EXISTS caller_spans (
+        number TEXT NOT NULL,
+        span INTEGER NOT NULL,
+        PRIMARY KEY (number, span)
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS caller_spans_by_span ON caller_spans (span);
+    CREATE TRIGGER IF NOT EXISTS calls_caller_span AFTER INSERT ON calls BEGIN
+        INSERT OR IGNORE INTO caller_spans VALUES (new.caller, new.at >> 26);
+    END;
     CREATE INDEX IF NOT EXISTS calls_by_party ON calls (party, at, id) WHERE party IS NOT NULL;
     CREATE INDEX IF NOT EXISTS calls_by_decision ON calls (decision, at, id) WHERE decision <> 0;
     CREATE TABLE IF NOT EXISTS tallies (
@@ -73,10 +88,10 @@ struct Writer {
     cache: CacheSize,
 }
 
-/// The writer's page cache, sized by how busy the line is. A commit of many calls lands each
-/// call's entry at its own place in the index of calling numbers, so a large cache saves reading
-/// those pages back for every commit; a commit of a few calls touches a few pages, and a large
-/// cache would only fill, over hours, with pages no commit needs again.
+/// The writer's page cache, sized by how busy the line is. A commit of many calls looks up each
+/// caller's span and lands each refusal in its company's place in the index of parties, so a
+/// large cache saves reading those pages back for every commit; a commit of a few calls touches a
+/// few pages, and a large cache would only fill, over hours, with pages no commit needs again.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum CacheSize {
     /// SQLite's default, 2 MB.
@@ -115,6 +130,7 @@ impl CallDb {
         set_cache(&connection, CacheSize::Quiet).map_err(|e| opening(path, e))?;
         rename_columns(&connection).map_err(|e| opening(path, e))?;
         connection.execute_batch(SCHEMA).map_err(|e| opening(path, e))?;
+        index_callers_by_span(&connection).map_err(|e| opening(path, e))?;
         let next_id = connection
             .query_row("SELECT value FROM meta WHERE key = 'next_id'", [], |row| row.get::<_, i64>(0))
             .optional()
@@ -230,9 +246,19 @@ impl CallDb {
     /// answered by an index; a search is checked call by call, at most `SCAN_BUDGET` of them.
     pub fn page(&self, query: &CallQuery) -> Result<CallPage, StoreError> {
         let mut filter = Filter::default();
-        if let Some(number) = &query.number {
-            filter.and("caller = ?", [number.clone().into()]);
-        }
+        // A number's calls are read span by span (see `SCHEMA`).
+        // Spans do not overlap, so newest span first is newest call first, and SQLite walks them
+        // in that order rather than sorting the number's calls.
+        let (from, newest_first) = match &query.number {
+            Some(number) => {
+                filter.and("number = ? AND caller = number", [number.clone().into()]);
+                (
+                    "caller_spans CROSS JOIN calls ON at >= span << 26 AND at < (span + 1) << 26",
+                    "span DESC, at DESC, id DESC",
+                )
+            }
+            None => ("calls", "at DESC, id DESC"),
+        };
         if let Some(digits) = &query.number_ending {
             filter.and("caller LIKE ? ESCAPE '\\'", [format!("%{}", like_escaped(digits)).into()]);
         }
@@ -257,7 +283,7 @@ impl CallDb {
         }
         let Filter { conditions, values } = filter;
         let text = format!(
-            "SELECT {COLUMNS} FROM calls WHERE {} ORDER BY at DESC, id DESC LIMIT {}",
+            "SELECT {COLUMNS} FROM {from} WHERE {} ORDER BY {newest_first} LIMIT {}",
             if conditions.is_empty() { "1".to_owned() } else { conditions.join(" AND ") },
             SCAN_BUDGET
         );
@@ -367,6 +393,9 @@ impl CallDb {
         let transaction = writer.connection.transaction().map_err(sql)?;
         let (after_at, after_id) = after.map_or((i64::MIN, -1), position_of);
         let mut pruned = Pruned::default();
+        // Every call before the walk's end is removed or kept by the end of this batch, so the
+        // spans wholly before it are final; one still holding a call (a held company's) stays.
+        let mut settled = before.as_microsecond() >> 26;
         {
             let mut select = transaction
                 .prepare_cached(&format!(
@@ -386,6 +415,7 @@ impl CallDb {
             drop(rows);
             if looked_at.len() >= budget {
                 let (at, id) = looked_at[looked_at.len() - 1].0;
+                settled = settled.min(at >> 26);
                 let at = Timestamp::from_microsecond(at).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 pruned.next = Some(Cursor::new(at, id as u64));
             }
@@ -400,6 +430,13 @@ impl CallDb {
                 }
             }
         }
+        transaction
+            .execute(
+                "DELETE FROM caller_spans WHERE span < ?1 AND NOT EXISTS \
+                 (SELECT 1 FROM calls WHERE at >= span << 26 AND at < (span + 1) << 26 AND caller = number)",
+                [settled],
+            )
+            .map_err(sql)?;
         // Only the hours that ended by `before`: the hour it falls in still counts younger calls.
         pruned.tallies = transaction.execute("DELETE FROM tallies WHERE hour < ?1", [hour_of(before)]).map_err(sql)?;
         transaction.commit().map_err(sql)?;
@@ -707,6 +744,23 @@ fn opening(path: &Path, error: rusqlite::Error) -> StoreError {
     }
 }
 
+/// A log written with an index of every call by its number (by an earlier release, or opened by
+/// one since) has its numbers' spans filled in from its calls, once, and that index dropped.
+fn index_callers_by_span(connection: &Connection) -> rusqlite::Result<()> {
+    let indexed: bool =
+        connection
+            .query_row("SELECT count(*) > 0 FROM sqlite_schema WHERE name = 'calls_by_caller'", [], |row| row.get(0))?;
+    if indexed {
+        connection.execute_batch(
+            "BEGIN;
+             INSERT OR IGNORE INTO caller_spans SELECT DISTINCT caller, at >> 26 FROM calls;
+             DROP INDEX calls_by_caller;
+             COMMIT;",
+        )?;
+    }
+    Ok(())
+}
+
 /// A log written before the call id and the verification had provider-neutral names kept them
 /// in `call_sid` and `verstat`; the columns are renamed once, in place, with every row kept.
 fn rename_columns(connection: &Connection) -> rusqlite::Result<()> {
@@ -803,5 +857,102 @@ mod tests {
         assert_eq!(db.attach_outcomes(&[("CA77".into(), outcome.clone())]).unwrap(), vec![true]);
         let page = db.page(&CallQuery { limit: 10, ..CallQuery::default() }).unwrap();
         assert_eq!(page.calls[0].outcome, Some(outcome));
+    }
+
+    fn call(id: &str, from: &str, at: Timestamp) -> CallRecord {
+        CallRecord { call_id: id.into(), from: from.into(), at, ..CallRecord::default() }
+    }
+
+    fn from_number(db: &CallDb, number: &str) -> Vec<String> {
+        let query = CallQuery { number: Some(number.into()), limit: 100, ..CallQuery::default() };
+        db.page(&query).unwrap().calls.into_iter().map(|call| call.call_id).collect()
+    }
+
+    #[test]
+    fn a_number_s_calls_are_found_newest_first_across_spans_and_pages() {
+        let folder = tempfile::tempdir().unwrap();
+        let db = CallDb::open(&folder.path().join("calls.sqlite")).unwrap();
+        let start = Timestamp::from_second(1_790_000_000).unwrap();
+        // Five calls a day apart from one number, each in a span of its own, among others'.
+        let calls: Vec<CallRecord> = (0..5)
+            .flat_map(|day| {
+                let at = start + jiff::SignedDuration::from_hours(24 * day);
+                [call(&format!("CA{day}"), "+442079460123", at), call(&format!("CB{day}"), "+442079460999", at)]
+            })
+            .collect();
+        db.append(&calls).unwrap();
+        assert_eq!(from_number(&db, "+442079460123"), ["CA4", "CA3", "CA2", "CA1", "CA0"]);
+
+        let first =
+            db.page(&CallQuery { number: Some("+442079460123".into()), limit: 2, ..CallQuery::default() }).unwrap();
+        let rest =
+            CallQuery { number: Some("+442079460123".into()), before: first.next, limit: 10, ..CallQuery::default() };
+        let ids: Vec<String> = db.page(&rest).unwrap().calls.into_iter().map(|call| call.call_id).collect();
+        assert_eq!(ids, ["CA2", "CA1", "CA0"]);
+    }
+
+    #[test]
+    fn a_log_indexed_call_by_call_finds_its_numbers_calls_once_reopened() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("calls.sqlite");
+        let at = Timestamp::from_second(1_790_000_000).unwrap();
+        {
+            let db = CallDb::open(&path).unwrap();
+            db.append(&[call("CA1", "+442079460123", at)]).unwrap();
+            db.flush().unwrap();
+        }
+        // As an earlier release left it: an index of every call by number, and no spans.
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "DROP TRIGGER calls_caller_span; DELETE FROM caller_spans; \
+                 CREATE INDEX calls_by_caller ON calls (caller, at, id);",
+            )
+            .unwrap();
+
+        let db = CallDb::open(&path).unwrap();
+        assert_eq!(from_number(&db, "+442079460123"), ["CA1"]);
+        db.append(&[call("CA2", "+442079460123", at + jiff::SignedDuration::from_hours(24))]).unwrap();
+        assert_eq!(from_number(&db, "+442079460123"), ["CA2", "CA1"]);
+        let index: bool = lock(&db.reader)
+            .query_row("SELECT count(*) > 0 FROM sqlite_schema WHERE name = 'calls_by_caller'", [], |row| row.get(0))
+            .unwrap();
+        assert!(!index, "the index of every call by number is dropped");
+    }
+
+    #[test]
+    fn pruning_forgets_a_number_s_old_spans_but_not_one_holding_a_kept_call() {
+        let folder = tempfile::tempdir().unwrap();
+        let db = CallDb::open(&folder.path().join("calls.sqlite")).unwrap();
+        let old = Timestamp::from_second(1_700_000_000).unwrap();
+        let new = Timestamp::from_second(1_790_000_000).unwrap();
+        db.append(&[
+            call("CA-old", "+442079460123", old),
+            call("CA-held", "+442079460999", old),
+            call("CA-new", "+442079460123", new),
+        ])
+        .unwrap();
+
+        let keep = |call: &CallRecord| call.call_id == "CA-held";
+        // One call a batch, so that the spans are settled across batches.
+        let mut after = None;
+        loop {
+            let pruned = db.prune(new, &keep, after, 1).unwrap();
+            match pruned.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+
+        assert_eq!(from_number(&db, "+442079460123"), ["CA-new"]);
+        assert_eq!(from_number(&db, "+442079460999"), ["CA-held"]);
+        let spans: Vec<String> = lock(&db.reader)
+            .prepare("SELECT number FROM caller_spans ORDER BY number")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(spans, ["+442079460123", "+442079460999"], "the pruned call's span is gone, the held one's stays");
     }
 }
