@@ -1,5 +1,6 @@
 //! The provider's webhooks: verify, parse, decide, answer. The answer never waits for the log.
 
+use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::Instant;
@@ -83,18 +84,19 @@ pub async fn verified(state: &AppState, edge: &Edge, request: Request) -> Result
         .map_err(|_| WebhookError::TooSlow)?
         .map_err(|_| WebhookError::TooLarge)?;
     let path = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
-    let url = format!("{}{path}", public_base(state, &parts.headers));
+    let url = [public_base(state, &parts.headers).as_ref(), path].concat();
     let params = edge.provider.verify(&Inbound { url: &url, headers: &parts.headers, body: &body })?;
     Ok((parts, params))
 }
 
 /// The address the provider was given: `public_url`, or this request's own host when none is set.
-fn public_base(state: &AppState, headers: &HeaderMap) -> String {
+fn public_base<'a>(state: &'a AppState, headers: &HeaderMap) -> Cow<'a, str> {
     match state.settings.public_url() {
-        Some(url) => url.to_owned(),
-        None => {
-            format!("http://{}", headers.get(header::HOST).and_then(|value| value.to_str().ok()).unwrap_or("localhost"))
-        }
+        Some(url) => Cow::Borrowed(url),
+        None => Cow::Owned(format!(
+            "http://{}",
+            headers.get(header::HOST).and_then(|value| value.to_str().ok()).unwrap_or("localhost")
+        )),
     }
 }
 

@@ -1,33 +1,71 @@
-//! XML markup as the providers' dialects share it (TwiML, Plivo XML): elements written straight
-//! into a string, every value escaped.
+//! XML markup as the providers' dialects share it (TwiML, Plivo XML): one document written
+//! straight into one string, every value escaped.
 
 use std::borrow::Cow;
 
-/// `inner` is markup already escaped; attribute values are escaped here. Written into one string:
-/// every answer to a call is built from these.
-pub fn element(name: &str, attributes: &[(&str, &str)], inner: Option<&str>) -> String {
-    let mut out = String::with_capacity(64 + inner.map_or(0, str::len));
-    out.push('<');
-    out.push_str(name);
-    for (key, value) in attributes {
-        let value = text(value);
-        // Judged after cleaning: a value of nothing but control characters is no value either.
-        if value.is_empty() {
-            continue;
-        }
-        for part in [" ", key, "=\"", &value, "\""] {
-            out.push_str(part);
-        }
+/// A `<Response>` document being written. Every answer to a call is one of these, so it is built
+/// in one buffer rather than from a string per element.
+pub struct Markup(String);
+
+impl Markup {
+    /// The prolog and the opened `<Response>`.
+    pub fn response() -> Self {
+        let mut out = String::with_capacity(512);
+        out.push_str(r#"<?xml version="1.0" encoding="UTF-8"?><Response>"#);
+        Self(out)
     }
-    match inner {
-        Some(inner) => {
-            for part in [">", inner, "</", name, ">"] {
-                out.push_str(part);
+
+    /// `<name attributes>`; close it with `close`.
+    pub fn open(&mut self, name: &str, attributes: &[(&str, &str)]) -> &mut Self {
+        self.start(name, attributes);
+        self.0.push('>');
+        self
+    }
+
+    pub fn close(&mut self, name: &str) -> &mut Self {
+        for part in ["</", name, ">"] {
+            self.0.push_str(part);
+        }
+        self
+    }
+
+    /// `<name attributes/>`.
+    pub fn empty(&mut self, name: &str, attributes: &[(&str, &str)]) -> &mut Self {
+        self.start(name, attributes);
+        self.0.push_str("/>");
+        self
+    }
+
+    /// `<name attributes>words</name>`.
+    pub fn element(&mut self, name: &str, attributes: &[(&str, &str)], words: &str) -> &mut Self {
+        self.open(name, attributes).text(words).close(name)
+    }
+
+    pub fn text(&mut self, words: &str) -> &mut Self {
+        self.0.push_str(&text(words));
+        self
+    }
+
+    /// The document, with `</Response>` closed.
+    pub fn finish(mut self) -> String {
+        self.0.push_str("</Response>");
+        self.0
+    }
+
+    fn start(&mut self, name: &str, attributes: &[(&str, &str)]) {
+        self.0.push('<');
+        self.0.push_str(name);
+        for (key, value) in attributes {
+            let value = text(value);
+            // Judged after cleaning: a value of nothing but control characters is no value either.
+            if value.is_empty() {
+                continue;
+            }
+            for part in [" ", key, "=\"", &value, "\""] {
+                self.0.push_str(part);
             }
         }
-        None => out.push_str("/>"),
     }
-    out
 }
 
 /// Escapes markup and drops the characters XML 1.0 cannot carry at all (NUL and most controls).
@@ -51,7 +89,12 @@ mod tests {
 
     #[test]
     fn empty_attributes_are_left_out() {
-        assert_eq!(element("Say", &[("voice", "")], Some("hi")), "<Say>hi</Say>");
-        assert_eq!(element("Say", &[("voice", "\0\u{7}")], Some("hi")), "<Say>hi</Say>");
+        let mut xml = Markup::response();
+        xml.element("Say", &[("voice", "")], "hi").element("Say", &[("voice", "\0\u{7}")], "hi");
+        xml.empty("Hangup", &[("reason", "<busy>")]);
+        assert_eq!(
+            xml.finish(),
+            r#"<?xml version="1.0" encoding="UTF-8"?><Response><Say>hi</Say><Say>hi</Say><Hangup reason="&lt;busy&gt;"/></Response>"#
+        );
     }
 }

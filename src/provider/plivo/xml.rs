@@ -6,7 +6,7 @@
 
 use crate::answer::{Answer, CallRef, KeyFor, Step, Voice};
 use crate::provider::callbacks::announcement_url;
-use crate::provider::xml::{element, text};
+use crate::provider::xml::Markup;
 
 /// The key that takes a forwarded call during the announcement.
 pub const TAKE_KEY: &str = "1";
@@ -25,20 +25,25 @@ impl Routes {
 }
 
 pub fn render(routes: &Routes, answer: &Answer) -> String {
-    let elements: String = answer.steps.iter().map(|step| element_of(step, &answer.voice, routes)).collect();
-    document(&elements)
+    let mut xml = Markup::response();
+    for step in &answer.steps {
+        element_of(&mut xml, step, &answer.voice, routes);
+    }
+    xml.finish()
 }
 
 /// A reply to a text: from the number it was sent to, to its sender.
 pub fn message(from: &str, to: &str, words: &str) -> String {
-    document(&element("Message", &[("src", from), ("dst", to), ("type", "sms")], Some(&text(words))))
+    let mut xml = Markup::response();
+    xml.element("Message", &[("src", from), ("dst", to), ("type", "sms")], words);
+    xml.finish()
 }
 
-fn element_of(step: &Step, voice: &Voice, routes: &Routes) -> String {
+fn element_of(xml: &mut Markup, step: &Step, voice: &Voice, routes: &Routes) {
     match step {
-        Step::Say(words) => speak(words, voice),
+        Step::Say(words) => speak(xml, words, voice),
         // The announcement is played as `confirmSound`, which may hold nothing but speech.
-        Step::Gather { prompt, key: KeyFor::Announcement(_), .. } => speak(prompt, voice),
+        Step::Gather { prompt, key: KeyFor::Announcement(_), .. } => speak(xml, prompt, voice),
         Step::Gather { prompt, timeout_secs, key, on_silence } => {
             let action = routes.url(match key {
                 KeyFor::Escape => "/escape",
@@ -54,16 +59,15 @@ fn element_of(step: &Step, voice: &Voice, routes: &Routes) -> String {
                 ("executionTimeout", &timeout),
                 ("redirect", "true"),
             ];
-            let mut out = element("GetInput", &attributes, Some(&speak(prompt, voice)));
+            xml.open("GetInput", &attributes);
+            speak(xml, prompt, voice);
+            xml.close("GetInput");
             // With no key Plivo goes on to the next element: here, the same callback, keyless.
             if *on_silence {
-                out += &element("Redirect", &[("method", "POST")], Some(&text(&action)));
+                xml.element("Redirect", &[("method", "POST")], &action);
             }
-            out
         }
         Step::Dial { caller, to, ring_timeout_secs, announce } => {
-            let numbers: String =
-                to.iter().map(|number| element("Number", &[], Some(&text(digits(number.as_str()))))).collect();
             let timeout = ring_timeout_secs.to_string();
             let action = routes.url("/dial-status");
             let confirm = announce.as_ref().map(|call| routes.announcement(call));
@@ -77,7 +81,11 @@ fn element_of(step: &Step, voice: &Voice, routes: &Routes) -> String {
             if let Some(confirm) = &confirm {
                 attributes.extend([("confirmSound", confirm.as_str()), ("confirmKey", TAKE_KEY)]);
             }
-            element("Dial", &attributes, Some(&numbers))
+            xml.open("Dial", &attributes);
+            for number in to {
+                xml.element("Number", &[], digits(number.as_str()));
+            }
+            xml.close("Dial");
         }
         Step::Record { max_secs } => {
             let max = max_secs.to_string();
@@ -91,31 +99,31 @@ fn element_of(step: &Step, voice: &Voice, routes: &Routes) -> String {
                 ("fileFormat", "mp3"),
                 ("redirect", "true"),
             ];
-            element("Record", &attributes, None)
+            xml.empty("Record", &attributes);
         }
         // As the first element, Plivo ends the call without answering it: the caller hears busy.
-        Step::Reject => element("Hangup", &[("reason", "busy")], None),
-        Step::Hangup => element("Hangup", &[], None),
+        Step::Reject => {
+            xml.empty("Hangup", &[("reason", "busy")]);
+        }
+        Step::Hangup => {
+            xml.empty("Hangup", &[]);
+        }
     }
 }
 
 /// Plivo's own voices are `WOMAN` and `MAN`; Amazon Polly's are named as Twilio names them.
-fn speak(words: &str, voice: &Voice) -> String {
+fn speak(xml: &mut Markup, words: &str, voice: &Voice) {
     let name = match voice.name.to_ascii_lowercase().as_str() {
         name if name.starts_with("polly.") => voice.name.as_str(),
         "man" => "MAN",
         _ => "WOMAN",
     };
-    element("Speak", &[("voice", name), ("language", &voice.language)], Some(&text(words)))
+    xml.element("Speak", &[("voice", name), ("language", &voice.language)], words);
 }
 
 /// Plivo writes numbers as international digits without the `+`.
 fn digits(e164: &str) -> &str {
     e164.trim_start_matches('+')
-}
-
-fn document(elements: &str) -> String {
-    format!(r#"<?xml version="1.0" encoding="UTF-8"?><Response>{elements}</Response>"#)
 }
 
 #[cfg(test)]
@@ -124,9 +132,13 @@ mod tests {
 
     #[test]
     fn plivos_voices_are_chosen_and_pollys_passed_on() {
-        let voice = |name: &str| Voice { name: name.into(), language: "en-GB".into() };
-        assert!(speak("hi", &voice("Polly.Amy")).contains(r#"voice="Polly.Amy""#));
-        assert!(speak("hi", &voice("man")).contains(r#"voice="MAN""#));
-        assert!(speak("hi", &voice("alice")).contains(r#"voice="WOMAN""#));
+        let spoken = |name: &str| {
+            let mut xml = Markup::response();
+            speak(&mut xml, "hi", &Voice { name: name.into(), language: "en-GB".into() });
+            xml.finish()
+        };
+        assert!(spoken("Polly.Amy").contains(r#"voice="Polly.Amy""#));
+        assert!(spoken("man").contains(r#"voice="MAN""#));
+        assert!(spoken("alice").contains(r#"voice="WOMAN""#));
     }
 }

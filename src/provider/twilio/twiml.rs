@@ -1,7 +1,7 @@
 //! TwiML: an answer spelt as the markup Twilio acts on. Every value is escaped.
 
 use crate::answer::{Answer, KeyFor, Step, Voice};
-use crate::provider::xml::{element, text};
+use crate::provider::xml::Markup;
 
 pub use crate::provider::callbacks::announcement_url;
 
@@ -34,11 +34,11 @@ pub fn render(answer: &Answer) -> Result<String, RenderError> {
 
 /// The answer with its callbacks under `routes` (`/signalwire`).
 pub fn render_under(routes: &str, answer: &Answer) -> Result<String, RenderError> {
-    let mut verbs = String::new();
+    let mut xml = Markup::response();
     for step in &answer.steps {
-        verbs += &verb(step, &answer.voice, routes);
+        verb(&mut xml, step, &answer.voice, routes);
     }
-    document(verbs)
+    within_limit(xml.finish())
 }
 
 /// `render`, for answers whose text is bounded by the configuration's own limits: should one still
@@ -58,12 +58,14 @@ pub fn empty() -> String {
 
 /// A text message's reply.
 pub fn message(words: &str) -> Result<String, RenderError> {
-    document(element("Message", &[], Some(&text(words))))
+    let mut xml = Markup::response();
+    xml.element("Message", &[], words);
+    within_limit(xml.finish())
 }
 
-fn verb(step: &Step, voice: &Voice, routes: &str) -> String {
+fn verb(xml: &mut Markup, step: &Step, voice: &Voice, routes: &str) {
     match step {
-        Step::Say(words) => say(words, voice),
+        Step::Say(words) => say(xml, words, voice),
         Step::Gather { prompt, timeout_secs, key, on_silence } => {
             let action = match key {
                 KeyFor::Escape => format!("{routes}{ESCAPE}"),
@@ -81,46 +83,52 @@ fn verb(step: &Step, voice: &Voice, routes: &str) -> String {
             if *on_silence {
                 attributes.push(("actionOnEmptyResult", "true"));
             }
-            element("Gather", &attributes, Some(&say(prompt, voice)))
+            xml.open("Gather", &attributes);
+            say(xml, prompt, voice);
+            xml.close("Gather");
         }
         Step::Dial { caller, to, ring_timeout_secs, announce } => {
             let url = announce.as_ref().map(|call| announcement_url(&format!("{routes}{WHISPER}"), call));
-            let announce: Vec<(&str, &str)> =
-                url.as_deref().map(|url| vec![("url", url), ("method", "POST")]).unwrap_or_default();
-            let numbers: String = to.iter().map(|n| element("Number", &announce, Some(&text(n.as_str())))).collect();
+            let announce: &[(&str, &str)] = match &url {
+                Some(url) => &[("url", url), ("method", "POST")],
+                None => &[],
+            };
             let timeout = ring_timeout_secs.to_string();
             let action = format!("{routes}{DIAL_STATUS}");
-            let mut attributes = vec![
+            let caller = caller.as_ref().map_or("", |caller| caller.as_str());
+            // An empty `callerId` is left out, as every empty attribute is.
+            let attributes = [
+                ("callerId", caller),
                 ("timeout", timeout.as_str()),
                 ("answerOnBridge", "true"),
                 ("action", &action),
                 ("method", "POST"),
             ];
-            if let Some(caller) = caller {
-                attributes.insert(0, ("callerId", caller.as_str()));
+            xml.open("Dial", &attributes);
+            for number in to {
+                xml.element("Number", announce, number.as_str());
             }
-            element("Dial", &attributes, Some(&numbers))
+            xml.close("Dial");
         }
         Step::Record { max_secs } => {
             let max = max_secs.to_string();
             let action = format!("{routes}{VOICEMAIL}");
-            element(
-                "Record",
-                &[("maxLength", &max), ("playBeep", "true"), ("action", &action), ("method", "POST")],
-                None,
-            )
+            xml.empty("Record", &[("maxLength", &max), ("playBeep", "true"), ("action", &action), ("method", "POST")]);
         }
-        Step::Reject => element("Reject", &[("reason", "busy")], None),
-        Step::Hangup => element("Hangup", &[], None),
+        Step::Reject => {
+            xml.empty("Reject", &[("reason", "busy")]);
+        }
+        Step::Hangup => {
+            xml.empty("Hangup", &[]);
+        }
     }
 }
 
-fn say(words: &str, voice: &Voice) -> String {
-    element("Say", &[("voice", &voice.name), ("language", &voice.language)], Some(&text(words)))
+fn say(xml: &mut Markup, words: &str, voice: &Voice) {
+    xml.element("Say", &[("voice", &voice.name), ("language", &voice.language)], words);
 }
 
-fn document(verbs: String) -> Result<String, RenderError> {
-    let xml = format!(r#"<?xml version="1.0" encoding="UTF-8"?><Response>{verbs}</Response>"#);
+fn within_limit(xml: String) -> Result<String, RenderError> {
     if xml.len() > MAX_BYTES { Err(RenderError::TooLarge(xml.len())) } else { Ok(xml) }
 }
 
@@ -131,6 +139,6 @@ mod tests {
     #[test]
     fn oversized_documents_are_refused() {
         let huge = "x".repeat(MAX_BYTES);
-        assert!(matches!(document(huge), Err(RenderError::TooLarge(_))));
+        assert!(matches!(message(&huge), Err(RenderError::TooLarge(_))));
     }
 }
