@@ -7,7 +7,7 @@
 //! the process being killed, and `flush` (at shutdown, and for a durable barrier) checkpoints it
 //! into the main file, which survives the machine losing power too.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
@@ -51,9 +51,6 @@ const SCHEMA: &str = "
         PRIMARY KEY (number, span)
     ) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS caller_spans_by_span ON caller_spans (span);
-    CREATE TRIGGER IF NOT EXISTS calls_caller_span AFTER INSERT ON calls BEGIN
-        INSERT OR IGNORE INTO caller_spans VALUES (new.caller, new.at >> 26);
-    END;
     CREATE INDEX IF NOT EXISTS calls_by_party ON calls (party, at, id) WHERE party IS NOT NULL;
     CREATE INDEX IF NOT EXISTS calls_by_decision ON calls (decision, at, id) WHERE decision <> 0;
     CREATE TABLE IF NOT EXISTS tallies (
@@ -71,6 +68,8 @@ const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 ";
 
+const ENTER_SPAN: &str = "INSERT OR IGNORE INTO caller_spans VALUES (?1, ?2)";
+
 const COLUMNS: &str = "at, id, call_id, caller, called, decision, reason, company, caller_name, verification, outcome, \
                        follow_up, party, flagged, used_single_allow, heard";
 
@@ -86,6 +85,39 @@ struct Writer {
     connection: Connection,
     next_id: u64,
     cache: CacheSize,
+    spans: NewestSpan,
+}
+
+/// The numbers entered in `caller_spans` for the newest span, so that a number calling again
+/// within its span costs a look-up in memory rather than a statement.
+#[derive(Default)]
+struct NewestSpan {
+    span: i64,
+    numbers: HashSet<String>,
+}
+
+impl NewestSpan {
+    /// Whether `number` may have no entry for `span` yet; once asked, it is taken as entered, so
+    /// the caller forgets everything (`clear`) if the entry does not reach the disk.
+    fn is_new(&mut self, number: &str, span: i64) -> bool {
+        if span > self.span {
+            self.span = span;
+            self.numbers.clear();
+        }
+        span < self.span || self.numbers.insert(number.to_owned())
+    }
+
+    fn clear(&mut self) {
+        self.numbers.clear();
+    }
+}
+
+/// A call's id and where it landed: its time in microseconds and its arrival number.
+type Placed<'a> = (&'a str, (i64, u64));
+
+/// The span (see `SCHEMA`) a moment falls in.
+fn span_of(at: Timestamp) -> i64 {
+    at.as_microsecond() >> 26
 }
 
 /// The writer's page cache, sized by how busy the line is. A commit of many calls looks up each
@@ -137,7 +169,7 @@ impl CallDb {
             .map_err(sql)?
             .unwrap_or(1) as u64;
         Ok(Self {
-            writer: Mutex::new(Writer { connection, next_id, cache: CacheSize::Quiet }),
+            writer: Mutex::new(Writer { connection, next_id, cache: CacheSize::Quiet, spans: NewestSpan::default() }),
             reader: Mutex::new(connect()?),
             recent: Mutex::new(RecentCalls::new()),
         })
@@ -153,15 +185,40 @@ impl CallDb {
             writer.cache = wanted;
         }
         let first_id = writer.next_id;
-        let transaction = writer.connection.transaction().map_err(sql)?;
+        let Writer { connection, spans: known, .. } = &mut *writer;
+        let logged = Self::log(connection, known, calls, first_id);
+        if logged.is_err() {
+            known.clear();
+        }
+        let positions = logged?;
+        writer.next_id = first_id + calls.len() as u64;
+        let mut recent = lock(&self.recent);
+        for (call_id, position) in positions {
+            recent.remember(call_id, position);
+        }
+        Ok(())
+    }
+
+    /// `append`'s transaction: the calls numbered from `first_id`, and each one's position.
+    fn log<'a>(
+        connection: &mut Connection,
+        known: &mut NewestSpan,
+        calls: &'a [CallRecord],
+        first_id: u64,
+    ) -> Result<Vec<Placed<'a>>, StoreError> {
+        let transaction = connection.transaction().map_err(sql)?;
         let mut positions = Vec::with_capacity(calls.len());
         {
             let mut insert = transaction.prepare_cached(&insert_call("INSERT")).map_err(sql)?;
+            let mut span = transaction.prepare_cached(ENTER_SPAN).map_err(sql)?;
             let mut tallies: HashMap<i64, HourTally> = HashMap::new();
             let mut follow_ups: HashMap<&str, FollowUps> = HashMap::new();
             for (offset, call) in calls.iter().enumerate() {
                 let id = first_id + offset as u64;
                 insert_with(&mut insert, call, id)?;
+                if known.is_new(&call.from, span_of(call.at)) {
+                    span.execute(params![call.from, span_of(call.at)]).map_err(sql)?;
+                }
                 positions.push((call.call_id.as_str(), (call.at.as_microsecond(), id)));
                 tallies.entry(hour_of(call.at)).or_default().count(call.decision);
                 if let (Some(party), Some(follow_up)) = (&call.party, call.follow_up.filter(|_| call.is_refusal())) {
@@ -179,12 +236,7 @@ impl CallDb {
                 .map_err(sql)?;
         }
         transaction.commit().map_err(sql)?;
-        writer.next_id = first_id + calls.len() as u64;
-        let mut recent = lock(&self.recent);
-        for (call_id, position) in positions {
-            recent.remember(call_id, position);
-        }
-        Ok(())
+        Ok(positions)
     }
 
     /// Takes in calls, hourly counts and follow-up counts from the layout the log had in sled,
@@ -202,9 +254,11 @@ impl CallDb {
         let mut last_id = 0;
         {
             let mut insert = transaction.prepare_cached(&insert_call("INSERT OR IGNORE")).map_err(sql)?;
+            let mut span = transaction.prepare_cached(ENTER_SPAN).map_err(sql)?;
             for (position, call) in calls {
                 let id = u64::from_be_bytes(position.0[8..].try_into().expect("16 bytes"));
                 insert_with(&mut insert, call, id)?;
+                span.execute(params![call.from, span_of(call.at)]).map_err(sql)?;
                 last_id = last_id.max(id);
             }
             let mut tally =
@@ -390,12 +444,14 @@ impl CallDb {
         budget: usize,
     ) -> Result<Pruned, StoreError> {
         let mut writer = lock(&self.writer);
+        // Spans may go, so none is taken as entered any more.
+        writer.spans.clear();
         let transaction = writer.connection.transaction().map_err(sql)?;
         let (after_at, after_id) = after.map_or((i64::MIN, -1), position_of);
         let mut pruned = Pruned::default();
         // Every call before the walk's end is removed or kept by the end of this batch, so the
         // spans wholly before it are final; one still holding a call (a held company's) stays.
-        let mut settled = before.as_microsecond() >> 26;
+        let mut settled = span_of(before);
         {
             let mut select = transaction
                 .prepare_cached(&format!(
@@ -905,7 +961,7 @@ mod tests {
         Connection::open(&path)
             .unwrap()
             .execute_batch(
-                "DROP TRIGGER calls_caller_span; DELETE FROM caller_spans; \
+                "DELETE FROM caller_spans; \
                  CREATE INDEX calls_by_caller ON calls (caller, at, id);",
             )
             .unwrap();
@@ -954,5 +1010,19 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(spans, ["+442079460123", "+442079460999"], "the pruned call's span is gone, the held one's stays");
+    }
+
+    #[test]
+    fn a_number_is_entered_once_a_span_and_again_after_a_clear() {
+        let mut known = NewestSpan::default();
+        assert!(known.is_new("+442079460123", 10));
+        assert!(!known.is_new("+442079460123", 10));
+        assert!(known.is_new("+442079460999", 10));
+        // An older span is never taken as known; a newer one starts afresh.
+        assert!(known.is_new("+442079460123", 9));
+        assert!(known.is_new("+442079460123", 11));
+        assert!(!known.is_new("+442079460123", 11));
+        known.clear();
+        assert!(known.is_new("+442079460123", 11));
     }
 }
