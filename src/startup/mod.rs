@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
+use axum::ServiceExt;
 use tokio::net::TcpListener;
 
 use crate::call_log::CallLog;
@@ -215,14 +216,11 @@ impl Application {
         // Calls past the retention period leave the log off the call path, now and every hour.
         let pruning = Arc::new(reload::Pruning::start(&state));
         let reloading = self.reload_from.and_then(|path| Some((path, reload::hangups()?)));
-        let app = match reloading {
-            Some((path, hangups)) => {
-                let current = Arc::new(ArcSwap::from_pointee(router(self.state)));
-                tokio::spawn(reload::on_hangup(hangups, path, state.clone(), current.clone(), pruning.clone()));
-                reload::swappable(current)
-            }
-            None => router(self.state),
-        };
+        let current = Arc::new(ArcSwap::from_pointee(router(self.state)));
+        if let Some((path, hangups)) = reloading {
+            tokio::spawn(reload::on_hangup(hangups, path, state.clone(), current.clone(), pruning.clone()));
+        }
+        let app = reload::Swappable(current);
         // Requests in flight when the signal comes get SHUTDOWN_GRACE to finish; then saidno stops
         // waiting, so a stuck client cannot keep it from exiting.
         let stopping = Arc::new(tokio::sync::Notify::new());
