@@ -9,11 +9,13 @@ mod recent_callers;
 mod retention;
 mod snapshot;
 mod transfer;
+mod web_edits;
 
 pub use companies::{Attempt, CompanySummary, CompanyTimeline};
-pub use dashboard::{Dashboard, DayTotals, Totals};
+pub use dashboard::{AFTER_NO_WEEKS, Dashboard, DayTotals, Totals, WeekAfterNo};
 pub use retention::LegalHoldState;
 pub use transfer::{Format, ImportReport, RowProblem};
+pub use web_edits::DeclineEdit;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -195,18 +197,12 @@ impl Service {
 
     pub async fn decline(&self, new: NewDecline, now: Timestamp) -> Result<Saved<Decline>, ServiceError> {
         let target = self.target(&new)?;
-        let company = match tidy("company", new.company.as_deref(), MAX_COMPANY)? {
-            // An existing company is joined under the name it was first given.
-            Some(name) => Some(self.store.company_name(&company_key(&name)).await?.unwrap_or(name)),
-            None => None,
-        };
-        let note = tidy("note", new.note.as_deref(), MAX_NOTE)?;
+        let company = self.company_named(new.company.as_deref()).await?;
+        let note = tidy_note(new.note.as_deref())?;
         let on_call = tidy("on_call", new.on_call.as_deref(), MAX_CALL_ID)?;
         let declined_by = tidy("declined_by", new.declined_by.as_deref(), MAX_NAME)?
             .or_else(|| self.settings.declined_by().map(str::to_owned));
-        if new.not_before.is_some_and(|date| date <= now) {
-            return Err(invalid("not_before", "the date must be in the future"));
-        }
+        check_not_before(new.not_before, now)?;
         let before = self.store.decline(&target).await?;
         let created = before.is_none();
         // Saying no again keeps the date it was first said: that date is the evidence.
@@ -239,12 +235,22 @@ impl Service {
         Ok(Saved { record: decline, created, before })
     }
 
+    /// A company's name as typed, tidied; an existing company is joined under the name it was
+    /// first given.
+    async fn company_named(&self, typed: Option<&str>) -> Result<Option<String>, ServiceError> {
+        Ok(match tidy("company", typed, MAX_COMPANY)? {
+            Some(name) => Some(self.store.company_name(&company_key(&name)).await?.unwrap_or(name)),
+            None => None,
+        })
+    }
+
     /// Declines from the web page, and remembers what the decline replaced for its Undo.
     pub async fn decline_from_web(&self, new: NewDecline, now: Timestamp) -> Result<Saved<Decline>, ServiceError> {
         let saved = self.decline(new, now).await?;
         self.remember_web_change(WebChange::Declined {
             target: saved.record.target.clone(),
             before: saved.before.clone(),
+            removed: false,
         })
         .await?;
         Ok(saved)
@@ -256,12 +262,13 @@ impl Service {
         self.remember_web_change(WebChange::Allowed {
             allowed: saved.record.number.clone(),
             before: saved.before.clone(),
+            removed: false,
         })
         .await?;
         Ok(saved)
     }
 
-    async fn remember_web_change(&self, change: WebChange) -> Result<(), ServiceError> {
+    pub(crate) async fn remember_web_change(&self, change: WebChange) -> Result<(), ServiceError> {
         let mut changes = self.store.web_changes().await?;
         remember_web_change(&mut changes, change);
         self.commit(Change::WebChanges(changes)).await?;
@@ -556,6 +563,18 @@ fn last_digits(text: &str) -> Option<String> {
     let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     let few = (1..=MAX_LAST_DIGITS).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
     few.then_some(digits)
+}
+
+fn tidy_note(typed: Option<&str>) -> Result<Option<String>, ServiceError> {
+    Ok(tidy("note", typed, MAX_NOTE)?)
+}
+
+/// A "do not call before" date is a promise about the future: one already past would lapse at once.
+fn check_not_before(not_before: Option<Timestamp>, now: Timestamp) -> Result<(), ServiceError> {
+    if not_before.is_some_and(|date| date <= now) {
+        return Err(invalid("not_before", "the date must be in the future"));
+    }
+    Ok(())
 }
 
 fn invalid(field: &'static str, message: &str) -> ServiceError {

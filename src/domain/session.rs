@@ -39,8 +39,20 @@ impl TextSession {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum WebChange {
-    Declined { target: Target, before: Option<Decline> },
-    Allowed { allowed: PhoneNumber, before: Option<Allow> },
+    Declined {
+        target: Target,
+        before: Option<Decline>,
+        /// The change removed the decline: its Undo puts back `before`, what it removed.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        removed: bool,
+    },
+    Allowed {
+        allowed: PhoneNumber,
+        before: Option<Allow>,
+        /// The change removed the allow, as for declines.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        removed: bool,
+    },
 }
 
 impl WebChange {
@@ -52,11 +64,25 @@ impl WebChange {
         }
     }
 
+    fn removes(&self) -> bool {
+        match self {
+            Self::Declined { removed, .. } | Self::Allowed { removed, .. } => *removed,
+        }
+    }
+
     /// This change, undoing to the state before `older` (a change of the same thing before it).
+    /// A removal keeps what it removed: its Undo must bring that back, whatever came before.
     fn since(self, older: Self) -> Self {
+        if self.removes() {
+            return self;
+        }
         match (self, older) {
-            (Self::Declined { target, .. }, Self::Declined { before, .. }) => Self::Declined { target, before },
-            (Self::Allowed { allowed, .. }, Self::Allowed { before, .. }) => Self::Allowed { allowed, before },
+            (Self::Declined { target, .. }, Self::Declined { before, .. }) => {
+                Self::Declined { target, before, removed: false }
+            }
+            (Self::Allowed { allowed, .. }, Self::Allowed { before, .. }) => {
+                Self::Allowed { allowed, before, removed: false }
+            }
             (newer, _) => newer,
         }
     }
@@ -90,9 +116,9 @@ mod tests {
     fn a_decline_s_change_stored_before_allows_had_an_undo_reads_back_as_it_was() {
         let stored = r#"[{"target":{"number":"+442079460123"},"before":null}]"#;
         let changes: Vec<WebChange> = serde_json::from_str(stored).unwrap();
-        assert_eq!(changes, [WebChange::Declined { target: Target::Number(number()), before: None }]);
+        assert_eq!(changes, [WebChange::Declined { target: Target::Number(number()), before: None, removed: false }]);
         let allow = Allow::always(number(), Some("Mum".into()), Timestamp::UNIX_EPOCH);
-        let allowed = vec![WebChange::Allowed { allowed: number(), before: Some(allow) }];
+        let allowed = vec![WebChange::Allowed { allowed: number(), before: Some(allow), removed: false }];
         let round_trip: Vec<WebChange> = serde_json::from_slice(&serde_json::to_vec(&allowed).unwrap()).unwrap();
         assert_eq!(round_trip, allowed);
     }
@@ -101,15 +127,31 @@ mod tests {
     fn a_second_change_of_the_same_number_undoes_to_before_the_first() {
         let mum = Allow::always(number(), Some("Mum".into()), Timestamp::UNIX_EPOCH);
         let mut changes = Vec::new();
-        remember_web_change(&mut changes, WebChange::Allowed { allowed: number(), before: Some(mum.clone()) });
-        remember_web_change(&mut changes, WebChange::Declined { target: Target::Number(number()), before: None });
-        remember_web_change(&mut changes, WebChange::Allowed { allowed: number(), before: None });
+        remember_web_change(
+            &mut changes,
+            WebChange::Allowed { allowed: number(), before: Some(mum.clone()), removed: false },
+        );
+        remember_web_change(
+            &mut changes,
+            WebChange::Declined { target: Target::Number(number()), before: None, removed: false },
+        );
+        remember_web_change(&mut changes, WebChange::Allowed { allowed: number(), before: None, removed: false });
         assert_eq!(
             changes,
             [
-                WebChange::Declined { target: Target::Number(number()), before: None },
-                WebChange::Allowed { allowed: number(), before: Some(mum) },
+                WebChange::Declined { target: Target::Number(number()), before: None, removed: false },
+                WebChange::Allowed { allowed: number(), before: Some(mum), removed: false },
             ]
         );
+    }
+
+    #[test]
+    fn a_removal_after_an_add_undoes_to_what_it_removed() {
+        let mum = Allow::always(number(), Some("Mum".into()), Timestamp::UNIX_EPOCH);
+        let mut changes = Vec::new();
+        remember_web_change(&mut changes, WebChange::Allowed { allowed: number(), before: None, removed: false });
+        let removal = WebChange::Allowed { allowed: number(), before: Some(mum), removed: true };
+        remember_web_change(&mut changes, removal.clone());
+        assert_eq!(changes, [removal]);
     }
 }

@@ -432,6 +432,9 @@ mod tests {
         fn follow_up_counts(&self) -> Answer<'_, Vec<(String, FollowUps)>> {
             self.0.follow_up_counts()
         }
+        fn calls_after_no(&self, since: Timestamp, until: Timestamp) -> Answer<'_, u64> {
+            self.0.calls_after_no(since, until)
+        }
         fn repeat_callers(&self, since: Timestamp, min_calls: u32, limit: usize) -> Answer<'_, Vec<RepeatCaller>> {
             self.0.repeat_callers(since, min_calls, limit)
         }

@@ -133,6 +133,31 @@ pub async fn numbered_refusals_keep_their_companys_count(store: &dyn Store) {
     assert_eq!(store.follow_ups("company:nobody").await.unwrap(), FollowUps::default());
 }
 
+pub async fn calls_after_a_no_are_the_numbered_refusals_in_the_range(store: &dyn Store) {
+    let refused = |sid: &str, at: &str, follow_up: Option<u32>| CallRecord {
+        party: follow_up.map(|_| "company:everest windows".into()),
+        follow_up,
+        ..call(sid, at, DecisionKind::Decline)
+    };
+    store
+        .append_calls(&[
+            refused("CA1", "2026-11-02T10:00:00Z", Some(1)),
+            refused("CA2", "2026-11-03T10:00:00Z", Some(2)),
+            // A withheld caller refused by policy: refused, but not after anyone's no.
+            refused("CA3", "2026-11-03T11:00:00Z", None),
+            call("CA4", "2026-11-03T12:00:00Z", DecisionKind::Forward),
+            refused("CA5", "2026-11-09T10:00:00Z", Some(3)),
+        ])
+        .unwrap();
+    let count = async |since: &str, until: &str| {
+        store.calls_after_no(since.parse().unwrap(), until.parse().unwrap()).await.unwrap()
+    };
+    assert_eq!(count("2026-11-02T00:00:00Z", "2026-11-09T00:00:00Z").await, 2);
+    assert_eq!(count("2026-11-02T10:00:00Z", "2026-11-03T10:00:00Z").await, 1, "since included, until not");
+    assert_eq!(count("2026-11-09T00:00:00Z", "2026-11-16T00:00:00Z").await, 1);
+    assert_eq!(count("2026-11-16T00:00:00Z", "2026-11-23T00:00:00Z").await, 0);
+}
+
 pub async fn outcomes_attach_to_their_call_and_merge(store: &dyn Store) {
     store.append_calls(&[call("CA9", "2026-11-01T10:00:00Z", DecisionKind::Forward)]).unwrap();
     let dialled = ForwardOutcome { status: Some("no-answer".into()), duration_secs: Some(0), ..Default::default() };
@@ -449,6 +474,11 @@ macro_rules! for_store {
             async fn numbered_refusals_keep_their_companys_count() {
                 let (_dir, store) = $make;
                 super::numbered_refusals_keep_their_companys_count(&store).await;
+            }
+            #[tokio::test]
+            async fn calls_after_a_no_are_the_numbered_refusals_in_the_range() {
+                let (_dir, store) = $make;
+                super::calls_after_a_no_are_the_numbered_refusals_in_the_range(&store).await;
             }
             #[tokio::test]
             async fn outcomes_attach_to_their_call_and_merge() {

@@ -228,6 +228,15 @@ impl CallHistory for MemoryStore {
         ready(Ok(self.read().follow_ups.get(party).cloned().unwrap_or_default()))
     }
 
+    fn calls_after_no(&self, since: Timestamp, until: Timestamp) -> Answer<'_, u64> {
+        let inner = self.read();
+        let after_no = inner
+            .calls
+            .range(Cursor::at(since)..Cursor::at(until))
+            .filter(|(_, call)| call.is_refusal() && call.party.is_some() && call.follow_up.is_some());
+        ready(Ok(after_no.count() as u64))
+    }
+
     fn follow_up_counts(&self) -> Answer<'_, Vec<(String, FollowUps)>> {
         ready(Ok(self.read().follow_ups.iter().map(|(party, counts)| (party.clone(), counts.clone())).collect()))
     }

@@ -125,6 +125,9 @@ pub trait CallHistory: Send + Sync {
     fn call_tallies(&self, since: Timestamp, until: Timestamp) -> Answer<'_, Vec<HourTally>>;
     /// The calls refused since the party (see `domain::party_key`) was told no.
     fn follow_ups(&self, party: &str) -> Answer<'_, FollowUps>;
+    /// How many calls in `[since, until)` were refused as follow-ups of a no (numbered among their
+    /// party's calls since): whether saying no is working, week by week on the dashboard.
+    fn calls_after_no(&self, since: Timestamp, until: Timestamp) -> Answer<'_, u64>;
     /// Every party's follow-ups, for the call path to count on from.
     fn follow_up_counts(&self) -> Answer<'_, Vec<(String, FollowUps)>>;
     /// The numbers that rang through (were not refused) at least `min_calls` times since `since`,

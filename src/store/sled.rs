@@ -620,6 +620,10 @@ impl CallHistory for SledStore {
         self.off_runtime(|db| db.calls.follow_up_counts())
     }
 
+    fn calls_after_no(&self, since: Timestamp, until: Timestamp) -> Answer<'_, u64> {
+        self.off_runtime(move |db| db.calls.calls_after_no(since, until))
+    }
+
     fn repeat_callers(&self, since: Timestamp, min_calls: u32, limit: usize) -> Answer<'_, Vec<RepeatCaller>> {
         self.off_runtime(move |db| db.calls.repeat_callers(since, min_calls, limit))
     }

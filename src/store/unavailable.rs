@@ -104,6 +104,9 @@ impl CallHistory for UnavailableStore {
     fn follow_up_counts(&self) -> Answer<'_, Vec<(String, FollowUps)>> {
         self.fail()
     }
+    fn calls_after_no(&self, _: Timestamp, _: Timestamp) -> Answer<'_, u64> {
+        self.fail()
+    }
     fn repeat_callers(&self, _: Timestamp, _: u32, _: usize) -> Answer<'_, Vec<RepeatCaller>> {
         self.fail()
     }

@@ -108,6 +108,9 @@ impl CallHistory for BrokenLookups {
     fn follow_up_counts(&self) -> Answer<'_, Vec<(String, FollowUps)>> {
         on_fire()
     }
+    fn calls_after_no(&self, since: Timestamp, until: Timestamp) -> Answer<'_, u64> {
+        self.log.calls_after_no(since, until)
+    }
     fn repeat_callers(&self, since: Timestamp, min_calls: u32, limit: usize) -> Answer<'_, Vec<RepeatCaller>> {
         self.log.repeat_callers(since, min_calls, limit)
     }

@@ -30,4 +30,6 @@ mod texts_by_provider;
 mod voice;
 mod vonage;
 mod web;
+mod web_dashboard;
+mod web_manage;
 mod whisper;
