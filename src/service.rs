@@ -27,7 +27,7 @@ use crate::config::Settings;
 use crate::domain::text::{TextTooLong, tidy};
 use crate::domain::{
     Allow, CallRecord, Channel, DecisionKind, Decline, DeclineBatch, FollowUps, NumberError, PhoneNumber, RefusalMode,
-    Target, WebChange, company_key, remember_web_change,
+    SettingChange, Target, WebChange, company_key, remember_web_change,
 };
 use crate::matcher::check_pattern;
 use crate::store::{CallPage, CallQuery, Change, Removed, Store, StoreError};
@@ -447,10 +447,16 @@ impl Service {
         Ok(self.store.backup(out)?)
     }
 
-    /// The pause switch: while on, every call rings through.
-    pub async fn set_paused(&self, paused: bool) -> Result<bool, ServiceError> {
-        self.commit(Change::Paused(paused)).await?;
+    /// The pause switch: while on, every call rings through. Who changed it, and when, is kept
+    /// with it in the same write.
+    pub async fn set_paused(&self, paused: bool, by: Channel, now: Timestamp) -> Result<bool, ServiceError> {
+        self.commit(Change::Paused { paused, changed: SettingChange { by, at: now } }).await?;
         Ok(paused)
+    }
+
+    /// Who last set the pause switch, and when.
+    pub async fn pause_changed(&self) -> Result<Option<SettingChange>, ServiceError> {
+        Ok(self.store.pause_changed().await?)
     }
 
     pub async fn paused(&self) -> Result<bool, ServiceError> {
@@ -724,7 +730,7 @@ mod tests {
     async fn the_pause_switch_forwards_a_declined_number() {
         let service = service();
         service.decline(new_decline("02079460123", Some("Everest")), Timestamp::UNIX_EPOCH).await.unwrap();
-        service.set_paused(true).await.unwrap();
+        service.set_paused(true, Channel::CommandLine, Timestamp::UNIX_EPOCH).await.unwrap();
         let preview = service.check(check("02079460123"), Timestamp::UNIX_EPOCH).await.unwrap();
         assert_eq!(preview.decision, DecisionKind::Forward);
         assert!(service.paused().await.unwrap());

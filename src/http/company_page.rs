@@ -90,7 +90,7 @@ struct EvidencePage {
 }
 
 /// How each way of saying no reads in the evidence.
-fn how_given(channel: Channel) -> &'static str {
+pub(super) fn how_given(channel: Channel) -> &'static str {
     match channel {
         Channel::CommandLine => "on the command line",
         Channel::Api => "through the admin API",

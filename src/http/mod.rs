@@ -21,6 +21,7 @@ pub mod pbx;
 pub mod router;
 pub mod security_headers;
 pub mod session;
+pub mod settings_page;
 pub mod sms;
 pub mod url_part;
 pub mod webhook;

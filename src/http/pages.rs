@@ -18,7 +18,7 @@ use super::call_row::{CallRow, DeclinedSince, Seen};
 use super::came_from::{came_from, same_site_path};
 use super::error::ApiError;
 use super::url_part::encode;
-use crate::domain::DecisionKind;
+use crate::domain::{Channel, DecisionKind};
 use crate::policy::short_date;
 use crate::service::{CheckRequest, CompanySummary, Format, ImportReport, Preview, RowProblem, ServiceError};
 use crate::store::{CallQuery, Cursor};
@@ -319,7 +319,7 @@ pub async fn check(State(state): State<AppState>, form: Result<Query<CheckForm>,
 /// `POST /resume`, from the pause banner: blocking is back on, and the owner stays on the page
 /// they were reading.
 pub async fn resume(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
-    served(state.service.set_paused(false)).await?;
+    served(state.service.set_paused(false, Channel::Web, Timestamp::now())).await?;
     tracing::info!("blocking resumed from the web page");
     Ok(Redirect::to(&same_site_path(&headers, "/")).into_response())
 }

@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 
 use super::{
     AppState, allows_page, api, auth, backup, came_from, company_page, dashboard_page, decline_forms, health, openapi,
-    pages, pbx, security_headers, session, sms, webhook, whisper,
+    pages, pbx, security_headers, session, settings_page, sms, webhook, whisper,
 };
 use webhook::Edge;
 
@@ -84,6 +84,8 @@ fn page_router(state: &AppState) -> Router<AppState> {
         .route("/transfer/calls.csv", get(pages::export_calls))
         .route("/transfer/import", post(pages::import))
         .route("/resume", post(pages::resume))
+        .route("/settings", get(settings_page::settings))
+        .route("/settings/pause", post(settings_page::set_pause))
         .route("/logout", post(session::sign_out))
         .route_layer(from_fn(came_from::remember))
         .route_layer(from_fn_with_state(state.clone(), session::require_session))

@@ -77,9 +77,20 @@ pub async fn ranges_and_patterns_are_rules_apart_from_numbers(store: &dyn Store)
 
 pub async fn the_pause_switch_is_kept(store: &dyn Store) {
     assert!(!store.paused().await.unwrap());
-    store.apply(Change::Paused(true), Publish::nowhere()).await.unwrap();
+    assert_eq!(store.pause_changed().await.unwrap(), None);
+    let changed = SettingChange { by: crate::domain::Channel::Web, at: "2026-11-03T10:00:00Z".parse().unwrap() };
+    store.apply(Change::Paused { paused: true, changed }, Publish::nowhere()).await.unwrap();
     assert!(store.paused().await.unwrap());
-    store.apply(Change::Paused(false), Publish::nowhere()).await.unwrap();
+    assert_eq!(store.pause_changed().await.unwrap(), Some(changed), "who and when are kept with the switch");
+    store
+        .apply(Change::Paused { paused: true, changed: crate::domain::SettingChange::default() }, Publish::nowhere())
+        .await
+        .unwrap();
+    assert!(store.paused().await.unwrap());
+    store
+        .apply(Change::Paused { paused: false, changed: crate::domain::SettingChange::default() }, Publish::nowhere())
+        .await
+        .unwrap();
     assert!(!store.paused().await.unwrap());
 }
 
@@ -424,14 +435,17 @@ pub async fn changes_are_published_in_order_once_made_and_only_when_they_change_
     };
     let everest = decline("+442079460123", "Everest Windows");
     store.apply(Change::Decline(everest.clone()), publish.clone()).await.unwrap();
-    store.apply(Change::Paused(true), publish.clone()).await.unwrap();
+    store
+        .apply(Change::Paused { paused: true, changed: crate::domain::SettingChange::default() }, publish.clone())
+        .await
+        .unwrap();
     let never_declined = Target::Number(number("+442079460199"));
     store.apply(Change::RemoveDecline(never_declined), publish.clone()).await.unwrap();
     let removed = store.apply_blocking(Change::RemoveDecline(everest.target.clone()), publish).unwrap();
     assert_eq!(removed.decline(), Some(everest.clone()));
     let expected = [
         format!("{:?}", Change::Decline(everest.clone())),
-        format!("{:?}", Change::Paused(true)),
+        format!("{:?}", Change::Paused { paused: true, changed: crate::domain::SettingChange::default() }),
         format!("{:?}", Change::RemoveDecline(everest.target)),
     ];
     assert_eq!(*told.lock().unwrap(), expected);

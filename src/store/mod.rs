@@ -21,8 +21,8 @@ use futures_util::future::BoxFuture;
 use jiff::Timestamp;
 
 use crate::domain::{
-    Allow, CallRecord, Decline, DeclineTerms, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, SignedIn, Target,
-    TextSession, WebChange,
+    Allow, CallRecord, Decline, DeclineTerms, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, SettingChange,
+    SignedIn, Target, TextSession, WebChange,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +73,8 @@ pub trait OwnerRecord: Send + Sync {
     fn allows(&self) -> Answer<'_, Vec<Allow>>;
     /// The owner's pause switch: while on, every call rings through.
     fn paused(&self) -> Answer<'_, bool>;
+    /// Who last turned the pause switch on or off, and when; `None` before anyone has.
+    fn pause_changed(&self) -> Answer<'_, Option<SettingChange>>;
     /// The parties under a legal hold, whose calls are never pruned.
     fn legal_holds(&self) -> Answer<'_, Vec<LegalHold>>;
     /// The argon2 hash of the web page's password, if one was set.

@@ -50,6 +50,9 @@ impl OwnerRecord for UnavailableStore {
     fn allows(&self) -> Answer<'_, Vec<Allow>> {
         self.fail()
     }
+    fn pause_changed(&self) -> Answer<'_, Option<crate::domain::SettingChange>> {
+        self.fail()
+    }
     fn paused(&self) -> Answer<'_, bool> {
         self.fail()
     }

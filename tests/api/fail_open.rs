@@ -56,6 +56,9 @@ impl OwnerRecord for BrokenLookups {
     fn paused(&self) -> Answer<'_, bool> {
         on_fire()
     }
+    fn pause_changed(&self) -> Answer<'_, Option<saidno::domain::SettingChange>> {
+        on_fire()
+    }
     fn legal_holds(&self) -> Answer<'_, Vec<LegalHold>> {
         on_fire()
     }

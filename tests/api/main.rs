@@ -32,4 +32,5 @@ mod vonage;
 mod web;
 mod web_dashboard;
 mod web_manage;
+mod web_settings;
 mod whisper;

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-const PAGES: [&str; 9] = [
+const PAGES: [&str; 11] = [
     "/",
     "/calls",
     "/companies",
@@ -14,6 +14,8 @@ const PAGES: [&str; 9] = [
     "/check?number=%2B442079460123",
     "/transfer",
     "/transfer/declines.csv",
+    "/settings",
+    "/declines/remove?target=%2B442079460123",
 ];
 
 #[tokio::test]
