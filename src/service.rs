@@ -250,7 +250,6 @@ impl Service {
         self.remember_web_change(WebChange::Declined {
             target: saved.record.target.clone(),
             before: saved.before.clone(),
-            removed: false,
         })
         .await?;
         Ok(saved)
@@ -262,7 +261,6 @@ impl Service {
         self.remember_web_change(WebChange::Allowed {
             allowed: saved.record.number.clone(),
             before: saved.before.clone(),
-            removed: false,
         })
         .await?;
         Ok(saved)

@@ -39,20 +39,8 @@ impl TextSession {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum WebChange {
-    Declined {
-        target: Target,
-        before: Option<Decline>,
-        /// The change removed the decline: its Undo puts back `before`, what it removed.
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-        removed: bool,
-    },
-    Allowed {
-        allowed: PhoneNumber,
-        before: Option<Allow>,
-        /// The change removed the allow, as for declines.
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-        removed: bool,
-    },
+    Declined { target: Target, before: Option<Decline> },
+    Allowed { allowed: PhoneNumber, before: Option<Allow> },
 }
 
 impl WebChange {
@@ -63,41 +51,15 @@ impl WebChange {
             _ => false,
         }
     }
-
-    fn removes(&self) -> bool {
-        match self {
-            Self::Declined { removed, .. } | Self::Allowed { removed, .. } => *removed,
-        }
-    }
-
-    /// This change, undoing to the state before `older` (a change of the same thing before it).
-    /// A removal keeps what it removed: its Undo must bring that back, whatever came before.
-    fn since(self, older: Self) -> Self {
-        if self.removes() {
-            return self;
-        }
-        match (self, older) {
-            (Self::Declined { target, .. }, Self::Declined { before, .. }) => {
-                Self::Declined { target, before, removed: false }
-            }
-            (Self::Allowed { allowed, .. }, Self::Allowed { before, .. }) => {
-                Self::Allowed { allowed, before, removed: false }
-            }
-            (newer, _) => newer,
-        }
-    }
 }
 
 /// Keeps the newest `UNDO_DEPTH` web changes, one per declined target and one per allowed number:
-/// a newer change of the same thing replaces the older entry, whose "before" it then carries.
+/// a newer change of the same thing replaces the older entry, so that an Undo always puts back the
+/// state just before the latest change (an edit's Undo brings back the decline as it was before
+/// the edit, a removal's the record removed), and an older banner's Undo finds nothing to undo.
 pub fn remember_web_change(changes: &mut Vec<WebChange>, change: WebChange) {
-    match changes.iter().position(|kept| kept.is_of(&change)) {
-        Some(index) => {
-            let older = changes.remove(index);
-            changes.push(change.since(older));
-        }
-        None => changes.push(change),
-    }
+    changes.retain(|kept| !kept.is_of(&change));
+    changes.push(change);
     if changes.len() > UNDO_DEPTH {
         changes.remove(0);
     }
@@ -116,42 +78,27 @@ mod tests {
     fn a_decline_s_change_stored_before_allows_had_an_undo_reads_back_as_it_was() {
         let stored = r#"[{"target":{"number":"+442079460123"},"before":null}]"#;
         let changes: Vec<WebChange> = serde_json::from_str(stored).unwrap();
-        assert_eq!(changes, [WebChange::Declined { target: Target::Number(number()), before: None, removed: false }]);
+        assert_eq!(changes, [WebChange::Declined { target: Target::Number(number()), before: None }]);
         let allow = Allow::always(number(), Some("Mum".into()), Timestamp::UNIX_EPOCH);
-        let allowed = vec![WebChange::Allowed { allowed: number(), before: Some(allow), removed: false }];
+        let allowed = vec![WebChange::Allowed { allowed: number(), before: Some(allow) }];
         let round_trip: Vec<WebChange> = serde_json::from_slice(&serde_json::to_vec(&allowed).unwrap()).unwrap();
         assert_eq!(round_trip, allowed);
     }
 
     #[test]
-    fn a_second_change_of_the_same_number_undoes_to_before_the_first() {
+    fn a_second_change_of_the_same_number_replaces_the_first_and_undoes_to_just_before_itself() {
         let mum = Allow::always(number(), Some("Mum".into()), Timestamp::UNIX_EPOCH);
+        let dave = Allow::always(number(), Some("Dave".into()), Timestamp::UNIX_EPOCH);
         let mut changes = Vec::new();
-        remember_web_change(
-            &mut changes,
-            WebChange::Allowed { allowed: number(), before: Some(mum.clone()), removed: false },
-        );
-        remember_web_change(
-            &mut changes,
-            WebChange::Declined { target: Target::Number(number()), before: None, removed: false },
-        );
-        remember_web_change(&mut changes, WebChange::Allowed { allowed: number(), before: None, removed: false });
+        remember_web_change(&mut changes, WebChange::Allowed { allowed: number(), before: Some(mum) });
+        remember_web_change(&mut changes, WebChange::Declined { target: Target::Number(number()), before: None });
+        remember_web_change(&mut changes, WebChange::Allowed { allowed: number(), before: Some(dave.clone()) });
         assert_eq!(
             changes,
             [
-                WebChange::Declined { target: Target::Number(number()), before: None, removed: false },
-                WebChange::Allowed { allowed: number(), before: Some(mum), removed: false },
+                WebChange::Declined { target: Target::Number(number()), before: None },
+                WebChange::Allowed { allowed: number(), before: Some(dave) },
             ]
         );
-    }
-
-    #[test]
-    fn a_removal_after_an_add_undoes_to_what_it_removed() {
-        let mum = Allow::always(number(), Some("Mum".into()), Timestamp::UNIX_EPOCH);
-        let mut changes = Vec::new();
-        remember_web_change(&mut changes, WebChange::Allowed { allowed: number(), before: None, removed: false });
-        let removal = WebChange::Allowed { allowed: number(), before: Some(mum), removed: true };
-        remember_web_change(&mut changes, removal.clone());
-        assert_eq!(changes, [removal]);
     }
 }

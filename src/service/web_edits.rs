@@ -50,7 +50,7 @@ impl Service {
             ..before.clone()
         };
         self.put_decline(&target, Some(&decline)).await?;
-        self.remember_web_change(WebChange::Declined { target, before: Some(before.clone()), removed: false }).await?;
+        self.remember_web_change(WebChange::Declined { target, before: Some(before.clone()) }).await?;
         Ok(Saved { record: decline, created: false, before: Some(before) })
     }
 
@@ -72,8 +72,7 @@ impl Service {
     /// Removes a decline, and remembers it for the Undo.
     pub async fn remove_decline_from_web(&self, text: &str) -> Result<Decline, ServiceError> {
         let removed = self.remove_decline(text).await?;
-        let change =
-            WebChange::Declined { target: removed.target.clone(), before: Some(removed.clone()), removed: true };
+        let change = WebChange::Declined { target: removed.target.clone(), before: Some(removed.clone()) };
         self.remember_web_change(change).await?;
         Ok(removed)
     }
@@ -81,8 +80,7 @@ impl Service {
     /// Removes an allow, and remembers it for the Undo.
     pub async fn remove_allow_from_web(&self, text: &str) -> Result<Allow, ServiceError> {
         let removed = self.remove_allow(text).await?;
-        let change =
-            WebChange::Allowed { allowed: removed.number.clone(), before: Some(removed.clone()), removed: true };
+        let change = WebChange::Allowed { allowed: removed.number.clone(), before: Some(removed.clone()) };
         self.remember_web_change(change).await?;
         Ok(removed)
     }

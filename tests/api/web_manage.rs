@@ -203,3 +203,19 @@ async fn removing_an_allow_offers_an_undo_that_puts_it_back_exactly() {
     assert_eq!(after, before, "the allow is exactly as it was");
     assert_eq!(app.call("CA921", PUSHY).await.verbs(), ["Dial"]);
 }
+
+#[tokio::test]
+async fn the_undo_of_an_edit_puts_back_the_decline_as_it_was_just_before_the_edit() {
+    let app = spawn_app().await;
+    let browser = app.signed_in().await;
+    browser.post("/calls/decline", &[("number", PUSHY), ("company", "Everest Windows"), ("note", "first")]).await;
+    let before_edit = decline_of(&app, PUSHY).await.unwrap();
+    let form = [("target", PUSHY), ("company", "Everest Windows"), ("note", "second")];
+    assert_eq!(browser.post(&format!("{EVEREST}/declines/edit"), &form).await.status, 303);
+    let undone = browser.post("/declines/undo", &[("number", PUSHY), ("back", EVEREST)]).await;
+    assert_eq!(undone.status, 303);
+    assert_eq!(decline_of(&app, PUSHY).await.unwrap(), before_edit, "not the state before the first decline");
+    let again = browser.post("/declines/undo", &[("number", PUSHY), ("back", EVEREST)]).await;
+    assert_eq!(again.status, 404, "that Undo is spent, and the older one with it");
+    assert_eq!(decline_of(&app, PUSHY).await.unwrap(), before_edit);
+}
