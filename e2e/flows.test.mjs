@@ -171,7 +171,7 @@ test('allow a contact, then import declines: a bad file is refused with its line
   await page.goto(`${base}/allows`);
   await page.fill('form input[name=number]', '020 7946 0555');
   await page.fill('form input[name=name]', 'Mum');
-  await Promise.all([page.waitForURL(`${base}/allows`), page.click('main form button[type=submit]')]);
+  await Promise.all([page.waitForURL(/\/allows\?allowed=/), page.click('#add-allow button[type=submit]')]);
   assert.match(await page.locator('tr.allow').textContent(), /\+442079460555.*Mum/s);
   await shot(page, '10-allows');
 
@@ -224,6 +224,87 @@ test('on a phone the log is a list of cards with five on the first screen, the f
   await page.close();
 });
 
+// Managing afterwards, at a phone's size and a desktop's: every page fits the screen, and every
+// change ends on a banner with an Undo that puts back what was there.
+for (const [width, height, tag] of [[390, 844, 'phone'], [1280, 800, 'desktop']]) {
+  test(`at ${width}x${height}: edit, extend and remove a decline, allow for a window, pause from settings, read the dashboard`, { skip }, async () => {
+    const page = await context.newPage();
+    await page.setViewportSize({ width, height });
+    const fits = async (what) => {
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(wide <= width, `${what} is ${wide}px wide at ${width}px`);
+    };
+    const company = `${base}/companies/company%3Aeverest%20windows`;
+
+    await page.goto(company);
+    const entry = page.locator('li.decline-entry', { hasText: PUSHY });
+    await entry.locator('details.edit summary').click();
+    await entry.locator('input[name=note]').fill(`edited on a ${tag}`);
+    await entry.locator('select[name=mode]').selectOption('reject');
+    await fits('the company page with its edit form');
+    await shot(page, `16-${tag}-company-edit`);
+    await Promise.all([page.waitForURL(/updated=1/), entry.locator('button[type=submit]').click()]);
+    assert.match(await page.locator('#declined').textContent(), /Updated the decline of \+442079460123/);
+    assert.match(await call(`CAedit-${tag}`, PUSHY), /<Reject/);
+    await shot(page, `17-${tag}-company-edited`);
+    await Promise.all([page.waitForURL(/undone=/), page.click('#declined button:has-text("Undo")')]);
+    assert.match(await page.locator('#undone').textContent(), /back as it was/);
+    assert.match(await call(`CAundo-${tag}`, PUSHY), /<Say/);
+
+    const extra = tag === 'phone' ? '020 7946 0124' : '020 7946 0125';
+    await page.click('#add-number summary');
+    await page.fill('#add-number input[name=target]', extra);
+    await Promise.all([page.waitForURL(/declined=/), page.click('#add-number button[type=submit]')]);
+    assert.match(await page.locator('#declined').textContent(), /Everest Windows/);
+    await fits('the company page with a banner');
+
+    const added = page.locator('li.decline-entry').last();
+    await Promise.all([page.waitForURL(/\/declines\/remove/), added.locator('a.remove').click()]);
+    await fits('the removal confirmation');
+    await shot(page, `18-${tag}-remove-confirm`);
+    await Promise.all([page.waitForURL(/removed=/), page.click('#confirm-removal button')]);
+    assert.match(await page.locator('#removed').textContent(), /Their next call: forwarded/);
+    await shot(page, `19-${tag}-removed-with-undo`);
+    await Promise.all([page.waitForURL(/undone=/), page.click('#removed button:has-text("Undo")')]);
+    assert.match(await page.locator('#undone').textContent(), /back as it was/);
+
+    await page.goto(`${base}/allows`);
+    const caller = tag === 'phone' ? '020 7946 0601' : '020 7946 0602';
+    await page.fill('#add-allow input[name=number]', caller);
+    const who = `Kitchen callback (${tag})`;
+    await page.fill('#add-allow input[name=name]', who);
+    await page.fill('#add-allow input[name=from]', 'tomorrow 14:00');
+    await page.fill('#add-allow input[name=until]', 'tomorrow 16:00');
+    await page.check('#add-allow input[name=once]');
+    await Promise.all([page.waitForURL(/allowed=/), page.click('#add-allow button[type=submit]')]);
+    assert.match(await page.locator('#allowed').textContent(), /Their next call: /);
+    assert.match(await page.locator('tr.allow', { hasText: who }).textContent(), /14:00 to .*16:00, once/s);
+    await fits('the allows page');
+    await shot(page, `20-${tag}-allow-window`);
+    await Promise.all([page.waitForURL(/unallowed=/), page.locator('tr.allow', { hasText: who }).locator('button').click()]);
+    await Promise.all([page.waitForURL(/undone_allow=/), page.click('#unallowed button:has-text("Undo")')]);
+    assert.match(await page.locator('#undone').textContent(), /back as it was \(Kitchen callback/);
+
+    await page.goto(`${base}/settings`);
+    await Promise.all([page.waitForURL(/saved=pause/), page.click('#pause-switch button')]);
+    assert.match(await page.locator('#pause-state').textContent(), /Last switched on the web page/);
+    assert.match(await call(`CApaused-${tag}`, PUSHY), /<Dial/);
+    await fits('the settings page');
+    await shot(page, `21-${tag}-settings-paused`);
+    await Promise.all([page.waitForURL(/saved=pause/), page.click('#pause-switch button')]);
+    assert.match(await page.locator('#pause-state').textContent(), /Blocking is on/);
+
+    await page.goto(`${base}/`);
+    assert.equal(await page.locator('#chart a.bar').count(), 30);
+    assert.equal(await page.locator('#after-no tr.week').count(), 8);
+    await fits('the dashboard');
+    await shot(page, `22-${tag}-dashboard`);
+    await Promise.all([page.waitForURL(/decision=decline/), page.click('#today a.refused')]);
+    assert.ok(await page.locator('tr.call').count() > 0, 'the card leads to the calls it counts');
+    await page.close();
+  });
+}
+
 // Every page through axe-core, at a phone's size and a desktop's. The audit's own context
 // lets axe's script in past the pages' policy, which admits scripts from saidno alone.
 test('no page has a serious or critical accessibility violation, on a phone or on a desktop', { skip }, async () => {
@@ -233,7 +314,9 @@ test('no page has a serious or critical accessibility violation, on a phone or o
   });
   const page = await audit.newPage();
   const company = '/companies/company%3Aeverest%20windows';
-  const paths = ['/', '/calls', '/companies', company, `${company}/evidence`, '/allows', '/check?number=020+7946+0777', '/transfer'];
+  const paths = ['/', '/calls', '/companies', company, `${company}/evidence`, '/allows', '/check?number=020+7946+0777', '/transfer',
+    '/settings', `/declines/remove?target=${encodeURIComponent(PUSHY)}`, `${company}?declined=${encodeURIComponent(PUSHY)}&updated=1`,
+    `/allows?unallowed=${encodeURIComponent('+442079460555')}`];
   const problems = [];
   const check = async (label) => {
     await page.addScriptTag({ path: axePath });

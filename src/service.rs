@@ -9,11 +9,13 @@ mod recent_callers;
 mod retention;
 mod snapshot;
 mod transfer;
+mod web_edits;
 
 pub use companies::{Attempt, CompanySummary, CompanyTimeline};
-pub use dashboard::{Dashboard, DayTotals, Totals};
+pub use dashboard::{AFTER_NO_WEEKS, Dashboard, DayTotals, Totals, WeekAfterNo};
 pub use retention::LegalHoldState;
 pub use transfer::{Format, ImportReport, RowProblem};
+pub use web_edits::DeclineEdit;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,7 +27,7 @@ use crate::config::Settings;
 use crate::domain::text::{TextTooLong, tidy};
 use crate::domain::{
     Allow, CallRecord, Channel, DecisionKind, Decline, DeclineBatch, FollowUps, NumberError, PhoneNumber, RefusalMode,
-    Target, WebChange, company_key, remember_web_change,
+    SettingChange, Target, WebChange, company_key, remember_web_change,
 };
 use crate::matcher::check_pattern;
 use crate::store::{CallPage, CallQuery, Change, Removed, Store, StoreError};
@@ -195,18 +197,12 @@ impl Service {
 
     pub async fn decline(&self, new: NewDecline, now: Timestamp) -> Result<Saved<Decline>, ServiceError> {
         let target = self.target(&new)?;
-        let company = match tidy("company", new.company.as_deref(), MAX_COMPANY)? {
-            // An existing company is joined under the name it was first given.
-            Some(name) => Some(self.store.company_name(&company_key(&name)).await?.unwrap_or(name)),
-            None => None,
-        };
-        let note = tidy("note", new.note.as_deref(), MAX_NOTE)?;
+        let company = self.company_named(new.company.as_deref()).await?;
+        let note = tidy_note(new.note.as_deref())?;
         let on_call = tidy("on_call", new.on_call.as_deref(), MAX_CALL_ID)?;
         let declined_by = tidy("declined_by", new.declined_by.as_deref(), MAX_NAME)?
             .or_else(|| self.settings.declined_by().map(str::to_owned));
-        if new.not_before.is_some_and(|date| date <= now) {
-            return Err(invalid("not_before", "the date must be in the future"));
-        }
+        check_not_before(new.not_before, now)?;
         let before = self.store.decline(&target).await?;
         let created = before.is_none();
         // Saying no again keeps the date it was first said: that date is the evidence.
@@ -239,6 +235,15 @@ impl Service {
         Ok(Saved { record: decline, created, before })
     }
 
+    /// A company's name as typed, tidied; an existing company is joined under the name it was
+    /// first given.
+    async fn company_named(&self, typed: Option<&str>) -> Result<Option<String>, ServiceError> {
+        Ok(match tidy("company", typed, MAX_COMPANY)? {
+            Some(name) => Some(self.store.company_name(&company_key(&name)).await?.unwrap_or(name)),
+            None => None,
+        })
+    }
+
     /// Declines from the web page, and remembers what the decline replaced for its Undo.
     pub async fn decline_from_web(&self, new: NewDecline, now: Timestamp) -> Result<Saved<Decline>, ServiceError> {
         let saved = self.decline(new, now).await?;
@@ -261,7 +266,7 @@ impl Service {
         Ok(saved)
     }
 
-    async fn remember_web_change(&self, change: WebChange) -> Result<(), ServiceError> {
+    pub(crate) async fn remember_web_change(&self, change: WebChange) -> Result<(), ServiceError> {
         let mut changes = self.store.web_changes().await?;
         remember_web_change(&mut changes, change);
         self.commit(Change::WebChanges(changes)).await?;
@@ -440,10 +445,16 @@ impl Service {
         Ok(self.store.backup(out)?)
     }
 
-    /// The pause switch: while on, every call rings through.
-    pub async fn set_paused(&self, paused: bool) -> Result<bool, ServiceError> {
-        self.commit(Change::Paused(paused)).await?;
+    /// The pause switch: while on, every call rings through. Who changed it, and when, is kept
+    /// with it in the same write.
+    pub async fn set_paused(&self, paused: bool, by: Channel, now: Timestamp) -> Result<bool, ServiceError> {
+        self.commit(Change::Paused { paused, changed: SettingChange { by, at: now } }).await?;
         Ok(paused)
+    }
+
+    /// Who last set the pause switch, and when.
+    pub async fn pause_changed(&self) -> Result<Option<SettingChange>, ServiceError> {
+        Ok(self.store.pause_changed().await?)
     }
 
     pub async fn paused(&self) -> Result<bool, ServiceError> {
@@ -556,6 +567,18 @@ fn last_digits(text: &str) -> Option<String> {
     let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     let few = (1..=MAX_LAST_DIGITS).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
     few.then_some(digits)
+}
+
+fn tidy_note(typed: Option<&str>) -> Result<Option<String>, ServiceError> {
+    Ok(tidy("note", typed, MAX_NOTE)?)
+}
+
+/// A "do not call before" date is a promise about the future: one already past would lapse at once.
+fn check_not_before(not_before: Option<Timestamp>, now: Timestamp) -> Result<(), ServiceError> {
+    if not_before.is_some_and(|date| date <= now) {
+        return Err(invalid("not_before", "the date must be in the future"));
+    }
+    Ok(())
 }
 
 fn invalid(field: &'static str, message: &str) -> ServiceError {
@@ -705,7 +728,7 @@ mod tests {
     async fn the_pause_switch_forwards_a_declined_number() {
         let service = service();
         service.decline(new_decline("02079460123", Some("Everest")), Timestamp::UNIX_EPOCH).await.unwrap();
-        service.set_paused(true).await.unwrap();
+        service.set_paused(true, Channel::CommandLine, Timestamp::UNIX_EPOCH).await.unwrap();
         let preview = service.check(check("02079460123"), Timestamp::UNIX_EPOCH).await.unwrap();
         assert_eq!(preview.decision, DecisionKind::Forward);
         assert!(service.paused().await.unwrap());

@@ -211,7 +211,9 @@ impl Backend {
 
     pub async fn set_paused(&self, paused: bool) -> Result<bool, CliError> {
         match self {
-            Self::Local(service) => local(service.set_paused(paused).await),
+            Self::Local(service) => {
+                local(service.set_paused(paused, crate::domain::Channel::CommandLine, Timestamp::now()).await)
+            }
             Self::Remote(client) => {
                 let state: PauseState = client.post("pause", &PauseState { paused }).await?;
                 Ok(state.paused)

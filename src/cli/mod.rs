@@ -9,7 +9,6 @@ mod manual;
 mod output;
 mod settings_report;
 mod transfer;
-mod when;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,8 +21,8 @@ use crate::domain::{Channel, RefusalMode};
 use crate::service::{CheckRequest, Format, NewAllow, NewDecline};
 use crate::startup::{Application, StartupError};
 use crate::store::CallQuery;
+use crate::when::{self, Spans};
 use backend::Backend;
-use when::Spans;
 
 #[derive(Parser, Debug)]
 #[command(name = "saidno", version, about = "Answers the calls you already said no to, and rings you for the rest.")]

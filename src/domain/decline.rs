@@ -379,6 +379,16 @@ impl Decline {
 
 impl Target {
     /// The storage key within its kind; a number's key is the number itself.
+    /// The target as the owner names it to remove or change it: a number, a range ending in `*`,
+    /// `pattern:REGEX` or `caller-name:REGEX` (what `Service::decline_on_record` reads).
+    pub fn as_typed(&self) -> String {
+        match self {
+            Self::Number(number) => number.to_string(),
+            Self::Prefix(prefix) => format!("{prefix}*"),
+            Self::Pattern(_) | Self::CallerName(_) => self.key(),
+        }
+    }
+
     pub fn key(&self) -> String {
         match self {
             Self::Number(number) => number.to_string(),

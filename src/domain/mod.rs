@@ -7,6 +7,7 @@ pub mod decline;
 pub mod hold;
 pub mod phone;
 pub mod session;
+pub mod setting_change;
 pub mod signed_in;
 pub mod text;
 
@@ -19,4 +20,5 @@ pub use decline::{
 pub use hold::LegalHold;
 pub use phone::{CallerId, NumberError, PhoneNumber, Region};
 pub use session::{TextChange, TextSession, WebChange, remember_web_change};
+pub use setting_change::SettingChange;
 pub use signed_in::SignedIn;

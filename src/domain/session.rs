@@ -51,27 +51,15 @@ impl WebChange {
             _ => false,
         }
     }
-
-    /// This change, undoing to the state before `older` (a change of the same thing before it).
-    fn since(self, older: Self) -> Self {
-        match (self, older) {
-            (Self::Declined { target, .. }, Self::Declined { before, .. }) => Self::Declined { target, before },
-            (Self::Allowed { allowed, .. }, Self::Allowed { before, .. }) => Self::Allowed { allowed, before },
-            (newer, _) => newer,
-        }
-    }
 }
 
 /// Keeps the newest `UNDO_DEPTH` web changes, one per declined target and one per allowed number:
-/// a newer change of the same thing replaces the older entry, whose "before" it then carries.
+/// a newer change of the same thing replaces the older entry, so that an Undo always puts back the
+/// state just before the latest change (an edit's Undo brings back the decline as it was before
+/// the edit, a removal's the record removed), and an older banner's Undo finds nothing to undo.
 pub fn remember_web_change(changes: &mut Vec<WebChange>, change: WebChange) {
-    match changes.iter().position(|kept| kept.is_of(&change)) {
-        Some(index) => {
-            let older = changes.remove(index);
-            changes.push(change.since(older));
-        }
-        None => changes.push(change),
-    }
+    changes.retain(|kept| !kept.is_of(&change));
+    changes.push(change);
     if changes.len() > UNDO_DEPTH {
         changes.remove(0);
     }
@@ -98,17 +86,18 @@ mod tests {
     }
 
     #[test]
-    fn a_second_change_of_the_same_number_undoes_to_before_the_first() {
+    fn a_second_change_of_the_same_number_replaces_the_first_and_undoes_to_just_before_itself() {
         let mum = Allow::always(number(), Some("Mum".into()), Timestamp::UNIX_EPOCH);
+        let dave = Allow::always(number(), Some("Dave".into()), Timestamp::UNIX_EPOCH);
         let mut changes = Vec::new();
-        remember_web_change(&mut changes, WebChange::Allowed { allowed: number(), before: Some(mum.clone()) });
+        remember_web_change(&mut changes, WebChange::Allowed { allowed: number(), before: Some(mum) });
         remember_web_change(&mut changes, WebChange::Declined { target: Target::Number(number()), before: None });
-        remember_web_change(&mut changes, WebChange::Allowed { allowed: number(), before: None });
+        remember_web_change(&mut changes, WebChange::Allowed { allowed: number(), before: Some(dave.clone()) });
         assert_eq!(
             changes,
             [
                 WebChange::Declined { target: Target::Number(number()), before: None },
-                WebChange::Allowed { allowed: number(), before: Some(mum) },
+                WebChange::Allowed { allowed: number(), before: Some(dave) },
             ]
         );
     }

@@ -362,7 +362,9 @@ pub async fn set_pause(
     json: Result<Json<PauseState>, JsonRejection>,
 ) -> ApiResult<PauseState> {
     let PauseState { paused } = body(json)?;
-    served(state.service.set_paused(paused)).await.map(|paused| Json(PauseState { paused }))
+    served(state.service.set_paused(paused, crate::domain::Channel::Api, Timestamp::now()))
+        .await
+        .map(|paused| Json(PauseState { paused }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -28,8 +28,14 @@ pub fn same_site_path(headers: &HeaderMap, otherwise: &str) -> String {
     let referer = headers.get(header::REFERER).and_then(|value| value.to_str().ok());
     let page = referer.and_then(|referer| referer.parse::<Uri>().ok());
     let path = page.as_ref().and_then(Uri::path_and_query).map(|path| path.as_str().to_owned());
+    local_path(path.as_deref(), otherwise)
+}
+
+/// `path` when it is a path on this site, else `otherwise`: a form's "back" field is only ever
+/// followed within saidno. (A path starting `//` or `/\` would be read as another host.)
+pub fn local_path(path: Option<&str>, otherwise: &str) -> String {
     path.filter(|path| path.starts_with('/') && !path[1..].starts_with(['/', '\\']))
-        .unwrap_or_else(|| otherwise.to_owned())
+        .map_or_else(|| otherwise.to_owned(), str::to_owned)
 }
 
 #[cfg(test)]
@@ -53,5 +59,7 @@ mod tests {
         assert_eq!(from("https://calls.example.com/\\evil.example"), "/");
         assert_eq!(from("not a url"), "/");
         assert_eq!(same_site_path(&HeaderMap::new(), "/allows"), "/allows");
+        assert_eq!(local_path(Some("//evil.example"), "/calls"), "/calls");
+        assert_eq!(local_path(Some("/companies/x"), "/calls"), "/companies/x");
     }
 }

@@ -4,8 +4,8 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, State};
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -13,7 +13,9 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::api::{download, evidence_file_name, served};
+use super::banners::{BannerParams, Banners};
 use super::complaints::{Regulator, where_to_complain};
+use super::decline_forms::{DeclineFields, REFUSED};
 use super::pages::{CompanyRow, PageError, PageResult, bad, local_time, paused};
 use super::url_part::encode;
 use crate::domain::Channel;
@@ -21,6 +23,10 @@ use crate::service::{CompanyTimeline, Format};
 
 /// A decline as the company page and the evidence show it.
 struct DeclineRow {
+    /// Its terms as the edit form shows them (or as typed, when the form was refused).
+    fields: DeclineFields,
+    /// Why the edit form was refused; empty when it was not.
+    error: String,
     number: String,
     declined: String,
     declined_by: String,
@@ -53,6 +59,20 @@ struct CompanyPage {
     key: String,
     declines: Vec<DeclineRow>,
     attempts: Vec<AttemptRow>,
+    banners: Banners,
+    /// The company has a name, so numbers can be added to it.
+    can_add: bool,
+    /// The form that adds a number, as typed when it was refused.
+    add: DeclineFields,
+    add_error: String,
+    /// Company names, suggested when a decline is moved to another.
+    names: Vec<String>,
+}
+
+/// A form on the company page that was refused: the page shows it again with what was typed and why.
+pub enum Refused {
+    Edit { fields: DeclineFields, message: String },
+    Add { fields: DeclineFields, message: String },
 }
 
 #[derive(Template, WebTemplate)]
@@ -70,7 +90,7 @@ struct EvidencePage {
 }
 
 /// How each way of saying no reads in the evidence.
-fn how_given(channel: Channel) -> &'static str {
+pub(super) fn how_given(channel: Channel) -> &'static str {
     match channel {
         Channel::CommandLine => "on the command line",
         Channel::Api => "through the admin API",
@@ -94,6 +114,8 @@ fn timeline_rows(
         .declines
         .iter()
         .map(|d| DeclineRow {
+            fields: DeclineFields::of(d, time_zone),
+            error: String::new(),
             number: d.target.to_string(),
             declined: time(d.declined_at, time_zone),
             declined_by: d.declined_by.clone().unwrap_or_default(),
@@ -125,12 +147,59 @@ async fn timeline(state: &AppState, key: String) -> Result<CompanyTimeline, Page
     Ok(served(state.service.company(&key)).await?)
 }
 
-pub async fn company(State(state): State<AppState>, Path(key): Path<String>) -> PageResult {
-    let timeline = timeline(&state, key.clone()).await?;
+pub async fn company(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    params: Result<Query<BannerParams>, QueryRejection>,
+) -> PageResult {
+    let Query(params) = params.map_err(|r| bad("query", r.body_text()))?;
+    render(&state, key, &params, None).await.map(IntoResponse::into_response)
+}
+
+/// The company page again, with a refused form open and filled in as it was typed.
+pub async fn refused(state: &AppState, key: String, refused: Refused) -> PageResult {
+    let page = render(state, key, &BannerParams::default(), Some(refused)).await?;
+    Ok((REFUSED, page).into_response())
+}
+
+async fn render(
+    state: &AppState,
+    key: String,
+    params: &BannerParams,
+    refused: Option<Refused>,
+) -> Result<CompanyPage, PageError> {
+    let timeline = timeline(state, key.clone()).await?;
     let time_zone = &state.settings.time_zone;
-    let (declines, attempts) = timeline_rows(&timeline, time_zone, local_time);
-    let company = CompanyRow::of(&timeline.company, time_zone);
-    Ok(CompanyPage { paused: paused(&state).await, company, key: encode(&key), declines, attempts }.into_response())
+    let back = format!("/companies/{}", encode(&key));
+    let service = state.service.clone();
+    let (banners, names) = served(async {
+        Ok((Banners::read(&service, params, &back, time_zone).await?, service.company_names().await?))
+    })
+    .await?;
+    let (mut declines, attempts) = timeline_rows(&timeline, time_zone, local_time);
+    let (mut add, mut add_error) = (DeclineFields::default(), String::new());
+    match refused {
+        Some(Refused::Edit { fields, message }) => {
+            if let Some(row) = declines.iter_mut().find(|row| row.fields.target == fields.target) {
+                row.fields = fields;
+                row.error = message;
+            }
+        }
+        Some(Refused::Add { fields, message }) => (add, add_error) = (fields, message),
+        None => {}
+    }
+    Ok(CompanyPage {
+        paused: paused(state).await,
+        company: CompanyRow::of(&timeline.company, time_zone),
+        key: encode(&key),
+        can_add: timeline.declines.iter().any(|decline| decline.company.is_some()),
+        declines,
+        attempts,
+        banners,
+        add,
+        add_error,
+        names,
+    })
 }
 
 #[derive(Deserialize)]

@@ -1,13 +1,17 @@
 //! The HTTP edge: the providers' webhooks, the admin API, the web page and health, over one shared state.
 
+pub mod allows_page;
 pub mod api;
 pub mod auth;
 pub mod backup;
+pub mod banners;
 pub mod call_row;
 pub mod came_from;
 pub mod client_address;
 pub mod company_page;
 pub mod complaints;
+pub mod dashboard_page;
+pub mod decline_forms;
 pub mod error;
 pub mod health;
 pub mod openapi;
@@ -17,6 +21,7 @@ pub mod pbx;
 pub mod router;
 pub mod security_headers;
 pub mod session;
+pub mod settings_page;
 pub mod sms;
 pub mod url_part;
 pub mod webhook;

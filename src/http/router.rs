@@ -16,8 +16,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{
-    AppState, api, auth, backup, came_from, company_page, health, openapi, pages, pbx, security_headers, session, sms,
-    webhook, whisper,
+    AppState, allows_page, api, auth, backup, came_from, company_page, dashboard_page, decline_forms, health, openapi,
+    pages, pbx, security_headers, session, settings_page, sms, webhook, whisper,
 };
 use webhook::Edge;
 
@@ -61,19 +61,22 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 
 fn page_router(state: &AppState) -> Router<AppState> {
     let signed_in = Router::new()
-        .route("/", get(pages::dashboard))
+        .route("/", get(dashboard_page::dashboard))
         .route("/calls", get(pages::calls))
-        .route("/calls/decline", post(pages::decline))
-        .route("/calls/allow", post(pages::allow_from_log))
-        .route("/declines/undo", post(pages::undo_decline))
+        .route("/calls/decline", post(decline_forms::decline))
+        .route("/calls/allow", post(allows_page::allow_from_log))
+        .route("/declines/undo", post(decline_forms::undo_decline))
+        .route("/declines/remove", get(decline_forms::confirm_removal).post(decline_forms::remove))
         .route("/companies", get(pages::companies))
         .route("/companies/{key}", get(company_page::company))
+        .route("/companies/{key}/declines", post(decline_forms::add_to_company))
+        .route("/companies/{key}/declines/edit", post(decline_forms::edit))
         .route("/companies/{key}/legal-hold", post(company_page::legal_hold))
         .route("/companies/{key}/evidence", get(company_page::evidence))
         .route("/companies/{key}/evidence.csv", get(company_page::evidence_csv))
-        .route("/allows", get(pages::allows).post(pages::add_allow))
-        .route("/allows/remove", post(pages::remove_allow))
-        .route("/allows/undo", post(pages::undo_allow))
+        .route("/allows", get(allows_page::allows).post(allows_page::add_allow))
+        .route("/allows/remove", post(allows_page::remove_allow))
+        .route("/allows/undo", post(allows_page::undo_allow))
         .route("/check", get(pages::check))
         .route("/transfer", get(pages::transfer))
         .route("/transfer/declines.csv", get(pages::export_declines_csv))
@@ -81,6 +84,8 @@ fn page_router(state: &AppState) -> Router<AppState> {
         .route("/transfer/calls.csv", get(pages::export_calls))
         .route("/transfer/import", post(pages::import))
         .route("/resume", post(pages::resume))
+        .route("/settings", get(settings_page::settings))
+        .route("/settings/pause", post(settings_page::set_pause))
         .route("/logout", post(session::sign_out))
         .route_layer(from_fn(came_from::remember))
         .route_layer(from_fn_with_state(state.clone(), session::require_session))

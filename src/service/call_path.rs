@@ -336,9 +336,9 @@ mod tests {
         assert_eq!(service.decide_call(&caller, Timestamp::now()).unwrap().kind(), DecisionKind::Forward);
         decline(&service, "+442079460123", "Everest").await;
         assert_eq!(service.decide_call(&caller, Timestamp::now()).unwrap().kind(), DecisionKind::Decline);
-        service.set_paused(true).await.unwrap();
+        service.set_paused(true, crate::domain::Channel::CommandLine, Timestamp::UNIX_EPOCH).await.unwrap();
         assert_eq!(service.decide_call(&caller, Timestamp::now()).unwrap().kind(), DecisionKind::Forward);
-        service.set_paused(false).await.unwrap();
+        service.set_paused(false, crate::domain::Channel::CommandLine, Timestamp::UNIX_EPOCH).await.unwrap();
         service.remove_decline("+442079460123").await.unwrap();
         assert_eq!(service.decide_call(&caller, Timestamp::now()).unwrap().kind(), DecisionKind::Forward);
         let range = NewDecline { number: "+4420794601*".into(), ..Default::default() };
@@ -378,6 +378,9 @@ mod tests {
         }
         fn paused(&self) -> Answer<'_, bool> {
             self.0.paused()
+        }
+        fn pause_changed(&self) -> Answer<'_, Option<crate::domain::SettingChange>> {
+            self.0.pause_changed()
         }
         fn legal_holds(&self) -> Answer<'_, Vec<LegalHold>> {
             self.0.legal_holds()
@@ -429,6 +432,9 @@ mod tests {
         }
         fn follow_up_counts(&self) -> Answer<'_, Vec<(String, FollowUps)>> {
             self.0.follow_up_counts()
+        }
+        fn calls_after_no(&self, since: Timestamp, until: Timestamp) -> Answer<'_, u64> {
+            self.0.calls_after_no(since, until)
         }
         fn repeat_callers(&self, since: Timestamp, min_calls: u32, limit: usize) -> Answer<'_, Vec<RepeatCaller>> {
             self.0.repeat_callers(since, min_calls, limit)

@@ -16,6 +16,8 @@ const TOP_COMPANIES: usize = 5;
 const REPEAT_CALLS: u32 = 3;
 /// How many such numbers the dashboard names.
 const REPEAT_CALLERS: usize = 10;
+/// How many weeks of calls after a no the dashboard counts, this one included.
+pub const AFTER_NO_WEEKS: i32 = 8;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Totals {
@@ -41,6 +43,16 @@ pub struct DayTotals {
     pub other: u64,
 }
 
+/// The calls refused as follow-ups of a no in one week (Monday to Sunday, in the business's time
+/// zone): fewer and fewer means the declined companies are giving up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct WeekAfterNo {
+    /// The Monday the week begins on.
+    #[schema(value_type = String, format = Date)]
+    pub starts: Date,
+    pub calls: u64,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Dashboard {
     pub today: Totals,
@@ -52,6 +64,8 @@ pub struct Dashboard {
     pub top_companies: Vec<CompanySummary>,
     /// Numbers that keep ringing through and were never declined (nor allowed): most calls first.
     pub repeat_callers: Vec<RepeatCaller>,
+    /// Calls after a no, week by week, oldest first; the last is this week so far.
+    pub after_no: Vec<WeekAfterNo>,
 }
 
 impl Service {
@@ -87,7 +101,27 @@ impl Service {
         top_companies.sort_by(|a, b| b.follow_ups.count.cmp(&a.follow_ups.count).then(a.name.cmp(&b.name)));
         top_companies.truncate(TOP_COMPANIES);
         let repeat_callers = self.repeat_unknown_callers(since, now).await?;
-        Ok(Dashboard { today, last_7_days, last_30_days, days, top_companies, repeat_callers })
+        let after_no = self.weeks_after_no(now.to_zoned_datetime(time_zone.clone()).date()).await?;
+        Ok(Dashboard { today, last_7_days, last_30_days, days, top_companies, repeat_callers, after_no })
+    }
+
+    /// The calls after a no in each of the last `AFTER_NO_WEEKS` weeks, up to the one `today` is in.
+    async fn weeks_after_no(&self, today: Date) -> Result<Vec<WeekAfterNo>, ServiceError> {
+        let time_zone = &self.settings.time_zone;
+        let monday = today
+            .checked_sub(i64::from(today.weekday().to_monday_zero_offset()).days())
+            .map_err(|e| internal(e.to_string()))?;
+        let start_of = |day: Date| -> Result<Timestamp, ServiceError> {
+            Ok(day.to_zoned_datetime(time_zone.clone()).map_err(|e| internal(e.to_string()))?.timestamp())
+        };
+        let mut weeks = Vec::new();
+        for back in (0..AFTER_NO_WEEKS).rev() {
+            let starts = monday.checked_sub((7 * back).days()).map_err(|e| internal(e.to_string()))?;
+            let ends = starts.checked_add(7.days()).map_err(|e| internal(e.to_string()))?;
+            let calls = self.store.calls_after_no(start_of(starts)?, start_of(ends)?).await?;
+            weeks.push(WeekAfterNo { starts, calls });
+        }
+        Ok(weeks)
     }
 
     /// The numbers that rang through again and again since `since` and whose next call would still

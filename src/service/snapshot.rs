@@ -72,7 +72,7 @@ impl Snapshot {
                 }
             }
             Change::RemoveAllow(number) => self.put_allow(number, None),
-            Change::Paused(paused) => self.put_paused(*paused),
+            Change::Paused { paused, .. } => self.put_paused(*paused),
             Change::LegalHold { .. }
             | Change::PasswordHash(_)
             | Change::TextSession { .. }
@@ -401,7 +401,7 @@ mod tests {
         snapshot.apply(&Change::RemoveDecline(Target::Prefix("+4416329601".into())));
         assert!(covering(&snapshot, "+441632960123").is_empty());
         assert_eq!(covering(&snapshot, "+442079460123"), [range("+4420794601")]);
-        snapshot.apply(&Change::Paused(true));
+        snapshot.apply(&Change::Paused { paused: true, changed: crate::domain::SettingChange::default() });
         assert!(snapshot.paused());
     }
 

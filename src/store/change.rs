@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use crate::domain::{Allow, Decline, DeclineBatch, PhoneNumber, SignedIn, Target, TextSession, WebChange};
+use crate::domain::{
+    Allow, Decline, DeclineBatch, PhoneNumber, SettingChange, SignedIn, Target, TextSession, WebChange,
+};
 
 /// One change to the owner's record, made whole or not at all. It owns what it carries, so a store
 /// can take it to a thread of its own.
@@ -22,8 +24,11 @@ pub enum Change {
     /// `Allow` for many at once: all of them, or none.
     Allows(Vec<Allow>),
     RemoveAllow(PhoneNumber),
-    /// The pause switch: while on, every call rings through.
-    Paused(bool),
+    /// The pause switch (while on, every call rings through), and who set it when.
+    Paused {
+        paused: bool,
+        changed: SettingChange,
+    },
     /// Places a legal hold on a party (`Some` with when), or lifts it (`None`).
     LegalHold {
         party: String,

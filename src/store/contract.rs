@@ -77,9 +77,20 @@ pub async fn ranges_and_patterns_are_rules_apart_from_numbers(store: &dyn Store)
 
 pub async fn the_pause_switch_is_kept(store: &dyn Store) {
     assert!(!store.paused().await.unwrap());
-    store.apply(Change::Paused(true), Publish::nowhere()).await.unwrap();
+    assert_eq!(store.pause_changed().await.unwrap(), None);
+    let changed = SettingChange { by: crate::domain::Channel::Web, at: "2026-11-03T10:00:00Z".parse().unwrap() };
+    store.apply(Change::Paused { paused: true, changed }, Publish::nowhere()).await.unwrap();
     assert!(store.paused().await.unwrap());
-    store.apply(Change::Paused(false), Publish::nowhere()).await.unwrap();
+    assert_eq!(store.pause_changed().await.unwrap(), Some(changed), "who and when are kept with the switch");
+    store
+        .apply(Change::Paused { paused: true, changed: crate::domain::SettingChange::default() }, Publish::nowhere())
+        .await
+        .unwrap();
+    assert!(store.paused().await.unwrap());
+    store
+        .apply(Change::Paused { paused: false, changed: crate::domain::SettingChange::default() }, Publish::nowhere())
+        .await
+        .unwrap();
     assert!(!store.paused().await.unwrap());
 }
 
@@ -131,6 +142,31 @@ pub async fn numbered_refusals_keep_their_companys_count(store: &dyn Store) {
         .collect();
     assert_eq!(numbered, [None, Some(2), Some(1)]);
     assert_eq!(store.follow_ups("company:nobody").await.unwrap(), FollowUps::default());
+}
+
+pub async fn calls_after_a_no_are_the_numbered_refusals_in_the_range(store: &dyn Store) {
+    let refused = |sid: &str, at: &str, follow_up: Option<u32>| CallRecord {
+        party: follow_up.map(|_| "company:everest windows".into()),
+        follow_up,
+        ..call(sid, at, DecisionKind::Decline)
+    };
+    store
+        .append_calls(&[
+            refused("CA1", "2026-11-02T10:00:00Z", Some(1)),
+            refused("CA2", "2026-11-03T10:00:00Z", Some(2)),
+            // A withheld caller refused by policy: refused, but not after anyone's no.
+            refused("CA3", "2026-11-03T11:00:00Z", None),
+            call("CA4", "2026-11-03T12:00:00Z", DecisionKind::Forward),
+            refused("CA5", "2026-11-09T10:00:00Z", Some(3)),
+        ])
+        .unwrap();
+    let count = async |since: &str, until: &str| {
+        store.calls_after_no(since.parse().unwrap(), until.parse().unwrap()).await.unwrap()
+    };
+    assert_eq!(count("2026-11-02T00:00:00Z", "2026-11-09T00:00:00Z").await, 2);
+    assert_eq!(count("2026-11-02T10:00:00Z", "2026-11-03T10:00:00Z").await, 1, "since included, until not");
+    assert_eq!(count("2026-11-09T00:00:00Z", "2026-11-16T00:00:00Z").await, 1);
+    assert_eq!(count("2026-11-16T00:00:00Z", "2026-11-23T00:00:00Z").await, 0);
 }
 
 pub async fn outcomes_attach_to_their_call_and_merge(store: &dyn Store) {
@@ -399,14 +435,17 @@ pub async fn changes_are_published_in_order_once_made_and_only_when_they_change_
     };
     let everest = decline("+442079460123", "Everest Windows");
     store.apply(Change::Decline(everest.clone()), publish.clone()).await.unwrap();
-    store.apply(Change::Paused(true), publish.clone()).await.unwrap();
+    store
+        .apply(Change::Paused { paused: true, changed: crate::domain::SettingChange::default() }, publish.clone())
+        .await
+        .unwrap();
     let never_declined = Target::Number(number("+442079460199"));
     store.apply(Change::RemoveDecline(never_declined), publish.clone()).await.unwrap();
     let removed = store.apply_blocking(Change::RemoveDecline(everest.target.clone()), publish).unwrap();
     assert_eq!(removed.decline(), Some(everest.clone()));
     let expected = [
         format!("{:?}", Change::Decline(everest.clone())),
-        format!("{:?}", Change::Paused(true)),
+        format!("{:?}", Change::Paused { paused: true, changed: crate::domain::SettingChange::default() }),
         format!("{:?}", Change::RemoveDecline(everest.target)),
     ];
     assert_eq!(*told.lock().unwrap(), expected);
@@ -449,6 +488,11 @@ macro_rules! for_store {
             async fn numbered_refusals_keep_their_companys_count() {
                 let (_dir, store) = $make;
                 super::numbered_refusals_keep_their_companys_count(&store).await;
+            }
+            #[tokio::test]
+            async fn calls_after_a_no_are_the_numbered_refusals_in_the_range() {
+                let (_dir, store) = $make;
+                super::calls_after_a_no_are_the_numbered_refusals_in_the_range(&store).await;
             }
             #[tokio::test]
             async fn outcomes_attach_to_their_call_and_merge() {

@@ -10,8 +10,8 @@ use super::{
     Publish, Removed, RepeatCaller, SCAN_BUDGET, StoreError, ready,
 };
 use crate::domain::{
-    Allow, CallRecord, DecisionKind, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, SignedIn, Target,
-    TextSession, WebChange, company_key,
+    Allow, CallRecord, DecisionKind, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, SettingChange,
+    SignedIn, Target, TextSession, WebChange, company_key,
 };
 
 #[derive(Default)]
@@ -23,6 +23,7 @@ pub struct MemoryStore {
 struct Inner {
     declines: BTreeMap<String, Decline>,
     paused: bool,
+    pause_changed: Option<SettingChange>,
     allows: BTreeMap<PhoneNumber, Allow>,
     companies: BTreeMap<String, String>,
     follow_ups: HashMap<String, FollowUps>,
@@ -88,6 +89,10 @@ impl OwnerRecord for MemoryStore {
         ready(Ok(self.read().paused))
     }
 
+    fn pause_changed(&self) -> Answer<'_, Option<SettingChange>> {
+        ready(Ok(self.read().pause_changed))
+    }
+
     fn legal_holds(&self) -> Answer<'_, Vec<LegalHold>> {
         ready(Ok(self.read().legal_holds.values().cloned().collect()))
     }
@@ -141,8 +146,9 @@ impl OwnerRecord for MemoryStore {
                 Some(allow) => Removed::Allow(allow),
                 None => return Ok(Removed::Nothing),
             },
-            Change::Paused(paused) => {
+            Change::Paused { paused, changed } => {
                 inner.paused = *paused;
+                inner.pause_changed = Some(*changed);
                 Removed::Nothing
             }
             Change::LegalHold { party, since: Some(since) } => {
@@ -226,6 +232,15 @@ impl CallHistory for MemoryStore {
 
     fn follow_ups(&self, party: &str) -> Answer<'_, FollowUps> {
         ready(Ok(self.read().follow_ups.get(party).cloned().unwrap_or_default()))
+    }
+
+    fn calls_after_no(&self, since: Timestamp, until: Timestamp) -> Answer<'_, u64> {
+        let inner = self.read();
+        let after_no = inner
+            .calls
+            .range(Cursor::at(since)..Cursor::at(until))
+            .filter(|(_, call)| call.is_refusal() && call.party.is_some() && call.follow_up.is_some());
+        ready(Ok(after_no.count() as u64))
     }
 
     fn follow_up_counts(&self) -> Answer<'_, Vec<(String, FollowUps)>> {

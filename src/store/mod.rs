@@ -21,8 +21,8 @@ use futures_util::future::BoxFuture;
 use jiff::Timestamp;
 
 use crate::domain::{
-    Allow, CallRecord, Decline, DeclineTerms, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, SignedIn, Target,
-    TextSession, WebChange,
+    Allow, CallRecord, Decline, DeclineTerms, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, SettingChange,
+    SignedIn, Target, TextSession, WebChange,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +79,8 @@ pub trait OwnerRecord: Send + Sync {
     fn allows(&self) -> Answer<'_, Vec<Allow>>;
     /// The owner's pause switch: while on, every call rings through.
     fn paused(&self) -> Answer<'_, bool>;
+    /// Who last turned the pause switch on or off, and when; `None` before anyone has.
+    fn pause_changed(&self) -> Answer<'_, Option<SettingChange>>;
     /// The parties under a legal hold, whose calls are never pruned.
     fn legal_holds(&self) -> Answer<'_, Vec<LegalHold>>;
     /// The argon2 hash of the web page's password, if one was set.
@@ -131,6 +133,9 @@ pub trait CallHistory: Send + Sync {
     fn call_tallies(&self, since: Timestamp, until: Timestamp) -> Answer<'_, Vec<HourTally>>;
     /// The calls refused since the party (see `domain::party_key`) was told no.
     fn follow_ups(&self, party: &str) -> Answer<'_, FollowUps>;
+    /// How many calls in `[since, until)` were refused as follow-ups of a no (numbered among their
+    /// party's calls since): whether saying no is working, week by week on the dashboard.
+    fn calls_after_no(&self, since: Timestamp, until: Timestamp) -> Answer<'_, u64>;
     /// Every party's follow-ups, for the call path to count on from.
     fn follow_up_counts(&self) -> Answer<'_, Vec<(String, FollowUps)>>;
     /// The numbers that rang through (were not refused) at least `min_calls` times since `since`,

@@ -28,7 +28,7 @@ use super::{
 use crate::backup::{self, BackupError};
 use crate::domain::{
     Allow, CallRecord, Decline, DeclineBatch, DeclineTerms, FollowUps, ForwardOutcome, LegalHold, PhoneNumber,
-    SignedIn, Target, TextSession, WebChange, company_key,
+    SettingChange, SignedIn, Target, TextSession, WebChange, company_key,
 };
 
 mod call_db;
@@ -50,6 +50,8 @@ const SIGNED_IN: &[u8] = b"signed-in";
 const RULE: &[u8] = b"rule:";
 const SETTING: &[u8] = b"setting:";
 const PAUSED: &[u8] = b"setting:paused";
+/// Who last set the pause switch, and when; written in the same batch as the switch.
+const PAUSE_CHANGED: &[u8] = b"setting:paused-changed";
 const TALLY: &[u8] = b"tally:";
 const LEGAL_HOLD: &[u8] = b"legal-hold:";
 const PASSWORD: &[u8] = b"secret:password";
@@ -288,9 +290,15 @@ impl Database {
 
     /// The pause switch is read on every call without a look-up, from `paused`, which is set
     /// here once the change is on disk.
-    fn set_paused(&self, generation: &mut MutexGuard<'_, u64>, paused: bool) -> Result<(), StoreError> {
+    fn set_paused(
+        &self,
+        generation: &mut MutexGuard<'_, u64>,
+        paused: bool,
+        changed: &SettingChange,
+    ) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
         batch.insert(PAUSED, encode(&paused)?);
+        batch.insert(PAUSE_CHANGED, encode(changed)?);
         let written = self.commit_holding(generation, batch);
         // A failed write may or may not have reached the database: keep what it holds now.
         let now = match &written {
@@ -413,6 +421,10 @@ impl Database {
         Ok(self.paused.load(Ordering::Acquire))
     }
 
+    fn pause_changed(&self) -> Result<Option<SettingChange>, StoreError> {
+        self.get(PAUSE_CHANGED)
+    }
+
     fn legal_holds(&self) -> Result<Vec<LegalHold>, StoreError> {
         self.all(LEGAL_HOLD)
     }
@@ -464,8 +476,8 @@ impl Database {
                 batch.remove(allow_key(number));
                 removed = Removed::Allow(allow);
             }
-            Change::Paused(paused) => {
-                self.set_paused(&mut generation, *paused)?;
+            Change::Paused { paused, changed } => {
+                self.set_paused(&mut generation, *paused, changed)?;
                 publish.published(change);
                 return Ok(removed);
             }
@@ -548,6 +560,10 @@ impl OwnerRecord for SledStore {
         ready(self.inner.paused())
     }
 
+    fn pause_changed(&self) -> Answer<'_, Option<SettingChange>> {
+        self.off_runtime(Database::pause_changed)
+    }
+
     fn legal_holds(&self) -> Answer<'_, Vec<LegalHold>> {
         self.off_runtime(Database::legal_holds)
     }
@@ -614,6 +630,10 @@ impl CallHistory for SledStore {
 
     fn follow_up_counts(&self) -> Answer<'_, Vec<(String, FollowUps)>> {
         self.off_runtime(|db| db.calls.follow_up_counts())
+    }
+
+    fn calls_after_no(&self, since: Timestamp, until: Timestamp) -> Answer<'_, u64> {
+        self.off_runtime(move |db| db.calls.calls_after_no(since, until))
     }
 
     fn repeat_callers(&self, since: Timestamp, min_calls: u32, limit: usize) -> Answer<'_, Vec<RepeatCaller>> {
@@ -709,11 +729,23 @@ mod tests {
         let path = dir.path().join("db");
         {
             let store = SledStore::reopen(&path).unwrap();
-            store.apply(Change::Paused(true), Publish::nowhere()).await.unwrap();
+            store
+                .apply(
+                    Change::Paused { paused: true, changed: crate::domain::SettingChange::default() },
+                    Publish::nowhere(),
+                )
+                .await
+                .unwrap();
         }
         let store = SledStore::reopen(&path).unwrap();
         assert!(store.paused().await.unwrap());
-        store.apply(Change::Paused(false), Publish::nowhere()).await.unwrap();
+        store
+            .apply(
+                Change::Paused { paused: false, changed: crate::domain::SettingChange::default() },
+                Publish::nowhere(),
+            )
+            .await
+            .unwrap();
         drop(store);
         assert!(!SledStore::reopen(&path).unwrap().paused().await.unwrap());
     }

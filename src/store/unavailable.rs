@@ -50,6 +50,9 @@ impl OwnerRecord for UnavailableStore {
     fn allows(&self) -> Answer<'_, Vec<Allow>> {
         self.fail()
     }
+    fn pause_changed(&self) -> Answer<'_, Option<crate::domain::SettingChange>> {
+        self.fail()
+    }
     fn paused(&self) -> Answer<'_, bool> {
         self.fail()
     }
@@ -102,6 +105,9 @@ impl CallHistory for UnavailableStore {
         self.fail()
     }
     fn follow_up_counts(&self) -> Answer<'_, Vec<(String, FollowUps)>> {
+        self.fail()
+    }
+    fn calls_after_no(&self, _: Timestamp, _: Timestamp) -> Answer<'_, u64> {
         self.fail()
     }
     fn repeat_callers(&self, _: Timestamp, _: u32, _: usize) -> Answer<'_, Vec<RepeatCaller>> {

@@ -56,6 +56,9 @@ impl OwnerRecord for BrokenLookups {
     fn paused(&self) -> Answer<'_, bool> {
         on_fire()
     }
+    fn pause_changed(&self) -> Answer<'_, Option<saidno::domain::SettingChange>> {
+        on_fire()
+    }
     fn legal_holds(&self) -> Answer<'_, Vec<LegalHold>> {
         on_fire()
     }
@@ -107,6 +110,9 @@ impl CallHistory for BrokenLookups {
     }
     fn follow_up_counts(&self) -> Answer<'_, Vec<(String, FollowUps)>> {
         on_fire()
+    }
+    fn calls_after_no(&self, since: Timestamp, until: Timestamp) -> Answer<'_, u64> {
+        self.log.calls_after_no(since, until)
     }
     fn repeat_callers(&self, since: Timestamp, min_calls: u32, limit: usize) -> Answer<'_, Vec<RepeatCaller>> {
         self.log.repeat_callers(since, min_calls, limit)

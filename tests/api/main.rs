@@ -30,4 +30,7 @@ mod texts_by_provider;
 mod voice;
 mod vonage;
 mod web;
+mod web_dashboard;
+mod web_manage;
+mod web_settings;
 mod whisper;

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-const PAGES: [&str; 9] = [
+const PAGES: [&str; 11] = [
     "/",
     "/calls",
     "/companies",
@@ -14,6 +14,8 @@ const PAGES: [&str; 9] = [
     "/check?number=%2B442079460123",
     "/transfer",
     "/transfer/declines.csv",
+    "/settings",
+    "/declines/remove?target=%2B442079460123",
 ];
 
 #[tokio::test]
@@ -259,7 +261,7 @@ async fn undoing_an_allow_that_replaced_a_spent_one_puts_the_spent_one_back_exac
 
     let undone = browser.post("/allows/undo", &[("number", PUSHY)]).await;
     let banner = browser.get(undone.location.as_deref().unwrap()).await.text_of("#undone");
-    assert!(banner.contains("the allow of +442079460123 is back as it was (Dave, always, once)"), "{banner}");
+    assert!(banner.contains("the allow of +442079460123 is back as it was (Dave, always, once (used "), "{banner}");
     let (_, restored) = app.api(reqwest::Method::GET, "/allows", None).await;
     assert_eq!(restored, spent, "the allow is exactly as it was before");
     assert_eq!(app.call("CA812", PUSHY).await.verbs(), ["Say", "Hangup"], "the spent allow lets nothing through");
@@ -619,11 +621,11 @@ async fn a_number_the_plan_does_not_know_is_kept_in_the_form_with_a_box_to_accep
     assert!(!refused.text.contains("--force"), "the page speaks of its own controls");
     assert_eq!(refused.attributes("#add-allow input[name=number]", "value"), ["01632 960123"]);
     assert_eq!(refused.attributes("#add-allow input[name=name]", "value"), ["New office"]);
-    assert_eq!(refused.attributes("#add-allow input[type=checkbox]", "name"), ["force"]);
+    assert_eq!(refused.attributes("#add-allow input[type=checkbox]", "name"), ["once", "force"]);
     assert!(browser.get("/allows").await.texts("tr.allow").is_empty(), "nothing was added");
 
     let accepted = browser.post("/allows", &[("number", "01632 960123"), ("name", "New office"), ("force", "1")]).await;
-    assert_eq!(accepted.location.as_deref(), Some("/allows"));
+    assert_eq!(accepted.location.as_deref(), Some("/allows?allowed=%2B441632960123"));
     assert_eq!(browser.get("/allows").await.texts("tr.allow td:first-child"), ["+441632960123"]);
 }
 

@@ -390,6 +390,22 @@ impl CallDb {
         Ok(statement.query_row([party], |row| read_follow_ups(row, 0)).optional().map_err(sql)?.unwrap_or_default())
     }
 
+    /// As `CallHistory::calls_after_no` describes it, along the index of decisions.
+    pub fn calls_after_no(&self, since: Timestamp, until: Timestamp) -> Result<u64, StoreError> {
+        let reader = lock(&self.reader);
+        let mut statement = reader
+            .prepare_cached(
+                "SELECT COUNT(*) FROM calls WHERE decision = ?1 AND at >= ?2 AND at < ?3 \
+                 AND party IS NOT NULL AND follow_up IS NOT NULL",
+            )
+            .map_err(sql)?;
+        let refused = decision_code(DecisionKind::Decline);
+        let count: i64 = statement
+            .query_row(params![refused, since.as_microsecond(), until.as_microsecond()], |row| row.get(0))
+            .map_err(sql)?;
+        Ok(count as u64)
+    }
+
     pub fn follow_up_counts(&self) -> Result<Vec<(String, FollowUps)>, StoreError> {
         let reader = lock(&self.reader);
         let mut statement =

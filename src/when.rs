@@ -1,5 +1,7 @@
-//! Moments typed on the command line: `2026-11-03`, `2026-11-03 14:00`, `14:00`, `tomorrow 16:00`,
-//! RFC 3339, or a span from now (`7d`, `2h`) that counts back or ahead as the option means.
+//! Moments as the owner types them, on the command line or in the web page's forms: `2026-11-03`,
+//! `2026-11-03 14:00`, `14:00`, `tomorrow 16:00`, RFC 3339, or a span from now (`7d`, `2h`) that
+//! counts back or ahead as the option means. One reading for both, so a window typed on the page
+//! means what it means on the command line.
 
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
