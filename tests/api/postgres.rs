@@ -89,3 +89,17 @@ fn a_malformed_store_url_from_the_environment_is_refused_by_name_without_its_pas
     assert!(said.contains("store.url") && said.contains("postgres://user:password@host:5432/database"), "{said}");
     assert!(!said.contains("hunter2"), "{said}");
 }
+
+#[test]
+fn the_command_line_changes_the_postgres_database_itself_while_no_server_runs() {
+    let Some(database) = TestDb::new() else { return };
+    let saidno = on_postgres(&database);
+    let added = saidno.ok(&["decline", "add", "020 7946 0123", "--company", "Everest Windows"]);
+    assert!(added.contains("Declined +442079460123 (Everest Windows)"), "{added}");
+    assert!(!saidno.dir.path().join("data").join("db").exists(), "no embedded database was made");
+
+    // The server started afterwards reads the decline from PostgreSQL and refuses the number.
+    let server = saidno.serve();
+    let twiml = server.call("CA1", "+442079460123");
+    assert!(twiml.contains("<Hangup") && !twiml.contains("<Dial"), "refused: {twiml}");
+}
