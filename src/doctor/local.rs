@@ -90,13 +90,15 @@ pub async fn database(settings: &Settings) -> Finding {
     if settings.store.url().is_none() && !path.exists() {
         return Finding::new("database", Verdict::Ok("none yet: saidno makes it at its first start".into()));
     }
-    let shown =
-        if settings.store.url().is_some() { "the PostgreSQL database".to_owned() } else { path.display().to_string() };
+    let healthy = match settings.store.url() {
+        Some(_) => "the PostgreSQL database answers, with the schema this saidno knows".to_owned(),
+        None => format!("{} reads back whole", path.display()),
+    };
     let verdict = match open_store(&settings.store, &path) {
         Err(StoreError::Locked(_)) => running_server(settings).await,
         Err(error) => Verdict::Fix(format!("{error}")),
         Ok(store) => match store.verify() {
-            Ok(()) => Verdict::Ok(format!("{shown} reads back whole")),
+            Ok(()) => Verdict::Ok(healthy),
             Err(error) => Verdict::Fix(error.to_string()),
         },
     };

@@ -103,3 +103,17 @@ fn the_command_line_changes_the_postgres_database_itself_while_no_server_runs() 
     let twiml = server.call("CA1", "+442079460123");
     assert!(twiml.contains("<Hangup") && !twiml.contains("<Dial"), "refused: {twiml}");
 }
+
+#[test]
+fn doctor_checks_the_postgres_database_and_backups_point_to_pg_dump() {
+    let Some(database) = TestDb::new() else { return };
+    let saidno = on_postgres(&database);
+    let checked = saidno.run(&["doctor"]);
+    let said = stdout(&checked) + &stderr(&checked);
+    assert!(said.contains("the PostgreSQL database answers, with the schema this saidno knows"), "{said}");
+
+    let backup = saidno.run(&["backup", saidno.dir.path().join("copy").to_str().unwrap()]);
+    assert!(!backup.status.success());
+    assert!(stderr(&backup).contains("backed up with pg_dump"), "{}", stderr(&backup));
+    assert!(!saidno.dir.path().join("copy").exists() && !saidno.dir.path().join("copy.partial").exists());
+}
