@@ -12,7 +12,7 @@ use crate::http::api::PauseState;
 use crate::runtime;
 use crate::service::{CheckRequest, NewAllow, NewDecline, Preview, Saved, Service, ServiceError};
 use crate::service::{DeclineEntry, Format, ImportReport, LegalHoldState};
-use crate::store::{CallQuery, StoreError, open_local};
+use crate::store::{CallQuery, StoreError, open_store};
 
 pub enum Backend {
     Local(Service),
@@ -20,9 +20,10 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// Opens the store; if a server has it open (sled admits one process), talks to that server.
+    /// Opens the store; if a server has it open (either store admits one process), talks to that
+    /// server, whose copy of the owner's record in memory then follows every change.
     pub fn connect(settings: Arc<Settings>) -> Result<Self, CliError> {
-        match open_local(&settings.database_path(), settings.store.cache_mb) {
+        match open_store(&settings.store, &settings.database_path()) {
             Ok(store) => {
                 Service::open(store, settings).map(Self::Local).map_err(|e| CliError::Unavailable(e.to_string()))
             }

@@ -8,6 +8,7 @@ use super::CliError;
 
 /// Keys whose values are never printed: only whether they are set.
 const SECRETS: &[&str] = &[
+    "store.url",
     "twilio.auth_token",
     "twilio.api_key_secret",
     "twilio.signing_keys",

@@ -33,6 +33,13 @@ pub async fn backup(backend: &Backend, file: &Path) -> Result<(), CliError> {
 }
 
 pub fn restore(settings: &Settings, file: &Path) -> Result<(), CliError> {
+    if settings.store.url().is_some() {
+        return Err(CliError::Invalid(
+            "[store] url names a PostgreSQL database, which is restored with pg_restore from a pg_dump, \
+             not from a saidno backup"
+                .into(),
+        ));
+    }
     let mut input = File::open(file).map_err(|e| CliError::Invalid(format!("{}: {e}", file.display())))?;
     match restore_local(&settings.database_path(), &mut input) {
         Ok((records, kept)) => {

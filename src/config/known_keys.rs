@@ -14,6 +14,10 @@ const FREE_FORM: &[&str] = &["twilio.signing_keys"];
 /// Arrays of tables: the keys each item may have. The example shows these arrays empty.
 const ITEM_KEYS: &[(&str, &[&str])] = &[("policy.escalation.steps", &["from_call", "mode", "flag"])];
 
+/// Variables that begin like settings but are not saidno's: the test suite's PostgreSQL server,
+/// which a developer's shell or CI keeps exported while saidno itself runs.
+const NOT_SETTINGS: &[&str] = &["SAIDNO_TEST_DATABASE_URL"];
+
 /// A place in the configuration that saidno knows: a key, or a section holding more.
 #[derive(Debug)]
 pub struct Known {
@@ -159,6 +163,9 @@ fn names(known: &[Known]) -> String {
 pub fn unknown_in_environment(variables: impl Iterator<Item = (String, String)>) -> Vec<String> {
     let mut problems = Vec::new();
     for (variable, _) in variables {
+        if NOT_SETTINGS.contains(&variable.as_str()) {
+            continue;
+        }
         let Some(rest) = variable.strip_prefix("SAIDNO_") else { continue };
         let parts: Vec<String> = rest.split("__").map(str::to_ascii_lowercase).collect();
         let mut known = schema();
@@ -253,6 +260,8 @@ mod tests {
             ("SAIDNO_TWILO__AUTH_TOKEN".to_owned(), "x".to_owned()),
             ("SAIDNO_FORWARD__TO".to_owned(), "+447700900123".to_owned()),
             ("SAIDNO_TWILIO__SIGNING_KEYS__KS1".to_owned(), "x".to_owned()),
+            ("SAIDNO_STORE__URL".to_owned(), "postgres://db/saidno".to_owned()),
+            ("SAIDNO_TEST_DATABASE_URL".to_owned(), "postgres://db/postgres".to_owned()),
             ("HOME".to_owned(), "/root".to_owned()),
         ];
         assert_eq!(

@@ -289,9 +289,18 @@ pub struct Pbx {
     pub token: String,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Deserialize)]
 pub struct Store {
     pub cache_mb: u64,
+    /// A PostgreSQL database to keep everything in, instead of the embedded store; empty for none.
+    pub url: String,
+}
+
+impl Store {
+    /// The PostgreSQL database's url, when one is set.
+    pub fn url(&self) -> Option<&str> {
+        Some(self.url.trim()).filter(|url| !url.is_empty())
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -389,7 +398,9 @@ impl Loaded {
             .try_deserialize()
             .map_err(|error| ConfigError::Rejected(vec![explain(error, &self.origins)]))?;
         settings.check().map_err(|Misvalue { key, message }| {
-            let value = self.value(key).map(|value| format!(" = {value}")).unwrap_or_default();
+            // The url may hold the database's password, so it is not repeated.
+            let value = self.value(key).filter(|_| key != "store.url").map(|value| format!(" = {value}"));
+            let value = value.unwrap_or_default();
             ConfigError::Rejected(vec![format!("{key}{value}{}: {message}", self.origins.place(key))])
         })?;
         Ok(settings)
@@ -490,6 +501,9 @@ impl Settings {
         if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
             return invalid("public_url", "must start with https:// or http://");
         }
+        if let Some(url) = self.store.url() {
+            crate::store::check_url(url).map_err(|message| Misvalue { key: "store.url", message })?;
+        }
         if let Err(message) = self.metrics_address() {
             return Err(Misvalue { key: "metrics.listen", message });
         }
@@ -580,6 +594,12 @@ impl Settings {
 }
 
 // Secrets stay out of debug output, and so out of logs and error messages.
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("cache_mb", &self.cache_mb).field("url", &redacted(&self.url)).finish()
+    }
+}
+
 impl std::fmt::Debug for Twilio {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Twilio")

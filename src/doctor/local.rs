@@ -5,7 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 use super::{Finding, Verdict};
 use crate::config::Settings;
 use crate::runtime;
-use crate::store::{StoreError, open_local};
+use crate::store::{StoreError, open_store};
 
 /// Below this the database may fill the disk within days; below the warning, within weeks.
 const DISK_CRITICAL: u64 = 200 * 1024 * 1024;
@@ -87,14 +87,18 @@ pub fn data_folder(settings: &Settings) -> Vec<Finding> {
 /// The database read back whole, or, when a server holds it, the server's own readiness.
 pub async fn database(settings: &Settings) -> Finding {
     let path = settings.database_path();
-    if !path.exists() {
+    if settings.store.url().is_none() && !path.exists() {
         return Finding::new("database", Verdict::Ok("none yet: saidno makes it at its first start".into()));
     }
-    let verdict = match open_local(&path, settings.store.cache_mb) {
+    let healthy = match settings.store.url() {
+        Some(_) => "the PostgreSQL database answers, with the schema this saidno knows".to_owned(),
+        None => format!("{} reads back whole", path.display()),
+    };
+    let verdict = match open_store(&settings.store, &path) {
         Err(StoreError::Locked(_)) => running_server(settings).await,
         Err(error) => Verdict::Fix(format!("{error}")),
         Ok(store) => match store.verify() {
-            Ok(()) => Verdict::Ok(format!("{} reads back whole", path.display())),
+            Ok(()) => Verdict::Ok(healthy),
             Err(error) => Verdict::Fix(error.to_string()),
         },
     };

@@ -28,7 +28,7 @@ use crate::provider::replay::SeenOnce;
 use crate::remote::Remote;
 use crate::runtime;
 use crate::service::Service;
-use crate::store::{Store, StoreError, UnavailableStore, open_local};
+use crate::store::{Store, StoreError, UnavailableStore, open_store};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -115,13 +115,14 @@ fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Re
 }
 
 impl Application {
-    /// The application on its sled database under `data_dir`. If the database cannot be used (held
-    /// by another process, a folder that cannot be written, a full disk, a damaged file), saidno
+    /// The application on its database: PostgreSQL at `[store] url`, or sled under `data_dir`. If
+    /// the database cannot be used (held by another process, a folder that cannot be written, a
+    /// full disk, a damaged file, a PostgreSQL server that does not answer), saidno
     /// starts all the same in a degraded mode that forwards every call, says so loudly in its log,
     /// and reports it at `/readyz`: a dead phone line would be worse.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         check_listen(&settings)?;
-        match open_store(&settings).await {
+        match open_database(&settings).await {
             Ok((store, token)) => Self::build_with_store(settings, store, &token).await,
             Err(reason) => {
                 let token = runtime::admin_token(&settings).unwrap_or_else(|_| runtime::unguessable_token());
@@ -258,12 +259,11 @@ impl Application {
 }
 
 /// The database, proven writable, and the admin token; or why not.
-async fn open_store(settings: &Settings) -> Result<(Arc<dyn Store>, String), String> {
+async fn open_database(settings: &Settings) -> Result<(Arc<dyn Store>, String), String> {
     let folder = |error: std::io::Error| format!("data folder {}: {error}", settings.data_dir.display());
     std::fs::create_dir_all(&settings.data_dir).map_err(folder)?;
     let token = runtime::admin_token(settings).map_err(folder)?;
-    let path = settings.database_path();
-    let store = open_local(&path, settings.store.cache_mb).map_err(|error| error.to_string())?;
+    let store = open_store(&settings.store, &settings.database_path()).map_err(|error| error.to_string())?;
     store.probe().await.map_err(|error| format!("the database cannot be written: {error}"))?;
     Ok((store, token))
 }

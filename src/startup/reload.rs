@@ -114,6 +114,7 @@ fn next_state(path: Option<&Path>, state: &AppState) -> Result<AppState, String>
         ("listen", settings.listen != running.listen),
         ("data_dir", settings.data_dir != running.data_dir),
         ("store.cache_mb", settings.store.cache_mb != running.store.cache_mb),
+        ("store.url", settings.store.url != running.store.url),
         ("metrics.listen", settings.metrics.listen != running.metrics.listen),
         ("log.format", settings.log.format != running.log.format),
     ];

@@ -54,6 +54,24 @@ pub enum Change {
     },
 }
 
+impl Change {
+    /// The browsers signed in once a `SignIn` or `SignOut` is made to `browsers`; `None` for a
+    /// change of anything else.
+    pub fn signed_in_after(&self, mut browsers: Vec<SignedIn>) -> Option<Vec<SignedIn>> {
+        match self {
+            Change::SignIn { browser, now } => {
+                browsers.retain(|kept| kept.until > *now);
+                browsers.push(browser.clone());
+            }
+            Change::SignOut { digest } => {
+                browsers.retain(|kept| digest.as_ref().is_some_and(|digest| kept.digest != *digest));
+            }
+            _ => return None,
+        }
+        Some(browsers)
+    }
+}
+
 /// Told of each change once it is durable, before the store takes the next one, so that a copy of
 /// the record kept in memory (the call path's snapshot) follows the disk in the disk's order.
 #[derive(Clone)]

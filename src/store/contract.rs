@@ -539,3 +539,10 @@ for_store!(sled, {
     let store = crate::store::SledStore::open(&dir.path().join("db"), 8).unwrap();
     (dir, store)
 });
+for_store!(postgres, {
+    // Skipped, with a note, without a server to test on (see `postgres::test_db`).
+    match crate::store::test_db::TestDb::with_store() {
+        Some(opened) => opened,
+        None => return,
+    }
+});

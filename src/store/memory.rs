@@ -171,13 +171,9 @@ impl OwnerRecord for MemoryStore {
                 inner.web_changes = changes.clone();
                 Removed::Nothing
             }
-            Change::SignIn { browser, now } => {
-                inner.signed_in.retain(|kept| kept.until > *now);
-                inner.signed_in.push(browser.clone());
-                Removed::Nothing
-            }
-            Change::SignOut { digest } => {
-                inner.signed_in.retain(|kept| digest.as_ref().is_some_and(|digest| kept.digest != *digest));
+            Change::SignIn { .. } | Change::SignOut { .. } => {
+                let browsers = std::mem::take(&mut inner.signed_in);
+                inner.signed_in = change.signed_in_after(browsers).unwrap_or_default();
                 Removed::Nothing
             }
         };

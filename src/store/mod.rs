@@ -1,9 +1,11 @@
 //! The storage boundary: everything saidno keeps goes through these roles. Only `sled.rs` knows
-//! sled; `local` opens it for the rest of the program.
+//! sled and only `postgres.rs` PostgreSQL; `open` picks one for the rest of the program.
 
 mod change;
 mod local;
 mod memory;
+mod open;
+mod postgres;
 mod prune;
 mod query;
 mod sled;
@@ -12,6 +14,8 @@ mod unavailable;
 pub use self::change::{Change, Publish, Removed};
 pub use self::local::{open_local, restore_local};
 pub use self::memory::MemoryStore;
+pub use self::open::open_store;
+pub use self::postgres::{PostgresStore, check_url, test_db};
 pub use self::prune::{PRUNE_BATCH, Pruned};
 pub use self::query::{CallPage, CallQuery, Cursor, HourTally, RepeatCaller, SCAN_BUDGET, party_of};
 pub use self::sled::SledStore;

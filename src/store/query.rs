@@ -73,6 +73,13 @@ impl Cursor {
     pub fn at(at: Timestamp) -> Self {
         Self::new(at, 0)
     }
+
+    /// The call's time in microseconds and its arrival number, as a log stores them.
+    pub fn parts(self) -> (i64, i64) {
+        let at = u64::from_be_bytes(self.0[..8].try_into().expect("8 bytes")) ^ (1 << 63);
+        let id = u64::from_be_bytes(self.0[8..].try_into().expect("8 bytes"));
+        (at as i64, id as i64)
+    }
 }
 
 impl std::fmt::Display for Cursor {
@@ -153,6 +160,42 @@ impl HourTally {
             DecisionKind::Screen | DecisionKind::Closed => self.other += 1,
         }
     }
+}
+
+/// The hour (counted from 1970) a call is tallied in; calls before 1970 (only in imported data)
+/// count in the first.
+pub fn hour_of(at: Timestamp) -> i64 {
+    at.as_second().max(0) / 3600
+}
+
+/// The end (exclusive) of the hours a tally up to `until` covers: every hour that begins before it.
+pub fn hours_before(until: Timestamp) -> i64 {
+    hour_of(until) + i64::from(until.as_second() % 3600 != 0 || until.subsec_nanosecond() != 0)
+}
+
+/// A decision as the call logs store it.
+pub fn decision_code(decision: DecisionKind) -> i16 {
+    match decision {
+        DecisionKind::Forward => 0,
+        DecisionKind::Decline => 1,
+        DecisionKind::Screen => 2,
+        DecisionKind::Closed => 3,
+    }
+}
+
+pub fn decision_of(code: i64) -> Result<DecisionKind, super::StoreError> {
+    Ok(match code {
+        0 => DecisionKind::Forward,
+        1 => DecisionKind::Decline,
+        2 => DecisionKind::Screen,
+        3 => DecisionKind::Closed,
+        other => return Err(super::StoreError::Corrupt(format!("a logged call has an unknown decision ({other})"))),
+    })
+}
+
+/// Text to find inside a SQL `LIKE` pattern (with `ESCAPE '\'`), its wildcards taken literally.
+pub fn like_escaped(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 /// Every word appears (case-insensitively) somewhere in the call's searchable text.

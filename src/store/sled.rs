@@ -493,15 +493,8 @@ impl Database {
                 batch.insert(key(TEXT_SESSION, owner.as_str().as_bytes()), encode(session)?);
             }
             Change::WebChanges(changes) => batch.insert(WEB_CHANGES, encode(&changes)?),
-            Change::SignIn { browser, now } => {
-                let mut browsers = self.signed_in()?;
-                browsers.retain(|kept| kept.until > *now);
-                browsers.push(browser.clone());
-                batch.insert(SIGNED_IN, encode(&browsers)?);
-            }
-            Change::SignOut { digest } => {
-                let mut browsers = self.signed_in()?;
-                browsers.retain(|kept| digest.as_ref().is_some_and(|digest| kept.digest != *digest));
+            Change::SignIn { .. } | Change::SignOut { .. } => {
+                let browsers = change.signed_in_after(self.signed_in()?).unwrap_or_default();
                 batch.insert(SIGNED_IN, encode(&browsers)?);
             }
         }

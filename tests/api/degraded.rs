@@ -47,6 +47,15 @@ fn a_database_held_by_another_process_degrades_to_forwarding() {
 }
 
 #[test]
+fn a_postgres_database_that_does_not_answer_degrades_to_forwarding() {
+    // Nothing listens on port 1 of loopback, so the connection is refused at once.
+    let saidno = Binary::new("[store]\nurl = \"postgres://saidno:hunter2@127.0.0.1:1/saidno\"\n");
+    let server = saidno.serve();
+    assert_degraded(&server, "cannot connect to the PostgreSQL database at postgres://127.0.0.1:1/saidno");
+    assert!(!server.log().contains("hunter2"), "{}", server.log());
+}
+
+#[test]
 fn a_data_folder_that_cannot_be_written_degrades_to_forwarding() {
     let saidno = Binary::new("");
     let data = saidno.dir.path().join("data");

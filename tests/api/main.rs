@@ -18,6 +18,7 @@ mod operations;
 mod pbx;
 mod plivo;
 mod policy;
+mod postgres;
 mod reload;
 mod retention;
 mod review_api;

@@ -14,7 +14,7 @@ use std::sync::{Mutex, MutexGuard};
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::super::query::{COMPANY, party_of};
+use super::super::query::{COMPANY, decision_code, decision_of, hour_of, hours_before, like_escaped, party_of};
 use super::super::{CallPage, CallQuery, Cursor, HourTally, Pruned, RepeatCaller, SCAN_BUDGET, StoreError};
 use crate::domain::{CallRecord, DecisionKind, FollowUps, ForwardOutcome};
 
@@ -332,7 +332,7 @@ impl CallDb {
             filter.and("at < ?", [until.as_microsecond().into()]);
         }
         if let Some(before) = query.before {
-            let (at, id) = position_of(before);
+            let (at, id) = before.parts();
             filter.and("(at, id) < (?, ?)", [at.into(), id.into()]);
         }
         let Filter { conditions, values } = filter;
@@ -363,7 +363,7 @@ impl CallDb {
     /// Calls per hour for the hours that begin in `[since, until)`.
     pub fn tallies(&self, since: Timestamp, until: Timestamp) -> Result<Vec<HourTally>, StoreError> {
         // Every hour that begins before `until`.
-        let end = hour_of(until) + i64::from(until.as_second() % 3600 != 0 || until.subsec_nanosecond() != 0);
+        let end = hours_before(until);
         let reader = lock(&self.reader);
         let mut statement = reader
             .prepare_cached(
@@ -463,7 +463,7 @@ impl CallDb {
         // Spans may go, so none is taken as entered any more.
         writer.spans.clear();
         let transaction = writer.connection.transaction().map_err(sql)?;
-        let (after_at, after_id) = after.map_or((i64::MIN, -1), position_of);
+        let (after_at, after_id) = after.map_or((i64::MIN, -1), Cursor::parts);
         let mut pruned = Pruned::default();
         // Every call before the walk's end is removed or kept by the end of this batch, so the
         // spans wholly before it are final; one still holding a call (a held company's) stays.
@@ -759,43 +759,8 @@ fn add_follow_ups<'a>(
     Ok(())
 }
 
-/// Text to find inside a `LIKE` pattern, with its wildcards taken literally.
-fn like_escaped(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
-}
-
-/// A cursor's time (in microseconds) and arrival number.
-fn position_of(cursor: Cursor) -> (i64, i64) {
-    let at = u64::from_be_bytes(cursor.0[..8].try_into().expect("8 bytes")) ^ (1 << 63);
-    let id = u64::from_be_bytes(cursor.0[8..].try_into().expect("8 bytes"));
-    (at as i64, id as i64)
-}
-
-fn hour_of(at: Timestamp) -> i64 {
-    at.as_second().max(0) / 3600
-}
-
 fn micros(value: Option<i64>) -> Option<Timestamp> {
     value.and_then(|micros| Timestamp::from_microsecond(micros).ok())
-}
-
-fn decision_code(decision: DecisionKind) -> i64 {
-    match decision {
-        DecisionKind::Forward => 0,
-        DecisionKind::Decline => 1,
-        DecisionKind::Screen => 2,
-        DecisionKind::Closed => 3,
-    }
-}
-
-fn decision_of(code: i64) -> Result<DecisionKind, StoreError> {
-    Ok(match code {
-        0 => DecisionKind::Forward,
-        1 => DecisionKind::Decline,
-        2 => DecisionKind::Screen,
-        3 => DecisionKind::Closed,
-        other => return Err(StoreError::Corrupt(format!("a logged call has an unknown decision ({other})"))),
-    })
 }
 
 fn sql(error: rusqlite::Error) -> StoreError {

@@ -1,0 +1,16 @@
+//! Opens the store the configuration names: PostgreSQL when `[store] url` is set, else the
+//! embedded store under the data folder.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{PostgresStore, Store, StoreError, open_local};
+use crate::config;
+
+/// `StoreError::Locked` means another process, usually the running server, has it open.
+pub fn open_store(settings: &config::Store, local_path: &Path) -> Result<Arc<dyn Store>, StoreError> {
+    match settings.url() {
+        Some(url) => Ok(Arc::new(PostgresStore::open(url)?)),
+        None => open_local(local_path, settings.cache_mb),
+    }
+}

@@ -1,0 +1,333 @@
+//! The store in PostgreSQL (`[store] url`): the owner's record in plain tables, the call log in a
+//! table partitioned by month, both behind the same roles as the embedded store.
+//!
+//! Every query runs on a small runtime the store owns (see `Worker`), over a pool of connections.
+//! One process at a time uses a database, as with the embedded store: the store holds a session
+//! lock on the database while it is open, and a second process is told the database is in use.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use jiff::Timestamp;
+use tokio_postgres::NoTls;
+
+use super::{
+    Answer, Archive, CallHistory, CallPage, CallQuery, CallSink, Change, Cursor, HourTally, Keep, OwnerRecord, Pruned,
+    Publish, Removed, RepeatCaller, StoreError,
+};
+use crate::domain::{
+    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, SignedIn, Target, TextSession,
+    WebChange,
+};
+
+mod call_log;
+mod call_pages;
+mod errors;
+mod import;
+mod migrations;
+mod owner;
+mod partitions;
+mod prune;
+/// For tests, here and in `tests/`: not part of the store.
+#[doc(hidden)]
+pub mod test_db;
+mod values;
+
+pub use errors::check_url;
+use errors::{connecting, pg};
+
+/// Connections kept open at most: the call log's writer, a few pages and owner changes at once.
+const POOL_SIZE: usize = 8;
+
+/// How long opening waits for the server to answer before the store counts as unavailable (and the
+/// server starts degraded, forwarding every call), when the url does not say.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The session lock a running store holds, so a second process finds the database in use. Any
+/// number works; this one spells "saidno" in ASCII.
+const IN_USE_LOCK: i64 = 0x7361_6964_6e6f;
+
+pub struct PostgresStore {
+    worker: Worker,
+    shared: Arc<Shared>,
+}
+
+/// What the queries share: the pool, and what keeps owner changes in order.
+struct Shared {
+    pool: Pool,
+    /// Held from the start of an owner change's transaction until it is published, so that changes
+    /// are published in the order they were committed.
+    changes: tokio::sync::Mutex<()>,
+    /// The months of the call log known to have a partition.
+    months: std::sync::Mutex<std::collections::HashSet<i32>>,
+    /// The connection that holds `IN_USE_LOCK` while the store is open; dropped with it.
+    _in_use: tokio_postgres::Client,
+}
+
+/// A runtime of the store's own, with two threads, on which every query runs.
+///
+/// `CallSink` is synchronous and called from the call log's own thread, and `apply_blocking` from
+/// the call path, which must not wait on the runtime the call is answered on; the async roles are
+/// called from the server's runtime, or a test's. Running all of them here means each connection
+/// (whose I/O task lives on the runtime that opened it) serves every caller, and a synchronous
+/// caller can wait for its answer on a plain channel from any thread, inside a runtime or not.
+struct Worker {
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Worker {
+    fn new() -> Result<Self, StoreError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("saidno-postgres")
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Backend(format!("the PostgreSQL store's threads: {e}")))?;
+        Ok(Self { runtime: Some(runtime) })
+    }
+
+    fn handle(&self) -> &tokio::runtime::Handle {
+        self.runtime.as_ref().expect("the runtime lives as long as the store").handle()
+    }
+
+    /// Runs `work` here and waits for it, blocking the calling thread.
+    fn block<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = Result<T, StoreError>> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (answer, answered) = std::sync::mpsc::sync_channel(1);
+        self.handle().spawn(async move {
+            let _ = answer.send(work.await);
+        });
+        answered.recv().map_err(|_| StoreError::Backend("the PostgreSQL store's work was cut short".into()))?
+    }
+
+    /// Runs `work` here, for a caller on another runtime to await.
+    fn run<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = Result<T, StoreError>> + Send + 'static,
+    ) -> Answer<'static, T> {
+        let running = self.handle().spawn(work);
+        Box::pin(async move {
+            running.await.map_err(|e| StoreError::Backend(format!("the PostgreSQL store's work was cut short: {e}")))?
+        })
+    }
+}
+
+impl Drop for Worker {
+    /// Without waiting: the store may be dropped inside an async context, where a runtime may not
+    /// block to shut down. Closing the connections' tasks closes their sockets.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url`, brings its schema up to date, and takes the lock that
+    /// says it is in use. `StoreError::Locked` means another process has it open; an unreachable
+    /// server is `StoreError::Unavailable`.
+    pub fn open(url: &str) -> Result<Self, StoreError> {
+        let mut config = check_url(url).map_err(StoreError::Unavailable)?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        let shown = errors::shown(&config);
+        let worker = Worker::new()?;
+        let manager =
+            Manager::from_config(config.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(|e| StoreError::Backend(format!("the PostgreSQL pool: {e}")))?;
+        let shared = worker.block(async move {
+            let (client, connection) = config.connect(NoTls).await.map_err(|e| connecting(&shown, e))?;
+            tokio::spawn(async move {
+                if let Err(error) = connection.await {
+                    tracing::error!(%error, "the PostgreSQL connection holding the database's lock was lost");
+                }
+            });
+            migrations::apply(&pool).await?;
+            let locked: bool =
+                client.query_one("SELECT pg_try_advisory_lock($1)", &[&IN_USE_LOCK]).await.map_err(pg)?.get(0);
+            if !locked {
+                return Err(StoreError::Locked(shown));
+            }
+            let shared =
+                Shared { pool, changes: tokio::sync::Mutex::new(()), months: Default::default(), _in_use: client };
+            // This month and the next are made now, so that the first calls of a month do not
+            // wait for their partition.
+            let now = Timestamp::now();
+            partitions::ensure(&shared, &[now, now + jiff::SignedDuration::from_hours(24 * 31)]).await?;
+            Ok(Arc::new(shared))
+        })?;
+        Ok(Self { worker, shared })
+    }
+
+    /// Runs `work` with the shared state on the store's runtime, for an async caller.
+    fn run<T: Send + 'static, F>(&self, work: impl FnOnce(Arc<Shared>) -> F) -> Answer<'static, T>
+    where
+        F: Future<Output = Result<T, StoreError>> + Send + 'static,
+    {
+        self.worker.run(work(self.shared.clone()))
+    }
+
+    /// Runs `work` with the shared state on the store's runtime, blocking the calling thread.
+    fn block<T: Send + 'static, F>(&self, work: impl FnOnce(Arc<Shared>) -> F) -> Result<T, StoreError>
+    where
+        F: Future<Output = Result<T, StoreError>> + Send + 'static,
+    {
+        self.worker.block(work(self.shared.clone()))
+    }
+}
+
+impl Shared {
+    async fn connection(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        get(&self.pool).await
+    }
+}
+
+/// A connection from the pool.
+async fn get(pool: &Pool) -> Result<deadpool_postgres::Object, StoreError> {
+    pool.get().await.map_err(|e| match e {
+        deadpool_postgres::PoolError::Backend(error) => pg(error),
+        other => StoreError::Unavailable(format!("PostgreSQL: {other}")),
+    })
+}
+
+impl OwnerRecord for PostgresStore {
+    fn decline(&self, target: &Target) -> Answer<'_, Option<Decline>> {
+        let target = target.clone();
+        self.run(|shared| async move { owner::decline(&shared, &target).await })
+    }
+
+    fn allow_of(&self, number: &PhoneNumber) -> Answer<'_, Option<Allow>> {
+        let number = number.clone();
+        self.run(|shared| async move { owner::allow_of(&shared, &number).await })
+    }
+
+    fn declines(&self) -> Answer<'_, Vec<Decline>> {
+        self.run(|shared| async move { owner::declines(&shared, false).await })
+    }
+
+    fn rules(&self) -> Answer<'_, Vec<Decline>> {
+        self.run(|shared| async move { owner::declines(&shared, true).await })
+    }
+
+    fn company_name(&self, key: &str) -> Answer<'_, Option<String>> {
+        let key = key.to_owned();
+        self.run(|shared| async move { owner::company_name(&shared, &key).await })
+    }
+
+    fn allows(&self) -> Answer<'_, Vec<Allow>> {
+        self.run(|shared| async move { owner::allows(&shared).await })
+    }
+
+    fn paused(&self) -> Answer<'_, bool> {
+        self.run(|shared| async move { Ok(owner::setting(&shared, owner::PAUSED).await?.unwrap_or(false)) })
+    }
+
+    fn legal_holds(&self) -> Answer<'_, Vec<LegalHold>> {
+        self.run(|shared| async move { owner::legal_holds(&shared).await })
+    }
+
+    fn password_hash(&self) -> Answer<'_, Option<String>> {
+        self.run(|shared| async move { owner::setting(&shared, owner::PASSWORD).await })
+    }
+
+    fn text_session(&self, owner: &PhoneNumber) -> Answer<'_, TextSession> {
+        let owner = owner.clone();
+        self.run(|shared| async move { owner::text_session(&shared, &owner).await })
+    }
+
+    fn web_changes(&self) -> Answer<'_, Vec<WebChange>> {
+        self.run(|shared| async move { Ok(owner::setting(&shared, owner::WEB_CHANGES).await?.unwrap_or_default()) })
+    }
+
+    fn signed_in(&self) -> Answer<'_, Vec<SignedIn>> {
+        self.run(|shared| async move { Ok(owner::setting(&shared, owner::SIGNED_IN).await?.unwrap_or_default()) })
+    }
+
+    fn apply(&self, change: Change, publish: Publish) -> Answer<'_, Removed> {
+        self.run(|shared| async move { owner::apply(&shared, &change, &publish).await })
+    }
+
+    fn apply_blocking(&self, change: Change, publish: Publish) -> Result<Removed, StoreError> {
+        self.block(|shared| async move { owner::apply(&shared, &change, &publish).await })
+    }
+
+    fn probe(&self) -> Answer<'_, ()> {
+        self.run(|shared| async move { owner::probe(&shared).await })
+    }
+}
+
+/// Written by the call log's own thread, which waits here while its batch is committed.
+impl CallSink for PostgresStore {
+    fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError> {
+        let calls = calls.to_vec();
+        self.block(|shared| async move { call_log::append(&shared, &calls).await })
+    }
+
+    fn attach_outcomes(&self, outcomes: &[(String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
+        let outcomes = outcomes.to_vec();
+        self.block(|shared| async move { call_log::attach_outcomes(&shared, &outcomes).await })
+    }
+
+    /// Each batch is on disk once committed (PostgreSQL's commit waits for its log to be synced).
+    fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+impl CallHistory for PostgresStore {
+    fn call_page(&self, query: &CallQuery) -> Answer<'_, CallPage> {
+        let query = query.clone();
+        self.run(|shared| async move { call_pages::page(&shared, &query).await })
+    }
+
+    fn call_tallies(&self, since: Timestamp, until: Timestamp) -> Answer<'_, Vec<HourTally>> {
+        self.run(|shared| async move { call_log::tallies(&shared, since, until).await })
+    }
+
+    fn follow_ups(&self, party: &str) -> Answer<'_, FollowUps> {
+        let party = party.to_owned();
+        self.run(|shared| async move {
+            let counts = call_log::follow_ups(&shared, Some(&party)).await?;
+            Ok(counts.into_iter().next().map(|(_, counts)| counts).unwrap_or_default())
+        })
+    }
+
+    fn follow_up_counts(&self) -> Answer<'_, Vec<(String, FollowUps)>> {
+        self.run(|shared| async move { call_log::follow_ups(&shared, None).await })
+    }
+
+    fn repeat_callers(&self, since: Timestamp, min_calls: u32, limit: usize) -> Answer<'_, Vec<RepeatCaller>> {
+        self.run(|shared| async move { call_pages::repeat_callers(&shared, since, min_calls, limit).await })
+    }
+
+    fn prune_calls(&self, before: Timestamp, keep: Keep, after: Option<Cursor>, budget: usize) -> Answer<'_, Pruned> {
+        self.run(|shared| async move { prune::batch(&shared, before, &keep, after, budget).await })
+    }
+}
+
+/// A PostgreSQL database is backed up with PostgreSQL's own tools, which copy it consistently while
+/// it is in use; saidno's backup format is for the embedded store.
+impl Archive for PostgresStore {
+    fn backup(&self, _out: &mut dyn std::io::Write) -> Result<u64, StoreError> {
+        Err(StoreError::Unavailable(
+            "a PostgreSQL store is backed up with pg_dump (and restored with pg_restore), not saidno backup".into(),
+        ))
+    }
+
+    /// PostgreSQL checks its own pages; what saidno can add is that the schema is the one it knows.
+    fn verify(&self) -> Result<(), StoreError> {
+        self.block(|shared| async move { migrations::check(&shared.pool).await })
+    }
+}
+
+#[cfg(test)]
+mod tests;

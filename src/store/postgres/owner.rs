@@ -1,0 +1,205 @@
+//! The owner's record: read with plain queries, changed one transaction per change.
+
+use deadpool_postgres::GenericClient;
+use serde::de::DeserializeOwned;
+
+use super::super::{Change, Publish, Removed, StoreError};
+use super::values::{from_json, json, moment, time};
+use super::{Shared, import, pg};
+use crate::domain::{Allow, Decline, DeclineBatch, LegalHold, PhoneNumber, SignedIn, Target, TextSession};
+
+/// The keys of `settings`.
+pub const PAUSED: &str = "paused";
+pub const PASSWORD: &str = "password";
+pub const WEB_CHANGES: &str = "web-changes";
+pub const SIGNED_IN: &str = "signed-in";
+const PROBE: &str = "probe";
+
+pub async fn decline(shared: &Shared, target: &Target) -> Result<Option<Decline>, StoreError> {
+    let connection = shared.connection().await?;
+    let row = connection.query_opt("SELECT record FROM declines WHERE target = $1", &[&target.key()]).await;
+    row.map_err(pg)?.map(|row| from_json("a decline", row.get(0))).transpose()
+}
+
+/// Every decline (numbers first, in the order of their text, as the embedded store lists them), or
+/// only those of ranges and patterns.
+pub async fn declines(shared: &Shared, rules_only: bool) -> Result<Vec<Decline>, StoreError> {
+    let connection = shared.connection().await?;
+    let text = if rules_only {
+        "SELECT record FROM declines WHERE number IS NULL ORDER BY target"
+    } else {
+        "SELECT record FROM declines ORDER BY number IS NULL, target"
+    };
+    let rows = connection.query(text, &[]).await.map_err(pg)?;
+    rows.into_iter().map(|row| from_json("a decline", row.get(0))).collect()
+}
+
+pub async fn company_name(shared: &Shared, key: &str) -> Result<Option<String>, StoreError> {
+    let connection = shared.connection().await?;
+    let row = connection.query_opt("SELECT name FROM companies WHERE key = $1", &[&key]).await.map_err(pg)?;
+    Ok(row.map(|row| row.get(0)))
+}
+
+pub async fn allow_of(shared: &Shared, number: &PhoneNumber) -> Result<Option<Allow>, StoreError> {
+    let connection = shared.connection().await?;
+    let row = connection.query_opt("SELECT record FROM allows WHERE number = $1", &[&number.as_str()]).await;
+    row.map_err(pg)?.map(|row| from_json("an allow", row.get(0))).transpose()
+}
+
+pub async fn allows(shared: &Shared) -> Result<Vec<Allow>, StoreError> {
+    let connection = shared.connection().await?;
+    let rows = connection.query("SELECT record FROM allows ORDER BY number", &[]).await.map_err(pg)?;
+    rows.into_iter().map(|row| from_json("an allow", row.get(0))).collect()
+}
+
+pub async fn legal_holds(shared: &Shared) -> Result<Vec<LegalHold>, StoreError> {
+    let connection = shared.connection().await?;
+    let rows = connection.query("SELECT party, since FROM legal_holds ORDER BY party", &[]).await.map_err(pg)?;
+    rows.into_iter().map(|row| Ok(LegalHold { party: row.get(0), since: moment(row.get(1))? })).collect()
+}
+
+pub async fn text_session(shared: &Shared, owner: &PhoneNumber) -> Result<TextSession, StoreError> {
+    let connection = shared.connection().await?;
+    let row = connection.query_opt("SELECT session FROM text_sessions WHERE owner = $1", &[&owner.as_str()]).await;
+    Ok(row.map_err(pg)?.map(|row| from_json("a text session", row.get(0))).transpose()?.unwrap_or_default())
+}
+
+pub async fn setting<T: DeserializeOwned>(shared: &Shared, key: &str) -> Result<Option<T>, StoreError> {
+    let connection = shared.connection().await?;
+    read_setting(&connection, key).await
+}
+
+async fn read_setting<T: DeserializeOwned>(client: &impl GenericClient, key: &str) -> Result<Option<T>, StoreError> {
+    let row = client.query_opt("SELECT value FROM settings WHERE key = $1", &[&key]).await.map_err(pg)?;
+    row.map(|row| from_json(key, row.get(0))).transpose()
+}
+
+async fn write_setting(client: &impl GenericClient, key: &str, value: serde_json::Value) -> Result<(), StoreError> {
+    client
+        .execute(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            &[&key, &value],
+        )
+        .await
+        .map_err(pg)
+        .map(drop)
+}
+
+/// The one place the owner's record changes: one transaction per change, committed, then
+/// published while the next change waits, so copies in memory follow the database's order. A
+/// change that fails rolls back whole (its transaction is dropped uncommitted) and is not published.
+pub async fn apply(shared: &Shared, change: &Change, publish: &Publish) -> Result<Removed, StoreError> {
+    let _in_order = shared.changes.lock().await;
+    let mut connection = shared.connection().await?;
+    let transaction = connection.transaction().await.map_err(pg)?;
+    let removed = match change {
+        Change::Decline(decline) => {
+            import::save_declines(&transaction, &DeclineBatch::from_iter([decline.clone()])).await?;
+            Removed::Nothing
+        }
+        Change::Declines(declines) => {
+            import::save_declines(&transaction, declines).await?;
+            Removed::Nothing
+        }
+        Change::RemoveDecline(target) => {
+            let row = transaction
+                .query_opt("DELETE FROM declines WHERE target = $1 RETURNING record", &[&target.key()])
+                .await
+                .map_err(pg)?;
+            match row {
+                Some(row) => Removed::Decline(from_json("a decline", row.get(0))?),
+                None => return Ok(Removed::Nothing),
+            }
+        }
+        Change::Allow(allow) => {
+            save_allows(&transaction, std::slice::from_ref(allow)).await?;
+            Removed::Nothing
+        }
+        Change::Allows(allows) => {
+            save_allows(&transaction, allows).await?;
+            Removed::Nothing
+        }
+        Change::RemoveAllow(number) => {
+            let row = transaction
+                .query_opt("DELETE FROM allows WHERE number = $1 RETURNING record", &[&number.as_str()])
+                .await
+                .map_err(pg)?;
+            match row {
+                Some(row) => Removed::Allow(from_json("an allow", row.get(0))?),
+                None => return Ok(Removed::Nothing),
+            }
+        }
+        Change::Paused(paused) => {
+            write_setting(&transaction, PAUSED, json(paused)?).await?;
+            Removed::Nothing
+        }
+        Change::LegalHold { party, since: Some(since) } => {
+            transaction
+                .execute(
+                    "INSERT INTO legal_holds (party, since) VALUES ($1, $2) \
+                     ON CONFLICT (party) DO UPDATE SET since = EXCLUDED.since",
+                    &[party, &time(*since)],
+                )
+                .await
+                .map_err(pg)?;
+            Removed::Nothing
+        }
+        Change::LegalHold { party, since: None } => {
+            transaction.execute("DELETE FROM legal_holds WHERE party = $1", &[party]).await.map_err(pg)?;
+            Removed::Nothing
+        }
+        Change::PasswordHash(hash) => {
+            write_setting(&transaction, PASSWORD, json(hash)?).await?;
+            Removed::Nothing
+        }
+        Change::TextSession { owner, session } => {
+            transaction
+                .execute(
+                    "INSERT INTO text_sessions (owner, session) VALUES ($1, $2) \
+                     ON CONFLICT (owner) DO UPDATE SET session = EXCLUDED.session",
+                    &[&owner.as_str(), &json(session)?],
+                )
+                .await
+                .map_err(pg)?;
+            Removed::Nothing
+        }
+        Change::WebChanges(changes) => {
+            write_setting(&transaction, WEB_CHANGES, json(changes)?).await?;
+            Removed::Nothing
+        }
+        Change::SignIn { .. } | Change::SignOut { .. } => {
+            // The row is locked by the change's own order (`changes`), so read, change and write.
+            let browsers: Vec<SignedIn> = read_setting(&transaction, SIGNED_IN).await?.unwrap_or_default();
+            let browsers = change.signed_in_after(browsers).unwrap_or_default();
+            write_setting(&transaction, SIGNED_IN, json(&browsers)?).await?;
+            Removed::Nothing
+        }
+    };
+    transaction.commit().await.map_err(pg)?;
+    publish.published(change);
+    Ok(removed)
+}
+
+async fn save_allows(client: &impl GenericClient, allows: &[Allow]) -> Result<(), StoreError> {
+    let numbers: Vec<&str> = allows.iter().map(|allow| allow.number.as_str()).collect();
+    let records = allows.iter().map(json).collect::<Result<Vec<_>, _>>()?;
+    // A number given twice keeps its last allow, as it would saved one at a time.
+    client
+        .execute(
+            "INSERT INTO allows (number, record) \
+             SELECT DISTINCT ON (number) number, record \
+             FROM unnest($1::text[], $2::jsonb[]) WITH ORDINALITY AS given (number, record, place) \
+             ORDER BY number, place DESC \
+             ON CONFLICT (number) DO UPDATE SET record = EXCLUDED.record",
+            &[&numbers, &records],
+        )
+        .await
+        .map_err(pg)
+        .map(drop)
+}
+
+/// A write that reaches the disk: PostgreSQL's commit returns once its log is synced.
+pub async fn probe(shared: &Shared) -> Result<(), StoreError> {
+    let connection = shared.connection().await?;
+    write_setting(&connection, PROBE, json(&jiff::Timestamp::now())?).await
+}
