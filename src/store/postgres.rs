@@ -18,8 +18,8 @@ use super::{
     Publish, Removed, RepeatCaller, StoreError,
 };
 use crate::domain::{
-    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, SignedIn, Target, TextSession,
-    WebChange,
+    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, SettingChange, SignedIn, Target,
+    TextSession, WebChange,
 };
 
 mod call_log;
@@ -231,6 +231,10 @@ impl OwnerRecord for PostgresStore {
         self.run(|shared| async move { Ok(owner::setting(&shared, owner::PAUSED).await?.unwrap_or(false)) })
     }
 
+    fn pause_changed(&self) -> Answer<'_, Option<SettingChange>> {
+        self.run(|shared| async move { owner::setting(&shared, owner::PAUSE_CHANGED).await })
+    }
+
     fn legal_holds(&self) -> Answer<'_, Vec<LegalHold>> {
         self.run(|shared| async move { owner::legal_holds(&shared).await })
     }
@@ -299,6 +303,10 @@ impl CallHistory for PostgresStore {
             let counts = call_log::follow_ups(&shared, Some(&party)).await?;
             Ok(counts.into_iter().next().map(|(_, counts)| counts).unwrap_or_default())
         })
+    }
+
+    fn calls_after_no(&self, since: Timestamp, until: Timestamp) -> Answer<'_, u64> {
+        self.run(move |shared| async move { call_log::calls_after_no(&shared, since, until).await })
     }
 
     fn follow_up_counts(&self) -> Answer<'_, Vec<(String, FollowUps)>> {

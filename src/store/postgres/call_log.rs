@@ -10,7 +10,7 @@ use super::super::query::{decision_code, hour_of, hours_before, party_of};
 use super::super::{HourTally, StoreError};
 use super::values::{from_json, json, moment, time};
 use super::{Shared, partitions, pg};
-use crate::domain::{CallRecord, FollowUps, ForwardOutcome};
+use crate::domain::{CallRecord, DecisionKind, FollowUps, ForwardOutcome};
 
 /// The columns of `calls`, in the order `call_pages::read_call` reads them.
 pub const COLUMNS: &str = "at, id, call_id, caller, called, decision, reason, company, caller_name, verification, \
@@ -205,6 +205,20 @@ pub async fn tallies(shared: &Shared, since: Timestamp, until: Timestamp) -> Res
             Ok(HourTally { hour, forwarded: count(1), refused: count(2), other: count(3) })
         })
         .collect()
+}
+
+/// As `CallHistory::calls_after_no` describes it, along the index of decisions.
+pub async fn calls_after_no(shared: &Shared, since: Timestamp, until: Timestamp) -> Result<u64, StoreError> {
+    let connection = shared.connection().await?;
+    let row = connection
+        .query_one(
+            "SELECT count(*) FROM calls WHERE decision = $1 AND at >= $2 AND at < $3 \
+             AND party IS NOT NULL AND follow_up IS NOT NULL",
+            &[&decision_code(DecisionKind::Decline), &time(since), &time(until)],
+        )
+        .await
+        .map_err(pg)?;
+    Ok(row.get::<_, i64>(0) as u64)
 }
 
 /// One party's follow-ups, or every party's.

@@ -10,6 +10,8 @@ use crate::domain::{Allow, Decline, DeclineBatch, LegalHold, PhoneNumber, Signed
 
 /// The keys of `settings`.
 pub const PAUSED: &str = "paused";
+/// Who last turned the pause switch on or off, and when.
+pub const PAUSE_CHANGED: &str = "paused-changed";
 pub const PASSWORD: &str = "password";
 pub const WEB_CHANGES: &str = "web-changes";
 pub const SIGNED_IN: &str = "signed-in";
@@ -129,8 +131,9 @@ pub async fn apply(shared: &Shared, change: &Change, publish: &Publish) -> Resul
                 None => return Ok(Removed::Nothing),
             }
         }
-        Change::Paused(paused) => {
+        Change::Paused { paused, changed } => {
             write_setting(&transaction, PAUSED, json(paused)?).await?;
+            write_setting(&transaction, PAUSE_CHANGED, json(changed)?).await?;
             Removed::Nothing
         }
         Change::LegalHold { party, since: Some(since) } => {
