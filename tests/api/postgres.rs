@@ -58,7 +58,7 @@ fn a_number_declined_through_the_admin_api_is_refused_and_logged_in_postgres() {
         .collect();
     assert_eq!(logged, [("CA2", "forward"), ("CA1", "decline")]);
 
-    // The command line finds the database in use and asks the server.
+    // The command line opens the database beside the running server and reads it itself.
     let listed = saidno.json(&["decline", "list", "--json"]);
     assert!(listed.to_string().contains(PUSHY), "{listed}");
     server.terminate();
