@@ -8,11 +8,11 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-fn on_postgres(database: &TestDb) -> Binary {
+pub(crate) fn on_postgres(database: &TestDb) -> Binary {
     Binary::new(&format!("[admin]\ntoken = \"{ADMIN_TOKEN}\"\n[store]\nurl = \"{}\"\n", database.url))
 }
 
-fn admin(server: &Server, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+pub(crate) fn admin(server: &Server, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let mut request =
