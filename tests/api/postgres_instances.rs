@@ -163,3 +163,13 @@ fn database_declines(database: &TestDb) -> i64 {
     .join()
     .unwrap()
 }
+
+#[test]
+fn the_command_line_changes_the_database_beside_running_servers_and_both_follow() {
+    let Some(database) = TestDb::new() else { return };
+    let ((first, a), (_second, b)) = two_servers(&database);
+    let added = first.ok(&["decline", "add", PUSHY, "--company", "Everest Windows"]);
+    assert!(added.contains("Declined +442079460123"), "{added}");
+    wait_until_answered(&a, PUSHY, "the command line's decline", refused);
+    wait_until_answered(&b, PUSHY, "the command line's decline", refused);
+}
