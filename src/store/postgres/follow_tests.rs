@@ -145,3 +145,32 @@ async fn changes_older_than_a_day_are_pruned() {
         .unwrap();
     assert_eq!((pruned, left), (1, 1));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_made_after_opening_and_before_following_is_still_told() {
+    let Some((database, first)) = TestDb::with_store() else { return };
+    // Opened, then its record read (by the service, in a server), then followed: a change made
+    // in between is in what was read or is told, never neither.
+    let second = second_store(&database);
+    let declined = decline("+442079460123");
+    first.apply(declined.clone(), Publish::nowhere()).await.unwrap();
+    let at_second = Told::default();
+    second.follow(at_second.publish());
+    assert_eq!(at_second.wait_for(1), [json(&declined)]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_periodic_check_alone_brings_changes_in_when_no_announcement_arrives() {
+    let Some((database, first)) = TestDb::with_store() else { return };
+    let mut second = second_store(&database);
+    // A listener that can never connect (nothing listens on port 1), so nothing is announced.
+    Arc::get_mut(&mut second.shared).expect("not yet shared").listener =
+        "postgres://postgres@127.0.0.1:1/nowhere".parse().unwrap();
+    let at_second = Told::default();
+    second.follow(at_second.publish());
+    let declined = decline("+442079460123");
+    first.apply(declined.clone(), Publish::nowhere()).await.unwrap();
+    let allowed = allow("+442079460124");
+    first.apply(allowed.clone(), Publish::nowhere()).await.unwrap();
+    assert_eq!(at_second.wait_for(2), [json(&declined), json(&allowed)]);
+}
