@@ -123,6 +123,11 @@ async fn a_change_that_does_not_read_back_and_a_malformed_announcement_are_passe
     let declined = decline("+442079460123");
     first.apply(declined.clone(), Publish::nowhere()).await.unwrap();
     assert_eq!(at_second.wait_for(1), [json(&declined)], "only the change that reads back is told");
+    // What the log says of the row that does not read back: which row, and why.
+    let rows = first.block(|shared| async move { owner_changes::after(&shared.connection().await?, 0).await }).unwrap();
+    let Some((id, Err(error))) = rows.into_iter().next() else { panic!("the first row does not read back") };
+    let said = error.to_string();
+    assert!(said.contains(&format!("owner change {id}")) && said.contains("no_such_change"), "{said}");
     // The store goes on working, and so does its own publishing.
     let allowed = allow("+442079460124");
     second.apply(allowed.clone(), at_second.publish()).await.unwrap();
