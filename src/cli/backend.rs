@@ -20,8 +20,10 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// Opens the store; if a server has it open (either store admits one process), talks to that
-    /// server, whose copy of the owner's record in memory then follows every change.
+    /// Opens the store; if a server has the embedded store open (it admits one process), talks to
+    /// that server, whose copy of the owner's record in memory then follows every change. A
+    /// PostgreSQL database is opened here as by any other process: the servers on it follow the
+    /// changes made here as they follow each other's.
     pub fn connect(settings: Arc<Settings>) -> Result<Self, CliError> {
         match open_store(&settings.store, &settings.database_path()) {
             Ok(store) => {

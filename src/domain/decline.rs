@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::PhoneNumber;
 
+mod batch_json;
+
 /// How a refused caller is answered.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -127,6 +127,13 @@ impl Published {
 }
 
 impl Service {
+    /// Has the store tell the snapshot of the changes other processes make to the records (when
+    /// several share its database), as it tells it of this process's own. Before `warm_up`, so
+    /// that none made while the records are read is missed.
+    pub fn follow_others(&self) {
+        self.store.follow(self.live.publisher());
+    }
+
     /// Reads the records into memory, as calls are decided from them. Until it has, every call
     /// is left undecided (and so rings through).
     pub async fn warm_up(&self) -> Result<(), StoreError> {

@@ -158,6 +158,7 @@ impl Application {
         let settings = Arc::new(settings);
         let service =
             Service::open(store.clone(), settings.clone()).map_err(|e| StartupError::Config(e.to_string()))?;
+        service.follow_others();
         // Before the first call, which is decided from them. When the records cannot be read (or
         // reading them panics), every call rings through, and says why.
         let _ = service.warm_up().await;

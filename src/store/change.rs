@@ -4,14 +4,17 @@
 use std::sync::Arc;
 
 use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::{
     Allow, Decline, DeclineBatch, PhoneNumber, SettingChange, SignedIn, Target, TextSession, WebChange,
 };
 
 /// One change to the owner's record, made whole or not at all. It owns what it carries, so a store
-/// can take it to a thread of its own.
-#[derive(Clone, Debug)]
+/// can take it to a thread of its own, and reads and writes as JSON, so that a store several
+/// processes share can hand it from one to the others.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "change", rename_all = "snake_case")]
 pub enum Change {
     /// Saves a decline, replacing any of the same target, and keeps its company's name if the
     /// company is new.
@@ -113,6 +116,41 @@ impl Removed {
         match self {
             Self::Allow(allow) => Some(allow),
             _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Decline, DeclineBatch};
+
+    fn decline(number: &str) -> Decline {
+        let json = serde_json::json!({"number": number, "declined_at": "2026-01-02T03:04:05Z"});
+        serde_json::from_value(json).unwrap()
+    }
+
+    /// Every kind of change reads back as the same JSON it was written as.
+    #[test]
+    fn every_change_reads_back_as_written() {
+        let number = PhoneNumber::from_e164("+442079460123").unwrap();
+        let at: Timestamp = "2026-01-02T03:04:05Z".parse().unwrap();
+        let changes = [
+            Change::Decline(decline("+442079460123")),
+            Change::Declines(Arc::new(DeclineBatch::from_iter([decline("+442079460124")]))),
+            Change::RemoveDecline(Target::Number(number.clone())),
+            Change::RemoveAllow(number.clone()),
+            Change::Paused { paused: true, changed: SettingChange::default() },
+            Change::LegalHold { party: "everest".into(), since: Some(at) },
+            Change::PasswordHash("hash".into()),
+            Change::TextSession { owner: number, session: TextSession::default() },
+            Change::WebChanges(Vec::new()),
+            Change::SignOut { digest: None },
+        ];
+        for change in changes {
+            let written = serde_json::to_value(&change).unwrap();
+            let read: Change = serde_json::from_value(written.clone()).unwrap();
+            assert_eq!(serde_json::to_value(&read).unwrap(), written);
         }
     }
 }

@@ -31,7 +31,8 @@ use crate::domain::{
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// Another process (usually the running server) has the database open.
+    /// Another process (usually the running server) has the database open: the embedded store
+    /// admits one process at a time.
     #[error("the database at {0} is in use by another process")]
     Locked(String),
     #[error("database error: {0}")]
@@ -106,6 +107,11 @@ pub trait OwnerRecord: Send + Sync {
     fn apply_blocking(&self, change: Change, publish: Publish) -> Result<Removed, StoreError>;
     /// Proves the store can take a write and get it to disk now (for the readiness check).
     fn probe(&self) -> Answer<'_, ()>;
+    /// Tells `publish` of each change other processes make to the record from the moment the
+    /// store was opened, in the order they were made, so that a copy kept in memory (read after
+    /// the store was opened) follows them as it follows this process's own. Only a store several
+    /// processes share has any; calling it again replaces `publish`.
+    fn follow(&self, _publish: Publish) {}
 }
 
 /// Where decided calls go: written in batches off the call path (see `crate::call_log`). It is

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use super::{PostgresStore, Store, StoreError, open_local};
 use crate::config;
 
-/// `StoreError::Locked` means another process, usually the running server, has it open.
+/// `StoreError::Locked` means another process, usually the running server, has the embedded store
+/// open; a PostgreSQL database is shared by every process that opens it.
 pub fn open_store(settings: &config::Store, local_path: &Path) -> Result<Arc<dyn Store>, StoreError> {
     match settings.url() {
         Some(url) => Ok(Arc::new(PostgresStore::open(url)?)),

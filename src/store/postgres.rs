@@ -2,8 +2,9 @@
 //! table partitioned by month, both behind the same roles as the embedded store.
 //!
 //! Every query runs on a small runtime the store owns (see `Worker`), over a pool of connections.
-//! One process at a time uses a database, as with the embedded store: the store holds a session
-//! lock on the database while it is open, and a second process is told the database is in use.
+//! Several processes may use one database at once: each owner change is also written to
+//! `owner_changes` and announced, and a process that keeps a copy of the record in memory follows
+//! the others' changes there (see `follow`).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -25,9 +26,11 @@ use crate::domain::{
 mod call_log;
 mod call_pages;
 mod errors;
+mod follow;
 mod import;
 mod migrations;
 mod owner;
+mod owner_changes;
 mod partitions;
 mod prune;
 /// For tests, here and in `tests/`: not part of the store.
@@ -44,10 +47,6 @@ const POOL_SIZE: usize = 8;
 /// server starts degraded, forwarding every call), when the url does not say.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The session lock a running store holds, so a second process finds the database in use. Any
-/// number works; this one spells "saidno" in ASCII.
-const IN_USE_LOCK: i64 = 0x7361_6964_6e6f;
-
 pub struct PostgresStore {
     worker: Worker,
     shared: Arc<Shared>,
@@ -56,13 +55,21 @@ pub struct PostgresStore {
 /// What the queries share: the pool, and what keeps owner changes in order.
 struct Shared {
     pool: Pool,
-    /// Held from the start of an owner change's transaction until it is published, so that changes
-    /// are published in the order they were committed.
-    changes: tokio::sync::Mutex<()>,
+    /// The id in `owner_changes` of the newest change published here, this process's or another's.
+    /// Held from the start of an owner change's transaction until it is published, and while
+    /// other processes' changes are taken in, so that changes are published in the order they
+    /// were committed, each once.
+    changes: tokio::sync::Mutex<i64>,
+    /// Told of other processes' changes (see `OwnerRecord::follow`); nowhere until then.
+    others: std::sync::Mutex<Publish>,
+    /// Whether the task that follows other processes' changes runs.
+    following: std::sync::atomic::AtomicBool,
+    /// The settings of the connection that listens for other processes' changes.
+    listener: tokio_postgres::Config,
+    /// The database as named in messages.
+    shown: String,
     /// The months of the call log known to have a partition.
     months: std::sync::Mutex<std::collections::HashSet<i32>>,
-    /// The connection that holds `IN_USE_LOCK` while the store is open; dropped with it.
-    _in_use: tokio_postgres::Client,
 }
 
 /// A runtime of the store's own, with two threads, on which every query runs.
@@ -126,9 +133,8 @@ impl Drop for Worker {
 }
 
 impl PostgresStore {
-    /// Connects to the database at `url`, brings its schema up to date, and takes the lock that
-    /// says it is in use. `StoreError::Locked` means another process has it open; an unreachable
-    /// server is `StoreError::Unavailable`.
+    /// Connects to the database at `url` and brings its schema up to date. Other processes may
+    /// have it open too. An unreachable server is `StoreError::Unavailable`.
     pub fn open(url: &str) -> Result<Self, StoreError> {
         let mut config = crate::config::check_url(url).map_err(StoreError::Unavailable)?;
         if config.get_connect_timeout().is_none() {
@@ -143,21 +149,26 @@ impl PostgresStore {
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()
             .map_err(|e| StoreError::Backend(format!("the PostgreSQL pool: {e}")))?;
+        let mut listener = config.clone();
+        listener.application_name(follow::LISTENER_NAME);
         let shared = worker.block(async move {
+            // A connection of its own first, which says plainly when the server cannot be reached.
             let (client, connection) = config.connect(NoTls).await.map_err(|e| connecting(&shown, e))?;
-            tokio::spawn(async move {
-                if let Err(error) = connection.await {
-                    tracing::error!(%error, "the PostgreSQL connection holding the database's lock was lost");
-                }
-            });
+            drop(client);
+            drop(connection.await);
             migrations::apply(&pool).await?;
-            let locked: bool =
-                client.query_one("SELECT pg_try_advisory_lock($1)", &[&IN_USE_LOCK]).await.map_err(pg)?.get(0);
-            if !locked {
-                return Err(StoreError::Locked(shown));
-            }
-            let shared =
-                Shared { pool, changes: tokio::sync::Mutex::new(()), months: Default::default(), _in_use: client };
+            // Read before anything reads the record, so that a change made while it is read is
+            // followed too: taking one in again changes nothing (each sets what it names).
+            let newest = owner_changes::newest(&get(&pool).await?).await?;
+            let shared = Shared {
+                pool,
+                changes: tokio::sync::Mutex::new(newest),
+                others: std::sync::Mutex::new(Publish::nowhere()),
+                following: Default::default(),
+                listener,
+                shown,
+                months: Default::default(),
+            };
             // This month and the next are made now, so that the first calls of a month do not
             // wait for their partition.
             let now = Timestamp::now();
@@ -187,6 +198,11 @@ impl PostgresStore {
 impl Shared {
     async fn connection(&self) -> Result<deadpool_postgres::Object, StoreError> {
         get(&self.pool).await
+    }
+
+    /// Where other processes' changes are published.
+    fn others(&self) -> Publish {
+        self.others.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
 }
 
@@ -266,6 +282,13 @@ impl OwnerRecord for PostgresStore {
     fn probe(&self) -> Answer<'_, ()> {
         self.run(|shared| async move { owner::probe(&shared).await })
     }
+
+    fn follow(&self, publish: Publish) {
+        *self.shared.others.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = publish;
+        if !self.shared.following.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            self.worker.handle().spawn(follow::run(self.shared.clone()));
+        }
+    }
 }
 
 /// Written by the call log's own thread, which waits here while its batch is committed.
@@ -336,5 +359,7 @@ impl Archive for PostgresStore {
     }
 }
 
+#[cfg(test)]
+mod follow_tests;
 #[cfg(test)]
 mod tests;

@@ -8,11 +8,11 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-fn on_postgres(database: &TestDb) -> Binary {
+pub(crate) fn on_postgres(database: &TestDb) -> Binary {
     Binary::new(&format!("[admin]\ntoken = \"{ADMIN_TOKEN}\"\n[store]\nurl = \"{}\"\n", database.url))
 }
 
-fn admin(server: &Server, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+pub(crate) fn admin(server: &Server, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let mut request =
@@ -58,7 +58,7 @@ fn a_number_declined_through_the_admin_api_is_refused_and_logged_in_postgres() {
         .collect();
     assert_eq!(logged, [("CA2", "forward"), ("CA1", "decline")]);
 
-    // The command line finds the database in use and asks the server.
+    // The command line opens the database beside the running server and reads it itself.
     let listed = saidno.json(&["decline", "list", "--json"]);
     assert!(listed.to_string().contains(PUSHY), "{listed}");
     server.terminate();

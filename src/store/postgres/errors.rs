@@ -31,7 +31,7 @@ pub fn pg(error: tokio_postgres::Error) -> StoreError {
 
 /// The server's own words for a database error (tokio-postgres shows only "db error"), or the
 /// error and its cause.
-fn described(error: &tokio_postgres::Error) -> String {
+pub fn described(error: &tokio_postgres::Error) -> String {
     if let Some(db) = error.as_db_error() {
         return db.message().to_owned();
     }

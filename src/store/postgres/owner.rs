@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 
 use super::super::{Change, Publish, Removed, StoreError};
 use super::values::{from_json, json, moment, time};
-use super::{Shared, import, pg};
+use super::{Shared, follow, import, owner_changes, pg};
 use crate::domain::{Allow, Decline, DeclineBatch, LegalHold, PhoneNumber, SignedIn, Target, TextSession};
 
 /// The keys of `settings`.
@@ -87,13 +87,17 @@ async fn write_setting(client: &impl GenericClient, key: &str, value: serde_json
         .map(drop)
 }
 
-/// The one place the owner's record changes: one transaction per change, committed, then
-/// published while the next change waits, so copies in memory follow the database's order. A
-/// change that fails rolls back whole (its transaction is dropped uncommitted) and is not published.
+/// The one place the owner's record changes: one transaction per change, taking its turn among
+/// every process's changes, written to `owner_changes` with it, committed, then published while
+/// the next change waits, so copies in memory follow the database's order. Other processes'
+/// changes committed before it are published first, so none is overtaken. A change that fails
+/// rolls back whole (its transaction is dropped uncommitted) and is not published.
 pub async fn apply(shared: &Shared, change: &Change, publish: &Publish) -> Result<Removed, StoreError> {
-    let _in_order = shared.changes.lock().await;
+    let mut followed = shared.changes.lock().await;
     let mut connection = shared.connection().await?;
     let transaction = connection.transaction().await.map_err(pg)?;
+    owner_changes::take_turn(&transaction).await?;
+    let earlier = owner_changes::after(&transaction, *followed).await?;
     let removed = match change {
         Change::Decline(decline) => {
             import::save_declines(&transaction, &DeclineBatch::from_iter([decline.clone()])).await?;
@@ -171,15 +175,18 @@ pub async fn apply(shared: &Shared, change: &Change, publish: &Publish) -> Resul
             Removed::Nothing
         }
         Change::SignIn { .. } | Change::SignOut { .. } => {
-            // The row is locked by the change's own order (`changes`), so read, change and write.
+            // No other change runs meanwhile, in any process (`take_turn`), so read, change and write.
             let browsers: Vec<SignedIn> = read_setting(&transaction, SIGNED_IN).await?.unwrap_or_default();
             let browsers = change.signed_in_after(browsers).unwrap_or_default();
             write_setting(&transaction, SIGNED_IN, json(&browsers)?).await?;
             Removed::Nothing
         }
     };
+    let id = owner_changes::record(&transaction, change).await?;
     transaction.commit().await.map_err(pg)?;
+    follow::take_in(shared, earlier, &mut followed);
     publish.published(change);
+    *followed = id;
     Ok(removed)
 }
 
