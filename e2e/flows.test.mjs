@@ -305,6 +305,50 @@ for (const [width, height, tag] of [[390, 844, 'phone'], [1280, 800, 'desktop']]
   });
 }
 
+// Live: a call made while the Calls page and the Dashboard are open appears on them without a reload.
+for (const [width, height, tag] of [[390, 844, 'phone'], [1280, 800, 'desktop']]) {
+  test(`at ${width}x${height}: a call made while the pages are open appears without reloading`, { skip }, async () => {
+    const page = await context.newPage();
+    await page.setViewportSize({ width, height });
+    await page.goto(`${base}/`);
+    const today = Number(await page.locator('#today a.all b').textContent());
+    const dashboard = await context.newPage();
+    await dashboard.setViewportSize({ width, height });
+    // The stream is open (and saidno is sending it calls) once its answer's headers arrive.
+    const cardsOpen = dashboard.waitForResponse((response) => response.url().endsWith('/live/dashboard'));
+    await dashboard.goto(`${base}/`);
+    await cardsOpen;
+    const callsOpen = page.waitForResponse((response) => response.url().includes('/calls/live'));
+    await page.goto(`${base}/calls`);
+    await callsOpen;
+    // Set on this document only: a reload would lose it.
+    await page.evaluate(() => { window.stillTheSamePage = true; });
+    await dashboard.evaluate(() => { window.stillTheSamePage = true; });
+    const sid = `CAlive-${tag}`;
+    const number = tag === 'phone' ? '+442079460701' : '+442079460702';
+    const dialled = tag === 'phone' ? '020 7946 0701' : '020 7946 0702';
+    assert.match(await call(sid, number), /<Dial/);
+    const row = page.locator(`tr.call[data-sid="${sid}"]`);
+    await row.waitFor({ timeout: 30000 });
+    assert.equal(await page.locator('tr.call').first().getAttribute('data-sid'), sid, 'the new call is at the top');
+    assert.equal(await row.locator('span.number').textContent(), dialled);
+    assert.equal(await row.locator('td.decision').textContent(), 'forwarded');
+    assert.equal(await page.evaluate(() => window.stillTheSamePage), true, 'the page was not reloaded');
+    await shot(page, `23-${tag}-calls-live`);
+    await dashboard.waitForFunction((before) => Number(document.querySelector('#today a.all b').textContent) > before,
+      today, { timeout: 30000 });
+    assert.equal(await dashboard.evaluate(() => window.stillTheSamePage), true, 'the dashboard was not reloaded');
+    await shot(dashboard, `24-${tag}-dashboard-live`);
+    // The live row is a row like the others: its Decline form works.
+    await row.locator('summary').click();
+    await row.locator('input[name=company]').fill('Live Kitchens');
+    await Promise.all([page.waitForURL(/declined=/), row.locator('button[type=submit]').click()]);
+    assert.match(await page.locator('#declined').textContent(), /Live Kitchens/);
+    await dashboard.close();
+    await page.close();
+  });
+}
+
 // Every page through axe-core, at a phone's size and a desktop's. The audit's own context
 // lets axe's script in past the pages' policy, which admits scripts from saidno alone.
 test('no page has a serious or critical accessibility violation, on a phone or on a desktop', { skip }, async () => {

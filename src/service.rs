@@ -400,7 +400,14 @@ impl Service {
     }
 
     /// One page of the log, newest first, with the cursor of the next page if there is more.
-    pub async fn call_page(&self, mut query: CallQuery) -> Result<CallPage, ServiceError> {
+    pub async fn call_page(&self, query: CallQuery) -> Result<CallPage, ServiceError> {
+        let query = self.call_query(query)?;
+        Ok(self.store.call_page(&query).await?)
+    }
+
+    /// The query as the log reads it: the number as typed made E.164 (or its last few digits),
+    /// empty filters dropped. The live Calls page matches new calls against the same query.
+    pub fn call_query(&self, mut query: CallQuery) -> Result<CallQuery, ServiceError> {
         if query.limit == 0 || query.limit > MAX_LIMIT {
             return Err(invalid("limit", &format!("must be between 1 and {MAX_LIMIT}")));
         }
@@ -422,7 +429,7 @@ impl Service {
         }
         query.search = query.search.filter(|words| !words.trim().is_empty());
         query.company = query.company.filter(|company| !company.trim().is_empty());
-        Ok(self.store.call_page(&query).await?)
+        Ok(query)
     }
 
     /// Every call that matches, page after page: for exports, which want the whole range.

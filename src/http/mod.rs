@@ -14,6 +14,7 @@ pub mod dashboard_page;
 pub mod decline_forms;
 pub mod error;
 pub mod health;
+pub mod live_pages;
 pub mod openapi;
 pub mod owner_decisions;
 pub mod pages;

@@ -226,10 +226,13 @@ impl Application {
         // waiting, so a stuck client cannot keep it from exiting.
         let stopping = Arc::new(tokio::sync::Notify::new());
         let signalled = stopping.clone();
+        // Live pages hold their streams open; they end first, so they never count as requests in flight.
+        let live = state.call_log.live().clone();
         // The peer's address rate-limits sign-ins.
         let serving = axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 shutdown.await;
+                live.close();
                 signalled.notify_one();
             });
         tokio::select! {

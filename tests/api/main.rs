@@ -32,6 +32,7 @@ mod voice;
 mod vonage;
 mod web;
 mod web_dashboard;
+mod web_live;
 mod web_manage;
 mod web_settings;
 mod whisper;
