@@ -405,6 +405,14 @@ impl Service {
         Ok(self.store.call_page(&query).await?)
     }
 
+    /// The call with this id, if the log has it.
+    pub async fn call_by_id(&self, call_id: &str) -> Result<Option<CallRecord>, ServiceError> {
+        // The search finds every call whose text holds the id; the one with exactly it is the call.
+        let query = CallQuery { search: Some(call_id.to_owned()), limit: MAX_LIMIT, ..Default::default() };
+        let page = self.store.call_page(&query).await?;
+        Ok(page.calls.into_iter().find(|call| call.call_id == call_id))
+    }
+
     /// The query as the log reads it: the number as typed made E.164 (or its last few digits),
     /// empty filters dropped. The live Calls page matches new calls against the same query.
     pub fn call_query(&self, mut query: CallQuery) -> Result<CallQuery, ServiceError> {

@@ -25,6 +25,7 @@ pub mod session;
 pub mod settings_page;
 pub mod sms;
 pub mod url_part;
+pub mod voicemail;
 pub mod webhook;
 pub mod whisper;
 
@@ -64,6 +65,8 @@ pub struct Shared {
     pub replays: Arc<crate::provider::replay::SeenOnce>,
     pub health: Arc<health::Health>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The accounts whose voicemail recordings the web page can play.
+    pub recordings: Arc<crate::provider::recordings::Recordings>,
 }
 
 impl AppState {

@@ -202,6 +202,12 @@ pub(super) async fn call_rows(state: &AppState, calls: &[CallRecord]) -> Result<
                     note: decline.note.clone().unwrap_or_default(),
                 });
             }
+            // Offered only when saidno can fetch it: from a provider account it is configured with.
+            if let Some(url) = call.outcome.as_ref().and_then(|outcome| outcome.recording_url.as_deref())
+                && state.recordings.find(url).is_some()
+            {
+                row.voicemail = format!("/calls/{}/voicemail", encode(&call.call_id));
+            }
             row
         })
         .collect())

@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 
 use super::{
     AppState, allows_page, api, auth, backup, came_from, company_page, dashboard_page, decline_forms, health,
-    live_pages, openapi, pages, pbx, security_headers, session, settings_page, sms, webhook, whisper,
+    live_pages, openapi, pages, pbx, security_headers, session, settings_page, sms, voicemail, webhook, whisper,
 };
 use webhook::Edge;
 
@@ -64,6 +64,7 @@ fn page_router(state: &AppState) -> Router<AppState> {
         .route("/", get(dashboard_page::dashboard))
         .route("/calls", get(pages::calls))
         .route("/calls/live", get(live_pages::calls))
+        .route("/calls/{call_id}/voicemail", get(voicemail::voicemail))
         .route("/live/dashboard", get(live_pages::dashboard))
         .route("/calls/decline", post(decline_forms::decline))
         .route("/calls/allow", post(allows_page::allow_from_log))

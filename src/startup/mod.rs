@@ -24,6 +24,7 @@ use crate::metrics::Metrics;
 use crate::notify::Notifier;
 use crate::provider;
 use crate::provider::pbx::Pbx;
+use crate::provider::recordings::Recordings;
 use crate::provider::replay::SeenOnce;
 use crate::remote::Remote;
 use crate::runtime;
@@ -110,6 +111,7 @@ fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Re
         admin_token,
         sessions,
         health,
+        recordings: Arc::new(Recordings::from_settings(&settings)),
         settings,
     }))
 }

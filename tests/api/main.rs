@@ -29,6 +29,7 @@ mod telnyx;
 mod texts;
 mod texts_by_provider;
 mod voice;
+mod voicemail_playback;
 mod vonage;
 mod web;
 mod web_dashboard;
