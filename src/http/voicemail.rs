@@ -4,7 +4,7 @@
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use futures_util::stream;
 
@@ -13,7 +13,9 @@ use super::api::served;
 use super::error::ApiError;
 use super::pages::PageResult;
 
-pub async fn voicemail(State(state): State<AppState>, Path(call_id): Path<String>) -> PageResult {
+/// A byte range is passed on: Safari plays audio only from a server that answers one, and every
+/// browser seeks with them.
+pub async fn voicemail(State(state): State<AppState>, Path(call_id): Path<String>, headers: HeaderMap) -> PageResult {
     let call = served(state.service.call_by_id(&call_id)).await?;
     let Some(url) = call.and_then(|call| call.outcome?.recording_url) else {
         return Err(ApiError::NotFound(format!("no voicemail was left on call {call_id}")).into());
@@ -24,8 +26,12 @@ pub async fn voicemail(State(state): State<AppState>, Path(call_id): Path<String
         let why = "this voicemail is not kept by a provider account saidno is configured with";
         return Ok((StatusCode::FORBIDDEN, why).into_response());
     };
-    let answer = match recording.fetch().await {
-        Ok(answer) if answer.status().is_success() => answer,
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|range| range.to_str().ok())
+        .filter(|range| range.starts_with("bytes=") && range.len() <= 100);
+    let answer = match recording.fetch(range).await {
+        Ok(answer) if answer.status().is_success() || answer.status() == StatusCode::RANGE_NOT_SATISFIABLE => answer,
         Ok(answer) => {
             tracing::warn!(%call_id, status = %answer.status(), "the provider did not give the voicemail");
             return Ok((StatusCode::BAD_GATEWAY, "the provider did not give the voicemail").into_response());
@@ -35,7 +41,11 @@ pub async fn voicemail(State(state): State<AppState>, Path(call_id): Path<String
             return Ok((StatusCode::BAD_GATEWAY, "the provider could not be reached").into_response());
         }
     };
-    let length = answer.headers().get(header::CONTENT_LENGTH).cloned();
+    let status = answer.status();
+    let passed_on: Vec<_> = [header::CONTENT_LENGTH, header::CONTENT_RANGE, header::ACCEPT_RANGES]
+        .into_iter()
+        .filter_map(|name| Some((name.clone(), answer.headers().get(name)?.clone())))
+        .collect();
     let kind = answer
         .headers()
         .get(header::CONTENT_TYPE)
@@ -51,13 +61,11 @@ pub async fn voicemail(State(state): State<AppState>, Path(call_id): Path<String
             Err(error) => Some((Err(error.without_url()), None)),
         }
     });
-    let mut response = Body::from_stream(chunks).into_response();
+    let mut response = (status, Body::from_stream(chunks)).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, kind);
     // A caller's message is for the signed-in owner alone: no cache keeps it after signing out.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Some(length) = length {
-        headers.insert(header::CONTENT_LENGTH, length);
-    }
+    headers.extend(passed_on);
     Ok(response)
 }

@@ -46,9 +46,14 @@ impl Recordings {
 }
 
 impl Recording<'_> {
-    /// Asks the provider for the audio, signed in as the account.
-    pub async fn fetch(&self) -> Result<reqwest::Response, reqwest::Error> {
-        self.account.get(&self.audio).send().await
+    /// Asks the provider for the audio, signed in as the account: all of it, or the part of it
+    /// `range` names (`bytes=0-1`), as a player seeking in it asks.
+    pub async fn fetch(&self, range: Option<&str>) -> Result<reqwest::Response, reqwest::Error> {
+        let mut request = self.account.get(&self.audio);
+        if let Some(range) = range {
+            request = request.header(reqwest::header::RANGE, range);
+        }
+        request.send().await
     }
 }
 

@@ -55,6 +55,7 @@ async fn serve_recording(State(sender): State<mpsc::UnboundedSender<Captured>>, 
     let body = axum::body::to_bytes(body, 1 << 20).await.unwrap();
     let authorization = parts.headers.get("authorization").map(|v| v.to_str().unwrap().to_owned());
     let path = parts.uri.path().to_owned();
+    let range = parts.headers.get("range").map(|v| v.to_str().unwrap().to_owned());
     let _ = sender.send(Captured {
         method: parts.method,
         path: path.clone(),
@@ -69,7 +70,16 @@ async fn serve_recording(State(sender): State<mpsc::UnboundedSender<Captured>>, 
     if path != format!("/2010-04-01/Accounts/{ACCOUNT}/Recordings/{RECORDING}.mp3") {
         return StatusCode::NOT_FOUND.into_response();
     }
-    ([("content-type", "audio/mpeg")], audio()).into_response()
+    let audio = audio();
+    // A part, as `bytes=first-last` asks for it, the way players seek.
+    let part = range.as_deref().and_then(|range| range.strip_prefix("bytes=")?.split_once('-'));
+    if let Some((first, last)) = part {
+        let (first, last): (usize, usize) = (first.parse().unwrap(), last.parse().unwrap());
+        let whole = format!("bytes {first}-{last}/{}", audio.len());
+        let headers = [("content-type", "audio/mpeg".to_owned()), ("content-range", whole)];
+        return (StatusCode::PARTIAL_CONTENT, headers, audio[first..=last].to_vec()).into_response();
+    }
+    ([("content-type", "audio/mpeg"), ("accept-ranges", "bytes")], audio).into_response()
 }
 
 /// A forwarded call nobody answered, on which the caller left a 42-second message at `url`.
@@ -116,6 +126,7 @@ async fn a_voicemail_plays_on_the_page_through_saidno_with_the_accounts_credenti
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "audio/mpeg");
     assert_eq!(response.headers()["cache-control"], "no-store");
+    assert_eq!(response.headers()["accept-ranges"], "bytes");
     assert_eq!(response.bytes().await.unwrap().to_vec(), audio());
 
     let sent = fake.received();
@@ -127,6 +138,27 @@ async fn a_voicemail_plays_on_the_page_through_saidno_with_the_accounts_credenti
     let mut as_described = sent.clone();
     as_described.path = sent.path.replace(".mp3", ".json");
     twilio().assert_accepts(&as_described);
+}
+
+#[tokio::test]
+async fn a_player_seeking_in_the_message_gets_the_part_it_asks_for() {
+    let mut fake = FakeRecordings::start().await;
+    let app = app_on(&fake, |_| {}).await;
+    leave_voicemail(&app, "CA804", &fake.recording_url()).await;
+    let browser = app.signed_in().await;
+    let response = browser
+        .http
+        .get(app.url("/calls/CA804/voicemail"))
+        .header("cookie", browser.cookie.clone().unwrap())
+        .header("range", "bytes=100-199")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 206);
+    assert_eq!(response.headers()["content-range"], format!("bytes 100-199/{}", audio().len()));
+    assert_eq!(response.bytes().await.unwrap().to_vec(), audio()[100..200].to_vec());
+    let sent = fake.received();
+    assert_eq!(sent[0].headers["range"], "bytes=100-199");
 }
 
 #[tokio::test]
