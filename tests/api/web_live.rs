@@ -15,9 +15,12 @@ struct Events {
 
 impl Events {
     async fn open(browser: &Browser<'_>, app: &TestApp, path: &str) -> Self {
-        let response =
-            browser.http.get(app.url(path)).header("cookie", browser.cookie.clone().unwrap()).send().await.unwrap();
-        assert_eq!(response.status(), 200, "{path}");
+        Self::open_at(&browser.http, &app.url(path), browser.cookie.as_deref().unwrap()).await
+    }
+
+    async fn open_at(http: &reqwest::Client, url: &str, cookie: &str) -> Self {
+        let response = http.get(url).header("cookie", cookie).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{url}");
         assert_eq!(response.headers()["content-type"], "text/event-stream");
         Self { response, buffered: String::new() }
     }
@@ -135,4 +138,42 @@ async fn the_script_is_served_by_saidno_within_its_policy() {
     assert_eq!(response.headers()["content-type"], "text/javascript");
     assert!(response.headers()["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
     assert!(response.text().await.unwrap().contains("EventSource"));
+}
+
+#[test]
+fn the_real_server_streams_a_call_and_an_open_stream_does_not_hold_up_its_stop() {
+    let binary = Binary::new("");
+    let mut setting = binary
+        .command()
+        .args(["admin", "set-password"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(setting.stdin.as_mut().unwrap(), format!("{PASSWORD}\n").as_bytes()).unwrap();
+    assert!(setting.wait().unwrap().success());
+    let mut server = binary.serve();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (_open, row) = runtime.block_on(async {
+        let http = saidno::tls::client_builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let signed_in = http
+            .post(format!("{}/login", server.url))
+            .header("origin", &server.url)
+            .form(&[("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed_in.status(), 303);
+        let cookie = signed_in.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let mut events = Events::open_at(&http, &format!("{}/calls/live", server.url), &cookie).await;
+        let url = server.url.clone();
+        tokio::task::spawn_blocking(move || call_at(&url, "CA920", "+442079460555")).await.unwrap();
+        let (name, row) = events.next().await;
+        assert_eq!(name, "call");
+        (events, row)
+    });
+    assert!(row.contains(r#"data-sid="CA920""#), "{row}");
+    // The stream is still open: stopping ends it rather than waiting for it.
+    assert!(server.terminate().success());
+    assert!(!server.log().contains("still open"), "{}", server.log());
 }
