@@ -8,6 +8,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
+use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream, StreamExt};
@@ -18,6 +19,7 @@ use super::api::served;
 use super::call_row::CallRow;
 use super::dashboard_page::cards_now;
 use super::pages::{CallFilters, PageResult, bad, call_rows};
+use super::session::{session_of, still_signed_in};
 use crate::domain::CallRecord;
 use crate::live::next_call;
 use crate::store::CallQuery;
@@ -30,7 +32,11 @@ struct Row {
 }
 
 /// `GET /calls/live?filters`: each new call the page's filters let through, as its row.
-pub async fn calls(State(state): State<AppState>, filters: Result<Query<CallFilters>, QueryRejection>) -> PageResult {
+pub async fn calls(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    filters: Result<Query<CallFilters>, QueryRejection>,
+) -> PageResult {
     let Query(filters) = filters.map_err(|r| bad("filters", r.body_text()))?;
     let asked = filters.query(&state.settings.time_zone)?;
     let query = served(async { state.service.call_query(asked) }).await?;
@@ -42,7 +48,7 @@ pub async fn calls(State(state): State<AppState>, filters: Result<Query<CallFilt
         let row = next_row(&state, &mut calls, &query).await?;
         Some((row, (state, calls, query)))
     });
-    Ok(streamed(&state, rows, "call"))
+    Ok(streamed(&state, &headers, rows, "call"))
 }
 
 /// The markup of the next call `query` lets through; `None` once no more calls will come.
@@ -73,7 +79,7 @@ async fn next_row(
 }
 
 /// `GET /live/dashboard`: the Dashboard's cards, counted anew after each call.
-pub async fn dashboard(State(state): State<AppState>) -> PageResult {
+pub async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
     let calls = state.call_log.live().subscribe();
     let counts = stream::unfold((state.clone(), calls), |(state, mut calls)| async move {
         next_call(&mut calls).await?;
@@ -83,13 +89,26 @@ pub async fn dashboard(State(state): State<AppState>) -> PageResult {
         Some((cards, (state, calls)))
     })
     .filter_map(|cards| async move { cards });
-    Ok(streamed(&state, counts, "cards"))
+    Ok(streamed(&state, &headers, counts, "cards"))
 }
 
-/// The events as a stream that ends when the server stops, with a comment now and then so that
+/// The events as a stream that ends when the server stops or when the browser's session does (it
+/// signed out, its hours ran out, a new password was set), with a comment now and then so that
 /// proxies keep an idle stream open.
-fn streamed(state: &AppState, markups: impl Stream<Item = String> + Send + 'static, name: &'static str) -> Response {
+fn streamed(
+    state: &AppState,
+    headers: &HeaderMap,
+    markups: impl Stream<Item = String> + Send + 'static,
+    name: &'static str,
+) -> Response {
+    // The route lets only a signed-in browser in, so there is a session to follow.
+    let session = session_of(headers).unwrap_or_default();
+    let following = state.clone();
     let events = markups
+        .take_while(move |_| {
+            let (state, session) = (following.clone(), session.clone());
+            async move { still_signed_in(&state, &session).await }
+        })
         .map(move |markup| Ok::<_, Infallible>(Event::default().event(name).data(markup)))
         .take_until(state.call_log.live().closed());
     Sse::new(events).keep_alive(KeepAlive::default()).into_response()

@@ -54,6 +54,20 @@ impl Events {
     }
 }
 
+impl Events {
+    /// Reads on until the stream ends, which it must without another event.
+    async fn ends_without_an_event(mut self) {
+        tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(chunk) = self.response.chunk().await.unwrap() {
+                self.buffered.push_str(std::str::from_utf8(&chunk).unwrap());
+                assert!(!self.buffered.contains("event:"), "an event came after all: {}", self.buffered);
+            }
+        })
+        .await
+        .expect("the stream did not end");
+    }
+}
+
 fn fragment(html: &str) -> scraper::Html {
     scraper::Html::parse_fragment(&format!("<table><tbody>{html}</tbody></table>"))
 }
@@ -116,6 +130,18 @@ async fn the_dashboard_counts_today_anew_after_each_call() {
     let cards = scraper::Html::parse_fragment(&cards);
     assert_eq!(text(&cards, "#today a.all b"), "1");
     assert_eq!(text(&cards, "#today a.forwarded"), "1 forwarded");
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_stream_before_the_next_call_is_sent() {
+    let app = spawn_app().await;
+    let browser = app.signed_in().await;
+    let events = Events::open(&browser, &app, "/calls/live").await;
+    let other = Events::open(&browser, &app, "/live/dashboard").await;
+    assert_eq!(browser.post("/logout", &[]).await.location.as_deref(), Some("/login"));
+    app.call("CA930", "+442079460555").await;
+    events.ends_without_an_event().await;
+    other.ends_without_an_event().await;
 }
 
 #[tokio::test]
