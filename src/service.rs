@@ -408,9 +408,18 @@ impl Service {
     /// The call with this id, if the log has it.
     pub async fn call_by_id(&self, call_id: &str) -> Result<Option<CallRecord>, ServiceError> {
         // The search finds every call whose text holds the id; the one with exactly it is the call.
-        let query = CallQuery { search: Some(call_id.to_owned()), limit: MAX_LIMIT, ..Default::default() };
-        let page = self.store.call_page(&query).await?;
-        Ok(page.calls.into_iter().find(|call| call.call_id == call_id))
+        // A page may end before the log does, so the search goes on while there is more.
+        let mut query = CallQuery { search: Some(call_id.to_owned()), limit: MAX_LIMIT, ..Default::default() };
+        loop {
+            let page = self.store.call_page(&query).await?;
+            if let Some(call) = page.calls.into_iter().find(|call| call.call_id == call_id) {
+                return Ok(Some(call));
+            }
+            match page.next {
+                Some(next) => query.before = Some(next),
+                None => return Ok(None),
+            }
+        }
     }
 
     /// The query as the log reads it: the number as typed made E.164 (or its last few digits),
