@@ -50,7 +50,10 @@ impl CallLog {
         let published = live.clone();
         std::thread::Builder::new()
             .name("call-log".into())
-            .spawn(move || write_entries(store, metrics, published, entries))
+            .spawn(move || {
+                give_way();
+                write_entries(store, metrics, published, entries)
+            })
             .expect("the call-log thread starts");
         Self { queue, live }
     }
@@ -105,6 +108,16 @@ impl CallLog {
                 tracing::error!("call log closed; an entry was not recorded")
             }
         }
+    }
+}
+
+/// Answering calls comes first: when the cores are busy the writer gives way to the request
+/// workers, so a commit of thousands of calls does not hold up the answers queued behind it, and
+/// catches up as the calls it is given wait in its queue.
+fn give_way() {
+    const NICER: i32 = 5;
+    if let Err(error) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), NICER) {
+        tracing::debug!(%error, "the call log's writer keeps the server's priority");
     }
 }
 
@@ -188,5 +201,31 @@ impl Batch {
             }
         }
         self.outcomes.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryStore;
+
+    /// The niceness of this process's thread named `name`, from `/proc`.
+    fn niceness_of(name: &str) -> Option<i32> {
+        std::fs::read_dir("/proc/self/task").ok()?.flatten().find_map(|task| {
+            let comm = std::fs::read_to_string(task.path().join("comm")).ok()?;
+            if comm.trim() != name {
+                return None;
+            }
+            let stat = std::fs::read_to_string(task.path().join("stat")).ok()?;
+            // The fields after the command's closing parenthesis; niceness is the 19th field.
+            stat.rsplit_once(')')?.1.split_whitespace().nth(16)?.parse().ok()
+        })
+    }
+
+    #[tokio::test]
+    async fn the_writer_gives_way_to_the_request_workers() {
+        let log = CallLog::start(Arc::new(MemoryStore::default()), Arc::new(Metrics::default()));
+        log.written().await;
+        assert_eq!(niceness_of("call-log"), Some(5));
     }
 }

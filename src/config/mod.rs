@@ -12,9 +12,11 @@ use crate::domain::{PhoneNumber, RefusalMode, Region};
 
 mod known_keys;
 mod origin;
+mod store_url;
 
 pub use known_keys::leaves;
 pub use origin::{Origin, Origins};
+pub use store_url::check_url;
 
 /// The example file doubles as the defaults, so the documented values are the real ones.
 pub const EXAMPLE: &str = include_str!("../../config/saidno.example.toml");
@@ -502,7 +504,7 @@ impl Settings {
             return invalid("public_url", "must start with https:// or http://");
         }
         if let Some(url) = self.store.url() {
-            crate::store::check_url(url).map_err(|message| Misvalue { key: "store.url", message })?;
+            check_url(url).map_err(|message| Misvalue { key: "store.url", message })?;
         }
         if let Err(message) = self.metrics_address() {
             return Err(Misvalue { key: "metrics.listen", message });

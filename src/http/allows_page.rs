@@ -14,14 +14,13 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use super::AppState;
+use super::allow_words::AllowRow;
 use super::api::served;
 use super::banners::{BannerParams, Banners, after_change};
 use super::came_from::{local_path, same_site_path};
 use super::error::ApiError;
-use super::pages::{PageResult, bad, local_time, paused};
-use crate::domain::Allow;
+use super::pages::{PageResult, bad, paused};
 use crate::domain::phone::ACCEPT_ANYWAY;
-use crate::policy::short_date;
 use crate::service::{NewAllow, ServiceError};
 use crate::when::{self, Spans};
 
@@ -37,43 +36,6 @@ struct AllowsPage {
     /// The refusal was of a number the numbering plan does not know: offer to take it anyway.
     offer_anyway: bool,
     banners: Banners,
-}
-
-struct AllowRow {
-    number: String,
-    name: String,
-    added: String,
-    window: String,
-}
-
-impl AllowRow {
-    fn of(allow: &Allow, time_zone: &TimeZone) -> Self {
-        let window = match (allow.from, allow.until) {
-            (None, None) => "always".to_owned(),
-            (from, until) => format!(
-                "{} to {}",
-                from.map(|at| local_time(at, time_zone)).unwrap_or_else(|| "now".into()),
-                until.map(|at| local_time(at, time_zone)).unwrap_or_else(|| "on".into())
-            ),
-        };
-        let window = match (allow.once, allow.used_at) {
-            (true, Some(used)) => format!("{window}, once (used {})", local_time(used, time_zone)),
-            (true, None) => format!("{window}, once"),
-            (false, _) => window,
-        };
-        Self {
-            number: allow.number.to_string(),
-            name: allow.name.clone().unwrap_or_default(),
-            added: short_date(allow.added_at, time_zone),
-            window,
-        }
-    }
-}
-
-/// The allow in a few words: "Mum, always" or "3 Nov 2026 10:00 to on, once".
-pub fn described(allow: &Allow, time_zone: &TimeZone) -> String {
-    let row = AllowRow::of(allow, time_zone);
-    if row.name.is_empty() { row.window } else { format!("{}, {}", row.name, row.window) }
 }
 
 async fn page(state: &AppState, params: &BannerParams, typed: AllowForm, error: Option<String>) -> PageResult {

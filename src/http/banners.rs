@@ -176,7 +176,7 @@ impl Banners {
                 None => None,
             };
             banners.undone_allow = Some(UndoneAllowBanner {
-                restored: restored.map(|allow| super::allows_page::described(&allow, time_zone)).unwrap_or_default(),
+                restored: restored.map(|allow| super::allow_words::described(&allow, time_zone)).unwrap_or_default(),
                 next_call: reason(next_call(service, &number, now).await),
                 number,
             });

@@ -1,5 +1,6 @@
 //! The HTTP edge: the providers' webhooks, the admin API, the web page and health, over one shared state.
 
+pub mod allow_words;
 pub mod allows_page;
 pub mod api;
 pub mod auth;
@@ -11,10 +12,12 @@ pub mod client_address;
 pub mod company_page;
 pub mod complaints;
 pub mod dashboard_page;
+pub mod decline_fields;
 pub mod decline_forms;
 pub mod error;
 pub mod health;
 pub mod live_pages;
+pub mod local_time;
 pub mod openapi;
 pub mod owner_decisions;
 pub mod pages;

@@ -17,6 +17,7 @@ use super::banners::{BannerParams, Banners};
 use super::call_row::{CallRow, DeclinedSince, Seen};
 use super::came_from::{came_from, same_site_path};
 use super::error::ApiError;
+use super::local_time::local_time;
 use super::url_part::encode;
 use crate::domain::{CallRecord, Channel, DecisionKind};
 use crate::policy::short_date;
@@ -75,10 +76,6 @@ pub(super) type PageResult = Result<Response, PageError>;
 
 pub(super) fn bad(field: &'static str, message: impl Into<String>) -> PageError {
     PageError(ApiError::Invalid { field: Some(field), message: message.into() })
-}
-
-pub(super) fn local_time(at: Timestamp, time_zone: &TimeZone) -> String {
-    at.to_zoned_datetime(time_zone.clone()).strftime("%Y-%m-%d %H:%M").to_string()
 }
 
 #[derive(Deserialize, Default)]

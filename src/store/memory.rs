@@ -5,6 +5,7 @@ use std::sync::RwLock;
 
 use jiff::Timestamp;
 
+use super::query::PageFill;
 use super::{
     Answer, Archive, CallHistory, CallPage, CallQuery, CallSink, Change, Cursor, HourTally, Keep, OwnerRecord, Pruned,
     Publish, Removed, RepeatCaller, SCAN_BUDGET, StoreError, ready,
@@ -259,21 +260,17 @@ impl MemoryStore {
         if let Some(before) = query.before {
             upper = upper.min(before);
         }
-        let mut page = CallPage::default();
+        let mut fill = PageFill::new(query);
         if lower >= upper {
-            return page;
+            return fill.page();
         }
-        // No indexes here, so count every call looked at against the budget the same way.
-        for (looked_at, (position, call)) in self.read().calls.range(lower..upper).rev().enumerate() {
-            if query.matches(call) {
-                page.calls.push(call.clone());
-            }
-            if page.calls.len() >= query.limit || looked_at + 1 >= SCAN_BUDGET {
-                page.next = Some(*position);
+        // No indexes here, so every call in the range counts against the budget.
+        for (position, call) in self.read().calls.range(lower..upper).rev() {
+            if !fill.take(*position, call) {
                 break;
             }
         }
-        page
+        fill.page()
     }
 
     fn tallies(&self, since: Timestamp, until: Timestamp) -> Vec<HourTally> {

@@ -15,7 +15,7 @@ pub use self::change::{Change, Publish, Removed};
 pub use self::local::{open_local, restore_local};
 pub use self::memory::MemoryStore;
 pub use self::open::open_store;
-pub use self::postgres::{PostgresStore, check_url, test_db};
+pub use self::postgres::{PostgresStore, test_db};
 pub use self::prune::{PRUNE_BATCH, Pruned};
 pub use self::query::{CallPage, CallQuery, Cursor, HourTally, RepeatCaller, SCAN_BUDGET, party_of};
 pub use self::sled::SledStore;

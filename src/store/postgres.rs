@@ -35,7 +35,6 @@ mod prune;
 pub mod test_db;
 mod values;
 
-pub use errors::check_url;
 use errors::{connecting, pg};
 
 /// Connections kept open at most: the call log's writer, a few pages and owner changes at once.
@@ -131,7 +130,7 @@ impl PostgresStore {
     /// says it is in use. `StoreError::Locked` means another process has it open; an unreachable
     /// server is `StoreError::Unavailable`.
     pub fn open(url: &str) -> Result<Self, StoreError> {
-        let mut config = check_url(url).map_err(StoreError::Unavailable)?;
+        let mut config = crate::config::check_url(url).map_err(StoreError::Unavailable)?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }

@@ -47,6 +47,38 @@ pub struct CallPage {
     pub next: Option<Cursor>,
 }
 
+/// A page being filled from calls read newest first, as every store's `call_page` fills one: a
+/// call is kept when the query matches it, and the page ends once it is full or `SCAN_BUDGET`
+/// calls have been looked at, continuing after the last one looked at.
+pub struct PageFill<'a> {
+    query: &'a CallQuery,
+    page: CallPage,
+    looked_at: usize,
+}
+
+impl<'a> PageFill<'a> {
+    pub fn new(query: &'a CallQuery) -> Self {
+        Self { query, page: CallPage::default(), looked_at: 0 }
+    }
+
+    /// Takes in the next call read; false once the page is done.
+    pub fn take(&mut self, position: Cursor, call: &CallRecord) -> bool {
+        self.looked_at += 1;
+        if self.query.matches(call) {
+            self.page.calls.push(call.clone());
+        }
+        let done = self.page.calls.len() >= self.query.limit || self.looked_at >= SCAN_BUDGET;
+        if done {
+            self.page.next = Some(position);
+        }
+        !done
+    }
+
+    pub fn page(self) -> CallPage {
+        self.page
+    }
+}
+
 /// How many calls were forwarded, refused, and otherwise answered (screened, after hours) in one hour.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HourTally {

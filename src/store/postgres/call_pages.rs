@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
-use super::super::query::{COMPANY, decision_code, decision_of, like_escaped};
+use super::super::query::{COMPANY, PageFill, decision_code, decision_of, like_escaped};
 use super::super::{CallPage, CallQuery, Cursor, RepeatCaller, SCAN_BUDGET, StoreError};
 use super::call_log::COLUMNS;
 use super::values::{from_json, moment, time};
@@ -77,20 +77,14 @@ pub async fn page(shared: &Shared, query: &CallQuery) -> Result<CallPage, StoreE
     let statement = connection.prepare_cached(&text).await.map_err(pg)?;
     let rows = connection.query_raw(&statement, values.iter().map(|value| &**value as &dyn ToSql)).await;
     let mut rows = std::pin::pin!(rows.map_err(pg)?);
-    let mut page = CallPage::default();
-    let mut looked_at = 0;
+    let mut fill = PageFill::new(query);
     while let Some(row) = rows.next().await {
         let (position, call) = read_call(&row.map_err(pg)?)?;
-        looked_at += 1;
-        if query.matches(&call) {
-            page.calls.push(call);
-        }
-        if page.calls.len() >= query.limit || looked_at >= SCAN_BUDGET {
-            page.next = Some(position);
+        if !fill.take(position, &call) {
             break;
         }
     }
-    Ok(page)
+    Ok(fill.page())
 }
 
 /// As `CallHistory::repeat_callers` describes it: the newest calls, grouped by number.

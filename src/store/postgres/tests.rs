@@ -2,6 +2,7 @@
 
 use super::super::{Keep, Pruned};
 use super::test_db::TestDb;
+use crate::config::check_url;
 
 /// The migrations this binary carries.
 const MIGRATIONS_KNOWN: i64 = 2;

@@ -14,7 +14,9 @@ use std::sync::{Mutex, MutexGuard};
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::super::query::{COMPANY, decision_code, decision_of, hour_of, hours_before, like_escaped, party_of};
+use super::super::query::{
+    COMPANY, PageFill, decision_code, decision_of, hour_of, hours_before, like_escaped, party_of,
+};
 use super::super::{CallPage, CallQuery, Cursor, HourTally, Pruned, RepeatCaller, SCAN_BUDGET, StoreError};
 use crate::domain::{CallRecord, DecisionKind, FollowUps, ForwardOutcome};
 
@@ -344,20 +346,14 @@ impl CallDb {
         let reader = lock(&self.reader);
         let mut statement = reader.prepare_cached(&text).map_err(sql)?;
         let mut rows = statement.query(rusqlite::params_from_iter(values)).map_err(sql)?;
-        let mut page = CallPage::default();
-        let mut looked_at = 0;
+        let mut fill = PageFill::new(query);
         while let Some(row) = rows.next().map_err(sql)? {
             let (position, call) = read_call(row)?;
-            looked_at += 1;
-            if query.matches(&call) {
-                page.calls.push(call);
-            }
-            if page.calls.len() >= query.limit || looked_at >= SCAN_BUDGET {
-                page.next = Some(position);
+            if !fill.take(position, &call) {
                 break;
             }
         }
-        Ok(page)
+        Ok(fill.page())
     }
 
     /// Calls per hour for the hours that begin in `[since, until)`.
