@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -20,6 +21,21 @@ const PASSWORD = 'correct horse battery';
 const PUSHY = '+442079460123';
 // The same number as the log shows it to an owner in GB.
 const PUSHY_DIALLED = '020 7946 0123';
+const ACCOUNT_SID = 'AC0123456789abcdef0123456789abcdef';
+const RECORDING = `/2010-04-01/Accounts/${ACCOUNT_SID}/Recordings/RE0123456789abcdef0123456789abcdef`;
+
+// A second of a 440 Hz tone as 8 kHz, 16-bit mono WAV: a message the browser can really play.
+function toneWav() {
+  const samples = 8000;
+  const wav = Buffer.alloc(44 + samples * 2);
+  wav.write('RIFF', 0); wav.writeUInt32LE(36 + samples * 2, 4); wav.write('WAVEfmt ', 8);
+  wav.writeUInt32LE(16, 16); wav.writeUInt16LE(1, 20); wav.writeUInt16LE(1, 22);
+  wav.writeUInt32LE(8000, 24); wav.writeUInt32LE(16000, 28); wav.writeUInt16LE(2, 32); wav.writeUInt16LE(16, 34);
+  wav.write('data', 36); wav.writeUInt32LE(samples * 2, 40);
+  for (let i = 0; i < samples; i++) wav.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)), 44 + i * 2);
+  return wav;
+}
+const VOICEMAIL = toneWav();
 
 const haveBrowser = existsSync(browserPath);
 if (!haveBrowser && process.env.CI === 'true') {
@@ -31,6 +47,8 @@ let dir;
 let server;
 let base;
 let context;
+// Stands in for Twilio's recordings: the account's recording, only to its SID and auth token.
+let recordings;
 
 async function waitFor(file) {
   for (let i = 0; i < 600 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
@@ -42,6 +60,14 @@ before(async () => {
   assert.ok(existsSync(binary), `${binary} is missing: run cargo build first`);
   mkdirSync(shots, { recursive: true });
   dir = mkdtempSync(join(tmpdir(), 'saidno-e2e-'));
+  recordings = createServer((request, response) => {
+    const expected = `Basic ${Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64')}`;
+    if (request.headers.authorization !== expected) return response.writeHead(401).end();
+    if (request.url !== `${RECORDING}.mp3`) return response.writeHead(404).end();
+    response.writeHead(200, { 'content-type': 'audio/wav', 'content-length': VOICEMAIL.length }).end(VOICEMAIL);
+  });
+  await new Promise((listening) => recordings.listen(0, '127.0.0.1', listening));
+  const recordingsUrl = `http://127.0.0.1:${recordings.address().port}`;
   const config = join(dir, 'saidno.toml');
   writeFileSync(config, [
     'listen = "127.0.0.1:0"',
@@ -50,7 +76,7 @@ before(async () => {
     'timezone = "UTC"',
     'declined_by = "Sam"',
     '[forward]', 'to = ["+442079460999"]',
-    '[twilio]', `auth_token = "${AUTH_TOKEN}"`, '',
+    '[twilio]', `auth_token = "${AUTH_TOKEN}"`, `account_sid = "${ACCOUNT_SID}"`, `api_base_url = "${recordingsUrl}"`, '',
   ].join('\n'));
   const setPassword = spawnSync(binary, ['--config', config, 'admin', 'set-password'], { input: `${PASSWORD}\n` });
   assert.equal(setPassword.status, 0, setPassword.stderr.toString());
@@ -72,13 +98,18 @@ after(async () => {
     server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));
   }
+  recordings?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 // A call as Twilio posts it, signed with the auth token (HMAC-SHA1 over URL + sorted parameters).
 async function call(callSid, from) {
-  const url = `${base}/twilio/voice`;
-  const params = { AccountSid: 'AC0123', CallSid: callSid, From: from, To: '+442079460000', CallStatus: 'ringing' };
+  return post('/twilio/voice', { AccountSid: 'AC0123', CallSid: callSid, From: from, To: '+442079460000', CallStatus: 'ringing' });
+}
+
+// Any of Twilio's callbacks, signed the same way.
+async function post(path, params) {
+  const url = `${base}${path}`;
   const signed = url + Object.keys(params).sort().map((k) => k + params[k]).join('');
   const signature = createHmac('sha1', AUTH_TOKEN).update(signed).digest('base64');
   const response = await fetch(url, {
@@ -301,6 +332,81 @@ for (const [width, height, tag] of [[390, 844, 'phone'], [1280, 800, 'desktop']]
     await shot(page, `22-${tag}-dashboard`);
     await Promise.all([page.waitForURL(/decision=decline/), page.click('#today a.refused')]);
     assert.ok(await page.locator('tr.call').count() > 0, 'the card leads to the calls it counts');
+    await page.close();
+  });
+}
+
+// Live: a call made while the Calls page and the Dashboard are open appears on them without a reload.
+for (const [width, height, tag] of [[390, 844, 'phone'], [1280, 800, 'desktop']]) {
+  test(`at ${width}x${height}: a call made while the pages are open appears without reloading`, { skip }, async () => {
+    const page = await context.newPage();
+    await page.setViewportSize({ width, height });
+    await page.goto(`${base}/`);
+    const today = Number(await page.locator('#today a.all b').textContent());
+    const dashboard = await context.newPage();
+    await dashboard.setViewportSize({ width, height });
+    // The stream is open (and saidno is sending it calls) once its answer's headers arrive.
+    const cardsOpen = dashboard.waitForResponse((response) => response.url().endsWith('/live/dashboard'));
+    await dashboard.goto(`${base}/`);
+    await cardsOpen;
+    const callsOpen = page.waitForResponse((response) => response.url().includes('/calls/live'));
+    await page.goto(`${base}/calls`);
+    await callsOpen;
+    // Set on this document only: a reload would lose it.
+    await page.evaluate(() => { window.stillTheSamePage = true; });
+    await dashboard.evaluate(() => { window.stillTheSamePage = true; });
+    const sid = `CAlive-${tag}`;
+    const number = tag === 'phone' ? '+442079460701' : '+442079460702';
+    const dialled = tag === 'phone' ? '020 7946 0701' : '020 7946 0702';
+    assert.match(await call(sid, number), /<Dial/);
+    const row = page.locator(`tr.call[data-sid="${sid}"]`);
+    await row.waitFor({ timeout: 30000 });
+    assert.equal(await page.locator('tr.call').first().getAttribute('data-sid'), sid, 'the new call is at the top');
+    assert.equal(await row.locator('span.number').textContent(), dialled);
+    assert.equal(await row.locator('td.decision').textContent(), 'forwarded');
+    assert.equal(await page.evaluate(() => window.stillTheSamePage), true, 'the page was not reloaded');
+    await shot(page, `23-${tag}-calls-live`);
+    await dashboard.waitForFunction((before) => Number(document.querySelector('#today a.all b').textContent) > before,
+      today, { timeout: 30000 });
+    assert.equal(await dashboard.evaluate(() => window.stillTheSamePage), true, 'the dashboard was not reloaded');
+    await shot(dashboard, `24-${tag}-dashboard-live`);
+    // The live row is a row like the others: its Decline form works.
+    await row.locator('summary').click();
+    await row.locator('input[name=company]').fill('Live Kitchens');
+    await Promise.all([page.waitForURL(/declined=/), row.locator('button[type=submit]').click()]);
+    assert.match(await page.locator('#declined').textContent(), /Live Kitchens/);
+    await dashboard.close();
+    await page.close();
+  });
+}
+
+// A voicemail plays on its call's row, through saidno, which fetches it with the account's credentials.
+for (const [width, height, tag] of [[390, 844, 'phone'], [1280, 800, 'desktop']]) {
+  test(`at ${width}x${height}: a voicemail left on an unanswered call plays on its row`, { skip }, async () => {
+    const sid = `CAvoicemail-${tag}`;
+    await call(sid, '+442079460801');
+    await post('/twilio/dial-status', { CallSid: sid, DialCallStatus: 'no-answer', DialCallDuration: '0' });
+    await post('/twilio/voicemail', { CallSid: sid, RecordingUrl: `http://127.0.0.1:${recordings.address().port}${RECORDING}`, RecordingDuration: '1' });
+    const page = await context.newPage();
+    await page.setViewportSize({ width, height });
+    await page.goto(`${base}/calls`);
+    const row = page.locator(`tr.call[data-sid="${sid}"]`);
+    assert.match(await row.locator('td.outcome').textContent(), /no answer; voicemail, 1 s/);
+    const audio = row.locator('audio');
+    // saidno's own route: the provider's address never reaches the page.
+    assert.equal(decodeURIComponent(await audio.getAttribute('src')), `/calls/${sid}/voicemail`);
+    // The browser loads the message from saidno and reads it as the second it is.
+    const seconds = await audio.evaluate((player) => new Promise((loaded, failed) => {
+      player.addEventListener('loadedmetadata', () => loaded(player.duration));
+      player.addEventListener('error', () => failed(new Error(`the audio did not load: ${player.error?.code}`)));
+      player.preload = 'metadata';
+      player.load();
+    }));
+    assert.equal(Math.round(seconds), 1);
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(wide <= width, `the calls page is ${wide}px wide at ${width}px`);
+    await row.scrollIntoViewIfNeeded();
+    await shot(page, `25-${tag}-voicemail`);
     await page.close();
   });
 }

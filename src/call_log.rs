@@ -10,6 +10,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
 use crate::domain::{CallRecord, ForwardOutcome};
+use crate::live::LiveCalls;
 use crate::metrics::Metrics;
 use crate::store::CallSink;
 
@@ -38,19 +39,28 @@ enum Entry {
 #[derive(Clone)]
 pub struct CallLog {
     queue: mpsc::Sender<Entry>,
+    /// Each call once it is written, for the pages that show calls live.
+    live: LiveCalls,
 }
 
 impl CallLog {
     pub fn start(store: Arc<dyn CallSink>, metrics: Arc<Metrics>) -> Self {
         let (queue, entries) = mpsc::channel(QUEUE);
+        let live = LiveCalls::default();
+        let published = live.clone();
         std::thread::Builder::new()
             .name("call-log".into())
             .spawn(move || {
                 give_way();
-                write_entries(store, metrics, entries)
+                write_entries(store, metrics, published, entries)
             })
             .expect("the call-log thread starts");
-        Self { queue }
+        Self { queue, live }
+    }
+
+    /// The calls written from now on, as they are written.
+    pub fn live(&self) -> &LiveCalls {
+        &self.live
     }
 
     /// Queues a call for the log without waiting.
@@ -111,7 +121,7 @@ fn give_way() {
     }
 }
 
-fn write_entries(store: Arc<dyn CallSink>, metrics: Arc<Metrics>, mut entries: mpsc::Receiver<Entry>) {
+fn write_entries(store: Arc<dyn CallSink>, metrics: Arc<Metrics>, live: LiveCalls, mut entries: mpsc::Receiver<Entry>) {
     let mut batch = Batch::default();
     while let Some(first) = entries.blocking_recv() {
         let gathered_until = Instant::now() + COMMIT_INTERVAL;
@@ -123,7 +133,7 @@ fn write_entries(store: Arc<dyn CallSink>, metrics: Arc<Metrics>, mut entries: m
                     // Written after the calls before it, one of which may be the call it is about.
                     Entry::Outcome { call_id, outcome } => batch.outcomes.push((call_id, outcome)),
                     Entry::Barrier { durable, done } => {
-                        batch.write(store.as_ref(), &metrics);
+                        batch.write(store.as_ref(), &metrics, &live);
                         if durable && let Err(error) = store.flush() {
                             tracing::error!(%error, "could not flush the call log");
                         }
@@ -142,7 +152,7 @@ fn write_entries(store: Arc<dyn CallSink>, metrics: Arc<Metrics>, mut entries: m
             std::thread::sleep((gathered_until - now).min(Duration::from_millis(5)));
             next = entries.try_recv().ok();
         }
-        batch.write(store.as_ref(), &metrics);
+        batch.write(store.as_ref(), &metrics, &live);
     }
     if let Err(error) = store.flush() {
         tracing::error!(%error, "could not flush the call log");
@@ -161,11 +171,16 @@ impl Batch {
         self.calls.len() + self.outcomes.len()
     }
 
-    fn write(&mut self, store: &dyn CallSink, metrics: &Metrics) {
+    fn write(&mut self, store: &dyn CallSink, metrics: &Metrics, live: &LiveCalls) {
         if !self.calls.is_empty() {
-            if let Err(error) = store.append_calls(&self.calls) {
-                metrics.store_error();
-                tracing::error!(%error, count = self.calls.len(), "could not write calls to the log");
+            match store.append_calls(&self.calls) {
+                // Only calls in the log are shown live: a page reloaded shows the same calls.
+                Ok(()) if live.watched() => self.calls.drain(..).for_each(|call| live.publish(call)),
+                Ok(()) => {}
+                Err(error) => {
+                    metrics.store_error();
+                    tracing::error!(%error, count = self.calls.len(), "could not write calls to the log");
+                }
             }
             self.calls.clear();
         }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod doctor;
 pub mod domain;
 pub mod http;
+pub mod live;
 pub mod matcher;
 pub mod metrics;
 pub mod notify;

@@ -400,7 +400,31 @@ impl Service {
     }
 
     /// One page of the log, newest first, with the cursor of the next page if there is more.
-    pub async fn call_page(&self, mut query: CallQuery) -> Result<CallPage, ServiceError> {
+    pub async fn call_page(&self, query: CallQuery) -> Result<CallPage, ServiceError> {
+        let query = self.call_query(query)?;
+        Ok(self.store.call_page(&query).await?)
+    }
+
+    /// The call with this id, if the log has it.
+    pub async fn call_by_id(&self, call_id: &str) -> Result<Option<CallRecord>, ServiceError> {
+        // The search finds every call whose text holds the id; the one with exactly it is the call.
+        // A page may end before the log does, so the search goes on while there is more.
+        let mut query = CallQuery { search: Some(call_id.to_owned()), limit: MAX_LIMIT, ..Default::default() };
+        loop {
+            let page = self.store.call_page(&query).await?;
+            if let Some(call) = page.calls.into_iter().find(|call| call.call_id == call_id) {
+                return Ok(Some(call));
+            }
+            match page.next {
+                Some(next) => query.before = Some(next),
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// The query as the log reads it: the number as typed made E.164 (or its last few digits),
+    /// empty filters dropped. The live Calls page matches new calls against the same query.
+    pub fn call_query(&self, mut query: CallQuery) -> Result<CallQuery, ServiceError> {
         if query.limit == 0 || query.limit > MAX_LIMIT {
             return Err(invalid("limit", &format!("must be between 1 and {MAX_LIMIT}")));
         }
@@ -422,7 +446,7 @@ impl Service {
         }
         query.search = query.search.filter(|words| !words.trim().is_empty());
         query.company = query.company.filter(|company| !company.trim().is_empty());
-        Ok(self.store.call_page(&query).await?)
+        Ok(query)
     }
 
     /// Every call that matches, page after page: for exports, which want the whole range.

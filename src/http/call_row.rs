@@ -62,6 +62,8 @@ pub struct CallRow {
     pub can_allow: bool,
     /// The decline now on record for this caller's number, if it was declined since.
     pub declined: Option<DeclinedSince>,
+    /// Where the page plays the voicemail left, through saidno; empty when there is none to play.
+    pub voicemail: String,
 }
 
 /// A caller's current decline, as a forwarded row offers to edit it.
@@ -107,6 +109,7 @@ impl CallRow {
             can_decline: call.decision == DecisionKind::Forward && call.from.starts_with('+'),
             can_allow: (call.is_refusal() || declined_by_phone) && call.from.starts_with('+'),
             declined: None,
+            voicemail: String::new(),
         }
     }
 }

@@ -12,6 +12,7 @@ use jiff::civil::Date;
 use super::AppState;
 use super::api::served;
 use super::call_row::Seen;
+use super::error::ApiError;
 use super::pages::{CompanyRow, PageResult, paused};
 use crate::domain::PhoneNumber;
 use crate::service::{Dashboard, Totals};
@@ -58,6 +59,33 @@ impl Card {
             refused: calls_link(first, last, "decline"),
         }
     }
+}
+
+/// Today, 7 days and 30 days, each linked to its calls.
+fn cards(dashboard: &Dashboard) -> Vec<Card> {
+    let today = dashboard.days.last().map(|day| day.date).unwrap_or_default();
+    let day_back = |back: usize| dashboard.days.iter().rev().nth(back).map(|day| day.date).unwrap_or(today);
+    vec![
+        Card::of("today", "Today", dashboard.today, today, today),
+        Card::of("week", "7 days", dashboard.last_7_days, day_back(6), today),
+        Card::of("month", "30 days", dashboard.last_30_days, day_back(dashboard.days.len().saturating_sub(1)), today),
+    ]
+}
+
+/// The cards alone, as the live dashboard sends them after each call.
+#[derive(Template)]
+#[template(path = "dashboard_cards.html")]
+struct DashboardCards {
+    cards: Vec<Card>,
+}
+
+/// The cards' markup as they stand now, by the template the page is built with.
+pub(super) async fn cards_now(state: &AppState) -> Result<String, ApiError> {
+    let dashboard = served(state.service.dashboard(Timestamp::now())).await?;
+    DashboardCards { cards: cards(&dashboard) }.render().map_err(|error| {
+        tracing::error!(%error, "could not render the dashboard's cards");
+        ApiError::Internal
+    })
 }
 
 /// The Calls page over `[first, last]` (local days), narrowed to one decision when given.
@@ -157,13 +185,7 @@ pub async fn dashboard(State(state): State<AppState>) -> PageResult {
     if chart_max >= 2 && chart_max % 2 == 0 {
         ticks.insert(1, (BASE - height / 2, chart_max / 2));
     }
-    let today = dashboard.days.last().map(|day| day.date).unwrap_or_default();
-    let day_back = |back: usize| dashboard.days.iter().rev().nth(back).map(|day| day.date).unwrap_or(today);
-    let cards = vec![
-        Card::of("today", "Today", dashboard.today, today, today),
-        Card::of("week", "7 days", dashboard.last_7_days, day_back(6), today),
-        Card::of("month", "30 days", dashboard.last_30_days, day_back(dashboard.days.len().saturating_sub(1)), today),
-    ];
+    let cards = cards(&dashboard);
     let widest = dashboard.after_no.iter().map(|week| week.calls).max().unwrap_or(0).max(1);
     let weeks = dashboard
         .after_no

@@ -16,6 +16,7 @@ pub mod decline_fields;
 pub mod decline_forms;
 pub mod error;
 pub mod health;
+pub mod live_pages;
 pub mod local_time;
 pub mod openapi;
 pub mod owner_decisions;
@@ -27,6 +28,7 @@ pub mod session;
 pub mod settings_page;
 pub mod sms;
 pub mod url_part;
+pub mod voicemail;
 pub mod webhook;
 pub mod whisper;
 
@@ -66,6 +68,8 @@ pub struct Shared {
     pub replays: Arc<crate::provider::replay::SeenOnce>,
     pub health: Arc<health::Health>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The accounts whose voicemail recordings the web page can play.
+    pub recordings: Arc<crate::provider::recordings::Recordings>,
 }
 
 impl AppState {

@@ -19,7 +19,7 @@ use super::came_from::{came_from, same_site_path};
 use super::error::ApiError;
 use super::local_time::local_time;
 use super::url_part::encode;
-use crate::domain::{Channel, DecisionKind};
+use crate::domain::{CallRecord, Channel, DecisionKind};
 use crate::policy::short_date;
 use crate::service::{CheckRequest, CompanySummary, Format, ImportReport, Preview, RowProblem, ServiceError};
 use crate::store::{CallQuery, Cursor};
@@ -27,6 +27,8 @@ use crate::store::{CallQuery, Cursor};
 pub const STYLE: &str = include_str!("../../templates/style.css");
 /// Served from saidno itself, as the page's policy lets scripts come from nowhere else.
 pub const PRINT_SCRIPT: &str = include_str!("../../templates/print.js");
+/// Puts calls on the Calls page and counts on the Dashboard as they arrive; the pages work without it.
+pub const LIVE_SCRIPT: &str = include_str!("../../templates/live.js");
 
 /// The pause switch as every page's header shows it; one that cannot be read is not claimed to be on.
 pub(super) async fn paused(state: &AppState) -> bool {
@@ -116,6 +118,8 @@ struct CallsPage {
     filters: CallFilters,
     calls: Vec<CallRow>,
     next_link: Option<String>,
+    /// The stream of new calls matching the filters, when the page shows the newest calls.
+    live_link: Option<String>,
     companies: Vec<String>,
     banners: Banners,
 }
@@ -134,61 +138,57 @@ fn after_day(text: &str, field: &'static str, time_zone: &TimeZone) -> Result<Op
     Ok(Some(next.timestamp()))
 }
 
-pub async fn calls(State(state): State<AppState>, filters: Result<Query<CallFilters>, QueryRejection>) -> PageResult {
-    let Query(filters) = filters.map_err(|r| bad("filters", r.body_text()))?;
-    let time_zone = &state.settings.time_zone;
-    let decision = match filters.decision.as_str() {
-        "" => None,
-        "forward" => Some(DecisionKind::Forward),
-        "decline" => Some(DecisionKind::Decline),
-        "screen" => Some(DecisionKind::Screen),
-        "closed" => Some(DecisionKind::Closed),
-        other => return Err(bad("decision", format!("{other:?} is not forward or decline"))),
-    };
-    let before = match filters.before.trim() {
-        "" => None,
-        text => Some(text.parse::<Cursor>().map_err(|e| bad("before", e))?),
-    };
-    let query = CallQuery {
-        decision,
-        number: Some(filters.number.clone()),
-        company: Some(filters.company.clone()),
-        since: local_day(&filters.from_date, "from_date", time_zone)?,
-        until: after_day(&filters.to_date, "to_date", time_zone)?,
-        search: Some(filters.q.clone()),
-        before,
-        limit: PAGE_SIZE,
-        ..Default::default()
-    };
-    state.call_log.written().await;
-    let service = state.service.clone();
-    let params = filters.banners.clone();
-    let zone = time_zone.clone();
-    let (page, companies, banners, current) = served(async move {
-        let banners = Banners::read(&service, &params, "/calls", &zone).await?;
-        let page = service.call_page(query).await?;
-        let current = service.current_declines(page.calls.iter().map(|call| call.from.as_str())).await?;
-        Ok((page, service.company_names().await?, banners, current))
-    })
-    .await?;
-    let next_link = page.next.map(|next| {
+impl CallFilters {
+    /// The query these filters ask of the log; the live page matches each new call against it.
+    pub(super) fn query(&self, time_zone: &TimeZone) -> Result<CallQuery, PageError> {
+        let decision = match self.decision.as_str() {
+            "" => None,
+            "forward" => Some(DecisionKind::Forward),
+            "decline" => Some(DecisionKind::Decline),
+            "screen" => Some(DecisionKind::Screen),
+            "closed" => Some(DecisionKind::Closed),
+            other => return Err(bad("decision", format!("{other:?} is not forward or decline"))),
+        };
+        let before = match self.before.trim() {
+            "" => None,
+            text => Some(text.parse::<Cursor>().map_err(|e| bad("before", e))?),
+        };
+        Ok(CallQuery {
+            decision,
+            number: Some(self.number.clone()),
+            company: Some(self.company.clone()),
+            since: local_day(&self.from_date, "from_date", time_zone)?,
+            until: after_day(&self.to_date, "to_date", time_zone)?,
+            search: Some(self.q.clone()),
+            before,
+            limit: PAGE_SIZE,
+            ..Default::default()
+        })
+    }
+
+    /// The filters as a query string (`decision=forward&q=kitchen&`), without the page's position.
+    fn kept(&self) -> String {
         let keep = [
-            ("decision", &filters.decision),
-            ("number", &filters.number),
-            ("company", &filters.company),
-            ("from_date", &filters.from_date),
-            ("to_date", &filters.to_date),
-            ("q", &filters.q),
+            ("decision", &self.decision),
+            ("number", &self.number),
+            ("company", &self.company),
+            ("from_date", &self.from_date),
+            ("to_date", &self.to_date),
+            ("q", &self.q),
         ];
-        let mut link = String::from("/calls?");
-        for (name, value) in keep.iter().filter(|(_, value)| !value.is_empty()) {
-            link.push_str(&format!("{name}={}&", encode(value)));
-        }
-        link + &format!("before={next}")
-    });
+        keep.iter()
+            .filter(|(_, value)| !value.is_empty())
+            .map(|(name, value)| format!("{name}={}&", encode(value)))
+            .collect()
+    }
+}
+
+/// Calls as rows of the log, each forwarded one with the decline on record for its number since.
+pub(super) async fn call_rows(state: &AppState, calls: &[CallRecord]) -> Result<Vec<CallRow>, ApiError> {
+    let time_zone = &state.settings.time_zone;
+    let current = served(state.service.current_declines(calls.iter().map(|call| call.from.as_str()))).await?;
     let seen = Seen::now(state.settings.region, time_zone);
-    let calls = page
-        .calls
+    Ok(calls
         .iter()
         .map(|call| {
             let mut row = CallRow::of(call, &seen);
@@ -199,10 +199,37 @@ pub async fn calls(State(state): State<AppState>, filters: Result<Query<CallFilt
                     note: decline.note.clone().unwrap_or_default(),
                 });
             }
+            // Offered only when saidno can fetch it: from a provider account it is configured with.
+            if let Some(url) = call.outcome.as_ref().and_then(|outcome| outcome.recording_url.as_deref())
+                && state.recordings.find(url).is_some()
+            {
+                row.voicemail = format!("/calls/{}/voicemail", encode(&call.call_id));
+            }
             row
         })
-        .collect();
-    Ok(CallsPage { paused: paused(&state).await, filters, calls, next_link, companies, banners }.into_response())
+        .collect())
+}
+
+pub async fn calls(State(state): State<AppState>, filters: Result<Query<CallFilters>, QueryRejection>) -> PageResult {
+    let Query(filters) = filters.map_err(|r| bad("filters", r.body_text()))?;
+    let time_zone = &state.settings.time_zone;
+    let query = filters.query(time_zone)?;
+    state.call_log.written().await;
+    let service = state.service.clone();
+    let params = filters.banners.clone();
+    let zone = time_zone.clone();
+    let (page, companies, banners) = served(async move {
+        let banners = Banners::read(&service, &params, "/calls", &zone).await?;
+        let page = service.call_page(query).await?;
+        Ok((page, service.company_names().await?, banners))
+    })
+    .await?;
+    let next_link = page.next.map(|next| format!("/calls?{}before={next}", filters.kept()));
+    // Only the newest calls take new ones at the top; an older page stays as it was.
+    let live_link = filters.before.trim().is_empty().then(|| format!("/calls/live?{}", filters.kept()));
+    let calls = call_rows(&state, &page.calls).await?;
+    Ok(CallsPage { paused: paused(&state).await, filters, calls, next_link, live_link, companies, banners }
+        .into_response())
 }
 
 /// A company as a row of the companies page.

@@ -16,8 +16,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{
-    AppState, allows_page, api, auth, backup, came_from, company_page, dashboard_page, decline_forms, health, openapi,
-    pages, pbx, security_headers, session, settings_page, sms, webhook, whisper,
+    AppState, allows_page, api, auth, backup, came_from, company_page, dashboard_page, decline_forms, health,
+    live_pages, openapi, pages, pbx, security_headers, session, settings_page, sms, voicemail, webhook, whisper,
 };
 use webhook::Edge;
 
@@ -63,6 +63,9 @@ fn page_router(state: &AppState) -> Router<AppState> {
     let signed_in = Router::new()
         .route("/", get(dashboard_page::dashboard))
         .route("/calls", get(pages::calls))
+        .route("/calls/live", get(live_pages::calls))
+        .route("/calls/{call_id}/voicemail", get(voicemail::voicemail))
+        .route("/live/dashboard", get(live_pages::dashboard))
         .route("/calls/decline", post(decline_forms::decline))
         .route("/calls/allow", post(allows_page::allow_from_log))
         .route("/declines/undo", post(decline_forms::undo_decline))
@@ -101,6 +104,7 @@ fn page_router(state: &AppState) -> Router<AppState> {
         .route("/login", get(session::sign_in_page).post(session::sign_in))
         .route("/style.css", get(|| async { ([(header::CONTENT_TYPE, "text/css")], pages::STYLE) }))
         .route("/print.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript")], pages::PRINT_SCRIPT) }))
+        .route("/live.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript")], pages::LIVE_SCRIPT) }))
         .merge(signed_in)
         .layer(DefaultBodyLimit::max(MAX_API_BODY))
         .layer(csrf)

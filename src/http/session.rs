@@ -80,13 +80,23 @@ fn presented(headers: &HeaderMap) -> Option<&str> {
 
 /// Lets a signed-in browser through; anyone else is sent to the sign-in page, and nothing changes.
 pub async fn require_session(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let Some(digest) = presented(request.headers()).map(digest) else {
+    let Some(digest) = session_of(request.headers()) else {
         return Redirect::to("/login").into_response();
     };
-    match served(state.service.is_signed_in(&digest, Timestamp::now())).await {
-        Ok(true) => next.run(request).await,
-        _ => Redirect::to("/login").into_response(),
+    match still_signed_in(&state, &digest).await {
+        true => next.run(request).await,
+        false => Redirect::to("/login").into_response(),
     }
+}
+
+/// The session the browser presents, as the store knows it.
+pub(super) fn session_of(headers: &HeaderMap) -> Option<String> {
+    presented(headers).map(digest)
+}
+
+/// Whether the session is still on: not signed out, not past its hours, no new password since.
+pub(super) async fn still_signed_in(state: &AppState, session: &str) -> bool {
+    matches!(served(state.service.is_signed_in(session, Timestamp::now())).await, Ok(true))
 }
 
 #[derive(Template, WebTemplate)]

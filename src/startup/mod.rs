@@ -24,6 +24,7 @@ use crate::metrics::Metrics;
 use crate::notify::Notifier;
 use crate::provider;
 use crate::provider::pbx::Pbx;
+use crate::provider::recordings::Recordings;
 use crate::provider::replay::SeenOnce;
 use crate::remote::Remote;
 use crate::runtime;
@@ -110,6 +111,7 @@ fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Re
         admin_token,
         sessions,
         health,
+        recordings: Arc::new(Recordings::from_settings(&settings)),
         settings,
     }))
 }
@@ -227,10 +229,13 @@ impl Application {
         // waiting, so a stuck client cannot keep it from exiting.
         let stopping = Arc::new(tokio::sync::Notify::new());
         let signalled = stopping.clone();
+        // Live pages hold their streams open; they end first, so they never count as requests in flight.
+        let live = state.call_log.live().clone();
         // The peer's address rate-limits sign-ins.
         let serving = axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 shutdown.await;
+                live.close();
                 signalled.notify_one();
             });
         tokio::select! {

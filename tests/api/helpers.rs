@@ -430,7 +430,7 @@ pub struct Browser<'a> {
     pub cookie: Option<String>,
     /// Sent as `X-Forwarded-For`, as a reverse proxy in front of saidno would add it.
     pub forwarded_for: Option<String>,
-    http: reqwest::Client,
+    pub http: reqwest::Client,
 }
 
 /// A page as a browser got it: the status, where it redirected, and the HTML.
