@@ -424,6 +424,14 @@ mod tests {
         fast.is_some()
     }
 
+    /// The example with its last digit one higher (9 wraps to 0): a near miss of a valid number.
+    fn last_digit_changed(example: &str) -> String {
+        let mut changed = example.as_bytes().to_vec();
+        let last = changed.len() - 1;
+        changed[last] = b'0' + (changed[last] - b'0' + 1) % 10;
+        String::from_utf8(changed).unwrap()
+    }
+
     #[test]
     fn every_country_code_gives_the_full_verdict_for_its_example_numbers() {
         // No code is left to the full parser for want of a plan.
@@ -432,10 +440,7 @@ mod tests {
         }
         let (mut tried, mut decided, mut valid_decided, mut valid) = (0, 0, 0, 0);
         for (code, example) in examples() {
-            let mut changed = example.clone().into_bytes();
-            let last = changed.len() - 1;
-            changed[last] = b'0' + (changed[last] - b'0' + 1) % 10;
-            let changed = String::from_utf8(changed).unwrap();
+            let changed = last_digit_changed(&example);
             let variants = [
                 format!("+{code}{example}"),
                 format!("+{code} {example}"),
@@ -571,10 +576,7 @@ mod tests {
             let (prefix, code) = (trunk(region), DATABASE.by_id(region).unwrap().country_code());
             for example in region_examples(region) {
                 let (head, tail) = example.split_at(example.len().min(3));
-                let mut changed = example.clone().into_bytes();
-                let last = changed.len() - 1;
-                changed[last] = b'0' + (changed[last] - b'0' + 1) % 10;
-                let changed = String::from_utf8(changed).unwrap();
+                let changed = last_digit_changed(&example);
                 let variants = [
                     format!("{prefix}{example}"),
                     format!("{prefix}{head} {tail}"),
