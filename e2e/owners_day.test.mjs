@@ -182,6 +182,8 @@ for (const [width, height, tag] of SCREENS) {
     assert.match(await page.locator('#error').textContent(), /accept it anyway/);
     assert.doesNotMatch(await page.content(), /--force/);
     assert.equal(await page.locator('#add-allow input[name=name]').inputValue(), `New office ${tag}`);
+    await assertFits(page, width, 'the allows page with its error');
+    await shot(page, `38-${tag}-accept-anyway`);
     await page.check('#add-allow input[name=force]');
     await page.click('#add-allow button[type=submit]');
     await banner(page, 'allowed', /\+441632960123/);
