@@ -63,6 +63,12 @@ async function send(form, submitter) {
   // A keyboard or screen-reader user lands on the banner, whose Undo is next.
   const banner = banners.querySelector('.banner');
   if (banner) {
+    // Floating over the list, it can be put away once read.
+    const hide = document.createElement('button');
+    hide.type = 'button';
+    hide.textContent = 'Hide';
+    hide.addEventListener('click', () => banners.replaceChildren());
+    banner.append(' ', hide);
     banner.tabIndex = -1;
     banner.focus({ preventScroll: true });
   }

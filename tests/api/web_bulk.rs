@@ -146,6 +146,9 @@ async fn several_numbers_are_declined_at_once_and_one_undo_puts_each_back_exactl
     assert_eq!(declines(&app).await, before);
 }
 
+/// A form's fields, in order, each name as often as it is sent.
+type Form<'a> = Vec<(&'a str, &'a str)>;
+
 #[tokio::test]
 async fn decline_selected_refuses_bad_input_whole_and_changes_nothing() {
     let app = spawn_app().await;
@@ -155,7 +158,7 @@ async fn decline_selected_refuses_bad_input_whole_and_changes_nothing() {
     let too_many: Vec<String> = (0..51).map(|n| format!("+4420794601{n:02}")).collect();
     let mut many_form = vec![("company", "Rotating Ltd")];
     many_form.extend(too_many.iter().map(|number| ("number", number.as_str())));
-    let refusals: [(&str, Vec<(&str, &str)>, &str); 5] = [
+    let refusals: [(&str, Form, &str); 5] = [
         ("no rows selected", vec![("company", "Rotating Ltd")], "select at least one call"),
         ("a tampered number", vec![("number", ROTATING[0]), ("number", "+44207946*")], "is not a number from the log"),
         ("a word for a number", vec![("number", "everyone")], "is not a number from the log"),
