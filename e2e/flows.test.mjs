@@ -445,8 +445,17 @@ for (const [width, height, tag] of [[390, 844, 'phone'], [1280, 800, 'desktop']]
     // A real button to the keyboard: focused and opened with Enter.
     await summary.focus();
     await page.keyboard.press('Enter');
-    await row.locator('input[name=company]').fill('Window Leads');
+    // Refused in place: the reason beneath the form, what was typed still there, the page not left.
+    const tooLong = 'W'.repeat(130);
+    await row.locator('input[name=company]').fill(tooLong);
     await row.locator('input[name=note]').fill('asked twice');
+    await row.locator('form.decline button[type=submit]').click();
+    await row.locator('form.decline .error').waitFor();
+    assert.match(await row.locator('form.decline .error').textContent(), /^company: .*Nothing was changed\.$/);
+    assert.equal(await row.locator('input[name=company]').inputValue(), tooLong);
+    assert.equal(await row.locator('input[name=note]').inputValue(), 'asked twice');
+    assert.equal(await page.evaluate(() => window.stillTheSamePage), true, 'a refusal does not leave the page');
+    await row.locator('input[name=company]').fill('Window Leads');
     const button = row.locator('form.decline button[type=submit]');
     await button.scrollIntoViewIfNeeded();
     await fits('the calls page with a decline form open');
