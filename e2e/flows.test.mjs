@@ -516,6 +516,29 @@ for (const [width, height, tag] of [[390, 844, 'phone'], [1280, 800, 'desktop']]
   });
 }
 
+// Without JavaScript, Decline selected and its Undo post and reload, as every form always did.
+test('without JavaScript, Decline selected declines the ticked numbers and its Undo puts them back', { skip }, async () => {
+  const plain = await chromium.launchPersistentContext(join(dir, 'profile-plain'), {
+    executablePath: browserPath, headless: true, javaScriptEnabled: false,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const numbers = ['+442079460481', '+442079460482'];
+  for (const [i, number] of numbers.entries()) await call(`CAplain-${i}`, number);
+  const page = await plain.newPage();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signIn(page);
+  await page.goto(`${base}/calls`);
+  for (const number of numbers) await page.locator(`tr.call input[type=checkbox][value="${number}"]`).check();
+  await page.fill('#bulk-decline input[name=company]', 'Plain Leads');
+  await Promise.all([page.waitForURL(/declined_batch=/), page.click('#bulk-decline button[type=submit]')]);
+  assert.match(await page.locator('#declined-batch').textContent(), /Declined 2 numbers for Plain Leads\.\s+Their next calls will be refused\./);
+  assert.match(await call('CAplain-refused', numbers[0]), /<Say/);
+  await Promise.all([page.waitForURL(/undone_batch=/), page.click('#declined-batch button:has-text("Undo")')]);
+  assert.match(await page.locator('#undone-batch').textContent(), /the 2 numbers are as they were before/);
+  assert.match(await call('CAplain-forwarded', numbers[0]), /<Dial/);
+  await plain.close();
+});
+
 // Every page through axe-core, at a phone's size and a desktop's. The audit's own context
 // lets axe's script in past the pages' policy, which admits scripts from saidno alone.
 test('no page has a serious or critical accessibility violation, on a phone or on a desktop', { skip }, async () => {
