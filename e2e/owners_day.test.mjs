@@ -40,6 +40,9 @@ async function open(page, path, width, height) {
 async function banner(page, id, pattern) {
   const shown = page.locator(`#${id}`);
   await shown.waitFor({ timeout: 30000 });
+  // A banner from the action before may still be there until this one's answer replaces it.
+  await page.waitForFunction(([id, source, flags]) => new RegExp(source, flags).test(document.getElementById(id)?.textContent ?? ''),
+    [id, pattern.source, pattern.flags], { timeout: 30000 }).catch(() => {});
   assert.match(await shown.textContent(), pattern);
 }
 
