@@ -16,6 +16,7 @@ pub mod decline_fields;
 pub mod decline_forms;
 pub mod error;
 pub mod health;
+pub mod live_calls;
 pub mod live_pages;
 pub mod local_time;
 pub mod openapi;

@@ -34,7 +34,7 @@ pub const LIVE_SCRIPT: &str = include_str!("../../templates/live.js");
 pub(super) async fn paused(state: &AppState) -> bool {
     state.service.paused().await.unwrap_or(false)
 }
-const PAGE_SIZE: usize = 50;
+pub(super) const PAGE_SIZE: usize = 50;
 
 /// Something went wrong: the page says what, with the status a program would expect.
 #[derive(Template, WebTemplate)]
@@ -225,8 +225,10 @@ pub async fn calls(State(state): State<AppState>, filters: Result<Query<CallFilt
     })
     .await?;
     let next_link = page.next.map(|next| format!("/calls?{}before={next}", filters.kept()));
-    // Only the newest calls take new ones at the top; an older page stays as it was.
-    let live_link = filters.before.trim().is_empty().then(|| format!("/calls/live?{}", filters.kept()));
+    // Only the newest calls take new ones at the top; an older page stays as it was. The stream
+    // starts after the newest call shown, so a call logged before it opens is not missed.
+    let after = page.calls.first().map(|call| format!("after={}", encode(&call.call_id))).unwrap_or_default();
+    let live_link = filters.before.trim().is_empty().then(|| format!("/calls/live?{}{after}", filters.kept()));
     let calls = call_rows(&state, &page.calls).await?;
     Ok(CallsPage { paused: paused(&state).await, filters, calls, next_link, live_link, companies, banners }
         .into_response())

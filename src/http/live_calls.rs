@@ -1,0 +1,151 @@
+//! The Calls page's stream: the calls written after the newest one the page shows, first those
+//! already in the log, then each as it is written, and a call's row again when its outcome is.
+
+use std::collections::{HashSet, VecDeque};
+
+use askama::Template;
+use axum::response::sse::Event;
+use tokio::sync::broadcast;
+
+use super::AppState;
+use super::api::served;
+use super::call_row::CallRow;
+use super::pages::call_rows;
+use crate::domain::CallRecord;
+use crate::live::{Heard, Logged, next_logged};
+use crate::store::CallQuery;
+
+/// One row of the log, by the template the Calls page renders its rows with.
+#[derive(Template)]
+#[template(path = "call_row.html")]
+struct Row {
+    call: CallRow,
+}
+
+/// A new call, put at the top of the page; its id is where a reconnecting browser resumes.
+const NEW: &str = "call";
+/// A call's row as it now stands, put in place of the row the page shows, if it shows it.
+const CHANGED: &str = "outcome";
+
+/// One page's stream of rows.
+pub struct Follower {
+    state: AppState,
+    /// The page's filters, as the log applies them to the page.
+    query: CallQuery,
+    logged: broadcast::Receiver<Logged>,
+    /// The id of the newest call the page has: shown on load or sent since. Empty when it has none.
+    newest: String,
+    /// Calls sent from the log that the broadcast may bring again.
+    sent_from_log: HashSet<String>,
+    /// Events ready to send.
+    ready: VecDeque<Vec<Event>>,
+    /// Whether the log has been read for the calls written since the page loaded.
+    caught_up: bool,
+}
+
+impl Follower {
+    /// Subscribes before the log is read, so that a call written in between is not missed.
+    pub fn new(state: AppState, query: CallQuery, newest: String) -> Self {
+        let logged = state.call_log.live().subscribe();
+        Self { state, query, logged, newest, sent_from_log: HashSet::new(), ready: VecDeque::new(), caught_up: false }
+    }
+
+    /// The next events to send; `None` once no more calls will come.
+    pub async fn next(&mut self) -> Option<Vec<Event>> {
+        loop {
+            if let Some(events) = self.ready.pop_front() {
+                return Some(events);
+            }
+            if !self.caught_up {
+                self.caught_up = true;
+                self.catch_up(false).await;
+                continue;
+            }
+            match next_logged(&mut self.logged).await? {
+                Heard::Logged(Logged::Call(call)) => {
+                    if self.sent_from_log.remove(&call.call_id) || !self.query.matches(&call) {
+                        continue;
+                    }
+                    if let Some(event) = self.rows(NEW, std::slice::from_ref(&call)).await.pop() {
+                        self.newest.clone_from(&call.call_id);
+                        return Some(vec![event]);
+                    }
+                }
+                Heard::Logged(Logged::Outcome(call_id)) => {
+                    let call = match served(self.state.service.call_by_id(&call_id)).await {
+                        Ok(Some(call)) if self.query.matches(&call) => call,
+                        Ok(_) => continue,
+                        Err(error) => {
+                            tracing::warn!(%error, %call_id, "a live call's outcome could not be read");
+                            continue;
+                        }
+                    };
+                    if let Some(event) = self.rows(CHANGED, std::slice::from_ref(&call)).await.pop() {
+                        return Some(vec![event]);
+                    }
+                }
+                // Whatever was dropped may have been new calls or outcomes: the log has both.
+                Heard::Missed(_) => self.catch_up(true).await,
+            }
+        }
+    }
+
+    /// Reads the newest page of the log: the calls newer than the page's newest are sent as new
+    /// (oldest first), up to a page of them; with `refresh`, the rest are sent as they now stand.
+    async fn catch_up(&mut self, refresh: bool) {
+        let page = match served(self.state.service.call_page(self.query.clone())).await {
+            Ok(page) => page,
+            Err(error) => {
+                tracing::warn!(%error, "a live page could not catch up from the log");
+                return;
+            }
+        };
+        // Newest first; a page that showed no calls, or whose newest is a page behind, takes all.
+        let known = page.calls.iter().position(|call| call.call_id == self.newest).unwrap_or(page.calls.len());
+        let (newer, older) = page.calls.split_at(known);
+        let mut newer = newer.to_vec();
+        newer.reverse();
+        if let Some(newest) = newer.last() {
+            self.newest.clone_from(&newest.call_id);
+        }
+        if self.sent_from_log.len() > 4 * super::pages::PAGE_SIZE {
+            // Only the calls still in the broadcast could come again; a duplicate the page skips.
+            self.sent_from_log.clear();
+        }
+        self.sent_from_log.extend(newer.iter().map(|call| call.call_id.clone()));
+        let mut events = self.rows(NEW, &newer).await;
+        if refresh {
+            events.extend(self.rows(CHANGED, older).await);
+        }
+        if !events.is_empty() {
+            self.ready.push_back(events);
+        }
+    }
+
+    /// The calls as events of rows, by the page's template; a call that cannot be shown is left
+    /// out and logged.
+    async fn rows(&self, name: &'static str, calls: &[CallRecord]) -> Vec<Event> {
+        if calls.is_empty() {
+            return Vec::new();
+        }
+        let rows = match call_rows(&self.state, calls).await {
+            Ok(rows) => rows,
+            Err(error) => {
+                tracing::warn!(%error, "live calls could not be shown");
+                return Vec::new();
+            }
+        };
+        rows.into_iter()
+            .filter_map(|call| {
+                let id = call.call_id.clone();
+                let markup = Row { call }.render().inspect_err(|error| tracing::error!(%error, "a live row")).ok()?;
+                let event = Event::default().event(name).data(markup);
+                // An id with a line break cannot be sent; the page then resumes from the one before.
+                Some(match name == NEW && !id.contains(['\n', '\r', '\0']) {
+                    true => event.id(id),
+                    false => event,
+                })
+            })
+            .collect()
+    }
+}
