@@ -45,14 +45,15 @@ pub async fn calls(
 ) -> PageResult {
     let Query(filters) = filters.map_err(|r| bad("filters", r.body_text()))?;
     let Query(LeftOff { after }) = left_off.map_err(|r| bad("after", r.body_text()))?;
+    // A browser reconnecting names the last call its stream sent, which is newer than the page's.
     let resumed = headers.get("last-event-id").map(|id| id.to_str().map(str::to_owned));
-    let newest = match resumed {
-        Some(Ok(id)) if !id.is_empty() => id,
+    let (field, newest) = match resumed {
+        Some(Ok(id)) if !id.is_empty() => ("Last-Event-ID", id),
         Some(Err(_)) => return Err(bad("Last-Event-ID", "is not the id of a call")),
-        _ => after,
+        _ => ("after", after),
     };
     if newest.len() > LONGEST_CALL_ID || newest.chars().any(char::is_control) {
-        return Err(bad("after", "is not the id of a call"));
+        return Err(bad(field, "is not the id of a call"));
     }
     let asked = filters.query(&state.settings.time_zone)?;
     let query = served(async { state.service.call_query(asked) }).await?;

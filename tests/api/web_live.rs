@@ -291,6 +291,7 @@ async fn a_resume_point_that_is_not_a_call_id_is_refused() {
         .await
         .unwrap();
     assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("Last-Event-ID: is not the id of a call"));
 }
 
 #[tokio::test]
