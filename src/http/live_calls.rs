@@ -100,11 +100,7 @@ impl Follower {
                 return;
             }
         };
-        // Newest first; a page that showed no calls, or whose newest is a page behind, takes all.
-        let known = page.calls.iter().position(|call| call.call_id == self.newest).unwrap_or(page.calls.len());
-        let (newer, older) = page.calls.split_at(known);
-        let mut newer = newer.to_vec();
-        newer.reverse();
+        let (newer, older) = split_at_shown(&page.calls, &self.newest);
         if let Some(newest) = newer.last() {
             self.newest.clone_from(&newest.call_id);
         }
@@ -147,5 +143,37 @@ impl Follower {
                 })
             })
             .collect()
+    }
+}
+
+/// The calls of a page of the log (newest first) that are newer than call `newest`, oldest first,
+/// and the rest. When the page does not hold `newest` (a page that showed no calls, or one more
+/// than a page of calls behind), every call on it is newer.
+fn split_at_shown<'a>(page: &'a [CallRecord], newest: &str) -> (Vec<CallRecord>, &'a [CallRecord]) {
+    let shown = page.iter().position(|call| call.call_id == newest).unwrap_or(page.len());
+    let (newer, older) = page.split_at(shown);
+    (newer.iter().rev().cloned().collect(), older)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(calls: &[CallRecord]) -> Vec<&str> {
+        calls.iter().map(|call| call.call_id.as_str()).collect()
+    }
+
+    #[test]
+    fn the_calls_after_the_newest_shown_are_sent_oldest_first_and_the_rest_are_not() {
+        let page: Vec<_> =
+            ["CA4", "CA3", "CA2", "CA1"].map(|id| CallRecord { call_id: id.into(), ..Default::default() }).into();
+        let (newer, older) = split_at_shown(&page, "CA2");
+        assert_eq!((ids(&newer), ids(older)), (vec!["CA3", "CA4"], vec!["CA2", "CA1"]));
+        let (newer, older) = split_at_shown(&page, "CA4");
+        assert_eq!((ids(&newer), ids(older).len()), (vec![], 4), "nothing new since the page");
+        for unknown in ["", "CA0"] {
+            let (newer, older) = split_at_shown(&page, unknown);
+            assert_eq!((ids(&newer), ids(older).len()), (vec!["CA1", "CA2", "CA3", "CA4"], 0), "{unknown:?}");
+        }
     }
 }
