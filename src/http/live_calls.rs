@@ -136,14 +136,24 @@ impl Follower {
                 let id = call.call_id.clone();
                 let markup = Row { call }.render().inspect_err(|error| tracing::error!(%error, "a live row")).ok()?;
                 let event = Event::default().event(name).data(markup);
-                // An id with a line break cannot be sent; the page then resumes from the one before.
-                Some(match name == NEW && !id.contains(['\n', '\r', '\0']) {
+                // An id that cannot come back as a resume point is not sent; the page then resumes
+                // from the one before, and skips the rows it already shows.
+                Some(match name == NEW && resumable(&id) {
                     true => event.id(id),
                     false => event,
                 })
             })
             .collect()
     }
+}
+
+/// Longer than any provider's call id.
+const LONGEST_CALL_ID: usize = 128;
+
+/// Whether a call id can mark where a page left off: it travels in a link and in an SSE `id:`
+/// line, which take no control characters.
+pub fn resumable(call_id: &str) -> bool {
+    call_id.len() <= LONGEST_CALL_ID && !call_id.chars().any(char::is_control)
 }
 
 /// The calls of a page of the log (newest first) that are newer than call `newest`, oldest first,

@@ -17,15 +17,13 @@ use tokio::time::Instant;
 use super::AppState;
 use super::api::served;
 use super::dashboard_page::parts_now;
-use super::live_calls::Follower;
+use super::live_calls::{Follower, resumable};
 use super::pages::{CallFilters, PageResult, bad};
 use super::session::{session_of, still_signed_in};
 use crate::live::{drain, next_logged};
 
 /// The Dashboard is counted anew at most this often per page, however many calls arrive.
 const DASHBOARD_EVERY: Duration = Duration::from_secs(1);
-/// Longer than any provider's call id.
-const LONGEST_CALL_ID: usize = 128;
 
 /// Where a Calls page left off: the newest call it shows (`after`), or the last one its stream
 /// sent (the browser's `Last-Event-ID` when it reconnects).
@@ -52,7 +50,7 @@ pub async fn calls(
         Some(Err(_)) => return Err(bad("Last-Event-ID", "is not the id of a call")),
         _ => ("after", after),
     };
-    if newest.len() > LONGEST_CALL_ID || newest.chars().any(char::is_control) {
+    if !resumable(&newest) {
         return Err(bad(field, "is not the id of a call"));
     }
     let asked = filters.query(&state.settings.time_zone)?;

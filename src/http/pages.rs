@@ -17,6 +17,7 @@ use super::banners::{BannerParams, Banners};
 use super::call_row::{CallRow, DeclinedSince, Seen};
 use super::came_from::{came_from, same_site_path};
 use super::error::ApiError;
+use super::live_calls::resumable;
 use super::local_time::local_time;
 use super::url_part::encode;
 use crate::domain::{CallRecord, Channel, DecisionKind};
@@ -227,7 +228,11 @@ pub async fn calls(State(state): State<AppState>, filters: Result<Query<CallFilt
     let next_link = page.next.map(|next| format!("/calls?{}before={next}", filters.kept()));
     // Only the newest calls take new ones at the top; an older page stays as it was. The stream
     // starts after the newest call shown, so a call logged before it opens is not missed.
-    let after = page.calls.first().map(|call| format!("after={}", encode(&call.call_id))).unwrap_or_default();
+    let after = match page.calls.first() {
+        Some(newest) if resumable(&newest.call_id) => format!("after={}", encode(&newest.call_id)),
+        // From the newest page of the log, of which the page skips the rows it shows.
+        _ => String::new(),
+    };
     let live_link = filters.before.trim().is_empty().then(|| format!("/calls/live?{}{after}", filters.kept()));
     let calls = call_rows(&state, &page.calls).await?;
     Ok(CallsPage { paused: paused(&state).await, filters, calls, next_link, live_link, companies, banners }

@@ -1,6 +1,7 @@
 //! The live pages: calls reach an open Calls page and Dashboard as server-sent events, only for a
 //! signed-in browser, each carrying the markup the page renders on load.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::json;
@@ -68,15 +69,19 @@ impl Events {
 }
 
 impl Events {
-    /// Reads events until one named `name` satisfies `wanted`, keeping the newest of each name
-    /// read on the way.
-    async fn until(&mut self, name: &str, wanted: impl Fn(&str) -> bool) -> std::collections::HashMap<String, String> {
-        let mut newest = std::collections::HashMap::new();
+    /// Reads events until the newest one named `name` satisfies `wanted`, keeping the newest of
+    /// each name read on the way.
+    async fn until(&mut self, name: &str, wanted: impl Fn(&str) -> bool) -> HashMap<String, String> {
+        self.until_all(|newest| newest.get(name).is_some_and(|data| wanted(data))).await
+    }
+
+    /// Reads events until the newest of each name, together, satisfy `wanted`.
+    async fn until_all(&mut self, wanted: impl Fn(&HashMap<String, String>) -> bool) -> HashMap<String, String> {
+        let mut newest = HashMap::new();
         loop {
             let (event, data) = self.next().await;
-            let done = event == name && wanted(&data);
             newest.insert(event, data);
-            if done {
+            if wanted(&newest) {
                 return newest;
             }
         }
@@ -310,10 +315,17 @@ async fn the_dashboard_chart_the_calls_after_a_no_and_the_repeat_callers_are_cou
     for n in 1..=3 {
         app.call(&format!("CA97{n}"), "+442079460555").await;
     }
-    let newest = events.until("repeats", |repeats| repeats.contains("called 3 times in one day")).await;
+    // Each part is read from the log on its own, so one counted mid-burst is counted again after.
+    let today = "#chart a.bar:last-of-type title";
+    let newest = events
+        .until_all(|newest| {
+            let chart = newest.get("chart").map(|chart| text(&scraper::Html::parse_fragment(chart), today));
+            chart.is_some_and(|title| title.ends_with(": 3 forwarded, 0 screened or after hours, 1 refused"))
+                && newest.get("repeats").is_some_and(|repeats| repeats.contains("called 3 times in one day"))
+        })
+        .await;
     let loaded = browser.get("/").await;
     let parse = |name: &str| scraper::Html::parse_fragment(&newest[name]);
-    let today = "#chart a.bar:last-of-type title";
     assert_eq!(text(&parse("chart"), today), loaded.text_of(today));
     assert!(
         loaded.text_of(today).ends_with(": 3 forwarded, 0 screened or after hours, 1 refused"),
