@@ -345,6 +345,10 @@ for (const [width, height, tag] of [[390, 844, 'phone'], [1280, 800, 'desktop']]
     await page.setViewportSize({ width, height });
     await page.goto(`${base}/`);
     const today = Number(await page.locator('#today a.all b').textContent());
+    // The calls forwarded today, as the title of the chart's last bar counts them.
+    const barBefore = await page.evaluate(() => Number(/: (\d+) forwarded/.exec(
+      [...document.querySelectorAll('#chart a.bar title')].pop().textContent)[1]));
+    const heightBefore = Number(await page.locator('#chart a.bar:last-of-type rect.bar-forwarded').getAttribute('height'));
     const dashboard = await context.newPage();
     await dashboard.setViewportSize({ width, height });
     // The stream is open (and saidno is sending it calls) once its answer's headers arrive.
@@ -372,6 +376,22 @@ for (const [width, height, tag] of [[390, 844, 'phone'], [1280, 800, 'desktop']]
       today, { timeout: 30000 });
     assert.equal(await dashboard.evaluate(() => window.stillTheSamePage), true, 'the dashboard was not reloaded');
     await shot(dashboard, `24-${tag}-dashboard-live`);
+    // The chart follows: today's bar counts the call, and stands taller.
+    await dashboard.waitForFunction((before) => Number(/: (\d+) forwarded/.exec(
+      [...document.querySelectorAll('#chart a.bar title')].pop().textContent)[1]) > before, barBefore, { timeout: 30000 });
+    const heightAfter = Number(await dashboard.locator('#chart a.bar:last-of-type rect.bar-forwarded').getAttribute('height'));
+    assert.ok(heightAfter > heightBefore || heightBefore === 120, `today's bar grew from ${heightBefore} to ${heightAfter}`);
+    assert.equal(await dashboard.evaluate(() => window.stillTheSamePage), true, 'the dashboard was not reloaded');
+    await shot(dashboard, `31-${tag}-dashboard-live-chart`);
+    // The forward is answered: the row on screen says so, in place, with how long it lasted.
+    assert.equal(await row.locator('td.outcome').textContent(), '');
+    await post('/twilio/dial-status', { CallSid: sid, DialCallStatus: 'completed', DialCallDuration: '65' });
+    await page.waitForFunction((id) => document.querySelector(`tr.call[data-sid="${id}"] td.outcome`)?.textContent
+      === 'answered, 1 min 05 s', sid, { timeout: 30000 });
+    assert.equal(await page.locator(`tr.call[data-sid="${sid}"]`).count(), 1, 'replaced, not added');
+    assert.equal(await page.locator('tr.call').first().getAttribute('data-sid'), sid, 'still where it was');
+    assert.equal(await page.evaluate(() => window.stillTheSamePage), true, 'the page was not reloaded');
+    await shot(page, `30-${tag}-calls-live-outcome`);
     // The live row is a row like the others: its Decline form works.
     await row.locator('summary').click();
     await row.locator('input[name=company]').fill('Live Kitchens');
@@ -577,6 +597,23 @@ test('no page has a serious or critical accessibility violation, on a phone or o
       await check(`${path} at ${width}px`);
     }
   }
+  // What the live pages put in place is checked too: a new row, its outcome, the Dashboard anew.
+  const opened = page.waitForResponse((response) => response.url().includes('/calls/live'));
+  await page.goto(`${base}/calls`);
+  await opened;
+  await call('CAaxe-live', '+442079460703');
+  await post('/twilio/dial-status', { CallSid: 'CAaxe-live', DialCallStatus: 'completed', DialCallDuration: '5' });
+  await page.waitForFunction(() => document.querySelector('tr.call[data-sid="CAaxe-live"] td.outcome')?.textContent
+    === 'answered, 5 s', undefined, { timeout: 30000 });
+  await check('/calls after a live call and outcome');
+  const counting = page.waitForResponse((response) => response.url().endsWith('/live/dashboard'));
+  await page.goto(`${base}/`);
+  await counting;
+  const before = Number(await page.locator('#today a.all b').textContent());
+  await call('CAaxe-live-2', '+442079460704');
+  await page.waitForFunction((count) => Number(document.querySelector('#today a.all b').textContent) > count, before,
+    { timeout: 30000 });
+  await check('/ after a live call');
   await audit.close();
   assert.deepEqual(problems, []);
 });

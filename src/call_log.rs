@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
 use crate::domain::{CallRecord, ForwardOutcome};
-use crate::live::LiveCalls;
+use crate::live::{LiveCalls, Logged};
 use crate::metrics::Metrics;
 use crate::store::CallSink;
 
@@ -39,7 +39,7 @@ enum Entry {
 #[derive(Clone)]
 pub struct CallLog {
     queue: mpsc::Sender<Entry>,
-    /// Each call once it is written, for the pages that show calls live.
+    /// Each call and outcome once it is written, for the pages that show calls live.
     live: LiveCalls,
 }
 
@@ -58,7 +58,7 @@ impl CallLog {
         Self { queue, live }
     }
 
-    /// The calls written from now on, as they are written.
+    /// The calls and outcomes written from now on, as they are written.
     pub fn live(&self) -> &LiveCalls {
         &self.live
     }
@@ -175,7 +175,9 @@ impl Batch {
         if !self.calls.is_empty() {
             match store.append_calls(&self.calls) {
                 // Only calls in the log are shown live: a page reloaded shows the same calls.
-                Ok(()) if live.watched() => self.calls.drain(..).for_each(|call| live.publish(call)),
+                Ok(()) if live.watched() => {
+                    self.calls.drain(..).for_each(|call| live.publish(Logged::Call(Arc::new(call))))
+                }
                 Ok(()) => {}
                 Err(error) => {
                     metrics.store_error();
@@ -192,6 +194,9 @@ impl Batch {
                 for ((call_id, _), found) in self.outcomes.iter().zip(attached) {
                     if !found {
                         tracing::warn!(call_id = %call_id, "an outcome arrived for a call not in the log");
+                    } else if live.watched() {
+                        // Only once written: the pages read the call back as the log now holds it.
+                        live.publish(Logged::Outcome(call_id.as_str().into()));
                     }
                 }
             }

@@ -1,6 +1,6 @@
-//! Calls as they are logged, for the pages that show them live. A bounded broadcast: sending never
-//! waits, and a reader that falls behind skips ahead to the newest calls rather than holding
-//! anything up.
+//! What the call log writes, as it writes it, for the pages that show calls live. A bounded
+//! broadcast: sending never waits, and a reader that falls behind is told how much it missed, so
+//! it can catch up from the log rather than hold anything up.
 
 use std::sync::Arc;
 
@@ -8,36 +8,47 @@ use tokio::sync::{broadcast, watch};
 
 use crate::domain::CallRecord;
 
-/// Enough for a burst of calls between two reads of a page; a reader further behind skips ahead.
+/// Enough for a burst of calls between two reads of a page; a reader further behind catches up
+/// from the log.
 const BACKLOG: usize = 256;
+
+/// One thing just written to the call log.
+#[derive(Clone, Debug)]
+pub enum Logged {
+    /// A call, as written.
+    Call(Arc<CallRecord>),
+    /// What the provider reported after the call with this id; the log holds the call as it now
+    /// stands, the report merged in.
+    Outcome(Arc<str>),
+}
 
 #[derive(Clone)]
 pub struct LiveCalls {
-    calls: broadcast::Sender<Arc<CallRecord>>,
+    logged: broadcast::Sender<Logged>,
     /// Set when the server stops: open streams end, so they never hold up the shutdown.
     closing: Arc<watch::Sender<bool>>,
 }
 
 impl Default for LiveCalls {
     fn default() -> Self {
-        Self { calls: broadcast::channel(BACKLOG).0, closing: Arc::new(watch::channel(false).0) }
+        Self { logged: broadcast::channel(BACKLOG).0, closing: Arc::new(watch::channel(false).0) }
     }
 }
 
 impl LiveCalls {
     /// Whether anyone is reading: calls are copied for the pages only then.
     pub fn watched(&self) -> bool {
-        self.calls.receiver_count() > 0
+        self.logged.receiver_count() > 0
     }
 
-    /// Tells every reader of a call just written to the log; never waits.
-    pub fn publish(&self, call: CallRecord) {
+    /// Tells every reader of a call or an outcome just written to the log; never waits.
+    pub fn publish(&self, logged: Logged) {
         // An error only says nobody is reading.
-        let _ = self.calls.send(Arc::new(call));
+        let _ = self.logged.send(logged);
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<CallRecord>> {
-        self.calls.subscribe()
+    pub fn subscribe(&self) -> broadcast::Receiver<Logged> {
+        self.logged.subscribe()
     }
 
     /// Ends every stream, now and later.
@@ -54,16 +65,34 @@ impl LiveCalls {
     }
 }
 
-/// The next call for a reader: `None` once nothing more will come. A reader that fell behind
-/// skips the calls it missed and carries on from the oldest still kept.
-pub async fn next_call(calls: &mut broadcast::Receiver<Arc<CallRecord>>) -> Option<Arc<CallRecord>> {
+/// What a reader hears next.
+pub enum Heard {
+    Logged(Logged),
+    /// The reader fell behind and this many were dropped for it: what it shows is to be read
+    /// anew from the log.
+    Missed(u64),
+}
+
+/// The next thing for a reader: `None` once nothing more will come.
+pub async fn next_logged(logged: &mut broadcast::Receiver<Logged>) -> Option<Heard> {
+    match logged.recv().await {
+        Ok(logged) => Some(Heard::Logged(logged)),
+        Err(broadcast::error::RecvError::Lagged(missed)) => {
+            tracing::debug!(missed, "a live page fell behind; it catches up from the log");
+            Some(Heard::Missed(missed))
+        }
+        Err(broadcast::error::RecvError::Closed) => None,
+    }
+}
+
+/// Takes whatever is waiting without waiting for more, so that a burst is handled once; `None`
+/// once nothing more will come.
+pub fn drain(logged: &mut broadcast::Receiver<Logged>) -> Option<()> {
     loop {
-        match calls.recv().await {
-            Ok(call) => return Some(call),
-            Err(broadcast::error::RecvError::Lagged(missed)) => {
-                tracing::debug!(missed, "a live page fell behind; it skips the calls it missed");
-            }
-            Err(broadcast::error::RecvError::Closed) => return None,
+        match logged.try_recv() {
+            Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) => {}
+            Err(broadcast::error::TryRecvError::Empty) => return Some(()),
+            Err(broadcast::error::TryRecvError::Closed) => return None,
         }
     }
 }
@@ -72,16 +101,24 @@ pub async fn next_call(calls: &mut broadcast::Receiver<Arc<CallRecord>>) -> Opti
 mod tests {
     use super::*;
 
+    fn call(id: &str) -> Logged {
+        Logged::Call(Arc::new(CallRecord { call_id: id.into(), ..Default::default() }))
+    }
+
     #[tokio::test]
-    async fn a_reader_that_falls_behind_skips_ahead_and_the_sender_never_waits() {
+    async fn a_reader_that_falls_behind_is_told_what_it_missed_and_the_sender_never_waits() {
         let live = LiveCalls::default();
         let mut reader = live.subscribe();
         assert!(live.watched());
         for n in 0..BACKLOG + 10 {
-            live.publish(CallRecord { call_id: format!("CA{n}"), ..Default::default() });
+            live.publish(call(&format!("CA{n}")));
         }
-        let first = next_call(&mut reader).await.unwrap();
-        assert_eq!(first.call_id, "CA10", "the ten oldest were skipped");
+        assert!(matches!(next_logged(&mut reader).await, Some(Heard::Missed(10))));
+        let Some(Heard::Logged(Logged::Call(first))) = next_logged(&mut reader).await else { panic!("no call") };
+        assert_eq!(first.call_id, "CA10", "the oldest still kept comes next");
+        assert_eq!(drain(&mut reader), Some(()));
+        live.publish(Logged::Outcome("CA1".into()));
+        assert!(matches!(next_logged(&mut reader).await, Some(Heard::Logged(Logged::Outcome(id))) if &*id == "CA1"));
     }
 
     #[tokio::test]

@@ -417,8 +417,10 @@ impl Service {
     /// The call with this id, if the log has it.
     pub async fn call_by_id(&self, call_id: &str) -> Result<Option<CallRecord>, ServiceError> {
         // The search finds every call whose text holds the id; the one with exactly it is the call.
-        // A page may end before the log does, so the search goes on while there is more.
-        let mut query = CallQuery { search: Some(call_id.to_owned()), limit: MAX_LIMIT, ..Default::default() };
+        // A page may end before the log does, so the search goes on while there is more. Small
+        // pages: the call is usually among the first few that mention its id, and a page stops
+        // reading the log once full, so a recent call is found without scanning far.
+        let mut query = CallQuery { search: Some(call_id.to_owned()), limit: 8, ..Default::default() };
         loop {
             let page = self.store.call_page(&query).await?;
             if let Some(call) = page.calls.into_iter().find(|call| call.call_id == call_id) {

@@ -18,11 +18,28 @@ use crate::domain::PhoneNumber;
 use crate::service::{Dashboard, Totals};
 use crate::store::RepeatCaller;
 
+mod parts;
+pub(super) use parts::parts_now;
+
 #[derive(Template, WebTemplate)]
 #[template(path = "dashboard.html")]
 struct DashboardPage {
     /// The pause switch is on: every page says so, with Resume.
     paused: bool,
+    cards: Vec<Card>,
+    bars: Vec<Bar>,
+    ticks: Vec<(u32, u64)>,
+    first_day: String,
+    chart_max: u64,
+    weeks: Vec<WeekRow>,
+    trend: String,
+    top: Vec<CompanyRow>,
+    repeats: Vec<RepeatRow>,
+}
+
+/// Everything the Dashboard shows, worded for its templates: the page renders it whole, the live
+/// Dashboard part by part.
+struct Sections {
     cards: Vec<Card>,
     bars: Vec<Bar>,
     /// The value axis: each tick's height in SVG units and the calls it stands for.
@@ -70,22 +87,6 @@ fn cards(dashboard: &Dashboard) -> Vec<Card> {
         Card::of("week", "7 days", dashboard.last_7_days, day_back(6), today),
         Card::of("month", "30 days", dashboard.last_30_days, day_back(dashboard.days.len().saturating_sub(1)), today),
     ]
-}
-
-/// The cards alone, as the live dashboard sends them after each call.
-#[derive(Template)]
-#[template(path = "dashboard_cards.html")]
-struct DashboardCards {
-    cards: Vec<Card>,
-}
-
-/// The cards' markup as they stand now, by the template the page is built with.
-pub(super) async fn cards_now(state: &AppState) -> Result<String, ApiError> {
-    let dashboard = served(state.service.dashboard(Timestamp::now())).await?;
-    DashboardCards { cards: cards(&dashboard) }.render().map_err(|error| {
-        tracing::error!(%error, "could not render the dashboard's cards");
-        ApiError::Internal
-    })
 }
 
 /// The Calls page over `[first, last]` (local days), narrowed to one decision when given.
@@ -151,7 +152,30 @@ const LEFT: u32 = 30;
 
 pub async fn dashboard(State(state): State<AppState>) -> PageResult {
     state.call_log.written().await;
+    let sections = sections_now(&state).await?;
+    let Sections { cards, bars, ticks, first_day, chart_max, weeks, trend, top, repeats } = sections;
+    Ok(DashboardPage {
+        paused: paused(&state).await,
+        cards,
+        bars,
+        ticks,
+        first_day,
+        chart_max,
+        weeks,
+        trend,
+        top,
+        repeats,
+    }
+    .into_response())
+}
+
+/// The Dashboard's sections as the log stands now.
+async fn sections_now(state: &AppState) -> Result<Sections, ApiError> {
     let dashboard: Dashboard = served(state.service.dashboard(Timestamp::now())).await?;
+    Ok(sections(state, &dashboard))
+}
+
+fn sections(state: &AppState, dashboard: &Dashboard) -> Sections {
     let height = BASE - CHART_TOP;
     let chart_max = dashboard.days.iter().map(|d| d.forwarded + d.refused + d.other).max().unwrap_or(0).max(1);
     let scale = |n: u64| (n * u64::from(height) / chart_max) as u32;
@@ -185,7 +209,7 @@ pub async fn dashboard(State(state): State<AppState>) -> PageResult {
     if chart_max >= 2 && chart_max % 2 == 0 {
         ticks.insert(1, (BASE - height / 2, chart_max / 2));
     }
-    let cards = cards(&dashboard);
+    let cards = cards(dashboard);
     let widest = dashboard.after_no.iter().map(|week| week.calls).max().unwrap_or(0).max(1);
     let weeks = dashboard
         .after_no
@@ -201,24 +225,12 @@ pub async fn dashboard(State(state): State<AppState>) -> PageResult {
             width: (week.calls * 10).div_ceil(widest),
         })
         .collect();
-    let trend = trend(&dashboard);
+    let trend = trend(dashboard);
     let top = dashboard.top_companies.iter().map(|c| CompanyRow::of(c, &state.settings.time_zone)).collect();
     let seen = Seen::now(state.settings.region, &state.settings.time_zone);
     let repeats = dashboard.repeat_callers.iter().map(|caller| RepeatRow::of(caller, &seen)).collect();
     let first_day = dashboard.days.first().map(|day| day.date.strftime("%-d %b").to_string()).unwrap_or_default();
-    Ok(DashboardPage {
-        paused: paused(&state).await,
-        cards,
-        bars,
-        ticks,
-        first_day,
-        chart_max,
-        weeks,
-        trend,
-        top,
-        repeats,
-    }
-    .into_response())
+    Sections { cards, bars, ticks, first_day, chart_max, weeks, trend, top, repeats }
 }
 
 /// Last full week against the one before it: the answer to "is it working".

@@ -18,6 +18,7 @@ pub mod decline_forms;
 pub mod decline_selected;
 pub mod error;
 pub mod health;
+pub mod live_calls;
 pub mod live_pages;
 pub mod local_time;
 pub mod openapi;

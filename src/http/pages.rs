@@ -18,6 +18,7 @@ use super::call_row::{CallRow, DeclinedSince, Seen};
 use super::calls_in_place;
 use super::came_from::{came_from, same_site_path};
 use super::error::ApiError;
+use super::live_calls::resumable;
 use super::local_time::local_time;
 use super::url_part::encode;
 use crate::domain::{CallRecord, Channel, DecisionKind};
@@ -37,7 +38,7 @@ pub const IN_PLACE_SCRIPT: &str = include_str!("../../templates/in_place.js");
 pub(super) async fn paused(state: &AppState) -> bool {
     state.service.paused().await.unwrap_or(false)
 }
-const PAGE_SIZE: usize = 50;
+pub(super) const PAGE_SIZE: usize = 50;
 
 /// Something went wrong: the page says what, with the status a program would expect.
 #[derive(Template, WebTemplate)]
@@ -237,8 +238,14 @@ pub async fn calls(
     })
     .await?;
     let next_link = page.next.map(|next| format!("/calls?{}before={next}", filters.kept()));
-    // Only the newest calls take new ones at the top; an older page stays as it was.
-    let live_link = filters.before.trim().is_empty().then(|| format!("/calls/live?{}", filters.kept()));
+    // Only the newest calls take new ones at the top; an older page stays as it was. The stream
+    // starts after the newest call shown, so a call logged before it opens is not missed.
+    let after = match page.calls.first() {
+        Some(newest) if resumable(&newest.call_id) => format!("after={}", encode(&newest.call_id)),
+        // From the newest page of the log, of which the page skips the rows it shows.
+        _ => String::new(),
+    };
+    let live_link = filters.before.trim().is_empty().then(|| format!("/calls/live?{}{after}", filters.kept()));
     let calls = call_rows(&state, &page.calls).await?;
     Ok(CallsPage { paused: paused(&state).await, filters, calls, next_link, live_link, companies, banners }
         .into_response())
