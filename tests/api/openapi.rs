@@ -304,11 +304,17 @@ pub fn plivo_accepts(sent: &Captured, operation: &str) {
     let shape: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let operation = &shape["operations"][operation];
     let mut problems = Vec::new();
-    let template = operation["url"].as_str().unwrap().trim_start_matches("https://api.plivo.com");
+    // The path under the host: the API's, or the media host recordings are kept on.
+    let url = operation["url"].as_str().unwrap();
+    let template = url.strip_prefix("https://").and_then(|rest| rest.find('/').map(|at| &rest[at..])).unwrap();
     let matches = template.split('/').count() == sent.path.split('/').count()
         && template.split('/').zip(sent.path.split('/')).all(|(part, sent)| match part {
             "{auth_id}" => sent.len() == 20 && (sent.starts_with("MA") || sent.starts_with("SA")),
-            part if part.starts_with('{') => !sent.is_empty(),
+            part if part.starts_with('{') => {
+                // A segment may end after its parameter: `{recording_id}.mp3`.
+                let ending = &part[part.find('}').unwrap() + 1..];
+                sent.strip_suffix(ending).is_some_and(|inner| !inner.is_empty())
+            }
             part => part == sent,
         });
     if !matches {
