@@ -787,6 +787,19 @@ mod tests {
     }
 
     #[test]
+    fn a_vonage_application_needs_its_key_and_an_id_of_the_right_shape() {
+        let mut settings = Settings::defaults();
+        settings.vonage.application_id = "aaaaaaaa-bbbb-cccc-dddd-0123456789ab".into();
+        assert_eq!(settings.check().unwrap_err().key, "vonage.private_key_path");
+        settings.vonage.private_key_path = "/etc/saidno/vonage.key".into();
+        assert!(settings.check().is_ok());
+        settings.vonage.application_id = "my-app".into();
+        assert_eq!(settings.check().unwrap_err().key, "vonage.application_id");
+        settings.vonage.application_id = String::new();
+        assert_eq!(settings.check().unwrap_err().key, "vonage.application_id");
+    }
+
+    #[test]
     fn opening_hours_are_read_and_checked() {
         let day = DayHours::try_from("09:00-12:30, 13:30-17:30".to_owned()).unwrap();
         assert!(day.contains("09:00".parse().unwrap()));

@@ -60,6 +60,20 @@ async fn serve(State((sender, gate, url)): State<Shared>, request: Request) -> R
     audio_answer(captured.headers.get("range").map(|v| v.to_str().unwrap()))
 }
 
+/// Waits, with a generous bound, until the log holds the voicemail left on `call_id`: the
+/// callback is answered before the log has it.
+async fn logged(app: &TestApp, call_id: &str) {
+    for _ in 0..200 {
+        let calls = app.calls().await;
+        let call = calls.iter().find(|call| call["call_sid"] == call_id);
+        if call.is_some_and(|call| call["outcome"]["recording_secs"] == 42) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the voicemail on {call_id} was never logged");
+}
+
 fn authorization(sent: &Captured) -> &str {
     sent.headers.get("authorization").map_or("", |v| v.to_str().unwrap())
 }
@@ -115,6 +129,7 @@ async fn plivo_voicemail(app: &TestApp, call_id: &str, url: &str) {
     left.push(("RecordUrl", url.to_owned()));
     left.push(("RecordingDuration", "42".into()));
     signed(app, "/plivo/voicemail", &left).await;
+    logged(app, call_id).await;
 }
 
 async fn plivo_app(stand_in: &StandIn, token: &str) -> TestApp {
@@ -201,6 +216,7 @@ async fn telnyx_voicemail(app: &TestApp, call_id: &str, recording: &str) {
     left.push(("RecordingSid", recording.to_owned()));
     left.push(("RecordingDuration", "42".into()));
     signed(app, "/telnyx/voicemail", &left).await;
+    logged(app, call_id).await;
 }
 
 async fn telnyx_app(stand_in: &StandIn) -> TestApp {
@@ -289,6 +305,7 @@ async fn vonage_voicemail(app: &TestApp, conversation: &str, url: &str) {
         "conversation_uuid": conversation,
     });
     signed(app, "/vonage/voicemail", &recording).await;
+    logged(app, conversation).await;
 }
 
 async fn vonage_app(stand_in: &StandIn, application: &str) -> TestApp {
