@@ -43,7 +43,7 @@ impl Recordings {
     /// texts report why at start-up); a Vonage key that cannot sign is an error of its own, as
     /// nothing else uses it.
     pub fn from_settings(settings: &Settings) -> Result<Self, String> {
-        let twilio = twilio::recordings::Account::from_settings(settings).ok().flatten();
+        let twilio = twilio::rest::Account::from_settings(settings).ok().flatten();
         let signalwire = crate::provider::signalwire::rest::account(settings).ok().flatten();
         let twilio_shaped = twilio.into_iter().chain(signalwire).map(|account| Keeper::Twilio(account.into()));
         let telnyx = telnyx::recordings::Api::from_settings(settings).ok().flatten().map(Keeper::Telnyx);

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use crate::fake_twilio::Captured;
 use crate::helpers::*;
-use crate::openapi::{Description, plivo_accepts};
+use crate::openapi::{Description, plivo_accepts, vonage_recording_accepts};
 use crate::voicemail_playback::{audio, audio_answer, get};
 
 /// What a provider answers to a request before it serves the audio: `Some` for anything else
@@ -331,6 +331,9 @@ async fn a_vonage_voicemail_plays_fetched_with_a_token_the_applications_key_sign
     assert_eq!(sent[1].headers["range"], "bytes=100-199");
     // Each request has its own token.
     assert_ne!(authorization(&sent[0]), authorization(&sent[1]));
+    for sent in &sent {
+        vonage_recording_accepts(sent);
+    }
 }
 
 #[tokio::test]
@@ -349,4 +352,21 @@ async fn a_vonage_file_elsewhere_is_refused_and_a_token_vonage_refuses_is_a_bad_
     let browser = app.signed_in().await;
     assert_eq!(get(&browser, "/calls/CONvm3/voicemail", true).await.status(), 502);
     assert_eq!(vonage.received().len(), 1);
+}
+
+#[tokio::test]
+async fn a_vonage_key_that_cannot_be_read_or_cannot_sign_stops_the_start_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_key = dir.path().join("not-a-key.pem");
+    std::fs::write(&not_a_key, "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n").unwrap();
+    for (path, reason) in
+        [(dir.path().join("missing.pem"), "cannot be read"), (not_a_key, "is not an RSA private key that can sign")]
+    {
+        let mut settings = test_settings(dir.path());
+        settings.vonage.application_id = APPLICATION_ID.into();
+        settings.vonage.private_key_path = path.to_str().unwrap().into();
+        let started = saidno::startup::Application::build_with_store(settings, memory_store(), ADMIN_TOKEN).await;
+        let error = started.err().expect("a key that cannot sign is refused").to_string();
+        assert!(error.contains("vonage.private_key_path") && error.contains(reason), "{error}");
+    }
 }

@@ -2,7 +2,6 @@
 //! a resource of the account, `{account}/Recordings/{Sid}`, and its audio is that resource with
 //! `.mp3`, fetched signed in as the account.
 
-use crate::config::Settings;
 use crate::provider::recordings::identifier;
 use crate::provider::twilio::rest;
 
@@ -15,10 +14,6 @@ impl From<rest::Account> for Account {
 }
 
 impl Account {
-    pub fn from_settings(settings: &Settings) -> Result<Option<rest::Account>, String> {
-        rest::Account::from_settings(settings)
-    }
-
     /// The audio's address, when `url` is one of the account's recordings. Twilio names the
     /// recording without an ending; one with `.mp3` or `.wav` is the same recording.
     pub fn find(&self, url: &str) -> Option<String> {
@@ -35,14 +30,20 @@ impl Account {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Settings;
     use crate::provider::recordings::Recordings;
 
     const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
 
-    fn recordings() -> Recordings {
+    fn twilio() -> Settings {
         let mut settings = Settings::defaults();
         settings.twilio.account_sid = ACCOUNT.into();
         settings.twilio.auth_token = "token".into();
+        settings
+    }
+
+    fn recordings() -> Recordings {
+        let mut settings = twilio();
         settings.signalwire.space_url = "https://example.signalwire.com".into();
         settings.signalwire.project = "b9a0f0e2-7a1c-4e55-9d7e-2c6b1f1f0a11".into();
         settings.signalwire.api_token = "PTsecret".into();
