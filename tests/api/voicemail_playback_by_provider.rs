@@ -259,6 +259,20 @@ async fn a_recording_telnyx_does_not_give_is_a_bad_gateway_and_a_malformed_one_i
     assert!(telnyx.received().is_empty());
 }
 
+#[tokio::test]
+async fn a_download_link_that_leaves_the_apis_scheme_is_not_followed() {
+    let mut telnyx = StandIn::start(|sent, _| {
+        let link = json!({"media_url": "ftp://recordings.example/audio.mp3"});
+        sent.path.ends_with(".json").then(|| axum::Json(link).into_response())
+    })
+    .await;
+    let app = telnyx_app(&telnyx).await;
+    telnyx_voicemail(&app, "v3c0ffee24", TELNYX_RECORDING).await;
+    let browser = app.signed_in().await;
+    assert_eq!(get(&browser, "/calls/v3c0ffee24/voicemail", true).await.status(), 502);
+    assert_eq!(telnyx.received().len(), 1, "only the resource was asked for");
+}
+
 // Vonage: the file on Vonage's API, with a token the application's private key signed.
 
 const APPLICATION_ID: &str = "aaaaaaaa-bbbb-cccc-dddd-0123456789ab";
