@@ -23,6 +23,9 @@ const PUSHY = '+442079460123';
 const PUSHY_DIALLED = '020 7946 0123';
 const ACCOUNT_SID = 'AC0123456789abcdef0123456789abcdef';
 const RECORDING = `/2010-04-01/Accounts/${ACCOUNT_SID}/Recordings/RE0123456789abcdef0123456789abcdef`;
+const PLIVO_TOKEN = 'e2e-plivo-auth-token';
+const PLIVO_AUTH_ID = 'MAXXXXXXXXXXXXXXXXXX';
+const PLIVO_RECORDING = `/v1/Account/${PLIVO_AUTH_ID}/Recording/d405c4eb-d562-4399-af32-6ff3c57fa559.mp3`;
 
 // A second of a 440 Hz tone as 8 kHz, 16-bit mono WAV: a message the browser can really play.
 function toneWav() {
@@ -47,7 +50,8 @@ let dir;
 let server;
 let base;
 let context;
-// Stands in for Twilio's recordings: the account's recording, only to its SID and auth token.
+// Stands in for Twilio's recordings and Plivo's media host: each account's recording, only to
+// that account's credentials.
 let recordings;
 
 async function waitFor(file) {
@@ -61,9 +65,10 @@ before(async () => {
   mkdirSync(shots, { recursive: true });
   dir = mkdtempSync(join(tmpdir(), 'saidno-e2e-'));
   recordings = createServer((request, response) => {
-    const expected = `Basic ${Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64')}`;
+    const [user, secret] = request.url === PLIVO_RECORDING ? [PLIVO_AUTH_ID, PLIVO_TOKEN] : [ACCOUNT_SID, AUTH_TOKEN];
+    const expected = `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
     if (request.headers.authorization !== expected) return response.writeHead(401).end();
-    if (request.url !== `${RECORDING}.mp3`) return response.writeHead(404).end();
+    if (request.url !== `${RECORDING}.mp3` && request.url !== PLIVO_RECORDING) return response.writeHead(404).end();
     response.writeHead(200, { 'content-type': 'audio/wav', 'content-length': VOICEMAIL.length }).end(VOICEMAIL);
   });
   await new Promise((listening) => recordings.listen(0, '127.0.0.1', listening));
@@ -76,7 +81,8 @@ before(async () => {
     'timezone = "UTC"',
     'declined_by = "Sam"',
     '[forward]', 'to = ["+442079460999"]',
-    '[twilio]', `auth_token = "${AUTH_TOKEN}"`, `account_sid = "${ACCOUNT_SID}"`, `api_base_url = "${recordingsUrl}"`, '',
+    '[twilio]', `auth_token = "${AUTH_TOKEN}"`, `account_sid = "${ACCOUNT_SID}"`, `api_base_url = "${recordingsUrl}"`,
+    '[plivo]', `auth_token = "${PLIVO_TOKEN}"`, `auth_id = "${PLIVO_AUTH_ID}"`, `media_base_url = "${recordingsUrl}"`, '',
   ].join('\n'));
   const setPassword = spawnSync(binary, ['--config', config, 'admin', 'set-password'], { input: `${PASSWORD}\n` });
   assert.equal(setPassword.status, 0, setPassword.stderr.toString());
@@ -119,6 +125,26 @@ async function post(path, params) {
   });
   assert.equal(response.status, 200);
   return response.text();
+}
+
+// One of Plivo's callbacks, signed as Plivo signs them (V3: HMAC-SHA256 over the address, the
+// sorted parameters and a nonce used once).
+let plivoNonce = 0;
+async function postPlivo(path, params) {
+  const url = `${base}${path}`;
+  const nonce = `e2e${Date.now()}${plivoNonce++}`;
+  const signed = `${url}?${Object.keys(params).sort().map((k) => k + params[k]).join('')}.${nonce}`;
+  const signature = createHmac('sha256', PLIVO_TOKEN).update(signed).digest('base64');
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-plivo-signature-v3': signature,
+      'x-plivo-signature-v3-nonce': nonce,
+    },
+    body: new URLSearchParams(params).toString(),
+  });
+  assert.equal(response.status, 200);
 }
 
 async function signIn(page) {
@@ -403,35 +429,54 @@ for (const [width, height, tag] of [[390, 844, 'phone'], [1280, 800, 'desktop']]
   });
 }
 
-// A voicemail plays on its call's row, through saidno, which fetches it with the account's credentials.
-for (const [width, height, tag] of [[390, 844, 'phone'], [1280, 800, 'desktop']]) {
-  test(`at ${width}x${height}: a voicemail left on an unanswered call plays on its row`, { skip }, async () => {
-    const sid = `CAvoicemail-${tag}`;
+// A voicemail plays on its call's row, through saidno, which fetches it with the account's
+// credentials: left through Twilio, or through Plivo, whose recordings are on its media host.
+const voicemails = [
+  ['twilio', '25', async (id) => {
+    const sid = `CAvoicemail-${id}`;
     await call(sid, '+442079460801');
     await post('/twilio/dial-status', { CallSid: sid, DialCallStatus: 'no-answer', DialCallDuration: '0' });
     await post('/twilio/voicemail', { CallSid: sid, RecordingUrl: `http://127.0.0.1:${recordings.address().port}${RECORDING}`, RecordingDuration: '1' });
-    const page = await context.newPage();
-    await page.setViewportSize({ width, height });
-    await page.goto(`${base}/calls`);
-    const row = page.locator(`tr.call[data-sid="${sid}"]`);
-    assert.match(await row.locator('td.outcome').textContent(), /no answer; voicemail, 1 s/);
-    const audio = row.locator('audio');
-    // saidno's own route: the provider's address never reaches the page.
-    assert.equal(decodeURIComponent(await audio.getAttribute('src')), `/calls/${sid}/voicemail`);
-    // The browser loads the message from saidno and reads it as the second it is.
-    const seconds = await audio.evaluate((player) => new Promise((loaded, failed) => {
-      player.addEventListener('loadedmetadata', () => loaded(player.duration));
-      player.addEventListener('error', () => failed(new Error(`the audio did not load: ${player.error?.code}`)));
-      player.preload = 'metadata';
-      player.load();
-    }));
-    assert.equal(Math.round(seconds), 1);
-    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
-    assert.ok(wide <= width, `the calls page is ${wide}px wide at ${width}px`);
-    await row.scrollIntoViewIfNeeded();
-    await shot(page, `25-${tag}-voicemail`);
-    await page.close();
-  });
+    return sid;
+  }],
+  ['plivo', '26', async (id) => {
+    const uuid = `plivovoicemail${id}`;
+    const params = { CallUUID: uuid, From: '442079460802', To: '442079460000', CallStatus: 'ringing', Direction: 'inbound' };
+    await postPlivo('/plivo/voice', params);
+    await postPlivo('/plivo/dial-status', { ...params, DialStatus: 'timeout' });
+    const left = { ...params, RecordUrl: `http://127.0.0.1:${recordings.address().port}${PLIVO_RECORDING}`, RecordingDuration: '1' };
+    await postPlivo('/plivo/voicemail', left);
+    return uuid;
+  }],
+];
+for (const [provider, number, leave] of voicemails) {
+  for (const [width, height, tag] of [[390, 844, 'phone'], [1280, 800, 'desktop']]) {
+    const left = provider === 'twilio' ? 'a voicemail left' : `a voicemail left through ${provider}`;
+    test(`at ${width}x${height}: ${left} on an unanswered call plays on its row`, { skip }, async () => {
+      const sid = await leave(tag);
+      const page = await context.newPage();
+      await page.setViewportSize({ width, height });
+      await page.goto(`${base}/calls`);
+      const row = page.locator(`tr.call[data-sid="${sid}"]`);
+      assert.match(await row.locator('td.outcome').textContent(), /no answer; voicemail, 1 s/);
+      const audio = row.locator('audio');
+      // saidno's own route: the provider's address never reaches the page.
+      assert.equal(decodeURIComponent(await audio.getAttribute('src')), `/calls/${sid}/voicemail`);
+      // The browser loads the message from saidno and reads it as the second it is.
+      const seconds = await audio.evaluate((player) => new Promise((loaded, failed) => {
+        player.addEventListener('loadedmetadata', () => loaded(player.duration));
+        player.addEventListener('error', () => failed(new Error(`the audio did not load: ${player.error?.code}`)));
+        player.preload = 'metadata';
+        player.load();
+      }));
+      assert.equal(Math.round(seconds), 1);
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(wide <= width, `the calls page is ${wide}px wide at ${width}px`);
+      await row.scrollIntoViewIfNeeded();
+      await shot(page, provider === 'twilio' ? `${number}-${tag}-voicemail` : `${number}-${tag}-${provider}-voicemail`);
+      await page.close();
+    });
+  }
 }
 
 // Acting in place on a long Calls page: Decline, its Undo, and Decline selected with its Undo take

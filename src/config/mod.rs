@@ -265,6 +265,10 @@ pub struct Vonage {
     /// Where the SMS and Numbers APIs answer, and where the Applications API does.
     pub api_base_url: String,
     pub applications_base_url: String,
+    /// The Voice application and the path of its private key, which sign the tokens that fetch
+    /// the application's voicemail recordings.
+    pub application_id: String,
+    pub private_key_path: String,
 }
 
 #[derive(Clone, Deserialize)]
@@ -283,6 +287,8 @@ pub struct Plivo {
     /// The Auth ID the REST API signs in with, for texts to the owner.
     pub auth_id: String,
     pub api_base_url: String,
+    /// Where Plivo keeps recordings, under `/v1/Account/{auth_id}/Recording/`.
+    pub media_base_url: String,
 }
 
 /// A business's own PBX, which asks before it rings.
@@ -493,6 +499,20 @@ impl Settings {
         if !sid.is_empty() && !is_sid(sid, "AC") {
             return invalid("twilio.account_sid", "must be AC followed by 32 hexadecimal digits");
         }
+        let (application, key) = (self.vonage.application_id.trim(), self.vonage.private_key_path.trim());
+        if application.is_empty() != key.is_empty() {
+            let key = if application.is_empty() { "vonage.application_id" } else { "vonage.private_key_path" };
+            return invalid(
+                key,
+                "must be set with the other: vonage.application_id and vonage.private_key_path go together",
+            );
+        }
+        if !application.is_empty() && !is_uuid(application) {
+            return invalid(
+                "vonage.application_id",
+                "must be the application's ID, such as aaaaaaaa-bbbb-cccc-dddd-0123456789ab",
+            );
+        }
         if self.policy.escalation.steps.iter().any(|step| step.from_call < 2) {
             return invalid(
                 "policy.escalation.steps",
@@ -623,6 +643,8 @@ impl std::fmt::Debug for Vonage {
             .field("api_secret", &redacted(&self.api_secret))
             .field("api_base_url", &self.api_base_url)
             .field("applications_base_url", &self.applications_base_url)
+            .field("application_id", &self.application_id)
+            .field("private_key_path", &self.private_key_path)
             .finish()
     }
 }
@@ -677,6 +699,16 @@ fn redacted(secret: &str) -> &'static str {
 /// A Twilio SID: a two-letter kind and 32 hexadecimal digits.
 pub fn is_sid(text: &str, kind: &str) -> bool {
     text.len() == 34 && text.starts_with(kind) && text[2..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// An ID written as a UUID: five groups of 8, 4, 4, 4 and 12 hexadecimal digits.
+pub fn is_uuid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// A list of numbers, or one number alone: from the environment, a single `+447700900123` arrives
@@ -752,6 +784,19 @@ mod tests {
         assert!(settings.forward.to.is_empty());
         assert!(settings.auth_token().is_none());
         assert_eq!(settings.log.retention(), Some(jiff::SignedDuration::from_hours(730 * 24)));
+    }
+
+    #[test]
+    fn a_vonage_application_needs_its_key_and_an_id_of_the_right_shape() {
+        let mut settings = Settings::defaults();
+        settings.vonage.application_id = "aaaaaaaa-bbbb-cccc-dddd-0123456789ab".into();
+        assert_eq!(settings.check().unwrap_err().key, "vonage.private_key_path");
+        settings.vonage.private_key_path = "/etc/saidno/vonage.key".into();
+        assert!(settings.check().is_ok());
+        settings.vonage.application_id = "my-app".into();
+        assert_eq!(settings.check().unwrap_err().key, "vonage.application_id");
+        settings.vonage.application_id = String::new();
+        assert_eq!(settings.check().unwrap_err().key, "vonage.application_id");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use super::AppState;
 use super::api::served;
 use super::error::ApiError;
 use super::pages::PageResult;
+use crate::provider::recordings::Unfetched;
 
 /// A byte range is passed on: Safari plays audio only from a server that answers one, and every
 /// browser seeks with them.
@@ -36,9 +37,13 @@ pub async fn voicemail(State(state): State<AppState>, Path(call_id): Path<String
             tracing::warn!(%call_id, status = %answer.status(), "the provider did not give the voicemail");
             return Ok((StatusCode::BAD_GATEWAY, "the provider did not give the voicemail").into_response());
         }
-        Err(error) => {
+        Err(Unfetched::Unreachable(error)) => {
             tracing::warn!(%call_id, error = %error.without_url(), "could not reach the provider for a voicemail");
             return Ok((StatusCode::BAD_GATEWAY, "the provider could not be reached").into_response());
+        }
+        Err(Unfetched::Refused(why)) => {
+            tracing::warn!(%call_id, %why, "the provider did not give the voicemail");
+            return Ok((StatusCode::BAD_GATEWAY, "the provider did not give the voicemail").into_response());
         }
     };
     let status = answer.status();

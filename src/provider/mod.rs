@@ -148,7 +148,7 @@ pub fn enabled(settings: &Settings, replays: &Arc<SeenOnce>) -> Result<Vec<Box<d
     }
     if let Some(key) = settings.telnyx_key() {
         let key = telnyx::signature::PublicKey::from_base64(key).map_err(|why| format!("telnyx.public_key {why}"))?;
-        providers.push(Box::new(telnyx::telnyx(key)));
+        providers.push(Box::new(telnyx::telnyx(key, &settings.telnyx.api_base_url)));
     }
     if let Some(token) = settings.plivo_token() {
         providers.push(Box::new(plivo::plivo(token, settings.public_url(), replays.clone())));

@@ -3,44 +3,66 @@
 //! its address is rebuilt from the account's own: a recording URL a webhook named is never
 //! requested as given, so nobody can make saidno fetch another address.
 //!
-//! Twilio and SignalWire (Twilio's shape) are covered: a recording is a resource of the account,
-//! `{account}/Recordings/{Sid}`, and its audio is that resource with `.mp3`.
+//! Each provider says where its account keeps recordings and how it signs in to fetch one; the
+//! rule that refuses every other address is here, the same for all of them.
 
 use crate::config::Settings;
-use crate::provider::twilio::rest::Account;
+use crate::provider::{plivo, telnyx, twilio, vonage};
 
 /// The accounts whose recordings saidno can fetch.
 #[derive(Default)]
 pub struct Recordings {
-    accounts: Vec<Account>,
+    keepers: Vec<Keeper>,
 }
 
-/// One recording, ready to fetch: the audio's address, built from the account's own.
+/// An account that keeps recordings, as its provider reaches them.
+enum Keeper {
+    Twilio(twilio::recordings::Account),
+    Telnyx(telnyx::recordings::Api),
+    Plivo(plivo::recordings::Account),
+    Vonage(vonage::recordings::Application),
+}
+
+/// One recording, ready to fetch: where to ask for it, built from the account's own address.
 pub struct Recording<'a> {
-    account: &'a Account,
-    audio: String,
+    keeper: &'a Keeper,
+    address: String,
+}
+
+/// Why a provider gave no audio to play.
+#[derive(Debug)]
+pub enum Unfetched {
+    /// The provider could not be reached, or broke off.
+    Unreachable(reqwest::Error),
+    /// The provider answered, but not with the recording: its status, or what was wrong.
+    Refused(String),
 }
 
 impl Recordings {
-    /// The configured accounts; one that is not fully configured fetches nothing (its texts report
-    /// why at start-up).
-    pub fn from_settings(settings: &Settings) -> Self {
-        let twilio = Account::from_settings(settings).ok().flatten();
+    /// The configured accounts. One whose texts are not fully configured fetches nothing (its
+    /// texts report why at start-up); a Vonage key that cannot sign is an error of its own, as
+    /// nothing else uses it.
+    pub fn from_settings(settings: &Settings) -> Result<Self, String> {
+        let twilio = twilio::rest::Account::from_settings(settings).ok().flatten();
         let signalwire = crate::provider::signalwire::rest::account(settings).ok().flatten();
-        Self { accounts: twilio.into_iter().chain(signalwire).collect() }
+        let twilio_shaped = twilio.into_iter().chain(signalwire).map(|account| Keeper::Twilio(account.into()));
+        let telnyx = telnyx::recordings::Api::from_settings(settings).ok().flatten().map(Keeper::Telnyx);
+        let plivo = plivo::recordings::Account::from_settings(settings).ok().flatten().map(Keeper::Plivo);
+        let vonage = vonage::recordings::Application::from_settings(settings)?.map(Keeper::Vonage);
+        Ok(Self { keepers: twilio_shaped.chain(telnyx).chain(plivo).chain(vonage).collect() })
     }
 
     /// The recording at `url`, when it is one of a configured account's; `None` for any other
     /// address.
     pub fn find(&self, url: &str) -> Option<Recording<'_>> {
-        self.accounts.iter().find_map(|account| {
-            let recordings = account.url("/Recordings/");
-            let name = url.strip_prefix(recordings.as_str())?;
-            // Twilio names the recording without an ending; one with `.mp3` or `.wav` is the same.
-            let sid = name.strip_suffix(".mp3").or_else(|| name.strip_suffix(".wav")).unwrap_or(name);
-            let plain =
-                !sid.is_empty() && sid.len() <= 64 && sid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-            plain.then(|| Recording { account, audio: format!("{recordings}{sid}.mp3") })
+        self.keepers.iter().find_map(|keeper| {
+            let address = match keeper {
+                Keeper::Twilio(account) => account.find(url),
+                Keeper::Telnyx(api) => api.find(url),
+                Keeper::Plivo(account) => account.find(url),
+                Keeper::Vonage(application) => application.find(url),
+            }?;
+            Some(Recording { keeper, address })
         })
     }
 }
@@ -48,53 +70,58 @@ impl Recordings {
 impl Recording<'_> {
     /// Asks the provider for the audio, signed in as the account: all of it, or the part of it
     /// `range` names (`bytes=0-1`), as a player seeking in it asks.
-    pub async fn fetch(&self, range: Option<&str>) -> Result<reqwest::Response, reqwest::Error> {
-        let mut request = self.account.get(&self.audio);
-        if let Some(range) = range {
-            request = request.header(reqwest::header::RANGE, range);
-        }
-        request.send().await
+    pub async fn fetch(&self, range: Option<&str>) -> Result<reqwest::Response, Unfetched> {
+        let address = &self.address;
+        let request = match self.keeper {
+            Keeper::Twilio(account) => account.get(address),
+            Keeper::Plivo(account) => account.get(address),
+            Keeper::Vonage(application) => application.get(address)?,
+            Keeper::Telnyx(api) => api.media(address).await?,
+        };
+        let request = match range {
+            Some(range) => request.header(reqwest::header::RANGE, range),
+            None => request,
+        };
+        request.send().await.map_err(Unfetched::Unreachable)
     }
+}
+
+/// The plain identifier `url` names right under `base` (which ends with `/`), with one of
+/// `endings` or none: letters, digits and `-` only. Anything else after the base (a further path,
+/// `..`, a query, a fragment) is not a recording of the account; and since the base is the
+/// account's own scheme, host and path, neither is an address on another host, one with a user
+/// before the host, or one over plain `http` when the account's is `https`.
+pub fn identifier<'u>(url: &'u str, base: &str, endings: &[&str]) -> Option<&'u str> {
+    let name = url.strip_prefix(base)?;
+    let id = endings.iter().find_map(|ending| name.strip_suffix(ending)).unwrap_or(name);
+    let plain = !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    plain.then_some(id)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
-
-    fn recordings() -> Recordings {
-        let mut settings = Settings::defaults();
-        settings.twilio.account_sid = ACCOUNT.into();
-        settings.twilio.auth_token = "token".into();
-        settings.signalwire.space_url = "https://example.signalwire.com".into();
-        settings.signalwire.project = "b9a0f0e2-7a1c-4e55-9d7e-2c6b1f1f0a11".into();
-        settings.signalwire.api_token = "PTsecret".into();
-        Recordings::from_settings(&settings)
-    }
-
     #[test]
-    fn only_the_accounts_own_recordings_are_fetched_and_at_an_address_saidno_builds() {
-        let recordings = recordings();
-        let twilio = format!(
-            "https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/RE0123456789abcdef0123456789abcdef"
-        );
-        assert_eq!(recordings.find(&twilio).unwrap().audio, format!("{twilio}.mp3"));
-        assert_eq!(recordings.find(&format!("{twilio}.wav")).unwrap().audio, format!("{twilio}.mp3"));
-        let signalwire = "https://example.signalwire.com/api/laml/2010-04-01/Accounts/b9a0f0e2-7a1c-4e55-9d7e-2c6b1f1f0a11/Recordings/4b6f0d9e-1f43-4b8c-a1c2-0f4e9a1d2c3b";
-        assert_eq!(recordings.find(signalwire).unwrap().audio, format!("{signalwire}.mp3"));
+    fn only_a_plain_identifier_right_under_the_base_is_a_recording() {
+        let base = "https://media.example/v1/Account/MA1/Recording/";
+        assert_eq!(identifier(&format!("{base}abc-123.mp3"), base, &[".mp3"]), Some("abc-123"));
+        assert_eq!(identifier(&format!("{base}abc-123"), base, &[".mp3"]), Some("abc-123"));
         for elsewhere in [
-            "https://evil.example/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Recordings/RE1",
-            "https://api.twilio.com.evil.example/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Recordings/RE1",
-            "https://api.twilio.com@evil.example/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Recordings/RE1",
-            "https://api.twilio.com/2010-04-01/Accounts/AC99999999999999999999999999999999/Recordings/RE1",
-            "https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Recordings/RE1/../../Calls",
-            "https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Recordings/RE1?x=https://evil.example",
-            "https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Recordings/",
-            "http://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Recordings/RE1",
+            "https://media.example/v1/Account/MA1/Recording/",
+            "https://media.example/v1/Account/MA1/Recording/a/../../b",
+            "https://media.example/v1/Account/MA1/Recording/a?x=1",
+            "https://media.example/v1/Account/MA1/Recording/a#x",
+            "https://media.example/v1/Account/MA1/Recording/a.b",
+            "https://media.example/v1/Account/MA1/Recording/a%2F..",
+            "https://media.example.evil.example/v1/Account/MA1/Recording/a",
+            "https://media.example@evil.example/v1/Account/MA1/Recording/a",
+            "http://media.example/v1/Account/MA1/Recording/a",
+            "https://media.example/v1/Account/MA2/Recording/a",
         ] {
-            assert!(recordings.find(elsewhere).is_none(), "{elsewhere}");
+            assert_eq!(identifier(elsewhere, base, &[".mp3"]), None, "{elsewhere}");
         }
-        assert!(Recordings::default().find(&twilio).is_none(), "no account, nothing fetched");
+        let long = format!("{base}{}", "a".repeat(65));
+        assert_eq!(identifier(&long, base, &[]), None);
     }
 }

@@ -111,7 +111,7 @@ fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Re
         admin_token,
         sessions,
         health,
-        recordings: Arc::new(Recordings::from_settings(&settings)),
+        recordings: Arc::new(Recordings::from_settings(&settings).map_err(StartupError::Config)?),
         settings,
     }))
 }

@@ -31,6 +31,7 @@ mod texts;
 mod texts_by_provider;
 mod voice;
 mod voicemail_playback;
+mod voicemail_playback_by_provider;
 mod vonage;
 mod web;
 mod web_bulk;

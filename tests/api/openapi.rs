@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::engine::general_purpose::{STANDARD as BASE64, URL_SAFE_NO_PAD};
 use regex::Regex;
 use serde_json::Value;
 
@@ -304,11 +304,17 @@ pub fn plivo_accepts(sent: &Captured, operation: &str) {
     let shape: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let operation = &shape["operations"][operation];
     let mut problems = Vec::new();
-    let template = operation["url"].as_str().unwrap().trim_start_matches("https://api.plivo.com");
+    // The path under the host: the API's, or the media host recordings are kept on.
+    let url = operation["url"].as_str().unwrap();
+    let template = url.strip_prefix("https://").and_then(|rest| rest.find('/').map(|at| &rest[at..])).unwrap();
     let matches = template.split('/').count() == sent.path.split('/').count()
         && template.split('/').zip(sent.path.split('/')).all(|(part, sent)| match part {
             "{auth_id}" => sent.len() == 20 && (sent.starts_with("MA") || sent.starts_with("SA")),
-            part if part.starts_with('{') => !sent.is_empty(),
+            part if part.starts_with('{') => {
+                // A segment may end after its parameter: `{recording_id}.mp3`.
+                let ending = &part[part.find('}').unwrap() + 1..];
+                sent.strip_suffix(ending).is_some_and(|inner| !inner.is_empty())
+            }
             part => part == sent,
         });
     if !matches {
@@ -358,6 +364,48 @@ pub fn plivo_accepts(sent: &Captured, operation: &str) {
         if !names.iter().any(|name| body.contains_key(name.as_str().unwrap())) {
             problems.push(format!("none of {names:?} is sent"));
         }
+    }
+    assert!(problems.is_empty(), "{} {}: {problems:#?}", sent.method, sent.path);
+}
+
+/// A download of a Vonage recording against the shape its SDK sends
+/// (`tests/openapi/vonage-recording.json`): a GET of the file's path with no body, and a bearer
+/// JWT with the algorithm and type named there and every claim it requires. Whether the token is
+/// signed by the application's key is for the stand-in to check.
+pub fn vonage_recording_accepts(sent: &Captured) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/openapi/vonage-recording.json");
+    let shape: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let operation = &shape["operations"]["download_recording"];
+    let mut problems = Vec::new();
+    if sent.method != operation["method"].as_str().unwrap() || !sent.body.is_empty() {
+        problems.push(format!("{} with {} bytes is not a read", sent.method, sent.body.len()));
+    }
+    let url = operation["url"].as_str().unwrap();
+    let template = url.strip_prefix("https://").and_then(|rest| rest.find('/').map(|at| &rest[at..])).unwrap();
+    let (prefix, _) = template.split_once('{').unwrap();
+    if !sent.path.strip_prefix(prefix).is_some_and(|id| !id.is_empty() && !id.contains('/')) {
+        problems.push(format!("{} is not {template}", sent.path));
+    }
+    let auth = &operation["auth"];
+    let token = sent.headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    let parts: Vec<Value> = token
+        .into_iter()
+        .flat_map(|token| token.split('.').take(2))
+        .filter_map(|part| URL_SAFE_NO_PAD.decode(part).ok())
+        .filter_map(|json| serde_json::from_slice(&json).ok())
+        .collect();
+    match &parts[..] {
+        [header, claims] => {
+            if header["alg"] != auth["alg"] || header["typ"] != auth["typ"] {
+                problems.push(format!("the token's header is {header}"));
+            }
+            for claim in auth["required_claims"].as_array().unwrap() {
+                if claims.get(claim.as_str().unwrap()).is_none() {
+                    problems.push(format!("the token has no {claim} claim"));
+                }
+            }
+        }
+        _ => problems.push("no bearer JWT".into()),
     }
     assert!(problems.is_empty(), "{} {}: {problems:#?}", sent.method, sent.path);
 }

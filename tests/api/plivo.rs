@@ -9,9 +9,9 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-const PLIVO_TOKEN: &str = "plivo-auth-token-5e1d";
+pub(crate) const PLIVO_TOKEN: &str = "plivo-auth-token-5e1d";
 
-async fn plivo_app_with(configure: impl FnOnce(&mut saidno::config::Settings)) -> TestApp {
+pub(crate) async fn plivo_app_with(configure: impl FnOnce(&mut saidno::config::Settings)) -> TestApp {
     spawn_app_with(|s| {
         s.twilio.auth_token = String::new();
         s.plivo.auth_token = PLIVO_TOKEN.into();
@@ -27,7 +27,7 @@ fn nonce() -> String {
 }
 
 /// What Plivo posts to the answer URL: numbers as digits without `+`.
-fn call_params(call_id: &str, from: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn call_params(call_id: &str, from: &str) -> Vec<(&'static str, String)> {
     vec![
         ("BillRate", "0.0085".to_owned()),
         ("CallStatus", "ringing".to_owned()),
@@ -66,7 +66,7 @@ async fn post_with(
         .unwrap()
 }
 
-async fn signed(app: &TestApp, path: &str, pairs: &[(&str, String)]) -> Twiml {
+pub(crate) async fn signed(app: &TestApp, path: &str, pairs: &[(&str, String)]) -> Twiml {
     let response = post_with(app, path, pairs, &nonce(), PLIVO_TOKEN, "x-plivo-signature-v3").await;
     assert_eq!(response.status(), 200);
     Twiml::from_response(response).await

@@ -20,7 +20,7 @@ fn public_key() -> String {
     BASE64.encode(key_pair().public_key().as_ref())
 }
 
-async fn telnyx_app_with(configure: impl FnOnce(&mut saidno::config::Settings)) -> TestApp {
+pub(crate) async fn telnyx_app_with(configure: impl FnOnce(&mut saidno::config::Settings)) -> TestApp {
     spawn_app_with(|s| {
         s.twilio.auth_token = String::new();
         s.telnyx.public_key = public_key();
@@ -30,7 +30,7 @@ async fn telnyx_app_with(configure: impl FnOnce(&mut saidno::config::Settings)) 
 }
 
 /// What a TeXML application posts with a call.
-fn call_params(call_id: &str, from: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn call_params(call_id: &str, from: &str) -> Vec<(&'static str, String)> {
     vec![
         ("AccountSid", "b7e3c6a2-0000-4000-8000-000000000002".to_owned()),
         ("ApiVersion", "2010-04-01".to_owned()),
@@ -70,7 +70,7 @@ async fn post(
         .unwrap()
 }
 
-async fn signed(app: &TestApp, path: &str, pairs: &[(&str, String)]) -> Twiml {
+pub(crate) async fn signed(app: &TestApp, path: &str, pairs: &[(&str, String)]) -> Twiml {
     let response = post(app, path, pairs, now(), &key_pair()).await;
     assert_eq!(response.status(), 200);
     Twiml::from_response(response).await

@@ -19,7 +19,7 @@ const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
 const RECORDING: &str = "RE0123456789abcdef0123456789abcdef";
 
 /// A message's audio: more than one chunk of bytes that are not text.
-fn audio() -> Vec<u8> {
+pub(crate) fn audio() -> Vec<u8> {
     (0..200_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect()
 }
 
@@ -70,9 +70,14 @@ async fn serve_recording(State(sender): State<mpsc::UnboundedSender<Captured>>, 
     if path != format!("/2010-04-01/Accounts/{ACCOUNT}/Recordings/{RECORDING}.mp3") {
         return StatusCode::NOT_FOUND.into_response();
     }
+    audio_answer(range.as_deref())
+}
+
+/// The message's audio as a provider serves it: whole, or the part a range asks for.
+pub(crate) fn audio_answer(range: Option<&str>) -> Response {
     let audio = audio();
     // A part, as `bytes=first-last` asks for it, the way players seek.
-    let part = range.as_deref().and_then(|range| range.strip_prefix("bytes=")?.split_once('-'));
+    let part = range.and_then(|range| range.strip_prefix("bytes=")?.split_once('-'));
     if let Some((first, last)) = part {
         let (first, last): (usize, usize) = (first.parse().unwrap(), last.parse().unwrap());
         let whole = format!("bytes {first}-{last}/{}", audio.len());
@@ -101,7 +106,7 @@ async fn app_on(fake: &FakeRecordings, configure: impl FnOnce(&mut saidno::confi
     .await
 }
 
-async fn get(browser: &Browser<'_>, path: &str, signed_in: bool) -> reqwest::Response {
+pub(crate) async fn get(browser: &Browser<'_>, path: &str, signed_in: bool) -> reqwest::Response {
     let mut request = browser.http.get(browser.app.url(path));
     if signed_in {
         request = request.header("cookie", browser.cookie.clone().unwrap());

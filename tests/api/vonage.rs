@@ -16,7 +16,7 @@ use crate::helpers::*;
 
 const SECRET: &str = "test-vonage-signature-secret-5b21";
 
-async fn vonage_app_with(configure: impl FnOnce(&mut saidno::config::Settings)) -> TestApp {
+pub(crate) async fn vonage_app_with(configure: impl FnOnce(&mut saidno::config::Settings)) -> TestApp {
     spawn_app_with(|s| {
         s.twilio.auth_token = String::new();
         s.vonage.signature_secret = SECRET.into();
@@ -31,7 +31,7 @@ fn digits(number: &str) -> String {
 }
 
 /// What the answer webhook posts with a call.
-fn answer(conversation: &str, from: Option<&str>) -> Value {
+pub(crate) fn answer(conversation: &str, from: Option<&str>) -> Value {
     let mut body = json!({
         "to": digits(BUSINESS_NUMBER),
         "uuid": format!("{conversation}-leg"),
@@ -97,7 +97,7 @@ async fn post(app: &TestApp, path: &str, body: &str, token: Option<&str>) -> req
 }
 
 /// Posts `body` signed, and reads the NCCO answered.
-async fn signed(app: &TestApp, path: &str, body: &Value) -> Value {
+pub(crate) async fn signed(app: &TestApp, path: &str, body: &Value) -> Value {
     let body = body.to_string();
     let response = post(app, path, &body, Some(&token(&body))).await;
     assert_eq!(response.status(), 200, "{path}");
@@ -160,7 +160,7 @@ async fn a_silent_decline_is_answered_and_ended_at_once_and_a_caller_with_no_num
 }
 
 /// An event of the forwarded leg, as `connect` sends it to its `eventUrl`.
-fn forwarded_leg(conversation: &str, status: &str) -> Value {
+pub(crate) fn forwarded_leg(conversation: &str, status: &str) -> Value {
     json!({
         "from": "442079460777",
         "to": digits(OWNER_PHONE),

@@ -1,6 +1,7 @@
 //! Plivo: Plivo XML answers on `/plivo/*`, each request signed with the account's Auth Token.
 
 mod edge;
+pub mod recordings;
 pub mod request;
 pub mod rest;
 pub mod signature;

@@ -2,8 +2,9 @@
 //! the caller's name in `CallerId` and the STIR/SHAKEN result in `ShakenStirAttestation` and
 //! `ShakenStirValidated`.
 
+use super::recordings;
 use super::signature::PublicKey;
-use crate::domain::{IncomingCall, Verification};
+use crate::domain::{ForwardOutcome, IncomingCall, Verification};
 use crate::provider::form::Params;
 use crate::provider::header_text;
 use crate::provider::twilio::{Compatible, Flavour, request};
@@ -11,6 +12,8 @@ use crate::provider::{Inbound, Rejection};
 
 pub struct TelnyxSignature {
     key: PublicKey,
+    /// Where Telnyx's API answers, under which the voicemail's recording is kept.
+    api_base_url: String,
 }
 
 impl Flavour for TelnyxSignature {
@@ -27,6 +30,19 @@ impl Flavour for TelnyxSignature {
         call.caller_name = request::extra(params, "CallerId");
         call.verification = verification(params);
         Ok(call)
+    }
+
+    /// The voicemail is kept as its recording's resource in the TeXML API, as the `RecordingUrl`
+    /// given expires minutes after the call; without the identifiers, as given.
+    fn voicemail(&self, params: &Params) -> Result<ForwardOutcome, Rejection> {
+        let mut left = request::voicemail(params)?;
+        let ids = request::extra(params, "AccountSid").zip(request::extra(params, "RecordingSid"));
+        if let Some(resource) =
+            ids.and_then(|(account, recording)| recordings::resource(&self.api_base_url, &account, &recording))
+        {
+            left.recording_url = Some(resource);
+        }
+        Ok(left)
     }
 }
 
@@ -48,6 +64,6 @@ fn verification(params: &Params) -> Option<Verification> {
 
 pub type Telnyx = Compatible<TelnyxSignature>;
 
-pub fn telnyx(public_key: PublicKey) -> Telnyx {
-    Compatible::new("telnyx", TelnyxSignature { key: public_key })
+pub fn telnyx(public_key: PublicKey, api_base_url: &str) -> Telnyx {
+    Compatible::new("telnyx", TelnyxSignature { key: public_key, api_base_url: api_base_url.to_owned() })
 }

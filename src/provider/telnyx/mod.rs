@@ -3,6 +3,7 @@
 //! provider is Twilio's dialect (`twilio::Compatible`) under `/telnyx`, signed with Ed25519.
 
 mod edge;
+pub mod recordings;
 pub mod rest;
 pub mod signature;
 

@@ -20,6 +20,11 @@ pub trait Flavour: Send + Sync {
     fn incoming_call(&self, params: &Params) -> Result<IncomingCall, Rejection> {
         request::incoming_call(params)
     }
+
+    /// The voicemail left, from the `<Record action>` callback.
+    fn voicemail(&self, params: &Params) -> Result<ForwardOutcome, Rejection> {
+        request::voicemail(params)
+    }
 }
 
 /// A provider that speaks Twilio's dialect: form posts with Twilio's parameters in, TwiML out,
@@ -64,7 +69,7 @@ impl<C: Flavour> Provider for Compatible<C> {
     }
 
     fn voicemail(&self, params: &Params) -> Result<ForwardOutcome, Rejection> {
-        request::voicemail(params)
+        self.flavour.voicemail(params)
     }
 
     fn keys<'p>(&self, params: &'p Params) -> &'p str {

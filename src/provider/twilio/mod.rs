@@ -2,6 +2,7 @@
 
 pub mod connect;
 mod edge;
+pub mod recordings;
 pub mod request;
 pub mod rest;
 pub mod setup;

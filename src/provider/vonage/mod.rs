@@ -3,7 +3,9 @@
 //! signature secret. The answer is an NCCO, a JSON list of actions.
 
 mod edge;
+pub mod jwt;
 pub mod ncco;
+pub mod recordings;
 pub mod request;
 pub mod rest;
 pub mod signature;
