@@ -125,10 +125,10 @@ fn why(call: &CallRecord) -> String {
     let mut why = policy::after_verdict(&call.reason)
         .replacen(&format!("{} is allowed", call.from), "allowed", 1)
         .replacen(&format!(" for {}", call.from), "", 1);
-    if let Some(company) = call.company.as_deref() {
-        if let Some(rest) = why.strip_prefix(company).and_then(|rest| rest.strip_prefix(", ")) {
-            why = rest.to_owned();
-        }
+    if let Some(company) = call.company.as_deref()
+        && let Some(rest) = why.strip_prefix(company).and_then(|rest| rest.strip_prefix(", "))
+    {
+        why = rest.to_owned();
     }
     if let Some(n) = call.follow_up {
         why = why.replacen(&format!("; {} call since", policy::ordinal(n)), "", 1);

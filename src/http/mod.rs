@@ -8,6 +8,7 @@ pub mod backup;
 pub mod banners;
 pub mod call_row;
 pub mod calls_in_place;
+pub mod calls_page;
 pub mod came_from;
 pub mod client_address;
 pub mod company_page;

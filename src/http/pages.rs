@@ -15,10 +15,8 @@ use super::AppState;
 use super::api::{download, served};
 use super::banners::{BannerParams, Banners};
 use super::call_row::{CallRow, DeclinedSince, Seen};
-use super::calls_in_place;
 use super::came_from::{came_from, same_site_path};
 use super::error::ApiError;
-use super::live_calls::resumable;
 use super::local_time::local_time;
 use super::url_part::encode;
 use crate::domain::{CallRecord, Channel, DecisionKind};
@@ -85,47 +83,33 @@ pub(super) fn bad(field: &'static str, message: impl Into<String>) -> PageError 
 #[derive(Deserialize, Default)]
 pub struct CallFilters {
     #[serde(default)]
-    decision: String,
+    pub(super) decision: String,
     #[serde(default)]
-    number: String,
+    pub(super) number: String,
     #[serde(default)]
-    company: String,
+    pub(super) company: String,
     /// A local date, `2026-11-25`.
     #[serde(default)]
-    from_date: String,
+    pub(super) from_date: String,
     /// A local date, included.
     #[serde(default)]
-    to_date: String,
+    pub(super) to_date: String,
     #[serde(default)]
-    q: String,
+    pub(super) q: String,
     #[serde(default)]
-    before: String,
+    pub(super) before: String,
     /// The banner after a change made from this page.
     #[serde(flatten)]
-    banners: BannerParams,
+    pub(super) banners: BannerParams,
 }
 
 impl CallFilters {
     /// Whether any filter narrows the list, so the folded filters open to show it.
-    fn any(&self) -> bool {
+    pub(super) fn any(&self) -> bool {
         [&self.decision, &self.number, &self.company, &self.from_date, &self.to_date, &self.q]
             .iter()
             .any(|value| !value.trim().is_empty())
     }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "calls.html")]
-struct CallsPage {
-    /// The pause switch is on: every page says so, with Resume.
-    paused: bool,
-    filters: CallFilters,
-    calls: Vec<CallRow>,
-    next_link: Option<String>,
-    /// The stream of new calls matching the filters, when the page shows the newest calls.
-    live_link: Option<String>,
-    companies: Vec<String>,
-    banners: Banners,
 }
 
 fn local_day(text: &str, field: &'static str, time_zone: &TimeZone) -> Result<Option<Timestamp>, PageError> {
@@ -171,7 +155,7 @@ impl CallFilters {
     }
 
     /// The filters as a query string (`decision=forward&q=kitchen&`), without the page's position.
-    fn kept(&self) -> String {
+    pub(super) fn kept(&self) -> String {
         let keep = [
             ("decision", &self.decision),
             ("number", &self.number),
@@ -212,43 +196,6 @@ pub(super) async fn call_rows(state: &AppState, calls: &[CallRecord]) -> Result<
             row
         })
         .collect())
-}
-
-pub async fn calls(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    filters: Result<Query<CallFilters>, QueryRejection>,
-) -> PageResult {
-    let Query(filters) = filters.map_err(|r| bad("filters", r.body_text()))?;
-    let time_zone = &state.settings.time_zone;
-    if calls_in_place::asked(&headers) {
-        let (service, params, zone) = (state.service.clone(), filters.banners.clone(), time_zone.clone());
-        let banners = served(async move { Banners::read(&service, &params, "/calls", &zone).await }).await?;
-        return calls_in_place::fragment(&state, banners).await;
-    }
-    let query = filters.query(time_zone)?;
-    state.call_log.written().await;
-    let service = state.service.clone();
-    let params = filters.banners.clone();
-    let zone = time_zone.clone();
-    let (page, companies, banners) = served(async move {
-        let banners = Banners::read(&service, &params, "/calls", &zone).await?;
-        let page = service.call_page(query).await?;
-        Ok((page, service.company_names().await?, banners))
-    })
-    .await?;
-    let next_link = page.next.map(|next| format!("/calls?{}before={next}", filters.kept()));
-    // Only the newest calls take new ones at the top; an older page stays as it was. The stream
-    // starts after the newest call shown, so a call logged before it opens is not missed.
-    let after = match page.calls.first() {
-        Some(newest) if resumable(&newest.call_id) => format!("after={}", encode(&newest.call_id)),
-        // From the newest page of the log, of which the page skips the rows it shows.
-        _ => String::new(),
-    };
-    let live_link = filters.before.trim().is_empty().then(|| format!("/calls/live?{}{after}", filters.kept()));
-    let calls = call_rows(&state, &page.calls).await?;
-    Ok(CallsPage { paused: paused(&state).await, filters, calls, next_link, live_link, companies, banners }
-        .into_response())
 }
 
 /// A company as a row of the companies page.

@@ -16,9 +16,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{
-    AppState, allows_page, api, auth, backup, came_from, company_page, dashboard_page, decline_forms, decline_selected,
-    health, live_pages, openapi, pages, pbx, security_headers, session, settings_page, sms, voicemail, webhook,
-    whisper,
+    AppState, allows_page, api, auth, backup, calls_page, came_from, company_page, dashboard_page, decline_forms,
+    decline_selected, health, live_pages, openapi, pages, pbx, security_headers, session, settings_page, sms,
+    voicemail, webhook, whisper,
 };
 use webhook::Edge;
 
@@ -63,7 +63,7 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 fn page_router(state: &AppState) -> Router<AppState> {
     let signed_in = Router::new()
         .route("/", get(dashboard_page::dashboard))
-        .route("/calls", get(pages::calls))
+        .route("/calls", get(calls_page::calls))
         .route("/calls/live", get(live_pages::calls))
         .route("/calls/{call_id}/voicemail", get(voicemail::voicemail))
         .route("/live/dashboard", get(live_pages::dashboard))

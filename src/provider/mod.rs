@@ -20,6 +20,7 @@ pub mod fields;
 pub mod form;
 pub mod pbx;
 pub mod plivo;
+pub mod recording_address;
 pub mod recordings;
 pub mod replay;
 pub mod setup;

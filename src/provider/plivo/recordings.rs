@@ -4,7 +4,7 @@
 
 use crate::config::Settings;
 use crate::provider::api::http_client;
-use crate::provider::recordings::identifier;
+use crate::provider::recording_address::identifier;
 
 pub struct Account {
     http: reqwest::Client,

@@ -6,7 +6,7 @@
 
 use crate::config::Settings;
 use crate::provider::api::http_client;
-use crate::provider::recordings::{Unfetched, identifier};
+use crate::provider::recording_address::{Unfetched, identifier};
 
 /// The recording's resource in the TeXML API under `root` (`https://api.telnyx.com`), when both
 /// identifiers are plain.

@@ -2,7 +2,7 @@
 //! a resource of the account, `{account}/Recordings/{Sid}`, and its audio is that resource with
 //! `.mp3`, fetched signed in as the account.
 
-use crate::provider::recordings::identifier;
+use crate::provider::recording_address::identifier;
 use crate::provider::twilio::rest;
 
 pub struct Account(rest::Account);

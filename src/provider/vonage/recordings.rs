@@ -6,7 +6,7 @@
 use super::jwt::Signer;
 use crate::config::Settings;
 use crate::provider::api::http_client;
-use crate::provider::recordings::{Unfetched, identifier};
+use crate::provider::recording_address::{Unfetched, identifier};
 
 pub struct Application {
     http: reqwest::Client,
