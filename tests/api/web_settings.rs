@@ -287,7 +287,7 @@ fn hours_case(
 }
 
 /// A form posted to the server at `url` with the session `cookie`: the status and the redirect.
-fn post_with(url: &str, path: &str, cookie: &str, form: &[(&str, &str)]) -> (u16, Option<String>) {
+pub fn post_with(url: &str, path: &str, cookie: &str, form: &[(&str, &str)]) -> (u16, Option<String>) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let http = saidno::tls::client_builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
