@@ -181,7 +181,7 @@ impl OwnerChoices {
     }
 
     fn lay_over(&self, settings: &mut Settings) {
-        let value = |saved: &Option<Saved<_>>| saved.as_ref().and_then(|saved: &Saved<_>| saved.value.clone());
+        let value = |saved: &Option<Saved<_>>| saved.as_ref().and_then(|saved: &Saved<_>| saved.value);
         if let Some(policy) = value(&self.withheld) {
             settings.policy.withheld = policy;
         }

@@ -112,8 +112,8 @@ pub fn origin(state: &SettingState, time_zone: &TimeZone) -> String {
     match state.changed {
         None => file,
         Some(changed) if state.choice.is_from_file() => {
-            format!("{file}; put back {}, {}", how_given(changed.by), local_time(changed.at, time_zone))
+            format!("{file}; put back {} on {}", how_given(changed.by), local_time(changed.at, time_zone))
         }
-        Some(changed) => format!("changed {}, {}", how_given(changed.by), local_time(changed.at, time_zone)),
+        Some(changed) => format!("changed {} on {}", how_given(changed.by), local_time(changed.at, time_zone)),
     }
 }

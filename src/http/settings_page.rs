@@ -204,7 +204,7 @@ async fn banner(
 ) -> Result<Banner, ApiError> {
     let value = setting_words::value(name, &state.service.settings());
     let done = if id == "saved" { "Saved" } else { "Undone" };
-    let mut text = format!("{done}: {} is now {value}.", setting_words::title(name).to_lowercase());
+    let mut text = format!("{done}. {}: {value}.", setting_words::title(name));
     if let Some(next) = next_call(&state.service, name).await? {
         text.push_str(&format!(" {next}."));
     }

@@ -86,16 +86,16 @@ async fn the_withheld_policy_is_changed_used_by_the_next_call_and_undone_back_to
 
     let page = changed(&browser, "withheld", &[("policy", "refuse"), ("action", "save")]).await;
     let banner = page.text_of("#saved");
-    assert!(banner.contains("withheld callers is now refuse"), "{banner}");
+    assert!(banner.contains("Saved. Withheld callers: refuse"), "{banner}");
     assert!(banner.contains("A withheld caller's next call: refused"), "worded by the decision: {banner}");
     let (_, check) = app.api(reqwest::Method::POST, "/check", Some(json!({"withheld": true}))).await;
     assert!(banner.contains(check["reason"].as_str().unwrap()), "the same words /check gives: {check} {banner}");
-    assert!(page.text_of("#withheld-origin").starts_with("changed on the web page, "), "{}", page.text);
+    assert!(page.text_of("#withheld-origin").starts_with("changed on the web page on 20"), "{}", page.text);
     assert_eq!(page.attributes("#withheld-policy option[selected]", "value"), ["refuse"]);
     assert_eq!(app.call("CA961", "anonymous").await.verbs(), ["Say", "Hangup"], "the very next call");
 
     let page = undone(&browser, &page).await;
-    assert!(page.text_of("#undone").contains("withheld callers is now forward"), "{}", page.text_of("#undone"));
+    assert!(page.text_of("#undone").contains("Undone. Withheld callers: forward"), "{}", page.text_of("#undone"));
     assert_eq!(
         page.text_of("#withheld-origin"),
         "from the configuration file ([policy] withheld, SAIDNO_POLICY__WITHHELD)",
@@ -173,7 +173,7 @@ async fn the_announcement_is_changed_and_the_next_forward_follows_it() {
     assert!(dial.attribute("Number", "url").is_some(), "announced, as the file says: {}", dial.xml);
 
     let page = changed(&browser, "announcement", &[("enabled", "no"), ("wait_secs", "5"), ("no_key", "connect")]).await;
-    assert!(page.text_of("#saved").contains("announce forwarded calls is now off"), "{}", page.text_of("#saved"));
+    assert!(page.text_of("#saved").contains("Saved. Announce forwarded calls: off"), "{}", page.text_of("#saved"));
     let dial = app.call("CA991", "+442079460555").await;
     assert_eq!(dial.verbs(), ["Dial"]);
     assert_eq!(dial.attribute("Number", "url"), None, "not announced: {}", dial.xml);
@@ -206,7 +206,7 @@ async fn texts_are_changed_from_the_page_and_the_next_refusal_follows_them() {
     app.decline(json!({"number": PUSHY, "company": "Everest Windows"})).await;
     let browser = app.signed_in().await;
     let page = changed(&browser, "notify", &[("when", "from"), ("from_follow_up", "2"), ("digest_hour", "18")]).await;
-    assert!(page.text_of("#saved").contains("texts to you is now from the 2nd call after a no on"), "{}", page.text);
+    assert!(page.text_of("#saved").contains("Saved. Texts to you: from the 2nd call after a no on"), "{}", page.text);
 
     assert_eq!(app.call("CA995", PUSHY).await.verbs(), ["Say", "Hangup"]);
     app.calls().await;
@@ -352,7 +352,7 @@ fn changes_from_the_page_are_kept_across_a_reload_and_a_restart() {
     ] {
         assert!(text_in(&page, &format!("#{setting}-now")).contains(now), "{setting}: {}", text_in(&page, "main"));
         let origin = text_in(&page, &format!("#{setting}-origin"));
-        assert!(origin.starts_with("changed on the web page, "), "{setting}: {origin}");
+        assert!(origin.starts_with("changed on the web page on 20"), "{setting}: {origin}");
     }
     let answer = server.call("CA0003", "+442079460555");
     assert!(answer.contains("<Say") && answer.contains("<Hangup") && !answer.contains("<Record"), "closed: {answer}");
