@@ -72,10 +72,14 @@ pub fn value(name: SettingName, settings: &Settings) -> String {
         }
         SettingName::Notify => {
             let notify = &settings.notify;
-            match notify.when {
+            let when = match notify.when {
                 NotifyWhen::From => format!("from the {} call after a no on", ordinal(notify.from_follow_up)),
                 NotifyWhen::Digest => format!("one digest a day at {:02}:00", notify.digest_hour),
                 when => notify_when(when).to_owned(),
+            };
+            match notify.when != NotifyWhen::Off && settings.owner.numbers.is_empty() {
+                true => format!("{when}, though none is sent until [owner] numbers names your mobile"),
+                false => when,
             }
         }
         SettingName::Announcement => {

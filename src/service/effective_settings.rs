@@ -8,7 +8,7 @@ use arc_swap::ArcSwapOption;
 use jiff::Timestamp;
 
 use super::{Service, ServiceError, invalid};
-use crate::config::{Choice, OwnerChoices, SettingName, SettingState, Settings};
+use crate::config::{Choice, OwnerChoices, SettingState, Settings};
 use crate::domain::{Channel, SettingChange};
 use crate::store::Change;
 
@@ -44,11 +44,6 @@ impl Service {
         }
     }
 
-    /// The configuration file's settings, before the owner's choices.
-    pub fn file_settings(&self) -> &Arc<Settings> {
-        &self.settings
-    }
-
     /// Every setting the owner changed from the web page. Reads the records first if they were
     /// not read.
     pub async fn owner_choices(&self) -> Result<Arc<OwnerChoices>, ServiceError> {
@@ -78,9 +73,26 @@ impl Service {
         self.commit(Change::Setting(before)).await?;
         Ok(())
     }
+}
 
-    /// One setting's state now.
-    pub async fn setting_state(&self, name: SettingName) -> Result<SettingState, ServiceError> {
-        Ok(self.owner_choices().await?.state_of(name))
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::CallerPolicy;
+
+    #[test]
+    fn the_settings_are_laid_over_again_only_when_the_choices_change() {
+        let file = Arc::new(Settings::defaults());
+        let effective = Effective::default();
+        let none = Arc::new(OwnerChoices::default());
+        assert!(Arc::ptr_eq(&effective.over(&file, &none), &file), "no choice: the file's own settings");
+        let mut chosen = OwnerChoices::default();
+        let changed = Some(SettingChange::default());
+        chosen.put(&SettingState { choice: Choice::Withheld(Some(CallerPolicy::Refuse)), changed });
+        let chosen = Arc::new(chosen);
+        let first = effective.over(&file, &chosen);
+        assert_eq!(first.policy.withheld, CallerPolicy::Refuse);
+        assert!(Arc::ptr_eq(&effective.over(&file, &chosen), &first), "the same choices: the same settings");
+        assert!(Arc::ptr_eq(&effective.over(&file, &none), &file), "back to none: the file's again");
     }
 }
