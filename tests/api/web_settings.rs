@@ -238,6 +238,13 @@ async fn bad_input_is_refused_on_the_page_with_what_was_typed_and_changes_nothin
         ),
         (
             "notify",
+            vec![("when", "from"), ("from_follow_up", "third"), ("digest_hour", "18")],
+            "notify-from".to_owned(),
+            "third",
+            "from_follow_up: \"third\" is not a whole number",
+        ),
+        (
+            "notify",
             vec![("when", "often"), ("from_follow_up", "3"), ("digest_hour", "18")],
             "notify-when".to_owned(),
             "",
