@@ -604,6 +604,52 @@ test('without JavaScript, Decline selected declines the ticked numbers and its U
   await plain.close();
 });
 
+// The settings page at a phone's size and a desktop's: a policy and the hours changed with plain
+// forms, used by the very next call, a malformed time refused with what was typed, and each change
+// undone back to the configuration file's value.
+for (const [width, height, tag] of [[390, 844, 'phone'], [1280, 800, 'desktop']]) {
+  test(`at ${width}x${height}: change the withheld policy and the business hours from the settings page, then undo`, { skip }, async () => {
+    const page = await context.newPage();
+    await page.setViewportSize({ width, height });
+    const fits = async (what) => {
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(wide <= width, `${what} is ${wide}px wide at ${width}px`);
+    };
+    await page.goto(`${base}/settings`);
+    assert.match(await page.locator('#withheld-origin').textContent(), /from the configuration file \(\[policy\] withheld/);
+    await page.selectOption('#withheld-policy', 'refuse');
+    await Promise.all([page.waitForURL(/saved=withheld/), page.click('#withheld-form button[value=save]')]);
+    assert.match(await page.locator('#saved').textContent(), /A withheld caller's next call: refused/);
+    assert.match(await page.locator('#withheld-origin').textContent(), /changed on the web page/);
+    assert.match(await call(`CAwithheld-${tag}`, 'anonymous'), /<Hangup/);
+    await Promise.all([page.waitForURL(/undone=withheld/), page.click('#saved button:has-text("Undo")')]);
+    assert.match(await page.locator('#withheld-origin').textContent(), /from the configuration file/);
+    assert.match(await call(`CAwithheld-back-${tag}`, 'anonymous'), /<Dial/);
+
+    await page.selectOption('#hours-enabled', 'yes');
+    await page.fill('#hours-monday', '25:00-26:00');
+    await page.click('#hours-form button[value=save]');
+    await page.waitForSelector('#error');
+    assert.match(await page.locator('#error').textContent(), /monday: "25:00-26:00" is not opening hours/);
+    assert.equal(await page.inputValue('#hours-monday'), '25:00-26:00', 'what was typed is kept');
+    await fits('the settings page with a refused form');
+    for (const day of ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday']) {
+      await page.fill(`#hours-${day}`, '');
+    }
+    await Promise.all([page.waitForURL(/saved=hours/), page.click('#hours-form button[value=save]')]);
+    assert.match(await page.locator('#saved').textContent(), /A call now: closed: outside business hours/);
+    assert.match(await page.locator('#hours-now').textContent(), /Mon closed/);
+    const closed = await call(`CAclosed-${tag}`, '+442079460777');
+    assert.doesNotMatch(closed, /<Dial/);
+    await fits('the settings page after a change');
+    await shot(page, `26-${tag}-settings-edit`);
+    await Promise.all([page.waitForURL(/undone=hours/), page.click('#saved button:has-text("Undo")')]);
+    assert.match(await page.locator('#hours-now').textContent(), /off/);
+    assert.match(await call(`CAopen-${tag}`, '+442079460777'), /<Dial/);
+    await page.close();
+  });
+}
+
 // Every page through axe-core, at a phone's size and a desktop's. The audit's own context
 // lets axe's script in past the pages' policy, which admits scripts from saidno alone.
 test('no page has a serious or critical accessibility violation, on a phone or on a desktop', { skip }, async () => {
@@ -614,7 +660,7 @@ test('no page has a serious or critical accessibility violation, on a phone or o
   const page = await audit.newPage();
   const company = '/companies/company%3Aeverest%20windows';
   const paths = ['/', '/calls', '/companies', company, `${company}/evidence`, '/allows', '/check?number=020+7946+0777', '/transfer',
-    '/settings', `/declines/remove?target=${encodeURIComponent(PUSHY)}`, `${company}?declined=${encodeURIComponent(PUSHY)}&updated=1`,
+    '/settings', '/settings?undone=hours', `/declines/remove?target=${encodeURIComponent(PUSHY)}`, `${company}?declined=${encodeURIComponent(PUSHY)}&updated=1`,
     `/allows?unallowed=${encodeURIComponent('+442079460555')}`,
     `/calls?undone_batch=${encodeURIComponent('+442079460555,+442079460123')}`];
   const problems = [];

@@ -4,6 +4,7 @@
 mod call_path;
 mod companies;
 mod dashboard;
+mod effective_settings;
 mod password;
 mod recent_callers;
 mod retention;
@@ -182,6 +183,8 @@ pub struct Service {
     settings: Arc<Settings>,
     /// What calls are decided from: see `call_path`.
     live: Arc<call_path::Live>,
+    /// The file's settings with the owner's choices laid over them, kept until the choices change.
+    effective: Arc<effective_settings::Effective>,
     /// Taken by a legal hold's change and by each prune batch, so they never interleave.
     holding: Arc<tokio::sync::Mutex<()>>,
 }
@@ -189,12 +192,12 @@ pub struct Service {
 impl Service {
     /// The service over a store. The records a call is decided from are read by `warm_up`.
     pub fn open(store: Arc<dyn Store>, settings: Arc<Settings>) -> Result<Self, ServiceError> {
-        Ok(Self { store, settings, live: Arc::default(), holding: Arc::default() })
+        Ok(Self { store, settings, live: Arc::default(), effective: Arc::default(), holding: Arc::default() })
     }
 
     /// The same service under new settings: the same store, snapshot and locks.
     pub fn with_settings(&self, settings: Arc<Settings>) -> Self {
-        Self { settings, ..self.clone() }
+        Self { settings, effective: Arc::default(), ..self.clone() }
     }
 
     pub async fn decline(&self, new: NewDecline, now: Timestamp) -> Result<Saved<Decline>, ServiceError> {

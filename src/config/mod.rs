@@ -6,16 +6,20 @@ use std::path::{Path, PathBuf};
 
 use config::{Environment, File, FileFormat};
 use jiff::tz::TimeZone;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::{PhoneNumber, RefusalMode, Region};
 
 mod known_keys;
 mod origin;
+mod owner_choices;
 mod store_url;
 
 pub use known_keys::leaves;
 pub use origin::{Origin, Origins};
+pub use owner_choices::{
+    AnnouncementChoice, Choice, HoursChoice, NotifyChoice, OwnerChoices, Saved, SettingName, SettingState,
+};
 pub use store_url::check_url;
 
 /// The example file doubles as the defaults, so the documented values are the real ones.
@@ -95,7 +99,7 @@ pub struct Policy {
 }
 
 /// What to do with a kind of caller that has no record of its own.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CallerPolicy {
     Forward,
@@ -132,7 +136,7 @@ pub struct Hours {
     pub closed_message: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClosedAction {
     Voicemail,
@@ -140,8 +144,8 @@ pub enum ClosedAction {
 }
 
 /// One day's opening hours: "09:00-12:30,13:30-17:30"; empty for closed.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct DayHours(pub Vec<(jiff::civil::Time, jiff::civil::Time)>);
 
 impl TryFrom<String> for DayHours {
@@ -159,6 +163,24 @@ impl TryFrom<String> for DayHours {
             spans.push((open, close));
         }
         Ok(Self(spans))
+    }
+}
+
+/// Written as it is read: "09:00-12:30,13:30-17:30", empty for closed.
+impl std::fmt::Display for DayHours {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let spans: Vec<String> = self
+            .0
+            .iter()
+            .map(|(open, close)| format!("{}-{}", open.strftime("%H:%M"), close.strftime("%H:%M")))
+            .collect();
+        f.write_str(&spans.join(","))
+    }
+}
+
+impl From<DayHours> for String {
+    fn from(hours: DayHours) -> Self {
+        hours.to_string()
     }
 }
 
@@ -207,7 +229,7 @@ pub struct Whisper {
 }
 
 /// What the announcement does when whoever answered presses nothing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NoKey {
     Connect,
@@ -226,7 +248,7 @@ pub struct Notify {
 }
 
 /// When the owner hears by text that a declined company called again.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NotifyWhen {
     Every,

@@ -29,6 +29,8 @@ pub mod pbx;
 pub mod router;
 pub mod security_headers;
 pub mod session;
+mod setting_forms;
+mod setting_words;
 pub mod settings_page;
 pub mod sms;
 pub mod url_part;

@@ -33,7 +33,9 @@ pub async fn check(
         Ok(call) => call,
         Err(error) => return (StatusCode::BAD_REQUEST, error.to_string()).into_response(),
     };
-    let render = |decision: &_| Ok(Verdict::of(&answer::for_call(decision, &call, &state.settings)));
+    // The owner's choices from the settings page (hours, the announcement) shape the answer too.
+    let settings = state.service.settings();
+    let render = |decision: &_| Ok(Verdict::of(&answer::for_call(decision, &call, &settings)));
     let verdict = answer_or_forward(&state, &call, now, render, Verdict::forward);
     let wants_json = headers
         .get(header::ACCEPT)

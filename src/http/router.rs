@@ -92,6 +92,8 @@ fn page_router(state: &AppState) -> Router<AppState> {
         .route("/resume", post(pages::resume))
         .route("/settings", get(settings_page::settings))
         .route("/settings/pause", post(settings_page::set_pause))
+        .route("/settings/undo", post(settings_page::undo))
+        .route("/settings/{setting}", post(settings_page::choose))
         .route("/logout", post(session::sign_out))
         .route_layer(from_fn(came_from::remember))
         .route_layer(from_fn_with_state(state.clone(), session::require_session))

@@ -120,8 +120,9 @@ async fn answer_request(state: &AppState, edge: &Edge, request: Request) -> Resu
     let (_, params) = verified(state, edge, request).await?;
     let call = edge.provider.incoming_call(&params)?;
     // No span per call: every event on this path names the call itself.
+    let settings = state.service.settings();
     let render = |decision: &Decision| {
-        edge.provider.render(&answer::for_call(decision, &call, &state.settings)).map_err(|e| e.to_string())
+        edge.provider.render(&answer::for_call(decision, &call, &settings)).map_err(|e| e.to_string())
     };
     let markup = answer_or_forward(state, &call, Timestamp::now(), render, || edge.fallback.clone());
     Ok(edge.markup(markup))
@@ -175,22 +176,26 @@ fn decide<T>(
         error.to_string()
     })?;
     let answer = render(&decision)?;
+    let settings = state.service.settings();
     if let (Action::Refuse(Refusal { ground: Ground::Declined { decline, follow_up, .. }, .. }), Some(number)) =
         (&decision.action, call.from.number())
     {
-        state.notifier.refused(&Refused {
-            call_id: call.call_id.clone(),
-            company: decline.company.clone(),
-            number: number.clone(),
-            follow_up: *follow_up,
-            declined_at: decline.declined_at,
-            called: call.to.clone(),
-        });
+        state.notifier.refused(
+            &settings.notify,
+            &Refused {
+                call_id: call.call_id.clone(),
+                company: decline.company.clone(),
+                number: number.clone(),
+                follow_up: *follow_up,
+                declined_at: decline.declined_at,
+                called: call.to.clone(),
+            },
+        );
     }
     // At debug: every call is in the call log already, and a line per call costs a busy line dearly.
     tracing::debug!(call_id = %call.call_id, from = %call.from, decision = %decision.kind(), reason = %decision.reason, "call answered");
     let mut record = CallRecord::new(call, now, &decision);
-    record.heard = Some(caller_hears(&decision, &state.settings));
+    record.heard = Some(caller_hears(&decision, &settings));
     Ok((answer, record))
 }
 
@@ -210,8 +215,10 @@ async fn after_dial(state: &AppState, edge: &Edge, request: Request) -> Result<R
         // Whoever answered may have decided during the announcement; the caller is still waiting.
         match state.whisper_decisions.take(&call_id) {
             Some(OwnerDecision::Declined(decline)) => {
-                let markup =
-                    edge.provider.render(&answer::refusal(&decline, &state.settings)).unwrap_or_else(|error| {
+                let markup = edge
+                    .provider
+                    .render(&answer::refusal(&decline, &state.service.settings()))
+                    .unwrap_or_else(|error| {
                         tracing::error!(%error, "could not render the refusal the owner chose; hanging up");
                         edge.provider.hang_up()
                     });
@@ -220,14 +227,14 @@ async fn after_dial(state: &AppState, edge: &Edge, request: Request) -> Result<R
             Some(OwnerDecision::ToVoicemail) => {
                 let outcome = ForwardOutcome { status: Some("no-answer".into()), ..Default::default() };
                 state.call_log.attach(call_id, outcome);
-                return Ok(edge.markup(edge.render_or_hang_up(&answer::voicemail(&state.settings))));
+                return Ok(edge.markup(edge.render_or_hang_up(&answer::voicemail(&state.service.settings()))));
             }
             None => {}
         }
         let outcome = edge.provider.dial_outcome(&params)?;
         let answered_or_gone = matches!(outcome.status.as_deref(), Some("answered" | "canceled"));
         state.call_log.attach(call_id, outcome);
-        Ok(edge.markup(edge.render_or_hang_up(&answer::after_dial(answered_or_gone, &state.settings))))
+        Ok(edge.markup(edge.render_or_hang_up(&answer::after_dial(answered_or_gone, &state.service.settings()))))
     })
 }
 
@@ -249,7 +256,7 @@ async fn escape_key(state: &AppState, edge: &Edge, request: Request) -> Result<R
     let call = edge.provider.incoming_call(&params)?;
     call_span(&call.call_id).in_scope(|| {
         if edge.provider.keys(&params) != "1" {
-            return Ok(edge.markup(edge.render_or_hang_up(&answer::goodbye(&state.settings))));
+            return Ok(edge.markup(edge.render_or_hang_up(&answer::goodbye(&state.service.settings()))));
         }
         tracing::info!("a refused caller came through the escape hatch");
         state.call_log.attach(call.call_id.clone(), ForwardOutcome { via_escape_hatch: true, ..Default::default() });
@@ -277,7 +284,7 @@ async fn screen_key(state: &AppState, edge: &Edge, request: Request) -> Result<R
 
 /// The call put through as configured, or, when that cannot be rendered, the fallback forward.
 fn forward_or_fallback(state: &AppState, edge: &Edge, call: &IncomingCall) -> String {
-    edge.provider.render(&answer::forward_call(call, &state.settings)).unwrap_or_else(|error| {
+    edge.provider.render(&answer::forward_call(call, &state.service.settings())).unwrap_or_else(|error| {
         state.metrics.failed_open();
         tracing::error!(%error, "could not render the forward; giving the fallback forward");
         edge.fallback.clone()

@@ -61,8 +61,9 @@ async fn announcement_for(state: &AppState, edge: &Edge, forwarded: &Forwarded) 
     });
     let words = announcement(&caller, company.as_deref(), calls_this_week, edge.provider.announcement_keys());
     let call = CallRef { call_id: forwarded.call.clone(), caller: caller.number().cloned() };
-    let hang_up_on_silence = state.settings.whisper.no_key == NoKey::Voicemail;
-    let announced = answer::announcement(words, call, hang_up_on_silence, &state.settings);
+    let settings = state.service.settings();
+    let hang_up_on_silence = settings.whisper.no_key == NoKey::Voicemail;
+    let announced = answer::announcement(words, call, hang_up_on_silence, &settings);
     let markup = edge.provider.render(&announced).unwrap_or_else(|error| {
         tracing::error!(%error, "could not render the announcement; connecting the call");
         edge.provider.nothing()
@@ -88,7 +89,7 @@ async fn answer_key(state: &AppState, edge: &Edge, forwarded: Forwarded, digits:
     if edge.provider.announcement_keys() != AnnouncementKeys::TakeOrDecline {
         return edge.markup(edge.provider.nothing());
     }
-    let settings = &state.settings;
+    let settings = &state.service.settings();
     let render = |answer: Answer| {
         edge.markup(edge.provider.render(&answer).unwrap_or_else(|error| {
             tracing::error!(%error, "could not render the answer to the key; connecting the call");
@@ -107,7 +108,7 @@ async fn answer_key(state: &AppState, edge: &Edge, forwarded: Forwarded, digits:
 
 /// Records the decline, and leaves word for the dial callback to give the caller the refusal.
 async fn decline(state: &AppState, forwarded: &Forwarded) -> Answer {
-    let settings = &state.settings;
+    let settings = &state.service.settings();
     let CallerId::Number(number) = CallerId::from_text(&forwarded.from) else {
         return answer::say_and_connect(
             "This caller withheld their number, so it cannot be declined. Connecting.",

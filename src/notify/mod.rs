@@ -11,12 +11,16 @@ use jiff::{SignedDuration, Timestamp, ToSpan};
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
-use crate::config::{NotifyWhen, Settings};
+use crate::config::{Notify, NotifyWhen, Settings};
 use crate::domain::PhoneNumber;
 use crate::metrics::Metrics;
 use crate::provider::texting::{SendError, Texter};
 use crate::store::{CallHistory, CallQuery};
 use crate::telemetry::call_span;
+
+/// The settings in effect when asked: the file's with the owner's choices from the settings page
+/// (`Service::settings`), which may change while the notifier runs.
+pub type CurrentSettings = Arc<dyn Fn() -> Arc<Settings> + Send + Sync>;
 
 /// A refused call, as the notifier needs it.
 #[derive(Clone, Debug)]
@@ -47,16 +51,30 @@ struct Text {
 pub struct Notifier {
     queue: Option<mpsc::Sender<Text>>,
     settings: Arc<Settings>,
+    current: CurrentSettings,
     metrics: Arc<Metrics>,
     /// The daily digest's task, which a reload ends before the next notifier starts its own.
     digest: Option<tokio::task::AbortHandle>,
 }
 
 impl Notifier {
-    /// Starts the sender (and the daily digest, if chosen) when texts can be sent.
-    pub fn start(settings: Arc<Settings>, store: Arc<dyn CallHistory>, metrics: Arc<Metrics>) -> Self {
-        let disabled = Self { queue: None, settings: settings.clone(), metrics: metrics.clone(), digest: None };
-        if settings.notify.when == NotifyWhen::Off || settings.owner.numbers.is_empty() {
+    /// Starts the sender and the daily digest when texts can be sent. When to text (`[notify]
+    /// when`, which the settings page can change) is read from `current` each time, so both run
+    /// even while texts are off.
+    pub fn start(
+        settings: Arc<Settings>,
+        current: CurrentSettings,
+        store: Arc<dyn CallHistory>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        let disabled = Self {
+            queue: None,
+            settings: settings.clone(),
+            current: current.clone(),
+            metrics: metrics.clone(),
+            digest: None,
+        };
+        if settings.owner.numbers.is_empty() {
             return disabled;
         }
         let client = match Texter::from_settings(&settings) {
@@ -72,10 +90,8 @@ impl Notifier {
         };
         let (queue, texts) = mpsc::channel(settings.notify.queue);
         tokio::spawn(send_texts(client, texts, settings.clone(), metrics.clone()));
-        let mut notifier = Self { queue: Some(queue), settings: settings.clone(), metrics, digest: None };
-        if settings.notify.when == NotifyWhen::Digest {
-            notifier.digest = Some(tokio::spawn(daily_digest(notifier.clone(), store)).abort_handle());
-        }
+        let mut notifier = Self { queue: Some(queue), settings: settings.clone(), current, metrics, digest: None };
+        notifier.digest = Some(tokio::spawn(daily_digest(notifier.clone(), store)).abort_handle());
         notifier
     }
 
@@ -86,9 +102,9 @@ impl Notifier {
         }
     }
 
-    /// A declined company called again: text the owner if the settings say so. Never waits.
-    pub fn refused(&self, refused: &Refused) {
-        let notify = &self.settings.notify;
+    /// A declined company called again: text the owner if `notify` (the settings in effect)
+    /// says so. Never waits.
+    pub fn refused(&self, notify: &Notify, refused: &Refused) {
         let wanted = match notify.when {
             NotifyWhen::Every => true,
             NotifyWhen::From => refused.follow_up >= notify.from_follow_up,
@@ -161,19 +177,26 @@ async fn deliver(client: &Texter, text: &Text, attempts: u32, base: Duration) ->
     false
 }
 
-/// Once a day at `digest_hour`, one text summing up the day's refused calls.
+/// Once a day at `digest_hour`, one text summing up the day's refused calls, while the digest is
+/// chosen. Wakes at least once a minute, so that a digest chosen (or its hour changed) on the
+/// settings page is followed from then on.
 async fn daily_digest(notifier: Notifier, store: Arc<dyn CallHistory>) {
-    let settings = notifier.settings.clone();
+    let time_zone = notifier.settings.time_zone.clone();
     loop {
+        let hour = (notifier.current)().notify.digest_hour;
         let now = Timestamp::now();
-        let Some(next) = next_digest(now, settings.notify.digest_hour, &settings.time_zone) else {
+        let Some(next) = next_digest(now, hour, &time_zone) else {
             tracing::error!("the digest hour cannot be placed in the time zone; no digest");
             return;
         };
-        tokio::time::sleep(Duration::try_from(next.duration_since(now)).unwrap_or(Duration::ZERO)).await;
-        notifier.digest(&store, next).await;
-        // Past the hour, so the next turn waits for tomorrow's.
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        let wait = Duration::try_from(next.duration_since(now)).unwrap_or(Duration::ZERO);
+        tokio::time::sleep(wait.min(Duration::from_secs(60))).await;
+        let notify = (notifier.current)().notify.clone();
+        if Timestamp::now() >= next && notify.when == NotifyWhen::Digest && notify.digest_hour == hour {
+            notifier.digest(&store, next).await;
+            // Past the hour, so the next turn waits for tomorrow's.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
     }
 }
 

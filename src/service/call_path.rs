@@ -140,6 +140,12 @@ impl Service {
         self.live.load(self.store.as_ref()).await.map(drop)
     }
 
+    /// The owner's choices in the snapshot in effect; `None` before the records are read.
+    pub(super) fn current_choices(&self) -> Option<Arc<crate::config::OwnerChoices>> {
+        let published = self.live.published().ok()?;
+        Some(published.current.load().choices().clone())
+    }
+
     /// Everything on record that bears on a call, with its parties' follow-ups so far.
     pub fn records_for(&self, call: &IncomingCall) -> Result<Records, StoreError> {
         let published = self.live.published()?;
@@ -156,13 +162,15 @@ impl Service {
         if !snapshot.covers(call) {
             // Most calls: nothing to count and nothing to spend, so no lock.
             let records = Records { paused: snapshot.paused(), ..Records::default() };
-            return Ok(policy::decide(call, &records, now, &self.settings));
+            let settings = self.effective.over(&self.settings, snapshot.choices());
+            return Ok(policy::decide(call, &records, now, &settings));
         }
         drop(snapshot);
         let mut follow_ups = lock(&published.follow_ups);
         // Loaded under the lock: a single-use allow is spent under it too.
         let snapshot = published.current.load();
-        let decision = policy::decide(call, &records(&snapshot, call, &follow_ups), now, &self.settings);
+        let settings = self.effective.over(&self.settings, snapshot.choices());
+        let decision = policy::decide(call, &records(&snapshot, call, &follow_ups), now, &settings);
         if let Some(decline) = decision.decline() {
             follow_ups.entry(decline.party()).or_default().record(now);
         }
@@ -218,8 +226,9 @@ impl Service {
             verification: tidy("verstat", request.verstat.as_deref(), MAX_NAME)?.map(Verification::of_verstat),
         };
         let records = self.records_for(&call)?;
-        let decision = policy::decide(&call, &records, request.at.unwrap_or(now), &self.settings);
-        let caller_hears = caller_hears(&decision, &self.settings);
+        let settings = self.settings();
+        let decision = policy::decide(&call, &records, request.at.unwrap_or(now), &settings);
+        let caller_hears = caller_hears(&decision, &settings);
         Ok(Preview { number: call.from.to_string(), decision: decision.kind(), reason: decision.reason, caller_hears })
     }
 }
@@ -388,6 +397,9 @@ mod tests {
         }
         fn pause_changed(&self) -> Answer<'_, Option<crate::domain::SettingChange>> {
             self.0.pause_changed()
+        }
+        fn owner_choices(&self) -> Answer<'_, crate::config::OwnerChoices> {
+            self.0.owner_choices()
         }
         fn legal_holds(&self) -> Answer<'_, Vec<LegalHold>> {
             self.0.legal_holds()

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::config::OwnerChoices;
 use crate::domain::{Allow, Decline, DeclineBatch, DeclineTerms, IncomingCall, PhoneNumber, Target, party_key};
 use crate::matcher::Matcher;
 use crate::store::{Change, OwnerRecord, StoreError};
@@ -17,6 +18,9 @@ pub struct Snapshot {
     /// string of the number to follow.
     allows: Arc<foldhash::HashMap<u64, Allow>>,
     paused: bool,
+    /// Replaced whole when one changes, so that whoever lays them over the file's settings can
+    /// tell by the pointer alone whether they changed (`Service::settings`).
+    choices: Arc<OwnerChoices>,
 }
 
 impl Snapshot {
@@ -44,6 +48,7 @@ impl Snapshot {
             rules: Arc::new(rules),
             allows: Arc::new(allows.into_iter().map(|allow| (allow.number.key(), allow)).collect()),
             paused: store.paused().await?,
+            choices: Arc::new(store.owner_choices().await?),
         })
     }
 
@@ -73,6 +78,11 @@ impl Snapshot {
             }
             Change::RemoveAllow(number) => self.put_allow(number, None),
             Change::Paused { paused, .. } => self.put_paused(*paused),
+            Change::Setting(state) => {
+                let mut choices = OwnerChoices::clone(&self.choices);
+                choices.put(state);
+                self.choices = Arc::new(choices);
+            }
             Change::LegalHold { .. }
             | Change::PasswordHash(_)
             | Change::TextSession { .. }
@@ -125,6 +135,11 @@ impl Snapshot {
 
     pub fn allow_of(&self, number: &PhoneNumber) -> Option<&Allow> {
         self.allows.get(&number.key())
+    }
+
+    /// The settings the owner changed from the web page.
+    pub fn choices(&self) -> &Arc<OwnerChoices> {
+        &self.choices
     }
 
     pub fn paused(&self) -> bool {

@@ -99,7 +99,7 @@ fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Re
     let Lasting { store, call_log, metrics, health, sessions, whisper_decisions, replays, admin_token } = lasting;
     Ok(AppState::new(Shared {
         remote: Arc::new(Remote::new(service.clone(), store.clone(), settings.clone())),
-        notifier: Notifier::start(settings.clone(), store.clone(), metrics.clone()),
+        notifier: Notifier::start(settings.clone(), current_settings(&service), store.clone(), metrics.clone()),
         whisper_decisions,
         replays,
         service,
@@ -114,6 +114,12 @@ fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Re
         recordings: Arc::new(Recordings::from_settings(&settings).map_err(StartupError::Config)?),
         settings,
     }))
+}
+
+/// What the notifier reads the settings in effect from.
+fn current_settings(service: &Service) -> crate::notify::CurrentSettings {
+    let service = service.clone();
+    Arc::new(move || service.settings())
 }
 
 impl Application {

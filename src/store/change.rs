@@ -6,6 +6,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::config::SettingState;
 use crate::domain::{
     Allow, Decline, DeclineBatch, PhoneNumber, SettingChange, SignedIn, Target, TextSession, WebChange,
 };
@@ -32,6 +33,9 @@ pub enum Change {
         paused: bool,
         changed: SettingChange,
     },
+    /// One of the owner's settings the web page changes (`crate::config::Choice`), with who
+    /// changed it when; an Undo can put back one never changed.
+    Setting(SettingState),
     /// Places a legal hold on a party (`Some` with when), or lifts it (`None`).
     LegalHold {
         party: String,
@@ -141,6 +145,10 @@ mod tests {
             Change::RemoveDecline(Target::Number(number.clone())),
             Change::RemoveAllow(number.clone()),
             Change::Paused { paused: true, changed: SettingChange::default() },
+            Change::Setting(SettingState {
+                choice: crate::config::Choice::Withheld(Some(crate::config::CallerPolicy::Refuse)),
+                changed: Some(SettingChange::default()),
+            }),
             Change::LegalHold { party: "everest".into(), since: Some(at) },
             Change::PasswordHash("hash".into()),
             Change::TextSession { owner: number, session: TextSession::default() },

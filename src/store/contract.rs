@@ -94,6 +94,41 @@ pub async fn the_pause_switch_is_kept(store: &dyn Store) {
     assert!(!store.paused().await.unwrap());
 }
 
+pub async fn the_owners_setting_choices_are_kept_with_who_and_when(store: &dyn Store) {
+    use crate::config::{CallerPolicy, Choice, NotifyChoice, NotifyWhen, SettingName, SettingState};
+    assert_eq!(store.owner_choices().await.unwrap(), crate::config::OwnerChoices::default());
+    let changed = Some(SettingChange { by: crate::domain::Channel::Web, at: "2026-11-03T10:00:00Z".parse().unwrap() });
+    let refuse = SettingState { choice: Choice::Withheld(Some(CallerPolicy::Refuse)), changed };
+    let told = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let publish = {
+        let told = told.clone();
+        Publish::to(move |change| told.lock().unwrap().push(format!("{change:?}")))
+    };
+    store.apply(Change::Setting(refuse.clone()), publish.clone()).await.unwrap();
+    let notify = NotifyChoice { when: NotifyWhen::Digest, from_follow_up: 3, digest_hour: 7 };
+    let digest = SettingState { choice: Choice::Notify(Some(notify)), changed };
+    store.apply(Change::Setting(digest.clone()), publish.clone()).await.unwrap();
+    let choices = store.owner_choices().await.unwrap();
+    assert_eq!(choices.state_of(SettingName::Withheld), refuse, "one setting's change keeps the others");
+    assert_eq!(choices.state_of(SettingName::Notify), digest);
+    assert_eq!(
+        *told.lock().unwrap(),
+        [format!("{:?}", Change::Setting(refuse)), format!("{:?}", Change::Setting(digest))]
+    );
+
+    // Put back to the file's value: recorded, with who and when.
+    let put_back = SettingState { choice: Choice::Withheld(None), changed };
+    store.apply(Change::Setting(put_back.clone()), Publish::nowhere()).await.unwrap();
+    assert_eq!(store.owner_choices().await.unwrap().state_of(SettingName::Withheld), put_back);
+    // Undone to never changed: nothing of it is left.
+    let never = SettingState { choice: Choice::Withheld(None), changed: None };
+    store.apply(Change::Setting(never.clone()), Publish::nowhere()).await.unwrap();
+    let choices = store.owner_choices().await.unwrap();
+    assert_eq!(choices.state_of(SettingName::Withheld), never);
+    assert_eq!(choices.withheld, None);
+    assert!(choices.notify.is_some());
+}
+
 pub async fn calls_come_back_newest_first_and_filtered(store: &dyn Store) {
     store
         .append_calls(&[
@@ -478,6 +513,11 @@ macro_rules! for_store {
             async fn the_pause_switch_is_kept() {
                 let (_dir, store) = $make;
                 super::the_pause_switch_is_kept(&store).await;
+            }
+            #[tokio::test]
+            async fn the_owners_setting_choices_are_kept_with_who_and_when() {
+                let (_dir, store) = $make;
+                super::the_owners_setting_choices_are_kept_with_who_and_when(&store).await;
             }
             #[tokio::test]
             async fn calls_come_back_newest_first_and_filtered() {

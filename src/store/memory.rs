@@ -25,6 +25,7 @@ struct Inner {
     declines: BTreeMap<String, Decline>,
     paused: bool,
     pause_changed: Option<SettingChange>,
+    owner_choices: crate::config::OwnerChoices,
     allows: BTreeMap<PhoneNumber, Allow>,
     companies: BTreeMap<String, String>,
     follow_ups: HashMap<String, FollowUps>,
@@ -94,6 +95,10 @@ impl OwnerRecord for MemoryStore {
         ready(Ok(self.read().pause_changed))
     }
 
+    fn owner_choices(&self) -> Answer<'_, crate::config::OwnerChoices> {
+        ready(Ok(self.read().owner_choices.clone()))
+    }
+
     fn legal_holds(&self) -> Answer<'_, Vec<LegalHold>> {
         ready(Ok(self.read().legal_holds.values().cloned().collect()))
     }
@@ -150,6 +155,10 @@ impl OwnerRecord for MemoryStore {
             Change::Paused { paused, changed } => {
                 inner.paused = *paused;
                 inner.pause_changed = Some(*changed);
+                Removed::Nothing
+            }
+            Change::Setting(state) => {
+                inner.owner_choices.put(state);
                 Removed::Nothing
             }
             Change::LegalHold { party, since: Some(since) } => {

@@ -86,6 +86,8 @@ pub trait OwnerRecord: Send + Sync {
     fn paused(&self) -> Answer<'_, bool>;
     /// Who last turned the pause switch on or off, and when; `None` before anyone has.
     fn pause_changed(&self) -> Answer<'_, Option<SettingChange>>;
+    /// The settings the owner changed from the web page, laid over the configuration file's.
+    fn owner_choices(&self) -> Answer<'_, crate::config::OwnerChoices>;
     /// The parties under a legal hold, whose calls are never pruned.
     fn legal_holds(&self) -> Answer<'_, Vec<LegalHold>>;
     /// The argon2 hash of the web page's password, if one was set.

@@ -250,6 +250,10 @@ impl OwnerRecord for PostgresStore {
         self.run(|shared| async move { owner::setting(&shared, owner::PAUSE_CHANGED).await })
     }
 
+    fn owner_choices(&self) -> Answer<'_, crate::config::OwnerChoices> {
+        self.run(|shared| async move { Ok(owner::setting(&shared, owner::OWNER_CHOICES).await?.unwrap_or_default()) })
+    }
+
     fn legal_holds(&self) -> Answer<'_, Vec<LegalHold>> {
         self.run(|shared| async move { owner::legal_holds(&shared).await })
     }

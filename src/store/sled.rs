@@ -26,6 +26,7 @@ use super::{
     OwnerRecord, Pruned, Publish, Removed, RepeatCaller, StoreError, ready,
 };
 use crate::backup::{self, BackupError};
+use crate::config::OwnerChoices;
 use crate::domain::{
     Allow, CallRecord, Decline, DeclineBatch, DeclineTerms, FollowUps, ForwardOutcome, LegalHold, PhoneNumber,
     SettingChange, SignedIn, Target, TextSession, WebChange, company_key,
@@ -52,6 +53,8 @@ const SETTING: &[u8] = b"setting:";
 const PAUSED: &[u8] = b"setting:paused";
 /// Who last set the pause switch, and when; written in the same batch as the switch.
 const PAUSE_CHANGED: &[u8] = b"setting:paused-changed";
+/// The settings the owner changed from the web page, as one record.
+const OWNER_CHOICES: &[u8] = b"setting:owner-choices";
 const TALLY: &[u8] = b"tally:";
 const LEGAL_HOLD: &[u8] = b"legal-hold:";
 const PASSWORD: &[u8] = b"secret:password";
@@ -425,6 +428,10 @@ impl Database {
         self.get(PAUSE_CHANGED)
     }
 
+    fn owner_choices(&self) -> Result<OwnerChoices, StoreError> {
+        Ok(self.get(OWNER_CHOICES)?.unwrap_or_default())
+    }
+
     fn legal_holds(&self) -> Result<Vec<LegalHold>, StoreError> {
         self.all(LEGAL_HOLD)
     }
@@ -480,6 +487,12 @@ impl Database {
                 self.set_paused(&mut generation, *paused, changed)?;
                 publish.published(change);
                 return Ok(removed);
+            }
+            Change::Setting(state) => {
+                // Read and written holding the generation, so no other change comes between.
+                let mut choices = self.owner_choices()?;
+                choices.put(state);
+                batch.insert(OWNER_CHOICES, encode(&choices)?);
             }
             Change::LegalHold { party, since } => {
                 let hold_key = key(LEGAL_HOLD, party.as_bytes());
@@ -555,6 +568,10 @@ impl OwnerRecord for SledStore {
 
     fn pause_changed(&self) -> Answer<'_, Option<SettingChange>> {
         self.off_runtime(Database::pause_changed)
+    }
+
+    fn owner_choices(&self) -> Answer<'_, OwnerChoices> {
+        self.off_runtime(Database::owner_choices)
     }
 
     fn legal_holds(&self) -> Answer<'_, Vec<LegalHold>> {

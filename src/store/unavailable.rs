@@ -56,6 +56,9 @@ impl OwnerRecord for UnavailableStore {
     fn paused(&self) -> Answer<'_, bool> {
         self.fail()
     }
+    fn owner_choices(&self) -> Answer<'_, crate::config::OwnerChoices> {
+        self.fail()
+    }
     fn legal_holds(&self) -> Answer<'_, Vec<LegalHold>> {
         self.fail()
     }

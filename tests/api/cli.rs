@@ -188,7 +188,7 @@ fn a_server_that_refuses_the_token_fails_the_command() {
 
 impl Binary {
     /// Runs a command with `input` on standard input.
-    fn with_input(&self, args: &[&str], input: &str) -> std::process::Output {
+    pub fn with_input(&self, args: &[&str], input: &str) -> std::process::Output {
         use std::io::Write;
         let mut child = self
             .command()
@@ -445,7 +445,7 @@ fn the_manual_page_covers_every_command_and_its_options() {
 }
 
 /// Signs in to the server at `url` and returns the session cookie.
-fn signed_in_cookie(url: &str) -> String {
+pub fn signed_in_cookie(url: &str) -> String {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let http = saidno::tls::client_builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();

@@ -59,6 +59,9 @@ impl OwnerRecord for BrokenLookups {
     fn pause_changed(&self) -> Answer<'_, Option<saidno::domain::SettingChange>> {
         on_fire()
     }
+    fn owner_choices(&self) -> Answer<'_, saidno::config::OwnerChoices> {
+        on_fire()
+    }
     fn legal_holds(&self) -> Answer<'_, Vec<LegalHold>> {
         on_fire()
     }

@@ -179,7 +179,9 @@ async fn the_daily_digest_sums_up_the_days_refusals_in_one_text() {
         .unwrap();
 
     let history: Arc<dyn CallHistory> = store;
-    let notifier = Notifier::start(Arc::new(settings), history.clone(), Default::default());
+    let settings = Arc::new(settings);
+    let current = settings.clone();
+    let notifier = Notifier::start(settings, Arc::new(move || current.clone()), history.clone(), Default::default());
     notifier.digest(&history, now).await;
     let sent = api.next_request().await;
     assert_twilio_accepts(&sent);

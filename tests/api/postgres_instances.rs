@@ -173,3 +173,15 @@ fn the_command_line_changes_the_database_beside_running_servers_and_both_follow(
     wait_until_answered(&a, PUSHY, "the command line's decline", refused);
     wait_until_answered(&b, PUSHY, "the command line's decline", refused);
 }
+
+#[test]
+fn a_setting_changed_on_one_servers_settings_page_decides_the_next_call_at_the_other() {
+    let Some(database) = TestDb::new() else { return };
+    let ((first, a), (_second, b)) = two_servers(&database);
+    assert!(first.with_input(&["admin", "set-password"], &format!("{PASSWORD}\n")).status.success());
+    assert!(forwarded(&b.call("CA-before", "anonymous")));
+    let cookie = crate::cli::signed_in_cookie(&a.url);
+    let (status, _) = crate::web_settings::post_with(&a.url, "/settings/withheld", &cookie, &[("policy", "refuse")]);
+    assert_eq!(status, 303);
+    wait_until_answered(&b, "anonymous", "the withheld policy chosen at the first", refused);
+}

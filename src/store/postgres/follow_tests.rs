@@ -179,3 +179,19 @@ async fn the_periodic_check_alone_brings_changes_in_when_no_announcement_arrives
     first.apply(allowed.clone(), Publish::nowhere()).await.unwrap();
     assert_eq!(at_second.wait_for(2), [json(&declined), json(&allowed)]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_setting_chosen_at_one_store_is_told_to_the_other_and_read_there() {
+    use crate::config::{CallerPolicy, Choice, SettingName, SettingState};
+    let Some((database, first)) = TestDb::with_store() else { return };
+    let second = second_store(&database);
+    let at_second = Told::default();
+    second.follow(at_second.publish());
+    let chosen = SettingState {
+        choice: Choice::Withheld(Some(CallerPolicy::Refuse)),
+        changed: Some(crate::domain::SettingChange::default()),
+    };
+    first.apply(Change::Setting(chosen.clone()), Publish::nowhere()).await.unwrap();
+    assert_eq!(at_second.wait_for(1), [json(&Change::Setting(chosen.clone()))]);
+    assert_eq!(second.owner_choices().await.unwrap().state_of(SettingName::Withheld), chosen);
+}

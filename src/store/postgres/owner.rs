@@ -6,12 +6,15 @@ use serde::de::DeserializeOwned;
 use super::super::{Change, Publish, Removed, StoreError};
 use super::values::{from_json, json, moment, time};
 use super::{Shared, follow, import, owner_changes, pg};
+use crate::config::OwnerChoices;
 use crate::domain::{Allow, Decline, DeclineBatch, LegalHold, PhoneNumber, SignedIn, Target, TextSession};
 
 /// The keys of `settings`.
 pub const PAUSED: &str = "paused";
 /// Who last turned the pause switch on or off, and when.
 pub const PAUSE_CHANGED: &str = "paused-changed";
+/// The settings the owner changed from the web page, as one record.
+pub const OWNER_CHOICES: &str = "owner-choices";
 pub const PASSWORD: &str = "password";
 pub const WEB_CHANGES: &str = "web-changes";
 pub const SIGNED_IN: &str = "signed-in";
@@ -138,6 +141,13 @@ pub async fn apply(shared: &Shared, change: &Change, publish: &Publish) -> Resul
         Change::Paused { paused, changed } => {
             write_setting(&transaction, PAUSED, json(paused)?).await?;
             write_setting(&transaction, PAUSE_CHANGED, json(changed)?).await?;
+            Removed::Nothing
+        }
+        Change::Setting(state) => {
+            // No other change runs meanwhile, in any process (`take_turn`), so read, change and write.
+            let mut choices: OwnerChoices = read_setting(&transaction, OWNER_CHOICES).await?.unwrap_or_default();
+            choices.put(state);
+            write_setting(&transaction, OWNER_CHOICES, json(&choices)?).await?;
             Removed::Nothing
         }
         Change::LegalHold { party, since: Some(since) } => {
