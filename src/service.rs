@@ -14,6 +14,7 @@ mod web_batch;
 mod web_edits;
 
 pub use companies::{Attempt, CompanySummary, CompanyTimeline};
+pub use effective_settings::Chosen;
 pub use dashboard::{AFTER_NO_WEEKS, Dashboard, DayTotals, Totals, WeekAfterNo};
 pub use retention::LegalHoldState;
 pub use transfer::{Format, ImportReport, RowProblem};

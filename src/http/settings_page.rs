@@ -23,7 +23,7 @@ use super::setting_forms::{Misread, SettingForm};
 use super::setting_words;
 use crate::config::{SettingName, SettingState, Settings};
 use crate::domain::Channel;
-use crate::service::{CheckRequest, Service};
+use crate::service::{CheckRequest, Chosen, Service};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "settings.html")]
@@ -50,7 +50,7 @@ struct Banner {
     /// `saved` or `undone`.
     id: &'static str,
     text: String,
-    /// The setting as it was before the change, for the Undo; `None` after an Undo.
+    /// The change, as JSON, for its Undo; `None` after an Undo.
     undo: Option<String>,
 }
 
@@ -176,9 +176,9 @@ const EXAMPLE_CALLER: &str = "+442079460000";
 pub struct SettingsQuery {
     #[serde(default)]
     saved: String,
-    /// The setting as it was before the change just saved, as JSON, for the Undo.
+    /// The change just saved, as JSON: the setting before it, for the Undo, and after it.
     #[serde(default)]
-    before: String,
+    change: String,
     #[serde(default)]
     undone: String,
 }
@@ -189,7 +189,7 @@ pub async fn settings(
 ) -> PageResult {
     let Query(query) = query.map_err(|r| bad("query", r.body_text()))?;
     let banner = match (SettingName::parse(&query.saved), SettingName::parse(&query.undone)) {
-        (Some(name), _) => Some(banner(&state, name, "saved", Some(query.before)).await?),
+        (Some(name), _) => Some(banner(&state, name, "saved", Some(query.change)).await?),
         (None, Some(name)) => Some(banner(&state, name, "undone", None).await?),
         (None, None) => None,
     };
@@ -208,7 +208,7 @@ async fn banner(
     if let Some(next) = next_call(&state.service, name).await? {
         text.push_str(&format!(" {next}."));
     }
-    Ok(Banner { id, text, undo: undo.filter(|before| !before.is_empty()) })
+    Ok(Banner { id, text, undo: undo.filter(|change| !change.is_empty()) })
 }
 
 /// `POST /settings/{setting}`: changes one setting, or with `action=file` puts back the file's
@@ -230,35 +230,36 @@ pub async fn choose(
             return page(&state, None, false, Some(refuse(format!("{field}: {message}")))).await;
         }
     };
-    let before = match state.service.choose_setting(choice, Timestamp::now()).await {
-        Ok(before) => before,
+    let chosen = match state.service.choose_setting(choice, Timestamp::now()).await {
+        Ok(chosen) => chosen,
         Err(crate::service::ServiceError::Invalid { field, message }) => {
             return page(&state, None, false, Some(refuse(format!("{field}: {message}")))).await;
         }
         Err(other) => return Err(ApiError::from(other).into()),
     };
     tracing::info!(setting = name.as_str(), "a setting was changed from the web page");
-    let before = serde_json::to_string(&before).map_err(|e| bad("before", e.to_string()))?;
+    let change = serde_json::to_string(&chosen).map_err(|e| bad("change", e.to_string()))?;
     let query = form_urlencoded::Serializer::new(String::new())
         .append_pair("saved", name.as_str())
-        .append_pair("before", &before)
+        .append_pair("change", &change)
         .finish();
     Ok(Redirect::to(&format!("/settings?{query}")).into_response())
 }
 
 #[derive(Deserialize)]
 pub struct UndoForm {
-    before: String,
+    change: String,
 }
 
 /// `POST /settings/undo`: puts a setting back exactly as it was before a change: its value, and
-/// who changed it when, or that it was never changed.
+/// who changed it when, or that it was never changed. An Undo from a page older than the
+/// setting's latest change finds nothing to undo.
 pub async fn undo(State(state): State<AppState>, form: Result<Form<UndoForm>, FormRejection>) -> PageResult {
-    let Form(form) = form.map_err(|r| bad("before", r.body_text()))?;
-    let before: SettingState =
-        serde_json::from_str(&form.before).map_err(|e| bad("before", format!("not a setting to put back: {e}")))?;
-    let name = before.choice.name();
-    served(state.service.restore_setting(before)).await?;
+    let Form(form) = form.map_err(|r| bad("change", r.body_text()))?;
+    let chosen: Chosen =
+        serde_json::from_str(&form.change).map_err(|e| bad("change", format!("not a setting change to undo: {e}")))?;
+    let name = chosen.before.choice.name();
+    served(state.service.restore_setting(chosen)).await?;
     tracing::info!(setting = name.as_str(), "a setting change was undone from the web page");
     Ok(Redirect::to(&format!("/settings?undone={}", name.as_str())).into_response())
 }

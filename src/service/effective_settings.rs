@@ -52,27 +52,45 @@ impl Service {
     }
 
     /// Changes one setting from the web page, on disk before it returns, and answers what it was
-    /// before, for the Undo. A value the file could not hold either is refused and nothing changes.
-    pub async fn choose_setting(&self, choice: Choice, now: Timestamp) -> Result<SettingState, ServiceError> {
+    /// before and what it is now, for the Undo. A value the file could not hold either is refused
+    /// and nothing changes.
+    pub async fn choose_setting(&self, choice: Choice, now: Timestamp) -> Result<Chosen, ServiceError> {
         if let Err((key, message)) = self.settings.check_choice(&choice) {
             return Err(invalid(key, &message));
         }
         let before = self.owner_choices().await?.state_of(choice.name());
-        let changed = Some(SettingChange { by: Channel::Web, at: now });
-        self.commit(Change::Setting(SettingState { choice, changed })).await?;
-        Ok(before)
+        let after = SettingState { choice, changed: Some(SettingChange { by: Channel::Web, at: now }) };
+        self.commit(Change::Setting(after.clone())).await?;
+        Ok(Chosen { before, after })
     }
 
-    /// Puts a setting back exactly as `before` had it: its value, and who changed it when (or
-    /// that it was never changed).
-    pub async fn restore_setting(&self, before: SettingState) -> Result<(), ServiceError> {
+    /// Puts a setting back exactly as `chosen.before` had it: its value, and who changed it when
+    /// (or that it was never changed); but only while it is still as that change left it, so that
+    /// an old page's Undo never throws away a later change.
+    pub async fn restore_setting(&self, chosen: Chosen) -> Result<(), ServiceError> {
+        let Chosen { before, after } = chosen;
+        if before.choice.name() != after.choice.name() {
+            return Err(invalid("after", "is not the same setting as before"));
+        }
         if let Err((key, message)) = self.settings.check_choice(&before.choice) {
             return Err(invalid(key, &message));
         }
-        self.warm_up().await?;
+        if self.owner_choices().await?.state_of(after.choice.name()) != after {
+            return Err(ServiceError::NotFound(
+                "this setting was changed again since; nothing was undone, so that the later change stays".into(),
+            ));
+        }
         self.commit(Change::Setting(before)).await?;
         Ok(())
     }
+}
+
+/// A setting as a change found it and as it left it: what its Undo puts back, and what the
+/// setting must still be for that Undo to apply.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Chosen {
+    pub before: SettingState,
+    pub after: SettingState,
 }
 
 #[cfg(test)]

@@ -58,15 +58,15 @@ async fn changed(browser: &Browser<'_>, setting: &str, form: &[(&str, &str)]) ->
     let saved = browser.post(&format!("/settings/{setting}"), form).await;
     assert_eq!(saved.status, 303, "{}", saved.text);
     let location = saved.location.unwrap();
-    assert!(location.starts_with(&format!("/settings?saved={setting}&before=")), "{location}");
+    assert!(location.starts_with(&format!("/settings?saved={setting}&change=")), "{location}");
     browser.get(&location).await
 }
 
 /// Presses the banner's Undo, and lands where it leads.
 async fn undone(browser: &Browser<'_>, page: &Page) -> Page {
-    let before = page.attributes("#saved form[action='/settings/undo'] input[name=before]", "value");
-    assert_eq!(before.len(), 1, "the banner offers an Undo: {}", page.text);
-    let undone = browser.post("/settings/undo", &[("before", before[0].as_str())]).await;
+    let change = page.attributes("#saved form[action='/settings/undo'] input[name=change]", "value");
+    assert_eq!(change.len(), 1, "the banner offers an Undo: {}", page.text);
+    let undone = browser.post("/settings/undo", &[("change", change[0].as_str())]).await;
     assert_eq!(undone.status, 303, "{}", undone.text);
     browser.get(&undone.location.unwrap()).await
 }
@@ -102,6 +102,21 @@ async fn the_withheld_policy_is_changed_used_by_the_next_call_and_undone_back_to
         "exactly as before: never changed"
     );
     assert_eq!(app.call("CA962", "anonymous").await.verbs(), ["Dial"]);
+}
+
+#[tokio::test]
+async fn an_undo_from_before_a_later_change_of_the_setting_changes_nothing() {
+    let app = spawn_app().await;
+    let browser = app.signed_in().await;
+    let first = changed(&browser, "withheld", &[("policy", "refuse"), ("action", "save")]).await;
+    changed(&browser, "withheld", &[("policy", "screen"), ("action", "save")]).await;
+    let change = first.attributes("#saved form[action='/settings/undo'] input[name=change]", "value");
+    let stale = browser.post_on("/settings", "/settings/undo", &[("change", change[0].as_str())]).await;
+    assert_eq!(stale.status, 404, "{}", stale.text);
+    assert!(stale.text_of("#error").contains("changed again since; nothing was undone"), "{}", stale.text);
+    let page = browser.get("/settings").await;
+    assert_eq!(page.attributes("#withheld-policy option[selected]", "value"), ["screen"], "the later change stays");
+    assert_eq!(app.call("CA965", "anonymous").await.verbs(), ["Gather", "Hangup"], "{}", page.text_of("#withheld-now"));
 }
 
 #[tokio::test]
@@ -281,9 +296,9 @@ async fn bad_input_is_refused_on_the_page_with_what_was_typed_and_changes_nothin
     let unknown = browser.post_on("/settings", "/settings/volume", &[("policy", "refuse")]).await;
     assert_eq!(unknown.status, 400);
     assert!(unknown.text_of("#error").starts_with("setting: \"volume\" is not a setting"), "{}", unknown.text);
-    let forged = browser.post_on("/settings", "/settings/undo", &[("before", "{\"choice\":1}")]).await;
+    let forged = browser.post_on("/settings", "/settings/undo", &[("change", "{\"before\":1}")]).await;
     assert_eq!(forged.status, 400);
-    assert!(forged.text_of("#error").starts_with("before: not a setting to put back"), "{}", forged.text);
+    assert!(forged.text_of("#error").starts_with("change: not a setting change to undo"), "{}", forged.text);
 }
 
 fn hours_case(
