@@ -27,6 +27,7 @@ pub mod security_headers;
 pub mod session;
 pub mod settings_page;
 pub mod sms;
+pub mod transcript;
 pub mod url_part;
 pub mod voicemail;
 pub mod webhook;
