@@ -25,7 +25,8 @@ async fn transcribed(state: &AppState, edge: &Edge, request: Request) -> Result<
     state.call_log.written().await;
     let call =
         state.service.call_by_id(&call_id).await.map_err(|error| WebhookError::Unavailable(error.to_string()))?;
-    if !call.and_then(|call| call.outcome).is_some_and(|outcome| outcome.recording_url.is_some()) {
+    let voicemail = call.and_then(|call| call.outcome).and_then(|outcome| outcome.recording_url);
+    if voicemail.is_none() {
         return Err(WebhookError::NotFound(format!("no voicemail was left on call {call_id}")));
     }
     let Some(text) = transcript.text else {

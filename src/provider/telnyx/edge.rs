@@ -61,6 +61,10 @@ fn verification(params: &Params) -> Option<Verification> {
 
 pub type Telnyx = Compatible<TelnyxSignature>;
 
+pub fn telnyx(public_key: PublicKey) -> Telnyx {
+    Compatible::new("telnyx", TelnyxSignature { key: public_key })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,8 +80,4 @@ mod tests {
         let failed = params(&[("CallSid", "v3:abc"), ("TranscriptionStatus", "failed")]);
         assert_eq!(flavour.transcript(&failed).unwrap().text, None);
     }
-}
-
-pub fn telnyx(public_key: PublicKey) -> Telnyx {
-    Compatible::new("telnyx", TelnyxSignature { key: public_key })
 }
