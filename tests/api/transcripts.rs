@@ -60,6 +60,11 @@ async fn the_voicemail_asks_for_a_transcript_and_its_words_show_beside_the_playe
     assert_eq!(page.text_of("tr.call td.outcome .transcript"), format!("Transcript: {words}"));
     assert!(page.texts("td.outcome .transcript b").is_empty(), "the words are text, not markup");
     assert!(!page.text.contains("<b>Bakery"), "the markup in the words is escaped");
+
+    let today = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date().to_string();
+    let export = app.signed_in().await.get(&format!("/transfer/calls.csv?from_date={today}&to_date={today}")).await;
+    assert!(export.text.lines().next().unwrap().ends_with(",recording_url,transcript"), "{}", export.text);
+    assert!(export.text.lines().nth(1).unwrap().ends_with(&format!("{RECORDING},\"{words}\"")), "{}", export.text);
 }
 
 #[tokio::test]
