@@ -148,7 +148,9 @@ test('sign in, decline a forwarded call with a company, and see its next call re
   await row.locator('input[name=company]').fill('Everest Windows');
   await row.locator('input[name=note]').fill('kitchen upsell');
   await shot(page, '03-calls-decline-form');
-  await Promise.all([page.waitForURL(/declined=/), row.locator('button[type=submit]').click()]);
+  // Taken in place: the banner arrives without the page being left.
+  await row.locator('button[type=submit]').click();
+  await page.locator('#banners #declined').waitFor();
   assert.match(await page.locator('#declined').textContent(), /Declined \+442079460123 \(Everest Windows\)/);
   await shot(page, '04-calls-declined-with-undo');
 
@@ -373,7 +375,8 @@ for (const [width, height, tag] of [[390, 844, 'phone'], [1280, 800, 'desktop']]
     // The live row is a row like the others: its Decline form works.
     await row.locator('summary').click();
     await row.locator('input[name=company]').fill('Live Kitchens');
-    await Promise.all([page.waitForURL(/declined=/), row.locator('button[type=submit]').click()]);
+    await row.locator('button[type=submit]').click();
+    await page.locator('#banners #declined').waitFor();
     assert.match(await page.locator('#declined').textContent(), /Live Kitchens/);
     await dashboard.close();
     await page.close();
@@ -410,6 +413,131 @@ for (const [width, height, tag] of [[390, 844, 'phone'], [1280, 800, 'desktop']]
     await page.close();
   });
 }
+
+// Acting in place on a long Calls page: Decline, its Undo, and Decline selected with its Undo take
+// effect without the page being left, so the owner keeps their place and their open filters.
+for (const [width, height, tag] of [[390, 844, 'phone'], [1280, 800, 'desktop']]) {
+  test(`at ${width}x${height}: declining from far down the calls, one or several, keeps the place, and Undo works in place`, { skip }, async () => {
+    const first = tag === 'phone' ? 400 : 450;
+    const numbers = Array.from({ length: 30 }, (_, i) => `+44207946${String(first + i).padStart(4, '0')}`);
+    for (const [i, number] of numbers.entries()) assert.match(await call(`CAplace-${tag}-${i}`, number), /<Dial/);
+    // The number to decline called twice: both its rows take the decline.
+    const target = numbers[8];
+    await call(`CAplace-${tag}-again`, target);
+    const page = await context.newPage();
+    await page.setViewportSize({ width, height });
+    await page.goto(`${base}/calls`);
+    await page.evaluate(() => { window.stillTheSamePage = true; document.getElementById('filters').open = true; });
+    const fits = async (what) => {
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(wide <= width, `${what} is ${wide}px wide at ${width}px`);
+    };
+    const where = () => page.evaluate(() => window.scrollY);
+    const kept = async (scrolled, what) => {
+      assert.equal(await page.evaluate(() => window.stillTheSamePage), true, `${what}: the page was not left`);
+      assert.equal(await where(), scrolled, `${what}: the place in the list is kept`);
+      assert.equal(await page.evaluate(() => document.getElementById('filters').open), true, `${what}: the filters stay open`);
+    };
+
+    const row = page.locator(`tr.call[data-sid="CAplace-${tag}-8"]`);
+    const summary = row.locator('summary.button');
+    assert.equal(await summary.textContent(), 'Decline');
+    // A real button to the keyboard: focused and opened with Enter.
+    await summary.focus();
+    await page.keyboard.press('Enter');
+    // Refused in place: the reason beneath the form, what was typed still there, the page not left.
+    const tooLong = 'W'.repeat(130);
+    await row.locator('input[name=company]').fill(tooLong);
+    await row.locator('input[name=note]').fill('asked twice');
+    await row.locator('form.decline button[type=submit]').click();
+    await row.locator('form.decline .error').waitFor();
+    assert.match(await row.locator('form.decline .error').textContent(), /^company: .*Nothing was changed\.$/);
+    assert.equal(await row.locator('input[name=company]').inputValue(), tooLong);
+    assert.equal(await row.locator('input[name=note]').inputValue(), 'asked twice');
+    assert.equal(await page.evaluate(() => window.stillTheSamePage), true, 'a refusal does not leave the page');
+    await row.locator('input[name=company]').fill('Window Leads');
+    const button = row.locator('form.decline button[type=submit]');
+    await button.scrollIntoViewIfNeeded();
+    await fits('the calls page with a decline form open');
+    const field = await row.locator('input[name=company]').boundingBox();
+    const note = await row.locator('input[name=note]').boundingBox();
+    assert.equal(Math.round(field.x), Math.round(note.x), 'the fields line up');
+    const scrolled = await where();
+    assert.ok(scrolled > 0, 'the row is far down the list');
+    await page.screenshot({ path: join(shots, `27-${tag}-calls-decline-form.png`) });
+    await button.click();
+    await page.locator('#banners #declined').waitFor();
+    assert.match(await page.locator('#declined').textContent(), /Declined \+44\d+ \(Window Leads\)\.\s+Their next call will be refused\./);
+    await kept(scrolled, 'after Decline');
+    for (const sid of [`CAplace-${tag}-8`, `CAplace-${tag}-again`]) {
+      const changed = page.locator(`tr.call[data-sid="${sid}"]`);
+      assert.match(await changed.locator('.declined-since').textContent(), /declined since/);
+      assert.equal(await changed.locator('summary.button').textContent(), 'Edit');
+    }
+    await fits('the calls page with a banner in place');
+    await page.screenshot({ path: join(shots, `27-${tag}-calls-declined-in-place.png`) });
+    await page.click('#banners #declined button:has-text("Undo")');
+    await page.locator('#banners #undone').waitFor();
+    assert.match(await page.locator('#undone').textContent(), /is no longer declined/);
+    await kept(scrolled, 'after Undo');
+    assert.equal(await row.locator('summary.button').textContent(), 'Decline');
+
+    const picked = [numbers[12], numbers[14], numbers[16]];
+    for (const number of picked) {
+      await page.locator(`tr.call:not([data-sid$="again"]) input[type=checkbox][value="${number}"]`).check();
+    }
+    await page.fill('#bulk-decline input[name=company]', 'Rotating Ltd');
+    await fits('the calls page with Decline selected');
+    const before = await where();
+    await page.screenshot({ path: join(shots, `28-${tag}-bulk-decline-form.png`) });
+    await page.click('#bulk-decline button[type=submit]');
+    await page.locator('#banners #declined-batch').waitFor();
+    assert.match(await page.locator('#declined-batch').textContent(),
+      /Declined 3 numbers for Rotating Ltd\.\s+Their next calls will be refused\./);
+    await kept(before, 'after Decline selected');
+    for (const number of picked) {
+      const declined = page.locator('tr.call', { has: page.locator(`input[value="${number}"]`) });
+      assert.match(await declined.locator('.declined-since').textContent(), /declined since/);
+      assert.equal(await declined.locator('input[type=checkbox]').isChecked(), false, 'the boxes are cleared');
+    }
+    assert.equal(await page.locator(`tr.call input[type=checkbox][value="${numbers[13]}"]`).isChecked(), false);
+    await fits('the calls page after Decline selected');
+    await page.screenshot({ path: join(shots, `28-${tag}-bulk-decline.png`) });
+    await page.click('#banners #declined-batch button:has-text("Undo")');
+    await page.locator('#banners #undone-batch').waitFor();
+    assert.match(await page.locator('#undone-batch').textContent(), /the 3 numbers are as they were before/);
+    await kept(before, 'after the Undo of Decline selected');
+    for (const number of picked) {
+      const undone = page.locator('tr.call', { has: page.locator(`input[value="${number}"]`) });
+      assert.equal(await undone.locator('.declined-since').count(), 0, `${number} is not declined any more`);
+    }
+    await page.close();
+    assert.match(await call(`CAplace-${tag}-after`, picked[0]), /<Dial/, 'the Undo holds for the next call');
+  });
+}
+
+// Without JavaScript, Decline selected and its Undo post and reload, as every form always did.
+test('without JavaScript, Decline selected declines the ticked numbers and its Undo puts them back', { skip }, async () => {
+  const plain = await chromium.launchPersistentContext(join(dir, 'profile-plain'), {
+    executablePath: browserPath, headless: true, javaScriptEnabled: false,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const numbers = ['+442079460481', '+442079460482'];
+  for (const [i, number] of numbers.entries()) await call(`CAplain-${i}`, number);
+  const page = await plain.newPage();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signIn(page);
+  await page.goto(`${base}/calls`);
+  for (const number of numbers) await page.locator(`tr.call input[type=checkbox][value="${number}"]`).check();
+  await page.fill('#bulk-decline input[name=company]', 'Plain Leads');
+  await Promise.all([page.waitForURL(/declined_batch=/), page.click('#bulk-decline button[type=submit]')]);
+  assert.match(await page.locator('#declined-batch').textContent(), /Declined 2 numbers for Plain Leads\.\s+Their next calls will be refused\./);
+  assert.match(await call('CAplain-refused', numbers[0]), /<Say/);
+  await Promise.all([page.waitForURL(/undone_batch=/), page.click('#declined-batch button:has-text("Undo")')]);
+  assert.match(await page.locator('#undone-batch').textContent(), /the 2 numbers are as they were before/);
+  assert.match(await call('CAplain-forwarded', numbers[0]), /<Dial/);
+  await plain.close();
+});
 
 // A voicemail's words, posted by the provider minutes later, show on its row beside the player;
 // a long transcript folds under its opening words and unfolds to the rest.
@@ -456,7 +584,8 @@ test('no page has a serious or critical accessibility violation, on a phone or o
   const company = '/companies/company%3Aeverest%20windows';
   const paths = ['/', '/calls', '/companies', company, `${company}/evidence`, '/allows', '/check?number=020+7946+0777', '/transfer',
     '/settings', `/declines/remove?target=${encodeURIComponent(PUSHY)}`, `${company}?declined=${encodeURIComponent(PUSHY)}&updated=1`,
-    `/allows?unallowed=${encodeURIComponent('+442079460555')}`];
+    `/allows?unallowed=${encodeURIComponent('+442079460555')}`,
+    `/calls?undone_batch=${encodeURIComponent('+442079460555,+442079460123')}`];
   const problems = [];
   const check = async (label) => {
     await page.addScriptTag({ path: axePath });

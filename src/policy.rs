@@ -49,7 +49,7 @@ pub fn decide(call: &IncomingCall, records: &Records, now: Timestamp, settings: 
     if let Some(allow) = &records.allow {
         if allow.is_active(now) {
             let mut reason = String::with_capacity(96);
-            let _ = write!(reason, "forwarded: {} is allowed", call.from);
+            let _ = write!(reason, "{FORWARDED}{} is allowed", call.from);
             push_named(&mut reason, allow.name.as_deref());
             push_window(&mut reason, allow, time_zone);
             if let Some((decline, _)) = active {
@@ -93,7 +93,7 @@ pub fn decide(call: &IncomingCall, records: &Records, now: Timestamp, settings: 
         }
     }
     if settings.hours.enabled && !is_open(&settings.hours, now, time_zone) {
-        let reason = format!("closed: outside business hours; {why}");
+        let reason = format!("{CLOSED}outside business hours; {why}");
         return with_notes(Decision { action: Action::Closed, reason, uses_single_allow: false }, notes);
     }
     if settings.policy.screen_unknown {
@@ -116,6 +116,18 @@ impl std::fmt::Display for Why<'_> {
     }
 }
 
+// Every reason opens with its verdict, so that it reads alone, in a text or on the command line.
+const REFUSED: &str = "refused: ";
+const FORWARDED: &str = "forwarded: ";
+const SCREENED: &str = "screened: ";
+const CLOSED: &str = "closed: ";
+
+/// A reason without the verdict it opens with: where the verdict has a column of its own, as in a
+/// log row, the rest says why.
+pub fn after_verdict(reason: &str) -> &str {
+    [REFUSED, FORWARDED, SCREENED, CLOSED].iter().find_map(|verdict| reason.strip_prefix(verdict)).unwrap_or(reason)
+}
+
 pub fn is_open(hours: &Hours, now: Timestamp, time_zone: &TimeZone) -> bool {
     let local = time_zone.to_datetime(now);
     hours.day(local.weekday()).contains(local.time())
@@ -135,7 +147,7 @@ fn refuse_declined(decline: &Decline, follow_ups: &FollowUps, settings: &Setting
     let flagged = reached().any(|step| step.flag);
 
     let mut reason = String::with_capacity(96);
-    reason.push_str("refused: ");
+    reason.push_str(REFUSED);
     push_description(&mut reason, decline, &settings.time_zone);
     reason.push_str("; ");
     push_ordinal(&mut reason, this_call);
@@ -168,19 +180,19 @@ fn refuse_declined(decline: &Decline, follow_ups: &FollowUps, settings: &Setting
 fn refuse(ground: Ground, why: String, settings: &Settings, notes: Vec<String>) -> Decision {
     let refusal = Refusal { ground, mode: settings.refusal.mode, escape_hatch: false };
     with_notes(
-        Decision { action: Action::Refuse(refusal), reason: format!("refused: {why}"), uses_single_allow: false },
+        Decision { action: Action::Refuse(refusal), reason: format!("{REFUSED}{why}"), uses_single_allow: false },
         notes,
     )
 }
 
 fn screen(why: impl std::fmt::Display, notes: Vec<String>) -> Decision {
-    let reason = format!("screened: {why}; asked to press 1");
+    let reason = format!("{SCREENED}{why}; asked to press 1");
     with_notes(Decision { action: Action::Screen, reason, uses_single_allow: false }, notes)
 }
 
 fn forward(why: impl std::fmt::Display, notes: Vec<String>) -> Decision {
     let mut reason = String::with_capacity(64);
-    let _ = write!(reason, "forwarded: {why}");
+    let _ = write!(reason, "{FORWARDED}{why}");
     with_notes(Decision { action: Action::Forward, reason, uses_single_allow: false }, notes)
 }
 

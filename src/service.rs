@@ -9,12 +9,14 @@ mod recent_callers;
 mod retention;
 mod snapshot;
 mod transfer;
+mod web_batch;
 mod web_edits;
 
 pub use companies::{Attempt, CompanySummary, CompanyTimeline};
 pub use dashboard::{AFTER_NO_WEEKS, Dashboard, DayTotals, Totals, WeekAfterNo};
 pub use retention::LegalHoldState;
 pub use transfer::{Format, ImportReport, RowProblem};
+pub use web_batch::{BatchDeclined, MAX_AT_ONCE};
 pub use web_edits::DeclineEdit;
 
 use std::collections::HashMap;
@@ -196,6 +198,14 @@ impl Service {
     }
 
     pub async fn decline(&self, new: NewDecline, now: Timestamp) -> Result<Saved<Decline>, ServiceError> {
+        let saved = self.decline_to_save(new, now).await?;
+        self.put_decline(&saved.record.target, Some(&saved.record)).await?;
+        Ok(saved)
+    }
+
+    /// The decline `new` makes, merged with the one on record, checked but not yet saved: one
+    /// number's decline and several at once are worded and merged by this alone.
+    async fn decline_to_save(&self, new: NewDecline, now: Timestamp) -> Result<Saved<Decline>, ServiceError> {
         let target = self.target(&new)?;
         let company = self.company_named(new.company.as_deref()).await?;
         let note = tidy_note(new.note.as_deref())?;
@@ -231,7 +241,6 @@ impl Service {
                 on_call,
             },
         };
-        self.put_decline(&decline.target, Some(&decline)).await?;
         Ok(Saved { record: decline, created, before })
     }
 

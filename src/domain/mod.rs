@@ -19,6 +19,6 @@ pub use decline::{
 };
 pub use hold::LegalHold;
 pub use phone::{CallerId, NumberError, PhoneNumber, Region};
-pub use session::{TextChange, TextSession, WebChange, remember_web_change};
+pub use session::{DeclinedBefore, TextChange, TextSession, WebChange, remember_web_change};
 pub use setting_change::SettingChange;
 pub use signed_in::SignedIn;

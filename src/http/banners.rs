@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::url_part::encode;
 use crate::domain::{DecisionKind, PhoneNumber};
 use crate::policy::short_date;
-use crate::service::{CheckRequest, Preview, Service, ServiceError};
+use crate::service::{CheckRequest, MAX_AT_ONCE, Preview, Service, ServiceError};
 
 /// What the page was sent to after a change, in its query.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -39,6 +39,12 @@ pub struct BannerParams {
     /// Set after an allow's Undo.
     #[serde(default)]
     pub undone_allow: String,
+    /// Set after several numbers were declined at once: the name of that change, for its Undo.
+    #[serde(default)]
+    pub declined_batch: String,
+    /// Set after the Undo of several declines: their numbers, separated by commas.
+    #[serde(default)]
+    pub undone_batch: String,
 }
 
 impl BannerParams {
@@ -95,6 +101,24 @@ pub struct UndoneBanner {
     pub next_call: Option<String>,
 }
 
+/// The banner after several numbers were declined at once: how many, and what each one's next
+/// call does.
+pub struct BatchDeclinedBanner {
+    pub batch: String,
+    pub numbers: Vec<String>,
+    /// The company they are all declined for, when it is one.
+    pub company: Option<String>,
+    /// How many of them were declined already, and had their decline updated.
+    pub updated: usize,
+    /// Each number whose next call is not refused even so, and the decision's reason.
+    pub still_ring: Vec<(String, String)>,
+}
+
+/// The banner after the Undo of several declines: each number as it stands again.
+pub struct BatchUndoneBanner {
+    pub numbers: Vec<UndoneBanner>,
+}
+
 /// Every banner a page may open with, and the page (without its query) an Undo returns to.
 #[derive(Default)]
 pub struct Banners {
@@ -105,6 +129,8 @@ pub struct Banners {
     pub allowed: Option<AllowedBanner>,
     pub unallowed: Option<UnallowedBanner>,
     pub undone_allow: Option<UndoneAllowBanner>,
+    pub declined_batch: Option<BatchDeclinedBanner>,
+    pub undone_batch: Option<BatchUndoneBanner>,
 }
 
 /// What the next call from `text` (a number as the log or a form gives it) will get, in the
@@ -124,6 +150,16 @@ impl Banners {
         let now = Timestamp::now();
         let reason = |preview: Option<Preview>| preview.map(|preview| preview.reason);
         let mut banners = Banners { back: back.to_owned(), ..Default::default() };
+        banners.declined_batch = batch_declined(service, &params.declined_batch, now).await?;
+        if !params.undone_batch.is_empty() {
+            let mut numbers = Vec::new();
+            for target in
+                params.undone_batch.split(',').filter(|n| PhoneNumber::from_e164(n).is_some()).take(MAX_AT_ONCE)
+            {
+                numbers.push(undone(service, target, now, time_zone).await?);
+            }
+            banners.undone_batch = Some(BatchUndoneBanner { numbers });
+        }
         if !params.declined.is_empty()
             && let Some(decline) = service.decline_on_record(&params.declined).await?
         {
@@ -146,15 +182,7 @@ impl Banners {
             banners.removed = Some(RemovedBanner { next_call: reason(next_call(service, &target, now).await), target });
         }
         if !params.undone.is_empty() {
-            let target = params.undone.clone();
-            let restored = service.decline_on_record(&target).await?;
-            banners.undone = Some(UndoneBanner {
-                restored: restored
-                    .map(|d| format!("declined {}", short_date(d.declined_at, time_zone)))
-                    .unwrap_or_default(),
-                next_call: reason(next_call(service, &target, now).await),
-                target,
-            });
+            banners.undone = Some(undone(service, &params.undone, now, time_zone).await?);
         }
         if !params.allowed.is_empty() {
             let number = params.allowed.clone();
@@ -183,6 +211,78 @@ impl Banners {
         }
         Ok(banners)
     }
+}
+
+impl Banners {
+    /// The numbers the change reported changed, whose rows on the page change with it.
+    pub fn numbers(&self) -> Vec<String> {
+        let mut numbers: Vec<String> = [
+            self.declined.as_ref().map(|b| &b.target),
+            self.removed.as_ref().map(|b| &b.target),
+            self.undone.as_ref().map(|b| &b.target),
+            self.allowed.as_ref().map(|b| &b.number),
+            self.unallowed.as_ref().map(|b| &b.number),
+            self.undone_allow.as_ref().map(|b| &b.number),
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+        numbers.extend(self.declined_batch.iter().flat_map(|b| b.numbers.iter().cloned()));
+        numbers.extend(self.undone_batch.iter().flat_map(|b| b.numbers.iter().map(|n| n.target.clone())));
+        numbers.retain(|number| PhoneNumber::from_e164(number).is_some());
+        numbers.sort();
+        numbers.dedup();
+        numbers
+    }
+}
+
+/// The decline of `target` as an Undo left it, and what its next call does.
+async fn undone(
+    service: &Service,
+    target: &str,
+    now: Timestamp,
+    time_zone: &TimeZone,
+) -> Result<UndoneBanner, ServiceError> {
+    let restored = service.decline_on_record(target).await?;
+    Ok(UndoneBanner {
+        restored: restored.map(|d| format!("declined {}", short_date(d.declined_at, time_zone))).unwrap_or_default(),
+        next_call: next_call(service, target, now).await.map(|preview| preview.reason),
+        target: target.to_owned(),
+    })
+}
+
+/// The banner of the change of several named `batch`, while it can still be undone.
+async fn batch_declined(
+    service: &Service,
+    batch: &str,
+    now: Timestamp,
+) -> Result<Option<BatchDeclinedBanner>, ServiceError> {
+    if batch.is_empty() {
+        return Ok(None);
+    }
+    let Some(declined) = service.web_batch(batch).await? else { return Ok(None) };
+    let mut numbers = Vec::new();
+    let mut companies = Vec::new();
+    let mut still_ring = Vec::new();
+    for entry in &declined {
+        let number = entry.target.to_string();
+        let decline = service.decline_on_record(&number).await?;
+        companies.push(decline.and_then(|decline| decline.company));
+        if let Some(preview) = next_call(service, &number, now).await
+            && preview.decision != DecisionKind::Decline
+        {
+            still_ring.push((number.clone(), preview.reason));
+        }
+        numbers.push(number);
+    }
+    companies.dedup();
+    let company = match companies.as_slice() {
+        [Some(company)] => Some(company.clone()),
+        _ => None,
+    };
+    let updated = declined.iter().filter(|entry| entry.before.is_some()).count();
+    Ok(Some(BatchDeclinedBanner { batch: batch.to_owned(), numbers, company, updated, still_ring }))
 }
 
 /// Where a page goes after a change, with the banner that reports it: `page` without its query,

@@ -7,6 +7,7 @@ use jiff::tz::TimeZone;
 
 use super::url_part::encode;
 use crate::domain::{CallRecord, CallerId, DecisionKind, ForwardOutcome, Region};
+use crate::policy;
 use crate::speech::BUSY_SIGNAL;
 use crate::store::party_of;
 
@@ -55,7 +56,10 @@ pub struct CallRow {
     pub company: String,
     pub company_link: String,
     pub follow_up: String,
+    /// Why, in the words the other columns leave out.
     pub reason: String,
+    /// The reason as the decision worded it, shown on hover and in exports.
+    pub reason_in_full: String,
     pub outcome: String,
     pub can_decline: bool,
     /// A refused caller with a number, who can be let through as a customer.
@@ -109,8 +113,9 @@ impl CallRow {
             follow_up: call.follow_up.map(|n| format!("#{n} since the no")).unwrap_or_default(),
             reason: match declined_by_phone {
                 true => "declined by pressing 9 while the call was announced; the caller heard the refusal".into(),
-                false => call.reason.clone(),
+                false => why(call),
             },
+            reason_in_full: call.reason.clone(),
             outcome: outcome(call),
             can_decline: call.decision == DecisionKind::Forward && call.from.starts_with('+'),
             can_allow: (call.is_refusal() || declined_by_phone) && call.from.starts_with('+'),
@@ -133,6 +138,23 @@ fn opening(transcript: &str) -> Option<String> {
     let cut = transcript.char_indices().nth(SHOWN_WHOLE_CHARS - 20).map_or(transcript.len(), |(at, _)| at);
     let words = transcript[..cut].rsplit_once(' ').map_or(&transcript[..cut], |(words, _)| words);
     Some(format!("{}…", words.trim_end()))
+}
+
+/// Why, without what the row's other columns already say: the verdict, the caller's number, the
+/// company and which call since the no this is. The reason in full stays on hover.
+fn why(call: &CallRecord) -> String {
+    let mut why = policy::after_verdict(&call.reason)
+        .replacen(&format!("{} is allowed", call.from), "allowed", 1)
+        .replacen(&format!(" for {}", call.from), "", 1);
+    if let Some(company) = call.company.as_deref()
+        && let Some(rest) = why.strip_prefix(company).and_then(|rest| rest.strip_prefix(", "))
+    {
+        why = rest.to_owned();
+    }
+    if let Some(n) = call.follow_up {
+        why = why.replacen(&format!("; {} call since", policy::ordinal(n)), "", 1);
+    }
+    why
 }
 
 /// What happened, in words: for a refusal what the caller heard, for a forward how it ended.
@@ -204,6 +226,38 @@ mod tests {
         assert_eq!(seen.when("2026-11-30T18:40:00Z".parse().unwrap()), "Yesterday 18:40");
         assert_eq!(seen.when("2026-11-24T14:00:00Z".parse().unwrap()), "24 Nov 14:00");
         assert_eq!(seen.when("2025-11-24T14:00:00Z".parse().unwrap()), "24 Nov 2025 14:00");
+    }
+
+    #[test]
+    fn why_leaves_out_what_the_other_columns_say_and_keeps_the_rest() {
+        let logged = |reason: &str, company: Option<&str>, follow_up| CallRecord {
+            from: "+442079460123".into(),
+            reason: reason.into(),
+            company: company.map(str::to_owned),
+            follow_up,
+            ..Default::default()
+        };
+        let cases = [
+            (logged("forwarded: no decline on record for +442079460123", None, None), "no decline on record"),
+            (logged("forwarded: +442079460123 is allowed (Mum)", None, None), "allowed (Mum)"),
+            (
+                logged(
+                    "refused: Everest Windows, declined 25 Nov 2026 by Sam (kitchen upsell); 2nd call since; flagged for a complaint",
+                    Some("Everest Windows"),
+                    Some(2),
+                ),
+                "declined 25 Nov 2026 by Sam (kitchen upsell); flagged for a complaint",
+            ),
+            (
+                logged("screened: caller withheld their number; asked to press 1", None, None),
+                "caller withheld their number; asked to press 1",
+            ),
+        ];
+        for (call, why) in cases {
+            let row = CallRow::of(&call, &seen());
+            assert_eq!(row.reason, why);
+            assert_eq!(row.reason_in_full, call.reason, "in full on hover");
+        }
     }
 
     #[test]

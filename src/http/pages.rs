@@ -15,6 +15,7 @@ use super::AppState;
 use super::api::{download, served};
 use super::banners::{BannerParams, Banners};
 use super::call_row::{CallRow, DeclinedSince, Seen};
+use super::calls_in_place;
 use super::came_from::{came_from, same_site_path};
 use super::error::ApiError;
 use super::local_time::local_time;
@@ -29,6 +30,8 @@ pub const STYLE: &str = include_str!("../../templates/style.css");
 pub const PRINT_SCRIPT: &str = include_str!("../../templates/print.js");
 /// Puts calls on the Calls page and counts on the Dashboard as they arrive; the pages work without it.
 pub const LIVE_SCRIPT: &str = include_str!("../../templates/live.js");
+/// Takes the Calls page's actions without a reload; the page works without it.
+pub const IN_PLACE_SCRIPT: &str = include_str!("../../templates/in_place.js");
 
 /// The pause switch as every page's header shows it; one that cannot be read is not claimed to be on.
 pub(super) async fn paused(state: &AppState) -> bool {
@@ -210,9 +213,18 @@ pub(super) async fn call_rows(state: &AppState, calls: &[CallRecord]) -> Result<
         .collect())
 }
 
-pub async fn calls(State(state): State<AppState>, filters: Result<Query<CallFilters>, QueryRejection>) -> PageResult {
+pub async fn calls(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    filters: Result<Query<CallFilters>, QueryRejection>,
+) -> PageResult {
     let Query(filters) = filters.map_err(|r| bad("filters", r.body_text()))?;
     let time_zone = &state.settings.time_zone;
+    if calls_in_place::asked(&headers) {
+        let (service, params, zone) = (state.service.clone(), filters.banners.clone(), time_zone.clone());
+        let banners = served(async move { Banners::read(&service, &params, "/calls", &zone).await }).await?;
+        return calls_in_place::fragment(&state, banners).await;
+    }
     let query = filters.query(time_zone)?;
     state.call_log.written().await;
     let service = state.service.clone();

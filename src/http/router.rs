@@ -16,9 +16,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{
-    AppState, allows_page, api, auth, backup, came_from, company_page, dashboard_page, decline_forms, health,
-    live_pages, openapi, pages, pbx, security_headers, session, settings_page, sms, transcript, voicemail, webhook,
-    whisper,
+    AppState, allows_page, api, auth, backup, came_from, company_page, dashboard_page, decline_forms, decline_selected,
+    health, live_pages, openapi, pages, pbx, security_headers, session, settings_page, sms, transcript, voicemail,
+    webhook, whisper,
 };
 use webhook::Edge;
 
@@ -70,6 +70,8 @@ fn page_router(state: &AppState) -> Router<AppState> {
         .route("/calls/decline", post(decline_forms::decline))
         .route("/calls/allow", post(allows_page::allow_from_log))
         .route("/declines/undo", post(decline_forms::undo_decline))
+        .route("/calls/decline-selected", post(decline_selected::decline_selected))
+        .route("/declines/undo-selected", post(decline_selected::undo_selected))
         .route("/declines/remove", get(decline_forms::confirm_removal).post(decline_forms::remove))
         .route("/companies", get(pages::companies))
         .route("/companies/{key}", get(company_page::company))
@@ -106,6 +108,7 @@ fn page_router(state: &AppState) -> Router<AppState> {
         .route("/style.css", get(|| async { ([(header::CONTENT_TYPE, "text/css")], pages::STYLE) }))
         .route("/print.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript")], pages::PRINT_SCRIPT) }))
         .route("/live.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript")], pages::LIVE_SCRIPT) }))
+        .route("/in-place.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript")], pages::IN_PLACE_SCRIPT) }))
         .merge(signed_in)
         .layer(DefaultBodyLimit::max(MAX_API_BODY))
         .layer(csrf)

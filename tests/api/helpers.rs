@@ -522,6 +522,29 @@ impl Browser<'_> {
         Page::from(request.send().await.unwrap()).await
     }
 
+    /// Gets a page as the Calls page's script asks for it after an action taken in place.
+    pub async fn get_in_place(&self, path: &str) -> Page {
+        let mut request = self.http.get(self.app.url(path)).header("x-saidno-fragment", "calls");
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        Page::from(request.send().await.unwrap()).await
+    }
+
+    /// Posts a body as it is, however malformed, as a form from the page itself.
+    pub async fn post_raw(&self, path: &str, body: Vec<u8>) -> Page {
+        let mut request = self
+            .http
+            .post(self.app.url(path))
+            .header("origin", self.origin())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        Page::from(request.send().await.unwrap()).await
+    }
+
     /// Posts a form from the page itself (same origin).
     pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
         self.post_from(path, form, &self.origin()).await

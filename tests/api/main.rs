@@ -34,6 +34,7 @@ mod voice;
 mod voicemail_playback;
 mod vonage;
 mod web;
+mod web_bulk;
 mod web_dashboard;
 mod web_live;
 mod web_manage;

@@ -85,7 +85,7 @@ async fn a_new_call_the_filters_let_through_arrives_as_the_row_the_page_renders(
     let page = browser.get("/calls?decision=forward").await;
     let live = page.attributes("table#calls", "data-live");
     assert_eq!(live, ["/calls/live?decision=forward&"]);
-    assert_eq!(page.attributes("script", "src"), ["/live.js"]);
+    assert_eq!(page.attributes("script", "src"), ["/live.js", "/in-place.js"]);
     let mut events = Events::open(&browser, &app, &live[0]).await;
 
     app.call("CA901", PUSHY).await;
@@ -111,7 +111,7 @@ async fn an_older_page_of_the_log_is_not_live() {
     let page = browser.get("/calls?before=00000000000000000000000000000000").await;
     assert_eq!(page.status, 200, "{}", page.text);
     assert!(page.attributes("table#calls", "data-live").is_empty());
-    assert!(page.attributes("script", "src").is_empty());
+    assert_eq!(page.attributes("script", "src"), ["/in-place.js"], "no live script, only the one for acting in place");
     let stream = browser.get("/calls/live?before=00000000000000000000000000000000").await;
     assert_eq!(stream.status, 400);
 }
