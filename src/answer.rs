@@ -43,9 +43,11 @@ pub enum Step {
         ring_timeout_secs: u32,
         announce: Option<CallRef>,
     },
-    /// Records a message of up to `max_secs` after a beep, for the voicemail callback.
+    /// Records a message of up to `max_secs` after a beep, for the voicemail callback; with
+    /// `transcribe`, the provider is asked for its words too, for the transcript callback.
     Record {
         max_secs: u32,
+        transcribe: bool,
     },
     /// Leaves the call unanswered: the caller hears a busy signal and is not billed.
     Reject,
@@ -189,7 +191,8 @@ fn gather(prompt: String, timeout_secs: u32, key: KeyFor, on_silence: bool) -> S
 }
 
 fn record(settings: &Settings) -> [Step; 2] {
-    [Step::Record { max_secs: settings.forward.voicemail_max_secs }, Step::Hangup]
+    let forward = &settings.forward;
+    [Step::Record { max_secs: forward.voicemail_max_secs, transcribe: forward.transcribe }, Step::Hangup]
 }
 
 #[cfg(test)]
@@ -237,5 +240,15 @@ mod tests {
         assert_eq!(after_dial(true, &settings(|_| {})), Answer::hangup());
         assert_eq!(after_dial(false, &settings(|s| s.forward.voicemail = false)), Answer::hangup());
         assert!(matches!(after_dial(false, &settings(|_| {})).steps[..], [_, Step::Record { .. }, Step::Hangup]));
+    }
+
+    #[test]
+    fn a_voicemail_asks_for_its_transcript_only_when_transcription_is_on() {
+        let transcribes = |settings: &Settings| match voicemail(settings).steps[..] {
+            [_, Step::Record { transcribe, .. }, _] => transcribe,
+            _ => panic!("no recording"),
+        };
+        assert!(transcribes(&settings(|_| {})), "on by default");
+        assert!(!transcribes(&settings(|s| s.forward.transcribe = false)));
     }
 }

@@ -73,6 +73,8 @@ pub struct Forward {
     pub voicemail: bool,
     pub voicemail_max_secs: u32,
     pub voicemail_greeting: String,
+    /// Ask the provider to transcribe each voicemail.
+    pub transcribe: bool,
 }
 
 #[derive(Clone, Debug, Deserialize)]

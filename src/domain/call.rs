@@ -108,7 +108,14 @@ pub struct ForwardOutcome {
     /// For a screened call: `passed` (pressed 1) or `screened out`.
     #[serde(default)]
     pub screening: Option<String>,
+    /// The voicemail's words, as the provider transcribed them; none until (and unless) it did.
+    #[serde(default)]
+    pub transcript: Option<String>,
 }
+
+/// Transcription is offered for messages of minutes, a few hundred words; text far past that is
+/// not a voicemail's, and would swell every page of the log that shows it.
+pub const MAX_TRANSCRIPT_CHARS: usize = 8 * 1024;
 
 impl ForwardOutcome {
     /// Folds a later report into this one: a voicemail arrives after the dial status.
@@ -119,6 +126,7 @@ impl ForwardOutcome {
         self.recording_secs = later.recording_secs.or(self.recording_secs);
         self.via_escape_hatch |= later.via_escape_hatch;
         self.screening = later.screening.or(self.screening.take());
+        self.transcript = later.transcript.or(self.transcript.take());
     }
 }
 
@@ -145,5 +153,25 @@ impl CallRecord {
 
     pub fn is_refusal(&self) -> bool {
         self.decision == DecisionKind::Decline
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_transcript_joins_the_voicemail_and_a_later_report_without_one_keeps_it() {
+        let mut outcome = ForwardOutcome {
+            status: Some("no-answer".into()),
+            recording_url: Some("https://api.example/RE1".into()),
+            recording_secs: Some(7),
+            ..ForwardOutcome::default()
+        };
+        outcome.merge(ForwardOutcome { transcript: Some("Call me back.".into()), ..ForwardOutcome::default() });
+        assert_eq!(outcome.recording_url.as_deref(), Some("https://api.example/RE1"));
+        assert_eq!(outcome.transcript.as_deref(), Some("Call me back."));
+        outcome.merge(ForwardOutcome { recording_secs: Some(8), ..ForwardOutcome::default() });
+        assert_eq!(outcome.transcript.as_deref(), Some("Call me back."));
     }
 }

@@ -12,7 +12,7 @@ pub mod signed_in;
 pub mod text;
 
 pub use allow::Allow;
-pub use call::{CallRecord, ForwardOutcome, IncomingCall, Verification};
+pub use call::{CallRecord, ForwardOutcome, IncomingCall, MAX_TRANSCRIPT_CHARS, Verification};
 pub use decision::{Action, Decision, DecisionKind, Ground, Refusal};
 pub use decline::{
     Channel, Decline, DeclineBatch, DeclineTerms, FollowUps, RefusalMode, Target, company_key, party_key,

@@ -68,6 +68,11 @@ pub struct CallRow {
     pub declined: Option<DeclinedSince>,
     /// Where the page plays the voicemail left, through saidno; empty when there is none to play.
     pub voicemail: String,
+    /// The voicemail's words, as the provider transcribed them; empty when there are none.
+    pub transcript: String,
+    /// For a transcript too long to show whole in a row, its opening words, which unfold to the
+    /// rest; empty for a short one, shown whole.
+    pub transcript_opening: String,
 }
 
 /// A caller's current decline, as a forwarded row offers to edit it.
@@ -87,6 +92,7 @@ impl CallRow {
         // The owner pressed 9 during the announcement: the caller heard the refusal, whatever the
         // decision logged when the call was put through.
         let declined_by_phone = call.outcome.as_ref().and_then(|o| o.status.as_deref()) == Some("declined");
+        let transcript = call.outcome.as_ref().and_then(|outcome| outcome.transcript.as_deref());
         Self {
             time: seen.when(call.at),
             at: call.at.to_zoned_datetime(seen.time_zone.clone()).strftime("%Y-%m-%d %H:%M:%S %Z").to_string(),
@@ -115,8 +121,23 @@ impl CallRow {
             can_allow: (call.is_refusal() || declined_by_phone) && call.from.starts_with('+'),
             declined: None,
             voicemail: String::new(),
+            transcript: transcript.unwrap_or_default().to_owned(),
+            transcript_opening: transcript.and_then(opening).unwrap_or_default(),
         }
     }
+}
+
+/// About two lines of a row on a phone: a transcript longer than this folds.
+const SHOWN_WHOLE_CHARS: usize = 120;
+
+/// The opening words of a transcript too long to show whole, cut at a word, with an ellipsis.
+fn opening(transcript: &str) -> Option<String> {
+    if transcript.chars().count() <= SHOWN_WHOLE_CHARS {
+        return None;
+    }
+    let cut = transcript.char_indices().nth(SHOWN_WHOLE_CHARS - 20).map_or(transcript.len(), |(at, _)| at);
+    let words = transcript[..cut].rsplit_once(' ').map_or(&transcript[..cut], |(words, _)| words);
+    Some(format!("{}…", words.trim_end()))
 }
 
 /// Why, without what the row's other columns already say: the verdict, the caller's number, the
@@ -276,5 +297,29 @@ mod tests {
         let screened = ForwardOutcome { screening: Some("screened out".into()), ..Default::default() };
         let row = CallRow::of(&call("withheld", DecisionKind::Screen, None, Some(screened)), &seen());
         assert_eq!((row.shown.as_str(), row.outcome.as_str()), ("withheld", "screened out"));
+    }
+
+    #[test]
+    fn a_short_transcript_is_shown_whole_and_a_long_one_opens_with_its_first_words() {
+        let row = |words: &str| {
+            let outcome = ForwardOutcome {
+                recording_url: Some("https://api.example/RE1".into()),
+                transcript: Some(words.into()),
+                ..Default::default()
+            };
+            CallRow::of(&CallRecord { outcome: Some(outcome), ..Default::default() }, &seen())
+        };
+        let short = row("Please call me back about the order.");
+        assert_eq!(
+            (short.transcript.as_str(), short.transcript_opening.as_str()),
+            ("Please call me back about the order.", "")
+        );
+        let long = "Hello, this is Sam from the print shop calling about the banner you ordered. ".repeat(3);
+        let folded = row(&long);
+        assert_eq!(folded.transcript, long);
+        assert!(folded.transcript_opening.starts_with("Hello, this is Sam"), "{}", folded.transcript_opening);
+        assert!(folded.transcript_opening.ends_with("…") && folded.transcript_opening.chars().count() <= 101);
+        assert!(!folded.transcript_opening.contains("  "), "cut at a word");
+        assert_eq!(CallRow::of(&CallRecord::default(), &seen()).transcript, "");
     }
 }

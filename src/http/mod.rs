@@ -33,6 +33,7 @@ mod setting_forms;
 mod setting_words;
 pub mod settings_page;
 pub mod sms;
+pub mod transcript;
 pub mod url_part;
 pub mod voicemail;
 pub mod webhook;

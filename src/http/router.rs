@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 use super::{
     AppState, allows_page, api, auth, backup, calls_page, came_from, company_page, dashboard_page, decline_forms,
     decline_selected, health, live_pages, openapi, pages, pbx, security_headers, session, settings_page, sms,
-    voicemail, webhook, whisper,
+    transcript, voicemail, webhook, whisper,
 };
 use webhook::Edge;
 
@@ -142,6 +142,9 @@ pub fn router(state: AppState) -> Router {
             .route(&edge_path(edge, "sms"), on_edge(edge, sms::sms))
             .route(&edge_path(edge, "escape"), on_edge(edge, webhook::escape))
             .route(&edge_path(edge, "screen"), on_edge(edge, webhook::screen));
+        if edge.provider.transcribes() {
+            routes = routes.route(&edge_path(edge, "transcript"), on_edge(edge, transcript::transcript));
+        }
         if let Some(events) = edge.provider.events_route() {
             routes = routes.route(&edge_path(edge, events), on_edge(edge, webhook::events));
         }

@@ -60,6 +60,12 @@ pub enum WebhookError {
     TooSlow,
     #[error(transparent)]
     Rejected(#[from] Rejection),
+    /// A report about a call the log has no such thing for.
+    #[error("{0}")]
+    NotFound(String),
+    /// The log could not be read or written; the provider tries again later.
+    #[error("the call log is unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl IntoResponse for WebhookError {
@@ -70,6 +76,8 @@ impl IntoResponse for WebhookError {
             Self::Rejected(Rejection::WrongType(_)) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Rejected(Rejection::Unsigned(_)) => StatusCode::FORBIDDEN,
             Self::Rejected(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         };
         tracing::warn!(%status, error = %self, "webhook request refused");
         (status, self.to_string()).into_response()

@@ -57,3 +57,11 @@ pub fn recording_url(params: &Params, name: &'static str) -> Result<Option<Strin
     }
     Ok(url)
 }
+
+/// A voicemail's transcript: longer than any voicemail's words is refused, empty is none.
+pub fn transcript(params: &Params, name: &'static str) -> Result<Option<String>, Rejection> {
+    match params.get(name).map(str::trim) {
+        Some(text) if text.chars().count() > crate::domain::MAX_TRANSCRIPT_CHARS => Err(Rejection::Invalid(name)),
+        text => Ok(text.filter(|text| !text.is_empty()).map(str::to_owned)),
+    }
+}

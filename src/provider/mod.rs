@@ -73,6 +73,14 @@ pub enum Rejection {
     Invalid(&'static str),
 }
 
+/// What a transcription callback said of a call's voicemail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transcript {
+    pub call_id: String,
+    /// The words; none when the provider could not transcribe the message.
+    pub text: Option<String>,
+}
+
 /// Markup the answer could not be rendered as; the caller of `render` falls back.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -107,6 +115,15 @@ pub trait Provider: Send + Sync {
     fn dial_outcome(&self, params: &Params) -> Result<ForwardOutcome, Rejection>;
     /// The voicemail left, from its recording callback.
     fn voicemail(&self, params: &Params) -> Result<ForwardOutcome, Rejection>;
+    /// Whether the provider transcribes a voicemail and posts the words back to saidno: only then
+    /// is transcription asked for and its callback route served.
+    fn transcribes(&self) -> bool {
+        false
+    }
+    /// The voicemail's words, from the transcription callback of a provider that `transcribes`.
+    fn transcript(&self, _params: &Params) -> Result<Transcript, Rejection> {
+        Err(Rejection::Missing("transcription"))
+    }
     /// The keys pressed in a gather, empty for none.
     fn keys<'p>(&self, params: &'p Params) -> &'p str;
     /// A text to the business number: who sent it and what it says.

@@ -355,6 +355,7 @@ struct CallRow<'a> {
     outcome: &'a str,
     duration_secs: String,
     recording_url: &'a str,
+    transcript: &'a str,
 }
 
 impl<'a> CallRow<'a> {
@@ -375,6 +376,7 @@ impl<'a> CallRow<'a> {
             outcome: outcome.and_then(|o| o.status.as_deref()).unwrap_or_default(),
             duration_secs: outcome.and_then(|o| o.duration_secs).map(|s| s.to_string()).unwrap_or_default(),
             recording_url: outcome.and_then(|o| o.recording_url.as_deref()).unwrap_or_default(),
+            transcript: outcome.and_then(|o| o.transcript.as_deref()).unwrap_or_default(),
         }
     }
 }

@@ -222,6 +222,27 @@ pub async fn outcomes_attach_to_their_call_and_merge(store: &dyn Store) {
     assert_eq!(outcome.recording_secs, Some(12));
 }
 
+pub async fn a_voicemails_transcript_is_kept_with_it_whatever_comes_after(store: &dyn Store) {
+    store.append_calls(&[call("CA7", "2026-11-01T10:00:00Z", DecisionKind::Forward)]).unwrap();
+    let voicemail = ForwardOutcome {
+        status: Some("no-answer".into()),
+        recording_url: Some("https://media.example.com/rec/RE7".into()),
+        recording_secs: Some(7),
+        ..Default::default()
+    };
+    let words = "Hi, it's Ana <from> the bakery & co. Call me back: \"today\".\nThanks.";
+    let transcript = ForwardOutcome { transcript: Some(words.into()), ..Default::default() };
+    let later = ForwardOutcome { recording_secs: Some(8), ..Default::default() };
+    for outcome in [voicemail, transcript, later] {
+        assert!(store.attach_outcomes(&[("CA7".into(), outcome)]).unwrap()[0]);
+    }
+
+    let outcome = store.calls(&CallQuery { limit: 1, ..Default::default() }).await.unwrap()[0].outcome.clone().unwrap();
+    assert_eq!(outcome.transcript.as_deref(), Some(words), "kept exactly, through a later report");
+    assert_eq!(outcome.recording_url.as_deref(), Some("https://media.example.com/rec/RE7"));
+    assert_eq!(outcome.recording_secs, Some(8));
+}
+
 pub async fn pages_follow_their_cursor_through_each_filter(store: &dyn Store) {
     let mut calls = Vec::new();
     for i in 0..30 {
@@ -538,6 +559,11 @@ macro_rules! for_store {
             async fn outcomes_attach_to_their_call_and_merge() {
                 let (_dir, store) = $make;
                 super::outcomes_attach_to_their_call_and_merge(&store).await;
+            }
+            #[tokio::test]
+            async fn a_voicemails_transcript_is_kept_with_it_whatever_comes_after() {
+                let (_dir, store) = $make;
+                super::a_voicemails_transcript_is_kept_with_it_whatever_comes_after(&store).await;
             }
             #[tokio::test]
             async fn pruning_removes_old_calls_from_every_listing_and_keeps_held_and_young_ones() {

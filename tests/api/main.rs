@@ -29,6 +29,7 @@ mod signalwire;
 mod telnyx;
 mod texts;
 mod texts_by_provider;
+mod transcripts;
 mod voice;
 mod voicemail_playback;
 mod voicemail_playback_by_provider;

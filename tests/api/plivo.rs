@@ -250,3 +250,47 @@ async fn a_request_not_signed_by_the_account_or_sent_twice_is_refused_and_nothin
     assert_eq!(send(form_body(&borrowed), v3).await.unwrap().status(), 403, "the same nonce again: a replay");
     assert_eq!(app.calls().await.len(), 1, "only the first was logged");
 }
+
+#[tokio::test]
+async fn a_voicemails_transcript_is_asked_for_received_once_and_shown_on_the_calls_page() {
+    let app = plivo_app_with(|_| {}).await;
+    signed(&app, "/plivo/voice", &call_params("b2", "442079460777")).await;
+    let mut status = call_params("b2", "442079460777");
+    status.push(("DialStatus", "timeout".into()));
+    let voicemail = signed(&app, "/plivo/dial-status", &status).await;
+    assert_eq!(voicemail.attribute("Record", "transcriptionType").as_deref(), Some("auto"));
+    assert_eq!(voicemail.attribute("Record", "transcriptionUrl"), Some(format!("{PUBLIC_URL}/plivo/transcript")));
+    let mut left = call_params("b2", "442079460777");
+    left.push(("RecordUrl", "https://media.plivo.com/v1/Account/MA1/Recording/r2.mp3".into()));
+    left.push(("RecordingDuration", "9".into()));
+    signed(&app, "/plivo/voicemail", &left).await;
+
+    // What Plivo posts to `transcriptionUrl`.
+    let transcription = |words: &str| {
+        vec![
+            ("call_uuid", "b2".to_owned()),
+            ("duration", "9".to_owned()),
+            ("recording_id", "r2".to_owned()),
+            ("transcription", words.to_owned()),
+            ("transcription_charge", "0.05".to_owned()),
+            ("transcription_rate", "0.05".to_owned()),
+        ]
+    };
+    let once = nonce();
+    let post = |words: &str, nonce: &str, token: &str| {
+        let pairs = transcription(words);
+        let nonce = nonce.to_owned();
+        let token = token.to_owned();
+        let app = &app;
+        async move { post_with(app, "/plivo/transcript", &pairs, &nonce, &token, "x-plivo-signature-v3").await.status() }
+    };
+    assert_eq!(post("Please ring the shop.", &once, PLIVO_TOKEN).await, 204);
+    assert_eq!(post("Other words", &once, PLIVO_TOKEN).await, 403, "a nonce is good once");
+    assert_eq!(post("Forged", &nonce(), "wrong-token").await, 403);
+
+    let outcome = &app.calls().await[0]["outcome"];
+    assert_eq!(outcome["recording_secs"], 9);
+    assert_eq!(outcome["transcript"], "Please ring the shop.");
+    let page = app.signed_in().await.get("/calls").await;
+    assert_eq!(page.text_of("td.outcome .transcript"), "Transcript: Please ring the shop.");
+}

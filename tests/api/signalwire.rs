@@ -148,3 +148,35 @@ async fn with_only_signalwire_set_twilio_s_routes_are_not_served() {
     let response = app.post_form("/twilio/voice", form_body(&[("CallSid", "CA1"), ("From", PUSHY)]), None).await;
     assert_eq!(response.status(), 404);
 }
+
+#[tokio::test]
+async fn a_voicemails_transcript_is_asked_for_and_taken_only_when_signed_by_the_project() {
+    let app = signalwire_app().await;
+    signed(&app, "/signalwire/voice", &call_params("c0ffee12", "+442079460777")).await;
+    let mut status = call_params("c0ffee12", "+442079460777");
+    status.push(("DialCallStatus", "no-answer".into()));
+    let voicemail = signed(&app, "/signalwire/dial-status", &status).await;
+    assert_eq!(voicemail.attribute("Record", "transcribe").as_deref(), Some("true"));
+    assert_eq!(voicemail.attribute("Record", "transcribeCallback").as_deref(), Some("/signalwire/transcript"));
+    let mut left = call_params("c0ffee12", "+442079460777");
+    left.push(("RecordingUrl", "https://example.signalwire.com/recordings/RE2".into()));
+    signed(&app, "/signalwire/voicemail", &left).await;
+
+    let mut transcription = call_params("c0ffee12", "+442079460777");
+    transcription.extend([
+        ("RecordingUrl", "https://example.signalwire.com/recordings/RE2".into()),
+        ("TranscriptionSid", "TR2".into()),
+        ("TranscriptionStatus", "completed".into()),
+        ("TranscriptionText", "Parcel is at the back door.".into()),
+    ]);
+    let borrowed: Vec<(&str, &str)> = transcription.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let url = format!("{PUBLIC_URL}/signalwire/transcript");
+    let wrong = sign("PSKnot-the-key", &url, &params(&borrowed));
+    let forged = post(&app, "/signalwire/transcript", &transcription, &[("x-signalwire-signature", wrong)]).await;
+    assert_eq!(forged.status(), 403);
+    assert!(app.calls().await[0]["outcome"]["transcript"].is_null());
+    let right = sign(SIGNING_KEY, &url, &params(&borrowed));
+    let done = post(&app, "/signalwire/transcript", &transcription, &[("x-signalwire-signature", right)]).await;
+    assert_eq!(done.status(), 204);
+    assert_eq!(app.calls().await[0]["outcome"]["transcript"], "Parcel is at the back door.");
+}

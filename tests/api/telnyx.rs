@@ -190,3 +190,36 @@ async fn a_public_key_that_is_not_one_stops_the_start_with_the_reason() {
     let error = started.err().expect("a wrong key is refused").to_string();
     assert!(error.contains("telnyx.public_key is not the 32 bytes of an Ed25519 public key"), "{error}");
 }
+
+#[tokio::test]
+async fn a_voicemails_transcript_is_asked_for_in_texmls_words_and_shown_on_the_calls_page() {
+    let app = telnyx_app_with(|_| {}).await;
+    signed(&app, "/telnyx/voice", &call_params("v3:c0ffee11", "+442079460777")).await;
+    let mut status = call_params("v3:c0ffee11", "+442079460777");
+    status.push(("DialCallStatus", "no-answer".into()));
+    let voicemail = signed(&app, "/telnyx/dial-status", &status).await;
+    assert_eq!(voicemail.attribute("Record", "transcription").as_deref(), Some("true"));
+    assert_eq!(voicemail.attribute("Record", "transcriptionCallback").as_deref(), Some("/telnyx/transcript"));
+    let mut left = call_params("v3:c0ffee11", "+442079460777");
+    left.push(("RecordingUrl", "https://api.telnyx.com/v2/recordings/2.mp3".into()));
+    signed(&app, "/telnyx/voicemail", &left).await;
+
+    let transcription = |words: &str| {
+        vec![
+            ("AccountSid", "f5586561-8ff0-4291-a0ac-84fe544797bd".to_owned()),
+            ("CallSid", "v3:c0ffee11".to_owned()),
+            ("Transcript", words.to_owned()),
+        ]
+    };
+    let stranger = Ed25519KeyPair::from_seed_unchecked(&[9u8; 32]).unwrap();
+    let forged = post(&app, "/telnyx/transcript", &transcription("Forged"), now(), &stranger).await;
+    assert_eq!(forged.status(), 403);
+    let stale = post(&app, "/telnyx/transcript", &transcription("Stale"), now() - 301, &key_pair()).await;
+    assert_eq!(stale.status(), 403);
+    let done = post(&app, "/telnyx/transcript", &transcription("Back at five, thanks."), now(), &key_pair()).await;
+    assert_eq!(done.status(), 204);
+
+    assert_eq!(app.calls().await[0]["outcome"]["transcript"], "Back at five, thanks.");
+    let page = app.signed_in().await.get("/calls").await;
+    assert_eq!(page.text_of("td.outcome .transcript"), "Transcript: Back at five, thanks.");
+}

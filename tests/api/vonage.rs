@@ -202,6 +202,10 @@ async fn an_unanswered_forward_offers_voicemail_and_the_message_is_attached_to_t
     assert_eq!(actions(&voicemail), ["talk", "record"]);
     assert_eq!(voicemail[1]["eventUrl"], json!([vonage_url("/voicemail")]));
     assert_eq!(voicemail[1]["endOnKey"], "#");
+    assert_eq!(voicemail[1].get("transcription"), None, "Vonage's words could not be read, so are not paid for");
+    let transcript = json!({"conversation_uuid": "CON-c0ffee07", "transcription_url": "https://api.nexmo.com/x"});
+    let body = transcript.to_string();
+    assert_eq!(post(&app, "/vonage/transcript", &body, Some(&token(&body))).await.status(), 404, "no such route");
 
     let recording = json!({
         "start_time": "2026-01-01T12:00:30Z",

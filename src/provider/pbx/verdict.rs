@@ -87,7 +87,11 @@ mod tests {
         assert_eq!(Verdict::of(&answer(vec![Step::Reject])).text(), "reject\n\n");
         let dial = Step::Dial { caller: None, to: Vec::new(), ring_timeout_secs: 20, announce: None };
         assert_eq!(Verdict::of(&answer(vec![dial])).text(), "forward\n\n");
-        let closed = answer(vec![Step::Say("We are closed.".into()), Step::Record { max_secs: 60 }, Step::Hangup]);
+        let closed = answer(vec![
+            Step::Say("We are closed.".into()),
+            Step::Record { max_secs: 60, transcribe: false },
+            Step::Hangup,
+        ]);
         assert_eq!(Verdict::of(&closed).text(), "forward\nWe are closed.\n");
     }
 

@@ -8,7 +8,7 @@ use crate::answer::Answer;
 use crate::domain::{CallerId, ForwardOutcome, IncomingCall};
 use crate::provider::form::Params;
 use crate::provider::replay::SeenOnce;
-use crate::provider::{Inbound, Provider, Rejection, RenderError, form_params, header_text};
+use crate::provider::{Inbound, Provider, Rejection, RenderError, Transcript, form_params, header_text};
 use crate::speech::AnnouncementKeys;
 
 pub struct Plivo {
@@ -87,6 +87,14 @@ impl Provider for Plivo {
 
     fn voicemail(&self, params: &Params) -> Result<ForwardOutcome, Rejection> {
         request::voicemail(params)
+    }
+
+    fn transcribes(&self) -> bool {
+        true
+    }
+
+    fn transcript(&self, params: &Params) -> Result<Transcript, Rejection> {
+        request::transcript(params)
     }
 
     fn keys<'p>(&self, params: &'p Params) -> &'p str {

@@ -1,9 +1,9 @@
 //! Plivo's webhook parameters turned into domain types.
 
 use crate::domain::{CallerId, ForwardOutcome, IncomingCall, Verification};
-use crate::provider::Rejection;
 use crate::provider::fields::{self, bounded, extra, recording_url, seconds};
 use crate::provider::form::Params;
+use crate::provider::{Rejection, Transcript};
 
 pub fn incoming_call(params: &Params) -> Result<IncomingCall, Rejection> {
     Ok(IncomingCall {
@@ -59,6 +59,15 @@ pub fn voicemail(params: &Params) -> Result<ForwardOutcome, Rejection> {
     })
 }
 
+/// The `<Record transcriptionUrl>` callback: the voicemail's words in `transcription`, under the
+/// call's `call_uuid`. Plivo reports a transcription it could not make in `error`.
+pub fn transcript(params: &Params) -> Result<Transcript, Rejection> {
+    let call_id = fields::call_id(params, "call_uuid")?;
+    let failed = params.get("error").is_some_and(|error| !error.trim().is_empty());
+    let text = if failed { None } else { fields::transcript(params, "transcription")? };
+    Ok(Transcript { call_id, text })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,5 +107,17 @@ mod tests {
         assert_eq!(outcome.status.as_deref(), Some("no-answer"));
         assert!(dial_outcome(&params(&[("DialStatus", "exploded")])).is_err());
         assert_eq!(dial_outcome(&params(&[])), Err(Rejection::Missing("DialStatus")));
+    }
+
+    #[test]
+    fn a_transcript_is_read_with_its_call_and_a_reported_error_has_no_words() {
+        let done = params(&[("call_uuid", "97ceeb52-58b6"), ("transcription", "Please call back.")]);
+        assert_eq!(
+            transcript(&done).unwrap(),
+            Transcript { call_id: "97ceeb52-58b6".into(), text: Some("Please call back.".into()) }
+        );
+        let failed = params(&[("call_uuid", "97ceeb52-58b6"), ("transcription", ""), ("error", "Audio too short")]);
+        assert_eq!(transcript(&failed).unwrap().text, None);
+        assert_eq!(transcript(&params(&[("transcription", "hi")])), Err(Rejection::Missing("call_uuid")));
     }
 }

@@ -87,10 +87,11 @@ fn element_of(xml: &mut Markup, step: &Step, voice: &Voice, routes: &Routes) {
             }
             xml.close("Dial");
         }
-        Step::Record { max_secs } => {
+        Step::Record { max_secs, transcribe } => {
             let max = max_secs.to_string();
             let action = routes.url("/voicemail");
-            let attributes = [
+            let transcript = routes.url("/transcript");
+            let mut attributes = vec![
                 ("action", action.as_str()),
                 ("method", "POST"),
                 ("maxLength", &max),
@@ -99,6 +100,9 @@ fn element_of(xml: &mut Markup, step: &Step, voice: &Voice, routes: &Routes) {
                 ("fileFormat", "mp3"),
                 ("redirect", "true"),
             ];
+            if *transcribe {
+                attributes.extend([("transcriptionType", "auto"), ("transcriptionUrl", transcript.as_str())]);
+            }
             xml.empty("Record", &attributes);
         }
         // As the first element, Plivo ends the call without answering it: the caller hears busy.
@@ -129,6 +133,20 @@ fn digits(e164: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_voicemail_asks_for_an_automatic_transcript_at_the_transcript_callback() {
+        let routes = Routes("https://saidno.example/plivo".into());
+        let record = |transcribe| {
+            render(&routes, &Answer { voice: Voice::default(), steps: vec![Step::Record { max_secs: 60, transcribe }] })
+        };
+        let asked = record(true);
+        assert!(
+            asked.contains(r#"transcriptionType="auto" transcriptionUrl="https://saidno.example/plivo/transcript""#),
+            "{asked}"
+        );
+        assert!(!record(false).contains("transcription"));
+    }
 
     #[test]
     fn plivos_voices_are_chosen_and_pollys_passed_on() {

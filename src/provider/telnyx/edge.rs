@@ -7,8 +7,9 @@ use super::signature::PublicKey;
 use crate::domain::{ForwardOutcome, IncomingCall, Verification};
 use crate::provider::form::Params;
 use crate::provider::header_text;
+use crate::provider::twilio::twiml::TranscribeAttributes;
 use crate::provider::twilio::{Compatible, Flavour, request};
-use crate::provider::{Inbound, Rejection};
+use crate::provider::{Inbound, Rejection, Transcript};
 
 pub struct TelnyxSignature {
     key: PublicKey,
@@ -44,6 +45,18 @@ impl Flavour for TelnyxSignature {
         }
         Ok(left)
     }
+
+    fn transcribe_attributes(&self) -> TranscribeAttributes {
+        TranscribeAttributes { on: "transcription", callback: "transcriptionCallback" }
+    }
+
+    /// TeXML's transcription callbacks name the call `CallSid` and carry the words in
+    /// `Transcript` (its `<Transcription>` documents that name); one in Twilio's own
+    /// `TranscriptionText` is read as well.
+    fn transcript(&self, params: &Params) -> Result<Transcript, Rejection> {
+        let words = if params.get("TranscriptionText").is_some() { "TranscriptionText" } else { "Transcript" };
+        request::transcript(params, words)
+    }
 }
 
 /// `ShakenStirValidated=false` is a number that did not verify; the attestation level (A, B or C)
@@ -66,4 +79,22 @@ pub type Telnyx = Compatible<TelnyxSignature>;
 
 pub fn telnyx(public_key: PublicKey, api_base_url: &str) -> Telnyx {
     Compatible::new("telnyx", TelnyxSignature { key: public_key, api_base_url: api_base_url.to_owned() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_transcript_is_read_from_texmls_transcript_parameter() {
+        let params = |pairs: &[(&str, &str)]| {
+            Params::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        };
+        let key = PublicKey::from_base64(&format!("{}=", "A".repeat(43))).unwrap();
+        let flavour = TelnyxSignature { key, api_base_url: String::new() };
+        let read = flavour.transcript(&params(&[("CallSid", "v3:abc"), ("Transcript", "Ring me.")])).unwrap();
+        assert_eq!(read, Transcript { call_id: "v3:abc".into(), text: Some("Ring me.".into()) });
+        let failed = params(&[("CallSid", "v3:abc"), ("TranscriptionStatus", "failed")]);
+        assert_eq!(flavour.transcript(&failed).unwrap().text, None);
+    }
 }

@@ -9,7 +9,7 @@ use super::{request, twiml};
 use crate::answer::Answer;
 use crate::domain::{CallerId, ForwardOutcome, IncomingCall};
 use crate::provider::form::Params;
-use crate::provider::{Inbound, Provider, Rejection, RenderError, form_params, header_text};
+use crate::provider::{Inbound, Provider, Rejection, RenderError, Transcript, form_params, header_text};
 
 /// What sets one provider of Twilio's dialect apart.
 pub trait Flavour: Send + Sync {
@@ -24,6 +24,16 @@ pub trait Flavour: Send + Sync {
     /// The voicemail left, from the `<Record action>` callback.
     fn voicemail(&self, params: &Params) -> Result<ForwardOutcome, Rejection> {
         request::voicemail(params)
+    }
+
+    /// How the provider's `<Record>` asks for a transcript.
+    fn transcribe_attributes(&self) -> twiml::TranscribeAttributes {
+        twiml::TWILIO_TRANSCRIBE
+    }
+
+    /// The transcript callback, from parameters named as Twilio names them unless the provider differs.
+    fn transcript(&self, params: &Params) -> Result<Transcript, Rejection> {
+        request::transcript(params, "TranscriptionText")
     }
 }
 
@@ -72,6 +82,14 @@ impl<C: Flavour> Provider for Compatible<C> {
         self.flavour.voicemail(params)
     }
 
+    fn transcribes(&self) -> bool {
+        true
+    }
+
+    fn transcript(&self, params: &Params) -> Result<Transcript, Rejection> {
+        self.flavour.transcript(params)
+    }
+
     fn keys<'p>(&self, params: &'p Params) -> &'p str {
         params.get("Digits").unwrap_or_default().trim()
     }
@@ -82,7 +100,8 @@ impl<C: Flavour> Provider for Compatible<C> {
     }
 
     fn render(&self, answer: &Answer) -> Result<String, RenderError> {
-        twiml::render_under(&self.routes, answer).map_err(|error| RenderError(error.to_string()))
+        twiml::render_under(&self.routes, self.flavour.transcribe_attributes(), answer)
+            .map_err(|error| RenderError(error.to_string()))
     }
 
     fn hang_up(&self) -> String {

@@ -1,9 +1,9 @@
 //! Twilio's webhook parameters turned into domain types.
 
 use crate::domain::{CallerId, ForwardOutcome, IncomingCall, Verification};
-use crate::provider::Rejection;
-use crate::provider::fields::{bounded, call_id as id_in, recording_url, seconds};
+use crate::provider::fields::{self, bounded, call_id as id_in, recording_url, seconds};
 use crate::provider::form::Params;
+use crate::provider::{Rejection, Transcript};
 
 pub use crate::provider::fields::extra;
 
@@ -63,6 +63,19 @@ pub fn voicemail(params: &Params) -> Result<ForwardOutcome, Rejection> {
     })
 }
 
+/// The `<Record transcribeCallback>` callback: the voicemail's words in `text` (Twilio's
+/// `TranscriptionText`), or none when `TranscriptionStatus` says transcription failed. A provider
+/// that sends no status sends words only when it has them.
+pub fn transcript(params: &Params, text: &'static str) -> Result<Transcript, Rejection> {
+    let call_id = call_id(params)?;
+    let text = match params.get("TranscriptionStatus") {
+        Some("failed") => None,
+        None | Some("completed") => fields::transcript(params, text)?,
+        Some(_) => return Err(Rejection::Invalid("TranscriptionStatus")),
+    };
+    Ok(Transcript { call_id, text })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +117,30 @@ mod tests {
         assert_eq!(outcome.duration_secs, Some(42));
         assert!(dial_outcome(&params(&[("DialCallStatus", "exploded")])).is_err());
         assert!(dial_outcome(&params(&[("DialCallStatus", "busy"), ("DialCallDuration", "-1")])).is_err());
+    }
+
+    #[test]
+    fn a_transcript_is_read_with_its_call_and_a_failed_one_has_no_words() {
+        let done = [("CallSid", "CA1"), ("TranscriptionStatus", "completed"), ("TranscriptionText", " Call me back. ")];
+        let transcript = transcript(&params(&done), "TranscriptionText").unwrap();
+        assert_eq!(transcript, Transcript { call_id: "CA1".into(), text: Some("Call me back.".into()) });
+        let failed = [("CallSid", "CA1"), ("TranscriptionStatus", "failed"), ("TranscriptionText", "")];
+        assert_eq!(super::transcript(&params(&failed), "TranscriptionText").unwrap().text, None);
+    }
+
+    #[test]
+    fn a_transcript_without_its_call_or_with_an_unknown_status_or_too_long_is_refused() {
+        let read = |pairs: &[(&str, &str)]| super::transcript(&params(pairs), "TranscriptionText");
+        assert_eq!(read(&[("TranscriptionText", "hi")]), Err(Rejection::Missing("CallSid")));
+        assert_eq!(
+            read(&[("CallSid", "CA1"), ("TranscriptionStatus", "exploded")]),
+            Err(Rejection::Invalid("TranscriptionStatus"))
+        );
+        let long = "word ".repeat(crate::domain::MAX_TRANSCRIPT_CHARS);
+        assert_eq!(
+            read(&[("CallSid", "CA1"), ("TranscriptionText", long.as_str())]),
+            Err(Rejection::Invalid("TranscriptionText"))
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub const ROUTES: &str = "/twilio";
 /// a screened caller's key.
 const DIAL_STATUS: &str = "/dial-status";
 const VOICEMAIL: &str = "/voicemail";
+const TRANSCRIPT: &str = "/transcript";
 pub const WHISPER: &str = "/whisper";
 const WHISPER_KEY: &str = "/whisper/key";
 const ESCAPE: &str = "/escape";
@@ -27,16 +28,29 @@ pub enum RenderError {
     TooLarge(usize),
 }
 
-/// The answer as one TwiML document.
-pub fn render(answer: &Answer) -> Result<String, RenderError> {
-    render_under(ROUTES, answer)
+/// How a provider of the dialect names `<Record>`'s attributes that ask for a transcript: Twilio
+/// and SignalWire say `transcribe` and `transcribeCallback`, Telnyx's TeXML `transcription` and
+/// `transcriptionCallback`.
+#[derive(Clone, Copy, Debug)]
+pub struct TranscribeAttributes {
+    pub on: &'static str,
+    pub callback: &'static str,
 }
 
-/// The answer with its callbacks under `routes` (`/signalwire`).
-pub fn render_under(routes: &str, answer: &Answer) -> Result<String, RenderError> {
+pub const TWILIO_TRANSCRIBE: TranscribeAttributes =
+    TranscribeAttributes { on: "transcribe", callback: "transcribeCallback" };
+
+/// The answer as one TwiML document.
+pub fn render(answer: &Answer) -> Result<String, RenderError> {
+    render_under(ROUTES, TWILIO_TRANSCRIBE, answer)
+}
+
+/// The answer with its callbacks under `routes` (`/signalwire`), asking for a transcript with
+/// `transcribe`'s attributes.
+pub fn render_under(routes: &str, transcribe: TranscribeAttributes, answer: &Answer) -> Result<String, RenderError> {
     let mut xml = Markup::response();
     for step in &answer.steps {
-        verb(&mut xml, step, &answer.voice, routes);
+        verb(&mut xml, step, &answer.voice, routes, transcribe);
     }
     within_limit(xml.finish())
 }
@@ -63,7 +77,7 @@ pub fn message(words: &str) -> Result<String, RenderError> {
     within_limit(xml.finish())
 }
 
-fn verb(xml: &mut Markup, step: &Step, voice: &Voice, routes: &str) {
+fn verb(xml: &mut Markup, step: &Step, voice: &Voice, routes: &str, transcribe_as: TranscribeAttributes) {
     match step {
         Step::Say(words) => say(xml, words, voice),
         Step::Gather { prompt, timeout_secs, key, on_silence } => {
@@ -110,10 +124,16 @@ fn verb(xml: &mut Markup, step: &Step, voice: &Voice, routes: &str) {
             }
             xml.close("Dial");
         }
-        Step::Record { max_secs } => {
+        Step::Record { max_secs, transcribe } => {
             let max = max_secs.to_string();
             let action = format!("{routes}{VOICEMAIL}");
-            xml.empty("Record", &[("maxLength", &max), ("playBeep", "true"), ("action", &action), ("method", "POST")]);
+            let callback = format!("{routes}{TRANSCRIPT}");
+            let mut attributes =
+                vec![("maxLength", max.as_str()), ("playBeep", "true"), ("action", &action), ("method", "POST")];
+            if *transcribe {
+                attributes.extend([(transcribe_as.on, "true"), (transcribe_as.callback, callback.as_str())]);
+            }
+            xml.empty("Record", &attributes);
         }
         Step::Reject => {
             xml.empty("Reject", &[("reason", "busy")]);
@@ -135,6 +155,23 @@ fn within_limit(xml: String) -> Result<String, RenderError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::answer::Voice;
+
+    fn record(transcribe: bool, attributes: TranscribeAttributes) -> String {
+        let answer = Answer { voice: Voice::default(), steps: vec![Step::Record { max_secs: 120, transcribe }] };
+        render_under("/telnyx", attributes, &answer).unwrap()
+    }
+
+    #[test]
+    fn a_voicemail_asks_for_its_transcript_at_the_transcript_callback_in_the_providers_words() {
+        let twilio = record(true, TWILIO_TRANSCRIBE);
+        assert!(twilio.contains(r#"transcribe="true" transcribeCallback="/telnyx/transcript""#), "{twilio}");
+        let telnyx = TranscribeAttributes { on: "transcription", callback: "transcriptionCallback" };
+        let texml = record(true, telnyx);
+        assert!(texml.contains(r#"transcription="true" transcriptionCallback="/telnyx/transcript""#), "{texml}");
+        assert!(!record(false, TWILIO_TRANSCRIBE).contains("transcri"), "not asked for when it is off");
+    }
 
     #[test]
     fn oversized_documents_are_refused() {

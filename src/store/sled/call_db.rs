@@ -892,6 +892,30 @@ mod tests {
         assert_eq!(page.calls[0].outcome, Some(outcome));
     }
 
+    /// The outcome is kept as JSON in one column, so a log written before transcripts were kept
+    /// needs no new column: its outcomes read as before, and a transcript joins one in place.
+    #[test]
+    fn a_voicemail_logged_before_transcripts_were_kept_takes_its_transcript() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("calls.sqlite");
+        {
+            let db = CallDb::open(&path).unwrap();
+            db.append(&[CallRecord { call_id: "CA78".into(), ..CallRecord::default() }]).unwrap();
+            db.flush().unwrap();
+        }
+        // An outcome as an earlier release wrote it, with no `transcript` field.
+        let written_before = r#"{"status":"no-answer","duration_secs":0,"recording_url":"https://api.example/RE1","recording_secs":7,"via_escape_hatch":false,"screening":null}"#;
+        Connection::open(&path).unwrap().execute("UPDATE calls SET outcome = ?1", [written_before]).unwrap();
+
+        let db = CallDb::open(&path).unwrap();
+        let transcript = ForwardOutcome { transcript: Some("Call me back.".into()), ..ForwardOutcome::default() };
+        assert_eq!(db.attach_outcomes(&[("CA78".into(), transcript)]).unwrap(), vec![true]);
+        let page = db.page(&CallQuery { limit: 10, ..CallQuery::default() }).unwrap();
+        let outcome = page.calls[0].outcome.clone().unwrap();
+        assert_eq!(outcome.recording_secs, Some(7));
+        assert_eq!(outcome.transcript.as_deref(), Some("Call me back."));
+    }
+
     fn call(id: &str, from: &str, at: Timestamp) -> CallRecord {
         CallRecord { call_id: id.into(), from: from.into(), at, ..CallRecord::default() }
     }
