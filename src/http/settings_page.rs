@@ -21,7 +21,7 @@ use super::local_time::local_time;
 use super::pages::{PageResult, bad};
 use super::setting_forms::{Misread, SettingForm};
 use super::setting_words;
-use crate::config::{SettingName, SettingState, Settings};
+use crate::config::{SettingName, Settings};
 use crate::domain::Channel;
 use crate::service::{CheckRequest, Chosen, Service};
 
