@@ -1,27 +1,14 @@
 // The web page's flows in a real headless Chromium, against the real saidno binary and database.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { ACCOUNT_SID, AUTH_TOKEN, axePath, launch, shot, shots, skip, startSaidno } from './harness.mjs';
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
-const binary = join(repo, 'target', 'debug', 'saidno');
-const shots = join(repo, 'target', 'screenshots');
-const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const browserPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const AUTH_TOKEN = 'e2e-auth-token';
-const PASSWORD = 'correct horse battery';
 const PUSHY = '+442079460123';
 // The same number as the log shows it to an owner in GB.
 const PUSHY_DIALLED = '020 7946 0123';
-const ACCOUNT_SID = 'AC0123456789abcdef0123456789abcdef';
 const RECORDING = `/2010-04-01/Accounts/${ACCOUNT_SID}/Recordings/RE0123456789abcdef0123456789abcdef`;
 const PLIVO_TOKEN = 'e2e-plivo-auth-token';
 const PLIVO_AUTH_ID = 'MAXXXXXXXXXXXXXXXXXX';
@@ -40,30 +27,16 @@ function toneWav() {
 }
 const VOICEMAIL = toneWav();
 
-const haveBrowser = existsSync(browserPath);
-if (!haveBrowser && process.env.CI === 'true') {
-  throw new Error(`${browserPath} is missing: install chromium and chromium-driver (see .ci/run)`);
-}
-const skip = haveBrowser ? false : `no browser at ${browserPath}`;
-
+let saidno;
 let dir;
-let server;
 let base;
 let context;
 // Stands in for Twilio's recordings and Plivo's media host: each account's recording, only to
 // that account's credentials.
 let recordings;
 
-async function waitFor(file) {
-  for (let i = 0; i < 600 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
-  assert.ok(existsSync(file), `${file} did not appear`);
-}
-
 before(async () => {
   if (skip) return;
-  assert.ok(existsSync(binary), `${binary} is missing: run cargo build first`);
-  mkdirSync(shots, { recursive: true });
-  dir = mkdtempSync(join(tmpdir(), 'saidno-e2e-'));
   recordings = createServer((request, response) => {
     const [user, secret] = request.url === PLIVO_RECORDING ? [PLIVO_AUTH_ID, PLIVO_TOKEN] : [ACCOUNT_SID, AUTH_TOKEN];
     const expected = `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
@@ -73,59 +46,23 @@ before(async () => {
   });
   await new Promise((listening) => recordings.listen(0, '127.0.0.1', listening));
   const recordingsUrl = `http://127.0.0.1:${recordings.address().port}`;
-  const config = join(dir, 'saidno.toml');
-  writeFileSync(config, [
-    'listen = "127.0.0.1:0"',
-    `data_dir = "${join(dir, 'data')}"`,
-    'business_name = "Acme Plumbing"',
-    'timezone = "UTC"',
-    'declined_by = "Sam"',
-    '[forward]', 'to = ["+442079460999"]',
-    '[twilio]', `auth_token = "${AUTH_TOKEN}"`, `account_sid = "${ACCOUNT_SID}"`, `api_base_url = "${recordingsUrl}"`,
-    '[plivo]', `auth_token = "${PLIVO_TOKEN}"`, `auth_id = "${PLIVO_AUTH_ID}"`, `media_base_url = "${recordingsUrl}"`, '',
-  ].join('\n'));
-  const setPassword = spawnSync(binary, ['--config', config, 'admin', 'set-password'], { input: `${PASSWORD}\n` });
-  assert.equal(setPassword.status, 0, setPassword.stderr.toString());
-  server = spawn(binary, ['--config', config, 'serve'], { stdio: 'ignore' });
-  await waitFor(join(dir, 'data', 'server.json'));
-  base = JSON.parse(readFileSync(join(dir, 'data', 'server.json'), 'utf8')).url;
-  context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-    executablePath: browserPath,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1100, height: 800 },
-  });
+  saidno = await startSaidno([
+    `api_base_url = "${recordingsUrl}"`,
+    '[plivo]', `auth_token = "${PLIVO_TOKEN}"`, `auth_id = "${PLIVO_AUTH_ID}"`, `media_base_url = "${recordingsUrl}"`,
+  ]);
+  ({ dir, base } = saidno);
+  context = await launch(join(dir, 'profile'));
 });
 
 after(async () => {
   await context?.close();
-  if (server) {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-  }
+  await saidno?.remove();
   recordings?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-// A call as Twilio posts it, signed with the auth token (HMAC-SHA1 over URL + sorted parameters).
-async function call(callSid, from) {
-  return post('/twilio/voice', { AccountSid: 'AC0123', CallSid: callSid, From: from, To: '+442079460000', CallStatus: 'ringing' });
-}
-
-// Any of Twilio's callbacks, signed the same way, answered with `status`.
-async function post(path, params, status = 200) {
-  const url = `${base}${path}`;
-  const signed = url + Object.keys(params).sort().map((k) => k + params[k]).join('');
-  const signature = createHmac('sha1', AUTH_TOKEN).update(signed).digest('base64');
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
-    body: new URLSearchParams(params).toString(),
-  });
-  assert.equal(response.status, status);
-  return response.text();
-}
+const call = (callSid, from) => saidno.call(callSid, from);
+const post = (path, params, status) => saidno.post(path, params, status);
+const signIn = (page) => saidno.signIn(page);
 
 // One of Plivo's callbacks, signed as Plivo signs them (V3: HMAC-SHA256 over the address, the
 // sorted parameters and a nonce used once).
@@ -145,17 +82,6 @@ async function postPlivo(path, params) {
     body: new URLSearchParams(params).toString(),
   });
   assert.equal(response.status, 200);
-}
-
-async function signIn(page) {
-  await page.goto(`${base}/calls`);
-  assert.match(page.url(), /\/login$/);
-  await page.fill('input[name=password]', PASSWORD);
-  await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')]);
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 }
 
 test('sign in, decline a forwarded call with a company, and see its next call refused on the company page', { skip }, async () => {
@@ -207,9 +133,7 @@ test('sign in, decline a forwarded call with a company, and see its next call re
 });
 
 test('a wrong password is refused; testing a number shows the decision the webhook makes', { skip }, async () => {
-  const page = await (await chromium.launchPersistentContext(join(dir, 'profile-2'), {
-    executablePath: browserPath, headless: true, args: ['--no-sandbox', '--disable-gpu'],
-  })).newPage();
+  const page = await (await launch(join(dir, 'profile-2'))).newPage();
   await page.goto(`${base}/login`);
   await page.fill('input[name=password]', 'not it');
   await page.click('button[type=submit]');
@@ -439,7 +363,7 @@ const voicemails = [
     await post('/twilio/voicemail', { CallSid: sid, RecordingUrl: `http://127.0.0.1:${recordings.address().port}${RECORDING}`, RecordingDuration: '1' });
     return sid;
   }],
-  ['plivo', '26', async (id) => {
+  ['plivo', '39', async (id) => {
     const uuid = `plivovoicemail${id}`;
     const params = { CallUUID: uuid, From: '442079460802', To: '442079460000', CallStatus: 'ringing', Direction: 'inbound' };
     await postPlivo('/plivo/voice', params);
@@ -583,10 +507,7 @@ for (const [width, height, tag] of [[390, 844, 'phone'], [1280, 800, 'desktop']]
 
 // Without JavaScript, Decline selected and its Undo post and reload, as every form always did.
 test('without JavaScript, Decline selected declines the ticked numbers and its Undo puts them back', { skip }, async () => {
-  const plain = await chromium.launchPersistentContext(join(dir, 'profile-plain'), {
-    executablePath: browserPath, headless: true, javaScriptEnabled: false,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const plain = await launch(join(dir, 'profile-plain'), { javaScriptEnabled: false });
   const numbers = ['+442079460481', '+442079460482'];
   for (const [i, number] of numbers.entries()) await call(`CAplain-${i}`, number);
   const page = await plain.newPage();
@@ -687,10 +608,7 @@ for (const [width, height, tag] of [[390, 844, 'phone'], [1280, 800, 'desktop']]
 // Every page through axe-core, at a phone's size and a desktop's. The audit's own context
 // lets axe's script in past the pages' policy, which admits scripts from saidno alone.
 test('no page has a serious or critical accessibility violation, on a phone or on a desktop', { skip }, async () => {
-  const audit = await chromium.launchPersistentContext(join(dir, 'profile-axe'), {
-    executablePath: browserPath, headless: true, bypassCSP: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const audit = await launch(join(dir, 'profile-axe'), { bypassCSP: true });
   const page = await audit.newPage();
   const company = '/companies/company%3Aeverest%20windows';
   const paths = ['/', '/calls', '/companies', company, `${company}/evidence`, '/allows', '/check?number=020+7946+0777', '/transfer',

@@ -89,8 +89,9 @@ export async function startSaidno(lines = []) {
     await saidno.stop();
     rmSync(dir, { recursive: true, force: true });
   };
-  // Any of Twilio's callbacks, signed as Twilio signs them (HMAC-SHA1 over URL + sorted parameters).
-  saidno.post = async (path, params) => {
+  // Any of Twilio's callbacks, signed as Twilio signs them (HMAC-SHA1 over URL + sorted
+  // parameters), answered with `status`.
+  saidno.post = async (path, params, status = 200) => {
     const url = `${saidno.base}${path}`;
     const signed = url + Object.keys(params).sort().map((k) => k + params[k]).join('');
     const signature = createHmac('sha1', AUTH_TOKEN).update(signed).digest('base64');
@@ -99,7 +100,7 @@ export async function startSaidno(lines = []) {
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
       body: new URLSearchParams(params).toString(),
     });
-    assert.equal(response.status, 200);
+    assert.equal(response.status, status);
     return response.text();
   };
   // An incoming call, with anything else Twilio says of it (`CallerName`, ...).
