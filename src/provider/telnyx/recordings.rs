@@ -4,8 +4,8 @@
 //! `/v2/texml/Accounts/{AccountSid}/Recordings/{RecordingSid}.json`, read with the API key when
 //! the owner plays it: it names a fresh `media_url` to download the audio from.
 
+use super::rest;
 use crate::config::Settings;
-use crate::provider::api::http_client;
 use crate::provider::recording_address::{Unfetched, identifier};
 
 /// The recording's resource in the TeXML API under `root` (`https://api.telnyx.com`), when both
@@ -17,48 +17,46 @@ pub fn resource(root: &str, account: &str, recording: &str) -> Option<String> {
         .then(|| format!("{root}/v2/texml/Accounts/{account}/Recordings/{recording}.json"))
 }
 
-pub struct Api {
-    http: reqwest::Client,
-    root: String,
-    api_key: String,
-}
+/// The account's API, as it reads recordings.
+pub struct Api(rest::Api);
 
 impl Api {
     /// The API for the configured key, or `None` when none is set.
     pub fn from_settings(settings: &Settings) -> Result<Option<Self>, String> {
-        let api_key = settings.telnyx.api_key.trim();
-        if api_key.is_empty() {
-            return Ok(None);
-        }
-        let root = settings.telnyx.api_base_url.trim().trim_end_matches('/').to_owned();
-        Ok(Some(Self { http: http_client()?, root, api_key: api_key.to_owned() }))
+        Ok(rest::Api::from_settings(settings)?.map(Self))
+    }
+
+    /// The API's root without its version, as a recording's resource is built from it.
+    fn root(&self) -> &str {
+        let root = self.0.root();
+        root.strip_suffix("/v2").unwrap_or(root)
     }
 
     /// The recording's resource, when `url` is one. The API key reads only its own account's, so
     /// another account's is refused by Telnyx itself.
     pub fn find(&self, url: &str) -> Option<String> {
-        let accounts = format!("{}/v2/texml/Accounts/", self.root);
+        let accounts = format!("{}/v2/texml/Accounts/", self.root());
         let (account, _) = url.strip_prefix(accounts.as_str())?.split_once('/')?;
         let recordings = format!("{accounts}{account}/Recordings/");
         let recording = identifier(url, &recordings, &[".json"])?;
-        url.ends_with(".json").then(|| resource(&self.root, account, recording)).flatten()
+        url.ends_with(".json").then(|| resource(self.root(), account, recording)).flatten()
     }
 
     /// The request for the audio: the resource is read with the key, and its `media_url` is
     /// asked for without it, as it carries its own signature and the key is for Telnyx's API only.
     pub async fn media(&self, resource: &str) -> Result<reqwest::RequestBuilder, Unfetched> {
-        let answer = self.http.get(resource).bearer_auth(&self.api_key).send().await.map_err(Unfetched::Unreachable)?;
+        let answer = self.0.get(resource).send().await.map_err(Unfetched::Unreachable)?;
         if !answer.status().is_success() {
             return Err(Unfetched::Refused(format!("the recording was not found ({})", answer.status())));
         }
         let recording: serde_json::Value = answer.json().await.map_err(Unfetched::Unreachable)?;
         let media = recording["media_url"].as_str().unwrap_or_default();
         // The link keeps to the API's own scheme: from an `https` API, only an `https` link.
-        let scheme = self.root.split_once("://").map_or("https", |(scheme, _)| scheme);
+        let scheme = self.root().split_once("://").map_or("https", |(scheme, _)| scheme);
         if !media.strip_prefix(scheme).is_some_and(|rest| rest.starts_with("://")) {
             return Err(Unfetched::Refused("the recording names no audio to download".into()));
         }
-        Ok(self.http.get(media))
+        Ok(self.0.get_unsigned(media))
     }
 }
 

@@ -27,6 +27,22 @@ impl Api {
         Ok(Some(Self { http: http_client()?, root, api_key: api_key.to_owned() }))
     }
 
+    /// The API's root, `https://api.telnyx.com/v2`.
+    pub(super) fn root(&self) -> &str {
+        &self.root
+    }
+
+    /// A `GET` of an address of the API's, signed in with the key.
+    pub(super) fn get(&self, url: &str) -> reqwest::RequestBuilder {
+        self.http.get(url).bearer_auth(&self.api_key)
+    }
+
+    /// A `GET` of an address outside the API, such as a signed download link: without the key,
+    /// which is for Telnyx's API alone.
+    pub(super) fn get_unsigned(&self, url: &str) -> reqwest::RequestBuilder {
+        self.http.get(url)
+    }
+
     fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.http.request(method, format!("{}{path}", self.root)).bearer_auth(&self.api_key)
     }
