@@ -58,7 +58,9 @@ impl Follower {
             }
             if !self.caught_up {
                 self.caught_up = true;
-                self.catch_up(false).await;
+                // An outcome reported between the page being read and the stream opening came
+                // before the subscription: the rows with one are sent as they now stand.
+                self.catch_up(Again::Reported).await;
                 continue;
             }
             match next_logged(&mut self.logged).await? {
@@ -85,14 +87,14 @@ impl Follower {
                     }
                 }
                 // Whatever was dropped may have been new calls or outcomes: the log has both.
-                Heard::Missed(_) => self.catch_up(true).await,
+                Heard::Missed(_) => self.catch_up(Again::All).await,
             }
         }
     }
 
     /// Reads the newest page of the log: the calls newer than the page's newest are sent as new
-    /// (oldest first), up to a page of them; with `refresh`, the rest are sent as they now stand.
-    async fn catch_up(&mut self, refresh: bool) {
+    /// (oldest first), up to a page of them; the rest, as `again` says, as they now stand.
+    async fn catch_up(&mut self, again: Again) {
         let page = match served(self.state.service.call_page(self.query.clone())).await {
             Ok(page) => page,
             Err(error) => {
@@ -110,9 +112,11 @@ impl Follower {
         }
         self.sent_from_log.extend(newer.iter().map(|call| call.call_id.clone()));
         let mut events = self.rows(NEW, &newer).await;
-        if refresh {
-            events.extend(self.rows(CHANGED, older).await);
-        }
+        let changed: Vec<CallRecord> = match again {
+            Again::Reported => older.iter().filter(|call| call.outcome.is_some()).cloned().collect(),
+            Again::All => older.to_vec(),
+        };
+        events.extend(self.rows(CHANGED, &changed).await);
         if !events.is_empty() {
             self.ready.push_back(events);
         }
@@ -145,6 +149,14 @@ impl Follower {
             })
             .collect()
     }
+}
+
+/// Which of the calls a page already shows are sent again when it catches up from the log.
+enum Again {
+    /// Those with an outcome reported: any of them may have changed since the page was read.
+    Reported,
+    /// All of them: the page missed what the broadcast said of them.
+    All,
 }
 
 /// Longer than any provider's call id.

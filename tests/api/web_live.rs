@@ -250,6 +250,34 @@ async fn a_call_logged_after_the_page_was_read_arrives_when_the_stream_opens() {
 }
 
 #[tokio::test]
+async fn an_outcome_reported_after_the_page_was_read_arrives_when_the_stream_opens() {
+    let app = spawn_app().await;
+    app.call("CA955", "+442079460555").await;
+    let browser = app.signed_in().await;
+    let page = browser.get("/calls").await;
+    assert_eq!(page.text_of("tr.call[data-sid=CA955] td.outcome"), "");
+    let response = app
+        .post_signed(
+            "/twilio/dial-status",
+            &[("CallSid", "CA955"), ("DialCallStatus", "completed"), ("DialCallDuration", "65")],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    // Read again, so the outcome is surely in the log before the stream opens.
+    let loaded = browser.get("/calls").await;
+    assert_eq!(loaded.text_of("tr.call[data-sid=CA955] td.outcome"), "answered, 1 min 05 s");
+
+    let mut events = Events::open(&browser, &app, &page.attributes("table#calls", "data-live")[0]).await;
+    let (name, row) = events.next().await;
+    assert_eq!(name, "outcome", "the row the page shows, as it now stands");
+    assert_eq!(outcome_of(&row, "CA955").as_deref(), Some("answered, 1 min 05 s"));
+    app.call("CA956", "+442079460556").await;
+    let (name, row) = events.next().await;
+    assert_eq!(name, "call");
+    assert!(row.contains(r#"data-sid="CA956""#), "then the next call, and nothing else first: {row}");
+}
+
+#[tokio::test]
 async fn a_browser_reconnecting_resumes_after_the_last_call_it_was_sent_without_duplicates() {
     let app = spawn_app().await;
     let browser = app.signed_in().await;
