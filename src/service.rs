@@ -14,8 +14,8 @@ mod web_batch;
 mod web_edits;
 
 pub use companies::{Attempt, CompanySummary, CompanyTimeline};
-pub use effective_settings::Chosen;
 pub use dashboard::{AFTER_NO_WEEKS, Dashboard, DayTotals, Totals, WeekAfterNo};
+pub use effective_settings::Chosen;
 pub use retention::LegalHoldState;
 pub use transfer::{Format, ImportReport, RowProblem};
 pub use web_batch::{BatchDeclined, MAX_AT_ONCE};
