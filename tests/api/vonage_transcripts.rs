@@ -15,12 +15,20 @@ use crate::voicemail_playback_by_provider::{
 use crate::vonage::{SECRET, answer, claims, forwarded_leg, fresh_jti, hs256, jwt, now, post, signed, token};
 
 const WORDS_FILE: &str = "cccccccc-dddd-eeee-ffff-0123456789ab";
+/// A file larger than the words of any voicemail come in.
+const HUGE_FILE: &str = "eeeeeeee-dddd-eeee-ffff-0123456789ab";
 const WORDS: &str = "Hi, it's Sam from <b>Print</b> & Co. Please call me back.";
 
 /// Vonage's files endpoint holding one transcription, given only to the application's token.
 fn words_gate(sent: &Captured, _: &str) -> Option<Response> {
     if let Some(refused) = vonage_token_refused(sent) {
         return Some(refused);
+    }
+    if sent.path == format!("/v1/files/{HUGE_FILE}") {
+        // Few words, each with a great deal beside it: only the file's size is too much.
+        let sentence = json!({"sentence": "Hi.", "raw_sentence": "hi ".repeat(1700)}).to_string();
+        let file = format!("{{\"channels\": [{{\"transcript\": [{}]}}]}}", vec![sentence; 500].join(","));
+        return Some(([("content-type", "application/json")], file).into_response());
     }
     if sent.path != format!("/v1/files/{WORDS_FILE}") || !sent.body.is_empty() {
         return Some(StatusCode::NOT_FOUND.into_response());
@@ -113,7 +121,9 @@ async fn a_forged_foreign_failed_refused_or_oversized_transcription_changes_noth
     // A file Vonage does not give is answered so that Vonage tries again.
     let missing = format!("{}/v1/files/dddddddd-0000", vonage.url);
     assert_eq!(post_signed(&app, &transcription("CONtr2", "completed", &missing)).await, 502);
-    assert_eq!(vonage.received().len(), 1);
+    let huge = format!("{}/v1/files/{HUGE_FILE}", vonage.url);
+    assert_eq!(post_signed(&app, &transcription("CONtr2", "completed", &huge)).await, 502);
+    assert_eq!(vonage.received().len(), 2);
 
     // The same event signed once, sent twice: the second is a replay.
     let body = transcription("CONtr2", "failed", &file).to_string();
