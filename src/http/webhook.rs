@@ -66,6 +66,9 @@ pub enum WebhookError {
     /// The log could not be read or written; the provider tries again later.
     #[error("the call log is unavailable: {0}")]
     Unavailable(String),
+    /// Something the provider keeps could not be fetched from it; the provider tries again later.
+    #[error("{0}")]
+    Unfetched(String),
 }
 
 impl IntoResponse for WebhookError {
@@ -78,6 +81,7 @@ impl IntoResponse for WebhookError {
             Self::Rejected(_) => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unfetched(_) => StatusCode::BAD_GATEWAY,
         };
         tracing::warn!(%status, error = %self, "webhook request refused");
         (status, self.to_string()).into_response()

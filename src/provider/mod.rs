@@ -77,8 +77,12 @@ pub enum Rejection {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transcript {
     pub call_id: String,
-    /// The words; none when the provider could not transcribe the message.
+    /// The words; none when the provider could not transcribe the message, or keeps them in a
+    /// file.
     pub text: Option<String>,
+    /// Where the provider keeps the words, for one that sends their file's address instead of
+    /// them; saidno fetches it only from a configured account.
+    pub file: Option<String>,
 }
 
 /// Markup the answer could not be rendered as; the caller of `render` falls back.
@@ -174,7 +178,8 @@ pub fn enabled(settings: &Settings, replays: &Arc<SeenOnce>) -> Result<Vec<Box<d
     if let Some(secret) = settings.vonage_secret() {
         // NCCO takes its callbacks only as absolute addresses.
         let public_url = settings.public_url().ok_or("vonage.signature_secret is set, so public_url must be too")?;
-        providers.push(Box::new(vonage::vonage(secret, public_url, replays.clone())));
+        let reads_files = vonage::recordings::configured(settings);
+        providers.push(Box::new(vonage::vonage(secret, public_url, replays.clone(), reads_files)));
     }
     Ok(providers)
 }

@@ -4,11 +4,13 @@
 //! chooses among them.
 
 /// Why a provider gave no audio to play.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum Unfetched {
     /// The provider could not be reached, or broke off.
+    #[error("the provider could not be reached: {0}")]
     Unreachable(reqwest::Error),
     /// The provider answered, but not with the recording: its status, or what was wrong.
+    #[error("{0}")]
     Refused(String),
 }
 

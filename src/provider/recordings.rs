@@ -59,6 +59,30 @@ impl Recordings {
     }
 }
 
+/// The file of a voicemail's words a provider keeps for a configured application, ready to fetch.
+pub struct TranscriptFile<'a> {
+    application: &'a vonage::recordings::Application,
+    address: String,
+}
+
+impl Recordings {
+    /// The file of words at `url`, when it is one of a configured application's; `None` for any
+    /// other address, which is not fetched. Only Vonage sends the words as a file.
+    pub fn transcript_file(&self, url: &str) -> Option<TranscriptFile<'_>> {
+        self.keepers.iter().find_map(|keeper| match keeper {
+            Keeper::Vonage(application) => application.find(url).map(|address| TranscriptFile { application, address }),
+            _ => None,
+        })
+    }
+}
+
+impl TranscriptFile<'_> {
+    /// The words, signed in as the application; none when nothing was said.
+    pub async fn words(&self) -> Result<Option<String>, Unfetched> {
+        vonage::transcripts::fetch(self.application, &self.address).await
+    }
+}
+
 impl Recording<'_> {
     /// Asks the provider for the audio, signed in as the account: all of it, or the part of it
     /// `range` names (`bytes=0-1`), as a player seeking in it asks.

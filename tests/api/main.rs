@@ -34,6 +34,7 @@ mod voice;
 mod voicemail_playback;
 mod voicemail_playback_by_provider;
 mod vonage;
+mod vonage_transcripts;
 mod web;
 mod web_bulk;
 mod web_dashboard;

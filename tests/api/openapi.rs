@@ -373,9 +373,14 @@ pub fn plivo_accepts(sent: &Captured, operation: &str) {
 /// JWT with the algorithm and type named there and every claim it requires. Whether the token is
 /// signed by the application's key is for the stand-in to check.
 pub fn vonage_recording_accepts(sent: &Captured) {
+    vonage_file_accepts(sent, "download_recording");
+}
+
+/// Checks a request for one of a Vonage application's files against `operation`'s shape.
+pub fn vonage_file_accepts(sent: &Captured, operation: &str) {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/openapi/vonage-recording.json");
     let shape: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let operation = &shape["operations"]["download_recording"];
+    let operation = &shape["operations"][operation];
     let mut problems = Vec::new();
     if sent.method != operation["method"].as_str().unwrap() || !sent.body.is_empty() {
         problems.push(format!("{} with {} bytes is not a read", sent.method, sent.body.len()));

@@ -19,17 +19,17 @@ use crate::voicemail_playback::{audio, audio_answer, get};
 
 /// What a provider answers to a request before it serves the audio: `Some` for anything else
 /// (a refusal, or the resource that names the audio), `None` to serve it.
-type Gate = fn(&Captured, &str) -> Option<Response>;
+pub(crate) type Gate = fn(&Captured, &str) -> Option<Response>;
 
-struct StandIn {
-    url: String,
+pub(crate) struct StandIn {
+    pub(crate) url: String,
     received: mpsc::UnboundedReceiver<Captured>,
 }
 
 type Shared = (mpsc::UnboundedSender<Captured>, Gate, Arc<String>);
 
 impl StandIn {
-    async fn start(gate: Gate) -> Self {
+    pub(crate) async fn start(gate: Gate) -> Self {
         let (sender, received) = mpsc::unbounded_channel();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -39,7 +39,7 @@ impl StandIn {
         Self { url, received }
     }
 
-    fn received(&mut self) -> Vec<Captured> {
+    pub(crate) fn received(&mut self) -> Vec<Captured> {
         std::iter::from_fn(|| self.received.try_recv().ok()).collect()
     }
 }
@@ -275,12 +275,19 @@ async fn a_download_link_that_leaves_the_apis_scheme_is_not_followed() {
 
 // Vonage: the file on Vonage's API, with a token the application's private key signed.
 
-const APPLICATION_ID: &str = "aaaaaaaa-bbbb-cccc-dddd-0123456789ab";
+pub(crate) const APPLICATION_ID: &str = "aaaaaaaa-bbbb-cccc-dddd-0123456789ab";
 const VONAGE_FILE: &str = "bbbbbbbb-cccc-dddd-eeee-0123456789ab";
 
-/// Checks the token as Vonage does: RS256, signed by the application's key (checked with its
-/// public key), for the application, fresh, and not long-lived.
 fn vonage_gate(sent: &Captured, _: &str) -> Option<Response> {
+    vonage_token_refused(sent).or_else(|| {
+        (sent.path != format!("/v1/files/{VONAGE_FILE}") || !sent.body.is_empty())
+            .then(|| StatusCode::NOT_FOUND.into_response())
+    })
+}
+
+/// Checks the token as Vonage does: RS256, signed by the application's key (checked with its
+/// public key), for the application, fresh, and not long-lived; the refusal, or `None`.
+pub(crate) fn vonage_token_refused(sent: &Captured) -> Option<Response> {
     let refused = || Some(StatusCode::UNAUTHORIZED.into_response());
     let Some(token) = authorization(sent).strip_prefix("Bearer ") else { return refused() };
     let parts: Vec<&str> = token.split('.').collect();
@@ -303,11 +310,10 @@ fn vonage_gate(sent: &Captured, _: &str) -> Option<Response> {
     {
         return refused();
     }
-    (sent.path != format!("/v1/files/{VONAGE_FILE}") || !sent.body.is_empty())
-        .then(|| StatusCode::NOT_FOUND.into_response())
+    None
 }
 
-async fn vonage_voicemail(app: &TestApp, conversation: &str, url: &str) {
+pub(crate) async fn vonage_voicemail(app: &TestApp, conversation: &str, url: &str) {
     use crate::vonage::{answer, forwarded_leg, signed};
     signed(app, "/vonage/answer", &answer(conversation, Some("442079460777"))).await;
     signed(app, "/vonage/dial-status", &forwarded_leg(conversation, "timeout")).await;
@@ -322,7 +328,7 @@ async fn vonage_voicemail(app: &TestApp, conversation: &str, url: &str) {
     logged(app, conversation).await;
 }
 
-async fn vonage_app(stand_in: &StandIn, application: &str) -> TestApp {
+pub(crate) async fn vonage_app(stand_in: &StandIn, application: &str) -> TestApp {
     let (api, application) = (stand_in.url.clone(), application.to_owned());
     crate::vonage::vonage_app_with(move |s| {
         s.vonage.applications_base_url = api;

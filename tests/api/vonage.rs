@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::helpers::*;
 
-const SECRET: &str = "test-vonage-signature-secret-5b21";
+pub(crate) const SECRET: &str = "test-vonage-signature-secret-5b21";
 
 pub(crate) async fn vonage_app_with(configure: impl FnOnce(&mut saidno::config::Settings)) -> TestApp {
     spawn_app_with(|s| {
@@ -44,18 +44,18 @@ pub(crate) fn answer(conversation: &str, from: Option<&str>) -> Value {
     body
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     jiff::Timestamp::now().as_second()
 }
 
 /// A token id never used before in this test run.
-fn fresh_jti() -> String {
+pub(crate) fn fresh_jti() -> String {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     format!("b1f0c2d4-0000-4000-8000-{:012}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 /// The claims Vonage puts in a webhook's token, over `body`.
-fn claims(body: &str, iat: i64, jti: &str) -> Value {
+pub(crate) fn claims(body: &str, iat: i64, jti: &str) -> Value {
     json!({
         "iat": iat,
         "jti": jti,
@@ -71,7 +71,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// A JWT with `header` and `claims`, signed HS256 with `secret`.
-fn jwt(header: &Value, claims: &Value, secret: &str) -> String {
+pub(crate) fn jwt(header: &Value, claims: &Value, secret: &str) -> String {
     let signing_input =
         format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).unwrap();
@@ -79,16 +79,16 @@ fn jwt(header: &Value, claims: &Value, secret: &str) -> String {
     format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
 }
 
-fn hs256() -> Value {
+pub(crate) fn hs256() -> Value {
     json!({"alg": "HS256", "typ": "JWT"})
 }
 
 /// A fresh token over `body`, as Vonage signs each webhook.
-fn token(body: &str) -> String {
+pub(crate) fn token(body: &str) -> String {
     jwt(&hs256(), &claims(body, now(), &fresh_jti()), SECRET)
 }
 
-async fn post(app: &TestApp, path: &str, body: &str, token: Option<&str>) -> reqwest::Response {
+pub(crate) async fn post(app: &TestApp, path: &str, body: &str, token: Option<&str>) -> reqwest::Response {
     let mut request = app.http.post(app.url(path)).header("content-type", "application/json").body(body.to_owned());
     if let Some(token) = token {
         request = request.header("authorization", format!("Bearer {token}"));

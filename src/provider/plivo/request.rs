@@ -65,7 +65,7 @@ pub fn transcript(params: &Params) -> Result<Transcript, Rejection> {
     let call_id = fields::call_id(params, "call_uuid")?;
     let failed = params.get("error").is_some_and(|error| !error.trim().is_empty());
     let text = if failed { None } else { fields::transcript(params, "transcription")? };
-    Ok(Transcript { call_id, text })
+    Ok(Transcript { call_id, text, file: None })
 }
 
 #[cfg(test)]
@@ -114,7 +114,7 @@ mod tests {
         let done = params(&[("call_uuid", "97ceeb52-58b6"), ("transcription", "Please call back.")]);
         assert_eq!(
             transcript(&done).unwrap(),
-            Transcript { call_id: "97ceeb52-58b6".into(), text: Some("Please call back.".into()) }
+            Transcript { call_id: "97ceeb52-58b6".into(), text: Some("Please call back.".into()), file: None }
         );
         let failed = params(&[("call_uuid", "97ceeb52-58b6"), ("transcription", ""), ("error", "Audio too short")]);
         assert_eq!(transcript(&failed).unwrap().text, None);

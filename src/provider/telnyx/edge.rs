@@ -93,7 +93,7 @@ mod tests {
         let key = PublicKey::from_base64(&format!("{}=", "A".repeat(43))).unwrap();
         let flavour = TelnyxSignature { key, api_base_url: String::new() };
         let read = flavour.transcript(&params(&[("CallSid", "v3:abc"), ("Transcript", "Ring me.")])).unwrap();
-        assert_eq!(read, Transcript { call_id: "v3:abc".into(), text: Some("Ring me.".into()) });
+        assert_eq!(read, Transcript { call_id: "v3:abc".into(), text: Some("Ring me.".into()), file: None });
         let failed = params(&[("CallSid", "v3:abc"), ("TranscriptionStatus", "failed")]);
         assert_eq!(flavour.transcript(&failed).unwrap().text, None);
     }

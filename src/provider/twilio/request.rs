@@ -73,7 +73,7 @@ pub fn transcript(params: &Params, text: &'static str) -> Result<Transcript, Rej
         None | Some("completed") => fields::transcript(params, text)?,
         Some(_) => return Err(Rejection::Invalid("TranscriptionStatus")),
     };
-    Ok(Transcript { call_id, text })
+    Ok(Transcript { call_id, text, file: None })
 }
 
 #[cfg(test)]
@@ -123,7 +123,7 @@ mod tests {
     fn a_transcript_is_read_with_its_call_and_a_failed_one_has_no_words() {
         let done = [("CallSid", "CA1"), ("TranscriptionStatus", "completed"), ("TranscriptionText", " Call me back. ")];
         let transcript = transcript(&params(&done), "TranscriptionText").unwrap();
-        assert_eq!(transcript, Transcript { call_id: "CA1".into(), text: Some("Call me back.".into()) });
+        assert_eq!(transcript, Transcript { call_id: "CA1".into(), text: Some("Call me back.".into()), file: None });
         let failed = [("CallSid", "CA1"), ("TranscriptionStatus", "failed"), ("TranscriptionText", "")];
         assert_eq!(super::transcript(&params(&failed), "TranscriptionText").unwrap().text, None);
     }

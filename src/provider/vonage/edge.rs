@@ -5,13 +5,13 @@ use std::sync::Arc;
 use axum::http::header;
 
 use super::signature::SignatureSecret;
-use super::{ncco, request};
+use super::{ncco, request, transcripts};
 use crate::answer::Answer;
 use crate::domain::{CallerId, ForwardOutcome, IncomingCall};
 use crate::provider::form::Params;
 use crate::provider::header_text;
 use crate::provider::replay::SeenOnce;
-use crate::provider::{Inbound, Provider, Rejection, RenderError};
+use crate::provider::{Inbound, Provider, Rejection, RenderError, Transcript};
 use crate::speech::AnnouncementKeys;
 
 pub struct Vonage {
@@ -22,9 +22,10 @@ pub struct Vonage {
 
 /// Vonage, checking each webhook's token against the signature secret; `public_url` prefixes
 /// its callbacks, which NCCO takes only as absolute addresses. Tokens already seen are kept in
-/// `replays`, which outlives a reload.
-pub fn vonage(signature_secret: &str, public_url: &str, replays: Arc<SeenOnce>) -> Vonage {
-    let routes = ncco::Routes(format!("{}/vonage", public_url.trim_end_matches('/')));
+/// `replays`, which outlives a reload. `reads_files` says whether the application's files, a
+/// transcript's words among them, can be fetched.
+pub fn vonage(signature_secret: &str, public_url: &str, replays: Arc<SeenOnce>, reads_files: bool) -> Vonage {
+    let routes = ncco::Routes { base: format!("{}/vonage", public_url.trim_end_matches('/')), reads_files };
     Vonage { secret: SignatureSecret::new(signature_secret), routes, replays }
 }
 
@@ -79,6 +80,14 @@ impl Provider for Vonage {
 
     fn voicemail(&self, params: &Params) -> Result<ForwardOutcome, Rejection> {
         request::voicemail(params)
+    }
+
+    fn transcribes(&self) -> bool {
+        self.routes.reads_files
+    }
+
+    fn transcript(&self, params: &Params) -> Result<Transcript, Rejection> {
+        transcripts::event(params)
     }
 
     fn keys<'p>(&self, params: &'p Params) -> &'p str {

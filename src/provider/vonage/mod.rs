@@ -9,5 +9,6 @@ pub mod recordings;
 pub mod request;
 pub mod rest;
 pub mod signature;
+pub mod transcripts;
 
 pub use edge::{Vonage, vonage};

@@ -11,6 +11,9 @@
 //!   is passed on.
 //! * `connect` rings one endpoint: the first of the numbers to forward to.
 //!
+//! * A transcript comes as the address of a file of words on Vonage's API, readable only with a
+//!   token the application's private key signs: it is asked for only when saidno has that key.
+//!
 //! Every `eventUrl` must be absolute, so the callbacks are `public_url` and `/vonage`.
 
 use serde_json::{Value, json};
@@ -29,12 +32,17 @@ const MAX_KEY_WAIT_SECS: u32 = 10;
 /// The shortest and longest recording `record` allows.
 const RECORD_SECS: std::ops::RangeInclusive<u32> = 3..=7200;
 
-/// Where Vonage is to send its callbacks: `public_url` and `/vonage`.
-pub struct Routes(pub String);
+/// Where Vonage is to send its callbacks.
+pub struct Routes {
+    /// `public_url` and `/vonage`.
+    pub base: String,
+    /// Whether the application's files can be fetched, and so a transcript's words read.
+    pub reads_files: bool,
+}
 
 impl Routes {
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.0)
+        format!("{}{path}", self.base)
     }
 
     fn announced(&self, path: &str, call: &CallRef) -> String {
@@ -72,17 +80,22 @@ pub fn render(routes: &Routes, answer: &Answer) -> Result<String, RenderError> {
             Step::Dial { caller, to, ring_timeout_secs, announce } => {
                 actions.push(connect(routes, caller.as_ref(), to, *ring_timeout_secs, announce.as_ref())?);
             }
-            // Vonage's transcription gives only an address of the words, readable with a token
-            // signed by the application's private key, which saidno is not given: asking for it
-            // would cost the owner money for words saidno could never show.
-            Step::Record { max_secs, transcribe: _ } => actions.push(json!({
-                "action": "record",
-                "format": "mp3",
-                "beepStart": true,
-                "endOnKey": "#",
-                "timeOut": (*max_secs).clamp(*RECORD_SECS.start(), *RECORD_SECS.end()),
-                "eventUrl": [routes.url("/voicemail")],
-            })),
+            Step::Record { max_secs, transcribe } => {
+                let mut record = json!({
+                    "action": "record",
+                    "format": "mp3",
+                    "beepStart": true,
+                    "endOnKey": "#",
+                    "timeOut": (*max_secs).clamp(*RECORD_SECS.start(), *RECORD_SECS.end()),
+                    "eventUrl": [routes.url("/voicemail")],
+                });
+                // Without the application's key the words could never be read, and the owner
+                // would pay for them all the same.
+                if *transcribe && routes.reads_files {
+                    record["transcription"] = json!({"eventUrl": [routes.url("/transcript")], "eventMethod": "POST"});
+                }
+                actions.push(record);
+            }
             // Both end the NCCO, and so the call, answered as it already is.
             Step::Reject | Step::Hangup => break,
         }
@@ -156,12 +169,16 @@ mod tests {
     use super::*;
 
     fn routes() -> Routes {
-        Routes("https://saidno.example/vonage".into())
+        Routes { base: "https://saidno.example/vonage".into(), reads_files: false }
     }
 
     fn rendered(steps: Vec<Step>) -> Value {
+        rendered_by(&routes(), steps)
+    }
+
+    fn rendered_by(routes: &Routes, steps: Vec<Step>) -> Value {
         let answer = Answer { voice: Voice { name: "Polly.Amy".into(), language: "en-GB".into() }, steps };
-        serde_json::from_str(&render(&routes(), &answer).unwrap()).unwrap()
+        serde_json::from_str(&render(routes, &answer).unwrap()).unwrap()
     }
 
     fn number(text: &str) -> PhoneNumber {
@@ -220,17 +237,31 @@ mod tests {
     }
 
     #[test]
-    fn a_voicemail_records_after_a_beep_until_hash_for_the_voicemail_callback_and_no_transcript() {
+    fn a_voicemail_records_after_a_beep_until_hash_for_the_voicemail_callback() {
         let ncco = rendered(vec![
             Step::Say("Leave a message.".into()),
-            Step::Record { max_secs: 120, transcribe: true },
+            Step::Record { max_secs: 120, transcribe: false },
             Step::Hangup,
         ]);
         let record = &ncco[1];
-        assert_eq!(record.get("transcription"), None, "no transcript saidno could not read is paid for");
         assert_eq!((record["beepStart"].clone(), record["endOnKey"].clone()), (json!(true), json!("#")));
         assert_eq!(record["timeOut"], 120);
         assert_eq!(record["eventUrl"], json!(["https://saidno.example/vonage/voicemail"]));
+        assert_eq!(record.get("transcription"), None);
+    }
+
+    #[test]
+    fn a_transcript_is_asked_for_with_the_transcript_callback_only_when_its_words_can_be_read() {
+        let record = |transcribe, reads_files| {
+            let routes = Routes { reads_files, ..routes() };
+            rendered_by(&routes, vec![Step::Record { max_secs: 120, transcribe }])[0].clone()
+        };
+        assert_eq!(
+            record(true, true)["transcription"],
+            json!({"eventUrl": ["https://saidno.example/vonage/transcript"], "eventMethod": "POST"})
+        );
+        assert_eq!(record(true, false).get("transcription"), None, "no transcript saidno could not read is paid for");
+        assert_eq!(record(false, true).get("transcription"), None);
     }
 
     #[test]

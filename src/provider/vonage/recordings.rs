@@ -19,11 +19,11 @@ impl Application {
     /// The application, or `None` when no application ID is set; an error when its key cannot be
     /// read or cannot sign.
     pub fn from_settings(settings: &Settings) -> Result<Option<Self>, String> {
-        let vonage = &settings.vonage;
-        let (application_id, path) = (vonage.application_id.trim(), vonage.private_key_path.trim());
-        if application_id.is_empty() || path.is_empty() {
+        if !configured(settings) {
             return Ok(None);
         }
+        let vonage = &settings.vonage;
+        let (application_id, path) = (vonage.application_id.trim(), vonage.private_key_path.trim());
         let pem =
             std::fs::read(path).map_err(|why| format!("vonage.private_key_path {path:?} cannot be read: {why}"))?;
         let signer =
@@ -47,6 +47,13 @@ impl Application {
         let token = self.signer.token(jiff::Timestamp::now().as_second()).map_err(Unfetched::Refused)?;
         Ok(self.http.get(address).bearer_auth(token))
     }
+}
+
+/// Whether the application's ID and private key are set, so that its files can be fetched: a key
+/// that cannot sign stops the start, so a running saidno configured so can fetch them.
+pub fn configured(settings: &Settings) -> bool {
+    let vonage = &settings.vonage;
+    !vonage.application_id.trim().is_empty() && !vonage.private_key_path.trim().is_empty()
 }
 
 /// `host` when it is one of Vonage's API hosts: `api.nexmo.com`, or `api-` and a region's name
