@@ -28,7 +28,10 @@ after(async () => {
 const numbers = (tag) => {
   const digit = tag === 'phone' ? '3' : '4';
   const number = (n) => ({ e164: `+4420794610${digit}${n}`, dialled: `020 7946 10${digit}${n}` });
-  return { pushy: number(1), mum: number(2), named: number(3), busy: number(4), unanswered: number(5), repeat: number(6), pressed: number(7) };
+  return {
+    pushy: number(1), mum: number(2), named: number(3), busy: number(4), unanswered: number(5), repeat: number(6),
+    pressed: number(7), fresh: number(8),
+  };
 };
 
 async function open(page, path, width, height) {
@@ -90,6 +93,17 @@ for (const [width, height, tag] of SCREENS) {
     // The count on a company's page is the calls its timeline lists.
     assert.equal(await page.locator('#follow-ups').textContent(), String(await page.locator('tr.attempt').count()));
 
+    // "This was a customer" from the refused row lets the number through, and its Undo puts the
+    // refusal back.
+    await open(page, '/calls', width, height);
+    const refused = page.locator(`tr.call[data-sid="CAthird-${tag}"]`);
+    await refused.locator('button', { hasText: 'This was a customer' }).click();
+    await banner(page, 'allowed', new RegExp(`Allowed \\${pushy.e164}: their calls ring through.*Their next call: forwarded`, 's'));
+    await shot(page, `40-${tag}-this-was-a-customer`);
+    await page.locator('#allowed button:has-text("Undo")').click();
+    await banner(page, 'undone', new RegExp(`Their next call: refused: ${company}`));
+    assert.match(await saidno.call(`CAfourth-${tag}`, pushy.e164), new RegExp(`<Say[^>]*>[^<]*${company}`));
+
     // Declining an allowed number says the allow still wins, and offers to remove it.
     await open(page, '/allows', width, height);
     await page.fill('#add-allow input[name=number]', mum.dialled);
@@ -106,6 +120,17 @@ for (const [width, height, tag] of SCREENS) {
     await page.locator('#declined button:has-text("Remove the allow")').click();
     await banner(page, 'unallowed', /is no longer allowed\. Their next call: refused: Not Mum Ltd/);
     assert.match(await saidno.call(`CAmum-${tag}`, mum.e164), /<Say[^>]*>[^<]*Not Mum Ltd/);
+
+    // A number that has not called yet is declined from Companies.
+    const { fresh } = numbers(tag);
+    await open(page, '/companies', width, height);
+    await page.click('#decline-new summary');
+    await page.fill('#decline-new input[name=number]', fresh.dialled);
+    await page.fill('#decline-new input[name=company]', `Cold Caller ${tag}`);
+    await assertFits(page, width, 'the companies page with its decline form open');
+    await page.click('#decline-new button[type=submit]');
+    await banner(page, 'declined', new RegExp(`Declined \\${fresh.e164} \\(Cold Caller ${tag}\\)\\.\\s*Their next call will be refused`));
+    assert.match(await saidno.call(`CAfresh-${tag}`, fresh.e164), new RegExp(`<Say[^>]*>[^<]*Cold Caller ${tag}`));
     await page.close();
   });
 
@@ -165,10 +190,10 @@ for (const [width, height, tag] of SCREENS) {
     await open(page, `/calls?company=${encodeURIComponent(`TATING ${tag.toUpperCase()}`)}`, width, height);
     const sids = await page.locator('tr.call').evaluateAll((rows) => rows.map((row) => row.dataset.sid));
     // The calls logged with that company: the refusal since the no.
-    assert.deepEqual(sids, [`CAthird-${tag}`], 'part of the name, in any case');
+    assert.deepEqual(sids, [`CAfourth-${tag}`, `CAthird-${tag}`], 'part of the name, in any case');
     for (const typed of [pushy.dialled, pushy.e164.slice(-4)]) {
       await open(page, `/calls?number=${encodeURIComponent(typed)}`, width, height);
-      assert.equal(await page.locator('tr.call').count(), 3, `the number filter takes ${typed}`);
+      assert.equal(await page.locator('tr.call').count(), 4, `the number filter takes ${typed}`);
     }
 
     await open(page, '/check', width, height);
