@@ -7,6 +7,23 @@ use super::company_page::how_given;
 use super::local_time::local_time;
 use crate::config::{CallerPolicy, ClosedAction, NoKey, NotifyWhen, SettingName, SettingState, Settings};
 
+/// What a refusal calls the field it is about: the words of the form's own label, whether the
+/// form could not read it (`digest_hour`) or the value is one the configuration file could not
+/// hold either (`notify.digest_hour`). A day of the week, or anything else, is called as it is.
+pub fn field_label(field: &str) -> &str {
+    match field {
+        "policy" => "Policy",
+        "enabled" => "On or off",
+        "closed" => "When closed",
+        "when" => "Text me",
+        "from_follow_up" | "notify.from_follow_up" => "From which call after the no",
+        "digest_hour" | "notify.digest_hour" => "Digest at hour",
+        "wait_secs" | "whisper.wait_secs" => "Seconds to wait for a key",
+        "no_key" => "When no key is pressed",
+        other => other,
+    }
+}
+
 /// The setting's name as a sentence starts it.
 pub fn title(name: SettingName) -> &'static str {
     match name {

@@ -227,13 +227,25 @@ pub async fn choose(
     let choice = match typed.choice(name) {
         Ok(choice) => choice,
         Err(Misread { field, message }) => {
-            return page(&state, None, false, Some(refuse(format!("{field}: {message}")))).await;
+            return page(
+                &state,
+                None,
+                false,
+                Some(refuse(format!("{}: {message}", setting_words::field_label(field)))),
+            )
+            .await;
         }
     };
     let chosen = match state.service.choose_setting(choice, Timestamp::now()).await {
         Ok(chosen) => chosen,
         Err(crate::service::ServiceError::Invalid { field, message }) => {
-            return page(&state, None, false, Some(refuse(format!("{field}: {message}")))).await;
+            return page(
+                &state,
+                None,
+                false,
+                Some(refuse(format!("{}: {message}", setting_words::field_label(field)))),
+            )
+            .await;
         }
         Err(other) => return Err(ApiError::from(other).into()),
     };

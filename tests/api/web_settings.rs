@@ -241,7 +241,7 @@ async fn bad_input_is_refused_on_the_page_with_what_was_typed_and_changes_nothin
         ("hours", form, format!("hours-{day}"), typed)
     };
     let cases = [
-        ("withheld", vec![("policy", "banana")], "withheld-policy".to_owned(), "", "policy: \"banana\" is not one of"),
+        ("withheld", vec![("policy", "banana")], "withheld-policy".to_owned(), "", "Policy: \"banana\" is not one of"),
         hours_case(hours("monday", "25:00-26:00"), "monday: \"25:00-26:00\" is not opening hours"),
         hours_case(hours("tuesday", "17:00-09:00"), "tuesday: \"17:00-09:00\": the opening time must come before"),
         (
@@ -249,35 +249,35 @@ async fn bad_input_is_refused_on_the_page_with_what_was_typed_and_changes_nothin
             vec![("when", "digest"), ("from_follow_up", "3"), ("digest_hour", "24")],
             "notify-hour".to_owned(),
             "24",
-            "notify.digest_hour: must be an hour between 0 and 23",
+            "Digest at hour: must be an hour between 0 and 23",
         ),
         (
             "notify",
             vec![("when", "from"), ("from_follow_up", "third"), ("digest_hour", "18")],
             "notify-from".to_owned(),
             "third",
-            "from_follow_up: \"third\" is not a whole number",
+            "From which call after the no: \"third\" is not a whole number",
         ),
         (
             "notify",
             vec![("when", "often"), ("from_follow_up", "3"), ("digest_hour", "18")],
             "notify-when".to_owned(),
             "",
-            "when: \"often\" is not one of every, from, digest, off",
+            "Text me: \"often\" is not one of every, from, digest, off",
         ),
         (
             "announcement",
             vec![("enabled", "yes"), ("wait_secs", "0"), ("no_key", "connect")],
             "announcement-wait".to_owned(),
             "0",
-            "whisper.wait_secs: must be between 1 and 30 seconds",
+            "Seconds to wait for a key: must be between 1 and 30 seconds",
         ),
         (
             "announcement",
             vec![("enabled", "maybe"), ("wait_secs", "5"), ("no_key", "connect")],
             "announcement-enabled".to_owned(),
             "",
-            "enabled: \"maybe\" is not yes or no",
+            "On or off: \"maybe\" is not yes or no",
         ),
     ];
     for (setting, form, field, typed, message) in cases {
