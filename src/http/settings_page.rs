@@ -223,30 +223,18 @@ pub async fn choose(
         return Err(bad("setting", format!("{name:?} is not a setting the page changes")));
     };
     let Form(typed) = form.map_err(|r| bad("form", r.body_text()))?;
-    let refuse = |message: String| Refused { name, typed: typed.clone(), message };
+    // The page again, with what was typed and why it was refused in the form's own words.
+    let refused = |field: &str, message: String| {
+        let message = format!("{}: {message}", setting_words::field_label(field));
+        page(&state, None, false, Some(Refused { name, typed: typed.clone(), message }))
+    };
     let choice = match typed.choice(name) {
         Ok(choice) => choice,
-        Err(Misread { field, message }) => {
-            return page(
-                &state,
-                None,
-                false,
-                Some(refuse(format!("{}: {message}", setting_words::field_label(field)))),
-            )
-            .await;
-        }
+        Err(Misread { field, message }) => return refused(field, message).await,
     };
     let chosen = match state.service.choose_setting(choice, Timestamp::now()).await {
         Ok(chosen) => chosen,
-        Err(crate::service::ServiceError::Invalid { field, message }) => {
-            return page(
-                &state,
-                None,
-                false,
-                Some(refuse(format!("{}: {message}", setting_words::field_label(field)))),
-            )
-            .await;
-        }
+        Err(crate::service::ServiceError::Invalid { field, message }) => return refused(field, message).await,
         Err(other) => return Err(ApiError::from(other).into()),
     };
     tracing::info!(setting = name.as_str(), "a setting was changed from the web page");
