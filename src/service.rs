@@ -10,6 +10,7 @@ mod recent_callers;
 mod retention;
 mod snapshot;
 mod transfer;
+mod undo_from_answer;
 mod web_batch;
 mod web_edits;
 

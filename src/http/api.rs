@@ -90,6 +90,39 @@ pub async fn remove_decline(State(state): State<AppState>, Path(number): Path<St
     served(state.service.remove_decline(&number)).await.map(Json)
 }
 
+/// A change of a decline as the API answered it, given back to undo it.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct DeclineUndo {
+    /// The number, range (`+4416329601*`), `pattern:REGEX` or `caller-name:REGEX` changed.
+    target: String,
+    /// The decline as the change left it: the `record` a `POST` answered, or `null` after a
+    /// `DELETE`.
+    after: Option<Decline>,
+    /// The decline before the change: the `before` a `POST` answered (absent when it made a new
+    /// one), or the decline a `DELETE` answered.
+    #[serde(default)]
+    before: Option<Decline>,
+}
+
+/// The decline on record after an Undo: the one put back, or `null` when there was none.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DeclineNow {
+    decline: Option<Decline>,
+}
+
+/// Undo a change of a decline: put back exactly the decline it replaced, or none. Refused (`404`)
+/// once the decline is no longer as that change left it, so a later change is never lost.
+#[utoipa::path(post, path = "/declines/undo", tag = "declines", request_body = DeclineUndo,
+    responses((status = 200, body = DeclineNow), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn undo_decline(
+    State(state): State<AppState>,
+    json: Result<Json<DeclineUndo>, JsonRejection>,
+) -> ApiResult<DeclineNow> {
+    let DeclineUndo { target, after, before } = body(json)?;
+    let decline = served(state.service.undo_decline_change(&target, after, before)).await?;
+    Ok(Json(DeclineNow { decline }))
+}
+
 /// The declines, with each one's follow-up count.
 #[utoipa::path(get, path = "/declines", tag = "declines", responses((status = 200, body = Vec<DeclineEntry>)))]
 pub async fn list_declines(State(state): State<AppState>) -> ApiResult<Vec<DeclineEntry>> {

@@ -40,6 +40,7 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(api::list_declines, api::add_decline))
         .routes(routes!(api::remove_decline))
+        .routes(routes!(api::undo_decline))
         .routes(routes!(api::export_declines))
         .routes(routes!(api::list_allows, api::add_allow))
         .routes(routes!(api::remove_allow))

@@ -5,9 +5,10 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-const ROUTES: [(&str, &str); 14] = [
+const ROUTES: [(&str, &str); 15] = [
     ("GET", "/api/v1/declines"),
     ("POST", "/api/v1/declines"),
+    ("POST", "/api/v1/declines/undo"),
     ("DELETE", "/api/v1/declines/%2B442079460123"),
     ("GET", "/api/v1/allows"),
     ("POST", "/api/v1/allows"),
@@ -170,4 +171,64 @@ async fn an_oversized_admin_body_is_refused() {
     assert_eq!(status, 413);
     let (_, declines) = app.api(Method::GET, "/declines", None).await;
     assert_eq!(declines, json!([]));
+}
+
+#[tokio::test]
+async fn an_undo_through_the_api_puts_back_exactly_what_a_change_replaced_and_never_a_later_change() {
+    let app = spawn_app().await;
+    let first = app.decline(json!({"number": PUSHY, "company": "Everest Windows", "note": "kitchen"})).await;
+    let original = first["record"].clone();
+    let second = app.decline(json!({"number": PUSHY, "note": "called again", "mode": "reject"})).await;
+    assert_eq!(second["before"], original, "the answer carries the record it replaced");
+    let undo = json!({"target": PUSHY, "after": second["record"], "before": second["before"]});
+
+    let (status, now) = app.api(Method::POST, "/declines/undo", Some(undo.clone())).await;
+    assert_eq!((status, &now["decline"]), (200, &original), "{now}");
+    assert_eq!(listed_decline(&app).await, original, "exactly as before");
+    assert!(app.call("CA701", PUSHY).await.verbs().contains(&"Say".to_owned()), "the spoken refusal is back");
+
+    let (status, refused) = app.api(Method::POST, "/declines/undo", Some(undo)).await;
+    assert_eq!(status, 404, "{refused}");
+    assert!(refused["error"].as_str().unwrap().contains("nothing was undone"), "{refused}");
+
+    // A removal's Undo gives the decline back; a creation's Undo takes it away.
+    let (status, removed) = app.api(Method::DELETE, "/declines/%2B442079460123", None).await;
+    assert_eq!(status, 200);
+    let (status, now) =
+        app.api(Method::POST, "/declines/undo", Some(json!({"target": PUSHY, "after": null, "before": removed}))).await;
+    assert_eq!((status, &now["decline"]), (200, &original), "{now}");
+    let fresh = app.decline(json!({"number": "+442079460124"})).await;
+    assert!(fresh.get("before").is_none());
+    let undo = json!({"target": "+442079460124", "after": fresh["record"]});
+    let (status, now) = app.api(Method::POST, "/declines/undo", Some(undo)).await;
+    assert_eq!((status, &now["decline"]), (200, &serde_json::Value::Null), "{now}");
+    assert_eq!(app.call("CA702", "+442079460124").await.verbs(), ["Dial"], "no longer declined");
+}
+
+#[tokio::test]
+async fn an_undo_that_does_not_match_its_target_or_does_not_read_changes_nothing() {
+    let app = spawn_app().await;
+    let saved = app.decline(json!({"number": PUSHY, "note": "kitchen"})).await;
+    let cases = [
+        (json!({"target": "+442079460999", "after": saved["record"]}), "after"),
+        (json!({"target": "banana", "after": null}), "number"),
+        (json!({"target": PUSHY, "after": {"target": "nonsense"}}), ""),
+        (json!({"after": saved["record"]}), ""),
+    ];
+    for (body, field) in cases {
+        let (status, refused) = app.api(Method::POST, "/declines/undo", Some(body.clone())).await;
+        assert_eq!(status, 400, "{body}: {refused}");
+        if !field.is_empty() {
+            assert_eq!(refused["field"], field, "{refused}");
+        }
+    }
+    assert_eq!(listed_decline(&app).await, saved["record"], "nothing changed");
+}
+
+/// The one decline on record, as the list gives it, without its count of calls since.
+async fn listed_decline(app: &TestApp) -> serde_json::Value {
+    let (_, declines) = app.api(Method::GET, "/declines", None).await;
+    let mut listed = declines.as_array().unwrap().first().cloned().unwrap_or_default();
+    listed.as_object_mut().map(|fields| fields.remove("follow_ups"));
+    listed
 }
