@@ -4,7 +4,8 @@
 //! a later change. Nothing is remembered between the change and its Undo.
 
 use super::{Service, ServiceError, invalid};
-use crate::domain::Decline;
+use crate::domain::{Decline, Target};
+use crate::matcher::check_pattern;
 
 impl Service {
     /// Puts the decline of `target` back to `before` (none, when the change made it), if it is
@@ -16,6 +17,10 @@ impl Service {
         before: Option<Decline>,
     ) -> Result<Option<Decline>, ServiceError> {
         let target = self.removal_target(target.trim())?;
+        // What is put back must be a decline saidno could have made: its pattern one that compiles.
+        if let Target::Pattern(pattern) | Target::CallerName(pattern) = &target {
+            check_pattern(pattern).map_err(|message| invalid("target", &message))?;
+        }
         for (field, record) in [("after", &after), ("before", &before)] {
             if let Some(record) = record
                 && record.target != target

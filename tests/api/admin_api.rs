@@ -212,6 +212,7 @@ async fn an_undo_that_does_not_match_its_target_or_does_not_read_changes_nothing
     let cases = [
         (json!({"target": "+442079460999", "after": saved["record"]}), "after"),
         (json!({"target": "banana", "after": null}), "number"),
+        (json!({"target": "pattern:(unclosed", "after": null}), "target"),
         (json!({"target": PUSHY, "after": {"target": "nonsense"}}), ""),
         (json!({"after": saved["record"]}), ""),
     ];
