@@ -22,7 +22,7 @@ pub use transfer::{Format, ImportReport, RowProblem};
 pub use web_batch::{BatchDeclined, MAX_AT_ONCE};
 pub use web_edits::DeclineEdit;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -541,6 +541,22 @@ impl Service {
     }
 
     /// The declines now on record for the E.164 numbers among `numbers`, by number.
+    /// Of `numbers` (E.164), those an allow lets through at `now`.
+    pub async fn allowed_now<'a>(
+        &self,
+        numbers: impl Iterator<Item = &'a str>,
+        now: Timestamp,
+    ) -> Result<HashSet<String>, ServiceError> {
+        let mut allowed = HashSet::new();
+        for text in numbers {
+            let Some(number) = PhoneNumber::from_e164(text) else { continue };
+            if !allowed.contains(text) && self.allow_of(&number).await?.is_some_and(|allow| allow.is_active(now)) {
+                allowed.insert(text.to_owned());
+            }
+        }
+        Ok(allowed)
+    }
+
     pub async fn current_declines<'a>(
         &self,
         numbers: impl Iterator<Item = &'a str>,

@@ -64,6 +64,8 @@ pub struct CallRow {
     pub can_decline: bool,
     /// A refused caller with a number, who can be let through as a customer.
     pub can_allow: bool,
+    /// A refused caller whose calls an allow now lets through.
+    pub allowed_since: bool,
     /// The decline now on record for this caller's number, if it was declined since.
     pub declined: Option<DeclinedSince>,
     /// Where the page plays the voicemail left, through saidno; empty when there is none to play.
@@ -119,6 +121,7 @@ impl CallRow {
             outcome: outcome(call),
             can_decline: call.decision == DecisionKind::Forward && call.from.starts_with('+'),
             can_allow: (call.is_refusal() || declined_by_phone) && call.from.starts_with('+'),
+            allowed_since: false,
             declined: None,
             voicemail: String::new(),
             transcript: transcript.unwrap_or_default().to_owned(),

@@ -176,7 +176,7 @@ pub(super) async fn call_rows(state: &AppState, calls: &[CallRecord]) -> Result<
     let time_zone = &state.settings.time_zone;
     let current = served(state.service.current_declines(calls.iter().map(|call| call.from.as_str()))).await?;
     let seen = Seen::now(state.settings.region, time_zone);
-    Ok(calls
+    let mut rows: Vec<CallRow> = calls
         .iter()
         .map(|call| {
             let mut row = CallRow::of(call, &seen);
@@ -195,7 +195,15 @@ pub(super) async fn call_rows(state: &AppState, calls: &[CallRecord]) -> Result<
             }
             row
         })
-        .collect())
+        .collect();
+    // A refused caller let through since is not offered to be let through again.
+    let offered = rows.iter().filter(|row| row.can_allow).map(|row| row.from.as_str());
+    let allowed = served(state.service.allowed_now(offered, Timestamp::now())).await?;
+    for row in rows.iter_mut().filter(|row| allowed.contains(&row.from)) {
+        row.can_allow = false;
+        row.allowed_since = true;
+    }
+    Ok(rows)
 }
 
 /// A company as a row of the companies page.

@@ -222,8 +222,11 @@ async fn a_refused_customer_is_let_through_from_their_row_and_the_undo_puts_the_
     let allowed = browser.post("/calls/allow", &[("number", PUSHY)]).await;
     let back = allowed.location.unwrap();
     assert_eq!(back, "/calls?allowed=%2B442079460123");
-    let banner = browser.get(&back).await.text_of("#allowed");
+    let page = browser.get(&back).await;
+    let banner = page.text_of("#allowed");
     assert!(banner.starts_with("Allowed +442079460123"), "{banner}");
+    assert!(page.attributes("tr.call form.allow input[name=number]", "value").is_empty(), "not offered twice");
+    assert_eq!(page.text_of("tr.call[data-sid=CA800] .allowed-since"), "now allowed: rings through");
     let next = app.call("CA801", PUSHY).await;
     assert_eq!(next.verbs(), ["Dial"], "the banner's promise holds: {}", next.xml);
 
@@ -233,6 +236,8 @@ async fn a_refused_customer_is_let_through_from_their_row_and_the_undo_puts_the_
     assert!(banner.contains("Their next call: refused: Everest Windows"), "{banner}");
     assert_eq!(app.call("CA802", PUSHY).await.verbs(), ["Say", "Hangup"]);
     assert!(browser.get("/allows").await.texts("tr.allow").is_empty());
+    let calls = browser.get("/calls").await;
+    assert_eq!(calls.attributes("tr.call[data-sid=CA800] form.allow input[name=number]", "value"), [PUSHY]);
     let again = browser.post("/allows/undo", &[("number", PUSHY)]).await;
     assert_eq!(again.status, 404, "one Undo per allow");
 }
