@@ -26,15 +26,16 @@ pub(super) use parts::parts_now;
 struct DashboardPage {
     /// The pause switch is on: every page says so, with Resume.
     paused: bool,
-    cards: Vec<Card>,
-    bars: Vec<Bar>,
-    ticks: Vec<(u32, u64)>,
-    first_day: String,
-    chart_max: u64,
-    weeks: Vec<WeekRow>,
-    trend: String,
-    top: Vec<CompanyRow>,
-    repeats: Vec<RepeatRow>,
+    sections: Sections,
+}
+
+/// The template reads the sections' fields as its own, as the live parts' templates do.
+impl std::ops::Deref for DashboardPage {
+    type Target = Sections;
+
+    fn deref(&self) -> &Sections {
+        &self.sections
+    }
 }
 
 /// Everything the Dashboard shows, worded for its templates: the page renders it whole, the live
@@ -153,20 +154,7 @@ const LEFT: u32 = 30;
 pub async fn dashboard(State(state): State<AppState>) -> PageResult {
     state.call_log.written().await;
     let sections = sections_now(&state).await?;
-    let Sections { cards, bars, ticks, first_day, chart_max, weeks, trend, top, repeats } = sections;
-    Ok(DashboardPage {
-        paused: paused(&state).await,
-        cards,
-        bars,
-        ticks,
-        first_day,
-        chart_max,
-        weeks,
-        trend,
-        top,
-        repeats,
-    }
-    .into_response())
+    Ok(DashboardPage { paused: paused(&state).await, sections }.into_response())
 }
 
 /// The Dashboard's sections as the log stands now.
