@@ -17,6 +17,7 @@ pub mod dashboard_page;
 pub mod decline_fields;
 pub mod decline_forms;
 pub mod decline_selected;
+pub mod entry;
 pub mod error;
 pub mod health;
 pub mod live_calls;

@@ -118,13 +118,13 @@ pub fn answered(result: Result<Response, WebhookError>) -> Response {
 }
 
 /// `POST /{provider}/voice`: an incoming call. This route is served outside the router's layers,
-/// so it does here what they would: the time limit on the body, the timing, the security headers.
-/// A busy line pays for those and nothing else.
+/// so it does here what they would: the time limit on the body, the timing. A busy line pays for
+/// those and nothing else. Its answer is markup for the provider, never a page a browser shows, so
+/// it carries none of the pages' security headers: each would be parsed on every call for nothing.
 pub async fn voice(State(state): State<AppState>, edge: Arc<Edge>, request: Request) -> Response {
     let started = Instant::now();
-    let mut response = answered(answer_request(&state, &edge, request).await);
+    let response = answered(answer_request(&state, &edge, request).await);
     state.metrics.webhook_latency(started.elapsed().as_secs_f64());
-    super::security_headers::add(response.headers_mut());
     response
 }
 
