@@ -282,6 +282,17 @@ impl FollowUps {
         self.last_at = Some(self.last_at.map_or(at, |last| last.max(at)));
     }
 
+    /// Takes in counts kept elsewhere (by another process on the same database): the higher
+    /// count, the earlier first call and the later last one.
+    pub fn merge(&mut self, other: &FollowUps) {
+        self.count = self.count.max(other.count);
+        self.first_at = match (self.first_at, other.first_at) {
+            (Some(mine), Some(theirs)) => Some(mine.min(theirs)),
+            (mine, theirs) => mine.or(theirs),
+        };
+        self.last_at = self.last_at.max(other.last_at);
+    }
+
     /// Takes in a call already numbered: `follow_up` is its number since the decline.
     pub fn numbered(&mut self, follow_up: u32, at: Timestamp) {
         self.count = self.count.max(follow_up);
