@@ -164,7 +164,7 @@ impl MemoryStore {
                 None => return Some(Removed::Nothing),
             },
             Change::Allow(allow) => {
-                if only_unspent && !inner.allows.get(&allow.number).is_some_and(|kept| kept.used_at.is_none()) {
+                if only_unspent && inner.allows.get(&allow.number).is_none_or(|kept| kept.used_at.is_some()) {
                     return None;
                 }
                 inner.put_allow(allow);

@@ -48,6 +48,9 @@ const POOL_SIZE: usize = 8;
 /// server starts degraded, forwarding every call), when the url does not say.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long a call that a single-use allow would let through waits for the database to spend it.
+const SPEND_WAIT: Duration = Duration::from_secs(2);
+
 pub struct PostgresStore {
     worker: Worker,
     shared: Arc<Shared>,
@@ -295,8 +298,14 @@ impl OwnerRecord for PostgresStore {
         self.block(|shared| async move { owner::apply(&shared, &change, &publish).await })
     }
 
+    /// Waits at most `SPEND_WAIT`: past it the call is forwarded (as on any failure), and the
+    /// spend, cut short, is rolled back unless it was already committed.
     fn spend_allow(&self, spent: Allow, publish: Publish) -> Result<bool, StoreError> {
-        self.block(|shared| async move { owner::spend_allow(&shared, spent, &publish).await })
+        self.block(|shared| async move {
+            tokio::time::timeout(SPEND_WAIT, owner::spend_allow(&shared, spent, &publish)).await.map_err(|_| {
+                StoreError::Unavailable(format!("PostgreSQL did not spend the allow within {SPEND_WAIT:?}"))
+            })?
+        })
     }
 
     fn probe(&self) -> Answer<'_, ()> {

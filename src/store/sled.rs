@@ -482,7 +482,7 @@ impl Database {
                 removed = Removed::Decline(decline);
             }
             Change::Allow(allow) => {
-                if only_unspent && !self.allow_of(&allow.number)?.is_some_and(|kept| kept.used_at.is_none()) {
+                if only_unspent && self.allow_of(&allow.number)?.is_none_or(|kept| kept.used_at.is_some()) {
                     return Ok(None);
                 }
                 batch.insert(allow_key(&allow.number), encode(allow)?);
