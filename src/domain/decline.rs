@@ -466,6 +466,23 @@ impl std::str::FromStr for RefusalMode {
 mod tests {
     use super::*;
 
+    #[test]
+    fn counts_from_another_process_raise_the_count_and_widen_the_span_but_never_lower_them() {
+        let at = |text: &str| Some(text.parse::<Timestamp>().unwrap());
+        let mut here =
+            FollowUps { count: 3, first_at: at("2026-11-03T10:00:00Z"), last_at: at("2026-11-03T12:00:00Z") };
+        here.merge(&FollowUps { count: 2, first_at: at("2026-11-03T11:00:00Z"), last_at: at("2026-11-03T11:00:00Z") });
+        assert_eq!(here.count, 3, "an older count from elsewhere lowers nothing");
+        here.merge(&FollowUps { count: 5, first_at: at("2026-11-03T09:00:00Z"), last_at: at("2026-11-03T13:00:00Z") });
+        assert_eq!(
+            here,
+            FollowUps { count: 5, first_at: at("2026-11-03T09:00:00Z"), last_at: at("2026-11-03T13:00:00Z") }
+        );
+        let mut new = FollowUps::default();
+        new.merge(&here);
+        assert_eq!(new, here, "a party first heard of from elsewhere");
+    }
+
     fn decline(target: Target) -> Decline {
         Decline::new(target, Timestamp::UNIX_EPOCH)
     }

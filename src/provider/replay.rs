@@ -83,6 +83,27 @@ impl Tokens {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::StoreError;
+
+    /// A store shared with other processes, which saw `seen` already, or cannot answer.
+    struct Shared(Result<bool, &'static str>);
+
+    impl CallFacts for Shared {
+        fn first_seen(&self, _: &str, _: &str, _: Duration) -> Result<bool, StoreError> {
+            self.0.map_err(|reason| StoreError::Unavailable(reason.into()))
+        }
+    }
+
+    #[test]
+    fn a_token_another_process_saw_is_a_replay_and_one_the_store_cannot_answer_for_is_taken() {
+        let elsewhere = SeenOnce::shared_by(Arc::new(Shared(Ok(false))));
+        assert!(!elsewhere.first_time("plivo", "n1", 1_000), "seen by another process");
+        let unanswered = SeenOnce::shared_by(Arc::new(Shared(Err("no database"))));
+        assert!(unanswered.first_time("plivo", "n1", 1_000), "taken: a call is never lost to the database");
+        assert!(!unanswered.first_time("plivo", "n1", 1_001), "still refused a second time here");
+        let new = SeenOnce::shared_by(Arc::new(Shared(Ok(true))));
+        assert!(new.first_time("plivo", "n1", 1_000));
+    }
 
     #[test]
     fn a_token_passes_once_per_provider_until_it_is_forgotten() {

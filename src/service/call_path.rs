@@ -358,6 +358,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_call_the_allow_would_let_through_is_declined_when_another_process_spent_it_first() {
+        let service = service().await;
+        decline(&service, "+442079460123", "Everest").await;
+        let once = NewAllow { number: "+442079460123".into(), once: true, ..Default::default() };
+        service.allow(once, Timestamp::UNIX_EPOCH).await.unwrap();
+        // Spent in the store as another process sharing it would, before this one hears of it.
+        let number = PhoneNumber::from_e164("+442079460123").unwrap();
+        let kept = service.store.allow_of(&number).await.unwrap().unwrap();
+        let elsewhere = Allow { used_at: Some(Timestamp::UNIX_EPOCH), ..kept };
+        assert!(service.store.spend_allow(elsewhere.clone(), Publish::nowhere()).unwrap());
+
+        let decision = service.decide_call(&IncomingCall::from_caller("+442079460123"), Timestamp::now()).unwrap();
+        assert_eq!(decision.kind(), DecisionKind::Decline, "{}", decision.reason);
+        assert_eq!(decision.follow_up(), Some(1), "counted as the decline's first follow-up");
+        assert_eq!(service.store.allow_of(&number).await.unwrap(), Some(elsewhere), "spent once, by the other");
+    }
+
+    #[tokio::test]
     async fn a_preview_counts_nothing() {
         let service = service().await;
         decline(&service, "+442079460123", "Everest").await;
