@@ -80,37 +80,49 @@ fn logged(server: &Server, sid: &str) -> Value {
     }
 }
 
+/// What Twilio posts on the leg to the owner's phone once it is answered.
+fn answered_leg(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+    let mut pairs = vec![("CallSid", "CA-leg"), ("CallStatus", "in-progress"), ("From", CALLER), ("To", OWNER_PHONE)];
+    pairs.extend_from_slice(extra);
+    pairs
+}
+
+/// Calls `server` as `sid` from `CALLER`, answers the forward there and presses `digits` at
+/// `presses`: what the owner hears.
+fn press_during_announcement(server: &Server, sid: &str, presses: &Server, digits: &'static str) -> String {
+    let twiml = server.call(sid, CALLER);
+    assert!(forwarded(&twiml), "{twiml}");
+    let (status, announced) = post_twilio(&server.url, &attribute(&twiml, "Number", "url"), &answered_leg(&[]));
+    assert_eq!(status, 200, "{announced}");
+    let key = attribute(&announced, "Gather", "action");
+    let (status, owner_hears) = post_twilio(&presses.url, &key, &answered_leg(&[("Digits", digits)]));
+    assert_eq!(status, 200, "{owner_hears}");
+    owner_hears
+}
+
+/// The original call's dial callback, at `server`, once the owner's leg completed: what the caller hears.
+fn dial_completed(server: &Server, sid: &str) -> String {
+    let ended = [("CallSid", sid), ("From", CALLER), ("DialCallStatus", "completed"), ("DialCallSid", "CA-leg")];
+    let (status, caller_hears) = post_twilio(&server.url, "/twilio/dial-status", &ended);
+    assert_eq!(status, 200, "{caller_hears}");
+    caller_hears
+}
+
 #[test]
 fn nine_pressed_at_one_server_refuses_the_caller_whose_call_ended_at_the_other() {
     let Some(database) = TestDb::new() else { return };
     let ((_first, a), (_second, b)) = two_servers(&database);
-    let twiml = a.call("CA-nine", CALLER);
-    assert!(forwarded(&twiml), "{twiml}");
-    let announcement = attribute(&twiml, "Number", "url");
-    let answered_leg = |extra: &[(&'static str, &'static str)]| {
-        let mut pairs =
-            vec![("CallSid", "CA-leg"), ("CallStatus", "in-progress"), ("From", CALLER), ("To", OWNER_PHONE)];
-        pairs.extend_from_slice(extra);
-        pairs
-    };
-    let (status, announced) = post_twilio(&a.url, &announcement, &answered_leg(&[]));
-    assert_eq!(status, 200, "{announced}");
-    let key = attribute(&announced, "Gather", "action");
-
     // The owner's 9 reaches B, and the original call's dial callback A.
-    let (status, owner_hears) = post_twilio(&b.url, &key, &answered_leg(&[("Digits", "9")]));
-    assert_eq!(status, 200, "{owner_hears}");
+    let owner_hears = press_during_announcement(&a, "CA-nine", &b, "9");
     assert!(owner_hears.contains("The caller hears your refusal"), "{owner_hears}");
-    let ended = [("CallSid", "CA-nine"), ("From", CALLER), ("DialCallStatus", "completed"), ("DialCallSid", "CA-leg")];
-    let (status, caller_hears) = post_twilio(&a.url, "/twilio/dial-status", &ended);
-    assert_eq!(status, 200, "{caller_hears}");
+    let caller_hears = dial_completed(&a, "CA-nine");
     assert!(
         refused(&caller_hears) && caller_hears.contains("Acme Plumbing"),
         "the caller hears the refusal: {caller_hears}"
     );
 
     // The decision is acted on once: a repeated callback, at either server, finds none.
-    let (_, again) = post_twilio(&b.url, "/twilio/dial-status", &ended);
+    let again = dial_completed(&b, "CA-nine");
     assert!(!again.contains("<Say"), "{again}");
 
     for server in [&a, &b] {
@@ -120,6 +132,21 @@ fn nine_pressed_at_one_server_refuses_the_caller_whose_call_ended_at_the_other()
         assert_eq!(declines[0]["on_call"], "CA-nine", "{declines}");
         wait_until_checked(server, CALLER, "decline");
     }
+}
+
+#[test]
+fn nine_that_cannot_be_kept_for_the_dial_callback_says_so_and_still_declines_the_number() {
+    let Some(database) = TestDb::new() else { return };
+    let ((_first, a), (_second, b)) = two_servers(&database);
+    database.execute("DROP TABLE owner_decisions");
+    let owner_hears = press_during_announcement(&a, "CA-unkept", &b, "9");
+    assert!(owner_hears.contains("This caller could not be given the refusal"), "{owner_hears}");
+    assert!(!owner_hears.contains("The caller hears your refusal"), "{owner_hears}");
+    // The callback cannot read a decision either, and ends the call as the dial ended.
+    let caller_hears = dial_completed(&a, "CA-unkept");
+    assert!(caller_hears.contains("<Hangup") && !caller_hears.contains("<Say"), "{caller_hears}");
+    wait_until_checked(&a, CALLER, "decline");
+    wait_until_checked(&b, CALLER, "decline");
 }
 
 #[test]
@@ -235,6 +262,12 @@ fn a_plivo_request_taken_at_one_server_is_refused_as_a_replay_at_the_other() {
     assert_eq!(status, 403, "the same nonce at the other server is a replay: {replayed}");
     let (status, fresh) = plivo_call(&b.url, "uuid-fresh", "81726355");
     assert_eq!(status, 200, "a new nonce is taken there: {fresh}");
+    // Without the shared memory, each server still refuses what it saw itself and takes the rest.
+    database.execute("DROP TABLE seen_tokens");
+    let (status, answer) = plivo_call(&b.url, "uuid-unshared", "81726356");
+    assert_eq!(status, 200, "taken when the database cannot say: {answer}");
+    assert_eq!(plivo_call(&b.url, "uuid-unshared", "81726356").0, 403, "a replay at the same server");
+
     logged(&a, "uuid-replayed");
     logged(&a, "uuid-fresh");
     let sids: Vec<Value> = calls(&a).iter().map(|call| call["call_sid"].clone()).collect();

@@ -132,7 +132,9 @@ async fn follow_counts(shared: &Shared, last_read: bool) -> bool {
     match call_log::follow_ups_counted(shared, within).await {
         Ok(counts) => {
             if !counts.is_empty() {
-                counted(&counts);
+                // The hook takes the lock a call being decided holds while it may wait on this
+                // runtime (spending an allow): this thread is handed over meanwhile.
+                tokio::task::block_in_place(|| counted(&counts));
             }
             if !last_read {
                 tracing::debug!("other processes' follow-up counts are followed");
