@@ -144,8 +144,9 @@ impl Published {
 
 impl Service {
     /// Has the store tell the snapshot of the changes other processes make to the records (when
-    /// several share its database), as it tells it of this process's own. Before `warm_up`, so
-    /// that none made while the records are read is missed.
+    /// several share its database), as it tells it of this process's own, and the follow-up
+    /// counts of the refusals they log. Before `warm_up`, so that none made while the records are
+    /// read is missed.
     pub fn follow_others(&self) {
         self.store.follow(self.live.publisher());
         self.store.follow_counts(self.live.counter());
