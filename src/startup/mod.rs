@@ -16,7 +16,6 @@ use crate::domain::phone;
 use crate::http::auth::AdminToken;
 use crate::http::entry::{Entry, Routes};
 use crate::http::health::Health;
-use crate::http::owner_decisions::WhisperDecisions;
 use crate::http::session::Sessions;
 use crate::http::webhook::Edge;
 use crate::http::{AppState, Shared};
@@ -67,7 +66,6 @@ struct Lasting {
     metrics: Arc<Metrics>,
     health: Arc<Health>,
     sessions: Arc<Sessions>,
-    whisper_decisions: Arc<WhisperDecisions>,
     replays: Arc<SeenOnce>,
     admin_token: AdminToken,
 }
@@ -80,7 +78,6 @@ impl Lasting {
             metrics: state.metrics.clone(),
             health: state.health.clone(),
             sessions: state.sessions.clone(),
-            whisper_decisions: state.whisper_decisions.clone(),
             replays: state.replays.clone(),
             admin_token: state.admin_token.clone(),
         }
@@ -96,11 +93,10 @@ fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Re
         .map(|provider| Edge::new(provider, &settings).map(Arc::new))
         .collect::<Result<_, _>>()
         .map_err(|e| StartupError::Config(e.to_string()))?;
-    let Lasting { store, call_log, metrics, health, sessions, whisper_decisions, replays, admin_token } = lasting;
+    let Lasting { store, call_log, metrics, health, sessions, replays, admin_token } = lasting;
     Ok(AppState::new(Shared {
         remote: Arc::new(Remote::new(service.clone(), store.clone(), settings.clone())),
         notifier: Notifier::start(settings.clone(), current_settings(&service), store.clone(), metrics.clone()),
-        whisper_decisions,
         replays,
         service,
         call_log,
@@ -174,12 +170,11 @@ impl Application {
         let _ = numbering.join();
         let lasting = Lasting {
             call_log: CallLog::start(store.clone(), metrics.clone()),
+            replays: Arc::new(SeenOnce::shared_by(store.clone())),
             store,
             health: Arc::new(Health::new(metrics.clone())),
             metrics,
             sessions: Arc::default(),
-            whisper_decisions: Arc::default(),
-            replays: Arc::default(),
             admin_token: AdminToken::new(admin_token),
         };
         let state = configured(settings, service, lasting)?;
