@@ -20,6 +20,7 @@ mod plivo;
 mod policy;
 mod postgres;
 mod postgres_instances;
+mod postgres_outage;
 mod reload;
 mod retention;
 mod review_api;
