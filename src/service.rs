@@ -1,6 +1,7 @@
 //! What the owner can do to the records, in one place: the admin API and the command line's
 //! offline mode both call these, so the rules are the same whichever way a change arrives.
 
+mod call_facts;
 mod call_path;
 mod companies;
 mod dashboard;

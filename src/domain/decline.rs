@@ -282,6 +282,17 @@ impl FollowUps {
         self.last_at = Some(self.last_at.map_or(at, |last| last.max(at)));
     }
 
+    /// Takes in counts kept elsewhere (by another process on the same database): the higher
+    /// count, the earlier first call and the later last one.
+    pub fn merge(&mut self, other: &FollowUps) {
+        self.count = self.count.max(other.count);
+        self.first_at = match (self.first_at, other.first_at) {
+            (Some(mine), Some(theirs)) => Some(mine.min(theirs)),
+            (mine, theirs) => mine.or(theirs),
+        };
+        self.last_at = self.last_at.max(other.last_at);
+    }
+
     /// Takes in a call already numbered: `follow_up` is its number since the decline.
     pub fn numbered(&mut self, follow_up: u32, at: Timestamp) {
         self.count = self.count.max(follow_up);
@@ -454,6 +465,23 @@ impl std::str::FromStr for RefusalMode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_from_another_process_raise_the_count_and_widen_the_span_but_never_lower_them() {
+        let at = |text: &str| Some(text.parse::<Timestamp>().unwrap());
+        let mut here =
+            FollowUps { count: 3, first_at: at("2026-11-03T10:00:00Z"), last_at: at("2026-11-03T12:00:00Z") };
+        here.merge(&FollowUps { count: 2, first_at: at("2026-11-03T11:00:00Z"), last_at: at("2026-11-03T11:00:00Z") });
+        assert_eq!(here.count, 3, "an older count from elsewhere lowers nothing");
+        here.merge(&FollowUps { count: 5, first_at: at("2026-11-03T09:00:00Z"), last_at: at("2026-11-03T13:00:00Z") });
+        assert_eq!(
+            here,
+            FollowUps { count: 5, first_at: at("2026-11-03T09:00:00Z"), last_at: at("2026-11-03T13:00:00Z") }
+        );
+        let mut new = FollowUps::default();
+        new.merge(&here);
+        assert_eq!(new, here, "a party first heard of from elsewhere");
+    }
 
     fn decline(target: Target) -> Decline {
         Decline::new(target, Timestamp::UNIX_EPOCH)

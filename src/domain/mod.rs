@@ -5,6 +5,7 @@ pub mod call;
 pub mod decision;
 pub mod decline;
 pub mod hold;
+pub mod owner_decision;
 pub mod phone;
 pub mod session;
 pub mod setting_change;
@@ -18,6 +19,7 @@ pub use decline::{
     Channel, Decline, DeclineBatch, DeclineTerms, FollowUps, RefusalMode, Target, company_key, party_key,
 };
 pub use hold::LegalHold;
+pub use owner_decision::OwnerDecision;
 pub use phone::{CallerId, NumberError, PhoneNumber, Region};
 pub use session::{DeclinedBefore, TextChange, TextSession, WebChange, remember_web_change};
 pub use setting_change::SettingChange;

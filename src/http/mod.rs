@@ -17,13 +17,13 @@ pub mod dashboard_page;
 pub mod decline_fields;
 pub mod decline_forms;
 pub mod decline_selected;
+pub mod entry;
 pub mod error;
 pub mod health;
 pub mod live_calls;
 pub mod live_pages;
 pub mod local_time;
 pub mod openapi;
-pub mod owner_decisions;
 pub mod pages;
 pub mod pbx;
 pub mod router;
@@ -69,8 +69,6 @@ pub struct Shared {
     pub remote: Arc<Remote>,
     /// Texts to the owner, sent in the background.
     pub notifier: Notifier,
-    /// What whoever answered a forward decided during the announcement.
-    pub whisper_decisions: Arc<owner_decisions::WhisperDecisions>,
     /// Providers' one-time request tokens already seen, kept across reloads.
     pub replays: Arc<crate::provider::replay::SeenOnce>,
     pub health: Arc<health::Health>,

@@ -156,12 +156,18 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(time_limit))
         .layer(from_fn(security_headers::on_every_response))
         .layer(TraceLayer::new_for_http());
-    // Added after the layers, which wrap only the routes before them: every layer costs each
-    // request a boxed clone of the route, and this is the route a busy line calls.
+    // Added after the layers, which wrap only the routes before them: a served call reaches its
+    // handler before the router (`entry.rs`), and what comes here is a router's own use (tests, or a
+    // method the route does not take), which is answered as the served route would be.
     for edge in &state.edges {
-        routes = routes.route(&edge_path(edge, edge.provider.voice_route()), on_edge(edge, webhook::voice));
+        routes = routes.route(&call_path(edge), on_edge(edge, webhook::voice));
     }
     routes.with_state(state)
+}
+
+/// Where a provider posts an incoming call.
+pub fn call_path(edge: &Edge) -> String {
+    edge_path(edge, edge.provider.voice_route())
 }
 
 fn edge_path(edge: &Edge, route: &str) -> String {

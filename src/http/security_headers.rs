@@ -1,9 +1,10 @@
-//! The headers every response carries unless it sets its own: pages load nothing from
+//! The headers every page and API answer carries unless it sets its own (a call's markup for the
+//! provider, which no browser shows, goes without them): pages load nothing from
 //! elsewhere, run no inline script, are never framed, and name themselves as the referrer only
 //! to saidno itself (a form such as Resume returns to the page it was sent from).
 
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -17,16 +18,12 @@ const SECURITY_HEADERS: [(HeaderName, HeaderValue); 4] = [
     (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY)),
 ];
 
-/// For a route served outside the router's layers.
-pub fn add(headers: &mut HeaderMap) {
+/// The layer that adds them to every response the router's layers wrap.
+pub async fn on_every_response(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
     for (name, value) in SECURITY_HEADERS {
         headers.entry(name).or_insert(value);
     }
-}
-
-/// The layer that adds them to every other response.
-pub async fn on_every_response(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    add(response.headers_mut());
     response
 }

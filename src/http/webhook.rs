@@ -12,15 +12,15 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 
 use super::AppState;
-use super::owner_decisions::OwnerDecision;
 use crate::answer::{self, Answer};
 use crate::config::Settings;
-use crate::domain::{Action, CallRecord, Decision, ForwardOutcome, Ground, IncomingCall, Refusal};
+use crate::domain::{Action, CallRecord, Decision, ForwardOutcome, Ground, IncomingCall, OwnerDecision, Refusal};
 use crate::notify::Refused;
 use crate::provider::form::Params;
 use crate::provider::{Inbound, Provider, Rejection, RenderError};
 use crate::speech::caller_hears;
 use crate::telemetry::call_span;
+use tracing::Instrument;
 
 /// Providers' webhook bodies are a few kilobytes; anything near this is not a provider's.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -118,13 +118,13 @@ pub fn answered(result: Result<Response, WebhookError>) -> Response {
 }
 
 /// `POST /{provider}/voice`: an incoming call. This route is served outside the router's layers,
-/// so it does here what they would: the time limit on the body, the timing, the security headers.
-/// A busy line pays for those and nothing else.
+/// so it does here what they would: the time limit on the body, the timing. A busy line pays for
+/// those and nothing else. Its answer is markup for the provider, never a page a browser shows, so
+/// it carries none of the pages' security headers: each would be parsed on every call for nothing.
 pub async fn voice(State(state): State<AppState>, edge: Arc<Edge>, request: Request) -> Response {
     let started = Instant::now();
-    let mut response = answered(answer_request(&state, &edge, request).await);
+    let response = answered(answer_request(&state, &edge, request).await);
     state.metrics.webhook_latency(started.elapsed().as_secs_f64());
-    super::security_headers::add(response.headers_mut());
     response
 }
 
@@ -223,9 +223,16 @@ async fn after_dial(state: &AppState, edge: &Edge, request: Request) -> Result<R
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     let call_id = edge.provider.call_id(&params)?;
-    call_span(&call_id).in_scope(|| {
-        // Whoever answered may have decided during the announcement; the caller is still waiting.
-        match state.whisper_decisions.take(&call_id) {
+    let span = call_span(&call_id);
+    // Whoever answered may have decided during the announcement; the caller is still waiting.
+    let decided = state.service.take_owner_decision(&call_id).instrument(span.clone()).await;
+    span.in_scope(|| {
+        let decided = decided.unwrap_or_else(|error| {
+            state.metrics.store_error();
+            tracing::error!(%error, "could not read what whoever answered decided; the call ends as the dial did");
+            None
+        });
+        match decided {
             Some(OwnerDecision::Declined(decline)) => {
                 let markup = edge
                     .provider
@@ -238,14 +245,14 @@ async fn after_dial(state: &AppState, edge: &Edge, request: Request) -> Result<R
             }
             Some(OwnerDecision::ToVoicemail) => {
                 let outcome = ForwardOutcome { status: Some("no-answer".into()), ..Default::default() };
-                state.call_log.attach(call_id, outcome);
+                state.call_log.attach(call_id.clone(), outcome);
                 return Ok(edge.markup(edge.render_or_hang_up(&answer::voicemail(&state.service.settings()))));
             }
             None => {}
         }
         let outcome = edge.provider.dial_outcome(&params)?;
         let answered_or_gone = matches!(outcome.status.as_deref(), Some("answered" | "canceled"));
-        state.call_log.attach(call_id, outcome);
+        state.call_log.attach(call_id.clone(), outcome);
         Ok(edge.markup(edge.render_or_hang_up(&answer::after_dial(answered_or_gone, &state.service.settings()))))
     })
 }

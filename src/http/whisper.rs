@@ -10,11 +10,10 @@ use serde::Deserialize;
 use tracing::Instrument;
 
 use super::AppState;
-use super::owner_decisions::OwnerDecision;
 use super::webhook::{Edge, WebhookError, answered, verified};
 use crate::answer::{self, Answer, CallRef};
 use crate::config::NoKey;
-use crate::domain::{CallerId, Channel, ForwardOutcome};
+use crate::domain::{CallerId, Channel, ForwardOutcome, OwnerDecision};
 use crate::service::NewDecline;
 use crate::speech::{AnnouncementKeys, announcement};
 use crate::telemetry::call_span;
@@ -99,8 +98,14 @@ async fn answer_key(state: &AppState, edge: &Edge, forwarded: Forwarded, digits:
     match digits {
         "9" => render(decline(state, &forwarded).await),
         "" if settings.whisper.no_key == NoKey::Voicemail => {
-            state.whisper_decisions.put(forwarded.call, OwnerDecision::ToVoicemail);
-            render(answer::say_and_hang_up("Not taken. The caller can leave a message.", settings))
+            match state.service.hold_owner_decision(&forwarded.call, OwnerDecision::ToVoicemail).await {
+                Ok(()) => render(answer::say_and_hang_up("Not taken. The caller can leave a message.", settings)),
+                Err(error) => {
+                    state.metrics.store_error();
+                    tracing::error!(%error, "could not keep the call for voicemail; connecting");
+                    edge.markup(edge.provider.nothing())
+                }
+            }
         }
         _ => edge.markup(edge.provider.nothing()),
     }
@@ -129,7 +134,15 @@ async fn decline(state: &AppState, forwarded: &Forwarded) -> Answer {
                 forwarded.call.clone(),
                 ForwardOutcome { status: Some("declined".into()), ..ForwardOutcome::default() },
             );
-            state.whisper_decisions.put(forwarded.call.clone(), OwnerDecision::Declined(saved.record));
+            let decision = OwnerDecision::Declined(saved.record);
+            if let Err(error) = state.service.hold_owner_decision(&forwarded.call, decision).await {
+                state.metrics.store_error();
+                tracing::error!(%error, "could not keep the decline by phone for the caller's refusal");
+                return answer::say_and_hang_up(
+                    "Declined: their next call is refused. This caller could not be given the refusal.",
+                    settings,
+                );
+            }
             answer::say_and_hang_up(
                 "Declined. The caller hears your refusal. Text NO and the company to name them.",
                 settings,

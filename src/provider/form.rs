@@ -22,7 +22,7 @@ impl Params {
     /// verified and stored is exactly what was sent.
     pub fn decode(body: &[u8]) -> Result<Self, FormError> {
         let mut text = Vec::with_capacity(body.len());
-        let mut pairs = Vec::new();
+        let mut pairs = Vec::with_capacity(body.iter().filter(|&&b| b == b'&').count() + 1);
         for segment in body.split(|&b| b == b'&').filter(|segment| !segment.is_empty()) {
             let (name, value) = match segment.iter().position(|&b| b == b'=') {
                 Some(at) => (&segment[..at], &segment[at + 1..]),
@@ -77,16 +77,25 @@ fn not_utf8() -> FormError {
     FormError("a parameter is not valid UTF-8".into())
 }
 
-/// Appends one decoded name or value to `text` and says where it lies.
+/// Appends one decoded name or value to `text` and says where it lies. Most parts are plain ASCII
+/// and are copied whole; only a part that decodes to more than ASCII is checked as UTF-8 on its own
+/// (the whole is checked again when the buffer becomes a string, and that check is cheap for ASCII).
 fn decode_into(text: &mut Vec<u8>, raw: &[u8]) -> Result<Span, FormError> {
     let start = text.len();
-    if raw.iter().any(|&b| b == b'+' || b == b'%') {
-        let spaced: Vec<u8> = raw.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
-        text.extend(percent_decode(&spaced));
-    } else {
-        text.extend_from_slice(raw);
+    for (at, piece) in raw.split(|&b| b == b'+').enumerate() {
+        if at > 0 {
+            text.push(b' ');
+        }
+        if piece.contains(&b'%') {
+            text.extend(percent_decode(piece));
+        } else {
+            text.extend_from_slice(piece);
+        }
     }
-    std::str::from_utf8(&text[start..]).map_err(|_| not_utf8())?;
+    let decoded = &text[start..];
+    if !decoded.is_ascii() {
+        std::str::from_utf8(decoded).map_err(|_| not_utf8())?;
+    }
     Ok(start..text.len())
 }
 

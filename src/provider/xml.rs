@@ -70,12 +70,22 @@ impl Markup {
 
 /// Escapes markup and drops the characters XML 1.0 cannot carry at all (NUL and most controls).
 pub fn text(value: &str) -> Cow<'_, str> {
+    // Most values (numbers, addresses, plain sentences) need nothing: one byte-wise look says so.
+    if value.bytes().all(plain) {
+        return Cow::Borrowed(value);
+    }
     let allowed = |c: &char| matches!(*c, '\t' | '\n' | '\r') || (*c >= ' ' && !matches!(*c, '\u{FFFE}' | '\u{FFFF}'));
     if value.chars().all(|c| allowed(&c)) {
         return quick_xml::escape::escape(value);
     }
     let clean: String = value.chars().filter(allowed).collect();
     Cow::Owned(quick_xml::escape::escape(clean.as_str()).into_owned())
+}
+
+/// A byte that stands for itself in XML: not markup, not a control, and not the lead byte of
+/// U+FFFE or U+FFFF (which `text` must look at as characters).
+fn plain(byte: u8) -> bool {
+    !matches!(byte, b'<' | b'>' | b'&' | b'"' | b'\'' | 0xEF) && (byte >= b' ' || matches!(byte, b'\t' | b'\n' | b'\r'))
 }
 
 #[cfg(test)]
@@ -85,6 +95,8 @@ mod tests {
     #[test]
     fn hostile_text_is_escaped_and_control_characters_dropped() {
         assert_eq!(text("<b>&\"'\0\u{7}"), "&lt;b&gt;&amp;&quot;&apos;");
+        assert_eq!(text("caf\u{e9} \u{FFFE}\u{FFFF}\u{FFFD} \u{1F600}"), "caf\u{e9} \u{FFFD} \u{1F600}");
+        assert_eq!(text("plain +44 20 7946 0123\t"), "plain +44 20 7946 0123\t");
     }
 
     #[test]

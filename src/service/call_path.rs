@@ -15,7 +15,7 @@ use crate::domain::text::tidy;
 use crate::domain::{Allow, CallerId, Decision, FollowUps, IncomingCall, PhoneNumber, Verification};
 use crate::policy::{self, Records};
 use crate::speech::caller_hears;
-use crate::store::{CallQuery, Change, Publish, Store, StoreError};
+use crate::store::{CallQuery, Change, Counted, Publish, Store, StoreError};
 
 /// The snapshot in effect and the follow-up counts, read from the store once, before the first
 /// call is decided (`Service::warm_up`): the server reads them at start, a command that decides
@@ -101,6 +101,22 @@ impl Live {
     }
 }
 
+impl Live {
+    /// What a store tells of the follow-up counts other processes' logged refusals reach: each is
+    /// taken in over the count kept here, which so numbers the next refusal after them.
+    fn counter(self: &Arc<Self>) -> Counted {
+        let live = self.clone();
+        Arc::new(move |counts| {
+            if let Some(Ok(published)) = live.loaded.get() {
+                let mut follow_ups = lock(&published.follow_ups);
+                for (party, counted) in counts {
+                    follow_ups.entry(party.clone()).or_default().merge(counted);
+                }
+            }
+        })
+    }
+}
+
 impl Published {
     async fn read(store: &dyn Store) -> Result<Self, StoreError> {
         let snapshot = Snapshot::read(store).await?;
@@ -128,10 +144,12 @@ impl Published {
 
 impl Service {
     /// Has the store tell the snapshot of the changes other processes make to the records (when
-    /// several share its database), as it tells it of this process's own. Before `warm_up`, so
-    /// that none made while the records are read is missed.
+    /// several share its database), as it tells it of this process's own, and the follow-up
+    /// counts of the refusals they log. Before `warm_up`, so that none made while the records are
+    /// read is missed.
     pub fn follow_others(&self) {
         self.store.follow(self.live.publisher());
+        self.store.follow_counts(self.live.counter());
     }
 
     /// Reads the records into memory, as calls are decided from them. Until it has, every call
@@ -170,26 +188,33 @@ impl Service {
         // Loaded under the lock: a single-use allow is spent under it too.
         let snapshot = published.current.load();
         let settings = self.effective.over(&self.settings, snapshot.choices());
-        let decision = policy::decide(call, &records(&snapshot, call, &follow_ups), now, &settings);
-        if let Some(decline) = decision.decline() {
-            follow_ups.entry(decline.party()).or_default().record(now);
-        }
+        let mut records = records(&snapshot, call, &follow_ups);
+        let mut decision = policy::decide(call, &records, now, &settings);
         if decision.uses_single_allow
             && let Some(allow) = number.and_then(|n| snapshot.allow_of(n))
+            && !self.spend(allow, now)?
         {
-            self.spend(allow, now)?;
+            // Another process on the same database spent it first: the call gets what the
+            // number would get had this process already heard of that.
+            if let Some(allow) = records.allow.as_mut() {
+                allow.used_at = Some(now);
+            }
+            decision = policy::decide(call, &records, now, &settings);
+        }
+        if let Some(decline) = decision.decline() {
+            follow_ups.entry(decline.party()).or_default().record(now);
         }
         Ok(decision)
     }
 
-    /// Marks a single-use allow as used, on disk before the call it let through is answered. The
-    /// one change made on the call path, and the one made blocking: the call is answered from
-    /// synchronous code, under the lock that lets exactly one call spend the allow, and waiting
-    /// there on the runtime could wait on the very worker that is blocked.
-    fn spend(&self, allow: &Allow, now: Timestamp) -> Result<(), ServiceError> {
+    /// Marks a single-use allow as used, on disk before the call it let through is answered, if
+    /// no other call (at this process or another on the same database) used it first; whether
+    /// this call did. The one change made on the call path, and the one made blocking: the call
+    /// is answered from synchronous code, under the lock that lets exactly one call here spend
+    /// the allow, and waiting there on the runtime could wait on the very worker that is blocked.
+    fn spend(&self, allow: &Allow, now: Timestamp) -> Result<bool, ServiceError> {
         let spent = Allow { used_at: Some(now), ..allow.clone() };
-        self.store.apply_blocking(Change::Allow(spent), self.live.publisher())?;
-        Ok(())
+        Ok(self.store.spend_allow(spent, self.live.publisher())?)
     }
 
     /// Who is calling, for the announcement: the name the owner gave the number (an allow's, or
@@ -334,6 +359,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_call_the_allow_would_let_through_is_declined_when_another_process_spent_it_first() {
+        let service = service().await;
+        decline(&service, "+442079460123", "Everest").await;
+        let once = NewAllow { number: "+442079460123".into(), once: true, ..Default::default() };
+        service.allow(once, Timestamp::UNIX_EPOCH).await.unwrap();
+        // Spent in the store as another process sharing it would, before this one hears of it.
+        let number = PhoneNumber::from_e164("+442079460123").unwrap();
+        let kept = service.store.allow_of(&number).await.unwrap().unwrap();
+        let elsewhere = Allow { used_at: Some(Timestamp::UNIX_EPOCH), ..kept };
+        assert!(service.store.spend_allow(elsewhere.clone(), Publish::nowhere()).unwrap());
+
+        let decision = service.decide_call(&IncomingCall::from_caller("+442079460123"), Timestamp::now()).unwrap();
+        assert_eq!(decision.kind(), DecisionKind::Decline, "{}", decision.reason);
+        assert_eq!(decision.follow_up(), Some(1), "counted as the decline's first follow-up");
+        assert_eq!(service.store.allow_of(&number).await.unwrap(), Some(elsewhere), "spent once, by the other");
+    }
+
+    #[tokio::test]
     async fn a_preview_counts_nothing() {
         let service = service().await;
         decline(&service, "+442079460123", "Everest").await;
@@ -470,6 +513,7 @@ mod tests {
     }
 
     impl Archive for SlowAllows {}
+    impl crate::store::CallFacts for SlowAllows {}
 
     #[tokio::test]
     async fn a_decline_made_while_the_records_are_first_read_is_decided_on() {

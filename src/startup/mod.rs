@@ -8,18 +8,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use axum::ServiceExt;
 use tokio::net::TcpListener;
 
 use crate::call_log::CallLog;
 use crate::config::Settings;
 use crate::domain::phone;
 use crate::http::auth::AdminToken;
+use crate::http::entry::{Entry, Routes};
 use crate::http::health::Health;
-use crate::http::owner_decisions::WhisperDecisions;
 use crate::http::session::Sessions;
 use crate::http::webhook::Edge;
-use crate::http::{AppState, Shared, router};
+use crate::http::{AppState, Shared};
 use crate::metrics::Metrics;
 use crate::notify::Notifier;
 use crate::provider;
@@ -71,7 +70,6 @@ struct Lasting {
     metrics: Arc<Metrics>,
     health: Arc<Health>,
     sessions: Arc<Sessions>,
-    whisper_decisions: Arc<WhisperDecisions>,
     replays: Arc<SeenOnce>,
     admin_token: AdminToken,
 }
@@ -84,7 +82,6 @@ impl Lasting {
             metrics: state.metrics.clone(),
             health: state.health.clone(),
             sessions: state.sessions.clone(),
-            whisper_decisions: state.whisper_decisions.clone(),
             replays: state.replays.clone(),
             admin_token: state.admin_token.clone(),
         }
@@ -100,11 +97,10 @@ fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Re
         .map(|provider| Edge::new(provider, &settings).map(Arc::new))
         .collect::<Result<_, _>>()
         .map_err(|e| StartupError::Config(e.to_string()))?;
-    let Lasting { store, call_log, metrics, health, sessions, whisper_decisions, replays, admin_token } = lasting;
+    let Lasting { store, call_log, metrics, health, sessions, replays, admin_token } = lasting;
     Ok(AppState::new(Shared {
         remote: Arc::new(Remote::new(service.clone(), store.clone(), settings.clone())),
         notifier: Notifier::start(settings.clone(), current_settings(&service), store.clone(), metrics.clone()),
-        whisper_decisions,
         replays,
         service,
         call_log,
@@ -178,12 +174,11 @@ impl Application {
         let _ = numbering.join();
         let lasting = Lasting {
             call_log: CallLog::start(store.clone(), metrics.clone(), settings.log.queue),
+            replays: Arc::new(SeenOnce::shared_by(store.clone())),
             store,
             health: Arc::new(Health::new(metrics.clone())),
             metrics,
             sessions: Arc::default(),
-            whisper_decisions: Arc::default(),
-            replays: Arc::default(),
             admin_token: AdminToken::new(admin_token),
         };
         let state = configured(settings, service, lasting)?;
@@ -230,24 +225,21 @@ impl Application {
         // Calls past the retention period leave the log off the call path, now and every hour.
         let pruning = Arc::new(reload::Pruning::start(&state));
         let reloading = self.reload_from.and_then(|path| Some((path, reload::hangups()?)));
-        let current = Arc::new(ArcSwap::from_pointee(router(self.state)));
+        let current = Arc::new(ArcSwap::from_pointee(Routes::new(self.state)));
         if let Some((path, hangups)) = reloading {
             tokio::spawn(reload::on_hangup(hangups, path, state.clone(), current.clone(), pruning.clone()));
         }
-        let app = reload::Swappable(current);
         // Requests in flight when the signal comes get SHUTDOWN_GRACE to finish; then saidno stops
         // waiting, so a stuck client cannot keep it from exiting.
         let stopping = Arc::new(tokio::sync::Notify::new());
         let signalled = stopping.clone();
         // Live pages hold their streams open; they end first, so they never count as requests in flight.
         let live = state.call_log.live().clone();
-        // The peer's address rate-limits sign-ins.
-        let serving = axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                live.close();
-                signalled.notify_one();
-            });
+        let serving = axum::serve(self.listener, Entry(current)).with_graceful_shutdown(async move {
+            shutdown.await;
+            live.close();
+            signalled.notify_one();
+        });
         tokio::select! {
             served = serving => served?,
             () = async {

@@ -2,44 +2,17 @@
 //! finish on the settings they started with, new ones get the new settings, and the store, the
 //! call log and signed-in sessions carry over. A configuration that does not load changes nothing.
 
-use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 
 use arc_swap::ArcSwap;
-use axum::Router;
-use axum::extract::Request;
-use axum::response::Response;
-use axum::routing::future::RouteFuture;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::task::JoinHandle;
-use tower::Service;
 
 use super::{Lasting, configured};
 use crate::config::Settings;
-use crate::http::{AppState, router};
-
-/// Hands each request to whichever router is in effect when it arrives. A service of its own
-/// rather than a router around one: every call would otherwise be routed twice, through a boxed
-/// fallback the second time.
-#[derive(Clone)]
-pub struct Swappable(pub Arc<ArcSwap<Router>>);
-
-impl Service<Request> for Swappable {
-    type Response = Response;
-    type Error = Infallible;
-    type Future = RouteFuture<Infallible>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        // A router is always ready.
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: Request) -> Self::Future {
-        Router::clone(&self.0.load()).call(request)
-    }
-}
+use crate::http::AppState;
+use crate::http::entry::Routes;
 
 /// The background pruning of old calls, restarted when the settings it runs under change.
 pub struct Pruning(Mutex<Option<JoinHandle<()>>>);
@@ -81,14 +54,14 @@ pub async fn on_hangup(
     mut hangups: Signal,
     path: Option<PathBuf>,
     mut state: AppState,
-    current: Arc<ArcSwap<Router>>,
+    current: Arc<ArcSwap<Routes>>,
     pruning: Arc<Pruning>,
 ) {
     while hangups.recv().await.is_some() {
         match next_state(path.as_deref(), &state) {
             Ok(next) => {
                 state.notifier.stop();
-                current.store(Arc::new(router(next.clone())));
+                current.store(Arc::new(Routes::new(next.clone())));
                 pruning.restart(&next);
                 state = next;
                 tracing::info!("configuration reloaded");

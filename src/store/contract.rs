@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::domain::{DecisionKind, SignedIn};
+use crate::domain::{DecisionKind, OwnerDecision, SignedIn};
 
 fn number(text: &str) -> PhoneNumber {
     PhoneNumber::from_e164(text).unwrap()
@@ -507,6 +507,38 @@ pub async fn changes_are_published_in_order_once_made_and_only_when_they_change_
     assert_eq!(*told.lock().unwrap(), expected);
 }
 
+pub async fn a_decision_made_during_a_call_is_taken_once_by_its_call(store: &dyn Store) {
+    let declined = OwnerDecision::Declined(decline("+442079460123", "Everest Windows"));
+    store.hold_owner_decision("CA1", OwnerDecision::ToVoicemail).await.unwrap();
+    // Kept again for the same call: the newer decision is the one acted on.
+    store.hold_owner_decision("CA1", declined.clone()).await.unwrap();
+    store.hold_owner_decision("CA2", OwnerDecision::ToVoicemail).await.unwrap();
+    assert_eq!(store.take_owner_decision("CA1").await.unwrap(), Some(declined));
+    assert_eq!(store.take_owner_decision("CA1").await.unwrap(), None, "taken once");
+    assert_eq!(store.take_owner_decision("CA3").await.unwrap(), None, "a call nobody decided on");
+    assert_eq!(store.take_owner_decision("CA2").await.unwrap(), Some(OwnerDecision::ToVoicemail));
+}
+
+pub async fn a_single_use_allow_is_spent_once(store: &dyn Store) {
+    let once = Allow { once: true, ..Allow::always(number("+442079460123"), None, Timestamp::UNIX_EPOCH) };
+    store.apply(Change::Allow(once.clone()), Publish::nowhere()).await.unwrap();
+    let published = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let into = published.clone();
+    let publish = Publish::to(move |change| into.lock().unwrap().push(serde_json::to_value(change).unwrap()));
+    let first = Allow { used_at: Some("2026-11-03T10:00:00Z".parse().unwrap()), ..once.clone() };
+    let second = Allow { used_at: Some("2026-11-03T10:00:01Z".parse().unwrap()), ..once.clone() };
+    // Blocking, as the call path calls it.
+    let spend = |spent: Allow, publish: Publish| store.spend_allow(spent, publish);
+    assert!(spend(first.clone(), publish.clone()).unwrap());
+    assert!(!spend(second, publish.clone()).unwrap(), "already spent");
+    assert_eq!(store.allow_of(&number("+442079460123")).await.unwrap(), Some(first.clone()));
+    assert_eq!(*published.lock().unwrap(), [serde_json::to_value(Change::Allow(first)).unwrap()], "the spend alone");
+    // No allow left to spend once it is removed.
+    store.apply(Change::RemoveAllow(number("+442079460123")), Publish::nowhere()).await.unwrap();
+    assert!(!spend(once, publish).unwrap());
+    assert_eq!(store.allow_of(&number("+442079460123")).await.unwrap(), None);
+}
+
 macro_rules! for_store {
     ($name:ident, $make:expr) => {
         mod $name {
@@ -589,6 +621,16 @@ macro_rules! for_store {
             async fn changes_are_published_in_order_once_made_and_only_when_they_change_something() {
                 let (_dir, store) = $make;
                 super::changes_are_published_in_order_once_made_and_only_when_they_change_something(&store).await;
+            }
+            #[tokio::test]
+            async fn a_decision_made_during_a_call_is_taken_once_by_its_call() {
+                let (_dir, store) = $make;
+                super::a_decision_made_during_a_call_is_taken_once_by_its_call(&store).await;
+            }
+            #[tokio::test]
+            async fn a_single_use_allow_is_spent_once() {
+                let (_dir, store) = $make;
+                super::a_single_use_allow_is_spent_once(&store).await;
             }
             #[tokio::test]
             async fn text_sessions_are_kept_per_owner() {

@@ -7,17 +7,18 @@ use jiff::Timestamp;
 
 use super::query::PageFill;
 use super::{
-    Answer, Archive, CallHistory, CallPage, CallQuery, CallSink, Change, Cursor, HourTally, Keep, OwnerRecord, Pruned,
-    Publish, Removed, RepeatCaller, SCAN_BUDGET, StoreError, ready,
+    Answer, Archive, CallFacts, CallHistory, CallPage, CallQuery, CallSink, Change, Cursor, HourTally, Keep,
+    OwnerRecord, PendingDecisions, Pruned, Publish, Removed, RepeatCaller, SCAN_BUDGET, StoreError, ready,
 };
 use crate::domain::{
-    Allow, CallRecord, DecisionKind, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, SettingChange,
-    SignedIn, Target, TextSession, WebChange, company_key,
+    Allow, CallRecord, DecisionKind, Decline, FollowUps, ForwardOutcome, LegalHold, OwnerDecision, PhoneNumber,
+    SettingChange, SignedIn, Target, TextSession, WebChange, company_key,
 };
 
 #[derive(Default)]
 pub struct MemoryStore {
     inner: RwLock<Inner>,
+    pending: PendingDecisions,
 }
 
 #[derive(Default)]
@@ -126,7 +127,29 @@ impl OwnerRecord for MemoryStore {
     /// The one place a change is made here: under the write lock, which it still holds while the
     /// change is published, so changes are published in the order they were made.
     fn apply_blocking(&self, change: Change, publish: Publish) -> Result<Removed, StoreError> {
-        let mut inner = self.write();
+        let inner = self.write();
+        Ok(self.make(inner, change, publish, false).unwrap_or_default())
+    }
+
+    fn spend_allow(&self, spent: Allow, publish: Publish) -> Result<bool, StoreError> {
+        Ok(self.make(self.write(), Change::Allow(spent), publish, true).is_some())
+    }
+
+    fn probe(&self) -> Answer<'_, ()> {
+        ready(Ok(()))
+    }
+}
+
+impl MemoryStore {
+    /// `apply_blocking`, holding `inner`; with `only_unspent`, an allow is saved only over one
+    /// still unspent (`None` when it is not).
+    fn make(
+        &self,
+        mut inner: std::sync::RwLockWriteGuard<'_, Inner>,
+        change: Change,
+        publish: Publish,
+        only_unspent: bool,
+    ) -> Option<Removed> {
         let removed = match &change {
             Change::Decline(decline) => {
                 inner.put_decline(decline.clone());
@@ -138,9 +161,12 @@ impl OwnerRecord for MemoryStore {
             }
             Change::RemoveDecline(target) => match inner.declines.remove(&target.key()) {
                 Some(decline) => Removed::Decline(decline),
-                None => return Ok(Removed::Nothing),
+                None => return Some(Removed::Nothing),
             },
             Change::Allow(allow) => {
+                if only_unspent && inner.allows.get(&allow.number).is_none_or(|kept| kept.used_at.is_some()) {
+                    return None;
+                }
                 inner.put_allow(allow);
                 Removed::Nothing
             }
@@ -150,7 +176,7 @@ impl OwnerRecord for MemoryStore {
             }
             Change::RemoveAllow(number) => match inner.allows.remove(number) {
                 Some(allow) => Removed::Allow(allow),
-                None => return Ok(Removed::Nothing),
+                None => return Some(Removed::Nothing),
             },
             Change::Paused { paused, changed } => {
                 inner.paused = *paused;
@@ -188,11 +214,7 @@ impl OwnerRecord for MemoryStore {
             }
         };
         publish.published(&change);
-        Ok(removed)
-    }
-
-    fn probe(&self) -> Answer<'_, ()> {
-        ready(Ok(()))
+        Some(removed)
     }
 }
 
@@ -349,3 +371,15 @@ impl MemoryStore {
 }
 
 impl Archive for MemoryStore {}
+
+/// Kept in memory, as the store is.
+impl CallFacts for MemoryStore {
+    fn hold_owner_decision(&self, call_id: &str, decision: OwnerDecision) -> Answer<'_, ()> {
+        self.pending.put(call_id, decision);
+        ready(Ok(()))
+    }
+
+    fn take_owner_decision(&self, call_id: &str) -> Answer<'_, Option<OwnerDecision>> {
+        ready(Ok(self.pending.take(call_id)))
+    }
+}

@@ -5,6 +5,7 @@ mod change;
 mod local;
 mod memory;
 mod open;
+mod pending_decisions;
 mod postgres;
 mod prune;
 mod query;
@@ -15,6 +16,7 @@ pub use self::change::{Change, Publish, Removed};
 pub use self::local::{open_local, restore_local};
 pub use self::memory::MemoryStore;
 pub use self::open::open_store;
+pub use self::pending_decisions::PendingDecisions;
 pub use self::postgres::{PostgresStore, test_db};
 pub use self::prune::{PRUNE_BATCH, Pruned};
 pub use self::query::{CallPage, CallQuery, Cursor, HourTally, RepeatCaller, SCAN_BUDGET, party_of};
@@ -25,8 +27,8 @@ use futures_util::future::BoxFuture;
 use jiff::Timestamp;
 
 use crate::domain::{
-    Allow, CallRecord, Decline, DeclineTerms, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, SettingChange,
-    SignedIn, Target, TextSession, WebChange,
+    Allow, CallRecord, Decline, DeclineTerms, FollowUps, ForwardOutcome, LegalHold, OwnerDecision, PhoneNumber,
+    SettingChange, SignedIn, Target, TextSession, WebChange,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -121,6 +123,15 @@ pub trait OwnerRecord: Send + Sync {
     /// single-use allow), which must be on disk before the call is answered and cannot wait on
     /// the runtime the call is answered on. Each store makes both in the same one place.
     fn apply_blocking(&self, change: Change, publish: Publish) -> Result<Removed, StoreError>;
+    /// Spends a single-use allow as a call uses it: stores `spent` (the allow with its `used_at`)
+    /// only if the allow kept for its number is still unspent, in one step no other call (in any
+    /// process) can come between, and publishes it like any change. Whether this call spent it:
+    /// false when another already had. Blocking, like `apply_blocking`, for the same reason.
+    /// The default suits a store only one process uses, where the call path's own lock already
+    /// lets one call at a time spend.
+    fn spend_allow(&self, spent: Allow, publish: Publish) -> Result<bool, StoreError> {
+        self.apply_blocking(Change::Allow(spent), publish).map(|_| true)
+    }
     /// Proves the store can take a write and get it to disk now (for the readiness check).
     fn probe(&self) -> Answer<'_, ()>;
     /// Tells `publish` of each change other processes make to the record from the moment the
@@ -173,6 +184,35 @@ pub trait CallHistory: Send + Sync {
     /// refuses, with every index entry that points at it; and removes the hourly tallies of hours
     /// that ended by `before`. Call again with the returned `next` until it is `None`.
     fn prune_calls(&self, before: Timestamp, keep: Keep, after: Option<Cursor>, budget: usize) -> Answer<'_, Pruned>;
+    /// Tells `counted` of the follow-up counts other processes' logged refusals reach, so that
+    /// counts kept in memory number the next refusal after them. Only a store several processes
+    /// share has any; calling it again replaces `counted`.
+    fn follow_counts(&self, _counted: Counted) {}
+}
+
+/// Told of parties' follow-up counts as other processes log them (`CallHistory::follow_counts`).
+pub type Counted = std::sync::Arc<dyn Fn(&[(String, FollowUps)]) + Send + Sync>;
+
+/// Facts about calls in progress that whichever process answers the next request about the call
+/// must see: in a store several processes share, they are kept where all of them look.
+pub trait CallFacts: Send + Sync {
+    /// Keeps what whoever answered a forward decided, for the call's dial callback (replacing any
+    /// decision already kept for the call).
+    fn hold_owner_decision(&self, _call_id: &str, _decision: OwnerDecision) -> Answer<'_, ()> {
+        ready(Err(StoreError::Unavailable("this store keeps no decisions made during a call".into())))
+    }
+    /// Takes the decision kept for the call, if one was kept within `pending_decisions::KEEP`:
+    /// it is gone once taken, so exactly one dial callback acts on it.
+    fn take_owner_decision(&self, _call_id: &str) -> Answer<'_, Option<OwnerDecision>> {
+        ready(Ok(None))
+    }
+    /// Whether a provider's once-only token (`scope` is the provider) is seen here for the first
+    /// time, remembering it if so; waits at most `within` for the answer. The default suits a
+    /// store only one process uses: the process's own memory of tokens
+    /// (`crate::provider::replay`) is all there is to ask.
+    fn first_seen(&self, _scope: &str, _token: &str, _within: std::time::Duration) -> Result<bool, StoreError> {
+        Ok(true)
+    }
 }
 
 /// A consistent copy of everything kept, and a check that it all reads back. Both read the whole
@@ -190,9 +230,9 @@ pub trait Archive: Send + Sync {
 
 /// Everything saidno keeps, by role. A part of the program that needs one role takes only that
 /// one: the call log's writer a `CallSink`, the snapshot's loader an `OwnerRecord`.
-pub trait Store: OwnerRecord + CallSink + CallHistory + Archive + 'static {}
+pub trait Store: OwnerRecord + CallSink + CallHistory + Archive + CallFacts + 'static {}
 
-impl<T: OwnerRecord + CallSink + CallHistory + Archive + 'static> Store for T {}
+impl<T: OwnerRecord + CallSink + CallHistory + Archive + CallFacts + 'static> Store for T {}
 
 #[cfg(test)]
 mod contract;

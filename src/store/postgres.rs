@@ -15,14 +15,15 @@ use jiff::Timestamp;
 use tokio_postgres::NoTls;
 
 use super::{
-    Answer, Archive, CallHistory, CallPage, CallQuery, CallSink, Change, Cursor, HourTally, Keep, OwnerRecord, Pruned,
-    Publish, Removed, RepeatCaller, StoreError,
+    Answer, Archive, CallFacts, CallHistory, CallPage, CallQuery, CallSink, Change, Counted, Cursor, HourTally, Keep,
+    OwnerRecord, Pruned, Publish, Removed, RepeatCaller, StoreError,
 };
 use crate::domain::{
-    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, SettingChange, SignedIn, Target,
-    TextSession, WebChange,
+    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, OwnerDecision, PhoneNumber, SettingChange,
+    SignedIn, Target, TextSession, WebChange,
 };
 
+mod call_facts;
 mod call_log;
 mod call_pages;
 mod errors;
@@ -50,6 +51,9 @@ const POOL_WAIT: Duration = Duration::from_secs(10);
 /// server starts degraded, forwarding every call), when the url does not say.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long a call that a single-use allow would let through waits for the database to spend it.
+const SPEND_WAIT: Duration = Duration::from_secs(2);
+
 pub struct PostgresStore {
     worker: Worker,
     shared: Arc<Shared>,
@@ -65,6 +69,9 @@ struct Shared {
     changes: tokio::sync::Mutex<i64>,
     /// Told of other processes' changes (see `OwnerRecord::follow`); nowhere until then.
     others: std::sync::Mutex<Publish>,
+    /// Told of follow-up counts other processes' logged refusals reach (see
+    /// `CallHistory::follow_counts`); nowhere until then.
+    counted: std::sync::Mutex<Option<Counted>>,
     /// Whether the task that follows other processes' changes runs.
     following: std::sync::atomic::AtomicBool,
     /// The settings of the connection that listens for other processes' changes.
@@ -171,6 +178,7 @@ impl PostgresStore {
                 pool,
                 changes: tokio::sync::Mutex::new(newest),
                 others: std::sync::Mutex::new(Publish::nowhere()),
+                counted: Default::default(),
                 following: Default::default(),
                 listener,
                 shown,
@@ -183,6 +191,13 @@ impl PostgresStore {
             Ok(Arc::new(shared))
         })?;
         Ok(Self { worker, shared })
+    }
+
+    /// Starts the task that follows other processes' changes and counts, once.
+    fn start_following(&self) {
+        if !self.shared.following.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            self.worker.handle().spawn(follow::run(self.shared.clone()));
+        }
     }
 
     /// Runs `work` with the shared state on the store's runtime, for an async caller.
@@ -291,15 +306,23 @@ impl OwnerRecord for PostgresStore {
         self.block(|shared| async move { owner::apply(&shared, &change, &publish).await })
     }
 
+    /// Waits at most `SPEND_WAIT`: past it the call is forwarded (as on any failure), and the
+    /// spend, cut short, is rolled back unless it was already committed.
+    fn spend_allow(&self, spent: Allow, publish: Publish) -> Result<bool, StoreError> {
+        self.block(|shared| async move {
+            tokio::time::timeout(SPEND_WAIT, owner::spend_allow(&shared, spent, &publish)).await.map_err(|_| {
+                StoreError::Unavailable(format!("PostgreSQL did not spend the allow within {SPEND_WAIT:?}"))
+            })?
+        })
+    }
+
     fn probe(&self) -> Answer<'_, ()> {
         self.run(|shared| async move { owner::probe(&shared).await })
     }
 
     fn follow(&self, publish: Publish) {
         *self.shared.others.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = publish;
-        if !self.shared.following.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            self.worker.handle().spawn(follow::run(self.shared.clone()));
-        }
+        self.start_following();
     }
 }
 
@@ -353,6 +376,29 @@ impl CallHistory for PostgresStore {
 
     fn prune_calls(&self, before: Timestamp, keep: Keep, after: Option<Cursor>, budget: usize) -> Answer<'_, Pruned> {
         self.run(|shared| async move { prune::batch(&shared, before, &keep, after, budget).await })
+    }
+
+    fn follow_counts(&self, counted: Counted) {
+        *self.shared.counted.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(counted);
+        self.start_following();
+    }
+}
+
+/// In tables, so that the next request about a call finds them at whichever process it reaches.
+impl CallFacts for PostgresStore {
+    fn hold_owner_decision(&self, call_id: &str, decision: OwnerDecision) -> Answer<'_, ()> {
+        let call_id = call_id.to_owned();
+        self.run(|shared| async move { call_facts::hold(&shared, &call_id, &decision).await })
+    }
+
+    fn take_owner_decision(&self, call_id: &str) -> Answer<'_, Option<OwnerDecision>> {
+        let call_id = call_id.to_owned();
+        self.run(|shared| async move { call_facts::take(&shared, &call_id).await })
+    }
+
+    fn first_seen(&self, scope: &str, token: &str, within: Duration) -> Result<bool, StoreError> {
+        let (scope, token) = (scope.to_owned(), token.to_owned());
+        self.block(|shared| async move { call_facts::first_seen(&shared, &scope, &token, within).await })
     }
 }
 

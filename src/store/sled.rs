@@ -22,8 +22,8 @@ use serde::de::DeserializeOwned;
 use jiff::Timestamp;
 
 use super::{
-    Answer, Archive, CallHistory, CallPage, CallQuery, CallSink, Change, Cursor, HourTally, Keep, NumberVisit,
-    OwnerRecord, Pruned, Publish, Removed, RepeatCaller, StoreError, ready,
+    Answer, Archive, CallFacts, CallHistory, CallPage, CallQuery, CallSink, Change, Cursor, HourTally, Keep,
+    NumberVisit, OwnerRecord, Pruned, Publish, Removed, RepeatCaller, StoreError, ready,
 };
 use crate::backup::{self, BackupError};
 use crate::config::OwnerChoices;
@@ -65,6 +65,9 @@ const PROBE: &[u8] = b"setting:probe";
 /// pool, which needs a `'static` handle to it.
 pub struct SledStore {
     inner: Arc<Database>,
+    /// Owner decisions awaiting their dial callback: only this process answers its calls, and a
+    /// decision outlives its call by minutes at most, so memory is where they belong.
+    pending: super::PendingDecisions,
 }
 
 struct Database {
@@ -85,7 +88,7 @@ struct Database {
 
 impl SledStore {
     pub fn open(path: &Path, cache_mb: u64) -> Result<Self, StoreError> {
-        Ok(Self { inner: Arc::new(Database::open(path, cache_mb)?) })
+        Ok(Self { inner: Arc::new(Database::open(path, cache_mb)?), pending: Default::default() })
     }
 
     /// Opens, for a test, a database this process has just closed: sled lets go of its lock from
@@ -456,6 +459,12 @@ impl Database {
     /// every other owner change), then flushed and counted in the marker, and published while the
     /// generation is still held, before it returns: the one place the owner's record changes.
     fn apply(&self, change: &Change, publish: &Publish) -> Result<Removed, StoreError> {
+        Ok(self.make(change, publish, false)?.unwrap_or_default())
+    }
+
+    /// `apply`; with `only_unspent`, an allow is saved only over one still unspent (`None` when it
+    /// is not), read and written holding the generation so that no other change comes between.
+    fn make(&self, change: &Change, publish: &Publish, only_unspent: bool) -> Result<Option<Removed>, StoreError> {
         let mut generation = self.generation.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut batch = sled::Batch::default();
         let mut removed = Removed::Nothing;
@@ -463,30 +472,35 @@ impl Database {
             Change::Decline(decline) => self.add_declines(&mut batch, &DeclineBatch::from_iter([decline.clone()]))?,
             Change::Declines(declines) => self.add_declines(&mut batch, declines)?,
             Change::RemoveDecline(Target::Number(number)) => {
-                let Some(decline) = number_declines::get(&self.db, number)? else { return Ok(removed) };
+                let Some(decline) = number_declines::get(&self.db, number)? else { return Ok(Some(removed)) };
                 number_declines::change(&self.db, &mut batch, vec![(number.key(), None)])?;
                 removed = Removed::Decline(decline);
             }
             Change::RemoveDecline(rule) => {
-                let Some(decline) = self.get(&rule_key(rule))? else { return Ok(removed) };
+                let Some(decline) = self.get(&rule_key(rule))? else { return Ok(Some(removed)) };
                 batch.remove(rule_key(rule));
                 removed = Removed::Decline(decline);
             }
-            Change::Allow(allow) => batch.insert(allow_key(&allow.number), encode(allow)?),
+            Change::Allow(allow) => {
+                if only_unspent && self.allow_of(&allow.number)?.is_none_or(|kept| kept.used_at.is_some()) {
+                    return Ok(None);
+                }
+                batch.insert(allow_key(&allow.number), encode(allow)?);
+            }
             Change::Allows(allows) => {
                 for allow in allows {
                     batch.insert(allow_key(&allow.number), encode(allow)?);
                 }
             }
             Change::RemoveAllow(number) => {
-                let Some(allow) = self.get(&allow_key(number))? else { return Ok(removed) };
+                let Some(allow) = self.get(&allow_key(number))? else { return Ok(Some(removed)) };
                 batch.remove(allow_key(number));
                 removed = Removed::Allow(allow);
             }
             Change::Paused { paused, changed } => {
                 self.set_paused(&mut generation, *paused, changed)?;
                 publish.published(change);
-                return Ok(removed);
+                return Ok(Some(removed));
             }
             Change::Setting(state) => {
                 // Read and written holding the generation, so no other change comes between.
@@ -513,7 +527,7 @@ impl Database {
         }
         self.commit_holding(&mut generation, batch)?;
         publish.published(change);
-        Ok(removed)
+        Ok(Some(removed))
     }
 
     fn probe(&self) -> Result<(), StoreError> {
@@ -603,6 +617,10 @@ impl OwnerRecord for SledStore {
         self.inner.apply(&change, &publish)
     }
 
+    fn spend_allow(&self, spent: Allow, publish: Publish) -> Result<bool, StoreError> {
+        Ok(self.inner.make(&Change::Allow(spent), &publish, true)?.is_some())
+    }
+
     fn probe(&self) -> Answer<'_, ()> {
         self.off_runtime(Database::probe)
     }
@@ -652,6 +670,17 @@ impl CallHistory for SledStore {
 
     fn prune_calls(&self, before: Timestamp, keep: Keep, after: Option<Cursor>, budget: usize) -> Answer<'_, Pruned> {
         self.off_runtime(move |db| db.calls.prune(before, &keep, after, budget))
+    }
+}
+
+impl CallFacts for SledStore {
+    fn hold_owner_decision(&self, call_id: &str, decision: crate::domain::OwnerDecision) -> Answer<'_, ()> {
+        self.pending.put(call_id, decision);
+        ready(Ok(()))
+    }
+
+    fn take_owner_decision(&self, call_id: &str) -> Answer<'_, Option<crate::domain::OwnerDecision>> {
+        ready(Ok(self.pending.take(call_id)))
     }
 }
 

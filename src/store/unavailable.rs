@@ -123,6 +123,9 @@ impl CallHistory for UnavailableStore {
 }
 
 /// Nothing to read back: the start that chose this store has already said why the database is not used.
+/// Nothing is kept, so the call's own answers (the forward, the dial's outcome) stand.
+impl super::CallFacts for UnavailableStore {}
+
 impl Archive for UnavailableStore {
     fn backup(&self, _: &mut dyn std::io::Write) -> Result<u64, StoreError> {
         Err(self.error())

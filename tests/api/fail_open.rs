@@ -126,6 +126,7 @@ impl CallHistory for BrokenLookups {
 }
 
 impl Archive for BrokenLookups {}
+impl saidno::store::CallFacts for BrokenLookups {}
 
 fn assert_forwarded(twiml: &Twiml) {
     assert_eq!(twiml.verbs(), ["Dial"], "{}", twiml.xml);

@@ -19,6 +19,7 @@ mod pbx;
 mod plivo;
 mod policy;
 mod postgres;
+mod postgres_call_facts;
 mod postgres_instances;
 mod postgres_outage;
 mod reload;

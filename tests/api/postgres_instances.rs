@@ -15,13 +15,13 @@ use crate::postgres::{admin, on_postgres};
 
 /// How long a change may take to show before the test gives up: far beyond the second promised,
 /// so that a slow machine does not fail it, while a change that never arrives does.
-const GIVE_UP_AFTER: Duration = Duration::from_secs(60);
+pub(crate) const GIVE_UP_AFTER: Duration = Duration::from_secs(60);
 
-fn refused(twiml: &str) -> bool {
+pub(crate) fn refused(twiml: &str) -> bool {
     twiml.contains("<Hangup") && !twiml.contains("<Dial")
 }
 
-fn forwarded(twiml: &str) -> bool {
+pub(crate) fn forwarded(twiml: &str) -> bool {
     twiml.contains("<Dial")
 }
 
@@ -39,13 +39,13 @@ fn wait_until_answered(server: &Server, from: &str, what: &str, honoured: impl F
     }
 }
 
-fn changed(server: &Server, method: Method, path: &str, body: Option<serde_json::Value>) {
+pub(crate) fn changed(server: &Server, method: Method, path: &str, body: Option<serde_json::Value>) {
     let (status, answer) = admin(server, method, path, body);
     assert!((200..300).contains(&status), "{status}: {answer}");
 }
 
 /// Two servers, each with its own data folder, on the one database.
-fn two_servers(database: &TestDb) -> ((Binary, Server), (Binary, Server)) {
+pub(crate) fn two_servers(database: &TestDb) -> ((Binary, Server), (Binary, Server)) {
     let first = on_postgres(database);
     let second = on_postgres(database);
     let (a, b) = (first.serve(), second.serve());

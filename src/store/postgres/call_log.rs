@@ -103,7 +103,8 @@ async fn add_follow_ups(
             "INSERT INTO follow_ups AS kept (party, count, first_at, last_at) \
              SELECT * FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::timestamptz[]) \
              ON CONFLICT (party) DO UPDATE SET count = greatest(kept.count, EXCLUDED.count), \
-             first_at = least(kept.first_at, EXCLUDED.first_at), last_at = greatest(kept.last_at, EXCLUDED.last_at)",
+             first_at = least(kept.first_at, EXCLUDED.first_at), last_at = greatest(kept.last_at, EXCLUDED.last_at), \
+             counted_at = now()",
             &[&parties, &counts, &first, &last],
         )
         .await
@@ -228,6 +229,29 @@ pub async fn follow_ups(shared: &Shared, party: Option<&str>) -> Result<Vec<(Str
         .query("SELECT party, count, first_at, last_at FROM follow_ups WHERE $1::text IS NULL OR party = $1", &[&party])
         .await
         .map_err(pg)?;
+    read_follow_ups(&rows)
+}
+
+/// The parties whose follow-ups were counted in the last `within` (by the database's clock), or
+/// every party's with `None`.
+pub async fn follow_ups_counted(
+    shared: &Shared,
+    within: Option<std::time::Duration>,
+) -> Result<Vec<(String, FollowUps)>, StoreError> {
+    let connection = shared.connection().await?;
+    let seconds = within.map(|within| within.as_secs_f64());
+    let rows = connection
+        .query(
+            "SELECT party, count, first_at, last_at FROM follow_ups \
+             WHERE $1::float8 IS NULL OR counted_at > now() - make_interval(secs => $1::float8)",
+            &[&seconds],
+        )
+        .await
+        .map_err(pg)?;
+    read_follow_ups(&rows)
+}
+
+fn read_follow_ups(rows: &[tokio_postgres::Row]) -> Result<Vec<(String, FollowUps)>, StoreError> {
     rows.iter()
         .map(|row| {
             let at = |i: usize| row.get::<_, Option<SystemTime>>(i).map(moment).transpose();

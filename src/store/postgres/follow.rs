@@ -16,6 +16,7 @@ use super::super::StoreError;
 use super::errors::connecting;
 use super::owner_changes::{self, CHANNEL, Row, notified_id};
 use super::{Shared, pg};
+use super::{call_facts, call_log};
 
 /// How often the changes are checked for without an announcement. This, and the moment a check
 /// takes, is what bounds how late another process's change is honoured here when an announcement
@@ -71,15 +72,19 @@ pub async fn run(shared: Arc<Shared>) {
     check.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut pruned: Option<Instant> = None;
     let mut failing = false;
+    let mut counts_read = false;
     loop {
-        let due = tokio::select! {
+        let (due, ticked) = tokio::select! {
             Some(payload) = announced.recv() => match notified_id(&payload) {
                 // Not one this process has already published (its own, most often).
-                Some(id) => id > *shared.changes.lock().await,
-                None => false,
+                Some(id) => (id > *shared.changes.lock().await, false),
+                None => (false, false),
             },
-            _ = check.tick() => true,
+            _ = check.tick() => (true, true),
         };
+        if ticked {
+            counts_read = follow_counts(&shared, counts_read).await;
+        }
         if !due {
             continue;
         }
@@ -106,7 +111,43 @@ pub async fn run(shared: Arc<Shared>) {
 
 async fn prune(shared: &Shared) -> Result<(), StoreError> {
     let connection = shared.connection().await?;
-    owner_changes::prune(&connection).await.map(drop)
+    owner_changes::prune(&connection).await?;
+    call_facts::prune(&connection).await
+}
+
+/// Counts changed this recently are read at each check: far more than a check's period, so that a
+/// call log batch committed a while after its transaction began (whose time the row carries) is
+/// still read.
+const COUNTS_WINDOW: Duration = Duration::from_secs(30);
+
+/// Tells the hook (when one was given) of the follow-up counts changed within `COUNTS_WINDOW`,
+/// or of every count when the last read failed or there was none, so that nothing counted
+/// meanwhile is missed. Taking in a count already known changes nothing (the highest is kept).
+/// Whether this read succeeded.
+async fn follow_counts(shared: &Shared, last_read: bool) -> bool {
+    let Some(counted) = shared.counted.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone() else {
+        return false;
+    };
+    let within = last_read.then_some(COUNTS_WINDOW);
+    match call_log::follow_ups_counted(shared, within).await {
+        Ok(counts) => {
+            if !counts.is_empty() {
+                // The hook takes the lock a call being decided holds while it may wait on this
+                // runtime (spending an allow): this thread is handed over meanwhile.
+                tokio::task::block_in_place(|| counted(&counts));
+            }
+            if !last_read {
+                tracing::debug!("other processes' follow-up counts are followed");
+            }
+            true
+        }
+        Err(error) => {
+            if last_read {
+                tracing::error!(%error, "cannot read other processes' follow-up counts; trying again");
+            }
+            false
+        }
+    }
 }
 
 /// Listens on a connection of its own, opening it again (after `CHECK_EVERY`) whenever it is lost;

@@ -96,6 +96,22 @@ async fn write_setting(client: &impl GenericClient, key: &str, value: serde_json
 /// changes committed before it are published first, so none is overtaken. A change that fails
 /// rolls back whole (its transaction is dropped uncommitted) and is not published.
 pub async fn apply(shared: &Shared, change: &Change, publish: &Publish) -> Result<Removed, StoreError> {
+    Ok(make(shared, change, publish, false).await?.unwrap_or_default())
+}
+
+/// Spends a single-use allow (`OwnerRecord::spend_allow`): whether this call did.
+pub async fn spend_allow(shared: &Shared, spent: Allow, publish: &Publish) -> Result<bool, StoreError> {
+    Ok(make(shared, &Change::Allow(spent), publish, true).await?.is_some())
+}
+
+/// `apply`; with `only_unspent`, an allow is saved only over one still unspent, by one statement
+/// that a second spender (in any process) waits behind and then finds nothing to spend: `None`.
+async fn make(
+    shared: &Shared,
+    change: &Change,
+    publish: &Publish,
+    only_unspent: bool,
+) -> Result<Option<Removed>, StoreError> {
     let mut followed = shared.changes.lock().await;
     let mut connection = shared.connection().await?;
     let transaction = connection.transaction().await.map_err(pg)?;
@@ -117,8 +133,22 @@ pub async fn apply(shared: &Shared, change: &Change, publish: &Publish) -> Resul
                 .map_err(pg)?;
             match row {
                 Some(row) => Removed::Decline(from_json("a decline", row.get(0))?),
-                None => return Ok(Removed::Nothing),
+                None => return Ok(Some(Removed::Nothing)),
             }
+        }
+        Change::Allow(allow) if only_unspent => {
+            let spent = transaction
+                .execute(
+                    "UPDATE allows SET record = $2 WHERE number = $1 \
+                     AND coalesce(record -> 'used_at', 'null'::jsonb) = 'null'::jsonb",
+                    &[&allow.number.as_str(), &json(allow)?],
+                )
+                .await
+                .map_err(pg)?;
+            if spent == 0 {
+                return Ok(None);
+            }
+            Removed::Nothing
         }
         Change::Allow(allow) => {
             save_allows(&transaction, std::slice::from_ref(allow)).await?;
@@ -135,7 +165,7 @@ pub async fn apply(shared: &Shared, change: &Change, publish: &Publish) -> Resul
                 .map_err(pg)?;
             match row {
                 Some(row) => Removed::Allow(from_json("an allow", row.get(0))?),
-                None => return Ok(Removed::Nothing),
+                None => return Ok(Some(Removed::Nothing)),
             }
         }
         Change::Paused { paused, changed } => {
@@ -197,7 +227,7 @@ pub async fn apply(shared: &Shared, change: &Change, publish: &Publish) -> Resul
     follow::take_in(shared, earlier, &mut followed);
     publish.published(change);
     *followed = id;
-    Ok(removed)
+    Ok(Some(removed))
 }
 
 async fn save_allows(client: &impl GenericClient, allows: &[Allow]) -> Result<(), StoreError> {
