@@ -2,24 +2,33 @@
 //! own, so a slow disk never delays the answer a caller hears. A batch gathers what arrives within
 //! one commit interval, so a busy line costs one commit per interval rather than one per call; a
 //! process killed outright loses at most the calls of the interval being gathered.
+//!
+//! What waits to be written is bounded (`[log] queue`): past the bound an entry is dropped, counted
+//! in the metrics and told in the log, so that neither a flood of calls nor a database that cannot
+//! be reached for hours grows the server's memory without end. While the database cannot be
+//! reached, what is held is tried again every `RETRY` and written once it answers.
+
+mod bound;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{mpsc, oneshot};
-use tracing::Instrument;
+use tokio::sync::oneshot;
 
+use self::bound::Bound;
 use crate::domain::{CallRecord, ForwardOutcome};
 use crate::live::{LiveCalls, Logged};
 use crate::metrics::Metrics;
-use crate::store::CallSink;
+use crate::store::{CallSink, StoreError};
 
-/// Enough for a burst of thousands of calls; past that, senders wait off the call path.
-const QUEUE: usize = 8192;
-/// The most calls one batch gathers.
+/// The most calls one batch gathers, and one write takes.
 const BATCH: usize = 4096;
 /// How long a batch gathers calls before it is written.
 pub const COMMIT_INTERVAL: Duration = Duration::from_millis(50);
+/// How long the writer waits before trying a database that cannot be reached again.
+const RETRY: Duration = Duration::from_secs(1);
 
 enum Entry {
     // Boxed: a call record is several times the size of the other entries.
@@ -38,24 +47,40 @@ enum Entry {
 /// The writer thread ends when the last `CallLog` clone is dropped, after writing what is queued.
 #[derive(Clone)]
 pub struct CallLog {
-    queue: mpsc::Sender<Entry>,
+    queue: Sender<Entry>,
+    bound: Arc<Bound>,
+    /// Set by the writer while the store cannot be reached, so a stop does not wait for it forever.
+    unreachable: Arc<AtomicBool>,
+    metrics: Arc<Metrics>,
     /// Each call and outcome once it is written, for the pages that show calls live.
     live: LiveCalls,
 }
 
 impl CallLog {
-    pub fn start(store: Arc<dyn CallSink>, metrics: Arc<Metrics>) -> Self {
-        let (queue, entries) = mpsc::channel(QUEUE);
+    /// The writer over `store`, holding at most `most` calls and outcomes not yet written.
+    pub fn start(store: Arc<dyn CallSink>, metrics: Arc<Metrics>, most: usize) -> Self {
+        let (queue, entries) = std::sync::mpsc::channel();
+        let bound = Arc::new(Bound::new(most));
+        let unreachable = Arc::new(AtomicBool::new(false));
         let live = LiveCalls::default();
-        let published = live.clone();
+        let writer = Writer {
+            store,
+            metrics: metrics.clone(),
+            live: live.clone(),
+            bound: bound.clone(),
+            unreachable: unreachable.clone(),
+            batch: Batch::default(),
+            flushes: Vec::new(),
+            reported: None,
+        };
         std::thread::Builder::new()
             .name("call-log".into())
             .spawn(move || {
                 give_way();
-                write_entries(store, metrics, published, entries)
+                writer.run(entries)
             })
             .expect("the call-log thread starts");
-        Self { queue, live }
+        Self { queue, bound, unreachable, metrics, live }
     }
 
     /// The calls and outcomes written from now on, as they are written.
@@ -75,38 +100,48 @@ impl CallLog {
 
     /// Waits until everything queued so far is written and on disk.
     pub async fn flush(&self) {
-        self.barrier(true).await;
-    }
-
-    /// Waits until everything queued so far is in the store, so a reader sees the calls just made.
-    pub async fn written(&self) {
-        self.barrier(false).await;
-    }
-
-    async fn barrier(&self, durable: bool) {
         let (done, reached) = oneshot::channel();
-        if self.queue.send(Entry::Barrier { durable, done }).await.is_ok() {
+        if self.queue.send(Entry::Barrier { durable: true, done }).is_ok() {
             let _ = reached.await;
         }
     }
 
+    /// Waits until everything queued so far is in the store, so a reader sees the calls just made;
+    /// while the store cannot be reached, only until it has been tried.
+    pub async fn written(&self) {
+        let (done, reached) = oneshot::channel();
+        if self.queue.send(Entry::Barrier { durable: false, done }).is_ok() {
+            let _ = reached.await;
+        }
+    }
+
+    /// `flush`, for a server that is stopping: it waits as long as the writing goes on, but gives
+    /// up once the store has not been reachable for `patience`. Answers how many calls and
+    /// outcomes were left unwritten.
+    pub async fn flush_before_exit(&self, patience: Duration) -> usize {
+        let (done, mut reached) = oneshot::channel();
+        if self.queue.send(Entry::Barrier { durable: true, done }).is_err() {
+            return 0;
+        }
+        loop {
+            match tokio::time::timeout(patience, &mut reached).await {
+                Ok(_) => return 0,
+                Err(_) if self.unreachable.load(Ordering::SeqCst) => return self.bound.held(),
+                Err(_) => {}
+            }
+        }
+    }
+
     fn enqueue(&self, entry: Entry) {
-        match self.queue.try_send(entry) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(entry)) => {
-                // Never block a caller and never drop an entry: hand the wait to a task.
-                let queue = self.queue.clone();
-                // In the caller's span, so that a lost entry is logged with the call it was about.
-                let waiting = async move {
-                    if queue.send(entry).await.is_err() {
-                        tracing::error!("call log closed; an entry was not recorded");
-                    }
-                };
-                tokio::spawn(waiting.instrument(tracing::Span::current()));
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                tracing::error!("call log closed; an entry was not recorded")
-            }
+        let call = matches!(entry, Entry::Call(_));
+        if !self.bound.admit() {
+            self.metrics.not_logged(call);
+            self.bound.turned_away(call);
+            return;
+        }
+        if self.queue.send(entry).is_err() {
+            self.bound.release(1);
+            tracing::error!("call log closed; an entry was not recorded");
         }
     }
 }
@@ -121,45 +156,153 @@ fn give_way() {
     }
 }
 
-fn write_entries(store: Arc<dyn CallSink>, metrics: Arc<Metrics>, live: LiveCalls, mut entries: mpsc::Receiver<Entry>) {
-    let mut batch = Batch::default();
-    while let Some(first) = entries.blocking_recv() {
-        let gathered_until = Instant::now() + COMMIT_INTERVAL;
-        let mut next = Some(first);
-        loop {
-            while let Some(entry) = next.take() {
-                match entry {
-                    Entry::Call(call) => batch.calls.push(*call),
-                    // Written after the calls before it, one of which may be the call it is about.
-                    Entry::Outcome { call_id, outcome } => batch.outcomes.push((call_id, outcome)),
-                    Entry::Barrier { durable, done } => {
-                        batch.write(store.as_ref(), &metrics, &live);
-                        if durable && let Err(error) = store.flush() {
-                            tracing::error!(%error, "could not flush the call log");
-                        }
-                        let _ = done.send(());
-                    }
+struct Writer {
+    store: Arc<dyn CallSink>,
+    metrics: Arc<Metrics>,
+    live: LiveCalls,
+    bound: Arc<Bound>,
+    unreachable: Arc<AtomicBool>,
+    batch: Batch,
+    /// Durable barriers met while the store could not be reached: answered once what came before
+    /// them is written.
+    flushes: Vec<oneshot::Sender<()>>,
+    /// When the log last said how many entries were turned away.
+    reported: Option<Instant>,
+}
+
+impl Writer {
+    fn run(mut self, entries: Receiver<Entry>) {
+        let mut open = true;
+        while open {
+            self.bound.report(&mut self.reported, false);
+            if self.batch.len() == 0 {
+                match entries.recv() {
+                    Ok(entry) => self.take(entry),
+                    Err(_) => break,
                 }
-                if batch.len() < BATCH {
-                    next = entries.try_recv().ok();
+            }
+            open = self.gather(&entries);
+            self.write();
+            if open && self.unreachable() {
+                open = self.wait_to_retry(&entries);
+            }
+        }
+        self.write();
+        let left = self.batch.len();
+        if left > 0 {
+            tracing::error!(left, "{left} calls and outcomes were not logged: the database could not be reached");
+        }
+        self.bound.report(&mut self.reported, true);
+        if let Err(error) = self.store.flush() {
+            tracing::error!(%error, "could not flush the call log");
+        }
+    }
+
+    fn unreachable(&self) -> bool {
+        self.unreachable.load(Ordering::SeqCst)
+    }
+
+    /// Takes in what arrives within one commit interval, up to a batch; false once no `CallLog`
+    /// is left to send more.
+    fn gather(&mut self, entries: &Receiver<Entry>) -> bool {
+        let gathered_until = Instant::now() + COMMIT_INTERVAL;
+        loop {
+            while self.batch.len() < BATCH {
+                match entries.try_recv() {
+                    Ok(entry) => self.take(entry),
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => return false,
                 }
             }
             let now = Instant::now();
-            if batch.len() == 0 || batch.len() >= BATCH || now >= gathered_until {
-                break;
+            if self.batch.len() == 0 || self.batch.len() >= BATCH || now >= gathered_until || self.unreachable() {
+                return true;
             }
             // Wait for more of this interval's calls; a barrier ends it early.
             std::thread::sleep((gathered_until - now).min(Duration::from_millis(5)));
-            next = entries.try_recv().ok();
         }
-        batch.write(store.as_ref(), &metrics, &live);
     }
-    if let Err(error) = store.flush() {
-        tracing::error!(%error, "could not flush the call log");
+
+    /// Waits `RETRY` before the store is tried again, taking in what arrives meanwhile; false once
+    /// no `CallLog` is left to send more.
+    fn wait_to_retry(&mut self, entries: &Receiver<Entry>) -> bool {
+        let until = Instant::now() + RETRY;
+        loop {
+            match entries.recv_timeout(until.saturating_duration_since(Instant::now())) {
+                Ok(entry) => self.take(entry),
+                Err(RecvTimeoutError::Timeout) => return true,
+                Err(RecvTimeoutError::Disconnected) => return false,
+            }
+        }
+    }
+
+    fn take(&mut self, entry: Entry) {
+        match entry {
+            Entry::Call(call) => self.batch.calls.push(*call),
+            // Written after the calls before it, one of which may be the call it is about.
+            Entry::Outcome { call_id, outcome } => self.batch.outcomes.push((call_id, outcome)),
+            // While the store cannot be reached, a reader is not held up: what it would see is
+            // what the store already has.
+            Entry::Barrier { durable: false, done } if self.unreachable() => {
+                let _ = done.send(());
+            }
+            Entry::Barrier { durable, done } => {
+                self.write();
+                if self.unreachable() {
+                    if durable {
+                        self.flushes.push(done);
+                    } else {
+                        let _ = done.send(());
+                    }
+                    return;
+                }
+                if durable && let Err(error) = self.store.flush() {
+                    tracing::error!(%error, "could not flush the call log");
+                }
+                let _ = done.send(());
+            }
+        }
+    }
+
+    /// Writes what is gathered; what cannot be written because the store cannot be reached stays
+    /// for the next try.
+    fn write(&mut self) {
+        let before = self.batch.len();
+        if before == 0 {
+            return;
+        }
+        let written = self.batch.write(self.store.as_ref(), &self.metrics, &self.live);
+        self.bound.release(before - self.batch.len());
+        match written {
+            Ok(()) => {
+                if self.unreachable.swap(false, Ordering::SeqCst) {
+                    tracing::info!("the call log can be written again: the calls that waited are in it");
+                }
+                if !self.flushes.is_empty() {
+                    if let Err(error) = self.store.flush() {
+                        tracing::error!(%error, "could not flush the call log");
+                    }
+                    for done in self.flushes.drain(..) {
+                        let _ = done.send(());
+                    }
+                }
+            }
+            Err(reason) => {
+                if !self.unreachable.swap(true, Ordering::SeqCst) {
+                    tracing::warn!(
+                        %reason,
+                        waiting = self.batch.len(),
+                        "the call log cannot be written now: calls wait in memory, at most {} ([log] queue), and \
+                         are written as soon as it can be",
+                        self.bound.most()
+                    );
+                }
+            }
+        }
     }
 }
 
-/// What one commit interval gathered: calls, then the outcomes reported after calls.
+/// What is gathered and not yet written: calls, then the outcomes reported after calls.
 #[derive(Default)]
 struct Batch {
     calls: Vec<CallRecord>,
@@ -171,23 +314,30 @@ impl Batch {
         self.calls.len() + self.outcomes.len()
     }
 
-    fn write(&mut self, store: &dyn CallSink, metrics: &Metrics, live: &LiveCalls) {
-        if !self.calls.is_empty() {
-            match store.append_calls(&self.calls) {
+    /// Writes the calls, a batch at a time, then the outcomes. What fails for good is said and
+    /// dropped; what fails because the store cannot be reached is kept, and the reason answered.
+    fn write(&mut self, store: &dyn CallSink, metrics: &Metrics, live: &LiveCalls) -> Result<(), String> {
+        while !self.calls.is_empty() {
+            let count = self.calls.len().min(BATCH);
+            match store.append_calls(&self.calls[..count]) {
                 // Only calls in the log are shown live: a page reloaded shows the same calls.
                 Ok(()) if live.watched() => {
-                    self.calls.drain(..).for_each(|call| live.publish(Logged::Call(Arc::new(call))))
+                    self.calls.drain(..count).for_each(|call| live.publish(Logged::Call(Arc::new(call))))
                 }
-                Ok(()) => {}
+                Ok(()) => drop(self.calls.drain(..count)),
+                Err(StoreError::Unavailable(reason)) => {
+                    metrics.store_error();
+                    return Err(reason);
+                }
                 Err(error) => {
                     metrics.store_error();
-                    tracing::error!(%error, count = self.calls.len(), "could not write calls to the log");
+                    tracing::error!(%error, count, "could not write calls to the log");
+                    self.calls.drain(..count);
                 }
             }
-            self.calls.clear();
         }
         if self.outcomes.is_empty() {
-            return;
+            return Ok(());
         }
         match store.attach_outcomes(&self.outcomes) {
             Ok(attached) => {
@@ -200,19 +350,127 @@ impl Batch {
                     }
                 }
             }
+            Err(StoreError::Unavailable(reason)) => {
+                metrics.store_error();
+                return Err(reason);
+            }
             Err(error) => {
                 metrics.store_error();
                 tracing::error!(%error, count = self.outcomes.len(), "could not record calls' outcomes");
             }
         }
         self.outcomes.clear();
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::MemoryStore;
+    use crate::store::{CallHistory, CallQuery, MemoryStore};
+
+    /// The memory store behind a switch that cuts it off, as a database that cannot be reached is.
+    #[derive(Default)]
+    struct CutOff {
+        store: MemoryStore,
+        cut: AtomicBool,
+    }
+
+    impl CutOff {
+        fn reached(&self) -> Result<(), StoreError> {
+            match self.cut.load(Ordering::SeqCst) {
+                true => Err(StoreError::Unavailable("the database does not answer".into())),
+                false => Ok(()),
+            }
+        }
+
+        async fn logged(&self) -> Vec<(String, Option<ForwardOutcome>)> {
+            let calls = self.store.calls(&CallQuery { limit: 100, ..Default::default() }).await.unwrap();
+            let mut calls: Vec<_> = calls.into_iter().map(|call| (call.call_id, call.outcome)).collect();
+            calls.sort_by(|a, b| a.0.cmp(&b.0));
+            calls
+        }
+    }
+
+    impl CallSink for CutOff {
+        fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError> {
+            self.reached()?;
+            self.store.append_calls(calls)
+        }
+        fn attach_outcomes(&self, outcomes: &[(String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
+            self.reached()?;
+            self.store.attach_outcomes(outcomes)
+        }
+        fn flush(&self) -> Result<(), StoreError> {
+            self.store.flush()
+        }
+    }
+
+    fn call(id: &str) -> CallRecord {
+        CallRecord { call_id: id.into(), from: "+442079460123".into(), ..Default::default() }
+    }
+
+    fn answered() -> ForwardOutcome {
+        ForwardOutcome { status: Some("completed".into()), ..Default::default() }
+    }
+
+    /// Waits for `flush`; the bound only stops a broken test from hanging.
+    async fn flushed(log: &CallLog) {
+        tokio::time::timeout(Duration::from_secs(60), log.flush()).await.expect("the held calls are written");
+    }
+
+    #[tokio::test]
+    async fn calls_made_while_the_store_cannot_be_reached_are_written_once_it_answers() {
+        let store = Arc::new(CutOff::default());
+        store.cut.store(true, Ordering::SeqCst);
+        let metrics = Arc::new(Metrics::default());
+        let log = CallLog::start(store.clone(), metrics.clone(), 16);
+        log.record(call("CA1"));
+        log.record(call("CA2"));
+        log.attach("CA1".into(), answered());
+        // A reader is not held up meanwhile: it reads what the store has.
+        log.written().await;
+        assert!(store.logged().await.is_empty());
+
+        store.cut.store(false, Ordering::SeqCst);
+        flushed(&log).await;
+        assert_eq!(store.logged().await, [("CA1".into(), Some(answered())), ("CA2".into(), None)]);
+        assert!(metrics.render().contains("saidno_calls_not_logged_total 0"));
+    }
+
+    #[tokio::test]
+    async fn past_the_bound_calls_are_left_out_and_counted_and_the_rest_are_written() {
+        let store = Arc::new(CutOff::default());
+        store.cut.store(true, Ordering::SeqCst);
+        let metrics = Arc::new(Metrics::default());
+        let log = CallLog::start(store.clone(), metrics.clone(), 3);
+        for id in ["CA1", "CA2", "CA3", "CA4", "CA5"] {
+            log.record(call(id));
+        }
+        log.attach("CA1".into(), answered());
+        let text = metrics.render();
+        assert!(text.contains("saidno_calls_not_logged_total 2"), "{text}");
+        assert!(text.contains("saidno_outcomes_not_logged_total 1"), "{text}");
+
+        store.cut.store(false, Ordering::SeqCst);
+        flushed(&log).await;
+        let kept = ["CA1", "CA2", "CA3"].map(|id| (id.to_owned(), None));
+        assert_eq!(store.logged().await, kept);
+        // Written calls make room again.
+        log.record(call("CA6"));
+        flushed(&log).await;
+        assert_eq!(store.logged().await.len(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_stop_gives_up_on_a_store_that_cannot_be_reached_and_says_how_much_is_left() {
+        let store = Arc::new(CutOff::default());
+        store.cut.store(true, Ordering::SeqCst);
+        let log = CallLog::start(store.clone(), Arc::new(Metrics::default()), 16);
+        log.record(call("CA1"));
+        log.record(call("CA2"));
+        assert_eq!(log.flush_before_exit(Duration::from_millis(100)).await, 2);
+    }
 
     /// The niceness of this process's thread named `name`, from `/proc`.
     fn niceness_of(name: &str) -> Option<i32> {
@@ -229,7 +487,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_writer_gives_way_to_the_request_workers() {
-        let log = CallLog::start(Arc::new(MemoryStore::default()), Arc::new(Metrics::default()));
+        let log = CallLog::start(Arc::new(MemoryStore::default()), Arc::new(Metrics::default()), 16);
         log.written().await;
         assert_eq!(niceness_of("call-log"), Some(5));
     }

@@ -31,6 +31,8 @@ pub struct Metrics {
     store_errors: Counter,
     notification_failures: Counter,
     calls_pruned: Counter,
+    calls_not_logged: Counter,
+    outcomes_not_logged: Counter,
 }
 
 impl Default for Metrics {
@@ -44,6 +46,8 @@ impl Default for Metrics {
         let store_errors = Counter::default();
         let notification_failures = Counter::default();
         let calls_pruned = Counter::default();
+        let calls_not_logged = Counter::default();
+        let outcomes_not_logged = Counter::default();
         let mut registry = Registry::with_prefix("saidno");
         registry.register("calls", "Incoming calls answered, by decision", family);
         registry.register(
@@ -72,6 +76,16 @@ impl Default for Metrics {
             "Calls removed from the log because they were older than its retention period",
             calls_pruned.clone(),
         );
+        registry.register(
+            "calls_not_logged",
+            "Calls answered but left out of the call log because as many as [log] queue were already waiting to be written",
+            calls_not_logged.clone(),
+        );
+        registry.register(
+            "outcomes_not_logged",
+            "Reports of how a call ended left out of the call log because as many as [log] queue were already waiting",
+            outcomes_not_logged.clone(),
+        );
         Self {
             registry,
             calls,
@@ -81,6 +95,8 @@ impl Default for Metrics {
             store_errors,
             notification_failures,
             calls_pruned,
+            calls_not_logged,
+            outcomes_not_logged,
         }
     }
 }
@@ -117,6 +133,15 @@ impl Metrics {
         self.calls_pruned.inc_by(count);
     }
 
+    /// A call (or, when not `call`, a call's outcome) was left out of the call log: its queue was full.
+    pub fn not_logged(&self, call: bool) {
+        if call {
+            self.calls_not_logged.inc()
+        } else {
+            self.outcomes_not_logged.inc()
+        };
+    }
+
     /// The OpenMetrics text exposition.
     pub fn render(&self) -> String {
         let mut text = String::new();
@@ -145,6 +170,12 @@ mod tests {
         assert!(text.contains("saidno_notification_failures_total 0"), "{text}");
         metrics.calls_pruned(3);
         assert!(metrics.render().contains("saidno_calls_pruned_total 3"));
+        metrics.not_logged(true);
+        metrics.not_logged(true);
+        metrics.not_logged(false);
+        let text = metrics.render();
+        assert!(text.contains("saidno_calls_not_logged_total 2"), "{text}");
+        assert!(text.contains("saidno_outcomes_not_logged_total 1"), "{text}");
     }
 
     #[test]

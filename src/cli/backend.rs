@@ -41,7 +41,7 @@ impl Backend {
                 })?;
                 Client::new(server.url, token).map(Self::Remote)
             }
-            Err(error) => Err(CliError::Unavailable(error.to_string())),
+            Err(error) => Err(unavailable(&error)),
         }
     }
 
@@ -252,6 +252,14 @@ fn local<T>(result: Result<T, ServiceError>) -> Result<T, CliError> {
         ServiceError::Invalid { .. } => CliError::Invalid(error.to_string()),
         ServiceError::Rejected(rows) => CliError::Invalid(super::output::rejected_rows(&rows)),
         ServiceError::NotFound(message) => CliError::NotFound(message),
-        ServiceError::Store(error) => CliError::Unavailable(error.to_string()),
+        ServiceError::Store(error) => unavailable(&error),
+    })
+}
+
+/// The command line is run by whoever runs the server: it says why the database failed as well.
+fn unavailable(error: &StoreError) -> CliError {
+    CliError::Unavailable(match error.unreachable_refusal() {
+        Some(refusal) => format!("{refusal} ({error})"),
+        None => error.to_string(),
     })
 }

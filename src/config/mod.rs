@@ -335,10 +335,15 @@ impl Store {
     }
 }
 
+/// The most `[log] queue` allows: about a gigabyte of calls waiting.
+const MAX_LOG_QUEUE: usize = 1_000_000;
+
 #[derive(Clone, Debug, Deserialize)]
 pub struct Log {
     /// Days a call stays in the log; 0 keeps every call.
     pub retention_days: u32,
+    /// The most calls and outcomes held in memory waiting to be written to the call log.
+    pub queue: usize,
     /// How saidno's own log lines are written to standard error.
     pub format: LogFormat,
 }
@@ -505,6 +510,9 @@ impl Settings {
         }
         if self.notify.digest_hour > 23 {
             return invalid("notify.digest_hour", "must be an hour between 0 and 23");
+        }
+        if !(1..=MAX_LOG_QUEUE).contains(&self.log.queue) {
+            return invalid("log.queue", "must be between 1 and 1000000 calls");
         }
         if self.notify.queue == 0 {
             return invalid("notify.queue", "must be at least 1");
@@ -833,6 +841,19 @@ mod tests {
         assert_eq!(DayHours::try_from(String::new()).unwrap(), DayHours::default());
         assert!(DayHours::try_from("17:00-09:00".to_owned()).is_err());
         assert!(DayHours::try_from("nine to five".to_owned()).is_err());
+    }
+
+    #[test]
+    fn the_call_log_queue_is_bounded_and_a_bound_outside_its_range_is_refused_by_name() {
+        let mut settings = Settings::defaults();
+        assert_eq!(settings.log.queue, 100_000);
+        for refused in [0, MAX_LOG_QUEUE + 1] {
+            settings.log.queue = refused;
+            let error = settings.check().unwrap_err();
+            assert_eq!((error.key, error.message.as_str()), ("log.queue", "must be between 1 and 1000000 calls"));
+        }
+        settings.log.queue = 1;
+        assert!(settings.check().is_ok());
     }
 
     /// The example file with `toml` over it, as a configuration file is read.

@@ -20,10 +20,14 @@ pub enum ApiError {
     NotFound(String),
     #[error("the request body is too large")]
     TooLarge,
-    #[error("the database is not available")]
+    #[error("{}", store_failure(.0))]
     Store(#[source] StoreError),
     #[error("the server could not finish the request")]
     Internal,
+}
+
+fn store_failure(error: &StoreError) -> &'static str {
+    error.unreachable_refusal().unwrap_or("the database is not available")
 }
 
 /// Every error the API returns.

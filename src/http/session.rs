@@ -83,9 +83,11 @@ pub async fn require_session(State(state): State<AppState>, request: Request, ne
     let Some(digest) = session_of(request.headers()) else {
         return Redirect::to("/login").into_response();
     };
-    match still_signed_in(&state, &digest).await {
-        true => next.run(request).await,
-        false => Redirect::to("/login").into_response(),
+    // A database that cannot be read is said as such: being sent to sign in again would not help.
+    match served(state.service.is_signed_in(&digest, Timestamp::now())).await {
+        Ok(true) => next.run(request).await,
+        Ok(false) => Redirect::to("/login").into_response(),
+        Err(error) => super::pages::PageError::from(error).into_response(),
     }
 }
 

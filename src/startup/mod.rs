@@ -49,6 +49,10 @@ pub enum StartupError {
 /// How long requests in flight may take to finish once saidno is asked to stop.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// How long a stop waits for a database that cannot be reached to take the calls still waiting
+/// to be logged; a database that answers is waited for as long as the writing goes on.
+const UNREACHABLE_AT_EXIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 pub struct Application {
@@ -169,7 +173,7 @@ impl Application {
         // A panic there would be met again by the first number parsed, which falls back safely.
         let _ = numbering.join();
         let lasting = Lasting {
-            call_log: CallLog::start(store.clone(), metrics.clone()),
+            call_log: CallLog::start(store.clone(), metrics.clone(), settings.log.queue),
             replays: Arc::new(SeenOnce::shared_by(store.clone())),
             store,
             health: Arc::new(Health::new(metrics.clone())),
@@ -244,7 +248,13 @@ impl Application {
             } => tracing::warn!("requests still open after {SHUTDOWN_GRACE:?}; stopping without them"),
         }
         pruning.stop();
-        state.call_log.flush().await;
+        let left = state.call_log.flush_before_exit(UNREACHABLE_AT_EXIT).await;
+        if left > 0 {
+            tracing::error!(
+                left,
+                "stopping with {left} calls and outcomes not logged: the database could not be reached"
+            );
+        }
         state.store.flush().map_err(std::io::Error::other)
     }
 

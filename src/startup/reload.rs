@@ -90,6 +90,7 @@ fn next_state(path: Option<&Path>, state: &AppState) -> Result<AppState, String>
         ("store.url", settings.store.url != running.store.url),
         ("metrics.listen", settings.metrics.listen != running.metrics.listen),
         ("log.format", settings.log.format != running.log.format),
+        ("log.queue", settings.log.queue != running.log.queue),
     ];
     for (key, _) in needs_restart.iter().filter(|(_, changed)| *changed) {
         tracing::warn!(key, "changed: this one takes effect at the next restart");

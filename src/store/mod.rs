@@ -45,6 +45,20 @@ pub enum StoreError {
     Unavailable(String),
 }
 
+impl StoreError {
+    /// How a request this error stopped is refused, when the database could not be reached (a
+    /// PostgreSQL server down or cut off): said plainly, with the promise every change keeps, that
+    /// it is made whole or not at all. Why it could not be is for the server's log and `/readyz`.
+    pub fn unreachable_refusal(&self) -> Option<&'static str> {
+        match self {
+            Self::Unavailable(_) => {
+                Some("the database cannot be reached, so nothing was changed; try again once it answers")
+            }
+            _ => None,
+        }
+    }
+}
+
 /// What a store's async methods return: boxed, so that the roles can be used as `dyn` objects.
 pub type Answer<'a, T> = BoxFuture<'a, Result<T, StoreError>>;
 

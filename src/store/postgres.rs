@@ -44,6 +44,9 @@ use errors::{connecting, pg};
 /// Connections kept open at most: the call log's writer, a few pages and owner changes at once.
 const POOL_SIZE: usize = 8;
 
+/// How long a query waits for a connection from the pool when all are in use.
+const POOL_WAIT: Duration = Duration::from_secs(10);
+
 /// How long opening waits for the server to answer before the store counts as unavailable (and the
 /// server starts degraded, forwarding every call), when the url does not say.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -154,6 +157,10 @@ impl PostgresStore {
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .runtime(deadpool_postgres::Runtime::Tokio1)
+            // A server that stops answering fails what waits on it rather than holding it forever.
+            .wait_timeout(Some(POOL_WAIT))
+            .create_timeout(Some(config.get_connect_timeout().copied().unwrap_or(CONNECT_TIMEOUT)))
+            .recycle_timeout(Some(CONNECT_TIMEOUT))
             .build()
             .map_err(|e| StoreError::Backend(format!("the PostgreSQL pool: {e}")))?;
         let mut listener = config.clone();
@@ -163,10 +170,10 @@ impl PostgresStore {
             let (client, connection) = config.connect(NoTls).await.map_err(|e| connecting(&shown, e))?;
             drop(client);
             drop(connection.await);
-            migrations::apply(&pool).await?;
+            migrations::apply(&pool, &shown).await?;
             // Read before anything reads the record, so that a change made while it is read is
             // followed too: taking one in again changes nothing (each sets what it names).
-            let newest = owner_changes::newest(&get(&pool).await?).await?;
+            let newest = owner_changes::newest(&get(&pool, &shown).await?).await?;
             let shared = Shared {
                 pool,
                 changes: tokio::sync::Mutex::new(newest),
@@ -212,7 +219,7 @@ impl PostgresStore {
 
 impl Shared {
     async fn connection(&self) -> Result<deadpool_postgres::Object, StoreError> {
-        get(&self.pool).await
+        get(&self.pool, &self.shown).await
     }
 
     /// Where other processes' changes are published.
@@ -221,11 +228,12 @@ impl Shared {
     }
 }
 
-/// A connection from the pool.
-async fn get(pool: &Pool) -> Result<deadpool_postgres::Object, StoreError> {
+/// A connection from the pool. The pool makes a new one for each it finds closed (the server
+/// restarted, the network dropped), so a failure here is a server that cannot be reached now.
+async fn get(pool: &Pool, shown: &str) -> Result<deadpool_postgres::Object, StoreError> {
     pool.get().await.map_err(|e| match e {
-        deadpool_postgres::PoolError::Backend(error) => pg(error),
-        other => StoreError::Unavailable(format!("PostgreSQL: {other}")),
+        deadpool_postgres::PoolError::Backend(error) => connecting(shown, error),
+        other => StoreError::Unavailable(format!("cannot connect to the PostgreSQL database at {shown}: {other}")),
     })
 }
 
@@ -405,7 +413,7 @@ impl Archive for PostgresStore {
 
     /// PostgreSQL checks its own pages; what saidno can add is that the schema is the one it knows.
     fn verify(&self) -> Result<(), StoreError> {
-        self.block(|shared| async move { migrations::check(&shared.pool).await })
+        self.block(|shared| async move { migrations::check(&shared.pool, &shared.shown).await })
     }
 }
 

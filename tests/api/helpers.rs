@@ -17,6 +17,9 @@ use serde_json::Value;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
+mod cut_proxy;
+pub use cut_proxy::CutProxy;
+
 pub const AUTH_TOKEN: &str = "test-auth-token-3f9a";
 pub const ADMIN_TOKEN: &str = "test-admin-token-77c1";
 pub const PUBLIC_URL: &str = "https://saidno.example.com";
@@ -387,6 +390,18 @@ impl Server {
     pub fn kill(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
+    }
+
+    /// The metrics exposition, from where the server said it serves it.
+    pub fn metrics(&self) -> String {
+        let log = self.log();
+        let line = log.lines().find(|line| line.contains("metrics are served here")).expect("metrics are on");
+        let address = line.split("address=").nth(1).unwrap().split_whitespace().next().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let http = saidno::tls::client();
+        runtime.block_on(async {
+            http.get(format!("http://{address}/metrics")).send().await.unwrap().text().await.unwrap()
+        })
     }
 
     /// A signed incoming call, from a thread that is not async.

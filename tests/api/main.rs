@@ -21,6 +21,7 @@ mod policy;
 mod postgres;
 mod postgres_call_facts;
 mod postgres_instances;
+mod postgres_outage;
 mod reload;
 mod retention;
 mod review_api;

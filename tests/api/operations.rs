@@ -60,6 +60,9 @@ fn a_value_of_the_wrong_type_or_out_of_range_says_which_and_why() {
     let output = run_with_file("[forward]\nring_timeout_secs = 700\n", &["config", "check"]);
     assert!(stderr(&output).contains("forward.ring_timeout_secs = 700 at line 2 of "), "{}", stderr(&output));
     assert!(stderr(&output).ends_with(": must be between 5 and 600 seconds"), "{}", stderr(&output));
+    let output = run_with_file("[log]\nqueue = 0\n", &["config", "check"]);
+    assert!(stderr(&output).contains("log.queue = 0 at line 2 of "), "{}", stderr(&output));
+    assert!(stderr(&output).ends_with(": must be between 1 and 1000000 calls"), "{}", stderr(&output));
     let saidno = Binary::new("");
     let output = saidno.command().args(["config", "check"]).env("SAIDNO_WHISPER__WAIT_SECS", "99").output().unwrap();
     assert_eq!(

@@ -65,16 +65,6 @@ fn pruned_line(server: &Server, count: usize) -> String {
     }
 }
 
-fn metrics(server: &Server) -> String {
-    let log = server.log();
-    let line = log.lines().find(|line| line.contains("metrics are served here")).expect("metrics are on");
-    let address = line.split("address=").nth(1).unwrap().split_whitespace().next().unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let http = saidno::tls::client();
-    runtime
-        .block_on(async { http.get(format!("http://{address}/metrics")).send().await.unwrap().text().await.unwrap() })
-}
-
 #[test]
 fn old_calls_leave_the_log_at_start_up_while_a_held_company_keeps_all_of_its_calls() {
     let saidno = Binary::new("");
@@ -101,7 +91,7 @@ fn old_calls_leave_the_log_at_start_up_while_a_held_company_keeps_all_of_its_cal
     let mut server = saidno.serve();
     let line = pruned_line(&server, 1);
     assert!(line.contains("pruned=2") && line.contains("kept_under_legal_hold=1"), "{line}");
-    assert!(metrics(&server).contains("saidno_calls_pruned_total 2"));
+    assert!(server.metrics().contains("saidno_calls_pruned_total 2"));
     assert_eq!(logged_sids(&saidno), ["CA-everest-young", "CA-everest-edge", "CA-acme-old"]);
     // The pruned call is gone from its company's page and evidence too; the held one is on its.
     let evidence = saidno.ok(&["export", "evidence", "Everest Windows"]);

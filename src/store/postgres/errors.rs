@@ -21,12 +21,25 @@ pub fn connecting(shown: &str, error: tokio_postgres::Error) -> StoreError {
     StoreError::Unavailable(format!("cannot connect to the PostgreSQL database at {shown}: {}", described(&error)))
 }
 
-/// Any other failure of a query.
+/// Any other failure of a query. A connection lost, or a server shutting down or not yet taking
+/// connections, makes the store unavailable (until it answers again) rather than failed: what was
+/// being written can be tried again.
 pub fn pg(error: tokio_postgres::Error) -> StoreError {
-    if error.is_closed() {
+    if lost(&error) {
         return StoreError::Unavailable(format!("PostgreSQL: {}", described(&error)));
     }
     StoreError::Backend(format!("PostgreSQL: {}", described(&error)))
+}
+
+fn lost(error: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    let io = std::error::Error::source(error).is_some_and(|cause| cause.is::<std::io::Error>());
+    // Class 08 is the connection exceptions.
+    let refused = error.code().is_some_and(|code| {
+        code.code().starts_with("08")
+            || [SqlState::ADMIN_SHUTDOWN, SqlState::CRASH_SHUTDOWN, SqlState::CANNOT_CONNECT_NOW].contains(code)
+    });
+    error.is_closed() || io || refused
 }
 
 /// The server's own words for a database error (tokio-postgres shows only "db error"), or the

@@ -24,8 +24,8 @@ fn known() -> i64 {
 }
 
 /// Brings the schema up to date, or refuses a database migrated by a newer release.
-pub async fn apply(pool: &Pool) -> Result<(), StoreError> {
-    let mut connection = super::get(pool).await?;
+pub async fn apply(pool: &Pool, shown: &str) -> Result<(), StoreError> {
+    let mut connection = super::get(pool, shown).await?;
     let transaction = connection.transaction().await.map_err(pg)?;
     transaction.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await.map_err(pg)?;
     transaction
@@ -48,8 +48,8 @@ pub async fn apply(pool: &Pool) -> Result<(), StoreError> {
 }
 
 /// Whether the schema is still the one this binary knows.
-pub async fn check(pool: &Pool) -> Result<(), StoreError> {
-    let connection = super::get(pool).await?;
+pub async fn check(pool: &Pool, shown: &str) -> Result<(), StoreError> {
+    let connection = super::get(pool, shown).await?;
     newer_than_known(current(&connection).await?)
 }
 

@@ -251,5 +251,11 @@ async fn save_allows(client: &impl GenericClient, allows: &[Allow]) -> Result<()
 /// A write that reaches the disk: PostgreSQL's commit returns once its log is synced.
 pub async fn probe(shared: &Shared) -> Result<(), StoreError> {
     let connection = shared.connection().await?;
-    write_setting(&connection, PROBE, json(&jiff::Timestamp::now())?).await
+    write_setting(&connection, PROBE, json(&jiff::Timestamp::now())?).await.map_err(|error| match error {
+        // A connection lost during the write: say which database, as a failure to connect does.
+        StoreError::Unavailable(reason) => {
+            StoreError::Unavailable(format!("the PostgreSQL database at {} cannot be reached: {reason}", shared.shown))
+        }
+        other => other,
+    })
 }
