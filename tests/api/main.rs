@@ -21,6 +21,7 @@ mod policy;
 mod postgres;
 mod postgres_call_facts;
 mod postgres_instances;
+mod postgres_tls;
 mod reload;
 mod retention;
 mod review_api;
