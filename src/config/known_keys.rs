@@ -14,9 +14,11 @@ const FREE_FORM: &[&str] = &["twilio.signing_keys"];
 /// Arrays of tables: the keys each item may have. The example shows these arrays empty.
 const ITEM_KEYS: &[(&str, &[&str])] = &[("policy.escalation.steps", &["from_call", "mode", "flag"])];
 
-/// Variables that begin like settings but are not saidno's: the test suite's PostgreSQL server,
-/// which a developer's shell or CI keeps exported while saidno itself runs.
-const NOT_SETTINGS: &[&str] = &["SAIDNO_TEST_DATABASE_URL"];
+/// Variables that begin like settings but are not saidno's: the test suite's PostgreSQL server
+/// (and the same over TLS, with its authority), which a developer's shell or CI keeps exported
+/// while saidno itself runs.
+const NOT_SETTINGS: &[&str] =
+    &["SAIDNO_TEST_DATABASE_URL", "SAIDNO_TEST_DATABASE_TLS_URL", "SAIDNO_TEST_DATABASE_CA_FILE"];
 
 /// A place in the configuration that saidno knows: a key, or a section holding more.
 #[derive(Debug)]
@@ -262,6 +264,8 @@ mod tests {
             ("SAIDNO_TWILIO__SIGNING_KEYS__KS1".to_owned(), "x".to_owned()),
             ("SAIDNO_STORE__URL".to_owned(), "postgres://db/saidno".to_owned()),
             ("SAIDNO_TEST_DATABASE_URL".to_owned(), "postgres://db/postgres".to_owned()),
+            ("SAIDNO_TEST_DATABASE_TLS_URL".to_owned(), "postgres://db/postgres?sslmode=verify-full".to_owned()),
+            ("SAIDNO_TEST_DATABASE_CA_FILE".to_owned(), "/tmp/ca.pem".to_owned()),
             ("HOME".to_owned(), "/root".to_owned()),
         ];
         assert_eq!(

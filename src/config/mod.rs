@@ -20,7 +20,7 @@ pub use origin::{Origin, Origins};
 pub use owner_choices::{
     AnnouncementChoice, Choice, HoursChoice, NotifyChoice, OwnerChoices, Saved, SettingName, SettingState,
 };
-pub use store_url::check_url;
+pub use store_url::{StoreUrl, Tls, check_url, read_ca_file};
 
 /// The example file doubles as the defaults, so the documented values are the real ones.
 pub const EXAMPLE: &str = include_str!("../../config/saidno.example.toml");
@@ -326,12 +326,20 @@ pub struct Store {
     pub cache_mb: u64,
     /// A PostgreSQL database to keep everything in, instead of the embedded store; empty for none.
     pub url: String,
+    /// The authorities (PEM) the PostgreSQL server's certificate must be signed by; empty for the
+    /// system's.
+    pub ca_file: String,
 }
 
 impl Store {
     /// The PostgreSQL database's url, when one is set.
     pub fn url(&self) -> Option<&str> {
         Some(self.url.trim()).filter(|url| !url.is_empty())
+    }
+
+    /// The file of authorities the PostgreSQL server's certificate is checked against, when set.
+    pub fn ca_file(&self) -> Option<&Path> {
+        Some(self.ca_file.trim()).filter(|path| !path.is_empty()).map(Path::new)
     }
 }
 
@@ -558,6 +566,9 @@ impl Settings {
         if let Some(url) = self.store.url() {
             check_url(url).map_err(|message| Misvalue { key: "store.url", message })?;
         }
+        if let Some(path) = self.store.ca_file() {
+            read_ca_file(path).map_err(|message| Misvalue { key: "store.ca_file", message })?;
+        }
         if let Err(message) = self.metrics_address() {
             return Err(Misvalue { key: "metrics.listen", message });
         }
@@ -650,7 +661,11 @@ impl Settings {
 // Secrets stay out of debug output, and so out of logs and error messages.
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("cache_mb", &self.cache_mb).field("url", &redacted(&self.url)).finish()
+        f.debug_struct("Store")
+            .field("cache_mb", &self.cache_mb)
+            .field("url", &redacted(&self.url))
+            .field("ca_file", &self.ca_file)
+            .finish()
     }
 }
 

@@ -88,6 +88,7 @@ fn next_state(path: Option<&Path>, state: &AppState) -> Result<AppState, String>
         ("data_dir", settings.data_dir != running.data_dir),
         ("store.cache_mb", settings.store.cache_mb != running.store.cache_mb),
         ("store.url", settings.store.url != running.store.url),
+        ("store.ca_file", settings.store.ca_file != running.store.ca_file),
         ("metrics.listen", settings.metrics.listen != running.metrics.listen),
         ("log.format", settings.log.format != running.log.format),
         ("log.queue", settings.log.queue != running.log.queue),

@@ -11,7 +11,7 @@ use crate::config;
 /// open; a PostgreSQL database is shared by every process that opens it.
 pub fn open_store(settings: &config::Store, local_path: &Path) -> Result<Arc<dyn Store>, StoreError> {
     match settings.url() {
-        Some(url) => Ok(Arc::new(PostgresStore::open(url)?)),
+        Some(url) => Ok(Arc::new(PostgresStore::open_with(url, settings.ca_file())?)),
         None => open_local(local_path, settings.cache_mb),
     }
 }

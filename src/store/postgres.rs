@@ -10,9 +10,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::Pool;
+use futures_util::StreamExt;
 use jiff::Timestamp;
-use tokio_postgres::NoTls;
 
 use super::{
     Answer, Archive, CallFacts, CallHistory, CallPage, CallQuery, CallSink, Change, Counted, Cursor, HourTally, Keep,
@@ -37,6 +37,7 @@ mod prune;
 /// For tests, here and in `tests/`: not part of the store.
 #[doc(hidden)]
 pub mod test_db;
+mod tls;
 mod values;
 
 use errors::{connecting, pg};
@@ -76,6 +77,8 @@ struct Shared {
     following: std::sync::atomic::AtomicBool,
     /// The settings of the connection that listens for other processes' changes.
     listener: tokio_postgres::Config,
+    /// How connections are made (plain or over TLS), for that connection.
+    connector: tls::Connector,
     /// The database as named in messages.
     shown: String,
     /// The months of the call log known to have a partition.
@@ -144,17 +147,29 @@ impl Drop for Worker {
 
 impl PostgresStore {
     /// Connects to the database at `url` and brings its schema up to date. Other processes may
-    /// have it open too. An unreachable server is `StoreError::Unavailable`.
+    /// have it open too. An unreachable server is `StoreError::Unavailable`. Over TLS, the
+    /// server's certificate is checked against the system's trusted authorities.
     pub fn open(url: &str) -> Result<Self, StoreError> {
-        let mut config = crate::config::check_url(url).map_err(StoreError::Unavailable)?;
+        Self::open_with(url, None)
+    }
+
+    /// As `open`, with the server's certificate checked against the authorities in `ca_file`
+    /// (`[store] ca_file`) when it is given.
+    pub fn open_with(url: &str, ca_file: Option<&std::path::Path>) -> Result<Self, StoreError> {
+        let crate::config::StoreUrl { mut config, tls } =
+            crate::config::check_url(url).map_err(StoreError::Unavailable)?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
+        // The store's queries each read a few rows along an index. When the planner overestimates
+        // the rows a range holds, it prices such a query over the threshold for compiling it to
+        // machine code, and the compiling takes longer than the query itself.
+        let options = [config.get_options().unwrap_or_default(), "-c jit=off"].join(" ");
+        config.options(options.trim());
         let shown = errors::shown(&config);
+        let connector = tls::Connector::new(tls, ca_file)?;
         let worker = Worker::new()?;
-        let manager =
-            Manager::from_config(config.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
-        let pool = Pool::builder(manager)
+        let pool = Pool::builder(connector.manager(config.clone()))
             .max_size(POOL_SIZE)
             .runtime(deadpool_postgres::Runtime::Tokio1)
             // A server that stops answering fails what waits on it rather than holding it forever.
@@ -167,9 +182,9 @@ impl PostgresStore {
         listener.application_name(follow::LISTENER_NAME);
         let shared = worker.block(async move {
             // A connection of its own first, which says plainly when the server cannot be reached.
-            let (client, connection) = config.connect(NoTls).await.map_err(|e| connecting(&shown, e))?;
+            let (client, messages) = connector.connect(&config).await.map_err(|e| connecting(&shown, e))?;
             drop(client);
-            drop(connection.await);
+            messages.for_each(|_| async {}).await;
             migrations::apply(&pool, &shown).await?;
             // Read before anything reads the record, so that a change made while it is read is
             // followed too: taking one in again changes nothing (each sets what it names).
@@ -181,6 +196,7 @@ impl PostgresStore {
                 counted: Default::default(),
                 following: Default::default(),
                 listener,
+                connector,
                 shown,
                 months: Default::default(),
             };
@@ -421,3 +437,5 @@ impl Archive for PostgresStore {
 mod follow_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tls_tests;

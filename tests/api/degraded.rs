@@ -8,7 +8,7 @@ use saidno::store::SledStore;
 
 use crate::helpers::*;
 
-fn assert_degraded(server: &Server, reason_has: &str) {
+pub(crate) fn assert_degraded(server: &Server, reason_has: &str) {
     // Damage is found by reading everything back after start; the rest is known at once.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let (status, body) = loop {

@@ -22,6 +22,7 @@ mod postgres;
 mod postgres_call_facts;
 mod postgres_instances;
 mod postgres_outage;
+mod postgres_tls;
 mod reload;
 mod retention;
 mod review_api;

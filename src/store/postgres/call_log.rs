@@ -33,9 +33,19 @@ pub async fn append(shared: &Shared, calls: &[CallRecord]) -> Result<(), StoreEr
     let columns = Columns::of(calls)?;
     let mut connection = shared.connection().await?;
     let transaction = connection.transaction().await.map_err(pg)?;
+    // Every statement is prepared once per connection: planning one again for every batch cost the
+    // server more than a batch of a few calls costs it to write.
+    let prepared = |text: &str| {
+        let text = text.to_owned();
+        let transaction = &transaction;
+        async move { transaction.prepare_cached(&text).await.map_err(pg) }
+    };
     // The numbers come from one sequence, taken in order, so a batch's calls keep their order.
     let ids: Vec<i64> = transaction
-        .query("SELECT nextval('call_ids') FROM generate_series(1, $1::bigint) ORDER BY 1", &[&(calls.len() as i64)])
+        .query(
+            &prepared("SELECT nextval('call_ids') FROM generate_series(1, $1::bigint) ORDER BY 1").await?,
+            &[&(calls.len() as i64)],
+        )
         .await
         .map_err(pg)?
         .iter()
@@ -43,11 +53,12 @@ pub async fn append(shared: &Shared, calls: &[CallRecord]) -> Result<(), StoreEr
         .collect();
     transaction
         .execute(
-            &format!(
+            &prepared(&format!(
                 "INSERT INTO calls ({COLUMNS}) SELECT * FROM unnest($1::timestamptz[], $2::bigint[], $3::text[], \
                  $4::text[], $5::text[], $6::smallint[], $7::text[], $8::text[], $9::text[], $10::text[], \
                  $11::jsonb[], $12::bigint[], $13::text[], $14::boolean[], $15::boolean[], $16::text[])"
-            ),
+            ))
+            .await?,
             &[
                 &columns.at,
                 &ids,
@@ -76,10 +87,13 @@ pub async fn append(shared: &Shared, calls: &[CallRecord]) -> Result<(), StoreEr
     let column = |i: usize| counts.iter().map(|count| count[i]).collect::<Vec<i64>>();
     transaction
         .execute(
-            "INSERT INTO tallies AS kept (hour, forwarded, refused, other) \
-             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) \
-             ON CONFLICT (hour) DO UPDATE SET forwarded = kept.forwarded + EXCLUDED.forwarded, \
-             refused = kept.refused + EXCLUDED.refused, other = kept.other + EXCLUDED.other",
+            &prepared(
+                "INSERT INTO tallies AS kept (hour, forwarded, refused, other) \
+                 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) \
+                 ON CONFLICT (hour) DO UPDATE SET forwarded = kept.forwarded + EXCLUDED.forwarded, \
+                 refused = kept.refused + EXCLUDED.refused, other = kept.other + EXCLUDED.other",
+            )
+            .await?,
             &[&hours, &column(0), &column(1), &column(2)],
         )
         .await
@@ -91,25 +105,24 @@ pub async fn append(shared: &Shared, calls: &[CallRecord]) -> Result<(), StoreEr
 /// Merges each party's counts into what is kept, as `FollowUps::numbered` merges them: the highest
 /// count, the earliest first call and the latest last one.
 async fn add_follow_ups(
-    transaction: &tokio_postgres::Transaction<'_>,
+    transaction: &deadpool_postgres::Transaction<'_>,
     follow_ups: HashMap<&str, FollowUps>,
 ) -> Result<(), StoreError> {
     let parties: Vec<&str> = follow_ups.keys().copied().collect();
     let counts: Vec<i64> = parties.iter().map(|party| i64::from(follow_ups[party].count)).collect();
     let first: Vec<Option<SystemTime>> = parties.iter().map(|party| follow_ups[party].first_at.map(time)).collect();
     let last: Vec<Option<SystemTime>> = parties.iter().map(|party| follow_ups[party].last_at.map(time)).collect();
-    transaction
-        .execute(
+    let statement = transaction
+        .prepare_cached(
             "INSERT INTO follow_ups AS kept (party, count, first_at, last_at) \
              SELECT * FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::timestamptz[]) \
              ON CONFLICT (party) DO UPDATE SET count = greatest(kept.count, EXCLUDED.count), \
              first_at = least(kept.first_at, EXCLUDED.first_at), last_at = greatest(kept.last_at, EXCLUDED.last_at), \
              counted_at = now()",
-            &[&parties, &counts, &first, &last],
         )
         .await
-        .map_err(pg)
-        .map(drop)
+        .map_err(pg)?;
+    transaction.execute(&statement, &[&parties, &counts, &first, &last]).await.map_err(pg).map(drop)
 }
 
 /// A batch's calls, column by column, for one `unnest`.

@@ -18,6 +18,12 @@ pub fn shown(config: &tokio_postgres::Config) -> String {
 
 /// A failure to reach the database at all: the store is unavailable, and the server forwards calls.
 pub fn connecting(shown: &str, error: tokio_postgres::Error) -> StoreError {
+    if let Some(why) = super::tls::refused_certificate(&error) {
+        return StoreError::Unavailable(format!(
+            "cannot connect to the PostgreSQL database at {shown}: its certificate is not trusted ({why}): \
+             [store] ca_file must name the authority that signed it"
+        ));
+    }
     StoreError::Unavailable(format!("cannot connect to the PostgreSQL database at {shown}: {}", described(&error)))
 }
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::AsyncMessage;
 
 use super::super::StoreError;
 use super::errors::connecting;
@@ -166,14 +166,13 @@ async fn keep_listening(shared: Arc<Shared>, tell: mpsc::Sender<String>) {
 
 /// Listens until the connection is lost; why it was.
 async fn listen(shared: &Shared, tell: &mpsc::Sender<String>, lost: &mut bool) -> StoreError {
-    let (client, mut connection) = match shared.listener.connect(NoTls).await {
+    let (client, mut messages) = match shared.connector.connect(&shared.listener).await {
         Ok(connected) => connected,
         Err(error) => return connecting(&shared.shown, error),
     };
     let tell = tell.clone();
     // The connection does its work (the LISTEN's answer included) only while polled.
     let driven = tokio::spawn(async move {
-        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
         while let Some(message) = messages.next().await {
             match message {
                 // Dropped when full: any waiting announcement brings every change in.

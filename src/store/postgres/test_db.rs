@@ -32,7 +32,52 @@ pub fn server() -> Option<String> {
     }
 }
 
+/// The test server over TLS, for the tests of TLS alone.
+pub struct TlsServer {
+    /// `SAIDNO_TEST_DATABASE_TLS_URL`: the server `SAIDNO_TEST_DATABASE_URL` names, with an
+    /// `sslmode` and the host its certificate is for.
+    pub url: String,
+    /// `SAIDNO_TEST_DATABASE_CA_FILE`: the authority that signed the server's certificate.
+    pub ca_file: std::path::PathBuf,
+}
+
+/// The server over TLS, skipped with a note without it and failed without it in CI, as `server`.
+pub fn tls_server() -> Option<TlsServer> {
+    let variable = |name: &str| std::env::var(name).ok().filter(|value| !value.trim().is_empty());
+    match (variable("SAIDNO_TEST_DATABASE_TLS_URL"), variable("SAIDNO_TEST_DATABASE_CA_FILE")) {
+        (Some(url), Some(ca_file)) => Some(TlsServer { url, ca_file: ca_file.into() }),
+        _ if std::env::var_os("CI").is_some_and(|ci| !ci.is_empty()) => {
+            panic!(
+                "SAIDNO_TEST_DATABASE_TLS_URL or SAIDNO_TEST_DATABASE_CA_FILE is not set, and CI runs every TLS test"
+            )
+        }
+        _ => {
+            static TOLD: std::sync::Once = std::sync::Once::new();
+            TOLD.call_once(|| {
+                let note = "note: PostgreSQL TLS tests skipped: set SAIDNO_TEST_DATABASE_TLS_URL and \
+                            SAIDNO_TEST_DATABASE_CA_FILE to run them (see .ci/run)\n";
+                let _ = std::io::Write::write_all(&mut std::io::stderr(), note.as_bytes());
+            });
+            None
+        }
+    }
+}
+
 impl TestDb {
+    /// A new, empty database on the test server and, when it is reachable over TLS, that server.
+    pub fn with_tls() -> Option<(Self, TlsServer)> {
+        let tls = tls_server()?;
+        Some((Self::new()?, tls))
+    }
+
+    /// This database's url over TLS: `server`'s url, naming this database.
+    pub fn url_over(&self, server: &TlsServer) -> String {
+        let (base, parameters) = server.url.split_once('?').unwrap_or((&server.url, ""));
+        let host_end = base.find("://").map_or(0, |at| at + 3);
+        let host = base[host_end..].split('/').next().unwrap_or_default();
+        format!("{}{host}/{}?{parameters}", &base[..host_end], self.name)
+    }
+
     /// A new, empty database, or `None` when there is no server to make it on.
     pub fn new() -> Option<Self> {
         let admin = server()?;
