@@ -817,7 +817,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// The positions of the last `RECENT_CALLS` calls logged, by a hash of the call id (a few bytes a
 /// call rather than the id itself; the record found is checked against the id).
 struct RecentCalls {
-    positions: HashMap<u64, (i64, u64)>,
+    positions: foldhash::HashMap<u64, (i64, u64)>,
     order: VecDeque<u64>,
 }
 
@@ -830,12 +830,15 @@ impl RecentCalls {
     /// rather than after the table's last doubling, hours later on a quiet line.
     fn new() -> Self {
         // One over: a call is remembered before the oldest is forgotten.
-        Self { positions: HashMap::with_capacity(RECENT_CALLS + 1), order: VecDeque::with_capacity(RECENT_CALLS + 1) }
+        Self {
+            positions: foldhash::HashMap::with_capacity_and_hasher(RECENT_CALLS + 1, Default::default()),
+            order: VecDeque::with_capacity(RECENT_CALLS + 1),
+        }
     }
 
     fn hash(call_id: &str) -> u64 {
-        // Fixed keys: the same id must hash the same way for the life of the process.
-        std::hash::BuildHasher::hash_one(&std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default(), call_id)
+        // A fixed seed: the same id must hash the same way for the life of the process.
+        std::hash::BuildHasher::hash_one(&foldhash::fast::FixedState::with_seed(0), call_id)
     }
 
     fn remember(&mut self, call_id: &str, position: (i64, u64)) {
