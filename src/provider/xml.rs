@@ -82,10 +82,11 @@ pub fn text(value: &str) -> Cow<'_, str> {
     Cow::Owned(quick_xml::escape::escape(clean.as_str()).into_owned())
 }
 
-/// A byte that stands for itself in XML: not markup, not a control, and not the lead byte of
-/// U+FFFE or U+FFFF (which `text` must look at as characters).
+/// A byte that stands for itself in XML: not markup, not a control, not a carriage return (which
+/// a reader would fold into the line end after it, so it is written as a reference), and not the
+/// lead byte of U+FFFE or U+FFFF (which `text` must look at as characters).
 fn plain(byte: u8) -> bool {
-    !matches!(byte, b'<' | b'>' | b'&' | b'"' | b'\'' | 0xEF) && (byte >= b' ' || matches!(byte, b'\t' | b'\n' | b'\r'))
+    !matches!(byte, b'<' | b'>' | b'&' | b'"' | b'\'' | 0xEF) && (byte >= b' ' || matches!(byte, b'\t' | b'\n'))
 }
 
 #[cfg(test)]
@@ -97,6 +98,8 @@ mod tests {
         assert_eq!(text("<b>&\"'\0\u{7}"), "&lt;b&gt;&amp;&quot;&apos;");
         assert_eq!(text("caf\u{e9} \u{FFFE}\u{FFFF}\u{FFFD} \u{1F600}"), "caf\u{e9} \u{FFFD} \u{1F600}");
         assert_eq!(text("plain +44 20 7946 0123\t"), "plain +44 20 7946 0123\t");
+        // A carriage return kept as itself would reach the provider folded into the line end.
+        assert_eq!(text("\r\nPolly"), "&#13;\nPolly");
     }
 
     #[test]
