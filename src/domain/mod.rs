@@ -1,6 +1,7 @@
 //! The things saidno reasons about: numbers, declines, allows, calls and decisions.
 
 pub mod allow;
+pub mod business;
 pub mod call;
 pub mod decision;
 pub mod decline;
@@ -13,6 +14,7 @@ pub mod signed_in;
 pub mod text;
 
 pub use allow::Allow;
+pub use business::{Business, BusinessId, BusinessName, Line};
 pub use call::{CallRecord, ForwardOutcome, IncomingCall, MAX_TRANSCRIPT_CHARS, Verification};
 pub use decision::{Action, Decision, DecisionKind, Ground, Refusal};
 pub use decline::{

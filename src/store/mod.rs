@@ -1,6 +1,7 @@
 //! The storage boundary: everything saidno keeps goes through these roles. Only `sled.rs` knows
 //! sled and only `postgres.rs` PostgreSQL; `open` picks one for the rest of the program.
 
+mod businesses;
 mod change;
 mod local;
 mod memory;
@@ -12,6 +13,7 @@ mod query;
 mod sled;
 mod unavailable;
 
+pub use self::businesses::{Businesses, BusinessesChanged, NewBusiness};
 pub use self::change::{Change, Publish, Removed};
 pub use self::local::{open_local, restore_local};
 pub use self::memory::MemoryStore;
@@ -43,6 +45,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the database is not available: {0}")]
     Unavailable(String),
+    /// The change would take what is already another's: a business's name, a line.
+    #[error("{0}")]
+    Conflict(String),
 }
 
 impl StoreError {
