@@ -131,13 +131,36 @@ pub async fn voice(State(state): State<AppState>, edge: Arc<Edge>, request: Requ
 async fn answer_request(state: &AppState, edge: &Edge, request: Request) -> Result<Response, WebhookError> {
     let (_, params) = verified(state, edge, request).await?;
     let call = edge.provider.incoming_call(&params)?;
+    Ok(answer_call(state, edge, &call))
+}
+
+/// Answers a verified incoming call for the business `state` is of, in `edge`'s markup.
+pub fn answer_call(state: &AppState, edge: &Edge, call: &IncomingCall) -> Response {
     // No span per call: every event on this path names the call itself.
     let settings = state.service.settings();
     let render = |decision: &Decision| {
         edge.provider.render(&answer::for_call(decision, &call, &settings)).map_err(|e| e.to_string())
     };
-    let markup = answer_or_forward(state, &call, Timestamp::now(), render, || edge.fallback.clone());
-    Ok(edge.markup(markup))
+    let markup = answer_or_forward(state, call, Timestamp::now(), render, || edge.fallback.clone());
+    edge.markup(markup)
+}
+
+/// Answers a call to a number that is no business's line, in a deployment that hosts many: the
+/// caller hears that the number is not in service, and the call is logged in the deployment's own
+/// (default) business's log for the operator, never in any other business's.
+pub fn not_in_service(state: &AppState, edge: &Edge, call: &IncomingCall) -> Response {
+    let now = Timestamp::now();
+    tracing::warn!(call_id = %call.call_id, to = %call.to, "a call to a number that is no business's line");
+    let decision = Decision {
+        action: Action::Closed,
+        reason: format!("not in service: {} is no business's line", call.to),
+        uses_single_allow: false,
+    };
+    let mut record = CallRecord::new(call, now, &decision);
+    record.heard = Some(answer::NOT_IN_SERVICE.to_owned());
+    state.metrics.call(record.decision);
+    state.call_log.record(record);
+    edge.markup(edge.render_or_hang_up(&answer::not_in_service(&state.service.settings())))
 }
 
 /// Decides the call, answers it with `render`'s spelling of the decision, and logs it. Whatever

@@ -1,6 +1,7 @@
 //! Building the application: open the store, bind the listener, serve until told to stop.
 
 mod reload;
+mod tenants;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -12,7 +13,8 @@ use tokio::net::TcpListener;
 
 use crate::call_log::CallLog;
 use crate::config::Settings;
-use crate::domain::phone;
+use crate::domain::{BusinessName, phone};
+use crate::hosting::Hosting;
 use crate::http::auth::AdminToken;
 use crate::http::entry::{Entry, Routes};
 use crate::http::health::Health;
@@ -72,6 +74,9 @@ struct Lasting {
     sessions: Arc<Sessions>,
     replays: Arc<SeenOnce>,
     admin_token: AdminToken,
+    /// The businesses, when the deployment may host many, and which of them this state is of.
+    hosting: Option<Arc<Hosting>>,
+    business: Option<BusinessName>,
 }
 
 impl Lasting {
@@ -84,6 +89,8 @@ impl Lasting {
             sessions: state.sessions.clone(),
             replays: state.replays.clone(),
             admin_token: state.admin_token.clone(),
+            hosting: state.hosting.clone(),
+            business: state.business.clone(),
         }
     }
 }
@@ -97,7 +104,7 @@ fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Re
         .map(|provider| Edge::new(provider, &settings).map(Arc::new))
         .collect::<Result<_, _>>()
         .map_err(|e| StartupError::Config(e.to_string()))?;
-    let Lasting { store, call_log, metrics, health, sessions, replays, admin_token } = lasting;
+    let Lasting { store, call_log, metrics, health, sessions, replays, admin_token, hosting, business } = lasting;
     Ok(AppState::new(Shared {
         remote: Arc::new(Remote::new(service.clone(), store.clone(), settings.clone())),
         notifier: Notifier::start(settings.clone(), current_settings(&service), store.clone(), metrics.clone()),
@@ -113,6 +120,8 @@ fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Re
         health,
         recordings: Arc::new(Recordings::from_settings(&settings).map_err(StartupError::Config)?),
         settings,
+        hosting,
+        business,
     }))
 }
 
@@ -180,6 +189,8 @@ impl Application {
             metrics,
             sessions: Arc::default(),
             admin_token: AdminToken::new(admin_token),
+            hosting: None,
+            business: None,
         };
         let state = configured(settings, service, lasting)?;
         Ok(Self { listener, metrics_listener, state, reload_from: None })

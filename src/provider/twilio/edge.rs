@@ -49,6 +49,11 @@ impl<C: Flavour> Compatible<C> {
     pub fn new(name: &'static str, flavour: C) -> Self {
         Self { name, routes: format!("/{name}"), flavour }
     }
+
+    /// The same provider with its callbacks under `prefix` (see `Settings::callbacks_under`).
+    pub fn under(self, prefix: &str) -> Self {
+        Self { routes: format!("{prefix}/{}", self.name), ..self }
+    }
 }
 
 impl<C: Flavour> Provider for Compatible<C> {
