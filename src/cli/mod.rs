@@ -340,10 +340,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Connect(args) => return connect::run(cli.config.as_deref(), args).await,
         _ => {}
     }
-    let settings = Settings::load(cli.config.as_deref())?;
+    let loaded = crate::config::Loaded::read(cli.config.as_deref())?;
+    let settings = loaded.settings()?;
     if let Command::Serve = cli.command {
         crate::telemetry::init("info", settings.log.format);
-        let application = Application::build(settings).await?.reloading_from(cli.config.clone());
+        let application =
+            Application::build(settings).await?.with_configuration(loaded).reloading_from(cli.config.clone());
         return application.run().await.map_err(|e| CliError::Unavailable(e.to_string()));
     }
     crate::telemetry::init("warn", settings.log.format);

@@ -35,6 +35,10 @@ impl Directory {
         !self.lines.is_empty() || self.businesses.len() > 1
     }
 
+    pub fn ids(&self) -> impl Iterator<Item = BusinessId> + '_ {
+        self.businesses.keys().copied()
+    }
+
     pub fn business(&self, id: BusinessId) -> Option<&Business> {
         self.businesses.get(&id)
     }

@@ -13,7 +13,8 @@ use tokio::net::TcpListener;
 
 use crate::call_log::CallLog;
 use crate::config::Settings;
-use crate::domain::{BusinessName, phone};
+use crate::config::Loaded;
+use crate::domain::{BusinessId, BusinessName, phone};
 use crate::hosting::Hosting;
 use crate::http::auth::AdminToken;
 use crate::http::entry::{Entry, Routes};
@@ -30,7 +31,7 @@ use crate::provider::replay::SeenOnce;
 use crate::remote::Remote;
 use crate::runtime;
 use crate::service::Service;
-use crate::store::{Store, StoreError, UnavailableStore, open_store};
+use crate::store::{Businesses, Store, StoreError, UnavailableStore, open_businesses};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -63,6 +64,8 @@ pub struct Application {
     state: AppState,
     /// Where a SIGHUP reads the configuration again, when the server reloads on one.
     reload_from: Option<Option<PathBuf>>,
+    /// How each business's settings are made, when the deployment may host many.
+    business_settings: Option<tenants::SettingsOf>,
 }
 
 /// What outlives a reload: the store, and the state kept between requests.
@@ -140,7 +143,14 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         check_listen(&settings)?;
         match open_database(&settings).await {
-            Ok((store, token)) => Self::build_with_store(settings, store, &token).await,
+            Ok((businesses, token)) => {
+                let store = businesses.store_of(BusinessId::DEFAULT)?;
+                let application = Self::build_with_store(settings.clone(), store, &token).await?;
+                match settings.store.url() {
+                    Some(_) => application.hosting(businesses).await,
+                    None => Ok(application),
+                }
+            }
             Err(reason) => {
                 let token = runtime::admin_token(&settings).unwrap_or_else(|_| runtime::unguessable_token());
                 let store = Arc::new(UnavailableStore::new(reason.clone()));
@@ -193,7 +203,28 @@ impl Application {
             business: None,
         };
         let state = configured(settings, service, lasting)?;
-        Ok(Self { listener, metrics_listener, state, reload_from: None })
+        Ok(Self { listener, metrics_listener, state, reload_from: None, business_settings: None })
+    }
+
+    /// Serves the businesses `businesses` holds besides the default one (whose store this
+    /// application already serves): each call, callback, API request and page goes to the business
+    /// it is for once more than one business, or any line, is added (see `http::dispatch`).
+    async fn hosting(mut self, businesses: Arc<dyn Businesses>) -> Result<Self, StartupError> {
+        let hosting = Hosting::open(businesses).await?;
+        let state = &self.state;
+        let lasting = Lasting {
+            hosting: Some(hosting),
+            business: Some(BusinessName::parse(BusinessName::DEFAULT).expect("the default name is a name")),
+            ..Lasting::of(state)
+        };
+        self.state = configured(state.settings.clone(), state.service.clone(), lasting)?;
+        Ok(self)
+    }
+
+    /// The configuration the server was started with: each business it hosts has its own settings
+    /// laid over it. Without it, only the default business is served.
+    pub fn with_configuration(self, loaded: Loaded) -> Self {
+        Self { business_settings: Some(tenants::settings_of(loaded)), ..self }
     }
 
     /// Reloads the configuration from `path` (as `--config` gave it) on each SIGHUP, without
@@ -236,7 +267,7 @@ impl Application {
         // Calls past the retention period leave the log off the call path, now and every hour.
         let pruning = Arc::new(reload::Pruning::start(&state));
         let reloading = self.reload_from.and_then(|path| Some((path, reload::hangups()?)));
-        let current = Arc::new(ArcSwap::from_pointee(Routes::new(self.state)));
+        let current = Arc::new(ArcSwap::from_pointee(tenants::routes(self.state, self.business_settings)));
         if let Some((path, hangups)) = reloading {
             tokio::spawn(reload::on_hangup(hangups, path, state.clone(), current.clone(), pruning.clone()));
         }
@@ -283,14 +314,16 @@ impl Application {
     }
 }
 
-/// The database, proven writable, and the admin token; or why not.
-async fn open_database(settings: &Settings) -> Result<(Arc<dyn Store>, String), String> {
+/// The database, its default business's store proven writable, and the admin token; or why not.
+async fn open_database(settings: &Settings) -> Result<(Arc<dyn Businesses>, String), String> {
     let folder = |error: std::io::Error| format!("data folder {}: {error}", settings.data_dir.display());
     std::fs::create_dir_all(&settings.data_dir).map_err(folder)?;
     let token = runtime::admin_token(settings).map_err(folder)?;
-    let store = open_store(&settings.store, &settings.database_path()).map_err(|error| error.to_string())?;
+    let businesses =
+        open_businesses(&settings.store, &settings.database_path()).map_err(|error| error.to_string())?;
+    let store = businesses.store_of(BusinessId::DEFAULT).map_err(|error| error.to_string())?;
     store.probe().await.map_err(|error| format!("the database cannot be written: {error}"))?;
-    Ok((store, token))
+    Ok((businesses, token))
 }
 
 fn check_listen(settings: &Settings) -> Result<(), StartupError> {

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::{Lasting, configured};
-use crate::config::Settings;
+use crate::config::{Loaded, Settings};
 use crate::domain::{Business, BusinessId};
 use crate::hosting::digest_of_hex;
 use crate::http::AppState;
@@ -16,6 +16,11 @@ use crate::service::Service;
 
 /// A business's settings: its own laid over the deployment's, or why they cannot be.
 pub type SettingsOf = Arc<dyn Fn(&Business) -> Result<Settings, String> + Send + Sync>;
+
+/// Each business's settings laid over the configuration `loaded` holds.
+pub fn settings_of(loaded: Loaded) -> SettingsOf {
+    Arc::new(move |business| loaded.for_business(&business.settings).map_err(|error| error.to_string()))
+}
 
 /// The routes for the deployment's state: handing each business's requests to that business's
 /// routes when the store may hold many businesses.
