@@ -161,6 +161,43 @@ fn names(known: &[Known]) -> String {
     known.iter().filter(|entry| !entry.section).map(|entry| format!("`{}`", entry.name)).collect::<Vec<_>>().join(", ")
 }
 
+/// What a business may set in its own settings: what its callers hear and when, where its calls
+/// go, and whom it tells. The rest (listener, store, providers' secrets, ...) is the deployment's.
+pub const BUSINESS_KEYS: &[&str] = &[
+    "region",
+    "timezone",
+    "business_name",
+    "declined_by",
+    "forward",
+    "refusal",
+    "policy",
+    "hours",
+    "owner",
+    "whisper",
+    "notify",
+];
+
+/// Each key or section in a business's settings (`text`, shown as `place`) that a business may
+/// not set: one saidno does not know, as in the file, or one of the deployment's.
+pub fn not_for_business(place: &str, text: &str) -> Result<Vec<String>, String> {
+    let parsed = DeTable::parse(text).map_err(|error| format!("{place} are not valid TOML: {error}"))?;
+    let mut problems = Vec::new();
+    let mut entries: Vec<_> = parsed.get_ref().iter().collect();
+    entries.sort_by_key(|(key, _)| key.span().start);
+    for (key, _) in entries {
+        let name = key.get_ref().as_ref();
+        if !BUSINESS_KEYS.contains(&name) && schema().iter().any(|entry| entry.name == name) {
+            problems.push(format!(
+                "{place}: `{name}` at line {} is the deployment's setting, not a business's; a business may set {}",
+                line_of(text, key.span().start),
+                BUSINESS_KEYS.iter().map(|key| format!("`{key}`")).collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
+    check_table(parsed.get_ref(), schema(), "", &Place { file: place, text }, &mut problems);
+    Ok(problems)
+}
+
 /// Each `SAIDNO_` variable in `variables` that names no key, with the variable probably meant.
 pub fn unknown_in_environment(variables: impl Iterator<Item = (String, String)>) -> Vec<String> {
     let mut problems = Vec::new();
@@ -274,5 +311,20 @@ mod tests {
                 "unknown variable SAIDNO_TWILO__AUTH_TOKEN: saidno has no setting `twilo`; did you mean SAIDNO_TWILIO__AUTH_TOKEN?"
             ]
         );
+    }
+
+    #[test]
+    fn a_business_may_set_its_own_keys_and_neither_a_deployment_key_nor_a_misspelt_one() {
+        let own = "business_name = \"Acme\"\ntimezone = \"Europe/London\"\n[forward]\nto = [\"+442079460123\"]\n[hours]\nenabled = true\n";
+        assert!(not_for_business("settings", own).unwrap().is_empty());
+        let problems = not_for_business("settings", "listen = \"0.0.0.0:80\"\n[store]\nurl = \"x\"\n").unwrap();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with("settings: `listen` at line 1 is the deployment's setting"), "{problems:?}");
+        assert!(problems[1].starts_with("settings: `store` at line 2 is the deployment's setting"), "{problems:?}");
+        assert_eq!(
+            not_for_business("settings", "[forward]\nring_timeout = 30\n").unwrap(),
+            ["settings: unknown key `ring_timeout` in `[forward]` at line 2; did you mean `ring_timeout_secs`?"]
+        );
+        assert!(not_for_business("settings", "[forward").is_err());
     }
 }

@@ -273,6 +273,15 @@ pub struct Http {
 #[derive(Clone, Deserialize)]
 pub struct Admin {
     pub token: String,
+    /// The operator's API token; empty for no operator's API.
+    pub operator_token: String,
+}
+
+impl Admin {
+    /// The operator's API token, when the operator's API is on.
+    pub fn operator_token(&self) -> Option<&str> {
+        Some(self.operator_token.trim()).filter(|token| !token.is_empty())
+    }
 }
 
 /// The public key is not a secret, but a wrong one refuses every call, so start-up checks it.
@@ -442,24 +451,47 @@ impl Loaded {
 
     /// The settings, each value checked for its type and range.
     pub fn settings(&self) -> Result<Settings, ConfigError> {
-        let settings: Settings = self
-            .merged
-            .clone()
-            .try_deserialize()
-            .map_err(|error| ConfigError::Rejected(vec![explain(error, &self.origins)]))?;
-        settings.check().map_err(|Misvalue { key, message }| {
-            // The url may hold the database's password, so it is not repeated.
-            let value = self.value(key).filter(|_| key != "store.url").map(|value| format!(" = {value}"));
-            let value = value.unwrap_or_default();
-            ConfigError::Rejected(vec![format!("{key}{value}{}: {message}", self.origins.place(key))])
-        })?;
-        Ok(settings)
+        checked(&self.merged, &self.origins)
+    }
+
+    /// A business's settings: its own (`overlay`, TOML in the file's keys) over the file and the
+    /// environment. Only a business's keys are taken (`known_keys::BUSINESS_KEYS`); a key saidno
+    /// does not know or one of the deployment's is refused by name, and so is a value out of range.
+    pub fn for_business(&self, overlay: &str) -> Result<Settings, ConfigError> {
+        let problems = known_keys::not_for_business(BUSINESS_SETTINGS, overlay)
+            .map_err(|problem| ConfigError::Rejected(vec![problem]))?;
+        if !problems.is_empty() {
+            return Err(ConfigError::Rejected(problems));
+        }
+        let merged = config::Config::builder()
+            .add_source(self.merged.clone())
+            .add_source(File::from_str(overlay, FileFormat::Toml))
+            .build()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        checked(&merged, &Origins::new(Some((BUSINESS_SETTINGS, overlay)), std::iter::empty()))
     }
 
     /// The value in effect for a dotted key, as JSON.
     pub fn value(&self, key: &str) -> Option<serde_json::Value> {
         self.merged.get::<serde_json::Value>(key).ok()
     }
+}
+
+/// How a business's own settings are named in what is said about them.
+const BUSINESS_SETTINGS: &str = "the business's settings";
+
+/// The settings in `merged`, each value checked for its type and range; a value at fault is
+/// named with where it came from.
+fn checked(merged: &config::Config, origins: &Origins) -> Result<Settings, ConfigError> {
+    let settings: Settings =
+        merged.clone().try_deserialize().map_err(|error| ConfigError::Rejected(vec![explain(error, origins)]))?;
+    settings.check().map_err(|Misvalue { key, message }| {
+        // The url may hold the database's password, so it is not repeated.
+        let value = merged.get::<serde_json::Value>(key).ok().filter(|_| key != "store.url");
+        let value = value.map(|value| format!(" = {value}")).unwrap_or_default();
+        ConfigError::Rejected(vec![format!("{key}{value}{}: {message}", origins.place(key))])
+    })?;
+    Ok(settings)
 }
 
 /// A type error from the configuration reader, with where the value came from.
@@ -740,7 +772,10 @@ impl std::fmt::Debug for Pbx {
 
 impl std::fmt::Debug for Admin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Admin").field("token", &redacted(&self.token)).finish()
+        f.debug_struct("Admin")
+            .field("token", &redacted(&self.token))
+            .field("operator_token", &redacted(&self.operator_token))
+            .finish()
     }
 }
 
@@ -912,6 +947,7 @@ mod tests {
         let mut settings = Settings::defaults();
         settings.twilio.auth_token = "tok-very-secret".into();
         settings.admin.token = "adm-very-secret".into();
+        settings.admin.operator_token = "opr-very-secret".into();
         settings.pbx.token = "pbx-very-secret".into();
         settings.signalwire.signing_key = "psk-very-secret".into();
         settings.vonage.signature_secret = "vng-very-secret".into();
@@ -924,5 +960,55 @@ mod tests {
         let shown = format!("{settings:?}");
         assert!(!shown.contains("very-secret"), "{shown}");
         assert!(shown.contains("KS1"));
+    }
+
+    /// The configuration as read from a file holding `text`, without the environment.
+    fn loaded(text: &str) -> Loaded {
+        let merged = config::Config::builder()
+            .add_source(File::from_str(EXAMPLE, FileFormat::Toml))
+            .add_source(File::from_str(text, FileFormat::Toml))
+            .build()
+            .unwrap();
+        Loaded { merged, origins: Origins::new(Some(("saidno.toml", text)), std::iter::empty()), file: None }
+    }
+
+    fn refusal(result: Result<Settings, ConfigError>) -> String {
+        match result {
+            Err(error) => error.to_string(),
+            Ok(_) => panic!("the business's settings were taken"),
+        }
+    }
+
+    #[test]
+    fn a_business_s_settings_win_over_the_file_and_leave_the_rest_as_the_file_has_it() {
+        let deployment =
+            loaded("business_name = \"Hosting Ltd\"\n[forward]\nring_timeout_secs = 40\n[admin]\ntoken = \"t\"\n");
+        let settings = deployment
+            .for_business("business_name = \"Acme Plumbing\"\n[forward]\nto = [\"+442079460123\"]\n")
+            .unwrap();
+        assert_eq!(settings.business_name(), "Acme Plumbing");
+        assert_eq!(settings.forward.to, [PhoneNumber::from_e164("+442079460123").unwrap()]);
+        assert_eq!(settings.forward.ring_timeout_secs, 40);
+        assert_eq!(settings.admin.token, "t");
+        assert_eq!(deployment.for_business("").unwrap().business_name(), "Hosting Ltd");
+    }
+
+    #[test]
+    fn a_business_s_settings_are_refused_by_key_for_a_deployment_key_a_misspelling_or_a_bad_value() {
+        let deployment = loaded("");
+        let error = refusal(deployment.for_business("[admin]\ntoken = \"mine\"\n"));
+        assert!(error.contains("`admin` at line 1 is the deployment's setting, not a business's"), "{error}");
+        let error = refusal(deployment.for_business("[refusal]\nmesage = \"Go away\"\n"));
+        assert!(error.contains("unknown key `mesage` in `[refusal]` at line 2; did you mean `message`?"), "{error}");
+        let error = refusal(deployment.for_business("[forward]\nring_timeout_secs = 1\n"));
+        assert_eq!(
+            error,
+            "forward.ring_timeout_secs = 1 at line 2 of the business's settings: must be between 5 and 600 seconds"
+        );
+        let error = refusal(deployment.for_business("[owner]\nnumbers = [\"07700 900123\"]\n"));
+        assert!(error.contains("is not a phone number in E.164 form"), "{error}");
+        let error = refusal(deployment.for_business("timezone = \"Mars/Olympus\"\n"));
+        assert!(error.contains("Mars/Olympus"), "{error}");
+        assert!(refusal(deployment.for_business("business_name = ")).contains("not valid TOML"));
     }
 }
