@@ -16,7 +16,7 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use jiff::Timestamp;
 
-use crate::config::{ConfigError, Settings};
+use crate::config::ConfigError;
 use crate::domain::{Channel, RefusalMode};
 use crate::service::{CheckRequest, Format, NewAllow, NewDecline};
 use crate::startup::{Application, StartupError};

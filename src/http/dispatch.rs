@@ -24,7 +24,7 @@ use tower::Service;
 
 use super::entry::Routes;
 use super::session::BUSINESS_COOKIE;
-use super::webhook;
+use super::{sms, webhook};
 use crate::domain::{Business, BusinessId, BusinessName};
 use crate::hosting::Hosting;
 
@@ -128,6 +128,10 @@ pub async fn serve(top: Arc<Routes>, request: Request) -> Result<Response, Infal
         let edge = edge.clone();
         return Ok(answer_call(tenants, &top, &edge, request).await);
     }
+    if let Some(edge) = top.text_edge(&request) {
+        let edge = edge.clone();
+        return Ok(webhook::answered(answer_text(tenants, &top, &edge, request).await));
+    }
     let (destination, request) = match tenants.destination(&request) {
         Destination::SignIn => signing_in(tenants, request).await,
         other => (other, request),
@@ -168,6 +172,30 @@ async fn answer_call(tenants: &Tenants, top: &Routes, edge: &Arc<webhook::Edge>,
     };
     top.state.metrics.webhook_latency(started.elapsed().as_secs_f64());
     response
+}
+
+/// Verifies a text as the deployment's provider, then answers it as the business whose line it
+/// was sent to: the owner's commands change that business's records and no other's. A text to a
+/// number that is no business's line gets no reply.
+async fn answer_text(
+    tenants: &Tenants,
+    top: &Routes,
+    edge: &Arc<webhook::Edge>,
+    request: Request,
+) -> Result<Response, webhook::WebhookError> {
+    let (_, params) = webhook::verified(&top.state, edge, request).await?;
+    let line = edge.provider.texted(&params).and_then(|to| tenants.hosting.directory().line(to));
+    let Some(id) = line else {
+        tracing::warn!("a text to a number that is no business's line was ignored");
+        return Ok(edge.markup(edge.provider.nothing()));
+    };
+    match tenants.routes_of(id).await {
+        Ok(routes) => match routes.edge_named(edge.provider.name()) {
+            Some(own) => sms::reply_to(&routes.state, own, &params).await,
+            None => Ok(unavailable("the business has no such provider")),
+        },
+        Err(error) => Ok(unavailable(&error)),
+    }
 }
 
 /// Reads the sign-in form for the business it names, and gives the request back whole.

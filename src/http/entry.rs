@@ -27,6 +27,8 @@ use super::{AppState, router, webhook};
 pub struct Routes {
     pub(super) router: Router,
     calls: Vec<(String, Arc<webhook::Edge>)>,
+    /// Where each provider posts a text to a line.
+    texts: Vec<(String, Arc<webhook::Edge>)>,
     pub(super) state: AppState,
     /// In a deployment that may host many businesses, theirs (see `dispatch`).
     pub(super) tenants: Option<Arc<Tenants>>,
@@ -35,7 +37,8 @@ pub struct Routes {
 impl Routes {
     pub fn new(state: AppState) -> Self {
         let calls = state.edges.iter().map(|edge| (router::call_path(edge), edge.clone())).collect();
-        Self { router: router(state.clone()), calls, state, tenants: None }
+        let texts = state.edges.iter().map(|edge| (router::text_path(edge), edge.clone())).collect();
+        Self { router: router(state.clone()), calls, texts, state, tenants: None }
     }
 
     /// The deployment's routes, which hand each request of a business to that business's.
@@ -50,6 +53,13 @@ impl Routes {
     /// This business's edge for the provider of that name.
     pub(super) fn edge_named(&self, name: &str) -> Option<&Arc<webhook::Edge>> {
         self.calls.iter().map(|(_, edge)| edge).find(|edge| edge.provider.name() == name)
+    }
+
+    /// The provider whose text to a line this request is.
+    pub(super) fn text_edge(&self, request: &Request) -> Option<&Arc<webhook::Edge>> {
+        let path = request.uri().path();
+        let texted = |(text_path, _): &&(String, Arc<webhook::Edge>)| text_path == path;
+        (request.method() == Method::POST).then(|| self.texts.iter().find(texted).map(|(_, edge)| edge)).flatten()
     }
 
     pub(super) fn call_edge(&self, request: &Request) -> Option<&Arc<webhook::Edge>> {

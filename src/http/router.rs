@@ -165,6 +165,11 @@ pub fn router(state: AppState) -> Router {
     routes.with_state(state)
 }
 
+/// Where a provider posts a text to a line.
+pub fn text_path(edge: &Edge) -> String {
+    edge_path(edge, "sms")
+}
+
 /// Where a provider posts an incoming call.
 pub fn call_path(edge: &Edge) -> String {
     edge_path(edge, edge.provider.voice_route())

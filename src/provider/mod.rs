@@ -132,6 +132,8 @@ pub trait Provider: Send + Sync {
     fn keys<'p>(&self, params: &'p Params) -> &'p str;
     /// A text to the business number: who sent it and what it says.
     fn text<'p>(&self, params: &'p Params) -> Result<(CallerId, &'p str), Rejection>;
+    /// The number a text was sent to, as the provider spelt it: which business's line it is.
+    fn texted<'p>(&self, params: &'p Params) -> Option<&'p str>;
     fn render(&self, answer: &Answer) -> Result<String, RenderError>;
     /// Ends the call.
     fn hang_up(&self) -> String;

@@ -17,7 +17,7 @@ use crate::config::Loaded;
 use crate::domain::{BusinessId, BusinessName, phone};
 use crate::hosting::Hosting;
 use crate::http::auth::AdminToken;
-use crate::http::entry::{Entry, Routes};
+use crate::http::entry::Entry;
 use crate::http::health::Health;
 use crate::http::session::Sessions;
 use crate::http::webhook::Edge;

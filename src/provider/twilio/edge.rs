@@ -104,6 +104,10 @@ impl<C: Flavour> Provider for Compatible<C> {
         Ok((CallerId::from_text(from), params.get("Body").unwrap_or_default()))
     }
 
+    fn texted<'p>(&self, params: &'p Params) -> Option<&'p str> {
+        params.get("To")
+    }
+
     fn render(&self, answer: &Answer) -> Result<String, RenderError> {
         twiml::render_under(&self.routes, self.flavour.transcribe_attributes(), answer)
             .map_err(|error| RenderError(error.to_string()))
