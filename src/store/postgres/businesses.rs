@@ -14,7 +14,7 @@ const COLUMNS: &str = "id, name, settings, token_sha256, created_at";
 
 /// Every table that holds a business's records, each by `business_id`; `lines` go with the
 /// business itself.
-const RECORDS: &[&str] = &[
+pub(super) const RECORDS: &[&str] = &[
     "declines",
     "companies",
     "allows",
