@@ -7,11 +7,12 @@ use super::super::StoreError;
 use super::pg;
 
 /// Every migration, by version, in order. A new one is added at the end, never changed once released.
-const MIGRATIONS: &[(i64, &str)] = &[
+pub(super) const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_schema.sql")),
     (2, include_str!("migrations/0002_prune_by_month.sql")),
     (3, include_str!("migrations/0003_owner_changes.sql")),
     (4, include_str!("migrations/0004_call_facts.sql")),
+    (5, include_str!("migrations/0005_businesses.sql")),
 ];
 
 /// Held for the length of the transaction that migrates, so that two processes starting at once
