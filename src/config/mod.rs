@@ -444,6 +444,15 @@ impl Loaded {
         Ok(Self { merged, origins, file })
     }
 
+    /// The defaults alone, as a fresh install with no file and no variables reads them.
+    pub fn defaults() -> Self {
+        let merged = config::Config::builder()
+            .add_source(File::from_str(EXAMPLE, FileFormat::Toml))
+            .build()
+            .expect("the embedded example configuration is valid");
+        Self { merged, origins: Origins::default(), file: None }
+    }
+
     /// The settings, each value checked for its type and range.
     pub fn settings(&self) -> Result<Settings, ConfigError> {
         checked(&self.merged, &self.origins)
