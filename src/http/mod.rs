@@ -24,6 +24,7 @@ pub mod live_calls;
 pub mod live_pages;
 pub mod local_time;
 pub mod openapi;
+pub mod operator;
 pub mod pages;
 pub mod pbx;
 pub mod router;
@@ -75,6 +76,8 @@ pub struct Shared {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The accounts whose voicemail recordings the web page can play.
     pub recordings: Arc<crate::provider::recordings::Recordings>,
+    /// The operator's API over the businesses the deployment serves, when it is on.
+    pub operator: Option<Arc<operator::OperatorDesk>>,
 }
 
 impl AppState {

@@ -11,11 +11,12 @@ use arc_swap::ArcSwap;
 use tokio::net::TcpListener;
 
 use crate::call_log::CallLog;
-use crate::config::Settings;
+use crate::config::{Loaded, Settings};
 use crate::domain::phone;
 use crate::http::auth::AdminToken;
 use crate::http::entry::{Entry, Routes};
 use crate::http::health::Health;
+use crate::http::operator::OperatorDesk;
 use crate::http::session::Sessions;
 use crate::http::webhook::Edge;
 use crate::http::{AppState, Shared};
@@ -27,8 +28,8 @@ use crate::provider::recordings::Recordings;
 use crate::provider::replay::SeenOnce;
 use crate::remote::Remote;
 use crate::runtime;
-use crate::service::Service;
-use crate::store::{Store, StoreError, UnavailableStore, open_store};
+use crate::service::{Operator, Service};
+use crate::store::{Businesses, Store, StoreError, UnavailableStore, open_store};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -72,6 +73,8 @@ struct Lasting {
     sessions: Arc<Sessions>,
     replays: Arc<SeenOnce>,
     admin_token: AdminToken,
+    /// The operator's service, when the deployment's businesses are served (see `with_operator`).
+    operator: Option<Operator>,
 }
 
 impl Lasting {
@@ -84,6 +87,7 @@ impl Lasting {
             sessions: state.sessions.clone(),
             replays: state.replays.clone(),
             admin_token: state.admin_token.clone(),
+            operator: state.operator.as_ref().map(|desk| desk.operator.clone()),
         }
     }
 }
@@ -97,7 +101,11 @@ fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Re
         .map(|provider| Edge::new(provider, &settings).map(Arc::new))
         .collect::<Result<_, _>>()
         .map_err(|e| StartupError::Config(e.to_string()))?;
-    let Lasting { store, call_log, metrics, health, sessions, replays, admin_token } = lasting;
+    let Lasting { store, call_log, metrics, health, sessions, replays, admin_token, operator } = lasting;
+    // The operator's API is on while its token is set: a reload may turn it on or off.
+    let operator = operator
+        .zip(settings.admin.operator_token())
+        .map(|(operator, token)| Arc::new(OperatorDesk::new(operator, token)));
     Ok(AppState::new(Shared {
         remote: Arc::new(Remote::new(service.clone(), store.clone(), settings.clone())),
         notifier: Notifier::start(settings.clone(), current_settings(&service), store.clone(), metrics.clone()),
@@ -112,6 +120,7 @@ fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Re
         sessions,
         health,
         recordings: Arc::new(Recordings::from_settings(&settings).map_err(StartupError::Config)?),
+        operator,
         settings,
     }))
 }
@@ -180,9 +189,24 @@ impl Application {
             metrics,
             sessions: Arc::default(),
             admin_token: AdminToken::new(admin_token),
+            operator: None,
         };
         let state = configured(settings, service, lasting)?;
         Ok(Self { listener, metrics_listener, state, reload_from: None })
+    }
+
+    /// Serves the operator's API (`/api/v1/operator`) over `businesses`, checking each business's
+    /// settings against `configuration`, while `[admin] operator_token` is set.
+    pub fn with_operator(
+        mut self,
+        businesses: Arc<dyn Businesses>,
+        configuration: Arc<Loaded>,
+    ) -> Result<Self, StartupError> {
+        let operator = Operator::new(businesses, configuration).map_err(|e| StartupError::Config(e.to_string()))?;
+        let mut lasting = Lasting::of(&self.state);
+        lasting.operator = Some(operator);
+        self.state = configured(self.state.settings.clone(), self.state.service.clone(), lasting)?;
+        Ok(self)
     }
 
     /// Reloads the configuration from `path` (as `--config` gave it) on each SIGHUP, without

@@ -15,6 +15,7 @@ mod lifecycle;
 mod notify;
 mod openapi;
 mod operations;
+mod operator_api;
 mod pbx;
 mod plivo;
 mod policy;
