@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use self::bound::Bound;
-use crate::domain::{CallRecord, ForwardOutcome};
+use crate::domain::{BusinessId, CallRecord, ForwardOutcome};
 use crate::live::{LiveCalls, Logged};
 use crate::metrics::Metrics;
 use crate::store::{CallSink, StoreError};
@@ -37,6 +37,7 @@ enum Entry {
     // on this thread after the request's thread made it.
     Call(CallRecord),
     Outcome {
+        business: BusinessId,
         call_id: String,
         outcome: ForwardOutcome,
     },
@@ -96,9 +97,9 @@ impl CallLog {
         self.enqueue(Entry::Call(call));
     }
 
-    /// Queues what the provider reported after a call; it lands after the call itself.
-    pub fn attach(&self, call_id: String, outcome: ForwardOutcome) {
-        self.enqueue(Entry::Outcome { call_id, outcome });
+    /// Queues what the provider reported after a call of `business`; it lands after the call itself.
+    pub fn attach(&self, business: BusinessId, call_id: String, outcome: ForwardOutcome) {
+        self.enqueue(Entry::Outcome { business, call_id, outcome });
     }
 
     /// Waits until everything queued so far is written and on disk.
@@ -243,7 +244,7 @@ impl Writer {
         match entry {
             Entry::Call(call) => self.batch.calls.push(call),
             // Written after the calls before it, one of which may be the call it is about.
-            Entry::Outcome { call_id, outcome } => self.batch.outcomes.push((call_id, outcome)),
+            Entry::Outcome { business, call_id, outcome } => self.batch.outcomes.push((business, call_id, outcome)),
             // While the store cannot be reached, a reader is not held up: what it would see is
             // what the store already has.
             Entry::Barrier { durable: false, done } if self.unreachable() => {
@@ -309,7 +310,7 @@ impl Writer {
 #[derive(Default)]
 struct Batch {
     calls: Vec<CallRecord>,
-    outcomes: Vec<(String, ForwardOutcome)>,
+    outcomes: Vec<(BusinessId, String, ForwardOutcome)>,
 }
 
 impl Batch {
@@ -344,7 +345,7 @@ impl Batch {
         }
         match store.attach_outcomes(&self.outcomes) {
             Ok(attached) => {
-                for ((call_id, _), found) in self.outcomes.iter().zip(attached) {
+                for ((_, call_id, _), found) in self.outcomes.iter().zip(attached) {
                     if !found {
                         tracing::warn!(call_id = %call_id, "an outcome arrived for a call not in the log");
                     } else if live.watched() {
@@ -400,7 +401,7 @@ mod tests {
             self.reached()?;
             self.store.append_calls(calls)
         }
-        fn attach_outcomes(&self, outcomes: &[(String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
+        fn attach_outcomes(&self, outcomes: &[(BusinessId, String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
             self.reached()?;
             self.store.attach_outcomes(outcomes)
         }
@@ -430,7 +431,7 @@ mod tests {
         let log = CallLog::start(store.clone(), metrics.clone(), 16);
         log.record(call("CA1"));
         log.record(call("CA2"));
-        log.attach("CA1".into(), answered());
+        log.attach(BusinessId::DEFAULT, "CA1".into(), answered());
         // A reader is not held up meanwhile: it reads what the store has.
         log.written().await;
         assert!(store.logged().await.is_empty());
@@ -450,7 +451,7 @@ mod tests {
         for id in ["CA1", "CA2", "CA3", "CA4", "CA5"] {
             log.record(call(id));
         }
-        log.attach("CA1".into(), answered());
+        log.attach(BusinessId::DEFAULT, "CA1".into(), answered());
         let text = metrics.render();
         assert!(text.contains("saidno_calls_not_logged_total 2"), "{text}");
         assert!(text.contains("saidno_outcomes_not_logged_total 1"), "{text}");

@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::{CallerId, DecisionKind};
+use super::{BusinessId, CallerId, DecisionKind};
 
 /// The facts about an incoming call that a decision may use, whatever the provider.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,6 +88,10 @@ pub struct CallRecord {
     /// What the caller heard: the refusal message, a busy signal, the phones ringing.
     #[serde(default)]
     pub heard: Option<String>,
+    /// The business whose call it was: what a log shared by businesses files it under. Each
+    /// business's log holds only its own calls, so it is never written out with them.
+    #[serde(skip)]
+    pub business: BusinessId,
 }
 
 /// How a forwarded call ended, as the provider reported it afterwards.
@@ -148,6 +152,8 @@ impl CallRecord {
             flagged: decision.flagged(),
             used_single_allow: decision.uses_single_allow,
             heard: None,
+            // A call path that serves several businesses files the call under the one it is for.
+            business: BusinessId::DEFAULT,
         }
     }
 

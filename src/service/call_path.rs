@@ -282,7 +282,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 mod tests {
     use super::*;
     use crate::config::Settings;
-    use crate::domain::DecisionKind;
+    use crate::domain::{BusinessId, DecisionKind};
     use crate::domain::{CallRecord, Decline, ForwardOutcome, LegalHold, SignedIn, Target, TextSession, WebChange};
     use crate::service::{NewAllow, NewDecline};
     use crate::store::{
@@ -474,7 +474,7 @@ mod tests {
         fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError> {
             self.0.append_calls(calls)
         }
-        fn attach_outcomes(&self, outcomes: &[(String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
+        fn attach_outcomes(&self, outcomes: &[(BusinessId, String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
             self.0.attach_outcomes(outcomes)
         }
         fn flush(&self) -> Result<(), StoreError> {

@@ -207,14 +207,16 @@ pub async fn calls_after_a_no_are_the_numbered_refusals_in_the_range(store: &dyn
 pub async fn outcomes_attach_to_their_call_and_merge(store: &dyn Store) {
     store.append_calls(&[call("CA9", "2026-11-01T10:00:00Z", DecisionKind::Forward)]).unwrap();
     let dialled = ForwardOutcome { status: Some("no-answer".into()), duration_secs: Some(0), ..Default::default() };
-    assert!(store.attach_outcomes(&[("CA9".into(), dialled)]).unwrap()[0]);
+    assert!(store.attach_outcomes(&[(BusinessId::DEFAULT, "CA9".into(), dialled)]).unwrap()[0]);
     let voicemail = ForwardOutcome {
         recording_url: Some("https://media.example.com/rec/RE1".into()),
         recording_secs: Some(12),
         ..Default::default()
     };
-    assert!(store.attach_outcomes(&[("CA9".into(), voicemail)]).unwrap()[0]);
-    assert!(!store.attach_outcomes(&[("CA-unknown".into(), ForwardOutcome::default())]).unwrap()[0]);
+    assert!(store.attach_outcomes(&[(BusinessId::DEFAULT, "CA9".into(), voicemail)]).unwrap()[0]);
+    assert!(
+        !store.attach_outcomes(&[(BusinessId::DEFAULT, "CA-unknown".into(), ForwardOutcome::default())]).unwrap()[0]
+    );
 
     let outcome = store.calls(&CallQuery { limit: 1, ..Default::default() }).await.unwrap()[0].outcome.clone().unwrap();
     assert_eq!(outcome.status.as_deref(), Some("no-answer"));
@@ -234,7 +236,7 @@ pub async fn a_voicemails_transcript_is_kept_with_it_whatever_comes_after(store:
     let transcript = ForwardOutcome { transcript: Some(words.into()), ..Default::default() };
     let later = ForwardOutcome { recording_secs: Some(8), ..Default::default() };
     for outcome in [voicemail, transcript, later] {
-        assert!(store.attach_outcomes(&[("CA7".into(), outcome)]).unwrap()[0]);
+        assert!(store.attach_outcomes(&[(BusinessId::DEFAULT, "CA7".into(), outcome)]).unwrap()[0]);
     }
 
     let outcome = store.calls(&CallQuery { limit: 1, ..Default::default() }).await.unwrap()[0].outcome.clone().unwrap();
@@ -447,8 +449,11 @@ pub async fn pruning_removes_old_calls_from_every_listing_and_keeps_held_and_you
     assert_eq!(sids(by_number).await, ["CA-reused", "CA-young-everest"]);
     assert_eq!(sids(CallQuery { decision: Some(DecisionKind::Forward), ..Default::default() }).await, ["CA-reused"]);
     // The pruned call's id now finds only the later call that reused it.
-    assert!(!store.attach_outcomes(&[("CA-old-forwarded".into(), ForwardOutcome::default())]).unwrap()[0]);
-    assert!(store.attach_outcomes(&[("CA-reused".into(), ForwardOutcome::default())]).unwrap()[0]);
+    assert!(
+        !store.attach_outcomes(&[(BusinessId::DEFAULT, "CA-old-forwarded".into(), ForwardOutcome::default())]).unwrap()
+            [0]
+    );
+    assert!(store.attach_outcomes(&[(BusinessId::DEFAULT, "CA-reused".into(), ForwardOutcome::default())]).unwrap()[0]);
 
     let tallied = async |since: &str, until: &str| -> u64 {
         let tallies = store.call_tallies(since.parse().unwrap(), until.parse().unwrap()).await.unwrap();

@@ -11,8 +11,8 @@ use super::{
     OwnerRecord, PendingDecisions, Pruned, Publish, Removed, RepeatCaller, SCAN_BUDGET, StoreError, ready,
 };
 use crate::domain::{
-    Allow, CallRecord, DecisionKind, Decline, FollowUps, ForwardOutcome, LegalHold, OwnerDecision, PhoneNumber,
-    SettingChange, SignedIn, Target, TextSession, WebChange, company_key,
+    Allow, BusinessId, CallRecord, DecisionKind, Decline, FollowUps, ForwardOutcome, LegalHold, OwnerDecision,
+    PhoneNumber, SettingChange, SignedIn, Target, TextSession, WebChange, company_key,
 };
 
 #[derive(Default)]
@@ -232,9 +232,9 @@ impl CallSink for MemoryStore {
         Ok(())
     }
 
-    fn attach_outcomes(&self, outcomes: &[(String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
+    fn attach_outcomes(&self, outcomes: &[(BusinessId, String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
         let mut inner = self.write();
-        let attached = outcomes.iter().map(|(call_id, outcome)| {
+        let attached = outcomes.iter().map(|(_, call_id, outcome)| {
             let Some(call) = inner.calls.values_mut().rev().find(|call| &call.call_id == call_id) else {
                 return false;
             };

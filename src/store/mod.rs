@@ -19,9 +19,9 @@ pub use self::change::{Change, Publish, Removed};
 pub use self::local::{open_local, restore_local};
 pub use self::memory::MemoryStore;
 pub use self::memory_businesses::MemoryBusinesses;
-pub use self::open::open_store;
+pub use self::open::{ONE_BUSINESS, OneBusiness, open_businesses, open_store};
 pub use self::pending_decisions::PendingDecisions;
-pub use self::postgres::{PostgresStore, test_db};
+pub use self::postgres::{PostgresDatabase, PostgresStore, test_db};
 pub use self::prune::{PRUNE_BATCH, Pruned};
 pub use self::query::{CallPage, CallQuery, Cursor, HourTally, RepeatCaller, SCAN_BUDGET, party_of};
 pub use self::sled::SledStore;
@@ -31,8 +31,8 @@ use futures_util::future::BoxFuture;
 use jiff::Timestamp;
 
 use crate::domain::{
-    Allow, CallRecord, Decline, DeclineTerms, FollowUps, ForwardOutcome, LegalHold, OwnerDecision, PhoneNumber,
-    SettingChange, SignedIn, Target, TextSession, WebChange,
+    Allow, BusinessId, CallRecord, Decline, DeclineTerms, FollowUps, ForwardOutcome, LegalHold, OwnerDecision,
+    PhoneNumber, SettingChange, SignedIn, Target, TextSession, WebChange,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -155,8 +155,9 @@ pub trait CallSink: Send + Sync {
     /// is kept up to that number.
     fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError>;
     /// Adds what the provider reported after each call to the call's entry, in order; false for
-    /// a call that has none.
-    fn attach_outcomes(&self, outcomes: &[(String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError>;
+    /// a call that has none. Each call is found among its business's (a store of one business
+    /// looks among its own whatever the business says).
+    fn attach_outcomes(&self, outcomes: &[(BusinessId, String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError>;
     /// Gets every call written so far to disk.
     fn flush(&self) -> Result<(), StoreError>;
 }

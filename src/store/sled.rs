@@ -28,8 +28,8 @@ use super::{
 use crate::backup::{self, BackupError};
 use crate::config::OwnerChoices;
 use crate::domain::{
-    Allow, CallRecord, Decline, DeclineBatch, DeclineTerms, FollowUps, ForwardOutcome, LegalHold, PhoneNumber,
-    SettingChange, SignedIn, Target, TextSession, WebChange, company_key,
+    Allow, BusinessId, CallRecord, Decline, DeclineBatch, DeclineTerms, FollowUps, ForwardOutcome, LegalHold,
+    PhoneNumber, SettingChange, SignedIn, Target, TextSession, WebChange, company_key,
 };
 
 mod call_db;
@@ -632,8 +632,11 @@ impl CallSink for SledStore {
         self.inner.calls.append(calls)
     }
 
-    fn attach_outcomes(&self, outcomes: &[(String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
-        self.inner.calls.attach_outcomes(outcomes)
+    fn attach_outcomes(&self, outcomes: &[(BusinessId, String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
+        // One business's log: the business each outcome names is this one.
+        let outcomes: Vec<(String, ForwardOutcome)> =
+            outcomes.iter().map(|(_, call_id, outcome)| (call_id.clone(), outcome.clone())).collect();
+        self.inner.calls.attach_outcomes(&outcomes)
     }
 
     fn flush(&self) -> Result<(), StoreError> {
@@ -908,7 +911,7 @@ mod tests {
         {
             let store = SledStore::reopen(&path).unwrap();
             let escaped = ForwardOutcome { via_escape_hatch: true, ..Default::default() };
-            assert_eq!(store.attach_outcomes(&[("CA1".into(), escaped)]).unwrap(), [true]);
+            assert_eq!(store.attach_outcomes(&[(BusinessId::DEFAULT, "CA1".into(), escaped)]).unwrap(), [true]);
             store.backup(&mut copy).unwrap();
         }
         let (_, kept) = SledStore::restore(&path, &mut copy.as_slice()).unwrap();
@@ -939,8 +942,8 @@ mod tests {
         }
         let store = SledStore::reopen(&path).unwrap();
         let answered = ForwardOutcome { status: Some("answered".into()), ..Default::default() };
-        assert!(store.attach_outcomes(&[("CA2".into(), answered)]).unwrap()[0]);
-        assert!(!store.attach_outcomes(&[("CA4".into(), ForwardOutcome::default())]).unwrap()[0]);
+        assert!(store.attach_outcomes(&[(BusinessId::DEFAULT, "CA2".into(), answered)]).unwrap()[0]);
+        assert!(!store.attach_outcomes(&[(BusinessId::DEFAULT, "CA4".into(), ForwardOutcome::default())]).unwrap()[0]);
         let calls = store.call_page(&CallQuery { limit: 10, ..Default::default() }).await.unwrap().calls;
         let outcome = |sid: &str| calls.iter().find(|c| c.call_id == sid).unwrap().outcome.clone();
         assert_eq!(outcome("CA2").and_then(|o| o.status).as_deref(), Some("answered"));

@@ -8,8 +8,8 @@ use super::{
     Publish, Removed, RepeatCaller, StoreError, ready,
 };
 use crate::domain::{
-    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, SignedIn, Target, TextSession,
-    WebChange,
+    Allow, BusinessId, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, SignedIn, Target,
+    TextSession, WebChange,
 };
 
 pub struct UnavailableStore {
@@ -89,7 +89,7 @@ impl CallSink for UnavailableStore {
     fn append_calls(&self, _: &[CallRecord]) -> Result<(), StoreError> {
         Err(self.error())
     }
-    fn attach_outcomes(&self, _: &[(String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
+    fn attach_outcomes(&self, _: &[(BusinessId, String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
         Err(self.error())
     }
     fn flush(&self) -> Result<(), StoreError> {

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use saidno::domain::{
-    Allow, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, SignedIn, Target, TextSession,
-    WebChange,
+    Allow, BusinessId, CallRecord, Decline, FollowUps, ForwardOutcome, LegalHold, PhoneNumber, SignedIn, Target,
+    TextSession, WebChange,
 };
 use saidno::store::{
     Answer, Archive, CallHistory, CallPage, CallQuery, CallSink, Change, Cursor, HourTally, Keep, MemoryStore,
@@ -92,7 +92,7 @@ impl CallSink for BrokenLookups {
     fn append_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError> {
         self.log.append_calls(calls)
     }
-    fn attach_outcomes(&self, outcomes: &[(String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
+    fn attach_outcomes(&self, outcomes: &[(BusinessId, String, ForwardOutcome)]) -> Result<Vec<bool>, StoreError> {
         self.log.attach_outcomes(outcomes)
     }
     fn flush(&self) -> Result<(), StoreError> {

@@ -8,7 +8,7 @@ use tokio_postgres::types::Json;
 
 use super::super::StoreError;
 use super::errors::{decoding, described};
-use super::{Shared, pg};
+use super::{Tenant, pg};
 use crate::domain::OwnerDecision;
 use crate::store::pending_decisions::KEEP;
 
@@ -21,13 +21,13 @@ fn kept_for() -> f64 {
 }
 
 /// Keeps `decision` for the call, replacing any kept for it; decisions past their time go too.
-pub async fn hold(shared: &Shared, call_id: &str, decision: &OwnerDecision) -> Result<(), StoreError> {
-    let connection = shared.connection().await?;
+pub async fn hold(tenant: &Tenant, call_id: &str, decision: &OwnerDecision) -> Result<(), StoreError> {
+    let connection = tenant.connection().await?;
     connection
         .execute(
-            "INSERT INTO owner_decisions (call_id, decision) VALUES ($1, $2) \
-             ON CONFLICT (call_id) DO UPDATE SET decision = EXCLUDED.decision, at = now()",
-            &[&call_id, &Json(decision)],
+            "INSERT INTO owner_decisions (business_id, call_id, decision) VALUES ($1, $2, $3) \
+             ON CONFLICT (business_id, call_id) DO UPDATE SET decision = EXCLUDED.decision, at = now()",
+            &[&tenant.key(), &call_id, &Json(decision)],
         )
         .await
         .map_err(pg)?;
@@ -41,13 +41,13 @@ pub async fn hold(shared: &Shared, call_id: &str, decision: &OwnerDecision) -> R
 
 /// Takes the decision kept for the call: one statement, so of two callbacks at once (at two
 /// processes, say) exactly one gets it.
-pub async fn take(shared: &Shared, call_id: &str) -> Result<Option<OwnerDecision>, StoreError> {
-    let connection = shared.connection().await?;
+pub async fn take(tenant: &Tenant, call_id: &str) -> Result<Option<OwnerDecision>, StoreError> {
+    let connection = tenant.connection().await?;
     let row = connection
         .query_opt(
-            "DELETE FROM owner_decisions WHERE call_id = $1 \
-             RETURNING decision, at >= now() - make_interval(secs => $2)",
-            &[&call_id, &kept_for()],
+            "DELETE FROM owner_decisions WHERE business_id = $1 AND call_id = $2 \
+             RETURNING decision, at >= now() - make_interval(secs => $3)",
+            &[&tenant.key(), &call_id, &kept_for()],
         )
         .await
         .map_err(pg)?;
@@ -60,10 +60,11 @@ pub async fn take(shared: &Shared, call_id: &str) -> Result<Option<OwnerDecision
 }
 
 /// Whether the token is new, remembering it if so: one insert that only the first of any number
-/// of processes makes. Waits at most `within`.
-pub async fn first_seen(shared: &Shared, scope: &str, token: &str, within: Duration) -> Result<bool, StoreError> {
+/// of processes makes. Waits at most `within`. Tokens are the deployment's, not a business's: a
+/// provider signs for the deployment.
+pub async fn first_seen(tenant: &Tenant, scope: &str, token: &str, within: Duration) -> Result<bool, StoreError> {
     let inserted = tokio::time::timeout(within, async {
-        let connection = shared.connection().await?;
+        let connection = tenant.connection().await?;
         connection
             .execute("INSERT INTO seen_tokens (scope, token) VALUES ($1, $2) ON CONFLICT DO NOTHING", &[&scope, &token])
             .await

@@ -13,8 +13,8 @@ use super::super::query::{COMPANY, PageFill, decision_code, decision_of, like_es
 use super::super::{CallPage, CallQuery, Cursor, RepeatCaller, SCAN_BUDGET, StoreError};
 use super::call_log::COLUMNS;
 use super::values::{from_json, moment, time};
-use super::{Shared, pg};
-use crate::domain::{CallRecord, DecisionKind};
+use super::{Tenant, pg};
+use crate::domain::{BusinessId, CallRecord, DecisionKind};
 
 /// The conditions of a page's query, with the values they are bound to.
 #[derive(Default)]
@@ -40,8 +40,9 @@ impl Filter {
 
 /// One page of the log, newest first. The number, party, decision and time filters are answered by
 /// an index; a search is checked call by call, at most `SCAN_BUDGET` of them.
-pub async fn page(shared: &Shared, query: &CallQuery) -> Result<CallPage, StoreError> {
+pub async fn page(tenant: &Tenant, query: &CallQuery) -> Result<CallPage, StoreError> {
     let mut filter = Filter::default();
+    filter.and("business_id = ?", vec![Box::new(tenant.key())]);
     if let Some(number) = &query.number {
         filter.and("caller = ?", vec![Box::new(number.clone())]);
     }
@@ -71,9 +72,9 @@ pub async fn page(shared: &Shared, query: &CallQuery) -> Result<CallPage, StoreE
     let Filter { conditions, values } = filter;
     let text = format!(
         "SELECT {COLUMNS} FROM calls WHERE {} ORDER BY at DESC, id DESC LIMIT {SCAN_BUDGET}",
-        if conditions.is_empty() { "true".to_owned() } else { conditions.join(" AND ") },
+        conditions.join(" AND "),
     );
-    let connection = shared.connection().await?;
+    let connection = tenant.connection().await?;
     let statement = connection.prepare_cached(&text).await.map_err(pg)?;
     let rows = connection.query_raw(&statement, values.iter().map(|value| &**value as &dyn ToSql)).await;
     let mut rows = std::pin::pin!(rows.map_err(pg)?);
@@ -89,21 +90,28 @@ pub async fn page(shared: &Shared, query: &CallQuery) -> Result<CallPage, StoreE
 
 /// As `CallHistory::repeat_callers` describes it: the newest calls, grouped by number.
 pub async fn repeat_callers(
-    shared: &Shared,
+    tenant: &Tenant,
     since: Timestamp,
     min_calls: u32,
     limit: usize,
 ) -> Result<Vec<RepeatCaller>, StoreError> {
-    let connection = shared.connection().await?;
+    let connection = tenant.connection().await?;
     let rows = connection
         .query(
             &format!(
                 "SELECT caller, count(*), min(at), max(at) FROM (
-                     SELECT caller, at FROM calls WHERE at >= $1 AND decision <> $2 AND caller LIKE '+%'
+                     SELECT caller, at FROM calls
+                     WHERE business_id = $5 AND at >= $1 AND decision <> $2 AND caller LIKE '+%'
                      ORDER BY at DESC LIMIT {SCAN_BUDGET}) AS newest
                  GROUP BY caller HAVING count(*) >= $3 ORDER BY count(*) DESC, max(at) DESC LIMIT $4"
             ),
-            &[&time(since), &decision_code(DecisionKind::Decline), &i64::from(min_calls), &(limit as i64)],
+            &[
+                &time(since),
+                &decision_code(DecisionKind::Decline),
+                &i64::from(min_calls),
+                &(limit as i64),
+                &tenant.key(),
+            ],
         )
         .await
         .map_err(pg)?;
@@ -115,7 +123,7 @@ pub async fn repeat_callers(
         .collect()
 }
 
-/// A row of `COLUMNS`, with its position in the log.
+/// A row of `COLUMNS`, with its position in the log; the call carries its business.
 pub fn read_call(row: &Row) -> Result<(Cursor, CallRecord), StoreError> {
     let at = moment(row.try_get::<_, SystemTime>(0).map_err(pg)?)?;
     let id: i64 = row.try_get(1).map_err(pg)?;
@@ -137,6 +145,7 @@ pub fn read_call(row: &Row) -> Result<(Cursor, CallRecord), StoreError> {
         flagged: row.try_get(13).map_err(pg)?,
         used_single_allow: row.try_get(14).map_err(pg)?,
         heard: row.try_get(15).map_err(pg)?,
+        business: BusinessId(row.try_get(16).map_err(pg)?),
     };
     Ok((Cursor::new(at, id as u64), call))
 }

@@ -124,7 +124,8 @@ async fn a_change_that_does_not_read_back_and_a_malformed_announcement_are_passe
     first.apply(declined.clone(), Publish::nowhere()).await.unwrap();
     assert_eq!(at_second.wait_for(1), [json(&declined)], "only the change that reads back is told");
     // What the log says of the row that does not read back: which row, and why.
-    let rows = first.block(|shared| async move { owner_changes::after(&shared.connection().await?, 0).await }).unwrap();
+    let rows =
+        first.block(|shared| async move { owner_changes::after(&shared.connection().await?, 1, 0).await }).unwrap();
     let Some((id, Err(error))) = rows.into_iter().next() else { panic!("the first row does not read back") };
     let said = error.to_string();
     assert!(said.contains(&format!("owner change {id}")) && said.contains("no_such_change"), "{said}");
@@ -167,9 +168,9 @@ async fn a_change_made_after_opening_and_before_following_is_still_told() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_periodic_check_alone_brings_changes_in_when_no_announcement_arrives() {
     let Some((database, first)) = TestDb::with_store() else { return };
-    let mut second = second_store(&database);
+    let second = second_store(&database);
     // A listener that can never connect (nothing listens on port 1), so nothing is announced.
-    Arc::get_mut(&mut second.shared).expect("not yet shared").listener =
+    *second.database.opened.shared.listener.lock().unwrap() =
         "postgres://postgres@127.0.0.1:1/nowhere".parse().unwrap();
     let at_second = Told::default();
     second.follow(at_second.publish());

@@ -14,7 +14,11 @@ use super::pg;
 use super::values::json;
 use crate::domain::{DeclineBatch, company_key};
 
-pub async fn save_declines(transaction: &Transaction<'_>, batch: &DeclineBatch) -> Result<(), StoreError> {
+pub async fn save_declines(
+    transaction: &Transaction<'_>,
+    business: i64,
+    batch: &DeclineBatch,
+) -> Result<(), StoreError> {
     transaction
         .batch_execute(
             "CREATE TEMPORARY TABLE incoming_declines (
@@ -43,19 +47,19 @@ pub async fn save_declines(transaction: &Transaction<'_>, batch: &DeclineBatch) 
     // A target given twice keeps its last decline, as it would saved one at a time.
     transaction
         .execute(
-            "INSERT INTO declines (target, number, record) \
-             SELECT DISTINCT ON (target) target, number, record FROM incoming_declines \
+            "INSERT INTO declines (business_id, target, number, record) \
+             SELECT DISTINCT ON (target) $1::bigint, target, number, record FROM incoming_declines \
              ORDER BY target, place DESC \
-             ON CONFLICT (target) DO UPDATE SET number = EXCLUDED.number, record = EXCLUDED.record",
-            &[],
+             ON CONFLICT (business_id, target) DO UPDATE SET number = EXCLUDED.number, record = EXCLUDED.record",
+            &[&business],
         )
         .await
         .map_err(pg)?;
-    save_companies(transaction, batch).await
+    save_companies(transaction, business, batch).await
 }
 
 /// Keeps the name of each company the batch names for the first time, as first written in it.
-async fn save_companies(transaction: &Transaction<'_>, batch: &DeclineBatch) -> Result<(), StoreError> {
+async fn save_companies(transaction: &Transaction<'_>, business: i64, batch: &DeclineBatch) -> Result<(), StoreError> {
     let named = batch.terms().iter().filter_map(|terms| terms.company.as_ref());
     let named = named.chain(batch.rules().iter().filter_map(|rule| rule.company.as_ref()));
     let mut seen = HashSet::new();
@@ -69,9 +73,10 @@ async fn save_companies(transaction: &Transaction<'_>, batch: &DeclineBatch) -> 
     }
     transaction
         .execute(
-            "INSERT INTO companies (key, name) SELECT * FROM unnest($1::text[], $2::text[]) \
-             ON CONFLICT (key) DO NOTHING",
-            &[&keys, &names],
+            "INSERT INTO companies (business_id, key, name) \
+             SELECT $1::bigint, * FROM unnest($2::text[], $3::text[]) \
+             ON CONFLICT (business_id, key) DO NOTHING",
+            &[&business, &keys, &names],
         )
         .await
         .map_err(pg)

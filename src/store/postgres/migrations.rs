@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("migrations/0002_prune_by_month.sql")),
     (3, include_str!("migrations/0003_owner_changes.sql")),
     (4, include_str!("migrations/0004_call_facts.sql")),
+    (5, include_str!("migrations/0005_businesses.sql")),
 ];
 
 /// Held for the length of the transaction that migrates, so that two processes starting at once

@@ -28,23 +28,30 @@ pub async fn take_turn(transaction: &impl GenericClient) -> Result<(), StoreErro
     transaction.execute("SELECT pg_advisory_xact_lock($1)", &[&TURN_LOCK]).await.map_err(pg).map(drop)
 }
 
-/// Writes `change` and announces it, both taking effect when its transaction commits; its id.
+/// Writes `change` of `business` and announces it, both taking effect when its transaction
+/// commits; its id.
 /// Written straight from the change to the wire: a batch of a million declines is never held as
 /// a tree of JSON values.
-pub async fn record(transaction: &impl GenericClient, change: &Change) -> Result<i64, StoreError> {
+pub async fn record(transaction: &impl GenericClient, business: i64, change: &Change) -> Result<i64, StoreError> {
     let row = transaction
-        .query_one("INSERT INTO owner_changes (change) VALUES ($1) RETURNING id", &[&Json(change)])
+        .query_one(
+            "INSERT INTO owner_changes (business_id, change) VALUES ($1, $2) RETURNING id",
+            &[&business, &Json(change)],
+        )
         .await
         .map_err(pg)?;
     let id: i64 = row.get(0);
-    transaction.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &id.to_string()]).await.map_err(pg)?;
+    let announced = Announced::Change { business, id }.to_string();
+    transaction.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &announced]).await.map_err(pg)?;
     Ok(id)
 }
 
-/// The changes after `id`, oldest first.
-pub async fn after(client: &impl GenericClient, id: i64) -> Result<Vec<Row>, StoreError> {
-    let rows =
-        client.query("SELECT id, change FROM owner_changes WHERE id > $1 ORDER BY id", &[&id]).await.map_err(pg)?;
+/// The changes of `business` after `id`, oldest first.
+pub async fn after(client: &impl GenericClient, business: i64, id: i64) -> Result<Vec<Row>, StoreError> {
+    let rows = client
+        .query("SELECT id, change FROM owner_changes WHERE business_id = $1 AND id > $2 ORDER BY id", &[&business, &id])
+        .await
+        .map_err(pg)?;
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -67,13 +74,49 @@ pub async fn prune(client: &impl GenericClient) -> Result<u64, StoreError> {
     client.execute(&text, &[]).await.map_err(pg)
 }
 
-/// The id a notification names, or `None` (said in the log) for a payload that names none: the
+/// The businesses with changes after `id`, and the newest change's id (`id` when none is newer):
+/// what the periodic check catches up on.
+pub async fn businesses_after(client: &impl GenericClient, id: i64) -> Result<(Vec<i64>, i64), StoreError> {
+    let rows = client
+        .query("SELECT business_id, max(id) FROM owner_changes WHERE id > $1 GROUP BY business_id", &[&id])
+        .await
+        .map_err(pg)?;
+    let newest = rows.iter().map(|row| row.get::<_, i64>(1)).max().unwrap_or(id);
+    Ok((rows.iter().map(|row| row.get(0)).collect(), newest))
+}
+
+/// What a notification on `CHANNEL` tells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Announced {
+    /// A business's owner change, by the business and the change's id.
+    Change { business: i64, id: i64 },
+    /// A business or a line was added, changed or removed.
+    Businesses,
+}
+
+const BUSINESSES: &str = "businesses";
+
+impl std::fmt::Display for Announced {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Change { business, id } => write!(f, "{business}:{id}"),
+            Self::Businesses => f.write_str(BUSINESSES),
+        }
+    }
+}
+
+/// What a notification tells, or `None` (said in the log) for a payload that tells nothing: the
 /// periodic check then finds whatever it was about.
-pub fn notified_id(payload: &str) -> Option<i64> {
-    match payload.trim().parse::<i64>() {
-        Ok(id) if id > 0 => Some(id),
+pub fn announced(payload: &str) -> Option<Announced> {
+    let payload = payload.trim();
+    if payload == BUSINESSES {
+        return Some(Announced::Businesses);
+    }
+    let positive = |text: &str| text.parse::<i64>().ok().filter(|number| *number > 0);
+    match payload.split_once(':').map(|(business, id)| (positive(business), positive(id))) {
+        Some((Some(business), Some(id))) => Some(Announced::Change { business, id }),
         _ => {
-            tracing::error!(payload, "a notification of an owner change names no change; it is ignored");
+            tracing::error!(payload, "a notification names no change; it is ignored");
             None
         }
     }
@@ -84,10 +127,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_notification_names_a_change_by_its_id_or_is_ignored() {
-        assert_eq!(notified_id("42"), Some(42));
-        for payload in ["", "forty-two", "-1", "0", "12 13", "99999999999999999999"] {
-            assert_eq!(notified_id(payload), None, "{payload:?}");
+    fn a_notification_names_a_business_and_its_change_or_the_businesses_or_is_ignored() {
+        assert_eq!(announced("3:42"), Some(Announced::Change { business: 3, id: 42 }));
+        assert_eq!(announced(&Announced::Change { business: 1, id: 7 }.to_string()), announced("1:7"));
+        assert_eq!(announced("businesses"), Some(Announced::Businesses));
+        for payload in ["", "42", "forty-two", "1:-1", "0:3", "3:0", "1:12 13", "1:99999999999999999999"] {
+            assert_eq!(announced(payload), None, "{payload:?}");
         }
     }
 }

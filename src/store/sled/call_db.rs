@@ -704,6 +704,7 @@ fn read_call(row: &Row<'_>) -> Result<(Cursor, CallRecord), StoreError> {
         flagged: row.get(13).map_err(sql)?,
         used_single_allow: row.get(14).map_err(sql)?,
         heard: row.get(15).map_err(sql)?,
+        ..CallRecord::default()
     };
     Ok((Cursor::new(timestamp, id as u64), call))
 }
