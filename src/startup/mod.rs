@@ -29,7 +29,7 @@ use crate::provider::replay::SeenOnce;
 use crate::remote::Remote;
 use crate::runtime;
 use crate::service::{Operator, Service};
-use crate::store::{Businesses, Store, StoreError, UnavailableStore, open_store};
+use crate::store::{Businesses, OneBusiness, Store, StoreError, UnavailableStore, open_businesses, open_store};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -207,6 +207,27 @@ impl Application {
         lasting.operator = Some(operator);
         self.state = configured(self.state.settings.clone(), self.state.service.clone(), lasting)?;
         Ok(self)
+    }
+
+    /// Serves the operator's API when `[admin] operator_token` is set: over every business a
+    /// PostgreSQL database holds, or over the embedded store's one. Calls matter more: when the
+    /// businesses cannot be read, saidno serves without the operator's API and says why.
+    pub fn serving_operator(self, configuration: Loaded) -> Result<Self, StartupError> {
+        let settings = self.state.settings.clone();
+        if settings.admin.operator_token().is_none() {
+            return Ok(self);
+        }
+        let businesses: Arc<dyn Businesses> = match settings.store.url() {
+            Some(_) => match open_businesses(&settings.store, &settings.database_path()) {
+                Ok(businesses) => businesses,
+                Err(error) => {
+                    tracing::error!(%error, "the operator's API is off: the businesses cannot be read");
+                    return Ok(self);
+                }
+            },
+            None => Arc::new(OneBusiness::new(self.state.store.clone())),
+        };
+        self.with_operator(businesses, Arc::new(configuration))
     }
 
     /// Reloads the configuration from `path` (as `--config` gave it) on each SIGHUP, without

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use reqwest::Method;
-use saidno::store::{Businesses, MemoryBusinesses};
+use saidno::store::test_db::TestDb;
+use saidno::store::{Businesses, MemoryBusinesses, PostgresDatabase};
 use serde_json::{Value, json};
 
 use crate::helpers::{ADMIN_TOKEN, OPERATOR_TOKEN, TestApp, spawn_app, spawn_operator_app};
@@ -23,8 +24,16 @@ async fn operator(app: &TestApp, method: Method, path: &str, body: Option<Value>
     request(app, OPERATOR_TOKEN, method, &format!("/operator{path}"), body).await
 }
 
-fn memory_businesses() -> Arc<dyn Businesses> {
-    Arc::new(MemoryBusinesses::new(Arc::default()))
+/// The businesses of a fresh PostgreSQL database, which keeps the database while the test runs;
+/// without `SAIDNO_TEST_DATABASE_URL` (outside CI), businesses kept in memory.
+fn businesses() -> (Option<TestDb>, Arc<dyn Businesses>) {
+    match TestDb::new() {
+        Some(database) => {
+            let businesses = PostgresDatabase::open_with(&database.url, None).unwrap().businesses();
+            (Some(database), businesses)
+        }
+        None => (None, Arc::new(MemoryBusinesses::new(Arc::default()))),
+    }
 }
 
 #[tokio::test]
@@ -43,7 +52,8 @@ async fn without_an_operator_token_the_operator_routes_answer_as_if_absent() {
 
 #[tokio::test]
 async fn each_token_opens_only_its_own_api() {
-    let app = spawn_operator_app(memory_businesses()).await;
+    let (_database, businesses) = businesses();
+    let app = spawn_operator_app(businesses).await;
     let (status, body) = request(&app, "not-the-token", Method::GET, "/operator/businesses", None).await;
     assert_eq!(
         (status, body["error"].as_str().unwrap()),
@@ -64,7 +74,7 @@ async fn each_token_opens_only_its_own_api() {
 
 #[tokio::test]
 async fn a_business_is_added_shown_re_set_re_tokened_and_removed() {
-    let businesses = memory_businesses();
+    let (_database, businesses) = businesses();
     let app = spawn_operator_app(businesses.clone()).await;
     let new = json!({ "name": "acme", "settings": "business_name = \"Acme\"\n" });
     let (status, added) = operator(&app, Method::POST, "/businesses", Some(new)).await;
@@ -105,7 +115,8 @@ async fn a_business_is_added_shown_re_set_re_tokened_and_removed() {
 
 #[tokio::test]
 async fn a_bad_name_a_taken_name_or_settings_a_business_may_not_have_change_nothing() {
-    let app = spawn_operator_app(memory_businesses()).await;
+    let (_database, businesses) = businesses();
+    let app = spawn_operator_app(businesses).await;
     let refused = [
         (json!({ "name": "Acme Plumbing" }), "name", "lower-case letters"),
         (json!({ "name": "acme", "settings": "[refusal]\nmesage = \"Go\"\n" }), "settings", "did you mean `message`?"),
@@ -151,7 +162,8 @@ async fn a_bad_name_a_taken_name_or_settings_a_business_may_not_have_change_noth
 
 #[tokio::test]
 async fn a_line_is_one_business_s_and_a_bad_or_taken_number_is_refused() {
-    let app = spawn_operator_app(memory_businesses()).await;
+    let (_database, businesses) = businesses();
+    let app = spawn_operator_app(businesses).await;
     for name in ["acme", "bolt"] {
         assert_eq!(operator(&app, Method::POST, "/businesses", Some(json!({ "name": name }))).await.0, 201);
     }
