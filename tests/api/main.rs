@@ -16,6 +16,7 @@ mod notify;
 mod openapi;
 mod operations;
 mod operator_api;
+mod operator_cli;
 mod pbx;
 mod plivo;
 mod policy;
