@@ -290,7 +290,7 @@ mod tests {
         assert_eq!(field(operator.add_line("01632 960123", "acme").await.unwrap_err()), "number");
         assert!(matches!(operator.add_line("020 7946 0999", "nobody").await, Err(ServiceError::NotFound(_))));
         assert_eq!(operator.show("acme").await.unwrap().lines, ["+442079460123"]);
-        assert_eq!(operator.lines().await.unwrap(), [added.clone()]);
+        assert_eq!(operator.lines().await.unwrap(), std::slice::from_ref(&added));
         operator.remove("acme").await.unwrap();
         assert!(operator.lines().await.unwrap().is_empty());
         assert_eq!(field(operator.remove("default").await.unwrap_err()), "name");
