@@ -140,3 +140,59 @@ fn the_embedded_store_holds_one_business_and_refuses_more() {
     saidno.ok(&["--business", "default", "decline", "add", "020 7946 0123"]);
     assert_eq!(saidno.json(&["decline", "list", "--json"])[0]["number"], "+442079460123");
 }
+
+/// A request to a running server's API with `token`.
+fn call(server: &Server, token: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let url = format!("{}/api/v1{path}", server.url);
+        let mut request = saidno::tls::client().request(method, url).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+    })
+}
+
+fn with_operator(store: &str) -> String {
+    format!("[admin]\ntoken = \"{ADMIN_TOKEN}\"\noperator_token = \"{OPERATOR_TOKEN}\"\n{store}")
+}
+
+#[test]
+fn the_server_serves_the_operator_s_api_on_postgres_and_the_command_line_sees_its_changes() {
+    let Some(database) = TestDb::new() else { return };
+    let saidno = Binary::new(&with_operator(&format!("[store]\nurl = \"{}\"\n", database.url)));
+    let server = saidno.serve();
+    let new = serde_json::json!({ "name": "acme", "settings": "business_name = \"Acme Widgets\"\n" });
+    let (status, added) = call(&server, OPERATOR_TOKEN, reqwest::Method::POST, "/operator/businesses", Some(new));
+    assert_eq!(status, 201, "{added}");
+    let line = serde_json::json!({ "number": "020 7946 0123", "business": "acme" });
+    assert_eq!(call(&server, OPERATOR_TOKEN, reqwest::Method::POST, "/operator/lines", Some(line)).0, 201);
+    assert_eq!(names(&saidno.json(&["business", "list", "--json"])), ["default", "acme"]);
+    assert_eq!(saidno.json(&["line", "list", "--json"])[0]["business"], "acme");
+    saidno.ok(&["business", "add", "bolt"]);
+    let (_, listed) = call(&server, OPERATOR_TOKEN, reqwest::Method::GET, "/operator/businesses", None);
+    assert_eq!(names(&listed), ["default", "acme", "bolt"]);
+    assert_eq!(call(&server, ADMIN_TOKEN, reqwest::Method::GET, "/operator/businesses", None).0, 401);
+}
+
+#[test]
+fn on_the_embedded_store_the_operator_s_api_shows_the_one_business_and_takes_no_other() {
+    let saidno = Binary::new(&with_operator(""));
+    let server = saidno.serve();
+    let (status, listed) = call(&server, OPERATOR_TOKEN, reqwest::Method::GET, "/operator/businesses", None);
+    assert_eq!((status, names(&listed)), (200, vec!["default"]));
+    let new = serde_json::json!({ "name": "acme" });
+    let (status, error) = call(&server, OPERATOR_TOKEN, reqwest::Method::POST, "/operator/businesses", Some(new));
+    assert_eq!(status, 400, "{error}");
+    assert!(error["error"].as_str().unwrap().contains("needs a PostgreSQL store"), "{error}");
+}
+
+#[test]
+fn an_operator_token_that_is_also_the_admin_token_is_refused_without_being_shown() {
+    let saidno = Binary::new("[admin]\ntoken = \"same-secret-token\"\noperator_token = \"same-secret-token\"\n");
+    let said = refused(&saidno, &["decline", "list"]);
+    assert!(said.contains("admin.operator_token") && said.contains("must differ from [admin] token"), "{said}");
+    assert!(!said.contains("same-secret-token"), "{said}");
+}
