@@ -36,8 +36,7 @@ pub fn start(
 
 /// Each business's log but the default one's (which is `default`'s), each with its own legal holds.
 async fn prune_the_others(default: &Service, hosting: &Hosting, retention: SignedDuration, metrics: &Metrics) {
-    let others: Vec<BusinessId> =
-        hosting.directory().ids().filter(|id| *id != BusinessId::DEFAULT).collect();
+    let others: Vec<BusinessId> = hosting.directory().ids().filter(|id| *id != BusinessId::DEFAULT).collect();
     for id in others {
         let service = hosting.businesses.store_of(id).map(|store| default.over(store));
         match service {

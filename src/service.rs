@@ -1,6 +1,7 @@
 //! What the owner can do to the records, in one place: the admin API and the command line's
 //! offline mode both call these, so the rules are the same whichever way a change arrives.
 
+mod businesses;
 mod call_facts;
 mod call_path;
 mod companies;
@@ -15,6 +16,7 @@ mod undo_from_answer;
 mod web_batch;
 mod web_edits;
 
+pub use businesses::{BusinessSummary, IssuedToken, LineSummary, Operator, token_sha256};
 pub use companies::{Attempt, CompanySummary, CompanyTimeline};
 pub use dashboard::{AFTER_NO_WEEKS, Dashboard, DayTotals, Totals, WeekAfterNo};
 pub use effective_settings::Chosen;
@@ -201,7 +203,13 @@ impl Service {
     /// A service over another store under the same settings, with a snapshot and locks of its own:
     /// for work on a business other than this one's that needs none of its snapshot (pruning).
     pub fn over(&self, store: Arc<dyn Store>) -> Self {
-        Self { store, settings: self.settings.clone(), live: Arc::default(), effective: Arc::default(), holding: Arc::default() }
+        Self {
+            store,
+            settings: self.settings.clone(),
+            live: Arc::default(),
+            effective: Arc::default(),
+            holding: Arc::default(),
+        }
     }
 
     /// The same service under new settings: the same store, snapshot and locks.

@@ -247,7 +247,7 @@ fn bool_text(value: bool) -> &'static str {
     if value { "true" } else { "false" }
 }
 
-fn local<T>(result: Result<T, ServiceError>) -> Result<T, CliError> {
+pub(super) fn local<T>(result: Result<T, ServiceError>) -> Result<T, CliError> {
     result.map_err(|error| match error {
         ServiceError::Invalid { .. } => CliError::Invalid(error.to_string()),
         ServiceError::Rejected(rows) => CliError::Invalid(super::output::rejected_rows(&rows)),
@@ -257,7 +257,7 @@ fn local<T>(result: Result<T, ServiceError>) -> Result<T, CliError> {
 }
 
 /// The command line is run by whoever runs the server: it says why the database failed as well.
-fn unavailable(error: &StoreError) -> CliError {
+pub(super) fn unavailable(error: &StoreError) -> CliError {
     CliError::Unavailable(match error.unreachable_refusal() {
         Some(refusal) => format!("{refusal} ({error})"),
         None => error.to_string(),

@@ -5,6 +5,7 @@ mod backend;
 mod checkup;
 mod client;
 mod connect;
+mod hosting;
 mod manual;
 mod output;
 mod settings_report;
@@ -16,7 +17,7 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use jiff::Timestamp;
 
-use crate::config::ConfigError;
+use crate::config::{ConfigError, Loaded};
 use crate::domain::{Channel, RefusalMode};
 use crate::service::{CheckRequest, Format, NewAllow, NewDecline};
 use crate::startup::{Application, StartupError};
@@ -30,6 +31,9 @@ pub struct Cli {
     /// Configuration file [default: config/saidno.toml, else /etc/saidno/saidno.toml, when one exists]
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// The hosted business a command acts on (with a PostgreSQL store) [default: the default business]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub business: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -74,6 +78,12 @@ pub enum Command {
     Doctor,
     /// Point a number's voice and messaging webhooks at saidno through the provider's API.
     Connect(ConnectArgs),
+    /// The businesses a deployment hosts (with a PostgreSQL store), and their admin API tokens.
+    #[command(subcommand)]
+    Business(hosting::BusinessCommand),
+    /// The numbers callers dial, each bringing calls to one business.
+    #[command(subcommand)]
+    Line(hosting::LineCommand),
     /// Print the shell completion script for bash, zsh or fish.
     Completions {
         #[arg(value_enum)]
@@ -340,20 +350,30 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Connect(args) => return connect::run(cli.config.as_deref(), args).await,
         _ => {}
     }
-    let loaded = crate::config::Loaded::read(cli.config.as_deref())?;
+    let loaded = Loaded::read(cli.config.as_deref())?;
     let settings = loaded.settings()?;
     if let Command::Serve = cli.command {
         crate::telemetry::init("info", settings.log.format);
         let application =
-            Application::build(settings).await?.with_configuration(loaded).reloading_from(cli.config.clone());
+            Application::build(settings).await?.with_configuration(loaded)?.reloading_from(cli.config.clone());
         return application.run().await.map_err(|e| CliError::Unavailable(e.to_string()));
     }
     crate::telemetry::init("warn", settings.log.format);
     if let Command::Restore { file } = &cli.command {
         return transfer::restore(&settings, file);
     }
-    let settings = Arc::new(settings);
-    let backend = Backend::connect(settings.clone())?;
+    match cli.command {
+        Command::Business(command) => return hosting::business(command, loaded, &settings).await,
+        Command::Line(command) => return hosting::line(command, cli.business.as_deref(), loaded, &settings).await,
+        _ => {}
+    }
+    let (backend, settings) = match &cli.business {
+        Some(name) => hosting::backend_of(name, loaded, &settings).await?,
+        None => {
+            let settings = Arc::new(settings);
+            (Backend::connect(settings.clone())?, settings)
+        }
+    };
     let moment = |flag: &str, text: Option<String>, spans| {
         text.map(|text| when::parse(flag, &text, Timestamp::now(), &settings.time_zone, spans))
             .transpose()
@@ -361,9 +381,13 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     };
     match cli.command {
         Command::Serve => unreachable!("handled above"),
-        Command::Config(_) | Command::Doctor | Command::Connect(_) | Command::Completions { .. } | Command::Manual => {
-            unreachable!("handled above")
-        }
+        Command::Config(_)
+        | Command::Doctor
+        | Command::Connect(_)
+        | Command::Completions { .. }
+        | Command::Manual
+        | Command::Business(_)
+        | Command::Line(_) => unreachable!("handled above"),
         Command::Decline(DeclineCommand::Add(args)) => {
             let new = NewDecline {
                 number: args.number.unwrap_or_default(),

@@ -449,6 +449,15 @@ impl Loaded {
         Ok(Self { merged, origins, file })
     }
 
+    /// The defaults alone, as a fresh install with no file and no variables reads them.
+    pub fn defaults() -> Self {
+        let merged = config::Config::builder()
+            .add_source(File::from_str(EXAMPLE, FileFormat::Toml))
+            .build()
+            .expect("the embedded example configuration is valid");
+        Self { merged, origins: Origins::default(), file: None }
+    }
+
     /// The settings, each value checked for its type and range.
     pub fn settings(&self) -> Result<Settings, ConfigError> {
         checked(&self.merged, &self.origins)
@@ -486,8 +495,9 @@ fn checked(merged: &config::Config, origins: &Origins) -> Result<Settings, Confi
     let settings: Settings =
         merged.clone().try_deserialize().map_err(|error| ConfigError::Rejected(vec![explain(error, origins)]))?;
     settings.check().map_err(|Misvalue { key, message }| {
-        // The url may hold the database's password, so it is not repeated.
-        let value = merged.get::<serde_json::Value>(key).ok().filter(|_| key != "store.url");
+        // The url may hold the database's password, and a token is a secret: they are not repeated.
+        let secret = ["store.url", "admin.operator_token"].contains(&key);
+        let value = merged.get::<serde_json::Value>(key).ok().filter(|_| !secret);
         let value = value.map(|value| format!(" = {value}")).unwrap_or_default();
         ConfigError::Rejected(vec![format!("{key}{value}{}: {message}", origins.place(key))])
     })?;
@@ -605,6 +615,12 @@ impl Settings {
         }
         if let Some(path) = self.store.ca_file() {
             read_ca_file(path).map_err(|message| Misvalue { key: "store.ca_file", message })?;
+        }
+        if self.admin.operator_token().is_some_and(|operator| operator == self.admin.token.trim()) {
+            return invalid(
+                "admin.operator_token",
+                "must differ from [admin] token: the operator's token must not open a business's admin API",
+            );
         }
         if let Err(message) = self.metrics_address() {
             return Err(Misvalue { key: "metrics.listen", message });

@@ -30,7 +30,7 @@ pub async fn served<T>(work: impl Future<Output = Result<T, ServiceError>>) -> R
     work.await.map_err(ApiError::from)
 }
 
-fn body<T>(json: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+pub(super) fn body<T>(json: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     json.map(|Json(value)| value).map_err(|rejection| match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
         _ => ApiError::Invalid { field: None, message: rejection.body_text() },

@@ -12,6 +12,8 @@ use crate::store::StoreError;
 pub enum ApiError {
     #[error("a valid admin token is required (Authorization: Bearer ...)")]
     Unauthorized,
+    #[error("a valid operator token is required (Authorization: Bearer ...)")]
+    OperatorUnauthorized,
     #[error("{message}")]
     Invalid { field: Option<&'static str>, message: String },
     #[error("{} row(s) are not valid; nothing was imported", .0.len())]
@@ -45,7 +47,7 @@ pub struct ErrorBody {
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized | Self::OperatorUnauthorized => StatusCode::UNAUTHORIZED,
             Self::Invalid { .. } | Self::Rejected(_) => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,

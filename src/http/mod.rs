@@ -25,6 +25,7 @@ pub mod live_calls;
 pub mod live_pages;
 pub mod local_time;
 pub mod openapi;
+pub mod operator;
 pub mod pages;
 pub mod pbx;
 pub mod router;
@@ -81,6 +82,8 @@ pub struct Shared {
     pub hosting: Option<Arc<crate::hosting::Hosting>>,
     /// Which of them this state is of, when there may be many.
     pub business: Option<crate::domain::BusinessName>,
+    /// The operator's API over the businesses the deployment serves, when it is on.
+    pub operator: Option<Arc<operator::OperatorDesk>>,
 }
 
 impl AppState {

@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 
 use super::{
     AppState, allows_page, api, auth, backup, calls_page, came_from, company_page, dashboard_page, decline_forms,
-    decline_selected, health, live_pages, openapi, pages, pbx, security_headers, session, settings_page, sms,
+    decline_selected, health, live_pages, openapi, operator, pages, pbx, security_headers, session, settings_page, sms,
     transcript, voicemail, webhook, whisper,
 };
 use webhook::Edge;
@@ -33,11 +33,12 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// file went on being saved behind it.
 const IMPORT_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// The admin API, and its OpenAPI description built from the same routes.
-pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+/// The admin API, the operator's API (each to be guarded by its own token), and their OpenAPI
+/// description built from the same routes.
+pub fn api_router() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
     let imports =
         OpenApiRouter::new().routes(routes!(api::import_declines)).layer(DefaultBodyLimit::max(MAX_IMPORT_BODY));
-    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+    let api = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(api::list_declines, api::add_decline))
         .routes(routes!(api::remove_decline))
         .routes(routes!(api::undo_decline))
@@ -57,8 +58,13 @@ pub fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(api::set_password))
         .routes(routes!(backup::backup))
         .layer(DefaultBodyLimit::max(MAX_API_BODY))
-        .merge(imports)
-        .split_for_parts()
+        .merge(imports);
+    let operator =
+        OpenApiRouter::new().nest("/operator", operator::routes().layer(DefaultBodyLimit::max(MAX_API_BODY)));
+    let (operator, operator_spec) = operator.split_for_parts();
+    let (api, mut spec) = api.split_for_parts();
+    spec.merge(operator_spec);
+    (api, operator, spec)
 }
 
 fn page_router(state: &AppState) -> Router<AppState> {
@@ -118,7 +124,7 @@ fn page_router(state: &AppState) -> Router<AppState> {
 }
 
 pub fn router(state: AppState) -> Router {
-    let (api, spec) = api_router();
+    let (api, operator, spec) = api_router();
     let spec = Arc::new(spec.to_pretty_json().expect("the OpenAPI description serialises"));
     let api = api
         .route(
@@ -128,7 +134,8 @@ pub fn router(state: AppState) -> Router {
                 async move { ([(header::CONTENT_TYPE, "application/json")], spec.as_str().to_owned()) }
             }),
         )
-        .route_layer(from_fn_with_state(state.clone(), auth::require_token));
+        .route_layer(from_fn_with_state(state.clone(), auth::require_token))
+        .merge(operator.route_layer(from_fn_with_state(state.clone(), operator::require_operator_token)));
 
     let mut routes = Router::new()
         .route("/healthz", get(|| async { "ok" }))

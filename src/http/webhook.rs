@@ -14,9 +14,7 @@ use jiff::Timestamp;
 use super::AppState;
 use crate::answer::{self, Answer};
 use crate::config::Settings;
-use crate::domain::{
-    Action, BusinessId, CallRecord, Decision, ForwardOutcome, Ground, IncomingCall, OwnerDecision, Refusal,
-};
+use crate::domain::{Action, CallRecord, Decision, ForwardOutcome, Ground, IncomingCall, OwnerDecision, Refusal};
 use crate::notify::Refused;
 use crate::provider::form::Params;
 use crate::provider::{Inbound, Provider, Rejection, RenderError};
@@ -270,14 +268,14 @@ async fn after_dial(state: &AppState, edge: &Edge, request: Request) -> Result<R
             }
             Some(OwnerDecision::ToVoicemail) => {
                 let outcome = ForwardOutcome { status: Some("no-answer".into()), ..Default::default() };
-                state.call_log.attach(BusinessId::DEFAULT, call_id.clone(), outcome);
+                state.call_log.attach(call_id.clone(), outcome);
                 return Ok(edge.markup(edge.render_or_hang_up(&answer::voicemail(&state.service.settings()))));
             }
             None => {}
         }
         let outcome = edge.provider.dial_outcome(&params)?;
         let answered_or_gone = matches!(outcome.status.as_deref(), Some("answered" | "canceled"));
-        state.call_log.attach(BusinessId::DEFAULT, call_id.clone(), outcome);
+        state.call_log.attach(call_id.clone(), outcome);
         Ok(edge.markup(edge.render_or_hang_up(&answer::after_dial(answered_or_gone, &state.service.settings()))))
     })
 }
@@ -303,11 +301,7 @@ async fn escape_key(state: &AppState, edge: &Edge, request: Request) -> Result<R
             return Ok(edge.markup(edge.render_or_hang_up(&answer::goodbye(&state.service.settings()))));
         }
         tracing::info!("a refused caller came through the escape hatch");
-        state.call_log.attach(
-            BusinessId::DEFAULT,
-            call.call_id.clone(),
-            ForwardOutcome { via_escape_hatch: true, ..Default::default() },
-        );
+        state.call_log.attach(call.call_id.clone(), ForwardOutcome { via_escape_hatch: true, ..Default::default() });
         Ok(edge.markup(forward_or_fallback(state, edge, &call)))
     })
 }
@@ -324,7 +318,7 @@ async fn screen_key(state: &AppState, edge: &Edge, request: Request) -> Result<R
     let screening = if passed { "passed" } else { "screened out" };
     call_span(&call.call_id).in_scope(|| {
         let outcome = ForwardOutcome { screening: Some(screening.to_owned()), ..Default::default() };
-        state.call_log.attach(BusinessId::DEFAULT, call.call_id.clone(), outcome);
+        state.call_log.attach(call.call_id.clone(), outcome);
         let markup = if passed { forward_or_fallback(state, edge, &call) } else { edge.provider.hang_up() };
         Ok(edge.markup(markup))
     })
@@ -348,7 +342,7 @@ async fn left_message(state: &AppState, edge: &Edge, request: Request) -> Result
     let (_, params) = verified(state, edge, request).await?;
     let call_id = edge.provider.call_id(&params)?;
     call_span(&call_id).in_scope(|| {
-        state.call_log.attach(BusinessId::DEFAULT, call_id, edge.provider.voicemail(&params)?);
+        state.call_log.attach(call_id, edge.provider.voicemail(&params)?);
         Ok(edge.markup(edge.provider.hang_up()))
     })
 }

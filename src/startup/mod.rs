@@ -12,13 +12,13 @@ use arc_swap::ArcSwap;
 use tokio::net::TcpListener;
 
 use crate::call_log::CallLog;
-use crate::config::Settings;
-use crate::config::Loaded;
+use crate::config::{Loaded, Settings};
 use crate::domain::{BusinessId, BusinessName, phone};
 use crate::hosting::Hosting;
 use crate::http::auth::AdminToken;
 use crate::http::entry::Entry;
 use crate::http::health::Health;
+use crate::http::operator::OperatorDesk;
 use crate::http::session::Sessions;
 use crate::http::webhook::Edge;
 use crate::http::{AppState, Shared};
@@ -30,8 +30,8 @@ use crate::provider::recordings::Recordings;
 use crate::provider::replay::SeenOnce;
 use crate::remote::Remote;
 use crate::runtime;
-use crate::service::Service;
-use crate::store::{Businesses, Store, StoreError, UnavailableStore, open_businesses};
+use crate::service::{Operator, Service};
+use crate::store::{Businesses, CallSink, OneBusiness, Store, StoreError, UnavailableStore, open_businesses};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -80,6 +80,8 @@ struct Lasting {
     /// The businesses, when the deployment may host many, and which of them this state is of.
     hosting: Option<Arc<Hosting>>,
     business: Option<BusinessName>,
+    /// The operator's service, when the deployment's businesses are served (see `with_operator`).
+    operator: Option<Operator>,
 }
 
 impl Lasting {
@@ -94,6 +96,7 @@ impl Lasting {
             admin_token: state.admin_token.clone(),
             hosting: state.hosting.clone(),
             business: state.business.clone(),
+            operator: state.operator.as_ref().map(|desk| desk.operator.clone()),
         }
     }
 }
@@ -107,7 +110,12 @@ fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Re
         .map(|provider| Edge::new(provider, &settings).map(Arc::new))
         .collect::<Result<_, _>>()
         .map_err(|e| StartupError::Config(e.to_string()))?;
-    let Lasting { store, call_log, metrics, health, sessions, replays, admin_token, hosting, business } = lasting;
+    let Lasting { store, call_log, metrics, health, sessions, replays, admin_token, hosting, business, operator } =
+        lasting;
+    // The operator's API is on while its token is set: a reload may turn it on or off.
+    let operator = operator
+        .zip(settings.admin.operator_token())
+        .map(|(operator, token)| Arc::new(OperatorDesk::new(operator, token)));
     Ok(AppState::new(Shared {
         remote: Arc::new(Remote::new(service.clone(), store.clone(), settings.clone())),
         notifier: Notifier::start(settings.clone(), current_settings(&service), store.clone(), metrics.clone()),
@@ -122,6 +130,7 @@ fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Re
         sessions,
         health,
         recordings: Arc::new(Recordings::from_settings(&settings).map_err(StartupError::Config)?),
+        operator,
         settings,
         hosting,
         business,
@@ -145,7 +154,8 @@ impl Application {
         match open_database(&settings).await {
             Ok((businesses, token)) => {
                 let store = businesses.store_of(BusinessId::DEFAULT)?;
-                let application = Self::build_with_store(settings.clone(), store, &token).await?;
+                let calls = businesses.call_sink()?;
+                let application = Self::build_on(settings.clone(), store, calls, &token).await?;
                 match settings.store.url() {
                     Some(_) => application.hosting(businesses).await,
                     None => Ok(application),
@@ -165,6 +175,18 @@ impl Application {
     pub async fn build_with_store(
         settings: Settings,
         store: Arc<dyn Store>,
+        admin_token: &str,
+    ) -> Result<Self, StartupError> {
+        let calls = store.clone();
+        Self::build_on(settings, store, calls, admin_token).await
+    }
+
+    /// The application on `store`, logging calls into `calls`: the store's own call log, or in a
+    /// deployment that hosts many businesses, the log of all of them.
+    async fn build_on(
+        settings: Settings,
+        store: Arc<dyn Store>,
+        calls: Arc<dyn CallSink>,
         admin_token: &str,
     ) -> Result<Self, StartupError> {
         check_listen(&settings)?;
@@ -192,7 +214,7 @@ impl Application {
         // A panic there would be met again by the first number parsed, which falls back safely.
         let _ = numbering.join();
         let lasting = Lasting {
-            call_log: CallLog::start(store.clone(), metrics.clone(), settings.log.queue),
+            call_log: CallLog::start(calls, metrics.clone(), settings.log.queue),
             replays: Arc::new(SeenOnce::shared_by(store.clone())),
             store,
             health: Arc::new(Health::new(metrics.clone())),
@@ -201,6 +223,7 @@ impl Application {
             admin_token: AdminToken::new(admin_token),
             hosting: None,
             business: None,
+            operator: None,
         };
         let state = configured(settings, service, lasting)?;
         Ok(Self { listener, metrics_listener, state, reload_from: None, business_settings: None })
@@ -222,9 +245,35 @@ impl Application {
     }
 
     /// The configuration the server was started with: each business it hosts has its own settings
-    /// laid over it. Without it, only the default business is served.
-    pub fn with_configuration(self, loaded: Loaded) -> Self {
-        Self { business_settings: Some(tenants::settings_of(loaded)), ..self }
+    /// laid over it (without it, only the default business is served), and the operator's API
+    /// (`/api/v1/operator`) is served over the businesses while `[admin] operator_token` is set.
+    pub fn with_configuration(mut self, loaded: Loaded) -> Result<Self, StartupError> {
+        let loaded = Arc::new(loaded);
+        if self.state.hosting.is_some() {
+            self.business_settings = Some(tenants::settings_of(loaded.clone()));
+        }
+        if self.state.settings.admin.operator_token().is_none() {
+            return Ok(self);
+        }
+        let businesses: Arc<dyn Businesses> = match &self.state.hosting {
+            Some(hosting) => hosting.businesses.clone(),
+            None => Arc::new(OneBusiness::new(self.state.store.clone())),
+        };
+        self.with_operator(businesses, loaded)
+    }
+
+    /// Serves the operator's API (`/api/v1/operator`) over `businesses`, checking each business's
+    /// settings against `configuration`, while `[admin] operator_token` is set.
+    pub fn with_operator(
+        mut self,
+        businesses: Arc<dyn Businesses>,
+        configuration: Arc<Loaded>,
+    ) -> Result<Self, StartupError> {
+        let operator = Operator::new(businesses, configuration).map_err(|e| StartupError::Config(e.to_string()))?;
+        let mut lasting = Lasting::of(&self.state);
+        lasting.operator = Some(operator);
+        self.state = configured(self.state.settings.clone(), self.state.service.clone(), lasting)?;
+        Ok(self)
     }
 
     /// Reloads the configuration from `path` (as `--config` gave it) on each SIGHUP, without
@@ -319,8 +368,7 @@ async fn open_database(settings: &Settings) -> Result<(Arc<dyn Businesses>, Stri
     let folder = |error: std::io::Error| format!("data folder {}: {error}", settings.data_dir.display());
     std::fs::create_dir_all(&settings.data_dir).map_err(folder)?;
     let token = runtime::admin_token(settings).map_err(folder)?;
-    let businesses =
-        open_businesses(&settings.store, &settings.database_path()).map_err(|error| error.to_string())?;
+    let businesses = open_businesses(&settings.store, &settings.database_path()).map_err(|error| error.to_string())?;
     let store = businesses.store_of(BusinessId::DEFAULT).map_err(|error| error.to_string())?;
     store.probe().await.map_err(|error| format!("the database cannot be written: {error}"))?;
     Ok((businesses, token))

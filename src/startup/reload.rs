@@ -61,7 +61,7 @@ pub async fn on_hangup(
         match next_state(path.as_deref(), &state) {
             Ok((next, loaded)) => {
                 state.notifier.stop();
-                let business_settings = next.hosting.is_some().then(|| tenants::settings_of(loaded));
+                let business_settings = next.hosting.is_some().then(|| tenants::settings_of(Arc::new(loaded)));
                 current.store(Arc::new(tenants::routes(next.clone(), business_settings)));
                 pruning.restart(&next);
                 state = next;

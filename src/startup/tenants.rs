@@ -18,7 +18,7 @@ use crate::service::Service;
 pub type SettingsOf = Arc<dyn Fn(&Business) -> Result<Settings, String> + Send + Sync>;
 
 /// Each business's settings laid over the configuration `loaded` holds.
-pub fn settings_of(loaded: Loaded) -> SettingsOf {
+pub fn settings_of(loaded: Arc<Loaded>) -> SettingsOf {
     Arc::new(move |business| loaded.for_business(&business.settings).map_err(|error| error.to_string()))
 }
 
@@ -62,7 +62,7 @@ async fn build(deployment: &AppState, settings_of: &SettingsOf, business: Busine
         .map_or_else(AdminToken::unusable, AdminToken::from_digest);
     let lasting = Lasting {
         store,
-        call_log: deployment.call_log.clone(),
+        call_log: deployment.call_log.for_business(business.id),
         metrics: deployment.metrics.clone(),
         health: deployment.health.clone(),
         sessions: deployment.sessions.clone(),
@@ -70,6 +70,8 @@ async fn build(deployment: &AppState, settings_of: &SettingsOf, business: Busine
         admin_token,
         hosting: Some(hosting),
         business: Some(business.name),
+        // The operator's API is the deployment's, served by the default business's routes.
+        operator: None,
     };
     configured(settings, service, lasting).map(Routes::new).map_err(|error| error.to_string())
 }

@@ -7,12 +7,12 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use saidno::config::Settings;
-use saidno::domain::PhoneNumber;
+use saidno::config::{Loaded, Settings};
+use saidno::domain::{BusinessId, PhoneNumber};
 use saidno::provider::form::Params;
 use saidno::provider::twilio::signature::sign;
 use saidno::startup::Application;
-use saidno::store::{MemoryStore, SledStore, Store};
+use saidno::store::{Businesses, MemoryStore, SledStore, Store};
 use serde_json::Value;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -22,6 +22,7 @@ pub use cut_proxy::CutProxy;
 
 pub const AUTH_TOKEN: &str = "test-auth-token-3f9a";
 pub const ADMIN_TOKEN: &str = "test-admin-token-77c1";
+pub const OPERATOR_TOKEN: &str = "test-operator-token-5be0";
 pub const PUBLIC_URL: &str = "https://saidno.example.com";
 pub const OWNER_PHONE: &str = "+442079460999";
 pub const BUSINESS_NUMBER: &str = "+442079460000";
@@ -77,8 +78,24 @@ pub fn memory_store() -> Arc<dyn Store> {
     Arc::new(MemoryStore::default())
 }
 
+/// saidno serving the operator's API (with `OPERATOR_TOKEN`) over `businesses`, its default
+/// business on that business's store.
+pub async fn spawn_operator_app(businesses: Arc<dyn Businesses>) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(dir.path());
+    settings.admin.operator_token = OPERATOR_TOKEN.into();
+    let store = businesses.store_of(BusinessId::DEFAULT).unwrap();
+    let application = Application::build_with_store(settings, store, ADMIN_TOKEN).await.unwrap();
+    let application = application.with_operator(businesses, Arc::new(Loaded::defaults())).unwrap();
+    serve(dir, application)
+}
+
 async fn spawn_on(dir: TempDir, settings: Settings, store: Arc<dyn Store>) -> TestApp {
     let application = Application::build_with_store(settings, store, ADMIN_TOKEN).await.unwrap();
+    serve(dir, application)
+}
+
+fn serve(dir: TempDir, application: Application) -> TestApp {
     let address = application.address();
     let metrics = application.metrics_address();
     let (stop, stopped) = oneshot::channel::<()>();

@@ -15,6 +15,8 @@ mod lifecycle;
 mod notify;
 mod openapi;
 mod operations;
+mod operator_api;
+mod operator_cli;
 mod pbx;
 mod plivo;
 mod policy;

@@ -4,7 +4,7 @@
 use deadpool_postgres::GenericClient;
 use tokio_postgres::error::SqlState;
 
-use super::super::{Answer, Businesses, BusinessesChanged, Store, StoreError};
+use super::super::{Answer, Businesses, BusinessesChanged, CallSink, Store, StoreError};
 use super::owner_changes::{Announced, CHANNEL};
 use super::values::moment;
 use super::{PostgresDatabase, Shared, pg};
@@ -226,6 +226,10 @@ impl Businesses for PostgresDatabase {
 
     fn store_of(&self, id: BusinessId) -> Result<std::sync::Arc<dyn Store>, StoreError> {
         Ok(std::sync::Arc::new(self.handle(id)))
+    }
+
+    fn call_sink(&self) -> Result<std::sync::Arc<dyn CallSink>, StoreError> {
+        Ok(std::sync::Arc::new(self.clone()))
     }
 
     fn follow_businesses(&self, changed: BusinessesChanged) {
