@@ -119,6 +119,8 @@ impl SignInPage {
         let asks_business = hosts_many(state);
         // One page serves every business of a deployment that hosts many: it names none of them.
         let business = if asks_business { String::new() } else { state.settings.business_name.trim().to_owned() };
+        // Whether a password is set is the default business's to know, not every visitor's.
+        let has_password = has_password || asks_business;
         Self { business, error, has_password, asks_business }
     }
 }
