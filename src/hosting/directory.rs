@@ -4,9 +4,8 @@
 
 use std::collections::HashMap;
 
-use sha2::{Digest, Sha256};
-
 use crate::domain::{Business, BusinessId, Line};
+use crate::service::token_sha256;
 
 #[derive(Default)]
 pub struct Directory {
@@ -14,7 +13,8 @@ pub struct Directory {
     names: HashMap<String, BusinessId>,
     /// By the digits of the number, as providers send `To` with or without its `+`.
     lines: HashMap<String, BusinessId>,
-    tokens: HashMap<[u8; 32], BusinessId>,
+    /// By the SHA-256 of the token, as the store keeps it.
+    tokens: HashMap<String, BusinessId>,
 }
 
 impl Directory {
@@ -22,7 +22,7 @@ impl Directory {
         let names = businesses.iter().map(|business| (business.name.as_str().to_owned(), business.id)).collect();
         let tokens = businesses
             .iter()
-            .filter_map(|business| Some((digest_of_hex(business.token_sha256.as_deref()?)?, business.id)))
+            .filter_map(|business| Some((business.token_sha256.clone()?, business.id)))
             .collect();
         let lines = lines.into_iter().map(|line| (digits(line.number.as_str()), line.business)).collect();
         let businesses = businesses.into_iter().map(|business| (business.id, business)).collect();
@@ -54,7 +54,7 @@ impl Directory {
 
     /// The business whose admin token this is.
     pub fn token(&self, presented: &str) -> Option<BusinessId> {
-        self.tokens.get(&<[u8; 32]>::from(Sha256::digest(presented.as_bytes()))).copied()
+        self.tokens.get(&token_sha256(presented)).copied()
     }
 }
 
@@ -84,7 +84,7 @@ mod tests {
             id: BusinessId(id),
             name: BusinessName::parse(name).unwrap(),
             settings: String::new(),
-            token_sha256: token.map(|token| format!("{:x}", Sha256::digest(token.as_bytes()))),
+            token_sha256: token.map(token_sha256),
             created_at: jiff::Timestamp::UNIX_EPOCH,
         }
     }
