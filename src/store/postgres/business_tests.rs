@@ -381,3 +381,24 @@ async fn a_database_written_by_the_single_business_release_migrates_with_everyth
     assert_eq!(other.id, BusinessId(2), "new businesses are numbered after the default one");
     assert_eq!(rows_of(&test_db, other.id), 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_stores_of_a_thousand_businesses_share_the_databases_few_connections() {
+    let Some((_test_db, database)) = database() else { return };
+    let stores: Vec<Arc<dyn Store>> =
+        (2..1002).map(|id| database.registry().store_of(BusinessId(id)).unwrap()).collect();
+    for store in &stores {
+        assert!(store.declines().await.unwrap().is_empty());
+    }
+    let connections = database
+        .block(|shared| async move {
+            let connection = shared.connection().await?;
+            let row = connection
+                .query_one("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()", &[])
+                .await
+                .map_err(pg)?;
+            Ok(row.get::<_, i64>(0))
+        })
+        .unwrap();
+    assert!(connections <= POOL_SIZE as i64, "{connections} connections for {} stores", stores.len());
+}
