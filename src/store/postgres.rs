@@ -87,9 +87,12 @@ struct Shared {
     pool: Pool,
     /// Whether the task that follows other processes' changes runs.
     following: std::sync::atomic::AtomicBool,
-    /// The newest id in `owner_changes` the follower has looked past: where a new handle starts
-    /// following (an earlier id is always committed before a later one, see `owner_changes`).
+    /// The newest id in `owner_changes` the follower has looked past.
     followed: std::sync::atomic::AtomicI64,
+    /// The newest id in `owner_changes` known to be committed, by the follower or by this
+    /// process's own change: where a new handle starts following, since every earlier id is
+    /// committed too (see `owner_changes`), and so in the record the handle reads.
+    committed: std::sync::atomic::AtomicI64,
     /// The handles of each business that are alive, told of their business's followed changes.
     tenants: std::sync::Mutex<HashMap<BusinessId, Vec<Weak<Tenant>>>>,
     /// Told when another process changes the businesses or their lines.
@@ -261,6 +264,7 @@ impl PostgresDatabase {
                 pool,
                 following: Default::default(),
                 followed: std::sync::atomic::AtomicI64::new(newest),
+                committed: std::sync::atomic::AtomicI64::new(newest),
                 tenants: Default::default(),
                 businesses_changed: Default::default(),
                 listener: std::sync::Mutex::new(listener),
@@ -288,7 +292,7 @@ impl PostgresDatabase {
         let tenant = Arc::new(Tenant {
             shared: shared.clone(),
             id,
-            changes: tokio::sync::Mutex::new(shared.followed.load(std::sync::atomic::Ordering::SeqCst)),
+            changes: tokio::sync::Mutex::new(shared.committed.load(std::sync::atomic::Ordering::SeqCst)),
             others: std::sync::Mutex::new(Publish::nowhere()),
             counted: Default::default(),
             counts_read: Default::default(),

@@ -74,7 +74,6 @@ async fn fill(store: &PostgresStore, mark: &str) {
         )
         .await
         .unwrap();
-    let _ = mark;
 }
 
 /// What a store holds, as its owner would see it: that each business sees only its own.
@@ -273,7 +272,7 @@ async fn businesses_are_added_listed_changed_and_removed_with_their_lines() {
     assert!(matches!(&elsewhere, StoreError::Conflict(why) if why.contains("+442079460999")), "{elsewhere:?}");
     let nobody = Line { number: number("+442079460998"), business: BusinessId(999) };
     assert!(matches!(database.add_line(nobody).await, Err(StoreError::Conflict(_))));
-    assert_eq!(database.lines().await.unwrap(), [line.clone()]);
+    assert_eq!(database.lines().await.unwrap(), std::slice::from_ref(&line));
 
     let default = database.remove_business(BusinessId::DEFAULT).await.unwrap_err();
     assert!(matches!(&default, StoreError::Conflict(why) if why.contains("default")), "{default:?}");
@@ -381,4 +380,25 @@ async fn a_database_written_by_the_single_business_release_migrates_with_everyth
     let other = database.add_business(named("new")).await.unwrap();
     assert_eq!(other.id, BusinessId(2), "new businesses are numbered after the default one");
     assert_eq!(rows_of(&test_db, other.id), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_stores_of_a_thousand_businesses_share_the_databases_few_connections() {
+    let Some((_test_db, database)) = database() else { return };
+    let stores: Vec<Arc<dyn Store>> =
+        (2..1002).map(|id| database.registry().store_of(BusinessId(id)).unwrap()).collect();
+    for store in &stores {
+        assert!(store.declines().await.unwrap().is_empty());
+    }
+    let connections = database
+        .block(|shared| async move {
+            let connection = shared.connection().await?;
+            let row = connection
+                .query_one("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()", &[])
+                .await
+                .map_err(pg)?;
+            Ok(row.get::<_, i64>(0))
+        })
+        .unwrap();
+    assert!(connections <= POOL_SIZE as i64, "{connections} connections for {} stores", stores.len());
 }

@@ -79,6 +79,7 @@ async fn check(shared: &Shared) -> Result<(), StoreError> {
         }
     }
     shared.followed.fetch_max(newest, Ordering::SeqCst);
+    shared.committed.fetch_max(newest, Ordering::SeqCst);
     Ok(())
 }
 

@@ -275,6 +275,7 @@ async fn make(
     follow::take_in(tenant, earlier, &mut followed);
     publish.published(change);
     *followed = id;
+    tenant.shared.committed.fetch_max(id, std::sync::atomic::Ordering::SeqCst);
     Ok(Some(removed))
 }
 
