@@ -11,6 +11,10 @@ pub use directory::{Directory, digest_of_hex};
 
 use crate::store::{Businesses, StoreError};
 
+/// How often the directory is read again whatever was announced: a business or line added at
+/// another server is served here within this even when its announcement was lost.
+const READ_AGAIN_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The directory in effect, and the store it is read from.
 pub struct Hosting {
     pub businesses: Arc<dyn Businesses>,
@@ -28,6 +32,15 @@ impl Hosting {
                 tokio::spawn(async move { hosting.reread().await });
             }
         }));
+        // An announcement lost with a dropped connection is made up for here.
+        let weak = Arc::downgrade(&hosting);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(READ_AGAIN_EVERY).await;
+                let Some(hosting) = weak.upgrade() else { return };
+                hosting.reread().await;
+            }
+        });
         Ok(hosting)
     }
 
