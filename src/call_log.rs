@@ -9,6 +9,7 @@
 //! reached, what is held is tried again every `RETRY` and written once it answers.
 
 mod bound;
+mod packed;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,6 +19,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use self::bound::Bound;
+use self::packed::PackedCall;
 use crate::domain::{BusinessId, CallRecord, ForwardOutcome};
 use crate::live::{LiveCalls, Logged};
 use crate::metrics::Metrics;
@@ -30,12 +32,10 @@ pub const COMMIT_INTERVAL: Duration = Duration::from_millis(50);
 /// How long the writer waits before trying a database that cannot be reached again.
 const RETRY: Duration = Duration::from_secs(1);
 
-#[allow(clippy::large_enum_variant)]
 enum Entry {
-    // Not boxed, though a call record is several times the size of the other entries: the queue
-    // holds its entries in blocks it reuses, and a box would be one more allocation a call, freed
-    // on this thread after the request's thread made it.
-    Call(CallRecord),
+    // Not boxed: the queue holds its entries in blocks it reuses, and a box would be one more
+    // allocation a call, freed on this thread after the request's thread made it.
+    Call(PackedCall),
     Outcome {
         business: BusinessId,
         call_id: String,
@@ -103,7 +103,7 @@ impl CallLog {
     /// Queues a call for the log without waiting.
     pub fn record(&self, mut call: CallRecord) {
         call.business = self.business;
-        self.enqueue(Entry::Call(call));
+        self.enqueue(Entry::Call(PackedCall::pack(call)));
     }
 
     /// Queues what the provider reported after a call; it lands after the call itself.
@@ -251,7 +251,7 @@ impl Writer {
 
     fn take(&mut self, entry: Entry) {
         match entry {
-            Entry::Call(call) => self.batch.calls.push(call),
+            Entry::Call(call) => self.batch.calls.push(call.unpack()),
             // Written after the calls before it, one of which may be the call it is about.
             Entry::Outcome { business, call_id, outcome } => self.batch.outcomes.push((business, call_id, outcome)),
             // While the store cannot be reached, a reader is not held up: what it would see is
