@@ -52,10 +52,19 @@ async fn the_openapi_description_lists_every_api_route() {
         "POST /pause",
         "PUT /admin/password",
         "GET /backup",
+        "GET /operator/businesses",
+        "POST /operator/businesses",
+        "GET /operator/businesses/{name}",
+        "PUT /operator/businesses/{name}",
+        "DELETE /operator/businesses/{name}",
+        "POST /operator/businesses/{name}/token",
+        "GET /operator/lines",
+        "POST /operator/lines",
+        "DELETE /operator/lines/{number}",
     ] {
         assert!(described.contains(&route.to_owned()), "{route} missing from {described:?}");
     }
-    assert_eq!(described.len(), 23, "{described:?}");
+    assert_eq!(described.len(), 32, "{described:?}");
     assert!(spec["components"]["schemas"]["Decline"].is_object());
     let unauthenticated = app.http.get(app.url("/api/v1/openapi.json")).send().await.unwrap();
     assert_eq!(unauthenticated.status(), 401);
