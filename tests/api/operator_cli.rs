@@ -95,6 +95,7 @@ fn a_line_belongs_to_one_business_and_goes_with_it_in_postgres() {
     let lines = saidno.json(&["line", "list", "--json"]);
     assert_eq!(lines, serde_json::json!([{ "number": "+442079460123", "business": "acme" }]));
     assert!(saidno.ok(&["business", "list"]).contains("acme  +442079460123"));
+    assert_eq!(saidno.json(&["line", "list", "--json", "--business", "bolt"]), serde_json::json!([]));
 
     let removed = saidno.ok(&["line", "remove", "02079460123"]);
     assert!(removed.contains("+442079460123 no longer brings calls to acme"), "{removed}");
