@@ -152,6 +152,14 @@ pub fn refusal(decline: &Decline, settings: &Settings) -> Answer {
     Answer::of(settings, vec![Step::Say(refusal_message(&ground, settings)), Step::Hangup])
 }
 
+/// A call to a number that is no business's line, in a deployment that hosts many: the words
+/// callers know from a line that is not connected, so nobody mistakes it for a refusal.
+pub fn not_in_service(settings: &Settings) -> Answer {
+    say_and_hang_up(NOT_IN_SERVICE, settings)
+}
+
+pub const NOT_IN_SERVICE: &str = "The number you have called is not in service. Please check the number and try again.";
+
 /// The end of a refusal that offered the escape hatch, when no 1 was pressed.
 pub fn goodbye(settings: &Settings) -> Answer {
     say_and_hang_up("Goodbye.", settings)

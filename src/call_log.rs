@@ -58,6 +58,8 @@ pub struct CallLog {
     metrics: Arc<Metrics>,
     /// Each call and outcome once it is written, for the pages that show calls live.
     live: LiveCalls,
+    /// Whose calls this handle logs: every business of a deployment shares the one writer.
+    business: BusinessId,
 }
 
 impl CallLog {
@@ -84,7 +86,13 @@ impl CallLog {
                 writer.run(entries)
             })
             .expect("the call-log thread starts");
-        Self { queue, bound, unreachable, metrics, live }
+        Self { queue, bound, unreachable, metrics, live, business: BusinessId::DEFAULT }
+    }
+
+    /// The same log, for `business`'s calls: they share the one writer, and its live pages hear
+    /// of its own calls only.
+    pub fn for_business(&self, business: BusinessId) -> Self {
+        Self { live: self.live.of_business(business), business, ..self.clone() }
     }
 
     /// The calls and outcomes written from now on, as they are written.
@@ -93,13 +101,14 @@ impl CallLog {
     }
 
     /// Queues a call for the log without waiting.
-    pub fn record(&self, call: CallRecord) {
+    pub fn record(&self, mut call: CallRecord) {
+        call.business = self.business;
         self.enqueue(Entry::Call(call));
     }
 
-    /// Queues what the provider reported after a call of `business`; it lands after the call itself.
-    pub fn attach(&self, business: BusinessId, call_id: String, outcome: ForwardOutcome) {
-        self.enqueue(Entry::Outcome { business, call_id, outcome });
+    /// Queues what the provider reported after a call; it lands after the call itself.
+    pub fn attach(&self, call_id: String, outcome: ForwardOutcome) {
+        self.enqueue(Entry::Outcome { business: self.business, call_id, outcome });
     }
 
     /// Waits until everything queued so far is written and on disk.
@@ -326,7 +335,7 @@ impl Batch {
             match store.append_calls(&self.calls[..count]) {
                 // Only calls in the log are shown live: a page reloaded shows the same calls.
                 Ok(()) if live.watched() => {
-                    self.calls.drain(..count).for_each(|call| live.publish(Logged::Call(Arc::new(call))))
+                    self.calls.drain(..count).for_each(|call| live.publish(call.business, Logged::Call(Arc::new(call))))
                 }
                 Ok(()) => drop(self.calls.drain(..count)),
                 Err(StoreError::Unavailable(reason)) => {
@@ -345,12 +354,12 @@ impl Batch {
         }
         match store.attach_outcomes(&self.outcomes) {
             Ok(attached) => {
-                for ((_, call_id, _), found) in self.outcomes.iter().zip(attached) {
+                for ((business, call_id, _), found) in self.outcomes.iter().zip(attached) {
                     if !found {
                         tracing::warn!(call_id = %call_id, "an outcome arrived for a call not in the log");
                     } else if live.watched() {
                         // Only once written: the pages read the call back as the log now holds it.
-                        live.publish(Logged::Outcome(call_id.as_str().into()));
+                        live.publish(*business, Logged::Outcome(call_id.as_str().into()));
                     }
                 }
             }
@@ -431,7 +440,7 @@ mod tests {
         let log = CallLog::start(store.clone(), metrics.clone(), 16);
         log.record(call("CA1"));
         log.record(call("CA2"));
-        log.attach(BusinessId::DEFAULT, "CA1".into(), answered());
+        log.attach("CA1".into(), answered());
         // A reader is not held up meanwhile: it reads what the store has.
         log.written().await;
         assert!(store.logged().await.is_empty());
@@ -451,7 +460,7 @@ mod tests {
         for id in ["CA1", "CA2", "CA3", "CA4", "CA5"] {
             log.record(call(id));
         }
-        log.attach(BusinessId::DEFAULT, "CA1".into(), answered());
+        log.attach("CA1".into(), answered());
         let text = metrics.render();
         assert!(text.contains("saidno_calls_not_logged_total 2"), "{text}");
         assert!(text.contains("saidno_outcomes_not_logged_total 1"), "{text}");

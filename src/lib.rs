@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod doctor;
 pub mod domain;
+pub mod hosting;
 pub mod http;
 pub mod live;
 pub mod matcher;

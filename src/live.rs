@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::{broadcast, watch};
 
-use crate::domain::CallRecord;
+use crate::domain::{BusinessId, CallRecord};
 
 /// Enough for a burst of calls between two reads of a page; a reader further behind catches up
 /// from the log.
@@ -22,16 +22,35 @@ pub enum Logged {
     Outcome(Arc<str>),
 }
 
+/// What the writer publishes: one thing written, and the business whose log it is in.
+#[derive(Clone, Debug)]
+pub struct Written {
+    pub business: BusinessId,
+    pub logged: Logged,
+}
+
+/// A reader of what one business's log has written: it hears nothing of any other business's.
+pub struct Listening {
+    written: broadcast::Receiver<Written>,
+    business: BusinessId,
+}
+
 #[derive(Clone)]
 pub struct LiveCalls {
-    logged: broadcast::Sender<Logged>,
+    logged: broadcast::Sender<Written>,
+    /// Whose calls this handle's readers hear.
+    business: BusinessId,
     /// Set when the server stops: open streams end, so they never hold up the shutdown.
     closing: Arc<watch::Sender<bool>>,
 }
 
 impl Default for LiveCalls {
     fn default() -> Self {
-        Self { logged: broadcast::channel(BACKLOG).0, closing: Arc::new(watch::channel(false).0) }
+        Self {
+            logged: broadcast::channel(BACKLOG).0,
+            business: BusinessId::DEFAULT,
+            closing: Arc::new(watch::channel(false).0),
+        }
     }
 }
 
@@ -41,14 +60,19 @@ impl LiveCalls {
         self.logged.receiver_count() > 0
     }
 
-    /// Tells every reader of a call or an outcome just written to the log; never waits.
-    pub fn publish(&self, logged: Logged) {
-        // An error only says nobody is reading.
-        let _ = self.logged.send(logged);
+    /// The same calls, for the readers of `business`'s.
+    pub fn of_business(&self, business: BusinessId) -> Self {
+        Self { business, ..self.clone() }
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Logged> {
-        self.logged.subscribe()
+    /// Tells every reader of a call or an outcome just written to `business`'s log; never waits.
+    pub fn publish(&self, business: BusinessId, logged: Logged) {
+        // An error only says nobody is reading.
+        let _ = self.logged.send(Written { business, logged });
+    }
+
+    pub fn subscribe(&self) -> Listening {
+        Listening { written: self.logged.subscribe(), business: self.business }
     }
 
     /// Ends every stream, now and later.
@@ -74,22 +98,26 @@ pub enum Heard {
 }
 
 /// The next thing for a reader: `None` once nothing more will come.
-pub async fn next_logged(logged: &mut broadcast::Receiver<Logged>) -> Option<Heard> {
-    match logged.recv().await {
-        Ok(logged) => Some(Heard::Logged(logged)),
-        Err(broadcast::error::RecvError::Lagged(missed)) => {
-            tracing::debug!(missed, "a live page fell behind; it catches up from the log");
-            Some(Heard::Missed(missed))
+pub async fn next_logged(listening: &mut Listening) -> Option<Heard> {
+    loop {
+        match listening.written.recv().await {
+            Ok(written) if written.business == listening.business => return Some(Heard::Logged(written.logged)),
+            // Another business's call, in a deployment that hosts many: not this reader's to hear of.
+            Ok(_) => {}
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::debug!(missed, "a live page fell behind; it catches up from the log");
+                return Some(Heard::Missed(missed));
+            }
+            Err(broadcast::error::RecvError::Closed) => return None,
         }
-        Err(broadcast::error::RecvError::Closed) => None,
     }
 }
 
 /// Takes whatever is waiting without waiting for more, so that a burst is handled once; `None`
 /// once nothing more will come.
-pub fn drain(logged: &mut broadcast::Receiver<Logged>) -> Option<()> {
+pub fn drain(listening: &mut Listening) -> Option<()> {
     loop {
-        match logged.try_recv() {
+        match listening.written.try_recv() {
             Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) => {}
             Err(broadcast::error::TryRecvError::Empty) => return Some(()),
             Err(broadcast::error::TryRecvError::Closed) => return None,
@@ -111,13 +139,13 @@ mod tests {
         let mut reader = live.subscribe();
         assert!(live.watched());
         for n in 0..BACKLOG + 10 {
-            live.publish(call(&format!("CA{n}")));
+            live.publish(BusinessId::DEFAULT, call(&format!("CA{n}")));
         }
         assert!(matches!(next_logged(&mut reader).await, Some(Heard::Missed(10))));
         let Some(Heard::Logged(Logged::Call(first))) = next_logged(&mut reader).await else { panic!("no call") };
         assert_eq!(first.call_id, "CA10", "the oldest still kept comes next");
         assert_eq!(drain(&mut reader), Some(()));
-        live.publish(Logged::Outcome("CA1".into()));
+        live.publish(BusinessId::DEFAULT, Logged::Outcome("CA1".into()));
         assert!(matches!(next_logged(&mut reader).await, Some(Heard::Logged(Logged::Outcome(id))) if &*id == "CA1"));
     }
 

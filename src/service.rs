@@ -200,6 +200,18 @@ impl Service {
         Ok(Self { store, settings, live: Arc::default(), effective: Arc::default(), holding: Arc::default() })
     }
 
+    /// A service over another store under the same settings, with a snapshot and locks of its own:
+    /// for work on a business other than this one's that needs none of its snapshot (pruning).
+    pub fn over(&self, store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            settings: self.settings.clone(),
+            live: Arc::default(),
+            effective: Arc::default(),
+            holding: Arc::default(),
+        }
+    }
+
     /// The same service under new settings: the same store, snapshot and locks.
     pub fn with_settings(&self, settings: Arc<Settings>) -> Self {
         Self { settings, effective: Arc::default(), ..self.clone() }

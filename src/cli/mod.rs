@@ -362,7 +362,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     if let Command::Serve = cli.command {
         crate::telemetry::init("info", settings.log.format);
         let application =
-            Application::build(settings).await?.serving_operator(loaded)?.reloading_from(cli.config.clone());
+            Application::build(settings).await?.with_configuration(loaded)?.reloading_from(cli.config.clone());
         return application.run().await.map_err(|e| CliError::Unavailable(e.to_string()));
     }
     crate::telemetry::init("warn", settings.log.format);

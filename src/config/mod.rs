@@ -58,6 +58,11 @@ pub struct Settings {
     pub telnyx: Telnyx,
     pub vonage: Vonage,
     pub plivo: Plivo,
+    /// Where this business's callbacks are served, under the deployment's address: nothing for
+    /// the default business, `/b/{name}` for the others of a deployment that hosts many, so that
+    /// a provider's callback about a call says by its address whose call it is.
+    #[serde(skip)]
+    pub callbacks_under: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -19,6 +19,16 @@ impl AdminToken {
         Self(Sha256::digest(token.as_bytes()).into())
     }
 
+    /// A token known only by its SHA-256, as a business's is kept.
+    pub fn from_digest(digest: [u8; 32]) -> Self {
+        Self(digest)
+    }
+
+    /// A token nobody holds: a business that has not been issued one.
+    pub fn unusable() -> Self {
+        Self::new(&crate::runtime::unguessable_token())
+    }
+
     pub fn matches(&self, presented: &str) -> bool {
         <[u8; 32]>::from(Sha256::digest(presented.as_bytes())) == self.0
     }

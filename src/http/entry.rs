@@ -19,23 +19,50 @@ use futures_util::future::{BoxFuture, Either, FutureExt};
 use tokio::net::TcpListener;
 use tower::Service;
 
+use super::dispatch::{self, Tenants};
 use super::{AppState, router, webhook};
 
 /// What the requests in effect are served by: the router, and the incoming-call route of each
 /// provider. A reload replaces it whole, so a request is served by one configuration throughout.
 pub struct Routes {
-    router: Router,
+    pub(super) router: Router,
     calls: Vec<(String, Arc<webhook::Edge>)>,
-    state: AppState,
+    /// Where each provider posts a text to a line.
+    texts: Vec<(String, Arc<webhook::Edge>)>,
+    pub(super) state: AppState,
+    /// In a deployment that may host many businesses, theirs (see `dispatch`).
+    pub(super) tenants: Option<Arc<Tenants>>,
 }
 
 impl Routes {
     pub fn new(state: AppState) -> Self {
         let calls = state.edges.iter().map(|edge| (router::call_path(edge), edge.clone())).collect();
-        Self { router: router(state.clone()), calls, state }
+        let texts = state.edges.iter().map(|edge| (router::text_path(edge), edge.clone())).collect();
+        Self { router: router(state.clone()), calls, texts, state, tenants: None }
     }
 
-    fn call_edge(&self, request: &Request) -> Option<&Arc<webhook::Edge>> {
+    /// The deployment's routes, which hand each request of a business to that business's.
+    pub fn hosting(state: AppState, tenants: Arc<Tenants>) -> Self {
+        Self { tenants: Some(tenants), ..Self::new(state) }
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// This business's edge for the provider of that name.
+    pub(super) fn edge_named(&self, name: &str) -> Option<&Arc<webhook::Edge>> {
+        self.calls.iter().map(|(_, edge)| edge).find(|edge| edge.provider.name() == name)
+    }
+
+    /// The provider whose text to a line this request is.
+    pub(super) fn text_edge(&self, request: &Request) -> Option<&Arc<webhook::Edge>> {
+        let path = request.uri().path();
+        let texted = |(text_path, _): &&(String, Arc<webhook::Edge>)| text_path == path;
+        (request.method() == Method::POST).then(|| self.texts.iter().find(texted).map(|(_, edge)| edge)).flatten()
+    }
+
+    pub(super) fn call_edge(&self, request: &Request) -> Option<&Arc<webhook::Edge>> {
         if request.method() != Method::POST {
             return None;
         }
@@ -81,6 +108,10 @@ impl Service<Request> for Connection {
 
     fn call(&mut self, mut request: Request) -> Self::Future {
         let routes = self.routes.load();
+        if routes.tenants.as_ref().is_some_and(|tenants| tenants.hosts_many()) {
+            request.extensions_mut().insert(ConnectInfo(self.peer));
+            return Either::Left(dispatch::serve(self.routes.load_full(), request).boxed());
+        }
         if let Some(edge) = routes.call_edge(&request) {
             let (state, edge) = (routes.state.clone(), edge.clone());
             return Either::Left(webhook::voice(State(state), edge, request).map(Ok).boxed());

@@ -5,14 +5,13 @@ use std::collections::{HashSet, VecDeque};
 
 use askama::Template;
 use axum::response::sse::Event;
-use tokio::sync::broadcast;
 
 use super::AppState;
 use super::api::served;
 use super::call_row::CallRow;
 use super::pages::call_rows;
 use crate::domain::CallRecord;
-use crate::live::{Heard, Logged, next_logged};
+use crate::live::{Heard, Listening, Logged, next_logged};
 use crate::store::CallQuery;
 
 /// One row of the log, by the template the Calls page renders its rows with.
@@ -32,7 +31,7 @@ pub struct Follower {
     state: AppState,
     /// The page's filters, as the log applies them to the page.
     query: CallQuery,
-    logged: broadcast::Receiver<Logged>,
+    logged: Listening,
     /// The id of the newest call the page has: shown on load or sent since. Empty when it has none.
     newest: String,
     /// Calls sent from the log that the broadcast may bring again.

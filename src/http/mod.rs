@@ -17,6 +17,7 @@ pub mod dashboard_page;
 pub mod decline_fields;
 pub mod decline_forms;
 pub mod decline_selected;
+pub mod dispatch;
 pub mod entry;
 pub mod error;
 pub mod health;
@@ -76,6 +77,11 @@ pub struct Shared {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The accounts whose voicemail recordings the web page can play.
     pub recordings: Arc<crate::provider::recordings::Recordings>,
+    /// The businesses of a deployment that may host many (a PostgreSQL store); none for the
+    /// embedded store, which serves one.
+    pub hosting: Option<Arc<crate::hosting::Hosting>>,
+    /// Which of them this state is of, when there may be many.
+    pub business: Option<crate::domain::BusinessName>,
     /// The operator's API over the businesses the deployment serves, when it is on.
     pub operator: Option<Arc<operator::OperatorDesk>>,
 }

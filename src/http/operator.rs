@@ -5,8 +5,8 @@
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Request, State};
-use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -54,7 +54,16 @@ pub async fn require_operator_token(State(state): State<AppState>, request: Requ
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim);
     match presented {
-        Some(token) if !token.is_empty() && desk.token.matches(token) => next.run(request).await,
+        Some(token) if !token.is_empty() && desk.token.matches(token) => {
+            let changes = request.method() != Method::GET;
+            let response = next.run(request).await;
+            // The next request this server takes sees the change, before any announcement of it
+            // reaches the other servers (and this one).
+            if let Some(hosting) = state.hosting.as_ref().filter(|_| changes && response.status().is_success()) {
+                hosting.reread().await;
+            }
+            response
+        }
         _ => ApiError::OperatorUnauthorized.into_response(),
     }
 }

@@ -143,18 +143,18 @@ pub fn router(state: AppState) -> Router {
         .route("/pbx/check", get(pbx::check));
     for edge in &state.edges {
         routes = routes
-            .route(&edge_path(edge, "dial-status"), on_edge(edge, webhook::dial_status))
-            .route(&edge_path(edge, "voicemail"), on_edge(edge, webhook::voicemail))
-            .route(&edge_path(edge, "whisper"), on_edge(edge, whisper::announce))
-            .route(&edge_path(edge, "whisper/key"), on_edge(edge, whisper::key))
-            .route(&edge_path(edge, "sms"), on_edge(edge, sms::sms))
-            .route(&edge_path(edge, "escape"), on_edge(edge, webhook::escape))
-            .route(&edge_path(edge, "screen"), on_edge(edge, webhook::screen));
+            .route(&callback_path(&state, edge, "dial-status"), on_edge(edge, webhook::dial_status))
+            .route(&callback_path(&state, edge, "voicemail"), on_edge(edge, webhook::voicemail))
+            .route(&callback_path(&state, edge, "whisper"), on_edge(edge, whisper::announce))
+            .route(&callback_path(&state, edge, "whisper/key"), on_edge(edge, whisper::key))
+            .route(&callback_path(&state, edge, "sms"), on_edge(edge, sms::sms))
+            .route(&callback_path(&state, edge, "escape"), on_edge(edge, webhook::escape))
+            .route(&callback_path(&state, edge, "screen"), on_edge(edge, webhook::screen));
         if edge.provider.transcribes() {
-            routes = routes.route(&edge_path(edge, "transcript"), on_edge(edge, transcript::transcript));
+            routes = routes.route(&callback_path(&state, edge, "transcript"), on_edge(edge, transcript::transcript));
         }
         if let Some(events) = edge.provider.events_route() {
-            routes = routes.route(&edge_path(edge, events), on_edge(edge, webhook::events));
+            routes = routes.route(&callback_path(&state, edge, events), on_edge(edge, webhook::events));
         }
     }
     let mut routes = routes
@@ -172,6 +172,11 @@ pub fn router(state: AppState) -> Router {
     routes.with_state(state)
 }
 
+/// Where a provider posts a text to a line.
+pub fn text_path(edge: &Edge) -> String {
+    edge_path(edge, "sms")
+}
+
 /// Where a provider posts an incoming call.
 pub fn call_path(edge: &Edge) -> String {
     edge_path(edge, edge.provider.voice_route())
@@ -179,6 +184,11 @@ pub fn call_path(edge: &Edge) -> String {
 
 fn edge_path(edge: &Edge, route: &str) -> String {
     format!("/{}/{route}", edge.provider.name())
+}
+
+/// Where a provider posts a callback about one of this business's calls.
+fn callback_path(state: &AppState, edge: &Edge, route: &str) -> String {
+    format!("{}{}", state.settings.callbacks_under, edge_path(edge, route))
 }
 
 /// A `POST` route for one provider: the handler is given that provider's edge.

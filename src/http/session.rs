@@ -26,6 +26,9 @@ use super::client_address::client_address;
 use crate::domain::SignedIn;
 
 pub const COOKIE: &str = "saidno_session";
+/// Which business the browser signed in to, in a deployment that may host many: it says which
+/// business's sessions the session cookie is looked up in, and proves nothing by itself.
+pub const BUSINESS_COOKIE: &str = "saidno_business";
 /// A session lasts this long, however active.
 const SESSION_LIFETIME: SignedDuration = SignedDuration::from_hours(12);
 /// Failed sign-ins allowed from one address within `FAILURE_WINDOW` before it must wait.
@@ -107,16 +110,48 @@ pub struct SignInPage {
     pub business: String,
     pub error: Option<String>,
     pub has_password: bool,
+    /// The deployment hosts many businesses: the form asks which one.
+    pub asks_business: bool,
+}
+
+impl SignInPage {
+    fn of(state: &AppState, error: Option<String>, has_password: bool) -> Self {
+        let asks_business = hosts_many(state);
+        // One page serves every business of a deployment that hosts many: it names none of them.
+        let business = if asks_business { String::new() } else { state.settings.business_name.trim().to_owned() };
+        // Whether a password is set is the default business's to know, not every visitor's.
+        let has_password = has_password || asks_business;
+        Self { business, error, has_password, asks_business }
+    }
+}
+
+fn hosts_many(state: &AppState) -> bool {
+    state.hosting.as_ref().is_some_and(|hosting| hosting.directory().hosts_many())
 }
 
 pub async fn sign_in_page(State(state): State<AppState>) -> Response {
     let has_password = state.service.has_password().await.unwrap_or(true);
-    SignInPage { business: state.settings.business_name.trim().to_owned(), error: None, has_password }.into_response()
+    SignInPage::of(&state, None, has_password).into_response()
 }
 
 #[derive(Deserialize)]
 pub struct SignIn {
     password: String,
+    /// The business, when the deployment hosts many.
+    #[serde(default)]
+    business: String,
+}
+
+/// Whether the business the form names is the one `state` is of. A deployment that hosts many
+/// hands a form to the business it names, or to the default business when it names none it knows.
+fn names_this_business(state: &AppState, named: &str) -> bool {
+    match &state.business {
+        Some(own) if hosts_many(state) => {
+            let named = named.trim();
+            named == own.as_str() || (named.is_empty() && own.as_str() == crate::domain::BusinessName::DEFAULT)
+        }
+        _ => true,
+    }
 }
 
 pub async fn sign_in(
@@ -126,19 +161,29 @@ pub async fn sign_in(
     form: Result<Form<SignIn>, FormRejection>,
 ) -> Response {
     let refuse = |status: StatusCode, error: &str| {
-        let business = state.settings.business_name.trim().to_owned();
-        (status, SignInPage { business, error: Some(error.to_owned()), has_password: true }).into_response()
+        (status, SignInPage::of(&state, Some(error.to_owned()), true)).into_response()
     };
     // Behind the recommended reverse proxy every visitor's peer is the proxy: count the visitor.
     let client = client_address(peer.ip(), &headers, &state.settings.http.trusted_proxies);
     if state.sessions.is_limited(client) {
         return refuse(StatusCode::TOO_MANY_REQUESTS, "Too many wrong passwords. Try again in 15 minutes.");
     }
-    let Ok(Form(SignIn { password })) = form else {
+    let Ok(Form(SignIn { password, business })) = form else {
         return refuse(StatusCode::BAD_REQUEST, "Type the password.");
     };
-    match served(state.service.password_matches(&password)).await {
+    // A business this is not, or none the deployment has, counts as a wrong password: whether a
+    // business exists is not for a stranger to find out here.
+    let matches = match names_this_business(&state, &business) {
+        true => served(state.service.password_matches(&password)).await,
+        false => Ok(false),
+    };
+    match matches {
         Ok(true) => {}
+        Ok(false) if hosts_many(&state) => {
+            state.sessions.failed(client);
+            tracing::warn!(address = %client, "a sign-in with a wrong business or password");
+            return refuse(StatusCode::UNAUTHORIZED, "That business and password do not go together.");
+        }
         Ok(false) => {
             state.sessions.failed(client);
             tracing::warn!(address = %client, "a sign-in with a wrong password");
@@ -159,8 +204,14 @@ pub async fn sign_in(
     let cookie =
         format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}", SESSION_LIFETIME.as_secs());
     let mut response = Redirect::to("/").into_response();
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, value);
+    let mut cookies = vec![cookie];
+    if let Some(business) = &state.business {
+        cookies.push(format!("{BUSINESS_COOKIE}={business}; Path=/; HttpOnly; SameSite=Strict{secure}"));
+    }
+    for cookie in cookies {
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
     }
     response
 }
@@ -172,9 +223,11 @@ pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Resp
         tracing::error!(?error, "could not forget a signed-out session");
     }
     let mut response = Redirect::to("/login").into_response();
-    let expired = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
-    if let Ok(value) = HeaderValue::from_str(&expired) {
-        response.headers_mut().insert(header::SET_COOKIE, value);
+    for name in [COOKIE, BUSINESS_COOKIE] {
+        let expired = format!("{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+        if let Ok(value) = HeaderValue::from_str(&expired) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
     }
     response
 }

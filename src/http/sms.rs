@@ -13,6 +13,7 @@ use super::AppState;
 use super::webhook::{Edge, WebhookError, answered, verified};
 use crate::domain::CallerId;
 use crate::provider::Rejection;
+use crate::provider::form::Params;
 
 /// Ten SMS segments; a command is a line.
 const MAX_BODY_CHARS: usize = 1600;
@@ -23,7 +24,12 @@ pub async fn sms(State(state): State<AppState>, edge: Arc<Edge>, request: Reques
 
 async fn reply(state: &AppState, edge: &Edge, request: Request) -> Result<Response, WebhookError> {
     let (_, params) = verified(state, edge, request).await?;
-    let (from, body) = edge.provider.text(&params)?;
+    reply_to(state, edge, &params).await
+}
+
+/// Answers a verified text for the business `state` is of.
+pub async fn reply_to(state: &AppState, edge: &Edge, params: &Params) -> Result<Response, WebhookError> {
+    let (from, body) = edge.provider.text(params)?;
     if body.chars().count() > MAX_BODY_CHARS {
         return Err(Rejection::Invalid("Body").into());
     }
@@ -42,5 +48,5 @@ async fn reply(state: &AppState, edge: &Edge, request: Request) -> Result<Respon
         .await
         .unwrap_or_else(|_| "Sorry, saidno could not carry that out; nothing changed.".to_owned());
     tracing::info!(reply = %reply, "answered a text from the owner");
-    Ok(edge.markup(edge.provider.reply(&params, &reply).unwrap_or_else(|_| edge.provider.nothing())))
+    Ok(edge.markup(edge.provider.reply(params, &reply).unwrap_or_else(|_| edge.provider.nothing())))
 }

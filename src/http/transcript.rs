@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::webhook::{Edge, WebhookError, answered, verified};
-use crate::domain::{BusinessId, ForwardOutcome};
+use crate::domain::ForwardOutcome;
 use crate::provider::Rejection;
 use crate::telemetry::call_span;
 
@@ -46,11 +46,7 @@ async fn transcribed(state: &AppState, edge: &Edge, request: Request) -> Result<
         call_span(&call_id).in_scope(|| tracing::info!("the provider gave no words for the voicemail"));
         return Ok(StatusCode::NO_CONTENT.into_response());
     };
-    state.call_log.attach(
-        BusinessId::DEFAULT,
-        call_id,
-        ForwardOutcome { transcript: Some(text), ..ForwardOutcome::default() },
-    );
+    state.call_log.attach(call_id, ForwardOutcome { transcript: Some(text), ..ForwardOutcome::default() });
     state.call_log.flush().await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

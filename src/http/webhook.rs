@@ -14,9 +14,7 @@ use jiff::Timestamp;
 use super::AppState;
 use crate::answer::{self, Answer};
 use crate::config::Settings;
-use crate::domain::{
-    Action, BusinessId, CallRecord, Decision, ForwardOutcome, Ground, IncomingCall, OwnerDecision, Refusal,
-};
+use crate::domain::{Action, CallRecord, Decision, ForwardOutcome, Ground, IncomingCall, OwnerDecision, Refusal};
 use crate::notify::Refused;
 use crate::provider::form::Params;
 use crate::provider::{Inbound, Provider, Rejection, RenderError};
@@ -133,13 +131,36 @@ pub async fn voice(State(state): State<AppState>, edge: Arc<Edge>, request: Requ
 async fn answer_request(state: &AppState, edge: &Edge, request: Request) -> Result<Response, WebhookError> {
     let (_, params) = verified(state, edge, request).await?;
     let call = edge.provider.incoming_call(&params)?;
+    Ok(answer_call(state, edge, &call))
+}
+
+/// Answers a verified incoming call for the business `state` is of, in `edge`'s markup.
+pub fn answer_call(state: &AppState, edge: &Edge, call: &IncomingCall) -> Response {
     // No span per call: every event on this path names the call itself.
     let settings = state.service.settings();
     let render = |decision: &Decision| {
         edge.provider.render(&answer::for_call(decision, &call, &settings)).map_err(|e| e.to_string())
     };
-    let markup = answer_or_forward(state, &call, Timestamp::now(), render, || edge.fallback.clone());
-    Ok(edge.markup(markup))
+    let markup = answer_or_forward(state, call, Timestamp::now(), render, || edge.fallback.clone());
+    edge.markup(markup)
+}
+
+/// Answers a call to a number that is no business's line, in a deployment that hosts many: the
+/// caller hears that the number is not in service, and the call is logged in the deployment's own
+/// (default) business's log for the operator, never in any other business's.
+pub fn not_in_service(state: &AppState, edge: &Edge, call: &IncomingCall) -> Response {
+    let now = Timestamp::now();
+    tracing::warn!(call_id = %call.call_id, to = %call.to, "a call to a number that is no business's line");
+    let decision = Decision {
+        action: Action::Closed,
+        reason: format!("not in service: {} is no business's line", call.to),
+        uses_single_allow: false,
+    };
+    let mut record = CallRecord::new(call, now, &decision);
+    record.heard = Some(answer::NOT_IN_SERVICE.to_owned());
+    state.metrics.call(record.decision);
+    state.call_log.record(record);
+    edge.markup(edge.render_or_hang_up(&answer::not_in_service(&state.service.settings())))
 }
 
 /// Decides the call, answers it with `render`'s spelling of the decision, and logs it. Whatever
@@ -247,14 +268,14 @@ async fn after_dial(state: &AppState, edge: &Edge, request: Request) -> Result<R
             }
             Some(OwnerDecision::ToVoicemail) => {
                 let outcome = ForwardOutcome { status: Some("no-answer".into()), ..Default::default() };
-                state.call_log.attach(BusinessId::DEFAULT, call_id.clone(), outcome);
+                state.call_log.attach(call_id.clone(), outcome);
                 return Ok(edge.markup(edge.render_or_hang_up(&answer::voicemail(&state.service.settings()))));
             }
             None => {}
         }
         let outcome = edge.provider.dial_outcome(&params)?;
         let answered_or_gone = matches!(outcome.status.as_deref(), Some("answered" | "canceled"));
-        state.call_log.attach(BusinessId::DEFAULT, call_id.clone(), outcome);
+        state.call_log.attach(call_id.clone(), outcome);
         Ok(edge.markup(edge.render_or_hang_up(&answer::after_dial(answered_or_gone, &state.service.settings()))))
     })
 }
@@ -280,11 +301,7 @@ async fn escape_key(state: &AppState, edge: &Edge, request: Request) -> Result<R
             return Ok(edge.markup(edge.render_or_hang_up(&answer::goodbye(&state.service.settings()))));
         }
         tracing::info!("a refused caller came through the escape hatch");
-        state.call_log.attach(
-            BusinessId::DEFAULT,
-            call.call_id.clone(),
-            ForwardOutcome { via_escape_hatch: true, ..Default::default() },
-        );
+        state.call_log.attach(call.call_id.clone(), ForwardOutcome { via_escape_hatch: true, ..Default::default() });
         Ok(edge.markup(forward_or_fallback(state, edge, &call)))
     })
 }
@@ -301,7 +318,7 @@ async fn screen_key(state: &AppState, edge: &Edge, request: Request) -> Result<R
     let screening = if passed { "passed" } else { "screened out" };
     call_span(&call.call_id).in_scope(|| {
         let outcome = ForwardOutcome { screening: Some(screening.to_owned()), ..Default::default() };
-        state.call_log.attach(BusinessId::DEFAULT, call.call_id.clone(), outcome);
+        state.call_log.attach(call.call_id.clone(), outcome);
         let markup = if passed { forward_or_fallback(state, edge, &call) } else { edge.provider.hang_up() };
         Ok(edge.markup(markup))
     })
@@ -325,7 +342,7 @@ async fn left_message(state: &AppState, edge: &Edge, request: Request) -> Result
     let (_, params) = verified(state, edge, request).await?;
     let call_id = edge.provider.call_id(&params)?;
     call_span(&call_id).in_scope(|| {
-        state.call_log.attach(BusinessId::DEFAULT, call_id, edge.provider.voicemail(&params)?);
+        state.call_log.attach(call_id, edge.provider.voicemail(&params)?);
         Ok(edge.markup(edge.provider.hang_up()))
     })
 }

@@ -13,7 +13,7 @@ use super::AppState;
 use super::webhook::{Edge, WebhookError, answered, verified};
 use crate::answer::{self, Answer, CallRef};
 use crate::config::NoKey;
-use crate::domain::{BusinessId, CallerId, Channel, ForwardOutcome, OwnerDecision};
+use crate::domain::{CallerId, Channel, ForwardOutcome, OwnerDecision};
 use crate::service::NewDecline;
 use crate::speech::{AnnouncementKeys, announcement};
 use crate::telemetry::call_span;
@@ -131,7 +131,6 @@ async fn decline(state: &AppState, forwarded: &Forwarded) -> Answer {
         Ok(saved) => {
             tracing::info!(from = %number, "declined by phone during the announcement");
             state.call_log.attach(
-                BusinessId::DEFAULT,
                 forwarded.call.clone(),
                 ForwardOutcome { status: Some("declined".into()), ..ForwardOutcome::default() },
             );

@@ -132,6 +132,8 @@ pub trait Provider: Send + Sync {
     fn keys<'p>(&self, params: &'p Params) -> &'p str;
     /// A text to the business number: who sent it and what it says.
     fn text<'p>(&self, params: &'p Params) -> Result<(CallerId, &'p str), Rejection>;
+    /// The number a text was sent to, as the provider spelt it: which business's line it is.
+    fn texted<'p>(&self, params: &'p Params) -> Option<&'p str>;
     fn render(&self, answer: &Answer) -> Result<String, RenderError>;
     /// Ends the call.
     fn hang_up(&self) -> String;
@@ -159,25 +161,29 @@ pub const SECRETS: [&str; 5] = [
 /// tokens of the providers that send them.
 pub fn enabled(settings: &Settings, replays: &Arc<SeenOnce>) -> Result<Vec<Box<dyn Provider>>, String> {
     let mut providers: Vec<Box<dyn Provider>> = Vec::new();
+    let under = settings.callbacks_under.as_str();
+    // The providers that take only absolute addresses get them under the business's prefix too.
+    let public_url = settings.public_url().map(|url| format!("{url}{under}"));
     if settings.takes_unsigned_calls() {
         tracing::warn!("no provider's secret set: Twilio's webhooks are taken unsigned (loopback only)");
     }
     if settings.auth_token().is_some() || settings.takes_unsigned_calls() {
-        providers.push(Box::new(twilio::twilio(settings.auth_token(), settings.twilio.signing_keys.clone())));
+        providers
+            .push(Box::new(twilio::twilio(settings.auth_token(), settings.twilio.signing_keys.clone()).under(under)));
     }
     if let Some(key) = settings.signalwire_key() {
-        providers.push(Box::new(signalwire::signalwire(key)));
+        providers.push(Box::new(signalwire::signalwire(key).under(under)));
     }
     if let Some(key) = settings.telnyx_key() {
         let key = telnyx::signature::PublicKey::from_base64(key).map_err(|why| format!("telnyx.public_key {why}"))?;
-        providers.push(Box::new(telnyx::telnyx(key, &settings.telnyx.api_base_url)));
+        providers.push(Box::new(telnyx::telnyx(key, &settings.telnyx.api_base_url).under(under)));
     }
     if let Some(token) = settings.plivo_token() {
-        providers.push(Box::new(plivo::plivo(token, settings.public_url(), replays.clone())));
+        providers.push(Box::new(plivo::plivo(token, public_url.as_deref().or(Some(under)), replays.clone())));
     }
     if let Some(secret) = settings.vonage_secret() {
         // NCCO takes its callbacks only as absolute addresses.
-        let public_url = settings.public_url().ok_or("vonage.signature_secret is set, so public_url must be too")?;
+        let public_url = public_url.as_deref().ok_or("vonage.signature_secret is set, so public_url must be too")?;
         let reads_files = vonage::recordings::configured(settings);
         providers.push(Box::new(vonage::vonage(secret, public_url, replays.clone(), reads_files)));
     }

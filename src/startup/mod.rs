@@ -1,6 +1,7 @@
 //! Building the application: open the store, bind the listener, serve until told to stop.
 
 mod reload;
+mod tenants;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -12,9 +13,10 @@ use tokio::net::TcpListener;
 
 use crate::call_log::CallLog;
 use crate::config::{Loaded, Settings};
-use crate::domain::phone;
+use crate::domain::{BusinessId, BusinessName, phone};
+use crate::hosting::Hosting;
 use crate::http::auth::AdminToken;
-use crate::http::entry::{Entry, Routes};
+use crate::http::entry::Entry;
 use crate::http::health::Health;
 use crate::http::operator::OperatorDesk;
 use crate::http::session::Sessions;
@@ -29,7 +31,7 @@ use crate::provider::replay::SeenOnce;
 use crate::remote::Remote;
 use crate::runtime;
 use crate::service::{Operator, Service};
-use crate::store::{Businesses, OneBusiness, Store, StoreError, UnavailableStore, open_businesses, open_store};
+use crate::store::{Businesses, CallSink, OneBusiness, Store, StoreError, UnavailableStore, open_businesses};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -62,6 +64,8 @@ pub struct Application {
     state: AppState,
     /// Where a SIGHUP reads the configuration again, when the server reloads on one.
     reload_from: Option<Option<PathBuf>>,
+    /// How each business's settings are made, when the deployment may host many.
+    business_settings: Option<tenants::SettingsOf>,
 }
 
 /// What outlives a reload: the store, and the state kept between requests.
@@ -73,6 +77,9 @@ struct Lasting {
     sessions: Arc<Sessions>,
     replays: Arc<SeenOnce>,
     admin_token: AdminToken,
+    /// The businesses, when the deployment may host many, and which of them this state is of.
+    hosting: Option<Arc<Hosting>>,
+    business: Option<BusinessName>,
     /// The operator's service, when the deployment's businesses are served (see `with_operator`).
     operator: Option<Operator>,
 }
@@ -87,6 +94,8 @@ impl Lasting {
             sessions: state.sessions.clone(),
             replays: state.replays.clone(),
             admin_token: state.admin_token.clone(),
+            hosting: state.hosting.clone(),
+            business: state.business.clone(),
             operator: state.operator.as_ref().map(|desk| desk.operator.clone()),
         }
     }
@@ -101,7 +110,8 @@ fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Re
         .map(|provider| Edge::new(provider, &settings).map(Arc::new))
         .collect::<Result<_, _>>()
         .map_err(|e| StartupError::Config(e.to_string()))?;
-    let Lasting { store, call_log, metrics, health, sessions, replays, admin_token, operator } = lasting;
+    let Lasting { store, call_log, metrics, health, sessions, replays, admin_token, hosting, business, operator } =
+        lasting;
     // The operator's API is on while its token is set: a reload may turn it on or off.
     let operator = operator
         .zip(settings.admin.operator_token())
@@ -122,6 +132,8 @@ fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Re
         recordings: Arc::new(Recordings::from_settings(&settings).map_err(StartupError::Config)?),
         operator,
         settings,
+        hosting,
+        business,
     }))
 }
 
@@ -140,7 +152,15 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         check_listen(&settings)?;
         match open_database(&settings).await {
-            Ok((store, token)) => Self::build_with_store(settings, store, &token).await,
+            Ok((businesses, token)) => {
+                let store = businesses.store_of(BusinessId::DEFAULT)?;
+                let calls = businesses.call_sink()?;
+                let application = Self::build_on(settings.clone(), store, calls, &token).await?;
+                match settings.store.url() {
+                    Some(_) => application.hosting(businesses).await,
+                    None => Ok(application),
+                }
+            }
             Err(reason) => {
                 let token = runtime::admin_token(&settings).unwrap_or_else(|_| runtime::unguessable_token());
                 let store = Arc::new(UnavailableStore::new(reason.clone()));
@@ -155,6 +175,18 @@ impl Application {
     pub async fn build_with_store(
         settings: Settings,
         store: Arc<dyn Store>,
+        admin_token: &str,
+    ) -> Result<Self, StartupError> {
+        let calls = store.clone();
+        Self::build_on(settings, store, calls, admin_token).await
+    }
+
+    /// The application on `store`, logging calls into `calls`: the store's own call log, or in a
+    /// deployment that hosts many businesses, the log of all of them.
+    async fn build_on(
+        settings: Settings,
+        store: Arc<dyn Store>,
+        calls: Arc<dyn CallSink>,
         admin_token: &str,
     ) -> Result<Self, StartupError> {
         check_listen(&settings)?;
@@ -182,17 +214,52 @@ impl Application {
         // A panic there would be met again by the first number parsed, which falls back safely.
         let _ = numbering.join();
         let lasting = Lasting {
-            call_log: CallLog::start(store.clone(), metrics.clone(), settings.log.queue),
+            call_log: CallLog::start(calls, metrics.clone(), settings.log.queue),
             replays: Arc::new(SeenOnce::shared_by(store.clone())),
             store,
             health: Arc::new(Health::new(metrics.clone())),
             metrics,
             sessions: Arc::default(),
             admin_token: AdminToken::new(admin_token),
+            hosting: None,
+            business: None,
             operator: None,
         };
         let state = configured(settings, service, lasting)?;
-        Ok(Self { listener, metrics_listener, state, reload_from: None })
+        Ok(Self { listener, metrics_listener, state, reload_from: None, business_settings: None })
+    }
+
+    /// Serves the businesses `businesses` holds besides the default one (whose store this
+    /// application already serves): each call, callback, API request and page goes to the business
+    /// it is for once more than one business, or any line, is added (see `http::dispatch`).
+    async fn hosting(mut self, businesses: Arc<dyn Businesses>) -> Result<Self, StartupError> {
+        let hosting = Hosting::open(businesses).await?;
+        let state = &self.state;
+        let lasting = Lasting {
+            hosting: Some(hosting),
+            business: Some(BusinessName::parse(BusinessName::DEFAULT).expect("the default name is a name")),
+            ..Lasting::of(state)
+        };
+        self.state = configured(state.settings.clone(), state.service.clone(), lasting)?;
+        Ok(self)
+    }
+
+    /// The configuration the server was started with: each business it hosts has its own settings
+    /// laid over it (without it, only the default business is served), and the operator's API
+    /// (`/api/v1/operator`) is served over the businesses while `[admin] operator_token` is set.
+    pub fn with_configuration(mut self, loaded: Loaded) -> Result<Self, StartupError> {
+        let loaded = Arc::new(loaded);
+        if self.state.hosting.is_some() {
+            self.business_settings = Some(tenants::settings_of(loaded.clone()));
+        }
+        if self.state.settings.admin.operator_token().is_none() {
+            return Ok(self);
+        }
+        let businesses: Arc<dyn Businesses> = match &self.state.hosting {
+            Some(hosting) => hosting.businesses.clone(),
+            None => Arc::new(OneBusiness::new(self.state.store.clone())),
+        };
+        self.with_operator(businesses, loaded)
     }
 
     /// Serves the operator's API (`/api/v1/operator`) over `businesses`, checking each business's
@@ -207,27 +274,6 @@ impl Application {
         lasting.operator = Some(operator);
         self.state = configured(self.state.settings.clone(), self.state.service.clone(), lasting)?;
         Ok(self)
-    }
-
-    /// Serves the operator's API when `[admin] operator_token` is set: over every business a
-    /// PostgreSQL database holds, or over the embedded store's one. Calls matter more: when the
-    /// businesses cannot be read, saidno serves without the operator's API and says why.
-    pub fn serving_operator(self, configuration: Loaded) -> Result<Self, StartupError> {
-        let settings = self.state.settings.clone();
-        if settings.admin.operator_token().is_none() {
-            return Ok(self);
-        }
-        let businesses: Arc<dyn Businesses> = match settings.store.url() {
-            Some(_) => match open_businesses(&settings.store, &settings.database_path()) {
-                Ok(businesses) => businesses,
-                Err(error) => {
-                    tracing::error!(%error, "the operator's API is off: the businesses cannot be read");
-                    return Ok(self);
-                }
-            },
-            None => Arc::new(OneBusiness::new(self.state.store.clone())),
-        };
-        self.with_operator(businesses, Arc::new(configuration))
     }
 
     /// Reloads the configuration from `path` (as `--config` gave it) on each SIGHUP, without
@@ -270,7 +316,7 @@ impl Application {
         // Calls past the retention period leave the log off the call path, now and every hour.
         let pruning = Arc::new(reload::Pruning::start(&state));
         let reloading = self.reload_from.and_then(|path| Some((path, reload::hangups()?)));
-        let current = Arc::new(ArcSwap::from_pointee(Routes::new(self.state)));
+        let current = Arc::new(ArcSwap::from_pointee(tenants::routes(self.state, self.business_settings)));
         if let Some((path, hangups)) = reloading {
             tokio::spawn(reload::on_hangup(hangups, path, state.clone(), current.clone(), pruning.clone()));
         }
@@ -317,14 +363,15 @@ impl Application {
     }
 }
 
-/// The database, proven writable, and the admin token; or why not.
-async fn open_database(settings: &Settings) -> Result<(Arc<dyn Store>, String), String> {
+/// The database, its default business's store proven writable, and the admin token; or why not.
+async fn open_database(settings: &Settings) -> Result<(Arc<dyn Businesses>, String), String> {
     let folder = |error: std::io::Error| format!("data folder {}: {error}", settings.data_dir.display());
     std::fs::create_dir_all(&settings.data_dir).map_err(folder)?;
     let token = runtime::admin_token(settings).map_err(folder)?;
-    let store = open_store(&settings.store, &settings.database_path()).map_err(|error| error.to_string())?;
+    let businesses = open_businesses(&settings.store, &settings.database_path()).map_err(|error| error.to_string())?;
+    let store = businesses.store_of(BusinessId::DEFAULT).map_err(|error| error.to_string())?;
     store.probe().await.map_err(|error| format!("the database cannot be written: {error}"))?;
-    Ok((store, token))
+    Ok((businesses, token))
 }
 
 fn check_listen(settings: &Settings) -> Result<(), StartupError> {

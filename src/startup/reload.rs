@@ -9,8 +9,8 @@ use arc_swap::ArcSwap;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::task::JoinHandle;
 
-use super::{Lasting, configured};
-use crate::config::Settings;
+use super::{Lasting, configured, tenants};
+use crate::config::Loaded;
 use crate::http::AppState;
 use crate::http::entry::Routes;
 
@@ -24,7 +24,7 @@ impl Pruning {
 
     fn spawn(state: &AppState) -> Option<JoinHandle<()>> {
         let retention = state.settings.log.retention()?;
-        Some(crate::retention::start(state.service.clone(), retention, state.metrics.clone()))
+        Some(crate::retention::start(state.service.clone(), state.hosting.clone(), retention, state.metrics.clone()))
     }
 
     fn restart(&self, state: &AppState) {
@@ -59,9 +59,10 @@ pub async fn on_hangup(
 ) {
     while hangups.recv().await.is_some() {
         match next_state(path.as_deref(), &state) {
-            Ok(next) => {
+            Ok((next, loaded)) => {
                 state.notifier.stop();
-                current.store(Arc::new(Routes::new(next.clone())));
+                let business_settings = next.hosting.is_some().then(|| tenants::settings_of(Arc::new(loaded)));
+                current.store(Arc::new(tenants::routes(next.clone(), business_settings)));
                 pruning.restart(&next);
                 state = next;
                 tracing::info!("configuration reloaded");
@@ -73,8 +74,9 @@ pub async fn on_hangup(
     }
 }
 
-fn next_state(path: Option<&Path>, state: &AppState) -> Result<AppState, String> {
-    let settings = Settings::load(path).map_err(|error| error.to_string())?;
+fn next_state(path: Option<&Path>, state: &AppState) -> Result<(AppState, Loaded), String> {
+    let loaded = Loaded::read(path).map_err(|error| error.to_string())?;
+    let settings = loaded.settings().map_err(|error| error.to_string())?;
     let running = &state.settings;
     if settings.takes_unsigned_calls() && !running.listen.ip().is_loopback() {
         return Err(format!(
@@ -97,6 +99,7 @@ fn next_state(path: Option<&Path>, state: &AppState) -> Result<AppState, String>
         tracing::warn!(key, "changed: this one takes effect at the next restart");
     }
     let settings = Arc::new(settings);
-    configured(settings.clone(), state.service.with_settings(settings), Lasting::of(state))
-        .map_err(|error| error.to_string())
+    let next = configured(settings.clone(), state.service.with_settings(settings), Lasting::of(state))
+        .map_err(|error| error.to_string())?;
+    Ok((next, loaded))
 }

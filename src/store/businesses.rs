@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{Answer, Store, StoreError};
+use super::{Answer, CallSink, Store, StoreError};
 use crate::domain::{Business, BusinessId, BusinessName, Line, PhoneNumber};
 
 /// A business as the operator adds it; the store gives it its id and the time.
@@ -39,6 +39,12 @@ pub trait Businesses: Send + Sync {
     /// The store of one business: its owner record, call log and call facts, with nothing of any
     /// other business's. Cheap: handles share the one database and its connections.
     fn store_of(&self, id: BusinessId) -> Result<Arc<dyn Store>, StoreError>;
+    /// The call log of every business at once, for a process's one writer: each call is written
+    /// under its `CallRecord::business`, each outcome under its business. The default suits a
+    /// store of one business.
+    fn call_sink(&self) -> Result<Arc<dyn CallSink>, StoreError> {
+        Ok(self.store_of(BusinessId::DEFAULT)?)
+    }
     /// Tells `changed` whenever another process changes the businesses or their lines, so that a
     /// copy of them kept in memory can be read again. Only a store several processes share has
     /// any; calling it again replaces `changed`.

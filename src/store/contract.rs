@@ -659,3 +659,11 @@ for_store!(postgres, {
         None => return,
     }
 });
+for_store!(postgres_business, {
+    // A business beside the default one, which holds records under the same keys: the suite
+    // passing on it shows a business sees nothing of another's.
+    let Some(test_db) = crate::store::test_db::TestDb::new() else { return };
+    let database = crate::store::PostgresDatabase::open_with(&test_db.url, None).unwrap();
+    let store = crate::store::postgres::business_tests::a_business_beside_a_busy_one(&database).await;
+    ((test_db, database), store)
+});

@@ -21,7 +21,7 @@ pub fn open_store(settings: &config::Store, local_path: &Path) -> Result<Arc<dyn
 /// the embedded store holds, which takes no other.
 pub fn open_businesses(settings: &config::Store, local_path: &Path) -> Result<Arc<dyn Businesses>, StoreError> {
     match settings.url() {
-        Some(url) => Ok(PostgresDatabase::open_with(url, settings.ca_file())?.businesses()),
+        Some(url) => Ok(PostgresDatabase::open_with(url, settings.ca_file())?.registry()),
         None => Ok(Arc::new(OneBusiness::new(open_local(local_path, settings.cache_mb)?))),
     }
 }

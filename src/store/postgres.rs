@@ -278,7 +278,7 @@ impl PostgresDatabase {
     }
 
     /// The database as the registry of its businesses.
-    pub fn businesses(&self) -> Arc<dyn Businesses> {
+    pub fn registry(&self) -> Arc<dyn Businesses> {
         Arc::new(self.clone())
     }
 
@@ -572,6 +572,8 @@ impl Archive for PostgresStore {
     }
 }
 
+#[cfg(test)]
+pub(crate) mod business_tests;
 #[cfg(test)]
 mod follow_tests;
 #[cfg(test)]

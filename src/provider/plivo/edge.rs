@@ -106,6 +106,10 @@ impl Provider for Plivo {
         Ok((CallerId::from_international_digits(from), params.get("Text").unwrap_or_default()))
     }
 
+    fn texted<'p>(&self, params: &'p Params) -> Option<&'p str> {
+        params.get("To")
+    }
+
     fn render(&self, answer: &Answer) -> Result<String, RenderError> {
         Ok(xml::render(&self.routes, answer))
     }

@@ -49,6 +49,11 @@ impl<C: Flavour> Compatible<C> {
     pub fn new(name: &'static str, flavour: C) -> Self {
         Self { name, routes: format!("/{name}"), flavour }
     }
+
+    /// The same provider with its callbacks under `prefix` (see `Settings::callbacks_under`).
+    pub fn under(self, prefix: &str) -> Self {
+        Self { routes: format!("{prefix}/{}", self.name), ..self }
+    }
 }
 
 impl<C: Flavour> Provider for Compatible<C> {
@@ -97,6 +102,10 @@ impl<C: Flavour> Provider for Compatible<C> {
     fn text<'p>(&self, params: &'p Params) -> Result<(CallerId, &'p str), Rejection> {
         let from = params.get("From").ok_or(Rejection::Missing("From"))?;
         Ok((CallerId::from_text(from), params.get("Body").unwrap_or_default()))
+    }
+
+    fn texted<'p>(&self, params: &'p Params) -> Option<&'p str> {
+        params.get("To")
     }
 
     fn render(&self, answer: &Answer) -> Result<String, RenderError> {

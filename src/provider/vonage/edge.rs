@@ -99,6 +99,10 @@ impl Provider for Vonage {
         Err(Rejection::WrongType("a text webhook, which Vonage's Voice API does not send"))
     }
 
+    fn texted<'p>(&self, _: &'p Params) -> Option<&'p str> {
+        None
+    }
+
     fn render(&self, answer: &Answer) -> Result<String, RenderError> {
         ncco::render(&self.routes, answer)
     }

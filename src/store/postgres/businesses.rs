@@ -4,7 +4,7 @@
 use deadpool_postgres::GenericClient;
 use tokio_postgres::error::SqlState;
 
-use super::super::{Answer, Businesses, BusinessesChanged, Store, StoreError};
+use super::super::{Answer, Businesses, BusinessesChanged, CallSink, Store, StoreError};
 use super::owner_changes::{Announced, CHANNEL};
 use super::values::moment;
 use super::{PostgresDatabase, Shared, pg};
@@ -14,7 +14,7 @@ const COLUMNS: &str = "id, name, settings, token_sha256, created_at";
 
 /// Every table that holds a business's records, each by `business_id`; `lines` go with the
 /// business itself.
-const RECORDS: &[&str] = &[
+pub(super) const RECORDS: &[&str] = &[
     "declines",
     "companies",
     "allows",
@@ -226,6 +226,10 @@ impl Businesses for PostgresDatabase {
 
     fn store_of(&self, id: BusinessId) -> Result<std::sync::Arc<dyn Store>, StoreError> {
         Ok(std::sync::Arc::new(self.handle(id)))
+    }
+
+    fn call_sink(&self) -> Result<std::sync::Arc<dyn CallSink>, StoreError> {
+        Ok(std::sync::Arc::new(self.clone()))
     }
 
     fn follow_businesses(&self, changed: BusinessesChanged) {

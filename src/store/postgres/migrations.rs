@@ -7,7 +7,7 @@ use super::super::StoreError;
 use super::pg;
 
 /// Every migration, by version, in order. A new one is added at the end, never changed once released.
-const MIGRATIONS: &[(i64, &str)] = &[
+pub(super) const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_schema.sql")),
     (2, include_str!("migrations/0002_prune_by_month.sql")),
     (3, include_str!("migrations/0003_owner_changes.sql")),

@@ -1,0 +1,269 @@
+//! One deployment serving several businesses on one PostgreSQL database: each call reaches the
+//! business whose line it called, each callback the business its address names, each owner their
+//! own records; a call to a number that is no line is not in service; and a business or line added
+//! at one server routes calls at every other. Waits poll with a generous overall bound, which only
+//! stops a broken test.
+
+use std::time::Instant;
+
+use reqwest::Method;
+use saidno::provider::twilio::signature::sign;
+use saidno::store::test_db::TestDb;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+use crate::postgres_instances::{GIVE_UP_AFTER, forwarded, refused};
+
+const ACME_LINE: &str = "+442079460100";
+const BRAVO_LINE: &str = "+442079460200";
+const ACME_PHONE: &str = "+442079460111";
+
+fn hosting(database: &TestDb) -> Binary {
+    Binary::new(&format!(
+        "[admin]\ntoken = \"{ADMIN_TOKEN}\"\noperator_token = \"{OPERATOR_TOKEN}\"\n[store]\nurl = \"{}\"\n",
+        database.url
+    ))
+}
+
+/// Adds a business through the command line, with its settings, and returns its admin token.
+fn add_business(saidno: &Binary, name: &str, settings: &str, line: &str) -> String {
+    let file = saidno.dir.path().join(format!("{name}.toml"));
+    std::fs::write(&file, settings).unwrap();
+    let added = saidno.ok(&["business", "add", name, "--settings", file.to_str().unwrap()]);
+    saidno.ok(&["line", "add", line, "--business", name]);
+    added.lines().rev().find(|line| !line.trim().is_empty()).unwrap().trim().to_owned()
+}
+
+/// A signed Twilio webhook to `path` at the server at `url`.
+fn post_signed(url: &str, path: &str, pairs: &[(&str, &str)]) -> (u16, String) {
+    let signature = sign(AUTH_TOKEN, &format!("{PUBLIC_URL}{path}"), &params(pairs));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let response = saidno::tls::client()
+            .post(format!("{url}{path}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-twilio-signature", signature)
+            .body(form_body(pairs))
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    })
+}
+
+fn call_line(server: &Server, call_id: &str, from: &str, line: &str) -> String {
+    let (status, twiml) = post_signed(
+        &server.url,
+        "/twilio/voice",
+        &[("CallSid", call_id), ("From", from), ("To", line), ("CallStatus", "ringing")],
+    );
+    assert_eq!(status, 200, "{twiml}");
+    twiml
+}
+
+fn api(server: &Server, token: &str, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let mut request =
+            saidno::tls::client().request(method, format!("{}/api/v1{path}", server.url)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+    })
+}
+
+/// The ids of the calls in a business's log, once it holds `count` (the log is written in batches
+/// a moment after each call).
+fn logged(server: &Server, token: &str, count: usize) -> Vec<String> {
+    let deadline = Instant::now() + GIVE_UP_AFTER;
+    loop {
+        let (status, calls) = api(server, token, Method::GET, "/calls?limit=50", None);
+        assert_eq!(status, 200, "{calls}");
+        let ids: Vec<String> =
+            calls.as_array().unwrap().iter().map(|call| call["call_sid"].as_str().unwrap().to_owned()).collect();
+        if ids.len() >= count || Instant::now() > deadline {
+            return ids;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn each_call_reaches_the_business_whose_line_it_called_and_a_call_to_no_line_is_not_in_service() {
+    let Some(database) = TestDb::new() else { return };
+    let saidno = hosting(&database);
+    let acme = add_business(
+        &saidno,
+        "acme",
+        &format!("business_name = \"Acme Heating\"\n[forward]\nto = [\"{ACME_PHONE}\"]\n"),
+        ACME_LINE,
+    );
+    let bravo = add_business(&saidno, "bravo", "business_name = \"Bravo Bakery\"\n", BRAVO_LINE);
+    let server = saidno.serve();
+
+    let (status, saved) =
+        api(&server, &acme, Method::POST, "/declines", Some(json!({"number": PUSHY, "company": "Everest"})));
+    assert!((200..300).contains(&status), "{status}: {saved}");
+
+    let at_acme = call_line(&server, "CA-acme", PUSHY, ACME_LINE);
+    assert!(refused(&at_acme) && at_acme.contains("this is Acme Heating"), "Acme's refusal: {at_acme}");
+    // Bravo never said no to Everest: the same caller rings Bravo's phones (the deployment's).
+    let at_bravo = call_line(&server, "CA-bravo", PUSHY, BRAVO_LINE);
+    assert!(forwarded(&at_bravo) && at_bravo.contains(OWNER_PHONE), "Bravo's forward: {at_bravo}");
+    assert!(at_bravo.contains("action=\"/b/bravo/twilio/dial-status\""), "Bravo's callbacks: {at_bravo}");
+    let unknown_caller = call_line(&server, "CA-acme-2", "+442079460555", ACME_LINE);
+    assert!(unknown_caller.contains(ACME_PHONE) && !unknown_caller.contains(OWNER_PHONE), "{unknown_caller}");
+    let no_line = call_line(&server, "CA-nowhere", PUSHY, "+442079460300");
+    assert!(no_line.contains("is not in service") && refused(&no_line), "{no_line}");
+
+    assert_eq!(logged(&server, &acme, 2), ["CA-acme-2", "CA-acme"]);
+    assert_eq!(logged(&server, &bravo, 1), ["CA-bravo"]);
+    // The call to no line is the operator's to see, in the default business's log.
+    assert_eq!(logged(&server, ADMIN_TOKEN, 1), ["CA-nowhere"]);
+}
+
+#[test]
+fn a_callback_under_a_business_address_completes_that_business_call() {
+    let Some(database) = TestDb::new() else { return };
+    let saidno = hosting(&database);
+    let bravo = add_business(&saidno, "bravo", "", BRAVO_LINE);
+    let server = saidno.serve();
+    assert!(forwarded(&call_line(&server, "CA-1", PUSHY, BRAVO_LINE)));
+    logged(&server, &bravo, 1);
+
+    let path = "/b/bravo/twilio/dial-status";
+    let ended = [("CallSid", "CA-1"), ("DialCallStatus", "completed"), ("DialCallDuration", "42")];
+    let (status, answer) = post_signed(&server.url, path, &ended);
+    assert_eq!(status, 200, "{answer}");
+    let deadline = Instant::now() + GIVE_UP_AFTER;
+    loop {
+        let (_, calls) = api(&server, &bravo, Method::GET, "/calls", None);
+        if calls[0]["outcome"]["duration_secs"] == 42 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the outcome never reached Bravo's log: {calls}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // An address naming no business is not served, and one signed for another address is refused.
+    assert_eq!(post_signed(&server.url, "/b/nobody/twilio/dial-status", &ended).0, 404);
+    let signature = sign(AUTH_TOKEN, &format!("{PUBLIC_URL}/twilio/dial-status"), &params(&ended));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let status = runtime.block_on(async {
+        saidno::tls::client()
+            .post(format!("{}{path}", server.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-twilio-signature", signature)
+            .body(form_body(&ended))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, 403);
+}
+
+#[test]
+fn a_business_and_its_line_added_at_one_server_route_calls_at_the_other() {
+    let Some(database) = TestDb::new() else { return };
+    let (first, second) = (hosting(&database), hosting(&database));
+    let (a, b) = (first.serve(), second.serve());
+
+    let (status, added) = api(
+        &a,
+        OPERATOR_TOKEN,
+        Method::POST,
+        "/operator/businesses",
+        Some(json!({"name": "acme", "settings": format!("[forward]\nto = [\"{ACME_PHONE}\"]\n")})),
+    );
+    assert!((200..300).contains(&status), "{status}: {added}");
+    let acme = added["token"].as_str().unwrap().to_owned();
+    let (status, line) = api(
+        &a,
+        OPERATOR_TOKEN,
+        Method::POST,
+        "/operator/lines",
+        Some(json!({"number": ACME_LINE, "business": "acme"})),
+    );
+    assert!((200..300).contains(&status), "{status}: {line}");
+    // The server that acknowledged it routes the next call at once.
+    assert!(call_line(&a, "CA-a", "+442079460555", ACME_LINE).contains(ACME_PHONE));
+
+    let deadline = Instant::now() + GIVE_UP_AFTER;
+    while !call_line(&b, "CA-b", "+442079460555", ACME_LINE).contains(ACME_PHONE) {
+        assert!(Instant::now() < deadline, "the other server never routed the new line");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // A decline through the business's own token at one server refuses its next call at the other.
+    let (status, _) = api(&a, &acme, Method::POST, "/declines", Some(json!({"number": PUSHY})));
+    assert!((200..300).contains(&status));
+    let deadline = Instant::now() + GIVE_UP_AFTER;
+    while !refused(&call_line(&b, "CA-b2", PUSHY, ACME_LINE)) {
+        assert!(Instant::now() < deadline, "the decline never reached the other server");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Removing the line at the other server leaves the number not in service at the first.
+    let (status, _) = api(&b, OPERATOR_TOKEN, Method::DELETE, &format!("/operator/lines/{ACME_LINE}"), None);
+    assert_eq!(status, 200);
+    let deadline = Instant::now() + GIVE_UP_AFTER;
+    while !call_line(&a, "CA-a2", PUSHY, ACME_LINE).contains("is not in service") {
+        assert!(Instant::now() < deadline, "the removed line still routes at the first server");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn an_owner_signs_in_naming_their_business_and_sees_only_its_calls() {
+    let Some(database) = TestDb::new() else { return };
+    let saidno = hosting(&database);
+    add_business(&saidno, "acme", "", ACME_LINE);
+    add_business(&saidno, "bravo", "", BRAVO_LINE);
+    let mut set_password = saidno.command();
+    set_password.args(["--business", "acme", "admin", "set-password"]);
+    set_password.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::null());
+    let mut child = set_password.spawn().unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), format!("{PASSWORD}\n").as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success());
+    let server = saidno.serve();
+    call_line(&server, "CA-for-acme", PUSHY, ACME_LINE);
+    call_line(&server, "CA-for-bravo", PUSHY, BRAVO_LINE);
+
+    let (status, page) = server.get("/login");
+    assert_eq!(status, 200);
+    assert!(page.contains("name=\"business\""), "the sign-in asks which business: {page}");
+
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let sign_in = |business: &'static str| {
+            http.post(format!("{}/login", server.url)).form(&[("business", business), ("password", PASSWORD)]).send()
+        };
+        assert_eq!(sign_in("bravo").await.unwrap().status(), 401, "Acme's password is not Bravo's");
+        let signed_in = sign_in("acme").await.unwrap();
+        assert_eq!(signed_in.status(), 303);
+        let cookies: Vec<String> = signed_in
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|value| value.to_str().unwrap().split(';').next().unwrap().to_owned())
+            .collect();
+        let cookie = cookies.join("; ");
+        assert!(cookie.contains("saidno_business=acme"), "{cookie}");
+        let deadline = Instant::now() + GIVE_UP_AFTER;
+        let calls = loop {
+            let page = http.get(format!("{}/calls", server.url)).header("cookie", &cookie).send().await.unwrap();
+            assert_eq!(page.status(), 200);
+            let page = page.text().await.unwrap();
+            if page.contains("CA-for-acme") || Instant::now() > deadline {
+                break page;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        assert!(calls.contains("CA-for-acme") && !calls.contains("CA-for-bravo"), "{calls}");
+        // The same session presented as Bravo's is no session of Bravo's.
+        let swapped = cookie.replace("saidno_business=acme", "saidno_business=bravo");
+        let page = http.get(format!("{}/calls", server.url)).header("cookie", swapped).send().await.unwrap();
+        assert_eq!(page.status(), 303);
+    });
+}
