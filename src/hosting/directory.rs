@@ -20,10 +20,8 @@ pub struct Directory {
 impl Directory {
     pub fn new(businesses: Vec<Business>, lines: Vec<Line>) -> Self {
         let names = businesses.iter().map(|business| (business.name.as_str().to_owned(), business.id)).collect();
-        let tokens = businesses
-            .iter()
-            .filter_map(|business| Some((business.token_sha256.clone()?, business.id)))
-            .collect();
+        let tokens =
+            businesses.iter().filter_map(|business| Some((business.token_sha256.clone()?, business.id))).collect();
         let lines = lines.into_iter().map(|line| (digits(line.number.as_str()), line.business)).collect();
         let businesses = businesses.into_iter().map(|business| (business.id, business)).collect();
         Self { businesses, names, lines, tokens }
