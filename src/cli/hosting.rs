@@ -55,7 +55,7 @@ pub enum LineCommand {
     },
     /// Stop a number bringing calls to its business.
     Remove { number: String },
-    /// List the lines and the business each brings calls to.
+    /// List the lines and the business each brings calls to (with --business, that business's).
     List {
         #[arg(long)]
         json: bool,
@@ -143,7 +143,10 @@ pub async fn line(
             println!("{} no longer brings calls to {}.", line.number, line.business);
         }
         LineCommand::List { json } => {
-            let lines = local(operator.lines().await)?;
+            let mut lines = local(operator.lines().await)?;
+            if let Some(business) = business {
+                lines.retain(|line| line.business == business.trim());
+            }
             if json {
                 print_json(&lines);
             } else {

@@ -350,6 +350,13 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Connect(args) => return connect::run(cli.config.as_deref(), args).await,
         _ => {}
     }
+    if cli.business.is_some() && matches!(cli.command, Command::Serve | Command::Restore { .. } | Command::Business(_))
+    {
+        return Err(CliError::Invalid(
+            "--business names the business an owner's command or `saidno line add` acts on; it does not apply here"
+                .into(),
+        ));
+    }
     let loaded = Loaded::read(cli.config.as_deref())?;
     let settings = loaded.settings()?;
     if let Command::Serve = cli.command {
@@ -367,7 +374,13 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Line(command) => return hosting::line(command, cli.business.as_deref(), loaded, &settings).await,
         _ => {}
     }
-    let (backend, settings) = match &cli.business {
+    // The embedded store's one business is the default one, reached as ever: through the running
+    // server when one holds the store.
+    let hosted = cli
+        .business
+        .as_deref()
+        .filter(|name| settings.store.url().is_some() || name.trim() != crate::domain::BusinessName::DEFAULT);
+    let (backend, settings) = match hosted {
         Some(name) => hosting::backend_of(name, loaded, &settings).await?,
         None => {
             let settings = Arc::new(settings);

@@ -13,6 +13,7 @@ const SECRETS: &[&str] = &[
     "twilio.api_key_secret",
     "twilio.signing_keys",
     "admin.token",
+    "admin.operator_token",
     "pbx.token",
     "signalwire.signing_key",
     "vonage.signature_secret",

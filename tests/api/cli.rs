@@ -393,7 +393,7 @@ fn completions_for_bash_zsh_and_fish_name_the_commands() {
     {
         let script = saidno.ok(&["completions", shell]);
         assert!(script.contains(marker), "{shell}: {script}");
-        for command in ["decline", "doctor", "legal-hold", "completions"] {
+        for command in ["decline", "doctor", "legal-hold", "completions", "business", "line"] {
             assert!(script.contains(command), "the {shell} script offers {command}");
         }
     }
@@ -436,7 +436,16 @@ fn an_unknown_shell_is_bad_input() {
 fn the_manual_page_covers_every_command_and_its_options() {
     let page = Binary::new("").ok(&["manual"]);
     assert!(page.starts_with(".TH SAIDNO 1 "), "{page}");
-    for command in ["saidno decline add", "saidno allow add", "saidno doctor", "saidno config check", "saidno backup"] {
+    for command in [
+        "saidno decline add",
+        "saidno allow add",
+        "saidno doctor",
+        "saidno config check",
+        "saidno backup",
+        "saidno business add",
+        "saidno business remove",
+        "saidno line add",
+    ] {
         assert!(page.contains(&format!(".SS \"{command}\"")), "a section for {command}");
     }
     assert!(page.contains(r"\fB\-\-not\-before\fR"), "options are listed under their command");

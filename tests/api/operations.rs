@@ -85,9 +85,17 @@ fn a_bad_configuration_stops_serve_before_it_binds() {
 #[test]
 fn config_check_prints_the_configuration_in_effect_with_origins_and_no_secret() {
     let saidno = Binary::new("declined_by = \"Sam\"");
-    let output = saidno.command().args(["config", "check"]).env("SAIDNO_REGION", "US").output().unwrap();
+    let output = saidno
+        .command()
+        .args(["config", "check"])
+        .env("SAIDNO_REGION", "US")
+        .env("SAIDNO_ADMIN__OPERATOR_TOKEN", OPERATOR_TOKEN)
+        .output()
+        .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
     let report = stdout(&output);
+    assert!(report.contains("operator_token = \"(redacted)\"  # SAIDNO_ADMIN__OPERATOR_TOKEN"), "{report}");
+    assert!(!report.contains(OPERATOR_TOKEN), "{report}");
     assert!(report.contains("region = \"US\"  # SAIDNO_REGION"), "{report}");
     assert!(report.contains("declined_by = \"Sam\"  # line 6 of "), "{report}");
     assert!(report.contains("ring_timeout_secs = 25  # default"), "{report}");

@@ -95,6 +95,7 @@ fn a_line_belongs_to_one_business_and_goes_with_it_in_postgres() {
     let lines = saidno.json(&["line", "list", "--json"]);
     assert_eq!(lines, serde_json::json!([{ "number": "+442079460123", "business": "acme" }]));
     assert!(saidno.ok(&["business", "list"]).contains("acme  +442079460123"));
+    assert_eq!(saidno.json(&["line", "list", "--json", "--business", "bolt"]), serde_json::json!([]));
 
     let removed = saidno.ok(&["line", "remove", "02079460123"]);
     assert!(removed.contains("+442079460123 no longer brings calls to acme"), "{removed}");
@@ -139,6 +140,12 @@ fn the_embedded_store_holds_one_business_and_refuses_more() {
     assert!(said.contains("only a PostgreSQL store"), "{said}");
     saidno.ok(&["--business", "default", "decline", "add", "020 7946 0123"]);
     assert_eq!(saidno.json(&["decline", "list", "--json"])[0]["number"], "+442079460123");
+    let said = refused(&saidno, &["--business", "default", "business", "list"]);
+    assert!(said.contains("does not apply here"), "{said}");
+    // With the server holding the store, the default business is reached through it.
+    let _server = saidno.serve();
+    saidno.ok(&["--business", "default", "decline", "add", "020 7946 0124"]);
+    assert_eq!(saidno.json(&["decline", "list", "--json"]).as_array().unwrap().len(), 2);
 }
 
 /// A request to a running server's API with `token`.

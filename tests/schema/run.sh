@@ -28,12 +28,14 @@ cleanup() {
 trap cleanup EXIT
 
 token=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
+operator_token=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
 cat >"$work/saidno.toml" <<TOML
 listen = "127.0.0.1:0"
 data_dir = "$work/data"
 timezone = "UTC"
 [admin]
 token = "$token"
+operator_token = "$operator_token"
 [metrics]
 listen = ""
 TOML
@@ -66,19 +68,27 @@ curl --silent --show-error --fail -H "$auth" "$api/openapi.json" -o "$work/opena
 set +e
 # One worker: Python 3.11's ast.parse is not thread-safe, and hypothesis calls it while describing
 # its strategies, so two workers can fail with "AST constructor recursion depth mismatch".
-"$venv/bin/st" run "$work/openapi.json" --url "$api" \
-  --header "$auth" \
-  --checks not_a_server_error,response_schema_conformance \
-  --phases examples,coverage,fuzzing \
-  --max-examples "$max_examples" \
-  --max-time 120 \
-  --request-timeout 20 \
-  --workers 1 \
-  --seed "${SCHEMA_SEED:-20261125}" \
-  --suppress-health-check too_slow \
-  --no-color \
-  ${SCHEMA_REPORT:+--report har --report-dir "$SCHEMA_REPORT"}
+# Each API with its own token: the admin API's routes, then the operator's.
+fuzz() {
+  "$venv/bin/st" run "$work/openapi.json" --url "$api" \
+    "$@" \
+    --checks not_a_server_error,response_schema_conformance \
+    --phases examples,coverage,fuzzing \
+    --max-examples "$max_examples" \
+    --max-time 120 \
+    --request-timeout 20 \
+    --workers 1 \
+    --seed "${SCHEMA_SEED:-20261125}" \
+    --suppress-health-check too_slow \
+    --no-color \
+    ${SCHEMA_REPORT:+--report har --report-dir "$SCHEMA_REPORT"}
+}
+fuzz --header "$auth" --exclude-path-regex '^/operator/'
 status=$?
+if [ "$status" -eq 0 ]; then
+  fuzz --header "Authorization: Bearer $operator_token" --include-path-regex '^/operator/'
+  status=$?
+fi
 set -e
 if [ "$status" -ne 0 ]; then
   kill -0 "$server" 2>/dev/null || echo "the server is no longer running" >&2
