@@ -135,6 +135,7 @@ mod tests {
             flagged: true,
             used_single_allow: true,
             heard: Some("We said no.".into()),
+            business: BusinessId(7),
         };
         assert_eq!(PackedCall::pack(full.clone()).unpack(), full);
         let sparse = CallRecord { call_id: "CA2".into(), heard: Some("ringing".into()), ..CallRecord::default() };
