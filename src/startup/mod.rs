@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 use crate::call_log::CallLog;
 use crate::config::{Loaded, Settings};
 use crate::domain::{BusinessId, BusinessName, phone};
-use crate::hosting::Hosting;
+use crate::hosting::{Hosting, KeptBusinesses, kept_under};
 use crate::http::auth::AdminToken;
 use crate::http::entry::Entry;
 use crate::http::health::Health;
@@ -157,14 +157,23 @@ impl Application {
                 let calls = businesses.call_sink()?;
                 let application = Self::build_on(settings.clone(), store, calls, &token).await?;
                 match settings.store.url() {
-                    Some(_) => application.hosting(businesses).await,
+                    Some(_) => application.hosting(businesses, Some(kept_under(&settings.data_dir))).await,
                     None => Ok(application),
                 }
             }
             Err(reason) => {
                 let token = runtime::admin_token(&settings).unwrap_or_else(|_| runtime::unguessable_token());
                 let store = Arc::new(UnavailableStore::new(reason.clone()));
-                let application = Self::build_with_store(settings, store, &token).await?;
+                // A deployment that hosted businesses when it last read them routes each call to its
+                // business's phones, from the copy it kept.
+                let kept = settings.store.url().and_then(|_| {
+                    KeptBusinesses::read(&kept_under(&settings.data_dir), &reason)
+                        .map(|kept| Arc::new(kept) as Arc<dyn Businesses>)
+                });
+                let mut application = Self::build_with_store(settings, store, &token).await?;
+                if let Some(kept) = kept {
+                    application = application.hosting(kept, None).await?;
+                }
                 application.state.health.degrade(reason);
                 Ok(application)
             }
@@ -232,8 +241,12 @@ impl Application {
     /// Serves the businesses `businesses` holds besides the default one (whose store this
     /// application already serves): each call, callback, API request and page goes to the business
     /// it is for once more than one business, or any line, is added (see `http::dispatch`).
-    async fn hosting(mut self, businesses: Arc<dyn Businesses>) -> Result<Self, StartupError> {
-        let hosting = Hosting::open(businesses).await?;
+    async fn hosting(
+        mut self,
+        businesses: Arc<dyn Businesses>,
+        keep_at: Option<PathBuf>,
+    ) -> Result<Self, StartupError> {
+        let hosting = Hosting::open(businesses, keep_at).await?;
         let state = &self.state;
         let lasting = Lasting {
             hosting: Some(hosting),

@@ -267,3 +267,24 @@ fn an_owner_signs_in_naming_their_business_and_sees_only_its_calls() {
         assert_eq!(page.status(), 303);
     });
 }
+
+#[test]
+fn a_server_started_without_its_database_forwards_each_call_to_its_business_phones_from_the_kept_copy() {
+    let Some(database) = TestDb::new() else { return };
+    let saidno = hosting(&database);
+    add_business(&saidno, "acme", &format!("[forward]\nto = [\"{ACME_PHONE}\"]\n"), ACME_LINE);
+    let mut server = saidno.serve();
+    assert_eq!(server.get("/readyz").0, 200);
+    server.terminate();
+
+    // The same server, its database now out of reach (nothing listens on port 1).
+    let config = std::fs::read_to_string(saidno.config_path()).unwrap();
+    std::fs::write(saidno.config_path(), config.replace(&database.url, "postgres://postgres@127.0.0.1:1/gone"))
+        .unwrap();
+    let server = saidno.serve();
+    assert_eq!(server.get("/readyz").0, 503);
+    let at_acme = call_line(&server, "CA-1", PUSHY, ACME_LINE);
+    assert!(forwarded(&at_acme) && at_acme.contains(ACME_PHONE) && !at_acme.contains(OWNER_PHONE), "{at_acme}");
+    let no_line = call_line(&server, "CA-2", PUSHY, "+442079460300");
+    assert!(no_line.contains("is not in service"), "{no_line}");
+}
