@@ -10,7 +10,8 @@
 #
 #   bench/hosting.sh postgres://postgres@127.0.0.1:5432/postgres
 #
-# The url names a server on which the benchmark may create a database; it makes its own and drops
+# PROFILE=debug runs the debug build instead (its memory and propagation figures hold roughly;
+# its throughput does not). The url names a server on which the benchmark may create a database; it makes its own and drops
 # it at the end. Needs psql, wrk and python3. One business (the template) is made with saidno's
 # own commands, gets its declines by `import` and its first calls through the webhook; the other
 # businesses, their declines and the bulk of the call log are copies of the template's rows made
@@ -41,8 +42,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cargo build --release --quiet --bin saidno --example bench_baseline
-saidno=target/release/saidno
+profile=${PROFILE:-release}
+if [ "$profile" = release ]; then cargo build --release --quiet --bin saidno --example bench_baseline
+else cargo build --quiet --bin saidno --example bench_baseline; fi
+saidno=target/$profile/saidno
 psql "$server" -qc "CREATE DATABASE $name"
 url="${server%/*}/$name"
 sql() { psql "$url" -qAtX -v ON_ERROR_STOP=1 "$@"; }
@@ -163,7 +166,7 @@ INSERT INTO tallies AS kept (business_id, hour, forwarded, refused, other)
   FROM calls WHERE id >= 1000000000 GROUP BY 1, 2
   ON CONFLICT (business_id, hour) DO UPDATE SET forwarded = kept.forwarded + EXCLUDED.forwarded,
     refused = kept.refused + EXCLUDED.refused, other = kept.other + EXCLUDED.other;
-SELECT setval('call_ids', 1000000000 + $calls);
+SELECT FROM setval('call_ids', 1000000000 + $calls);
 DROP TABLE bench_calls;
 ANALYZE;
 SQL
@@ -190,7 +193,7 @@ for instance in a b; do
 done
 baseline_port=$(free_port)
 python3 bench/signed_requests.py "http://127.0.0.1:$baseline_port" "$auth_token" 2000 "$work/baseline.lua"
-target/release/examples/bench_baseline "127.0.0.1:$baseline_port" 2>"$work/baseline.log" & pids+=($!)
+target/$profile/examples/bench_baseline "127.0.0.1:$baseline_port" 2>"$work/baseline.log" & pids+=($!)
 for _ in $(seq 200); do grep -q 'address=' "$work/baseline.log" && break; sleep 0.05; done
 pair() { # script-a url-a script-b url-b: two wrk at once, 32 connections each; prints the summed req/s
   wrk -t1 -c32 -d"${duration}s" --latency -s "$work/$1.lua" "$2" -- 1 | grep '^RESULT' >"$work/wrk1" &
