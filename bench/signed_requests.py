@@ -12,7 +12,9 @@ name+value pairs)) in X-Twilio-Signature or X-SignalWire-Signature; Ed25519 over
 "timestamp|body" (valid for five minutes from now); Plivo's V3, base64(HMAC-SHA256(key, url +
 "?" + sorted namevalue pairs + "." + nonce)); or Vonage's HS256 token over the JSON body's hash.
 Plivo's nonces and Vonage's token ids are taken once, so those requests are numbered from FIRST
-and a run must not send more than COUNT of them. The requests are written beside the script
+and a run must not send more than COUNT of them. LINES=N in the environment (Twilio's and
+SignalWire's only) spreads the calls over N lines, +44 20 30nn nnnn from +44 20 3000 0000, as a
+deployment hosting many businesses has. The requests are written beside the script
 (OUT.lua.requests), one after another, each after its length on a line of its own; each wrk
 thread takes every n-th (the script is given wrk's thread count after "--"), so no two threads
 send the same one.
@@ -23,6 +25,7 @@ import hmac
 import json
 import sys
 import time
+import os
 import urllib.parse
 
 url, token, count, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
@@ -36,6 +39,7 @@ if provider == "telnyx":
 
     telnyx_key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(token))
 timestamp = str(int(time.time()))
+lines = int(os.environ.get("LINES", "0"))
 
 
 def b64url(data):
@@ -69,10 +73,10 @@ def signed(n, caller):
         "CallStatus": "ringing",
         "Direction": "inbound",
         "From": caller,
-        "To": "+442079460000",
+        "To": f"+442030{n % lines:06d}" if lines else "+442079460000",
         "Caller": caller,
-        "Called": "+442079460000",
     }
+    params["Called"] = params["To"]
     body = urllib.parse.urlencode(params)
     if provider == "telnyx":
         signature = base64.b64encode(telnyx_key.sign(f"{timestamp}|{body}".encode())).decode()
