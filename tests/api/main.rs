@@ -11,6 +11,7 @@ mod fail_open;
 mod fake_twilio;
 mod helpers;
 mod hostile;
+mod hosting_isolation;
 mod lifecycle;
 mod notify;
 mod openapi;

@@ -29,7 +29,7 @@ async fn operator(app: &TestApp, method: Method, path: &str, body: Option<Value>
 fn businesses() -> (Option<TestDb>, Arc<dyn Businesses>) {
     match TestDb::new() {
         Some(database) => {
-            let businesses = PostgresDatabase::open_with(&database.url, None).unwrap().businesses();
+            let businesses = PostgresDatabase::open_with(&database.url, None).unwrap().registry();
             (Some(database), businesses)
         }
         None => (None, Arc::new(MemoryBusinesses::new(Arc::default()))),
