@@ -84,7 +84,7 @@ mod tests {
             id: BusinessId(id),
             name: BusinessName::parse(name).unwrap(),
             settings: String::new(),
-            token_sha256: token.map(|token| format!("{:x}", Sha256::digest(token.as_bytes()))),
+            token_sha256: token.map(crate::service::token_sha256),
             created_at: jiff::Timestamp::UNIX_EPOCH,
         }
     }

@@ -139,7 +139,7 @@ pub fn answer_call(state: &AppState, edge: &Edge, call: &IncomingCall) -> Respon
     // No span per call: every event on this path names the call itself.
     let settings = state.service.settings();
     let render = |decision: &Decision| {
-        edge.provider.render(&answer::for_call(decision, &call, &settings)).map_err(|e| e.to_string())
+        edge.provider.render(&answer::for_call(decision, call, &settings)).map_err(|e| e.to_string())
     };
     let markup = answer_or_forward(state, call, Timestamp::now(), render, || edge.fallback.clone());
     edge.markup(markup)

@@ -273,7 +273,7 @@ async fn businesses_are_added_listed_changed_and_removed_with_their_lines() {
     assert!(matches!(&elsewhere, StoreError::Conflict(why) if why.contains("+442079460999")), "{elsewhere:?}");
     let nobody = Line { number: number("+442079460998"), business: BusinessId(999) };
     assert!(matches!(database.add_line(nobody).await, Err(StoreError::Conflict(_))));
-    assert_eq!(database.lines().await.unwrap(), [line.clone()]);
+    assert_eq!(database.lines().await.unwrap(), std::slice::from_ref(&line));
 
     let default = database.remove_business(BusinessId::DEFAULT).await.unwrap_err();
     assert!(matches!(&default, StoreError::Conflict(why) if why.contains("default")), "{default:?}");
