@@ -1,6 +1,7 @@
 //! Bearer-token authentication for the admin API.
 
 use axum::extract::{Request, State};
+use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -34,14 +35,13 @@ impl AdminToken {
     }
 }
 
+/// The token a request presents (`Authorization: Bearer ...`), if any.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers.get(AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+}
+
 pub async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let presented = request
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim);
-    match presented {
+    match bearer(request.headers()) {
         Some(token) if !token.is_empty() && state.admin_token.matches(token) => next.run(request).await,
         _ => ApiError::Unauthorized.into_response(),
     }

@@ -22,6 +22,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::future::BoxFuture;
 use tower::Service;
 
+use super::auth::bearer;
 use super::entry::Routes;
 use super::session::BUSINESS_COOKIE;
 use super::{sms, webhook};
@@ -109,7 +110,7 @@ impl Tenants {
             if api == "operator" || api.starts_with("operator/") {
                 return Destination::Deployment;
             }
-            return bearer(request)
+            return bearer(request.headers())
                 .and_then(|token| directory.token(token))
                 .map_or(Destination::Deployment, Destination::Business);
         }
@@ -215,11 +216,6 @@ async fn signing_in(tenants: &Tenants, request: Request) -> (Destination, Reques
 fn unavailable(error: &str) -> Response {
     tracing::error!(%error, "a business's routes could not be built");
     (StatusCode::SERVICE_UNAVAILABLE, "this business cannot be served right now; try again shortly").into_response()
-}
-
-fn bearer(request: &Request) -> Option<&str> {
-    let value = request.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    value.strip_prefix("Bearer ").map(str::trim)
 }
 
 fn cookie<'r>(request: &'r Request, wanted: &str) -> Option<&'r str> {

@@ -5,7 +5,6 @@
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Request, State};
-use axum::http::header::AUTHORIZATION;
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -15,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::api::{body, served};
-use super::auth::AdminToken;
+use super::auth::{AdminToken, bearer};
 use super::error::{ApiError, ErrorBody};
 use crate::service::{BusinessSummary, IssuedToken, LineSummary, Operator};
 
@@ -47,13 +46,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// route that does not exist would, so that its presence is not told.
 pub async fn require_operator_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let Some(desk) = &state.operator else { return StatusCode::NOT_FOUND.into_response() };
-    let presented = request
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim);
-    match presented {
+    match bearer(request.headers()) {
         Some(token) if !token.is_empty() && desk.token.matches(token) => {
             let changes = request.method() != Method::GET;
             let response = next.run(request).await;

@@ -427,6 +427,46 @@ impl Server {
     }
 }
 
+/// Posts `pairs` to `path` at the server at `url`, signed as Twilio signs them, from a thread that
+/// is not async: the status and the body.
+pub fn post_signed_to(url: &str, path: &str, pairs: &[(&str, &str)]) -> (u16, String) {
+    let signature = sign(AUTH_TOKEN, &format!("{PUBLIC_URL}{path}"), &params(pairs));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let response = saidno::tls::client()
+            .post(format!("{url}{path}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-twilio-signature", signature)
+            .body(form_body(pairs))
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap_or_default())
+    })
+}
+
+/// A signed incoming call from `from` to the line `to`, at the server at `url`: its answer.
+pub fn call_line_at(url: &str, call_id: &str, from: &str, to: &str) -> String {
+    let pairs = [("CallSid", call_id), ("CallStatus", "ringing"), ("From", from), ("To", to), ("Called", to)];
+    let (status, twiml) = post_signed_to(url, "/twilio/voice", &pairs);
+    assert_eq!(status, 200, "{twiml}");
+    twiml
+}
+
+/// An admin API request with `token` to the server at `url`, from a thread that is not async: the
+/// status and the body.
+pub fn api_at(url: &str, token: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, String) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let mut request = saidno::tls::client().request(method, format!("{url}/api/v1{path}")).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        (response.status().as_u16(), response.text().await.unwrap_or_default())
+    })
+}
+
 /// A signed incoming call to the server at `url`, from a thread that is not async.
 pub fn call_at(url: &str, call_id: &str, from: &str) -> String {
     let pairs = incoming(call_id, from);

@@ -34,44 +34,17 @@ fn add_business(saidno: &Binary, name: &str, settings: &str, line: &str) -> Stri
     added.lines().rev().find(|line| !line.trim().is_empty()).unwrap().trim().to_owned()
 }
 
-/// A signed Twilio webhook to `path` at the server at `url`.
 fn post_signed(url: &str, path: &str, pairs: &[(&str, &str)]) -> (u16, String) {
-    let signature = sign(AUTH_TOKEN, &format!("{PUBLIC_URL}{path}"), &params(pairs));
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(async {
-        let response = saidno::tls::client()
-            .post(format!("{url}{path}"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("x-twilio-signature", signature)
-            .body(form_body(pairs))
-            .send()
-            .await
-            .unwrap();
-        (response.status().as_u16(), response.text().await.unwrap())
-    })
+    post_signed_to(url, path, pairs)
 }
 
 fn call_line(server: &Server, call_id: &str, from: &str, line: &str) -> String {
-    let (status, twiml) = post_signed(
-        &server.url,
-        "/twilio/voice",
-        &[("CallSid", call_id), ("From", from), ("To", line), ("CallStatus", "ringing")],
-    );
-    assert_eq!(status, 200, "{twiml}");
-    twiml
+    call_line_at(&server.url, call_id, from, line)
 }
 
 fn api(server: &Server, token: &str, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(async {
-        let mut request =
-            saidno::tls::client().request(method, format!("{}/api/v1{path}", server.url)).bearer_auth(token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
-    })
+    let (status, body) = api_at(&server.url, token, method, path, body);
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
 }
 
 /// The ids of the calls in a business's log, once it holds `count` (the log is written in batches

@@ -5,8 +5,6 @@ use reqwest::Method;
 use saidno::store::test_db::TestDb;
 use serde_json::{Value, json};
 
-use saidno::provider::twilio::signature::sign;
-
 use crate::helpers::*;
 
 const LINE_A: &str = "+442079460101";
@@ -42,42 +40,14 @@ fn business(saidno: &Binary, name: &str, shown_as: &str, forward_to: &str, line:
 }
 
 fn request(server: &Server, token: &str, method: Method, path: &str, body: Option<Value>) -> (u16, String) {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(async {
-        let mut request =
-            saidno::tls::client().request(method, format!("{}/api/v1{path}", server.url)).bearer_auth(token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        // A backup the store cannot take is cut short on purpose: nothing of it was shown.
-        (response.status().as_u16(), response.text().await.unwrap_or_default())
-    })
+    // A backup the store cannot take is cut short on purpose: nothing of it was shown.
+    api_at(&server.url, token, method, path, body)
 }
 
 fn read(server: &Server, token: &str, path: &str) -> Value {
     let (status, body) = request(server, token, Method::GET, path, None);
     assert_eq!(status, 200, "{path}: {body}");
     serde_json::from_str(&body).unwrap()
-}
-
-/// A signed Twilio call from `from` to the number `to`.
-fn call_to(server: &Server, call_id: &str, from: &str, to: &str) -> String {
-    let pairs = [("CallSid", call_id), ("CallStatus", "ringing"), ("From", from), ("To", to), ("Called", to)];
-    let signature = sign(AUTH_TOKEN, &format!("{PUBLIC_URL}/twilio/voice"), &params(&pairs));
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(async {
-        let response = saidno::tls::client()
-            .post(format!("{}/twilio/voice", server.url))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("x-twilio-signature", signature)
-            .body(form_body(&pairs))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        response.text().await.unwrap()
-    })
 }
 
 /// Waits until the business behind `token` has logged `count` calls; the bound only stops a
@@ -139,14 +109,17 @@ fn business_b_with_its_own_token_can_neither_see_nor_change_anything_of_business
     assert!(request(&server, &token_a, Method::POST, "/declines", Some(decline)).0 < 300);
     let allow = json!({"number": ALLOWED_BY_A, "name": "Alpha's supplier"});
     assert!(request(&server, &token_a, Method::POST, "/allows", Some(allow)).0 < 300);
-    assert!(call_to(&server, A_CALL, DECLINED_BY_A, LINE_A).contains("<Hangup"), "A refuses its declined number");
+    assert!(
+        call_line_at(&server.url, A_CALL, DECLINED_BY_A, LINE_A).contains("<Hangup"),
+        "A refuses its declined number"
+    );
     logged_calls(&server, &token_a, 1);
 
     // A number A declined rings through at B, to B's phone.
-    let at_b = call_to(&server, "CA-bravo-call", DECLINED_BY_A, LINE_B);
+    let at_b = call_line_at(&server.url, "CA-bravo-call", DECLINED_BY_A, LINE_B);
     assert!(at_b.contains("<Dial") && at_b.contains("+442079460922") && !at_b.contains("+442079460911"), "{at_b}");
     // A number that is no line is not in service, and logged by neither.
-    let nowhere = call_to(&server, "CA-nowhere", "+442079460606", NO_LINE);
+    let nowhere = call_line_at(&server.url, "CA-nowhere", "+442079460606", NO_LINE);
     assert!(!nowhere.contains("<Dial"), "{nowhere}");
     let b_calls = logged_calls(&server, &token_b, 1);
     assert!(!b_calls.to_string().contains("CA-nowhere") && !b_calls.to_string().contains(A_CALL), "{b_calls}");

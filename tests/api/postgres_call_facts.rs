@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use saidno::provider::plivo::signature::sign_v3;
-use saidno::provider::twilio::signature::sign;
 use saidno::store::test_db::TestDb;
 use serde_json::{Value, json};
 
@@ -21,23 +20,6 @@ const COUNTED_EVERYWHERE_WITHIN: Duration = Duration::from_secs(2);
 
 const CALLER: &str = "+442079460555";
 const PLIVO_TOKEN: &str = "plivo-auth-token-5e1d";
-
-/// Posts `pairs` to `path` at the server at `url`, signed as Twilio signs them; the status and body.
-fn post_twilio(url: &str, path: &str, pairs: &[(&str, &str)]) -> (u16, String) {
-    let signature = sign(AUTH_TOKEN, &format!("{PUBLIC_URL}{path}"), &params(pairs));
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(async {
-        let response = saidno::tls::client()
-            .post(format!("{url}{path}"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("x-twilio-signature", signature)
-            .body(form_body(pairs))
-            .send()
-            .await
-            .unwrap();
-        (response.status().as_u16(), response.text().await.unwrap())
-    })
-}
 
 /// The attribute `name` of the first `element` in TwiML.
 fn attribute(twiml: &str, element: &str, name: &str) -> String {
@@ -92,10 +74,10 @@ fn answered_leg(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'
 fn press_during_announcement(server: &Server, sid: &str, presses: &Server, digits: &'static str) -> String {
     let twiml = server.call(sid, CALLER);
     assert!(forwarded(&twiml), "{twiml}");
-    let (status, announced) = post_twilio(&server.url, &attribute(&twiml, "Number", "url"), &answered_leg(&[]));
+    let (status, announced) = post_signed_to(&server.url, &attribute(&twiml, "Number", "url"), &answered_leg(&[]));
     assert_eq!(status, 200, "{announced}");
     let key = attribute(&announced, "Gather", "action");
-    let (status, owner_hears) = post_twilio(&presses.url, &key, &answered_leg(&[("Digits", digits)]));
+    let (status, owner_hears) = post_signed_to(&presses.url, &key, &answered_leg(&[("Digits", digits)]));
     assert_eq!(status, 200, "{owner_hears}");
     owner_hears
 }
@@ -103,7 +85,7 @@ fn press_during_announcement(server: &Server, sid: &str, presses: &Server, digit
 /// The original call's dial callback, at `server`, once the owner's leg completed: what the caller hears.
 fn dial_completed(server: &Server, sid: &str) -> String {
     let ended = [("CallSid", sid), ("From", CALLER), ("DialCallStatus", "completed"), ("DialCallSid", "CA-leg")];
-    let (status, caller_hears) = post_twilio(&server.url, "/twilio/dial-status", &ended);
+    let (status, caller_hears) = post_signed_to(&server.url, "/twilio/dial-status", &ended);
     assert_eq!(status, 200, "{caller_hears}");
     caller_hears
 }
