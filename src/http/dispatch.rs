@@ -1,4 +1,5 @@
-//! Which business a request is for, in a deployment that hosts many, and that business's routes.
+//! The routes in effect, and, in a deployment that hosts many businesses, which business a
+//! request is for and that business's routes.
 //!
 //! - An incoming call: the business whose line it called (the provider's `To`); a call to no
 //!   business's line is answered as not in service.
@@ -23,9 +24,8 @@ use futures_util::future::BoxFuture;
 use tower::Service;
 
 use super::auth::bearer;
-use super::entry::Routes;
 use super::session::BUSINESS_COOKIE;
-use super::{sms, webhook};
+use super::{AppState, router, sms, webhook};
 use crate::domain::{Business, BusinessId, BusinessName};
 use crate::hosting::Hosting;
 
@@ -34,6 +34,55 @@ pub const LOADED_BUSINESSES: usize = 2_000;
 
 /// The sign-in form is small; anything near this is not one.
 const MAX_SIGN_IN_BODY: usize = 16 * 1024;
+
+/// What the requests in effect are served by: the router, and the incoming-call route of each
+/// provider. A reload replaces it whole, so a request is served by one configuration throughout.
+pub struct Routes {
+    pub(super) router: Router,
+    calls: Vec<(String, Arc<webhook::Edge>)>,
+    /// Where each provider posts a text to a line.
+    texts: Vec<(String, Arc<webhook::Edge>)>,
+    pub(super) state: AppState,
+    /// In a deployment that may host many businesses, theirs (see `dispatch`).
+    pub(super) tenants: Option<Arc<Tenants>>,
+}
+
+impl Routes {
+    pub fn new(state: AppState) -> Self {
+        let calls = state.edges.iter().map(|edge| (router::call_path(edge), edge.clone())).collect();
+        let texts = state.edges.iter().map(|edge| (router::text_path(edge), edge.clone())).collect();
+        Self { router: router(state.clone()), calls, texts, state, tenants: None }
+    }
+
+    /// The deployment's routes, which hand each request of a business to that business's.
+    pub fn hosting(state: AppState, tenants: Arc<Tenants>) -> Self {
+        Self { tenants: Some(tenants), ..Self::new(state) }
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// This business's edge for the provider of that name.
+    pub(super) fn edge_named(&self, name: &str) -> Option<&Arc<webhook::Edge>> {
+        self.calls.iter().map(|(_, edge)| edge).find(|edge| edge.provider.name() == name)
+    }
+
+    /// The provider whose text to a line this request is.
+    pub(super) fn text_edge(&self, request: &Request) -> Option<&Arc<webhook::Edge>> {
+        let path = request.uri().path();
+        let texted = |(text_path, _): &&(String, Arc<webhook::Edge>)| text_path == path;
+        (request.method() == Method::POST).then(|| self.texts.iter().find(texted).map(|(_, edge)| edge)).flatten()
+    }
+
+    pub(super) fn call_edge(&self, request: &Request) -> Option<&Arc<webhook::Edge>> {
+        if request.method() != Method::POST {
+            return None;
+        }
+        let path = request.uri().path();
+        self.calls.iter().find(|(call_path, _)| call_path == path).map(|(_, edge)| edge)
+    }
+}
 
 /// Builds a business's routes: its settings, its store, its state.
 pub type Build = Arc<dyn Fn(Business) -> BoxFuture<'static, Result<Routes, String>> + Send + Sync>;

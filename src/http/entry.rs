@@ -1,7 +1,8 @@
 //! Where every request comes in. An incoming call goes straight to its provider's handler; every
-//! other request goes through the router and its layers. A busy line's calls are nearly all of
-//! the requests saidno gets, and the router would give each one its path parameters, its matched
-//! path, the caller's address and a boxed clone of the route, none of which a call reads.
+//! other request goes through the router and its layers (see `dispatch::Routes`). A busy line's
+//! calls are nearly all of the requests saidno gets, and the router would give each one its path
+//! parameters, its matched path, the caller's address and a boxed clone of the route, none of
+//! which a call reads.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -11,7 +12,6 @@ use std::task::{Context, Poll};
 use arc_swap::ArcSwap;
 use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::Method;
 use axum::response::Response;
 use axum::routing::future::RouteFuture;
 use axum::serve::IncomingStream;
@@ -19,57 +19,8 @@ use futures_util::future::{BoxFuture, Either, FutureExt};
 use tokio::net::TcpListener;
 use tower::Service;
 
-use super::dispatch::{self, Tenants};
-use super::{AppState, router, webhook};
-
-/// What the requests in effect are served by: the router, and the incoming-call route of each
-/// provider. A reload replaces it whole, so a request is served by one configuration throughout.
-pub struct Routes {
-    pub(super) router: Router,
-    calls: Vec<(String, Arc<webhook::Edge>)>,
-    /// Where each provider posts a text to a line.
-    texts: Vec<(String, Arc<webhook::Edge>)>,
-    pub(super) state: AppState,
-    /// In a deployment that may host many businesses, theirs (see `dispatch`).
-    pub(super) tenants: Option<Arc<Tenants>>,
-}
-
-impl Routes {
-    pub fn new(state: AppState) -> Self {
-        let calls = state.edges.iter().map(|edge| (router::call_path(edge), edge.clone())).collect();
-        let texts = state.edges.iter().map(|edge| (router::text_path(edge), edge.clone())).collect();
-        Self { router: router(state.clone()), calls, texts, state, tenants: None }
-    }
-
-    /// The deployment's routes, which hand each request of a business to that business's.
-    pub fn hosting(state: AppState, tenants: Arc<Tenants>) -> Self {
-        Self { tenants: Some(tenants), ..Self::new(state) }
-    }
-
-    pub fn state(&self) -> &AppState {
-        &self.state
-    }
-
-    /// This business's edge for the provider of that name.
-    pub(super) fn edge_named(&self, name: &str) -> Option<&Arc<webhook::Edge>> {
-        self.calls.iter().map(|(_, edge)| edge).find(|edge| edge.provider.name() == name)
-    }
-
-    /// The provider whose text to a line this request is.
-    pub(super) fn text_edge(&self, request: &Request) -> Option<&Arc<webhook::Edge>> {
-        let path = request.uri().path();
-        let texted = |(text_path, _): &&(String, Arc<webhook::Edge>)| text_path == path;
-        (request.method() == Method::POST).then(|| self.texts.iter().find(texted).map(|(_, edge)| edge)).flatten()
-    }
-
-    pub(super) fn call_edge(&self, request: &Request) -> Option<&Arc<webhook::Edge>> {
-        if request.method() != Method::POST {
-            return None;
-        }
-        let path = request.uri().path();
-        self.calls.iter().find(|(call_path, _)| call_path == path).map(|(_, edge)| edge)
-    }
-}
+use super::dispatch::{self, Routes};
+use super::webhook;
 
 /// Makes the service for each connection, which knows the peer's address.
 #[derive(Clone)]

@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use super::{Lasting, configured, tenants};
 use crate::config::Loaded;
 use crate::http::AppState;
-use crate::http::entry::Routes;
+use crate::http::dispatch::Routes;
 
 /// The background pruning of old calls, restarted when the settings it runs under change.
 pub struct Pruning(Mutex<Option<JoinHandle<()>>>);

@@ -10,8 +10,8 @@ use crate::domain::{Business, BusinessId};
 use crate::hosting::digest_of_hex;
 use crate::http::AppState;
 use crate::http::auth::AdminToken;
+use crate::http::dispatch::Routes;
 use crate::http::dispatch::{Build, Tenants};
-use crate::http::entry::Routes;
 use crate::service::Service;
 
 /// A business's settings: its own laid over the deployment's, or why they cannot be.

@@ -462,8 +462,11 @@ pub fn api_at(url: &str, token: &str, method: reqwest::Method, path: &str, body:
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = request.send().await.unwrap();
-        (response.status().as_u16(), response.text().await.unwrap_or_default())
+        // A response the server cut short (a backup the store cannot take) is status 0, with why.
+        match request.send().await {
+            Ok(response) => (response.status().as_u16(), response.text().await.unwrap_or_default()),
+            Err(error) => (0, error.to_string()),
+        }
     })
 }
 
