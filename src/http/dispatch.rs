@@ -18,13 +18,13 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{Method, StatusCode, header};
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::future::BoxFuture;
 use tower::Service;
 
 use super::auth::bearer;
-use super::session::BUSINESS_COOKIE;
+use super::session::{self, BUSINESS_COOKIE};
 use super::{AppState, router, sms, webhook};
 use crate::domain::{Business, BusinessId, BusinessName};
 use crate::hosting::Hosting;
@@ -163,7 +163,7 @@ impl Tenants {
                 .and_then(|token| directory.token(token))
                 .map_or(Destination::Deployment, Destination::Business);
         }
-        cookie(request, BUSINESS_COOKIE)
+        session::cookie(request.headers(), BUSINESS_COOKIE)
             .and_then(|name| directory.named(name))
             .map_or(Destination::Deployment, Destination::Business)
     }
@@ -265,16 +265,4 @@ async fn signing_in(tenants: &Tenants, request: Request) -> (Destination, Reques
 fn unavailable(error: &str) -> Response {
     tracing::error!(%error, "a business's routes could not be built");
     (StatusCode::SERVICE_UNAVAILABLE, "this business cannot be served right now; try again shortly").into_response()
-}
-
-fn cookie<'r>(request: &'r Request, wanted: &str) -> Option<&'r str> {
-    request
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == wanted)
-        .map(|(_, value)| value)
 }

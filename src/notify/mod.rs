@@ -12,10 +12,10 @@ use tokio::sync::mpsc;
 use tracing::Instrument;
 
 use crate::config::{Notify, NotifyWhen, Settings};
-use crate::domain::PhoneNumber;
+use crate::domain::{BusinessId, PhoneNumber};
 use crate::metrics::Metrics;
 use crate::provider::texting::{SendError, Texter};
-use crate::store::{CallHistory, CallQuery};
+use crate::store::{CallHistory, CallQuery, Store};
 use crate::telemetry::call_span;
 
 /// The settings in effect when asked: the file's with the owner's choices from the settings page
@@ -53,20 +53,47 @@ pub struct Notifier {
     settings: Arc<Settings>,
     current: CurrentSettings,
     metrics: Arc<Metrics>,
-    /// The daily digest's task, which a reload ends before the next notifier starts its own.
-    digest: Option<tokio::task::AbortHandle>,
+    /// The daily digest's task: ended by a reload before the next notifier starts its own, and
+    /// when the last clone of this notifier is dropped (a business no longer kept in memory).
+    digest: Option<Arc<DigestTask>>,
 }
 
+/// Ends the daily digest's task when dropped. The task holds a notifier without it, so that
+/// the notifiers in use alone keep it running.
+struct DigestTask(tokio::task::AbortHandle);
+
+impl Drop for DigestTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// How long a database shared by several processes is given to say whether one of them has sent a
+/// digest; past it the digest is sent, as a second text is better than none.
+const CLAIM_WAIT: Duration = Duration::from_secs(10);
+
 impl Notifier {
-    /// Starts the sender and the daily digest when texts can be sent. When to text (`[notify]
-    /// when`, which the settings page can change) is read from `current` each time, so both run
-    /// even while texts are off.
+    /// Starts the sender and the daily digest of `business` when texts can be sent. When to text
+    /// (`[notify] when`, which the settings page can change) is read from `current` each time, so
+    /// both run even while texts are off.
     pub fn start(
         settings: Arc<Settings>,
         current: CurrentSettings,
-        store: Arc<dyn CallHistory>,
+        store: Arc<dyn Store>,
+        business: BusinessId,
         metrics: Arc<Metrics>,
     ) -> Self {
+        let mut notifier = Self::sender(settings, current, metrics);
+        if notifier.queue.is_some() {
+            let task = tokio::spawn(daily_digest(notifier.clone(), store, business));
+            notifier.digest = Some(Arc::new(DigestTask(task.abort_handle())));
+        }
+        notifier
+    }
+
+    /// Starts the sender alone, when texts can be sent: the digest is sent by whoever calls
+    /// `digest_once` (for a deployment's many businesses, one task for them all).
+    pub fn sender(settings: Arc<Settings>, current: CurrentSettings, metrics: Arc<Metrics>) -> Self {
         let disabled = Self {
             queue: None,
             settings: settings.clone(),
@@ -90,16 +117,19 @@ impl Notifier {
         };
         let (queue, texts) = mpsc::channel(settings.notify.queue);
         tokio::spawn(send_texts(client, texts, settings.clone(), metrics.clone()));
-        let mut notifier = Self { queue: Some(queue), settings: settings.clone(), current, metrics, digest: None };
-        notifier.digest = Some(tokio::spawn(daily_digest(notifier.clone(), store)).abort_handle());
-        notifier
+        Self { queue: Some(queue), settings, current, metrics, digest: None }
     }
 
     /// Ends the daily digest; texts already queued are still sent once the last clone is gone.
     pub fn stop(&self) {
         if let Some(digest) = &self.digest {
-            digest.abort();
+            digest.0.abort();
         }
+    }
+
+    /// Whether texts can be sent at all: an owner number and a provider account to send through.
+    pub fn can_text(&self) -> bool {
+        self.queue.is_some()
     }
 
     /// A declined company called again: text the owner if `notify` (the settings in effect)
@@ -180,7 +210,7 @@ async fn deliver(client: &Texter, text: &Text, attempts: u32, base: Duration) ->
 /// Once a day at `digest_hour`, one text summing up the day's refused calls, while the digest is
 /// chosen. Wakes at least once a minute, so that a digest chosen (or its hour changed) on the
 /// settings page is followed from then on.
-async fn daily_digest(notifier: Notifier, store: Arc<dyn CallHistory>) {
+async fn daily_digest(notifier: Notifier, store: Arc<dyn Store>, business: BusinessId) {
     let time_zone = notifier.settings.time_zone.clone();
     loop {
         let hour = (notifier.current)().notify.digest_hour;
@@ -193,7 +223,7 @@ async fn daily_digest(notifier: Notifier, store: Arc<dyn CallHistory>) {
         tokio::time::sleep(wait.min(Duration::from_secs(60))).await;
         let notify = (notifier.current)().notify.clone();
         if Timestamp::now() >= next && notify.when == NotifyWhen::Digest && notify.digest_hour == hour {
-            notifier.digest(&store, next).await;
+            notifier.digest_once(&store, business, next).await;
             // Past the hour, so the next turn waits for tomorrow's.
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
@@ -201,20 +231,43 @@ async fn daily_digest(notifier: Notifier, store: Arc<dyn CallHistory>) {
 }
 
 impl Notifier {
-    /// Queues the digest of the calls refused in the 24 hours up to `until`; nothing when none were.
-    pub async fn digest(&self, store: &Arc<dyn CallHistory>, until: Timestamp) {
+    /// Queues `business`'s digest due at `until`, unless another process sharing its database
+    /// already has: each process keeps its own clock, and the owner wants one text a day. Whether
+    /// this process queued it.
+    pub async fn digest_once(&self, store: &Arc<dyn Store>, business: BusinessId, until: Timestamp) -> bool {
+        let token = format!("{business}@{until}");
+        let claimer = store.clone();
+        let claimed = tokio::task::spawn_blocking(move || claimer.first_seen("digest", &token, CLAIM_WAIT)).await;
+        let history: Arc<dyn CallHistory> = store.clone();
+        match claimed {
+            Ok(Ok(true)) => self.digest(&history, until).await,
+            Ok(Ok(false)) => false,
+            Ok(Err(error)) => {
+                tracing::warn!(%error, %business, "could not tell whether another process sent the digest; sending it");
+                self.digest(&history, until).await
+            }
+            Err(error) => {
+                tracing::error!(%error, %business, "the digest's claim was cut short");
+                false
+            }
+        }
+    }
+
+    /// Queues the digest of the calls refused in the 24 hours up to `until`; nothing when none
+    /// were. Whether it queued one.
+    pub async fn digest(&self, store: &Arc<dyn CallHistory>, until: Timestamp) -> bool {
         let since = until.checked_sub(SignedDuration::from_hours(24)).ok();
         let query = CallQuery { declined_only: true, since, limit: 10_000, ..Default::default() };
         let refused = match store.calls(&query).await {
             Ok(calls) => calls.into_iter().filter(|call| call.at <= until).collect::<Vec<_>>(),
             Err(error) => {
                 tracing::error!(%error, "could not read the day's refusals for the digest");
-                return;
+                return false;
             }
         };
-        if let (Some(body), Some(latest)) = (wording::digest(&refused), refused.first()) {
-            self.send(&latest.to, None, body);
-        }
+        let (Some(body), Some(latest)) = (wording::digest(&refused), refused.first()) else { return false };
+        self.send(&latest.to, None, body);
+        true
     }
 }
 

@@ -1,7 +1,11 @@
 //! Building the application: open the store, bind the listener, serve until told to stop.
 
+mod digests;
 mod reload;
 mod tenants;
+
+pub use digests::Digests;
+pub use tenants::{SettingsOf, settings_of};
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -118,7 +122,7 @@ fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Re
         .map(|(operator, token)| Arc::new(OperatorDesk::new(operator, token)));
     Ok(AppState::new(Shared {
         remote: Arc::new(Remote::new(service.clone(), store.clone(), settings.clone())),
-        notifier: Notifier::start(settings.clone(), current_settings(&service), store.clone(), metrics.clone()),
+        notifier: notifier(&settings, &service, &store, business.as_ref(), &metrics),
         replays,
         service,
         call_log,
@@ -135,6 +139,25 @@ fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Re
         hosting,
         business,
     }))
+}
+
+/// The business's texts to its owner. The default business's daily digest runs with its
+/// notifier; every other business's is sent by the deployment's one task for them all
+/// (`digests`), so that a business not in memory gets its digest too.
+fn notifier(
+    settings: &Arc<Settings>,
+    service: &Service,
+    store: &Arc<dyn Store>,
+    business: Option<&BusinessName>,
+    metrics: &Arc<Metrics>,
+) -> Notifier {
+    let current = current_settings(service);
+    match business {
+        Some(name) if name.as_str() != BusinessName::DEFAULT => {
+            Notifier::sender(settings.clone(), current, metrics.clone())
+        }
+        _ => Notifier::start(settings.clone(), current, store.clone(), BusinessId::DEFAULT, metrics.clone()),
+    }
 }
 
 /// What the notifier reads the settings in effect from.
@@ -329,9 +352,16 @@ impl Application {
         // Calls past the retention period leave the log off the call path, now and every hour.
         let pruning = Arc::new(reload::Pruning::start(&state));
         let reloading = self.reload_from.and_then(|path| Some((path, reload::hangups()?)));
+        // Every hosted business's daily digest, whether or not its routes are in memory.
+        let digests = state.hosting.clone().zip(self.business_settings.clone()).map(|(hosting, settings_of)| {
+            let digests = Arc::new(digests::Digests::new(hosting, settings_of, state.metrics.clone()));
+            digests.clone().start();
+            digests
+        });
         let current = Arc::new(ArcSwap::from_pointee(tenants::routes(self.state, self.business_settings)));
         if let Some((path, hangups)) = reloading {
-            tokio::spawn(reload::on_hangup(hangups, path, state.clone(), current.clone(), pruning.clone()));
+            let reloaded = reload::Reloaded { current: current.clone(), pruning: pruning.clone(), digests };
+            tokio::spawn(reload::on_hangup(hangups, path, state.clone(), reloaded));
         }
         // Requests in flight when the signal comes get SHUTDOWN_GRACE to finish; then saidno stops
         // waiting, so a stuck client cannot keep it from exiting.

@@ -9,6 +9,7 @@ use arc_swap::ArcSwap;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::task::JoinHandle;
 
+use super::digests::Digests;
 use super::{Lasting, configured, tenants};
 use crate::config::Loaded;
 use crate::http::AppState;
@@ -49,19 +50,25 @@ pub fn hangups() -> Option<Signal> {
         .ok()
 }
 
+/// What a reload puts the next configuration into.
+pub struct Reloaded {
+    pub current: Arc<ArcSwap<Routes>>,
+    pub pruning: Arc<Pruning>,
+    /// The hosted businesses' digests, when the deployment hosts many.
+    pub digests: Option<Arc<Digests>>,
+}
+
 /// On each SIGHUP, reads the configuration from `path` and puts it in effect.
-pub async fn on_hangup(
-    mut hangups: Signal,
-    path: Option<PathBuf>,
-    mut state: AppState,
-    current: Arc<ArcSwap<Routes>>,
-    pruning: Arc<Pruning>,
-) {
+pub async fn on_hangup(mut hangups: Signal, path: Option<PathBuf>, mut state: AppState, reloaded: Reloaded) {
+    let Reloaded { current, pruning, digests } = reloaded;
     while hangups.recv().await.is_some() {
         match next_state(path.as_deref(), &state) {
             Ok((next, loaded)) => {
                 state.notifier.stop();
                 let business_settings = next.hosting.is_some().then(|| tenants::settings_of(Arc::new(loaded)));
+                if let (Some(digests), Some(settings_of)) = (&digests, &business_settings) {
+                    digests.reconfigure(settings_of.clone());
+                }
                 current.store(Arc::new(tenants::routes(next.clone(), business_settings)));
                 pruning.restart(&next);
                 state = next;

@@ -181,7 +181,7 @@ async fn the_daily_digest_sums_up_the_days_refusals_in_one_text() {
     let history: Arc<dyn CallHistory> = store;
     let settings = Arc::new(settings);
     let current = settings.clone();
-    let notifier = Notifier::start(settings, Arc::new(move || current.clone()), history.clone(), Default::default());
+    let notifier = Notifier::sender(settings, Arc::new(move || current.clone()), Default::default());
     notifier.digest(&history, now).await;
     let sent = api.next_request().await;
     assert_twilio_accepts(&sent);
