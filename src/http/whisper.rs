@@ -18,6 +18,9 @@ use crate::service::NewDecline;
 use crate::speech::{AnnouncementKeys, announcement};
 use crate::telemetry::call_span;
 
+/// What whoever answered hears when the decline they pressed 9 for could not be recorded.
+const NOT_RECORDED: &str = "Sorry, saidno could not record the decline. Connecting the call.";
+
 /// The original call, as carried in the announcement's query.
 #[derive(Deserialize)]
 pub struct Forwarded {
@@ -120,6 +123,24 @@ async fn decline(state: &AppState, forwarded: &Forwarded) -> Answer {
             settings,
         );
     };
+    // Every business's callbacks are signed alike, so the address alone does not make the call
+    // this business's: only a call in its own log is one whose caller it declines.
+    state.call_log.written().await;
+    match state.service.call_by_id(&forwarded.call).await {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            tracing::warn!("a key pressed on a call this business did not answer; nothing declined");
+            return answer::say_and_connect(
+                "saidno did not answer this call, so it cannot decline it. Connecting.",
+                settings,
+            );
+        }
+        Err(error) => {
+            state.metrics.store_error();
+            tracing::error!(%error, "could not find the call to decline its caller; connecting");
+            return answer::say_and_connect(NOT_RECORDED, settings);
+        }
+    }
     let new = NewDecline {
         number: number.to_string(),
         force: true,
@@ -150,7 +171,7 @@ async fn decline(state: &AppState, forwarded: &Forwarded) -> Answer {
         }
         Err(error) => {
             tracing::error!(%error, "could not record a decline by phone; connecting");
-            answer::say_and_connect("Sorry, saidno could not record the decline. Connecting the call.", settings)
+            answer::say_and_connect(NOT_RECORDED, settings)
         }
     }
 }

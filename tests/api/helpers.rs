@@ -18,6 +18,7 @@ use tempfile::TempDir;
 use tokio::sync::oneshot;
 
 mod cut_proxy;
+pub mod hosted;
 pub use cut_proxy::CutProxy;
 
 pub const AUTH_TOKEN: &str = "test-auth-token-3f9a";
@@ -500,8 +501,10 @@ impl Drop for Server {
 pub const PASSWORD: &str = "correct horse battery";
 
 /// A browser's view of the web page: the session cookie, and requests sent from the page itself.
-pub struct Browser<'a> {
-    pub app: &'a TestApp,
+pub struct Browser {
+    /// Where the pages are served from, `http://address`.
+    pub origin: String,
+    /// The cookies the sign-in set, as the browser sends them back.
     pub cookie: Option<String>,
     /// Sent as `X-Forwarded-For`, as a reverse proxy in front of saidno would add it.
     pub forwarded_for: Option<String>,
@@ -556,13 +559,12 @@ impl TestApp {
         assert_eq!(status, 204, "{body}");
     }
 
-    pub fn browser(&self) -> Browser<'_> {
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Browser { app: self, cookie: None, forwarded_for: None, http }
+    pub fn browser(&self) -> Browser {
+        Browser::at(format!("http://{}", self.address))
     }
 
     /// A browser signed in with the password.
-    pub async fn signed_in(&self) -> Browser<'_> {
+    pub async fn signed_in(&self) -> Browser {
         self.set_password().await;
         let mut browser = self.browser();
         let page = browser.sign_in(PASSWORD).await;
@@ -571,26 +573,58 @@ impl TestApp {
     }
 }
 
-impl Browser<'_> {
+impl Server {
+    /// A browser on the server's pages, not yet signed in.
+    pub fn browser(&self) -> Browser {
+        Browser::at(self.url.clone())
+    }
+}
+
+impl Browser {
+    pub fn at(origin: String) -> Self {
+        // Through saidno's client, which chooses the TLS provider a test of the binary has not.
+        let http = saidno::tls::client_builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Self { origin, cookie: None, forwarded_for: None, http }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.origin)
+    }
+
     fn origin(&self) -> String {
-        format!("http://{}", self.app.address)
+        self.origin.clone()
     }
 
     pub async fn sign_in(&mut self, password: &str) -> Page {
-        let mut request = self.http.post(self.app.url("/login")).header("origin", self.origin());
+        self.sign_in_with(&[("password", password)]).await
+    }
+
+    /// Signs in to one business of a deployment that hosts many, naming it as the form does.
+    pub async fn sign_in_to(&mut self, business: &str, password: &str) -> Page {
+        self.sign_in_with(&[("business", business), ("password", password)]).await
+    }
+
+    async fn sign_in_with(&mut self, form: &[(&str, &str)]) -> Page {
+        let mut request = self.http.post(self.url("/login")).header("origin", self.origin());
         if let Some(client) = &self.forwarded_for {
             request = request.header("x-forwarded-for", client);
         }
-        let response = request.form(&[("password", password)]).send().await.unwrap();
-        if let Some(cookie) = response.headers().get("set-cookie") {
-            let cookie = cookie.to_str().unwrap().to_owned();
-            self.cookie = Some(cookie.split(';').next().unwrap().to_owned());
+        let response = request.form(form).send().await.unwrap();
+        // The session, and in a deployment that hosts many the business it is of.
+        let set: Vec<&str> = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|cookie| cookie.to_str().unwrap().split(';').next().unwrap())
+            .collect();
+        if !set.is_empty() {
+            self.cookie = Some(set.join("; "));
         }
         Page::from(response).await
     }
 
     pub async fn get(&self, path: &str) -> Page {
-        let mut request = self.http.get(self.app.url(path));
+        let mut request = self.http.get(self.url(path));
         if let Some(cookie) = &self.cookie {
             request = request.header("cookie", cookie);
         }
@@ -599,7 +633,7 @@ impl Browser<'_> {
 
     /// Gets a page as the Calls page's script asks for it after an action taken in place.
     pub async fn get_in_place(&self, path: &str) -> Page {
-        let mut request = self.http.get(self.app.url(path)).header("x-saidno-fragment", "calls");
+        let mut request = self.http.get(self.url(path)).header("x-saidno-fragment", "calls");
         if let Some(cookie) = &self.cookie {
             request = request.header("cookie", cookie);
         }
@@ -610,7 +644,7 @@ impl Browser<'_> {
     pub async fn post_raw(&self, path: &str, body: Vec<u8>) -> Page {
         let mut request = self
             .http
-            .post(self.app.url(path))
+            .post(self.url(path))
             .header("origin", self.origin())
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body);
@@ -626,7 +660,7 @@ impl Browser<'_> {
     }
 
     pub async fn post_from(&self, path: &str, form: &[(&str, &str)], origin: &str) -> Page {
-        let mut request = self.http.post(self.app.url(path)).header("origin", origin).form(form);
+        let mut request = self.http.post(self.url(path)).header("origin", origin).form(form);
         if let Some(cookie) = &self.cookie {
             request = request.header("cookie", cookie);
         }
@@ -637,7 +671,7 @@ impl Browser<'_> {
     pub async fn post_on(&self, page: &str, path: &str, form: &[(&str, &str)]) -> Page {
         let mut request = self
             .http
-            .post(self.app.url(path))
+            .post(self.url(path))
             .header("origin", self.origin())
             .header("referer", format!("{}{page}", self.origin()))
             .form(form);
@@ -654,7 +688,7 @@ impl Browser<'_> {
         if skip_bad_rows {
             form = form.text("skip_bad_rows", "1");
         }
-        let mut request = self.http.post(self.app.url(path)).header("origin", self.origin()).multipart(form);
+        let mut request = self.http.post(self.url(path)).header("origin", self.origin()).multipart(form);
         if let Some(cookie) = &self.cookie {
             request = request.header("cookie", cookie);
         }

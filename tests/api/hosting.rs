@@ -9,8 +9,9 @@ use std::time::Instant;
 use reqwest::Method;
 use saidno::provider::twilio::signature::sign;
 use saidno::store::test_db::TestDb;
-use serde_json::{Value, json};
+use serde_json::json;
 
+use crate::helpers::hosted::{add_business, api, hosting, logged, set_business_password};
 use crate::helpers::*;
 use crate::postgres_instances::{GIVE_UP_AFTER, forwarded, refused};
 
@@ -18,49 +19,12 @@ const ACME_LINE: &str = "+442079460100";
 const BRAVO_LINE: &str = "+442079460200";
 const ACME_PHONE: &str = "+442079460111";
 
-fn hosting(database: &TestDb) -> Binary {
-    Binary::new(&format!(
-        "[admin]\ntoken = \"{ADMIN_TOKEN}\"\noperator_token = \"{OPERATOR_TOKEN}\"\n[store]\nurl = \"{}\"\n",
-        database.url
-    ))
-}
-
-/// Adds a business through the command line, with its settings, and returns its admin token.
-fn add_business(saidno: &Binary, name: &str, settings: &str, line: &str) -> String {
-    let file = saidno.dir.path().join(format!("{name}.toml"));
-    std::fs::write(&file, settings).unwrap();
-    let added = saidno.ok(&["business", "add", name, "--settings", file.to_str().unwrap()]);
-    saidno.ok(&["line", "add", line, "--business", name]);
-    added.lines().rev().find(|line| !line.trim().is_empty()).unwrap().trim().to_owned()
-}
-
 fn post_signed(url: &str, path: &str, pairs: &[(&str, &str)]) -> (u16, String) {
     post_signed_to(url, path, pairs)
 }
 
 fn call_line(server: &Server, call_id: &str, from: &str, line: &str) -> String {
     call_line_at(&server.url, call_id, from, line)
-}
-
-fn api(server: &Server, token: &str, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let (status, body) = api_at(&server.url, token, method, path, body);
-    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
-}
-
-/// The ids of the calls in a business's log, once it holds `count` (the log is written in batches
-/// a moment after each call).
-fn logged(server: &Server, token: &str, count: usize) -> Vec<String> {
-    let deadline = Instant::now() + GIVE_UP_AFTER;
-    loop {
-        let (status, calls) = api(server, token, Method::GET, "/calls?limit=50", None);
-        assert_eq!(status, 200, "{calls}");
-        let ids: Vec<String> =
-            calls.as_array().unwrap().iter().map(|call| call["call_sid"].as_str().unwrap().to_owned()).collect();
-        if ids.len() >= count || Instant::now() > deadline {
-            return ids;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
 }
 
 #[test]
@@ -192,12 +156,7 @@ fn an_owner_signs_in_naming_their_business_and_sees_only_its_calls() {
     let saidno = hosting(&database);
     add_business(&saidno, "acme", "", ACME_LINE);
     add_business(&saidno, "bravo", "", BRAVO_LINE);
-    let mut set_password = saidno.command();
-    set_password.args(["--business", "acme", "admin", "set-password"]);
-    set_password.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::null());
-    let mut child = set_password.spawn().unwrap();
-    std::io::Write::write_all(child.stdin.as_mut().unwrap(), format!("{PASSWORD}\n").as_bytes()).unwrap();
-    assert!(child.wait().unwrap().success());
+    set_business_password(&saidno, "acme", PASSWORD);
     let server = saidno.serve();
     call_line(&server, "CA-for-acme", PUSHY, ACME_LINE);
     call_line(&server, "CA-for-bravo", PUSHY, BRAVO_LINE);

@@ -5,6 +5,7 @@ use reqwest::Method;
 use saidno::store::test_db::TestDb;
 use serde_json::{Value, json};
 
+use crate::helpers::hosted::{add_business, hosting, records};
 use crate::helpers::*;
 
 const LINE_A: &str = "+442079460101";
@@ -16,27 +17,9 @@ const A_SECRET_COMPANY: &str = "Everest Secret Windows";
 const ALLOWED_BY_A: &str = "+442079460505";
 const A_CALL: &str = "CA-alpha-call";
 
-/// One deployment on `database` with the operator's API on.
-fn deployment(database: &TestDb) -> Binary {
-    Binary::new(&format!(
-        "[admin]\ntoken = \"{ADMIN_TOKEN}\"\noperator_token = \"{OPERATOR_TOKEN}\"\n[store]\nurl = \"{}\"\n",
-        database.url
-    ))
-}
-
-/// The token a command printed: the line after the one saying it is shown once.
-fn token_in(printed: &str) -> String {
-    let mut lines = printed.lines().skip_while(|line| !line.contains("shown this once"));
-    lines.nth(1).unwrap_or_else(|| panic!("no token in {printed}")).trim().to_owned()
-}
-
 /// Adds a business with its own name, forward target and line; returns its API token.
 fn business(saidno: &Binary, name: &str, shown_as: &str, forward_to: &str, line: &str) -> String {
-    let settings = saidno.dir.path().join(format!("{name}.toml"));
-    std::fs::write(&settings, format!("business_name = \"{shown_as}\"\n[forward]\nto = [\"{forward_to}\"]\n")).unwrap();
-    let token = token_in(&saidno.ok(&["business", "add", name, "--settings", settings.to_str().unwrap()]));
-    saidno.ok(&["line", "add", line, "--business", name]);
-    token
+    add_business(saidno, name, &format!("business_name = \"{shown_as}\"\n[forward]\nto = [\"{forward_to}\"]\n"), line)
 }
 
 fn request(server: &Server, token: &str, method: Method, path: &str, body: Option<Value>) -> (u16, String) {
@@ -62,14 +45,6 @@ fn logged_calls(server: &Server, token: &str, count: usize) -> Value {
         assert!(std::time::Instant::now() < deadline, "only {calls}");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-}
-
-/// Everything of a business's that its API shows.
-fn records(server: &Server, token: &str) -> Vec<Value> {
-    ["/declines", "/allows", "/calls?limit=50", "/companies", "/legal-holds", "/pause"]
-        .iter()
-        .map(|path| read(server, token, path))
-        .collect()
 }
 
 /// Each route of the OpenAPI description, with its path's parameters filled in with A's values.
@@ -99,7 +74,7 @@ fn routes_aimed_at_a(description: &Value, a_company: &str) -> Vec<(Method, Strin
 #[test]
 fn business_b_with_its_own_token_can_neither_see_nor_change_anything_of_business_a() {
     let Some(database) = TestDb::new() else { return };
-    let saidno = deployment(&database);
+    let saidno = hosting(&database);
     let token_a = business(&saidno, "alpha", "Alpha Plumbing", "+442079460911", LINE_A);
     let token_b = business(&saidno, "bravo", "Bravo Roofing", "+442079460922", LINE_B);
     let server = saidno.serve();
@@ -163,7 +138,7 @@ fn business_b_with_its_own_token_can_neither_see_nor_change_anything_of_business
 #[test]
 fn each_token_opens_only_its_own_business_and_the_operator_s_api_only_its_own() {
     let Some(database) = TestDb::new() else { return };
-    let saidno = deployment(&database);
+    let saidno = hosting(&database);
     let token_a = business(&saidno, "alpha", "Alpha Plumbing", "+442079460911", LINE_A);
     let server = saidno.serve();
     let decline = json!({"number": DECLINED_BY_A, "company": A_SECRET_COMPANY});

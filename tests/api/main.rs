@@ -12,6 +12,7 @@ mod fake_twilio;
 mod helpers;
 mod hostile;
 mod hosting;
+mod hosting_attacks;
 mod hosting_digests;
 mod hosting_isolation;
 mod lifecycle;

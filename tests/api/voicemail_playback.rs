@@ -106,8 +106,8 @@ async fn app_on(fake: &FakeRecordings, configure: impl FnOnce(&mut saidno::confi
     .await
 }
 
-pub(crate) async fn get(browser: &Browser<'_>, path: &str, signed_in: bool) -> reqwest::Response {
-    let mut request = browser.http.get(browser.app.url(path));
+pub(crate) async fn get(browser: &Browser, path: &str, signed_in: bool) -> reqwest::Response {
+    let mut request = browser.http.get(browser.url(path));
     if signed_in {
         request = request.header("cookie", browser.cookie.clone().unwrap());
     }

@@ -79,7 +79,7 @@ fn authorization(sent: &Captured) -> &str {
 }
 
 /// The page shows the message's length and a player that asks saidno, not the provider.
-async fn assert_plays<'a>(app: &'a TestApp, call_id: &str, secs: &str, provider: &str) -> Browser<'a> {
+async fn assert_plays(app: &TestApp, call_id: &str, secs: &str, provider: &str) -> Browser {
     let browser = app.signed_in().await;
     let page = browser.get("/calls").await;
     let row = format!("tr.call[data-sid=\"{call_id}\"]");
@@ -93,12 +93,12 @@ async fn assert_plays<'a>(app: &'a TestApp, call_id: &str, secs: &str, provider:
     browser
 }
 
-async fn get_part(browser: &Browser<'_>, path: &str) -> reqwest::Response {
-    let request = browser.http.get(browser.app.url(path)).header("cookie", browser.cookie.clone().unwrap());
+async fn get_part(browser: &Browser, path: &str) -> reqwest::Response {
+    let request = browser.http.get(browser.url(path)).header("cookie", browser.cookie.clone().unwrap());
     request.header("range", "bytes=100-199").send().await.unwrap()
 }
 
-async fn assert_part(browser: &Browser<'_>, path: &str) {
+async fn assert_part(browser: &Browser, path: &str) {
     let response = get_part(browser, path).await;
     assert_eq!(response.status(), 206);
     assert_eq!(response.headers()["content-range"], format!("bytes 100-199/{}", audio().len()));

@@ -17,12 +17,12 @@ struct Events {
 }
 
 impl Events {
-    async fn open(browser: &Browser<'_>, app: &TestApp, path: &str) -> Self {
+    async fn open(browser: &Browser, app: &TestApp, path: &str) -> Self {
         Self::open_at(&browser.http, &app.url(path), browser.cookie.as_deref().unwrap()).await
     }
 
     /// Opens the stream again as a browser does after it dropped: with the last id it was sent.
-    async fn resume(browser: &Browser<'_>, app: &TestApp, path: &str, last_id: &str) -> Self {
+    async fn resume(browser: &Browser, app: &TestApp, path: &str, last_id: &str) -> Self {
         let request = browser.http.get(app.url(path)).header("last-event-id", last_id);
         Self::opened(request.header("cookie", browser.cookie.as_deref().unwrap()).send().await.unwrap()).await
     }

@@ -54,7 +54,7 @@ async fn a_malformed_switch_is_refused_with_a_way_back_and_changes_nothing() {
 }
 
 /// Follows a change's redirect to the page it lands on, checking it was saved first.
-async fn changed(browser: &Browser<'_>, setting: &str, form: &[(&str, &str)]) -> Page {
+async fn changed(browser: &Browser, setting: &str, form: &[(&str, &str)]) -> Page {
     let saved = browser.post(&format!("/settings/{setting}"), form).await;
     assert_eq!(saved.status, 303, "{}", saved.text);
     let location = saved.location.unwrap();
@@ -63,7 +63,7 @@ async fn changed(browser: &Browser<'_>, setting: &str, form: &[(&str, &str)]) ->
 }
 
 /// Presses the banner's Undo, and lands where it leads.
-async fn undone(browser: &Browser<'_>, page: &Page) -> Page {
+async fn undone(browser: &Browser, page: &Page) -> Page {
     let change = page.attributes("#saved form[action='/settings/undo'] input[name=change]", "value");
     assert_eq!(change.len(), 1, "the banner offers an Undo: {}", page.text);
     let undone = browser.post("/settings/undo", &[("change", change[0].as_str())]).await;
