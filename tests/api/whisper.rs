@@ -184,11 +184,3 @@ async fn a_key_without_the_call_it_belongs_to_is_a_bad_request_and_changes_nothi
     assert_eq!(response.status(), 400);
     assert!(app.declines().await.is_empty());
 }
-
-#[tokio::test]
-async fn pressing_9_on_a_call_saidno_never_answered_declines_nobody() {
-    let app = spawn_app().await;
-    let owner_hears = app.press("/twilio/whisper/key?call=CA990&from=%2B442079460555", "9").await;
-    assert_eq!(owner_hears.verbs(), ["Say"], "the call connects after the words: {}", owner_hears.xml);
-    assert!(app.declines().await.is_empty());
-}
