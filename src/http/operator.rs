@@ -23,12 +23,13 @@ type ApiResult<T> = Result<Json<T>, ApiError>;
 /// The operator's service and the token its API is opened with.
 pub struct OperatorDesk {
     pub operator: Operator,
-    token: AdminToken,
+    /// Without it the routes answer as if absent; the service stays, for a reload that sets it.
+    token: Option<AdminToken>,
 }
 
 impl OperatorDesk {
-    pub fn new(operator: Operator, token: &str) -> Self {
-        Self { operator, token: AdminToken::new(token) }
+    pub fn new(operator: Operator, token: Option<&str>) -> Self {
+        Self { operator, token: token.map(AdminToken::new) }
     }
 }
 
@@ -45,9 +46,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// Lets a request with the operator's token through; without an operator's API, answers as a
 /// route that does not exist would, so that its presence is not told.
 pub async fn require_operator_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let Some(desk) = &state.operator else { return StatusCode::NOT_FOUND.into_response() };
+    let Some(expected) = state.operator.as_ref().and_then(|desk| desk.token.as_ref()) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
     match bearer(request.headers()) {
-        Some(token) if !token.is_empty() && desk.token.matches(token) => {
+        Some(token) if !token.is_empty() && expected.matches(token) => {
             let changes = request.method() != Method::GET;
             let response = next.run(request).await;
             // The next request this server takes sees the change, before any announcement of it

@@ -58,6 +58,11 @@ impl Operator {
         Ok(Self { businesses, configuration, region })
     }
 
+    /// The same businesses, their settings checked against a reloaded configuration.
+    pub fn reconfigured(&self, configuration: Arc<Loaded>) -> Result<Self, ConfigError> {
+        Self::new(self.businesses.clone(), configuration)
+    }
+
     /// Adds a business with `settings` (checked) and issues its admin API token.
     pub async fn add(&self, name: &str, settings: &str) -> Result<IssuedToken, ServiceError> {
         let name = parse_name(name)?;

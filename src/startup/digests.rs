@@ -27,8 +27,11 @@ pub struct Digests {
     metrics: Arc<Metrics>,
     /// Each business's file settings, worked out again only when its record changes: a deployment
     /// of thousands would otherwise read every business's settings twice a minute.
-    laid: Mutex<HashMap<BusinessId, (Business, Option<Arc<Settings>>)>>,
+    laid: Mutex<HashMap<BusinessId, Laid>>,
 }
+
+/// A business's record, and its settings worked out from it (none when they do not hold).
+type Laid = (Business, Option<Arc<Settings>>);
 
 impl Digests {
     pub fn new(hosting: Arc<Hosting>, settings_of: SettingsOf, metrics: Arc<Metrics>) -> Self {

@@ -117,9 +117,7 @@ fn configured(settings: Arc<Settings>, service: Service, lasting: Lasting) -> Re
     let Lasting { store, call_log, metrics, health, sessions, replays, admin_token, hosting, business, operator } =
         lasting;
     // The operator's API is on while its token is set: a reload may turn it on or off.
-    let operator = operator
-        .zip(settings.admin.operator_token())
-        .map(|(operator, token)| Arc::new(OperatorDesk::new(operator, token)));
+    let operator = operator.map(|operator| Arc::new(OperatorDesk::new(operator, settings.admin.operator_token())));
     Ok(AppState::new(Shared {
         remote: Arc::new(Remote::new(service.clone(), store.clone(), settings.clone())),
         notifier: notifier(&settings, &service, &store, business.as_ref(), &metrics),
@@ -288,9 +286,7 @@ impl Application {
         if self.state.hosting.is_some() {
             self.business_settings = Some(tenants::settings_of(loaded.clone()));
         }
-        if self.state.settings.admin.operator_token().is_none() {
-            return Ok(self);
-        }
+        // Made whether or not the token is set now: a reload may set it.
         let businesses: Arc<dyn Businesses> = match &self.state.hosting {
             Some(hosting) => hosting.businesses.clone(),
             None => Arc::new(OneBusiness::new(self.state.store.clone())),

@@ -65,7 +65,7 @@ pub async fn on_hangup(mut hangups: Signal, path: Option<PathBuf>, mut state: Ap
         match next_state(path.as_deref(), &state) {
             Ok((next, loaded)) => {
                 state.notifier.stop();
-                let business_settings = next.hosting.is_some().then(|| tenants::settings_of(Arc::new(loaded)));
+                let business_settings = next.hosting.is_some().then(|| tenants::settings_of(loaded));
                 if let (Some(digests), Some(settings_of)) = (&digests, &business_settings) {
                     digests.reconfigure(settings_of.clone());
                 }
@@ -81,8 +81,8 @@ pub async fn on_hangup(mut hangups: Signal, path: Option<PathBuf>, mut state: Ap
     }
 }
 
-fn next_state(path: Option<&Path>, state: &AppState) -> Result<(AppState, Loaded), String> {
-    let loaded = Loaded::read(path).map_err(|error| error.to_string())?;
+fn next_state(path: Option<&Path>, state: &AppState) -> Result<(AppState, Arc<Loaded>), String> {
+    let loaded = Arc::new(Loaded::read(path).map_err(|error| error.to_string())?);
     let settings = loaded.settings().map_err(|error| error.to_string())?;
     let running = &state.settings;
     if settings.takes_unsigned_calls() && !running.listen.ip().is_loopback() {
@@ -106,7 +106,14 @@ fn next_state(path: Option<&Path>, state: &AppState) -> Result<(AppState, Loaded
         tracing::warn!(key, "changed: this one takes effect at the next restart");
     }
     let settings = Arc::new(settings);
-    let next = configured(settings.clone(), state.service.with_settings(settings), Lasting::of(state))
+    let mut lasting = Lasting::of(state);
+    // The operator's changes to a business's settings are checked against the configuration
+    // they will be laid over.
+    lasting.operator = match lasting.operator {
+        Some(operator) => Some(operator.reconfigured(loaded.clone()).map_err(|error| error.to_string())?),
+        None => None,
+    };
+    let next = configured(settings.clone(), state.service.with_settings(settings), lasting)
         .map_err(|error| error.to_string())?;
     Ok((next, loaded))
 }

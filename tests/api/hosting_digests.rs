@@ -82,7 +82,7 @@ async fn each_business_that_chose_the_digest_is_texted_it_at_its_hour_once_acros
     assert_eq!(second.send_due(before, six).await, 0, "another server sharing the database sends neither again");
     assert_eq!(first.send_due(six, after).await, 0, "the hour's digests are sent");
 
-    let mut sent = vec![api.next_request().await, api.next_request().await];
+    let mut sent = [api.next_request().await, api.next_request().await];
     sent.sort_by_key(|text| text.field("To"));
     for (text, owner) in sent.iter().zip([BRAVO_OWNER, CHARLIE_OWNER]) {
         assert_twilio_accepts(text);

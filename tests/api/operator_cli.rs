@@ -203,3 +203,25 @@ fn an_operator_token_that_is_also_the_admin_token_is_refused_without_being_shown
     assert!(said.contains("admin.operator_token") && said.contains("must differ from [admin] token"), "{said}");
     assert!(!said.contains("same-secret-token"), "{said}");
 }
+
+#[test]
+fn a_reload_that_sets_the_operator_token_turns_the_operator_s_api_on_and_one_that_clears_it_off() {
+    let admin_only = format!("[admin]\ntoken = \"{ADMIN_TOKEN}\"\n");
+    let saidno = Binary::new(&admin_only);
+    let server = saidno.serve();
+    let businesses = |server: &Server| call(server, OPERATOR_TOKEN, reqwest::Method::GET, "/operator/businesses", None);
+    assert_eq!(businesses(&server).0, 404, "no operator token, no operator's API");
+
+    let path = saidno.config_path();
+    let written = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, written.replace(&admin_only, &with_operator(""))).unwrap();
+    server.signal("HUP");
+    server.wait_for_log("configuration reloaded", 1);
+    let (status, listed) = businesses(&server);
+    assert_eq!((status, names(&listed)), (200, vec!["default"]));
+
+    std::fs::write(&path, written).unwrap();
+    server.signal("HUP");
+    server.wait_for_log("configuration reloaded", 2);
+    assert_eq!(businesses(&server).0, 404, "the token cleared, the API is off again");
+}
