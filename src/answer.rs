@@ -3,7 +3,7 @@
 
 use crate::config::{ClosedAction, Settings};
 use crate::domain::{Action, Decision, Decline, Ground, IncomingCall, PhoneNumber, Refusal, RefusalMode};
-use crate::speech::{refusal_message, with_business};
+use crate::speech::{refusal_message, refusal_recording, with_business};
 
 /// How long a caller has to press a key.
 const KEY_TIMEOUT_SECS: u32 = 6;
@@ -26,6 +26,12 @@ pub struct Voice {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
     Say(String),
+    /// Plays the recording at `recording`, which stands in for `words` (a PBX, which speaks
+    /// rather than fetches, is given both).
+    Play {
+        recording: String,
+        words: String,
+    },
     /// Says `prompt` and waits up to `timeout_secs` for one key, which goes to `key`; so does
     /// silence when `on_silence` is set. Otherwise silence goes on to the next step.
     Gather {
@@ -95,7 +101,7 @@ pub fn for_call(decision: &Decision, call: &IncomingCall, settings: &Settings) -
         Action::Forward => forward_call(call, settings),
         Action::Refuse(Refusal { mode: RefusalMode::Reject, .. }) => Answer::of(settings, vec![Step::Reject]),
         Action::Refuse(Refusal { mode: RefusalMode::Message, ground, escape_hatch }) => {
-            let mut steps = vec![Step::Say(refusal_message(ground, settings))];
+            let mut steps = vec![refused(ground, settings)];
             if *escape_hatch {
                 // No key: the gather ends and the refusal goes on to the hangup.
                 steps.push(gather(
@@ -149,7 +155,16 @@ pub fn forward(caller: Option<PhoneNumber>, announce: Option<CallRef>, settings:
 /// The refusal of a decline, then the line closes.
 pub fn refusal(decline: &Decline, settings: &Settings) -> Answer {
     let ground = Ground::Declined { decline: decline.clone(), follow_up: 1, flagged: false };
-    Answer::of(settings, vec![Step::Say(refusal_message(&ground, settings)), Step::Hangup])
+    Answer::of(settings, vec![refused(&ground, settings), Step::Hangup])
+}
+
+/// What a refused caller is told: the business's recording, or the words.
+fn refused(ground: &Ground, settings: &Settings) -> Step {
+    let words = refusal_message(ground, settings);
+    match refusal_recording(ground, settings) {
+        Some(recording) => Step::Play { recording: recording.to_owned(), words },
+        None => Step::Say(words),
+    }
 }
 
 /// A call to a number that is no business's line, in a deployment that hosts many: the words
@@ -227,6 +242,29 @@ mod tests {
         assert_eq!(shown, &caller);
         let quiet = forward_call(&call("+442079460123"), &settings(|s| s.whisper.enabled = false));
         assert!(matches!(&quiet.steps[..], [Step::Dial { announce: None, .. }]), "{quiet:?}");
+    }
+
+    #[test]
+    fn a_business_s_recording_stands_in_for_a_decline_s_words_but_not_for_the_policies() {
+        let recorded = settings(|s| s.refusal.recording = "https://example.com/we-said-no.mp3".into());
+        let number = PhoneNumber::from_e164("+442079460123").unwrap();
+        let declined = Decline::new(crate::domain::Target::Number(number), "2026-11-03T10:00:00Z".parse().unwrap());
+        let decline = Decline { company: Some("Everest Windows".into()), ..declined };
+        let refusal = refusal(&decline, &recorded);
+        let [Step::Play { recording, words }, Step::Hangup] = &refusal.steps[..] else { panic!("{refusal:?}") };
+        assert_eq!(recording, "https://example.com/we-said-no.mp3");
+        assert!(words.contains("Everest Windows"), "the words it stands in for, for a PBX: {words}");
+        let withheld = Decision {
+            action: Action::Refuse(Refusal {
+                mode: RefusalMode::Message,
+                ground: Ground::Withheld,
+                escape_hatch: false,
+            }),
+            reason: "withheld".into(),
+            uses_single_allow: false,
+        };
+        let answer = for_call(&withheld, &call(""), &recorded);
+        assert!(matches!(&answer.steps[..], [Step::Say(_), Step::Hangup]), "{answer:?}");
     }
 
     #[test]

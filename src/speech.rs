@@ -14,7 +14,10 @@ pub fn caller_hears(decision: &Decision, settings: &Settings) -> String {
         Action::Forward => "your phones ringing".to_owned(),
         Action::Refuse(Refusal { mode: RefusalMode::Reject, .. }) => BUSY_SIGNAL.to_owned(),
         Action::Refuse(Refusal { ground, escape_hatch, .. }) => {
-            let words = refusal_message(ground, settings);
+            let words = match refusal_recording(ground, settings) {
+                Some(recording) => format!("the business's recording ({recording})"),
+                None => refusal_message(ground, settings),
+            };
             match escape_hatch {
                 true => format!("{words} {}", settings.policy.escape_hatch_prompt),
                 false => words,
@@ -23,6 +26,13 @@ pub fn caller_hears(decision: &Decision, settings: &Settings) -> String {
         Action::Screen => with_business(&settings.policy.screen_prompt, settings),
         Action::Closed => with_business(&settings.hours.closed_message, settings),
     }
+}
+
+/// The business's recording a declined caller hears instead of the words, when it has one; the
+/// withheld and unverified policies keep their own words.
+pub fn refusal_recording<'s>(ground: &Ground, settings: &'s Settings) -> Option<&'s str> {
+    let recording = settings.refusal.recording.trim();
+    (matches!(ground, Ground::Declined { .. }) && !recording.is_empty()).then_some(recording)
 }
 
 /// What a refused caller hears: for a decline, the configured template with the business, the

@@ -89,6 +89,8 @@ pub struct Refusal {
     pub not_before_message: String,
     pub withheld_message: String,
     pub unverified_message: String,
+    /// Played to a declined caller instead of `message` when set (`speech::refusal_recording`).
+    pub recording: String,
     pub voice: String,
     pub language: String,
 }
@@ -556,6 +558,12 @@ impl Settings {
         if !(1..=3600).contains(&self.forward.voicemail_max_secs) {
             return invalid("forward.voicemail_max_secs", "must be between 1 and 3600 seconds");
         }
+        if !self.refusal.recording.trim().is_empty()
+            && !reqwest::Url::parse(self.refusal.recording.trim())
+                .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.has_host())
+        {
+            return invalid("refusal.recording", "must be an http or https address the provider can fetch");
+        }
         if !(1..=30).contains(&self.whisper.wait_secs) {
             return invalid("whisper.wait_secs", "must be between 1 and 30 seconds");
         }
@@ -993,6 +1001,16 @@ mod tests {
             Err(error) => error.to_string(),
             Ok(_) => panic!("the business's settings were taken"),
         }
+    }
+
+    #[test]
+    fn a_refusal_recording_must_be_an_address_the_provider_can_fetch() {
+        for wrong in ["we-said-no.mp3", "ftp://example.com/no.mp3", "file:///srv/no.mp3"] {
+            let said = refusal(loaded(&format!("[refusal]\nrecording = \"{wrong}\"\n")).settings());
+            assert!(said.contains("refusal.recording") && said.contains("http or https"), "{wrong}: {said}");
+        }
+        let fine = loaded("[refusal]\nrecording = \"https://example.com/no.mp3\"\n").settings().unwrap();
+        assert_eq!(fine.refusal.recording, "https://example.com/no.mp3");
     }
 
     #[test]

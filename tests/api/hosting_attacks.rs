@@ -410,14 +410,21 @@ fn written(number: &str) -> Vec<String> {
     vec![national.chars().filter(char::is_ascii_digit).collect(), national]
 }
 
-#[test]
-fn every_page_and_form_with_acme_s_session_aimed_at_bravo_s_records_changes_and_shows_nothing_of_bravo_s() {
-    let Some(database) = TestDb::new() else { return };
-    let hosted = acme_and_bravo(hosting(&database));
+/// Both businesses with their records; Bravo's browser signed in, the keys Acme's attacks name, and
+/// Bravo's records as they stand before them.
+fn before_the_attack(database: &TestDb) -> (Hosted, Tab, BravoKeys, (Vec<Value>, Vec<String>)) {
+    let hosted = acme_and_bravo(hosting(database));
     hosted.acme_records();
     let bravo = hosted.signed_in("bravo", BRAVO_PASSWORD);
     let keys = hosted.bravo_records(&bravo);
     let before = hosted.bravo_snapshot(&bravo);
+    (hosted, bravo, keys, before)
+}
+
+#[test]
+fn every_page_and_form_with_acme_s_session_aimed_at_bravo_s_records_changes_and_shows_nothing_of_bravo_s() {
+    let Some(database) = TestDb::new() else { return };
+    let (hosted, bravo, keys, before) = before_the_attack(&database);
     let shown = serde_json::to_string(&before).unwrap();
     for kept in [BRAVO_NOTE, BRAVO_ALLOW_NAME, BRAVO_FORWARDED, RECORDING, BRAVO_BATCHED, "refuse"] {
         assert!(shown.contains(kept), "Bravo's records hold {kept}: {shown}");
@@ -462,11 +469,7 @@ fn every_page_and_form_with_acme_s_session_aimed_at_bravo_s_records_changes_and_
 #[test]
 fn acme_s_session_presented_as_bravo_s_is_sent_to_sign_in_on_every_page_and_form() {
     let Some(database) = TestDb::new() else { return };
-    let hosted = acme_and_bravo(hosting(&database));
-    hosted.acme_records();
-    let bravo = hosted.signed_in("bravo", BRAVO_PASSWORD);
-    let keys = hosted.bravo_records(&bravo);
-    let before = hosted.bravo_snapshot(&bravo);
+    let (hosted, bravo, keys, before) = before_the_attack(&database);
 
     let mut acme = hosted.signed_in("acme", ACME_PASSWORD);
     let cookie = acme.browser.cookie.clone().unwrap();
@@ -488,14 +491,21 @@ fn acme_s_session_presented_as_bravo_s_is_sent_to_sign_in_on_every_page_and_form
     assert!(calls.status == 200 && calls.text.contains(ACME_CALL) && !calls.text.contains("wren"), "{}", calls.text);
 }
 
-#[test]
-fn callbacks_under_acme_s_address_naming_bravo_s_call_change_nothing_of_bravo_s_or_acme_s() {
-    let Some(database) = TestDb::new() else { return };
-    let hosted = acme_and_bravo(hosting(&database));
+/// Both businesses, after a call to Bravo's line was forwarded and logged; with Bravo's records as
+/// they then stand.
+fn after_a_call_to_bravo(database: &TestDb) -> (Hosted, Vec<Value>) {
+    let hosted = acme_and_bravo(hosting(database));
     hosted.acme_records();
     assert!(forwarded(&hosted.call(BRAVO_FORWARDED, BRAVO_CALLER, BRAVO_LINE)));
     assert_eq!(logged(&hosted.server, &hosted.bravo, 1), [BRAVO_FORWARDED]);
     let bravo_before = records(&hosted.server, &hosted.bravo);
+    (hosted, bravo_before)
+}
+
+#[test]
+fn callbacks_under_acme_s_address_naming_bravo_s_call_change_nothing_of_bravo_s_or_acme_s() {
+    let Some(database) = TestDb::new() else { return };
+    let (hosted, bravo_before) = after_a_call_to_bravo(&database);
     let mut acme_before = records(&hosted.server, &hosted.acme);
 
     let whisper = format!("call={}&from={}", encode(BRAVO_FORWARDED), encode(BRAVO_CALLER));
@@ -550,11 +560,7 @@ fn callbacks_under_acme_s_address_naming_bravo_s_call_change_nothing_of_bravo_s_
 #[test]
 fn a_text_from_acme_s_owner_to_bravo_s_line_is_a_stranger_s_and_changes_nothing() {
     let Some(database) = TestDb::new() else { return };
-    let hosted = acme_and_bravo(hosting(&database));
-    hosted.acme_records();
-    assert!(forwarded(&hosted.call(BRAVO_FORWARDED, BRAVO_CALLER, BRAVO_LINE)));
-    assert_eq!(logged(&hosted.server, &hosted.bravo, 1), [BRAVO_FORWARDED]);
-    let bravo_before = records(&hosted.server, &hosted.bravo);
+    let (hosted, bravo_before) = after_a_call_to_bravo(&database);
     let acme_before = records(&hosted.server, &hosted.acme);
 
     // Acme's owner is an owner at Acme's line: the texts below are commands somewhere.

@@ -30,6 +30,26 @@ async fn every_forward_number_rings() {
 }
 
 #[tokio::test]
+async fn a_business_with_its_own_recording_plays_it_to_a_declined_caller_and_the_log_says_so() {
+    const RECORDING: &str = "https://recordings.example.com/acme/we-said-no.mp3";
+    let app = spawn_app_with(|s| s.refusal.recording = RECORDING.into()).await;
+    app.decline(json!({"number": PUSHY, "company": "Everest Windows"})).await;
+
+    let twiml = app.call("CA210", PUSHY).await;
+    assert_eq!(twiml.verbs(), ["Play", "Hangup"]);
+    assert_eq!(twiml.text_of("Play"), [RECORDING]);
+    let logged = app.calls().await;
+    assert_eq!(logged[0]["heard"], format!("the business's recording ({RECORDING})"));
+    // A caller refused for withholding their number still hears the policy's own words.
+    let withheld = spawn_app_with(|s| {
+        s.refusal.recording = RECORDING.into();
+        s.policy.withheld = saidno::config::CallerPolicy::Refuse;
+    })
+    .await;
+    assert_eq!(withheld.call("CA211", "anonymous").await.verbs(), ["Say", "Hangup"]);
+}
+
+#[tokio::test]
 async fn a_declined_caller_hears_the_business_the_company_and_the_date_then_the_line_closes() {
     let app = spawn_app().await;
     let saved = app.decline(json!({"number": PUSHY, "company": "Everest Windows", "note": "kitchen upsell"})).await;

@@ -21,6 +21,9 @@ pub enum Verb {
 pub struct Verdict {
     pub action: Verb,
     pub say: String,
+    /// The business's recording, to play in place of `say` where the dialplan can fetch it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub play: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub press_1: Option<String>,
 }
@@ -28,7 +31,7 @@ pub struct Verdict {
 impl Verdict {
     /// What the PBX does when saidno cannot decide: ring the business.
     pub fn forward() -> Self {
-        Self { action: Verb::Forward, say: String::new(), press_1: None }
+        Self { action: Verb::Forward, say: String::new(), play: None, press_1: None }
     }
 
     /// The answer's steps read for a PBX, which rings its own phones: a forward or a voicemail of
@@ -39,6 +42,10 @@ impl Verdict {
         for step in &answer.steps {
             match step {
                 Step::Say(words) => said.push(words.as_str()),
+                Step::Play { recording, words } => {
+                    said.push(words.as_str());
+                    verdict.play = Some(recording.clone());
+                }
                 Step::Gather { prompt, key: KeyFor::Escape, .. } => verdict.press_1 = Some(prompt.clone()),
                 Step::Gather { prompt, .. } => {
                     verdict.action = Verb::Screen;
@@ -93,6 +100,15 @@ mod tests {
             Step::Hangup,
         ]);
         assert_eq!(Verdict::of(&closed).text(), "forward\nWe are closed.\n");
+    }
+
+    #[test]
+    fn a_recording_is_offered_to_play_with_the_words_it_stands_in_for() {
+        let play = Step::Play { recording: "https://example.com/no.mp3".into(), words: "We said no.".into() };
+        let verdict = Verdict::of(&answer(vec![play, Step::Hangup]));
+        assert_eq!((verdict.action, verdict.say.as_str()), (Verb::Decline, "We said no."));
+        assert_eq!(verdict.play.as_deref(), Some("https://example.com/no.mp3"));
+        assert_eq!(verdict.text(), "decline\nWe said no.\n", "the plain-text answer speaks the words");
     }
 
     #[test]

@@ -42,6 +42,9 @@ pub fn message(from: &str, to: &str, words: &str) -> String {
 fn element_of(xml: &mut Markup, step: &Step, voice: &Voice, routes: &Routes) {
     match step {
         Step::Say(words) => speak(xml, words, voice),
+        Step::Play { recording, .. } => {
+            xml.element("Play", &[], recording);
+        }
         // The announcement is played as `confirmSound`, which may hold nothing but speech.
         Step::Gather { prompt, key: KeyFor::Announcement(_), .. } => speak(xml, prompt, voice),
         Step::Gather { prompt, timeout_secs, key, on_silence } => {
@@ -146,6 +149,14 @@ mod tests {
             "{asked}"
         );
         assert!(!record(false).contains("transcription"));
+    }
+
+    #[test]
+    fn a_recording_is_played() {
+        let routes = Routes("https://saidno.example/plivo".into());
+        let play = Step::Play { recording: "https://example.com/no.mp3?a=1&b=2".into(), words: "No.".into() };
+        let xml = render(&routes, &Answer { voice: Voice::default(), steps: vec![play, Step::Hangup] });
+        assert!(xml.contains("<Play>https://example.com/no.mp3?a=1&amp;b=2</Play><Hangup/>"), "{xml}");
     }
 
     #[test]

@@ -80,6 +80,9 @@ pub fn message(words: &str) -> Result<String, RenderError> {
 fn verb(xml: &mut Markup, step: &Step, voice: &Voice, routes: &str, transcribe_as: TranscribeAttributes) {
     match step {
         Step::Say(words) => say(xml, words, voice),
+        Step::Play { recording, .. } => {
+            xml.element("Play", &[], recording);
+        }
         Step::Gather { prompt, timeout_secs, key, on_silence } => {
             let action = match key {
                 KeyFor::Escape => format!("{routes}{ESCAPE}"),

@@ -56,6 +56,7 @@ pub fn render(routes: &Routes, answer: &Answer) -> Result<String, RenderError> {
     for step in &answer.steps {
         match step {
             Step::Say(words) => actions.push(talk(words, &answer.voice, false)?),
+            Step::Play { recording, .. } => actions.push(json!({"action": "stream", "streamUrl": [recording]})),
             // No key can change what happens once the announcement ends (the leg is put through),
             // so it is only spoken.
             Step::Gather { prompt, key: KeyFor::Announcement(_), .. } => {
@@ -170,6 +171,13 @@ mod tests {
 
     fn routes() -> Routes {
         Routes { base: "https://saidno.example/vonage".into(), reads_files: false }
+    }
+
+    #[test]
+    fn a_recording_is_streamed() {
+        let play = Step::Play { recording: "https://example.com/no.mp3".into(), words: "No.".into() };
+        let ncco = rendered(vec![play, Step::Hangup]);
+        assert_eq!(ncco, json!([{"action": "stream", "streamUrl": ["https://example.com/no.mp3"]}]));
     }
 
     fn rendered(steps: Vec<Step>) -> Value {
