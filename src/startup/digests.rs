@@ -45,7 +45,7 @@ impl Digests {
     }
 
     /// Looks for digests due from now on, for as long as the deployment runs.
-    pub fn start(self: Arc<Self>) -> tokio::task::AbortHandle {
+    pub fn start(self: Arc<Self>) {
         tokio::spawn(async move {
             let mut since = Timestamp::now();
             loop {
@@ -54,8 +54,7 @@ impl Digests {
                 self.send_due(since, now).await;
                 since = now;
             }
-        })
-        .abort_handle()
+        });
     }
 
     /// Sends the digest of each business (but the default, whose notifier sends its own) whose
@@ -67,9 +66,9 @@ impl Digests {
         for id in directory.ids().filter(|id| *id != BusinessId::DEFAULT) {
             let Some(business) = directory.business(id) else { continue };
             let Some(file) = self.file_settings(business) else { continue };
-            // Only the owner's choices can turn a digest on, and reading them costs a query, so
-            // they are read only at the top of one of the business's hours, and only when it has
-            // someone to text.
+            // Whether the digest is chosen, and for which hour, may be the owner's choice on the
+            // settings page, and reading that costs a query: it is read only at the top of one of
+            // the business's hours, and only when the business has someone to text.
             if file.owner.numbers.is_empty() {
                 continue;
             }
